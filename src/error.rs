@@ -1,0 +1,179 @@
+//! The crate's one error type.
+
+use std::fmt;
+
+/// A `Result` whose error defaults to the crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in `cxjourney`.
+///
+/// Every variant names what was wrong and carries the offending value, so a
+/// caller can log it or show it to the person who supplied the input. The enum
+/// is `#[non_exhaustive]`: later versions add variants as analyses arrive.
+/// It is `Send + Sync + 'static` and so fits into `Box<dyn std::error::Error>`
+/// and `anyhow`-style wrappers.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An event name is not in the event-name table that was asked to convert it.
+    ///
+    /// Add it with [`EventMap::insert`](crate::EventMap::insert), or give the
+    /// table a fallback with [`EventMap::fallback_to_custom`](crate::EventMap::fallback_to_custom).
+    #[error("unknown event name {name:?} (not in the {table} event table)")]
+    UnknownEventName {
+        /// The name as it was given.
+        name: String,
+        /// Which table was asked (`"ga4"`, `"segment"`, ...).
+        table: String,
+    },
+
+    /// A string is not a valid spelling of a typed value such as a stage,
+    /// channel, device or payment method.
+    #[error("invalid {what}: {value:?} (expected one of: {expected})")]
+    InvalidName {
+        /// What was being parsed (`"stage"`, `"channel"`, ...).
+        what: &'static str,
+        /// The offending string.
+        value: String,
+        /// The accepted spellings, comma separated.
+        expected: String,
+    },
+
+    /// A user-defined name (custom channel, custom touchpoint kind, event name)
+    /// is empty, too long, or clashes with a built-in name.
+    #[error("invalid custom {what} name {value:?}: {reason}")]
+    InvalidCustomName {
+        /// What kind of name (`"channel"`, `"touchpoint kind"`).
+        what: &'static str,
+        /// The offending name.
+        value: String,
+        /// Why it was refused.
+        reason: &'static str,
+    },
+
+    /// Touchpoints of more than one customer were passed where one journey
+    /// (one customer) was expected. Group them first with
+    /// [`Journey::group`](crate::Journey::group).
+    #[error(
+        "touchpoints of different customers in one journey: expected customer {expected}, found {found}"
+    )]
+    MixedCustomers {
+        /// The first customer seen.
+        expected: String,
+        /// The other customer.
+        found: String,
+    },
+
+    /// An input that must not be empty was empty.
+    #[error("empty input: {what}")]
+    EmptyInput {
+        /// What was empty.
+        what: &'static str,
+    },
+
+    /// A monetary amount is negative where only non-negative amounts make sense.
+    /// Record refunds as a `refund` touchpoint with a positive amount.
+    #[error("negative amount {minor} (minor units) in {currency}")]
+    NegativeAmount {
+        /// The amount in minor units.
+        minor: i64,
+        /// Its currency code.
+        currency: String,
+    },
+
+    /// A sum or conversion of amounts overflowed 64-bit minor units.
+    #[error("amount overflow: {context}")]
+    AmountOverflow {
+        /// What overflowed, with the values involved.
+        context: String,
+    },
+
+    /// Amounts in different currencies were added together. Convert them to one
+    /// currency first.
+    #[error("mixed currencies in one sum: {first} and {second}")]
+    MixedCurrencies {
+        /// The currency of the running sum.
+        first: String,
+        /// The different currency that was met.
+        second: String,
+    },
+
+    /// A currency code is not three ASCII letters.
+    #[error("invalid currency code {value:?}: expected three ASCII letters such as \"IDR\"")]
+    InvalidCurrency {
+        /// The offending code.
+        value: String,
+    },
+
+    /// A decimal amount string could not be read.
+    #[error("invalid amount {value:?}: {reason}")]
+    InvalidAmount {
+        /// The offending text.
+        value: String,
+        /// Why it was refused.
+        reason: &'static str,
+    },
+
+    /// A configuration value is out of its allowed range.
+    #[error("invalid configuration: {field} = {value} ({reason})")]
+    InvalidConfig {
+        /// The field's name.
+        field: &'static str,
+        /// The offending value, as text.
+        value: String,
+        /// The allowed range or rule.
+        reason: &'static str,
+    },
+
+    /// A timestamp or duration computation fell outside the representable range.
+    #[error("time out of range: {context}")]
+    TimeOutOfRange {
+        /// What was being computed, with the values involved.
+        context: String,
+    },
+}
+
+impl Error {
+    /// Builds an [`Error::InvalidName`] from the accepted spellings.
+    pub(crate) fn invalid_name<T: fmt::Display>(
+        what: &'static str,
+        value: &str,
+        expected: impl IntoIterator<Item = T>,
+    ) -> Self {
+        let expected = expected
+            .into_iter()
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
+        Error::InvalidName {
+            what,
+            value: value.to_owned(),
+            expected,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_is_send_sync_static() {
+        fn check<T: Send + Sync + 'static + std::error::Error>() {}
+        check::<Error>();
+    }
+
+    #[test]
+    fn messages_name_the_value() {
+        let e = Error::UnknownEventName {
+            name: "view_itme".into(),
+            table: "ga4".into(),
+        };
+        assert!(e.to_string().contains("view_itme"));
+        let e = Error::invalid_name("stage", "buying", ["awareness", "decision"]);
+        assert_eq!(
+            e.to_string(),
+            "invalid stage: \"buying\" (expected one of: awareness, decision)"
+        );
+    }
+}

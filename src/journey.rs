@@ -1,0 +1,607 @@
+//! One customer's touchpoints in time order, with sessions and the stage path.
+
+use std::cmp::Ordering;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::{BuiltinKind, CustomerId, Error, Result, Stage, Touchpoint};
+
+/// How journeys are built.
+///
+/// ```
+/// use chrono::TimeDelta;
+/// use cxjourney::JourneyConfig;
+/// let config = JourneyConfig { session_gap: TimeDelta::minutes(45), ..JourneyConfig::default() };
+/// config.validate()?;
+/// # Ok::<(), cxjourney::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct JourneyConfig {
+    /// A gap of inactivity longer than this starts a new session; a gap of
+    /// exactly this length does not. Default: 30 minutes, the session timeout
+    /// of Google Analytics and most web analytics tools. Serialized as seconds.
+    #[serde(with = "crate::time")]
+    pub session_gap: TimeDelta,
+    /// After the first completed order, touchpoints whose default stage comes
+    /// before retention (a returning customer browsing or buying again) count
+    /// as retention. Default: `true`, since a repeat purchase is what the
+    /// retention stage means. An explicit [`Touchpoint::stage`] always wins.
+    pub repeat_activity_as_retention: bool,
+}
+
+impl Default for JourneyConfig {
+    fn default() -> Self {
+        JourneyConfig {
+            session_gap: TimeDelta::minutes(30),
+            repeat_activity_as_retention: true,
+        }
+    }
+}
+
+impl JourneyConfig {
+    /// Checks the configuration.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] when `session_gap` is not positive.
+    pub fn validate(&self) -> Result<()> {
+        if self.session_gap <= TimeDelta::zero() {
+            return Err(Error::InvalidConfig {
+                field: "session_gap",
+                value: self.session_gap.to_string(),
+                reason: "must be positive",
+            });
+        }
+        Ok(())
+    }
+}
+
+/// A run of touchpoints without an inactivity gap longer than the session gap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Session {
+    /// Index of the first touchpoint in the journey.
+    pub start: usize,
+    /// Index one past the last touchpoint.
+    pub end: usize,
+    /// Time of the first touchpoint.
+    pub started_at: DateTime<Utc>,
+    /// Time of the last touchpoint.
+    pub ended_at: DateTime<Utc>,
+}
+
+impl Session {
+    /// The touchpoint indices of this session.
+    #[must_use]
+    pub fn range(&self) -> std::ops::Range<usize> {
+        self.start..self.end
+    }
+
+    /// The number of touchpoints.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.end - self.start
+    }
+
+    /// Whether the session is empty (never true for sessions of a journey).
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.end == self.start
+    }
+
+    /// From the first to the last touchpoint.
+    #[must_use]
+    pub fn duration(&self) -> TimeDelta {
+        self.ended_at - self.started_at
+    }
+}
+
+/// One entry into a stage along the journey.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct StageVisit {
+    /// The stage entered.
+    pub stage: Stage,
+    /// When it was entered (the first touchpoint in it).
+    pub entered_at: DateTime<Utc>,
+    /// Index of that touchpoint.
+    pub first: usize,
+    /// How many touchpoints with a stage fell in this visit.
+    pub touchpoints: usize,
+    /// Until the next stage was entered; for the last visit, until the
+    /// journey's last touchpoint (no clock is read). Serialized as seconds.
+    #[serde(with = "crate::time")]
+    pub time_spent: TimeDelta,
+}
+
+/// One customer's touchpoints in time order, cut into sessions, with the
+/// stages the customer moved through.
+///
+/// Touchpoints are ordered by time; touchpoints at the same instant by
+/// [`BuiltinKind`] order (a product view before an add-to-cart), then by the
+/// rest of their fields, so the order never depends on the input order.
+///
+/// ```
+/// use chrono::{TimeZone, TimeDelta, Utc};
+/// use cxjourney::{BuiltinKind as K, CustomerId, Journey, JourneyConfig, Stage, Touchpoint};
+/// let t0 = Utc.with_ymd_and_hms(2024, 11, 11, 20, 0, 0).unwrap();
+/// let c = CustomerId(1);
+/// let journey = Journey::new(
+///     vec![
+///         Touchpoint::new(c, t0 + TimeDelta::minutes(3), K::AddToCart),
+///         Touchpoint::new(c, t0, K::AdClick),
+///         Touchpoint::new(c, t0 + TimeDelta::minutes(1), K::ProductView),
+///         Touchpoint::new(c, t0 + TimeDelta::minutes(9), K::OrderCompleted),
+///         Touchpoint::new(c, t0 + TimeDelta::days(3), K::Delivered),
+///     ],
+///     &JourneyConfig::default(),
+/// )?;
+/// assert_eq!(journey.sessions().len(), 2);
+/// let stages: Vec<Stage> = journey.stage_path().iter().map(|v| v.stage).collect();
+/// assert_eq!(stages, [Stage::Awareness, Stage::Consideration, Stage::Decision, Stage::Retention]);
+/// assert_eq!(journey.time_to_first_order(), Some(TimeDelta::minutes(9)));
+/// # Ok::<(), cxjourney::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct Journey {
+    config: JourneyConfig,
+    customer: CustomerId,
+    touchpoints: Vec<Touchpoint>,
+    sessions: Vec<Session>,
+    stage_path: Vec<StageVisit>,
+    first_order: Option<usize>,
+}
+
+impl Journey {
+    /// The journey of one customer from touchpoints in any order.
+    ///
+    /// # Errors
+    /// [`Error::EmptyInput`] for no touchpoints; [`Error::MixedCustomers`] when
+    /// they belong to more than one customer; [`Error::InvalidConfig`] for a bad
+    /// configuration.
+    pub fn new(mut touchpoints: Vec<Touchpoint>, config: &JourneyConfig) -> Result<Journey> {
+        config.validate()?;
+        let customer = touchpoints
+            .first()
+            .map(|t| t.customer)
+            .ok_or(Error::EmptyInput {
+                what: "touchpoints of a journey",
+            })?;
+        if let Some(other) = touchpoints.iter().find(|t| t.customer != customer) {
+            return Err(Error::MixedCustomers {
+                expected: customer.to_string(),
+                found: other.customer.to_string(),
+            });
+        }
+        touchpoints.sort_unstable();
+        Ok(Journey::from_sorted(customer, touchpoints, config))
+    }
+
+    /// Groups a mixed stream of touchpoints by customer and builds every
+    /// customer's journey, ordered by customer id.
+    ///
+    /// Every touchpoint ends up in exactly one journey. The work is one sort of
+    /// compact keys (customer, time, kind, position), one in-place permutation
+    /// of the touchpoints, and one pass that cuts sessions and stage paths.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] for a bad configuration; empty input is fine
+    /// and gives no journeys.
+    pub fn group(mut touchpoints: Vec<Touchpoint>, config: &JourneyConfig) -> Result<Vec<Journey>> {
+        config.validate()?;
+        sort_touchpoints(&mut touchpoints);
+        let mut starts = Vec::new();
+        let mut prev: Option<CustomerId> = None;
+        for (i, t) in touchpoints.iter().enumerate() {
+            if prev != Some(t.customer) {
+                starts.push(i);
+                prev = Some(t.customer);
+            }
+        }
+        let mut journeys = Vec::with_capacity(starts.len());
+        for &start in starts.iter().rev() {
+            let part = touchpoints.split_off(start);
+            let customer = part.first().map_or(CustomerId(0), |t| t.customer);
+            journeys.push(Journey::from_sorted(customer, part, config));
+        }
+        journeys.reverse();
+        Ok(journeys)
+    }
+
+    /// Builds the derived parts of a journey from sorted touchpoints of one
+    /// customer.
+    fn from_sorted(
+        customer: CustomerId,
+        touchpoints: Vec<Touchpoint>,
+        config: &JourneyConfig,
+    ) -> Journey {
+        let mut sessions: Vec<Session> = Vec::new();
+        let mut stage_path: Vec<StageVisit> = Vec::new();
+        let mut first_order = None;
+        for (i, t) in touchpoints.iter().enumerate() {
+            match sessions.last_mut() {
+                Some(s) if t.at - s.ended_at <= config.session_gap => {
+                    s.end = i + 1;
+                    s.ended_at = t.at;
+                }
+                _ => sessions.push(Session {
+                    start: i,
+                    end: i + 1,
+                    started_at: t.at,
+                    ended_at: t.at,
+                }),
+            }
+            if let Some(stage) = contextual_stage(t, first_order.is_some(), config) {
+                match stage_path.last_mut() {
+                    Some(v) if v.stage == stage => v.touchpoints += 1,
+                    _ => stage_path.push(StageVisit {
+                        stage,
+                        entered_at: t.at,
+                        first: i,
+                        touchpoints: 1,
+                        time_spent: TimeDelta::zero(),
+                    }),
+                }
+            }
+            if first_order.is_none() && t.is(BuiltinKind::OrderCompleted) {
+                first_order = Some(i);
+            }
+        }
+        let last_at = touchpoints.last().map(|t| t.at);
+        let mut next_entry = last_at;
+        for v in stage_path.iter_mut().rev() {
+            if let Some(next) = next_entry {
+                v.time_spent = next - v.entered_at;
+            }
+            next_entry = Some(v.entered_at);
+        }
+        Journey {
+            config: config.clone(),
+            customer,
+            touchpoints,
+            sessions,
+            stage_path,
+            first_order,
+        }
+    }
+
+    /// The customer.
+    #[must_use]
+    pub fn customer(&self) -> CustomerId {
+        self.customer
+    }
+
+    /// The configuration the journey was built with.
+    #[must_use]
+    pub fn config(&self) -> &JourneyConfig {
+        &self.config
+    }
+
+    /// The touchpoints in order. Never empty.
+    #[must_use]
+    pub fn touchpoints(&self) -> &[Touchpoint] {
+        &self.touchpoints
+    }
+
+    /// Gives the touchpoints back.
+    #[must_use]
+    pub fn into_touchpoints(self) -> Vec<Touchpoint> {
+        self.touchpoints
+    }
+
+    /// The number of touchpoints.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.touchpoints.len()
+    }
+
+    /// Always `false`: a journey has at least one touchpoint.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.touchpoints.is_empty()
+    }
+
+    /// The sessions, in order; they partition the touchpoints.
+    #[must_use]
+    pub fn sessions(&self) -> &[Session] {
+        &self.sessions
+    }
+
+    /// The touchpoints of one session (empty for an index out of range).
+    #[must_use]
+    pub fn session_touchpoints(&self, session: usize) -> &[Touchpoint] {
+        self.sessions
+            .get(session)
+            .and_then(|s| self.touchpoints.get(s.range()))
+            .unwrap_or(&[])
+    }
+
+    /// The stages entered, in order, with entry time and time spent.
+    /// Consecutive touchpoints of one stage form one visit; touchpoints without
+    /// a stage (custom kinds without an override) are passed over.
+    #[must_use]
+    pub fn stage_path(&self) -> &[StageVisit] {
+        &self.stage_path
+    }
+
+    /// The stage of the last staged touchpoint.
+    #[must_use]
+    pub fn current_stage(&self) -> Option<Stage> {
+        self.stage_path.last().map(|v| v.stage)
+    }
+
+    /// The furthest stage ever reached.
+    #[must_use]
+    pub fn furthest_stage(&self) -> Option<Stage> {
+        self.stage_path.iter().map(|v| v.stage).max()
+    }
+
+    /// The stage the journey assigns to touchpoint `i`: its override, else its
+    /// kind's default, moved to retention after the first order when the
+    /// configuration says so.
+    #[must_use]
+    pub fn stage_of(&self, i: usize) -> Option<Stage> {
+        let t = self.touchpoints.get(i)?;
+        let after_order = self.first_order.is_some_and(|f| f < i);
+        contextual_stage(t, after_order, &self.config)
+    }
+
+    /// The first touchpoint's time.
+    #[must_use]
+    pub fn first_touch_at(&self) -> DateTime<Utc> {
+        self.touchpoints
+            .first()
+            .map_or(DateTime::<Utc>::MIN_UTC, |t| t.at)
+    }
+
+    /// The last touchpoint's time.
+    #[must_use]
+    pub fn last_touch_at(&self) -> DateTime<Utc> {
+        self.touchpoints
+            .last()
+            .map_or(DateTime::<Utc>::MIN_UTC, |t| t.at)
+    }
+
+    /// Whether the customer completed at least one order.
+    #[must_use]
+    pub fn converted(&self) -> bool {
+        self.first_order.is_some()
+    }
+
+    /// Index of the first completed order.
+    #[must_use]
+    pub fn first_order_index(&self) -> Option<usize> {
+        self.first_order
+    }
+
+    /// When the first order was completed.
+    #[must_use]
+    pub fn first_order_at(&self) -> Option<DateTime<Utc>> {
+        self.first_order
+            .and_then(|i| self.touchpoints.get(i))
+            .map(|t| t.at)
+    }
+
+    /// From the first touch to the first completed order.
+    #[must_use]
+    pub fn time_to_first_order(&self) -> Option<TimeDelta> {
+        self.first_order_at().map(|at| at - self.first_touch_at())
+    }
+
+    /// The number of completed orders (touchpoints of kind `order_completed`).
+    #[must_use]
+    pub fn orders(&self) -> usize {
+        self.touchpoints
+            .iter()
+            .filter(|t| t.is(BuiltinKind::OrderCompleted))
+            .count()
+    }
+}
+
+impl<'de> Deserialize<'de> for Journey {
+    /// Reads `config` and `touchpoints` and rebuilds everything else, so a
+    /// deserialized journey always keeps its invariants.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Raw {
+            #[serde(default)]
+            config: JourneyConfig,
+            touchpoints: Vec<Touchpoint>,
+        }
+        let raw = Raw::deserialize(d)?;
+        Journey::new(raw.touchpoints, &raw.config).map_err(serde::de::Error::custom)
+    }
+}
+
+fn contextual_stage(
+    t: &Touchpoint,
+    after_first_order: bool,
+    config: &JourneyConfig,
+) -> Option<Stage> {
+    if let Some(s) = t.stage {
+        return Some(s);
+    }
+    let s = t.kind.default_stage()?;
+    if after_first_order && config.repeat_activity_as_retention && s < Stage::Retention {
+        Some(Stage::Retention)
+    } else {
+        Some(s)
+    }
+}
+
+/// Sorts touchpoints into `Ord` order (customer, time, kind, rest) by sorting
+/// compact keys and permuting the touchpoints in place, which moves each large
+/// touchpoint about once instead of O(log n) times.
+pub(crate) fn sort_touchpoints(touchpoints: &mut [Touchpoint]) {
+    let n = touchpoints.len();
+    if n < 2 {
+        return;
+    }
+    let Ok(_) = u32::try_from(n) else {
+        // More than 4 billion touchpoints: fall back to a direct sort.
+        touchpoints.sort_unstable();
+        return;
+    };
+    // (customer, seconds, nanos, kind rank, position)
+    let mut keys: Vec<(u64, i64, u32, u16, u32)> = touchpoints
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            (
+                t.customer.0,
+                t.at.timestamp(),
+                t.at.timestamp_subsec_nanos(),
+                t.kind.tie_rank(),
+                i as u32,
+            )
+        })
+        .collect();
+    keys.sort_unstable();
+    // Runs equal on everything but position are ordered by the full touchpoint.
+    let mut i = 0;
+    while i < keys.len() {
+        let head = keys.get(i).map(|k| (k.0, k.1, k.2, k.3));
+        let mut j = i + 1;
+        while j < keys.len() && keys.get(j).map(|k| (k.0, k.1, k.2, k.3)) == head {
+            j += 1;
+        }
+        if j - i > 1 {
+            if let Some(run) = keys.get_mut(i..j) {
+                run.sort_by(|a, b| {
+                    match (touchpoints.get(a.4 as usize), touchpoints.get(b.4 as usize)) {
+                        (Some(x), Some(y)) => x.cmp(y).then(a.4.cmp(&b.4)),
+                        _ => Ordering::Equal,
+                    }
+                });
+            }
+        }
+        i = j;
+    }
+    let mut perm: Vec<u32> = keys.into_iter().map(|k| k.4).collect();
+    apply_permutation(touchpoints, &mut perm);
+}
+
+/// Rearranges `v` so that `v[j]` becomes the old `v[perm[j]]`, following cycles
+/// with swaps; `perm` is consumed (entries set to `u32::MAX`).
+fn apply_permutation<T>(v: &mut [T], perm: &mut [u32]) {
+    for start in 0..perm.len() {
+        let mut j = start;
+        while let Some(slot) = perm.get_mut(j) {
+            let k = *slot;
+            if k == u32::MAX {
+                break;
+            }
+            *slot = u32::MAX;
+            let k = k as usize;
+            if k == start {
+                break;
+            }
+            v.swap(j, k);
+            j = k;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn at(min: i64) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap() + TimeDelta::minutes(min)
+    }
+
+    #[test]
+    fn permutation_follows_cycles() {
+        let mut v = vec!['a', 'b', 'c', 'd', 'e'];
+        let mut p = vec![2, 0, 1, 4, 3];
+        apply_permutation(&mut v, &mut p);
+        assert_eq!(v, ['c', 'a', 'b', 'e', 'd']);
+    }
+
+    #[test]
+    fn sessions_split_on_gaps_longer_than_the_limit() {
+        let c = CustomerId(9);
+        let tps = vec![
+            Touchpoint::new(c, at(0), BuiltinKind::ProductView),
+            Touchpoint::new(c, at(30), BuiltinKind::ProductView), // exactly 30 min: same session
+            Touchpoint::new(c, at(61), BuiltinKind::ProductView), // 31 min: new session
+        ];
+        let j = Journey::new(tps, &JourneyConfig::default()).unwrap();
+        assert_eq!(j.sessions().len(), 2);
+        assert_eq!(j.sessions()[0].range(), 0..2);
+        assert_eq!(j.session_touchpoints(1).len(), 1);
+        assert!(j.session_touchpoints(5).is_empty());
+    }
+
+    #[test]
+    fn repeat_activity_counts_as_retention() {
+        let c = CustomerId(1);
+        let tps = vec![
+            Touchpoint::new(c, at(0), BuiltinKind::ProductView),
+            Touchpoint::new(c, at(1), BuiltinKind::OrderCompleted),
+            Touchpoint::new(c, at(100), BuiltinKind::ProductView),
+            Touchpoint::new(c, at(101), BuiltinKind::OrderCompleted),
+            Touchpoint::new(c, at(200), BuiltinKind::ReviewWritten),
+        ];
+        let j = Journey::new(tps.clone(), &JourneyConfig::default()).unwrap();
+        let path: Vec<_> = j
+            .stage_path()
+            .iter()
+            .map(|v| (v.stage, v.touchpoints))
+            .collect();
+        assert_eq!(
+            path,
+            [
+                (Stage::Consideration, 1),
+                (Stage::Decision, 1),
+                (Stage::Retention, 2),
+                (Stage::Advocacy, 1)
+            ]
+        );
+        assert_eq!(j.stage_path()[2].time_spent, TimeDelta::minutes(100));
+        assert_eq!(j.stage_path()[3].time_spent, TimeDelta::zero());
+        assert_eq!(j.orders(), 2);
+        assert_eq!(j.furthest_stage(), Some(Stage::Advocacy));
+        let plain = JourneyConfig {
+            repeat_activity_as_retention: false,
+            ..JourneyConfig::default()
+        };
+        let j = Journey::new(tps, &plain).unwrap();
+        assert_eq!(j.stage_path().len(), 5);
+        assert_eq!(j.stage_of(2), Some(Stage::Consideration));
+    }
+
+    #[test]
+    fn bad_input_is_refused() {
+        let cfg = JourneyConfig::default();
+        assert_eq!(
+            Journey::new(vec![], &cfg),
+            Err(Error::EmptyInput {
+                what: "touchpoints of a journey"
+            })
+        );
+        let mixed = vec![
+            Touchpoint::new(CustomerId(1), at(0), BuiltinKind::ProductView),
+            Touchpoint::new(CustomerId(2), at(0), BuiltinKind::ProductView),
+        ];
+        assert_eq!(
+            Journey::new(mixed, &cfg),
+            Err(Error::MixedCustomers {
+                expected: "1".into(),
+                found: "2".into()
+            })
+        );
+        let bad = JourneyConfig {
+            session_gap: TimeDelta::zero(),
+            ..cfg
+        };
+        assert!(matches!(
+            Journey::group(vec![], &bad),
+            Err(Error::InvalidConfig { .. })
+        ));
+        assert_eq!(
+            Journey::group(vec![], &JourneyConfig::default()),
+            Ok(vec![])
+        );
+    }
+}

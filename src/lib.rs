@@ -1,0 +1,95 @@
+//! Model e-commerce customer journeys and score customer experience.
+//!
+//! `cxjourney` turns a shop's own events into typed [`Touchpoint`]s and
+//! per-customer [`Journey`]s, and answers from them: where is this customer in
+//! the journey ([`Stage`], [`Phase`], [`Moment`]), what kind of shopper are
+//! they ([`Persona`]), and, as the crate grows, which channels earned the sale,
+//! where people drop off, how strong each layer of the experience is, and who
+//! comes back. It is built for online shops in Indonesia and similar markets:
+//! cash on delivery, returns to origin, SMS and WhatsApp reminders, and
+//! campaign days such as 11.11 and 12.12.
+//!
+//! The core is pure: no I/O, no clock (every computation takes its time from
+//! the data or an explicit `as_of`), no global state, seeded randomness only.
+//! Results are deterministic, byte for byte.
+//!
+//! # Example
+//!
+//! ```
+//! use chrono::{TimeZone, TimeDelta, Utc};
+//! use cxjourney::{CustomerId, EventMap, Journey, JourneyConfig, Stage, Touchpoint};
+//!
+//! // Your events, in any order, as (customer, time, GA4 event name).
+//! let t0 = Utc.with_ymd_and_hms(2024, 12, 12, 19, 0, 0).unwrap();
+//! let raw = [
+//!     (2, 0, "view_item"), (1, 5, "add_to_cart"), (1, 0, "view_item"),
+//!     (1, 9, "purchase"), (2, 2, "view_item"),
+//! ];
+//! let events = EventMap::ga4();
+//! let mut touchpoints = Vec::new();
+//! for (customer, minute, name) in raw {
+//!     let (kind, event) = events.convert(name)?;
+//!     touchpoints.push(
+//!         Touchpoint::new(CustomerId(customer), t0 + TimeDelta::minutes(minute), kind)
+//!             .with_event(event),
+//!     );
+//! }
+//! let journeys = Journey::group(touchpoints, &JourneyConfig::default())?;
+//! assert_eq!(journeys.len(), 2);
+//! assert_eq!(journeys[0].current_stage(), Some(Stage::Decision));
+//! assert!(journeys[0].converted());
+//! assert_eq!(journeys[1].furthest_stage(), Some(Stage::Consideration));
+//! # Ok::<(), cxjourney::Error>(())
+//! ```
+//!
+//! # Overview
+//!
+//! - **Where**: [`Stage`] (awareness, consideration, decision, retention,
+//!   advocacy), [`Phase`] (research and planning ... refunds) and [`Moment`]
+//!   (pre-purchase, purchase, post-purchase), with total mappings between them.
+//! - **What happened**: [`Touchpoint`] = customer ([`CustomerId`]), time,
+//!   [`TouchpointKind`], [`Channel`], and facts ([`Money`], [`Device`],
+//!   [`PaymentMethod`], [`CheckoutType`], product, category, campaign).
+//!   [`EventMap`] converts GA4 and Segment event names to kinds.
+//! - **One customer**: [`Journey`], built by [`Journey::new`] or, for a mixed
+//!   stream, [`Journey::group`]: touchpoints in order, [`Session`]s and the
+//!   stage path ([`StageVisit`]).
+//! - **Who**: [`Persona`], the six shopper types.
+//! - **Sample data**: [`sample`] generates a deterministic shop for examples,
+//!   tests and benchmarks.
+//! - **Errors**: one [`Error`] enum; nothing in the public API panics on bad input.
+//!
+//! # Crate features
+//!
+//! None yet: the crate has no optional parts.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod channel;
+mod error;
+mod event;
+mod id;
+mod journey;
+mod kind;
+mod money;
+mod names;
+mod persona;
+mod stage;
+mod time;
+mod touchpoint;
+
+pub mod sample;
+
+pub use channel::{BuiltinChannel, Channel};
+pub use error::{Error, Result};
+pub use event::{EventMap, UnknownEvent};
+pub use id::{CampaignId, CategoryId, CustomerId, CustomerIds, EventName, OrderId, ProductId};
+pub use journey::{Journey, JourneyConfig, Session, StageVisit};
+pub use kind::{BuiltinKind, TouchpointKind};
+pub use money::{Currency, Money};
+pub use names::CustomName;
+pub use persona::Persona;
+pub use stage::{Moment, Phase, Stage};
+pub use touchpoint::{CheckoutType, Device, PaymentMethod, Touchpoint};
