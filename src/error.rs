@@ -131,6 +131,17 @@ pub enum Error {
         /// What was being computed, with the values involved.
         context: String,
     },
+
+    /// A computation would exceed a work or size cap that protects against
+    /// unbounded (quadratic or exponential) work. Split the input (for example
+    /// by customer or by time) or choose a cheaper option.
+    #[error("too much work: {what} (limit {limit})")]
+    TooMuchWork {
+        /// What grew too large.
+        what: &'static str,
+        /// The cap that was hit.
+        limit: u64,
+    },
 }
 
 impl Error {

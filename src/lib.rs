@@ -80,6 +80,8 @@ mod stage;
 mod time;
 mod touchpoint;
 
+pub mod funnel;
+pub mod quantile;
 pub mod sample;
 
 pub use channel::{BuiltinChannel, Channel};

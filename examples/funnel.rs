@@ -1,0 +1,325 @@
+//! ClickHouse-style `windowFunnel` over a CSV event log.
+//!
+//! ```text
+//! cargo run --release --example funnel -- --window SECONDS \
+//!     [--mode strict_order|strict_deduplication|strict_increase] \
+//!     --steps product_view,add_to_cart,checkout_start,purchase [--levels OUT.csv] FILE.csv
+//! ```
+//!
+//! FILE has the columns `user_id,ts,event` (a header row; ISO-8601 UTC times;
+//! rows in any order). A step matches the rows whose `event` equals the step's
+//! name; every other row stays in the customer's sequence (it matters for
+//! `strict_order`). Prints one JSON object:
+//! `{"customers": N, "reaching": [n1, ...], "at_level": [n0, n1, ...], "compute_seconds": S}`,
+//! where `compute_seconds` covers grouping and the funnel, after the file is
+//! read. `--levels OUT.csv` also writes `user_id,level` for every customer.
+//! `--mode` also accepts `default`, `strict_once`, `first_entry` and
+//! comma-separated combinations such as `strict_order,allow_reentry`.
+//!
+//! Malformed input gives a message naming the line and the value on stderr and
+//! exit status 2.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use chrono::TimeDelta;
+use cxjourney::funnel::{EventIds, EventRow, FunnelMode, WindowFunnel};
+
+struct Args {
+    window: u64,
+    mode: FunnelMode,
+    steps: Vec<String>,
+    levels: Option<String>,
+    file: String,
+}
+
+const USAGE: &str = "usage: funnel --window SECONDS [--mode strict_order|strict_deduplication|strict_increase] --steps a,b,c [--levels OUT.csv] FILE.csv";
+
+fn parse_args() -> Result<Args, String> {
+    let mut window = None;
+    let mut mode = FunnelMode::default();
+    let mut steps = None;
+    let mut levels = None;
+    let mut file = None;
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f.to_owned(), Some(v.to_owned())),
+            _ => (arg.clone(), None),
+        };
+        let mut value = |name: &str| -> Result<String, String> {
+            inline
+                .clone()
+                .or_else(|| it.next())
+                .ok_or_else(|| format!("{name} needs a value"))
+        };
+        match flag.as_str() {
+            "--window" => {
+                let v = value("--window")?;
+                window = Some(v.trim().parse::<u64>().map_err(|_| {
+                    format!("--window must be a whole number of seconds >= 0, got {v:?}")
+                })?);
+            }
+            "--mode" => {
+                let v = value("--mode")?;
+                mode = v.parse().map_err(|e| format!("--mode: {e}"))?;
+            }
+            "--steps" => {
+                let v = value("--steps")?;
+                let list: Vec<String> = v.split(',').map(|s| s.trim().to_owned()).collect();
+                if list.iter().any(String::is_empty) {
+                    return Err(format!("--steps has an empty step name: {v:?}"));
+                }
+                steps = Some(list);
+            }
+            "--levels" => levels = Some(value("--levels")?),
+            "-h" | "--help" => return Err(USAGE.to_owned()),
+            other if other.starts_with("--") => return Err(format!("unknown option {other:?}")),
+            _ => {
+                if file.replace(arg).is_some() {
+                    return Err("more than one input file given".to_owned());
+                }
+            }
+        }
+    }
+    Ok(Args {
+        window: window.ok_or("--window SECONDS is required")?,
+        mode,
+        steps: steps.ok_or("--steps is required")?,
+        levels,
+        file: file.ok_or("an input FILE.csv is required")?,
+    })
+}
+
+/// Splits one CSV record (RFC 4180 quotes allowed) into fields.
+fn split_fields(line: &[u8], out: &mut Vec<Vec<u8>>) {
+    out.clear();
+    let mut field = Vec::new();
+    let mut in_quotes = false;
+    let mut i = 0;
+    while let Some(&b) = line.get(i) {
+        if in_quotes {
+            if b == b'"' {
+                if line.get(i + 1) == Some(&b'"') {
+                    field.push(b'"');
+                    i += 1;
+                } else {
+                    in_quotes = false;
+                }
+            } else {
+                field.push(b);
+            }
+        } else if b == b'"' {
+            in_quotes = true;
+        } else if b == b',' {
+            out.push(std::mem::take(&mut field));
+        } else {
+            field.push(b);
+        }
+        i += 1;
+    }
+    out.push(field);
+}
+
+fn digits(b: &[u8]) -> Option<u32> {
+    let mut v = 0u32;
+    for &c in b {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v * 10 + u32::from(c - b'0');
+    }
+    Some(v)
+}
+
+/// Days from 1970-01-01 to a civil date (proleptic Gregorian).
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = i64::from((m + 9) % 12);
+    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Seconds since the epoch of an ISO-8601 UTC time. The usual
+/// `YYYY-MM-DDTHH:MM:SSZ` is read directly; anything else goes through
+/// chrono (RFC 3339 with an offset or fraction, or `YYYY-MM-DD HH:MM:SS`).
+/// Fractions of a second are dropped, as ClickHouse's `DateTime` does.
+fn parse_ts(b: &[u8]) -> Option<i64> {
+    if b.len() == 20
+        && b.get(4) == Some(&b'-')
+        && b.get(7) == Some(&b'-')
+        && matches!(b.get(10), Some(b'T' | b' '))
+        && b.get(13) == Some(&b':')
+        && b.get(16) == Some(&b':')
+        && b.get(19) == Some(&b'Z')
+    {
+        let y = digits(b.get(0..4)?)?;
+        let mo = digits(b.get(5..7)?)?;
+        let d = digits(b.get(8..10)?)?;
+        let h = digits(b.get(11..13)?)?;
+        let mi = digits(b.get(14..16)?)?;
+        let s = digits(b.get(17..19)?)?;
+        let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+        let dim = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+        let max_day = dim.get((mo as usize).wrapping_sub(1)).copied().unwrap_or(0);
+        if (1..=12).contains(&mo) && (1..=max_day).contains(&d) && h < 24 && mi < 60 && s < 60 {
+            let days = days_from_civil(i64::from(y), mo, d);
+            return Some(days * 86_400 + i64::from(h * 3600 + mi * 60 + s));
+        }
+        return None;
+    }
+    let s = std::str::from_utf8(b).ok()?.trim();
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Some(t.timestamp());
+    }
+    for fmt in ["%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S%.f"] {
+        if let Ok(t) = chrono::NaiveDateTime::parse_from_str(s, fmt) {
+            return Some(t.and_utc().timestamp());
+        }
+    }
+    None
+}
+
+fn read_rows(path: &str, ids: &mut EventIds) -> Result<Vec<EventRow>, String> {
+    let file = File::open(path).map_err(|e| format!("cannot open {path:?}: {e}"))?;
+    let mut reader = BufReader::with_capacity(1 << 20, file);
+    let mut line = Vec::new();
+    let mut fields = Vec::new();
+    let mut rows = Vec::new();
+    let mut cols: Option<[usize; 3]> = None;
+    let mut ncols = 0;
+    // A few event names cover nearly every row: look them up without hashing.
+    let mut recent: Vec<(Vec<u8>, u32)> = Vec::new();
+    let mut lineno = 0usize;
+    loop {
+        line.clear();
+        let n = reader
+            .read_until(b'\n', &mut line)
+            .map_err(|e| format!("{path}: read error after line {lineno}: {e}"))?;
+        if n == 0 {
+            break;
+        }
+        lineno += 1;
+        while matches!(line.last(), Some(b'\n' | b'\r')) {
+            line.pop();
+        }
+        if line.is_empty() {
+            continue;
+        }
+        split_fields(&line, &mut fields);
+        let Some([cu, ct, ce]) = cols else {
+            let names: Vec<String> = fields
+                .iter()
+                .map(|f| String::from_utf8_lossy(f).trim().trim_start_matches('\u{feff}').to_owned())
+                .collect();
+            let find = |want: &str| {
+                names.iter().position(|n| n == want).ok_or_else(|| {
+                    format!("{path}: line 1: the header {names:?} has no column {want:?} (expected user_id,ts,event)")
+                })
+            };
+            cols = Some([find("user_id")?, find("ts")?, find("event")?]);
+            ncols = names.len();
+            continue;
+        };
+        if fields.len() != ncols {
+            return Err(format!(
+                "{path}: line {lineno}: {} fields, the header has {ncols}: {:?}",
+                fields.len(),
+                String::from_utf8_lossy(&line)
+            ));
+        }
+        let get = |i: usize| fields.get(i).map_or(&[][..], |f| f.as_slice());
+        let user = get(cu);
+        let customer = std::str::from_utf8(user)
+            .ok()
+            .and_then(|s| s.trim().parse::<u64>().ok())
+            .ok_or_else(|| {
+                format!(
+                    "{path}: line {lineno}: user_id {:?} is not a non-negative integer",
+                    String::from_utf8_lossy(user)
+                )
+            })?;
+        let t = get(ct);
+        let ts = parse_ts(t).ok_or_else(|| {
+            format!(
+                "{path}: line {lineno}: ts {:?} is not an ISO-8601 UTC time such as 2024-01-31T23:59:59Z",
+                String::from_utf8_lossy(t)
+            )
+        })?;
+        let ev = get(ce);
+        let event = match recent.iter().find(|(name, _)| name.as_slice() == ev) {
+            Some(&(_, id)) => id,
+            None => {
+                let name = std::str::from_utf8(ev).map_err(|_| {
+                    format!("{path}: line {lineno}: event is not valid UTF-8")
+                })?;
+                let id = ids.intern(name);
+                if recent.len() < 64 {
+                    recent.push((ev.to_vec(), id));
+                }
+                id
+            }
+        };
+        rows.push(EventRow { customer, ts, event });
+    }
+    if cols.is_none() {
+        return Err(format!("{path}: empty file: expected a header user_id,ts,event"));
+    }
+    Ok(rows)
+}
+
+fn run() -> Result<(), String> {
+    let args = parse_args()?;
+    let window = i64::try_from(args.window)
+        .ok()
+        .and_then(TimeDelta::try_seconds)
+        .ok_or_else(|| format!("--window {} is too large", args.window))?;
+    let funnel = WindowFunnel::new(args.steps.len(), window, args.mode).map_err(|e| e.to_string())?;
+    let mut ids = EventIds::new();
+    let rows = read_rows(&args.file, &mut ids)?;
+    let steps: Vec<&str> = args.steps.iter().map(String::as_str).collect();
+
+    let started = Instant::now();
+    let masks = ids.step_masks(&steps);
+    let levels = funnel
+        .levels_by_customer(&rows, &masks)
+        .map_err(|e| e.to_string())?;
+    let reaching = levels.reaching();
+    let at_level = levels.at_level();
+    let compute_seconds = started.elapsed().as_secs_f64();
+
+    if let Some(out) = &args.levels {
+        let file = File::create(out).map_err(|e| format!("cannot create {out:?}: {e}"))?;
+        let mut w = BufWriter::new(file);
+        let write_err = |e: std::io::Error| format!("cannot write {out:?}: {e}");
+        writeln!(w, "user_id,level").map_err(write_err)?;
+        for (c, l) in levels.iter() {
+            writeln!(w, "{c},{l}").map_err(write_err)?;
+        }
+        w.flush().map_err(write_err)?;
+    }
+    let list = |v: &[u64]| v.iter().map(u64::to_string).collect::<Vec<_>>().join(", ");
+    println!(
+        "{{\"customers\": {}, \"reaching\": [{}], \"at_level\": [{}], \"compute_seconds\": {}}}",
+        levels.customers().len(),
+        list(&reaching),
+        list(&at_level),
+        compute_seconds
+    );
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(msg) => {
+            eprintln!("funnel: error: {msg}");
+            ExitCode::from(2)
+        }
+    }
+}

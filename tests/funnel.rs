@@ -1,0 +1,198 @@
+//! Funnels against ClickHouse `windowFunnel` (chdb 4.4.0, ClickHouse 26.9):
+//! every per-user level of `../shared/peers/ref/funnel_{small,edge}_levels.csv`
+//! for every configuration there, through the compact API, the journey API
+//! and the `funnel` example.
+
+use std::collections::BTreeMap;
+use std::process::Command;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use cxjourney::funnel::{EventIds, EventRow, FunnelMode, WindowFunnel};
+
+const PEERS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/peers");
+const STEPS: [&str; 4] = ["product_view", "add_to_cart", "checkout_start", "purchase"];
+
+/// (window, mode, column in the levels file)
+fn configs() -> Vec<(i64, &'static str, String)> {
+    let mut out = Vec::new();
+    for w in [3600, 604_800] {
+        for m in ["default", "strict_order", "strict_deduplication", "strict_increase"] {
+            out.push((w, m, format!("wf_{w}_{m}")));
+        }
+    }
+    out
+}
+
+struct Events {
+    rows: Vec<(u64, DateTime<Utc>, String)>,
+}
+
+fn read_events(name: &str) -> Events {
+    let text = std::fs::read_to_string(format!("{PEERS}/data/{name}")).unwrap();
+    let mut rows = Vec::new();
+    for line in text.lines().skip(1).filter(|l| !l.is_empty()) {
+        let f: Vec<&str> = line.split(',').collect();
+        rows.push((
+            f[0].parse().unwrap(),
+            DateTime::parse_from_rfc3339(f[1]).unwrap().with_timezone(&Utc),
+            f[2].to_owned(),
+        ));
+    }
+    Events { rows }
+}
+
+/// column name -> (user -> level)
+fn read_levels(name: &str) -> BTreeMap<String, BTreeMap<u64, u8>> {
+    let text = std::fs::read_to_string(format!("{PEERS}/ref/{name}")).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let mut out: BTreeMap<String, BTreeMap<u64, u8>> = BTreeMap::new();
+    for line in lines.filter(|l| !l.is_empty()) {
+        let f: Vec<&str> = line.split(',').collect();
+        let user: u64 = f[0].parse().unwrap();
+        for (col, v) in header.iter().zip(&f).skip(1) {
+            out.entry((*col).to_owned())
+                .or_default()
+                .insert(user, v.parse().unwrap());
+        }
+    }
+    out
+}
+
+fn check_compact(data: &str, levels: &str) {
+    let events = read_events(data);
+    let reference = read_levels(levels);
+    let mut ids = EventIds::new();
+    let rows: Vec<EventRow> = events
+        .rows
+        .iter()
+        .map(|(u, t, e)| EventRow {
+            customer: *u,
+            ts: t.timestamp(),
+            event: ids.intern(e),
+        })
+        .collect();
+    let masks = ids.step_masks(&STEPS);
+    for (w, m, col) in configs() {
+        let mode: FunnelMode = m.parse().unwrap();
+        let f = WindowFunnel::new(4, TimeDelta::seconds(w), mode).unwrap();
+        let got: BTreeMap<u64, u8> = f.levels_by_customer(&rows, &masks).unwrap().iter().collect();
+        assert_eq!(&got, &reference[&col], "{data} {col}");
+    }
+}
+
+#[test]
+fn compact_api_reproduces_clickhouse_small() {
+    check_compact("events_small.csv", "funnel_small_levels.csv");
+}
+
+#[test]
+fn compact_api_reproduces_clickhouse_edge_cases() {
+    check_compact("funnel_edge_cases.csv", "funnel_edge_levels.csv");
+}
+
+/// Runs the example and returns its JSON line and the levels file.
+fn run_example(args: &[&str], levels_out: &std::path::Path) -> (serde_json::Value, String) {
+    let out = Command::new(env!("CARGO"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["run", "--quiet", "--example", "funnel", "--"])
+        .args(args)
+        .arg("--levels")
+        .arg(levels_out)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json = serde_json::from_slice(&out.stdout).unwrap();
+    (json, std::fs::read_to_string(levels_out).unwrap())
+}
+
+fn check_example(data: &str, levels: &str, counts: &str) {
+    let reference = read_levels(levels);
+    let counts_text = std::fs::read_to_string(format!("{PEERS}/ref/{counts}")).unwrap();
+    let dir = std::env::temp_dir().join(format!("cxjourney-funnel-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = format!("{PEERS}/data/{data}");
+    for (w, m, col) in configs() {
+        let out_path = dir.join(format!("{data}-{col}.csv"));
+        let window = w.to_string();
+        let mut args = vec!["--window", &window, "--steps", "product_view,add_to_cart,checkout_start,purchase"];
+        if m != "default" {
+            args.extend(["--mode", m]);
+        }
+        args.push(&file);
+        let (json, text) = run_example(&args, &out_path);
+        let mut lines = text.lines();
+        assert_eq!(lines.next(), Some("user_id,level"));
+        let got: BTreeMap<u64, u8> = lines
+            .map(|l| {
+                let (u, v) = l.split_once(',').unwrap();
+                (u.parse().unwrap(), v.parse().unwrap())
+            })
+            .collect();
+        assert_eq!(&got, &reference[&col], "{data} {col}");
+        // counts against funnel_*_level_counts.csv
+        let mut at_level = vec![0u64; 5];
+        let mut reaching = vec![0u64; 5];
+        for line in counts_text.lines().skip(1) {
+            let f: Vec<&str> = line.split(',').collect();
+            if f[0] == col {
+                let k: usize = f[1].parse().unwrap();
+                at_level[k] = f[2].parse().unwrap();
+                reaching[k] = f[3].parse().unwrap();
+            }
+        }
+        assert_eq!(json["customers"], serde_json::json!(reaching[0]), "{col}");
+        assert_eq!(json["at_level"], serde_json::json!(at_level), "{col}");
+        assert_eq!(json["reaching"], serde_json::json!(reaching[1..].to_vec()), "{col}");
+        assert!(json["compute_seconds"].as_f64().unwrap() >= 0.0);
+        let keys: Vec<&String> = json.as_object().unwrap().keys().collect();
+        assert_eq!(keys.len(), 4);
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn example_reproduces_clickhouse_small_and_edge_cases() {
+    check_example("events_small.csv", "funnel_small_levels.csv", "funnel_small_level_counts.csv");
+    check_example("funnel_edge_cases.csv", "funnel_edge_levels.csv", "funnel_edge_level_counts.csv");
+}
+
+#[test]
+fn example_rejects_malformed_input_with_a_message() {
+    let dir = std::env::temp_dir().join(format!("cxjourney-funnel-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cases = [
+        ("no_header.csv", "", "empty file"),
+        ("bad_user.csv", "user_id,ts,event\nabc,2024-01-01T00:00:00Z,purchase\n", "user_id \"abc\""),
+        ("bad_ts.csv", "user_id,ts,event\n1,2024-13-01T00:00:00Z,purchase\n", "line 2"),
+        ("short.csv", "user_id,ts,event\n1,2024-01-01T00:00:00Z\n", "2 fields"),
+        ("wrong_header.csv", "user,ts,event\n", "no column \"user_id\""),
+    ];
+    for (name, body, needle) in cases {
+        let path = dir.join(name);
+        std::fs::write(&path, body).unwrap();
+        let out = Command::new(env!("CARGO"))
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(["run", "--quiet", "--example", "funnel", "--", "--window", "60", "--steps", "a,b"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{name}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(needle), "{name}: {err}");
+        assert!(!err.contains("panicked"), "{name}: {err}");
+    }
+    let out = Command::new(env!("CARGO"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["run", "--quiet", "--example", "funnel", "--", "--window", "60", "--mode", "strictest", "--steps", "a"])
+        .arg(dir.join("bad_ts.csv"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("strictest"));
+    std::fs::remove_dir_all(&dir).ok();
+}
