@@ -235,6 +235,7 @@ impl WindowFunnel {
         let base = seqs.base;
         let mut start = 0usize;
         let mut buf: Vec<(i64, u8, u32)> = Vec::new();
+        let mut scratch = kernel::Scratch::default();
         for &end in &seqs.ends {
             let end = end as usize;
             let keys = seqs.keys.get(start..end).unwrap_or(&[]);
@@ -244,7 +245,7 @@ impl WindowFunnel {
                 buf.extend(keys.iter().zip(0u32..).map(|(&k, i)| unpack3(base, k, i)));
                 kernel::level_strict_once(&self.rules, &buf)?.0
             } else {
-                kernel::level(&self.rules, keys.iter().map(|&k| unpack(base, k)))
+                kernel::level_with(&self.rules, &mut scratch, keys.iter().map(|&k| unpack(base, k)))
             };
             levels.push(level);
         }
@@ -336,11 +337,15 @@ impl StepSequences {
                 context: format!("event times span {tmin}..{tmax} seconds, more than 2^57"),
             }
         })?;
-        let _ = span;
         let mask_of = |e: u32| masks.get(e as usize).copied().unwrap_or(0);
         let range = cmax - cmin;
         let dense = range < (rows.len() as u64).saturating_mul(4).saturating_add(1 << 16);
-        let mut seqs = if dense {
+        let key_bits = 64 - (((span as u64) << STEP_BITS) | STEP_MASK).leading_zeros();
+        let cust_bits = 64 - range.leading_zeros();
+        let low_bits = cust_bits.min(BUCKET_BITS);
+        let mut seqs = if dense && low_bits + key_bits <= 64 {
+            group_bucketed(rows, &masks, cmin, range as usize + 1, tmin, unmatched, low_bits, key_bits)?
+        } else if dense {
             group_dense(rows, &mask_of, cmin, range as usize + 1, tmin, unmatched)?
         } else {
             group_sparse(rows, &mask_of, tmin, unmatched)?
@@ -413,6 +418,170 @@ fn too_many() -> Error {
         what: "step events in one grouping",
         limit: u64::from(u32::MAX),
     }
+}
+
+/// Customers per bucket of [`group_bucketed`]: 2^11 counters fit in L1.
+const BUCKET_BITS: u32 = 11;
+
+/// Two-level counting sort by customer, cache friendly: rows are first
+/// scattered into buckets of 2^`low_bits` consecutive customer ids as packed
+/// `(customer low bits, time, step)` words (a few hundred sequential write
+/// streams), then each bucket is counting-sorted by customer in L1/L2 and
+/// written back in place. Equivalent to [`group_dense`].
+#[allow(clippy::too_many_arguments)]
+fn group_bucketed(
+    rows: &[EventRow],
+    masks: &[u32],
+    cmin: u64,
+    range: usize,
+    tmin: i64,
+    unmatched: bool,
+    low_bits: u32,
+    key_bits: u32,
+) -> Result<StepSequences> {
+    // Per event id: how many keys a row makes, and its step when one.
+    let table: Vec<(u8, u8)> = masks
+        .iter()
+        .map(|&m| match m.count_ones() {
+            0 => (u8::from(unmatched), 0),
+            1 => (1, (m.trailing_zeros() + 1) as u8),
+            n => (n as u8, 0),
+        })
+        .collect();
+    let none = (u8::from(unmatched), 0u8);
+    let n_buckets = (range >> low_bits) + 1;
+    let low_mask = (1u64 << low_bits) - 1;
+    // Each bucket gets one spare slot, so a row that makes no key can write
+    // its (ignored) word unconditionally.
+    let mut bucket_start = vec![0usize; n_buckets + 1];
+    let mut present = vec![0u64; range.div_ceil(64)];
+    for r in rows {
+        let c = (r.customer - cmin) as usize;
+        let (k, _) = table.get(r.event as usize).copied().unwrap_or(none);
+        if let Some(x) = bucket_start.get_mut((c >> low_bits) + 1) {
+            *x += usize::from(k);
+        }
+        if let Some(w) = present.get_mut(c / 64) {
+            *w |= 1u64 << (c % 64);
+        }
+    }
+    let mut total = 0usize;
+    let mut acc = 0usize;
+    for x in &mut bucket_start {
+        let n = *x;
+        total += n;
+        acc += n;
+        *x = acc;
+        acc += 1;
+    }
+    // bucket_start[b] = first slot of bucket b (with spares), b >= 1 shifted
+    // by the spare of each bucket before it.
+    let mut starts: Vec<usize> = Vec::with_capacity(n_buckets + 1);
+    starts.push(0);
+    for b in 1..=n_buckets {
+        starts.push(bucket_start.get(b).copied().unwrap_or(0));
+    }
+    drop(bucket_start);
+    u32::try_from(total).map_err(|_| too_many())?;
+    let slots = starts.last().copied().unwrap_or(0) + 1;
+    let mut tmp = vec![0u64; slots];
+    let mut cursor: Vec<usize> = starts.clone();
+    for r in rows {
+        let c = (r.customer - cmin) as u64;
+        let key_ts = ((r.ts - tmin) as u64) << STEP_BITS;
+        let low = (c & low_mask) << key_bits;
+        let Some(cur) = cursor.get_mut((c >> low_bits) as usize) else {
+            continue;
+        };
+        let (k, step) = table.get(r.event as usize).copied().unwrap_or(none);
+        if k <= 1 {
+            if let Some(slot) = tmp.get_mut(*cur) {
+                *slot = low | key_ts | u64::from(step);
+            }
+            *cur += usize::from(k);
+        } else {
+            let m = masks.get(r.event as usize).copied().unwrap_or(0);
+            push_keys(m, unmatched, key_ts, |key| {
+                if let Some(slot) = tmp.get_mut(*cur) {
+                    *slot = low | key;
+                }
+                *cur += 1;
+            });
+        }
+    }
+    let key_mask = if key_bits >= 64 { u64::MAX } else { (1u64 << key_bits) - 1 };
+    let n_customers = present.iter().map(|w| w.count_ones() as usize).sum();
+    let mut customers = Vec::with_capacity(n_customers);
+    let mut ends = Vec::with_capacity(n_customers);
+    let mut local = vec![0u32; 1usize << low_bits];
+    let mut scratch: Vec<u64> = Vec::new();
+    let mut write = 0usize;
+    for b in 0..n_buckets {
+        let (Some(&lo), Some(&hi)) = (starts.get(b), cursor.get(b)) else {
+            break;
+        };
+        let part = tmp.get(lo..hi).unwrap_or(&[]);
+        local.iter_mut().for_each(|x| *x = 0);
+        for &w in part {
+            if let Some(x) = local.get_mut((w >> key_bits) as usize) {
+                *x += 1;
+            }
+        }
+        let mut acc = 0u32;
+        for x in &mut local {
+            let n = *x;
+            *x = acc;
+            acc += n;
+        }
+        scratch.clear();
+        scratch.resize(part.len(), 0);
+        for &w in part {
+            if let Some(x) = local.get_mut((w >> key_bits) as usize) {
+                if let Some(slot) = scratch.get_mut(*x as usize) {
+                    *slot = w & key_mask;
+                }
+                *x += 1;
+            }
+        }
+        // local[c] is now customer c's end within the bucket.
+        let first = b << low_bits;
+        let last = (first + (1usize << low_bits)).min(range);
+        let mut start = 0usize;
+        let mut c = first;
+        while c < last {
+            let word = present.get(c / 64).copied().unwrap_or(0) >> (c % 64);
+            if word == 0 {
+                c = (c / 64 + 1) * 64;
+                continue;
+            }
+            c += word.trailing_zeros() as usize;
+            if c >= last {
+                break;
+            }
+            let end = local.get(c - first).copied().unwrap_or(0) as usize;
+            if let Some(slice) = scratch.get_mut(start..end) {
+                sort_small(slice);
+            }
+            start = end;
+            customers.push(cmin + c as u64);
+            ends.push(u32::try_from(write + end).map_err(|_| too_many())?);
+            c += 1;
+        }
+        // Compact in place: `write <= lo`, and the bucket was read already.
+        if let Some(dst) = tmp.get_mut(write..write + scratch.len()) {
+            dst.copy_from_slice(&scratch);
+        }
+        write += scratch.len();
+    }
+    tmp.truncate(write);
+    Ok(StepSequences {
+        steps: 0,
+        unmatched,
+        base: tmin,
+        customers,
+        ends,
+        keys: tmp,
+    })
 }
 
 /// Counting sort by customer: ids are dense enough for one counter each.

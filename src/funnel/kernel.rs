@@ -74,14 +74,40 @@ fn in_window(ts: i64, start: i64, window: i64) -> bool {
 /// ignored (use [`trace`]).
 #[inline]
 pub(crate) fn level(rules: &Rules, events: impl IntoIterator<Item = (i64, u8)>) -> u8 {
+    level_with(rules, &mut Scratch::default(), events)
+}
+
+/// Working arrays of [`level_with`], reused across customers: only entries
+/// below the current level are ever read, so they need no clearing.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Scratch {
+    start: [i64; MAX_STEPS],
+    last: [i64; MAX_STEPS],
+}
+
+impl Default for Scratch {
+    fn default() -> Self {
+        Scratch {
+            start: [0; MAX_STEPS],
+            last: [0; MAX_STEPS],
+        }
+    }
+}
+
+/// [`level`] with caller-owned working arrays.
+#[inline]
+pub(crate) fn level_with(
+    rules: &Rules,
+    scratch: &mut Scratch,
+    events: impl IntoIterator<Item = (i64, u8)>,
+) -> u8 {
     let n = rules.steps;
     let window = rules.window;
     let m = rules.mode;
     let first_anchor = m.anchoring == Anchoring::First;
     // start[i] / last[i]: first and last time of the chain that reached step
     // i + 1. Levels form a prefix: step i + 1 reached implies step i reached.
-    let mut start = [0i64; MAX_STEPS];
-    let mut last = [0i64; MAX_STEPS];
+    let Scratch { start, last } = scratch;
     let mut reached: u8 = 0;
     let mut seen_first = false;
     for (ts, step) in events {
