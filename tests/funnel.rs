@@ -196,3 +196,94 @@ fn example_rejects_malformed_input_with_a_message() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("strictest"));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+mod journeys {
+    use super::*;
+    use cxjourney::funnel::{Funnel, FunnelAccumulator, FunnelConfig, Step, StopReason};
+    use cxjourney::{CustomerId, EventMap, Journey, JourneyConfig, Touchpoint};
+
+    fn journeys(data: &str) -> Vec<Journey> {
+        let map = EventMap::standard().fallback_to_custom();
+        let tps: Vec<Touchpoint> = read_events(data)
+            .rows
+            .into_iter()
+            .map(|(u, t, e)| {
+                let (kind, name) = map.convert(&e).unwrap();
+                Touchpoint::new(CustomerId(u), t, kind).with_event(name)
+            })
+            .collect();
+        Journey::group(tps, &JourneyConfig::default()).unwrap()
+    }
+
+    fn funnel(w: i64, m: &str) -> Funnel {
+        Funnel::new(
+            FunnelConfig::new(STEPS.map(Step::event).to_vec(), TimeDelta::seconds(w))
+                .with_mode(m.parse().unwrap()),
+        )
+        .unwrap()
+    }
+
+    fn check(data: &str, levels: &str) {
+        let js = journeys(data);
+        let reference = read_levels(levels);
+        for (w, m, col) in configs() {
+            let f = funnel(w, m);
+            let mut got = BTreeMap::new();
+            let mut traced = BTreeMap::new();
+            let mut acc = FunnelAccumulator::new(&f);
+            for j in &js {
+                got.insert(j.customer().0, f.level(j).unwrap() as u8);
+                traced.insert(j.customer().0, f.witness(j).unwrap().path.level as u8);
+                acc.add(j).unwrap();
+            }
+            assert_eq!(&got, &reference[&col], "{data} {col} level");
+            assert_eq!(&traced, &reference[&col], "{data} {col} witness");
+            let report = acc.finish();
+            let mut at = vec![0u64; 5];
+            for l in reference[&col].values() {
+                at[usize::from(*l)] += 1;
+            }
+            assert_eq!(report.at_level, at, "{data} {col} report");
+            for k in 0..4 {
+                assert_eq!(report.steps[k].reached, at[k + 1..].iter().sum::<u64>());
+            }
+        }
+    }
+
+    #[test]
+    fn journey_api_reproduces_clickhouse_small() {
+        check("events_small.csv", "funnel_small_levels.csv");
+    }
+
+    #[test]
+    fn journey_api_reproduces_clickhouse_edge_cases() {
+        check("funnel_edge_cases.csv", "funnel_edge_levels.csv");
+    }
+
+    #[test]
+    fn witnesses_explain_the_edge_cases() {
+        let js = journeys("funnel_edge_cases.csv");
+        let by_id = |id: u64| js.iter().find(|j| j.customer().0 == id).unwrap();
+        // 900002: add_to_cart 3601 s after product_view
+        let w = funnel(3600, "default").witness(by_id(900_002)).unwrap();
+        assert_eq!(w.path.stop, StopReason::OutOfWindow { step: 2 });
+        // 900005: pv, atc, atc, co, pur under strict_deduplication
+        let w = funnel(3600, "strict_deduplication").witness(by_id(900_005)).unwrap();
+        assert_eq!(w.path.stop, StopReason::Duplicate { step: 2 });
+        assert_eq!(w.path.level, 2);
+        // 900006: review_read between product_view and add_to_cart
+        let w = funnel(3600, "strict_order").witness(by_id(900_006)).unwrap();
+        assert!(matches!(w.path.stop, StopReason::StrictOrderBreak { .. }));
+        // 900010: no product_view at all
+        let w = funnel(3600, "default").witness(by_id(900_010)).unwrap();
+        assert_eq!(w.path.stop, StopReason::NeverReached { step: 1 });
+        // 900003: same-second pv and atc under strict_increase
+        let w = funnel(3600, "strict_increase").witness(by_id(900_003)).unwrap();
+        assert_eq!(w.path.stop, StopReason::TooSoon { step: 2 });
+        let text = w.to_string();
+        assert!(text.contains("product_view") && text.contains("too soon"), "{text}");
+        let w = funnel(3600, "default").witness(by_id(900_003)).unwrap();
+        assert_eq!(w.path.stop, StopReason::Converted);
+        assert!(w.steps.iter().all(|s| s.matched.is_some()));
+    }
+}

@@ -317,7 +317,7 @@ pub enum StopReason {
     /// `strict_order`: an event that matches no step, or a step out of order,
     /// came after step 1 and ended the scan.
     StrictOrderBreak {
-        /// The position of the breaking event in the sequence given.
+        /// The breaking touchpoint (its index in the journey).
         event: u32,
     },
     /// `strict_deduplication`: a step already reached happened again.

@@ -1,0 +1,681 @@
+//! The journey API: step predicates over [`Touchpoint`]s, one path per
+//! counting unit, witnesses.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::funnel::kernel::{self, EXCLUSION_CODE, MAX_STEPS, Rules, StopReason, TraceEvent};
+use crate::funnel::mode::{Anchoring, FunnelMode};
+use crate::funnel::step::{Exclusion, Step};
+use crate::{Error, Journey, Result, Touchpoint};
+
+/// What the funnel counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CountingUnit {
+    /// One path per customer: the best the customer reached (default; what
+    /// ClickHouse `windowFunnel ... GROUP BY user_id` returns).
+    #[default]
+    Customers,
+    /// Every attempt: an attempt starts at a step-1 event, anchored there
+    /// (first-entry rule), and ends at the conversion or when its window
+    /// closes; the next attempt starts at the first step-1 event after that
+    /// end (strictly later second). Customers who never reach step 1 give no
+    /// attempt.
+    Conversions,
+    /// One path per session of the journey ([`Journey::sessions`]).
+    Sessions,
+}
+
+/// A touchpoint property held constant through the steps (PostHog's "hold
+/// property constant"): all steps of a chain must carry the same value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Property {
+    /// [`Touchpoint::order`] (an order or cart id).
+    Order,
+    /// [`Touchpoint::product`].
+    Product,
+    /// [`Touchpoint::category`].
+    Category,
+    /// [`Touchpoint::campaign`].
+    Campaign,
+    /// [`Touchpoint::channel`].
+    Channel,
+    /// [`Touchpoint::kind`].
+    Kind,
+    /// [`Touchpoint::event_name`].
+    Event,
+    /// [`Touchpoint::device`].
+    Device,
+}
+
+impl Property {
+    /// The property's value on a touchpoint, if it has one.
+    #[must_use]
+    pub fn of<'a>(&self, t: &'a Touchpoint) -> Option<&'a str> {
+        match self {
+            Property::Order => t.order.as_ref().map(|v| v.as_str()),
+            Property::Product => t.product.as_ref().map(|v| v.as_str()),
+            Property::Category => t.category.as_ref().map(|v| v.as_str()),
+            Property::Campaign => t.campaign.as_ref().map(|v| v.as_str()),
+            Property::Channel => Some(t.channel.as_str()),
+            Property::Kind => Some(t.kind.as_str()),
+            Property::Event => Some(t.event_name()),
+            Property::Device => t.device.map(|d| d.as_str()),
+        }
+    }
+}
+
+/// Which touchpoint gives a unit its breakdown value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "at")]
+pub enum Touch {
+    /// The first touchpoint of the unit (journey or session) (default).
+    #[default]
+    FirstTouch,
+    /// The last touchpoint of the unit.
+    LastTouch,
+    /// The touchpoint that matched step `step` (1-based) in the unit's path;
+    /// units that did not reach it get `(none)`.
+    Step {
+        /// The step, 1-based.
+        step: u8,
+    },
+}
+
+/// Break the report down by a touchpoint property taken at one touchpoint.
+/// For keys that are not touchpoint properties (persona, segment), pass the
+/// key to [`FunnelAccumulator::add_with_key`](crate::funnel::FunnelAccumulator::add_with_key).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Breakdown {
+    /// The property.
+    pub property: Property,
+    /// Where it is read.
+    pub touch: Touch,
+}
+
+/// A funnel over journeys.
+///
+/// ```
+/// use chrono::TimeDelta;
+/// use cxjourney::funnel::{FunnelConfig, Step};
+/// let config = FunnelConfig::new(
+///     ["view_item", "add_to_cart", "begin_checkout", "purchase"].map(Step::event).to_vec(),
+///     TimeDelta::days(1),
+/// );
+/// config.validate()?;
+/// assert_eq!(config.steps.len(), 4);
+/// # Ok::<(), cxjourney::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FunnelConfig {
+    /// The steps, 1 to 32, in order.
+    pub steps: Vec<Step>,
+    /// From the chain's step 1, inclusive. Default: 14 days (PostHog's
+    /// default conversion window). Serialized as seconds; timestamps count in
+    /// whole seconds, as ClickHouse's `DateTime`.
+    #[serde(with = "crate::time", default = "default_window")]
+    pub window: TimeDelta,
+    /// The rules. Default: ClickHouse `windowFunnel` without options.
+    #[serde(default)]
+    pub mode: FunnelMode,
+    /// Exclusion steps.
+    #[serde(default)]
+    pub exclusions: Vec<Exclusion>,
+    /// Hold a property constant through the steps. Default: none.
+    #[serde(default)]
+    pub hold_constant: Option<Property>,
+    /// What is counted. Default: customers.
+    #[serde(default)]
+    pub unit: CountingUnit,
+    /// Break the report down by a property. Default: none.
+    #[serde(default)]
+    pub breakdown: Option<Breakdown>,
+}
+
+fn default_window() -> TimeDelta {
+    TimeDelta::days(14)
+}
+
+impl Default for FunnelConfig {
+    /// No steps (invalid until steps are added) and the defaults above.
+    fn default() -> Self {
+        FunnelConfig::new(Vec::new(), default_window())
+    }
+}
+
+impl FunnelConfig {
+    /// Steps and a window, with every other option at its default.
+    #[must_use]
+    pub fn new(steps: Vec<Step>, window: TimeDelta) -> Self {
+        FunnelConfig {
+            steps,
+            window,
+            mode: FunnelMode::default(),
+            exclusions: Vec::new(),
+            hold_constant: None,
+            unit: CountingUnit::default(),
+            breakdown: None,
+        }
+    }
+
+    /// Sets the mode.
+    #[must_use]
+    pub fn with_mode(mut self, mode: FunnelMode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// Adds an exclusion between steps `from` and `to` (1-based).
+    #[must_use]
+    pub fn excluding(mut self, step: Step, from: u8, to: u8) -> Self {
+        self.exclusions.push(Exclusion { step, from, to });
+        self
+    }
+
+    /// Holds a property constant.
+    #[must_use]
+    pub fn holding(mut self, property: Property) -> Self {
+        self.hold_constant = Some(property);
+        self
+    }
+
+    /// Sets the counting unit.
+    #[must_use]
+    pub fn counting(mut self, unit: CountingUnit) -> Self {
+        self.unit = unit;
+        self
+    }
+
+    /// Sets the breakdown.
+    #[must_use]
+    pub fn breakdown_by(mut self, property: Property, touch: Touch) -> Self {
+        self.breakdown = Some(Breakdown { property, touch });
+        self
+    }
+
+    /// Checks the configuration.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] naming the field: no steps or more than 32, a
+    /// negative window, an optional first step, an exclusion whose `from`/`to`
+    /// are not `1 <= from < to <= steps`, more than 32 exclusions, a breakdown
+    /// step out of range, `strict_once` combined with exclusions, optional
+    /// steps or per-step gaps, or an invalid mode.
+    pub fn validate(&self) -> Result<()> {
+        let n = self.steps.len();
+        if n == 0 || n > MAX_STEPS {
+            return Err(Error::InvalidConfig {
+                field: "steps",
+                value: n.to_string(),
+                reason: "a funnel has 1 to 32 steps",
+            });
+        }
+        if self.window < TimeDelta::zero() {
+            return Err(Error::InvalidConfig {
+                field: "window",
+                value: self.window.to_string(),
+                reason: "must not be negative",
+            });
+        }
+        self.mode.validate()?;
+        for (i, s) in self.steps.iter().enumerate() {
+            s.validate(i)?;
+        }
+        if self.steps.first().is_some_and(|s| s.optional) {
+            return Err(Error::InvalidConfig {
+                field: "steps.optional",
+                value: "step 1".to_owned(),
+                reason: "the first step cannot be optional",
+            });
+        }
+        if self.exclusions.len() > 32 {
+            return Err(Error::InvalidConfig {
+                field: "exclusions",
+                value: self.exclusions.len().to_string(),
+                reason: "at most 32 exclusions",
+            });
+        }
+        for e in &self.exclusions {
+            if e.from == 0 || e.from >= e.to || usize::from(e.to) > n {
+                return Err(Error::InvalidConfig {
+                    field: "exclusions",
+                    value: format!("{:?} between {} and {}", e.step.name, e.from, e.to),
+                    reason: "needs 1 <= from < to <= number of steps",
+                });
+            }
+        }
+        if let Some(Breakdown {
+            touch: Touch::Step { step },
+            ..
+        }) = self.breakdown
+        {
+            if step == 0 || usize::from(step) > n {
+                return Err(Error::InvalidConfig {
+                    field: "breakdown.touch.step",
+                    value: step.to_string(),
+                    reason: "needs 1 <= step <= number of steps",
+                });
+            }
+        }
+        let extras = !self.exclusions.is_empty()
+            || self
+                .steps
+                .iter()
+                .any(|s| s.optional || s.max_gap.is_some() || s.min_gap.is_some());
+        if self.mode.strict_once && extras {
+            return Err(Error::InvalidConfig {
+                field: "mode.strict_once",
+                value: self.mode.to_string(),
+                reason: "strict_once does not combine with exclusions, optional steps or per-step gaps",
+            });
+        }
+        Ok(())
+    }
+}
+
+/// The touchpoint that filled a step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepHit {
+    /// Its index in the journey's touchpoints.
+    pub touchpoint: usize,
+    /// Its time.
+    pub at: DateTime<Utc>,
+}
+
+/// One counting unit's way through the funnel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FunnelPath {
+    /// The highest step reached (0 = none).
+    pub level: usize,
+    /// For each step, the touchpoint that filled it in the best chain.
+    pub hits: Vec<Option<StepHit>>,
+    /// Why the path ended where it did.
+    pub stop: StopReason,
+    /// The value of the held property, when one is held.
+    pub held: Option<String>,
+    /// The unit's touchpoints (indices into the journey): the whole journey,
+    /// a session, or an attempt's remainder.
+    pub scope: std::ops::Range<usize>,
+}
+
+impl FunnelPath {
+    /// Whether every step was reached.
+    #[must_use]
+    pub fn converted(&self) -> bool {
+        self.level == self.hits.len()
+    }
+}
+
+/// A compiled [`FunnelConfig`]: evaluates journeys.
+///
+/// ```
+/// use chrono::{TimeDelta, TimeZone, Utc};
+/// use cxjourney::funnel::{Funnel, FunnelConfig, Step, StopReason};
+/// use cxjourney::{BuiltinKind as K, CustomerId, Journey, JourneyConfig, Touchpoint};
+/// let t0 = Utc.with_ymd_and_hms(2024, 12, 12, 19, 0, 0).unwrap();
+/// let c = CustomerId(1);
+/// let journey = Journey::new(vec![
+///     Touchpoint::new(c, t0, K::ProductView),
+///     Touchpoint::new(c, t0 + TimeDelta::minutes(2), K::AddToCart),
+///     Touchpoint::new(c, t0 + TimeDelta::hours(3), K::CheckoutStart),
+/// ], &JourneyConfig::default())?;
+/// let funnel = Funnel::new(FunnelConfig::new(
+///     vec![Step::kind(K::ProductView), Step::kind(K::AddToCart), Step::kind(K::CheckoutStart)],
+///     TimeDelta::hours(1),
+/// ))?;
+/// assert_eq!(funnel.level(&journey)?, 2);
+/// let witness = funnel.witness(&journey)?;
+/// assert_eq!(witness.path.stop, StopReason::OutOfWindow { step: 3 });
+/// # Ok::<(), cxjourney::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Funnel {
+    config: FunnelConfig,
+    rules: Rules,
+}
+
+impl Funnel {
+    /// Compiles a configuration.
+    ///
+    /// # Errors
+    /// As [`FunnelConfig::validate`].
+    pub fn new(config: FunnelConfig) -> Result<Funnel> {
+        config.validate()?;
+        let mut rules = Rules::plain(
+            u8::try_from(config.steps.len()).unwrap_or(u8::MAX),
+            config.window.num_seconds(),
+            config.mode,
+        );
+        for (i, s) in config.steps.iter().enumerate() {
+            if s.optional {
+                rules.optional |= 1u32 << i;
+            }
+            if let Some(slot) = rules.step_window.get_mut(i) {
+                *slot = s.max_gap.map(|g| g.num_seconds());
+            }
+            if let Some(slot) = rules.min_gap.get_mut(i) {
+                // ceil: a gap in whole seconds is >= g exactly when >= ceil(g)
+                *slot = s.min_gap.map(|g| {
+                    let secs = g.num_seconds();
+                    if g > TimeDelta::seconds(secs) { secs + 1 } else { secs }
+                });
+            }
+        }
+        rules.exclusions = config.exclusions.iter().map(|e| (e.from, e.to)).collect();
+        Ok(Funnel { config, rules })
+    }
+
+    /// The configuration.
+    #[must_use]
+    pub fn config(&self) -> &FunnelConfig {
+        &self.config
+    }
+
+    /// The step names.
+    pub fn step_names(&self) -> impl Iterator<Item = &str> {
+        self.config.steps.iter().map(|s| s.name.as_str())
+    }
+
+    /// The customer's level over the whole journey (what ClickHouse
+    /// `windowFunnel` returns for the customer).
+    ///
+    /// # Errors
+    /// [`Error::TooMuchWork`] from `strict_once` or a held property.
+    pub fn level(&self, journey: &Journey) -> Result<usize> {
+        let tps = journey.touchpoints();
+        if self.rules.is_plain() && self.config.hold_constant.is_none() && !self.rules.mode.strict_once {
+            let mut buf = Vec::with_capacity(tps.len());
+            self.step_events(tps, None, &mut buf);
+            return Ok(usize::from(kernel::level(
+                &self.rules,
+                buf.iter().map(|&(t, c, _)| (t, c)),
+            )));
+        }
+        Ok(self.best(tps, 0, &self.rules)?.level)
+    }
+
+    /// The paths of one journey, one per counting unit.
+    ///
+    /// # Errors
+    /// [`Error::TooMuchWork`] from `strict_once` or a held property.
+    pub fn paths(&self, journey: &Journey) -> Result<Vec<FunnelPath>> {
+        let tps = journey.touchpoints();
+        match self.config.unit {
+            CountingUnit::Customers => Ok(vec![self.best(tps, 0, &self.rules)?]),
+            CountingUnit::Sessions => journey
+                .sessions()
+                .iter()
+                .map(|s| self.best(tps.get(s.range()).unwrap_or(&[]), s.start, &self.rules))
+                .collect(),
+            CountingUnit::Conversions => {
+                let mut rules = self.rules.clone();
+                rules.mode.anchoring = Anchoring::First;
+                let mut out = Vec::new();
+                let mut from = 0usize;
+                while from < tps.len() {
+                    let path = self.best(tps.get(from..).unwrap_or(&[]), from, &rules)?;
+                    let (Some(Some(first)), true) = (path.hits.first(), path.level > 0) else {
+                        break;
+                    };
+                    let end = if path.converted() {
+                        path.hits.iter().flatten().map(|h| h.at).max().unwrap_or(first.at)
+                    } else {
+                        first
+                            .at
+                            .checked_add_signed(TimeDelta::seconds(rules.window))
+                            .unwrap_or(DateTime::<Utc>::MAX_UTC)
+                    };
+                    let end_s = end.timestamp();
+                    out.push(path);
+                    let next = tps
+                        .iter()
+                        .enumerate()
+                        .skip(from)
+                        .find(|(_, t)| t.at.timestamp() > end_s)
+                        .map_or(tps.len(), |(i, _)| i);
+                    if next <= from {
+                        break;
+                    }
+                    from = next;
+                }
+                Ok(out)
+            }
+        }
+    }
+
+    /// Which touchpoints matched which step, and why the customer stopped,
+    /// over the whole journey.
+    ///
+    /// # Errors
+    /// As [`Funnel::level`].
+    pub fn witness(&self, journey: &Journey) -> Result<Witness> {
+        let path = self.best(journey.touchpoints(), 0, &self.rules)?;
+        let steps = self
+            .config
+            .steps
+            .iter()
+            .zip(&path.hits)
+            .map(|(s, h)| WitnessStep {
+                step: s.name.clone(),
+                matched: h.as_ref().and_then(|h| {
+                    journey.touchpoints().get(h.touchpoint).map(|t| WitnessTouch {
+                        touchpoint: h.touchpoint,
+                        at: h.at,
+                        event: t.event_name().to_owned(),
+                        kind: t.kind.as_str().to_owned(),
+                    })
+                }),
+            })
+            .collect();
+        Ok(Witness {
+            customer: journey.customer().0,
+            steps,
+            path,
+        })
+    }
+
+    /// Builds the sorted trace events of `tps`; with `held`, step matches of
+    /// other values count as events that match no step.
+    fn step_events(&self, tps: &[Touchpoint], held: Option<(&Property, &str)>, buf: &mut Vec<TraceEvent>) {
+        buf.clear();
+        let keep_unmatched = self.rules.mode.strict_order;
+        for (i, t) in tps.iter().enumerate() {
+            let ts = t.at.timestamp();
+            let pos = u32::try_from(i).unwrap_or(u32::MAX);
+            let held_ok = held.is_none_or(|(p, v)| p.of(t) == Some(v));
+            let mut any = false;
+            if held_ok {
+                for (k, step) in self.config.steps.iter().enumerate() {
+                    if step.matches(t) {
+                        buf.push((ts, u8::try_from(k + 1).unwrap_or(u8::MAX), pos));
+                        any = true;
+                    }
+                }
+            }
+            if !any && keep_unmatched {
+                buf.push((ts, 0, pos));
+            }
+            for (e, ex) in self.config.exclusions.iter().enumerate() {
+                if ex.step.matches(t) {
+                    buf.push((ts, EXCLUSION_CODE + u8::try_from(e).unwrap_or(0), pos));
+                }
+            }
+        }
+        buf.sort_unstable();
+    }
+
+    /// The best path over `tps` (offset `off` in the journey).
+    fn best(&self, tps: &[Touchpoint], off: usize, rules: &Rules) -> Result<FunnelPath> {
+        let mut buf = Vec::with_capacity(tps.len() + 4);
+        let Some(prop) = self.config.hold_constant else {
+            self.step_events(tps, None, &mut buf);
+            return self.path_of(tps, off, rules, &buf, None);
+        };
+        let values: BTreeSet<&str> = tps
+            .iter()
+            .filter(|t| self.config.steps.iter().any(|s| s.matches(t)))
+            .filter_map(|t| prop.of(t))
+            .collect();
+        if (values.len() as u64).saturating_mul(tps.len() as u64) > 1 << 26 {
+            return Err(Error::TooMuchWork {
+                what: "held-property values times touchpoints of one journey",
+                limit: 1 << 26,
+            });
+        }
+        let mut best: Option<FunnelPath> = None;
+        for v in values {
+            self.step_events(tps, Some((&prop, v)), &mut buf);
+            let path = self.path_of(tps, off, rules, &buf, Some(v))?;
+            if best.as_ref().is_none_or(|b| path.level > b.level) {
+                best = Some(path);
+            }
+        }
+        match best {
+            Some(b) => Ok(b),
+            None => {
+                self.step_events(tps, Some((&prop, "")), &mut buf);
+                buf.retain(|&(_, c, _)| c == 0 || c >= EXCLUSION_CODE);
+                self.path_of(tps, off, rules, &buf, None)
+            }
+        }
+    }
+
+    fn path_of(
+        &self,
+        tps: &[Touchpoint],
+        off: usize,
+        rules: &Rules,
+        events: &[TraceEvent],
+        held: Option<&str>,
+    ) -> Result<FunnelPath> {
+        let n = self.config.steps.len();
+        let hit = |pos: u32| {
+            tps.get(pos as usize).map(|t| StepHit {
+                touchpoint: off + pos as usize,
+                at: t.at,
+            })
+        };
+        let (level, hits, stop) = if rules.mode.strict_once {
+            let (level, rows) = kernel::level_strict_once(rules, events)?;
+            let mut hits: Vec<Option<StepHit>> = rows.iter().map(|&r| hit(r)).collect();
+            hits.resize(n, None);
+            let level = usize::from(level);
+            let stop = if level >= n {
+                StopReason::Converted
+            } else {
+                StopReason::NeverReached {
+                    step: u8::try_from(level + 1).unwrap_or(u8::MAX),
+                }
+            };
+            (level, hits, stop)
+        } else {
+            let t = kernel::trace(rules, events);
+            let hits = t
+                .matched
+                .iter()
+                .take(n)
+                .map(|m| m.and_then(|(_, pos)| hit(pos)))
+                .collect();
+            let stop = match t.reason {
+                StopReason::StrictOrderBreak { event } => StopReason::StrictOrderBreak {
+                    event: u32::try_from(off)
+                        .unwrap_or(u32::MAX)
+                        .saturating_add(event),
+                },
+                other => other,
+            };
+            (usize::from(t.level), hits, stop)
+        };
+        Ok(FunnelPath {
+            level,
+            hits,
+            stop,
+            held: held.map(str::to_owned),
+            scope: off..off + tps.len(),
+        })
+    }
+}
+
+/// The touchpoint behind a step, in a [`Witness`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WitnessTouch {
+    /// Its index in the journey.
+    pub touchpoint: usize,
+    /// Its time.
+    pub at: DateTime<Utc>,
+    /// Its source event name.
+    pub event: String,
+    /// Its kind.
+    pub kind: String,
+}
+
+/// One step of a [`Witness`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WitnessStep {
+    /// The step's name.
+    pub step: String,
+    /// The touchpoint that filled it, if any.
+    pub matched: Option<WitnessTouch>,
+}
+
+/// Which touchpoints matched which step for one customer, and why the
+/// customer stopped. `Display` prints it as a few readable lines.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Witness {
+    /// The customer.
+    pub customer: u64,
+    /// Step by step.
+    pub steps: Vec<WitnessStep>,
+    /// The path behind it.
+    pub path: FunnelPath,
+}
+
+impl std::fmt::Display for Witness {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "customer {}: level {} of {}",
+            self.customer,
+            self.path.level,
+            self.steps.len()
+        )?;
+        for (i, s) in self.steps.iter().enumerate() {
+            match &s.matched {
+                Some(m) => writeln!(
+                    f,
+                    "  {}. {:<20} touchpoint #{} {} at {}",
+                    i + 1,
+                    s.step,
+                    m.touchpoint,
+                    m.event,
+                    m.at.format("%Y-%m-%d %H:%M:%S")
+                )?,
+                None => writeln!(f, "  {}. {:<20} -", i + 1, s.step)?,
+            }
+        }
+        write!(f, "  stopped: {}", self.path.stop)
+    }
+}
+
+impl std::fmt::Display for StopReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StopReason::Converted => f.write_str("converted"),
+            StopReason::NeverReached { step } => write!(f, "never reached step {step}"),
+            StopReason::OutOfWindow { step } => write!(f, "step {step} came outside the window"),
+            StopReason::TooSoon { step } => write!(f, "step {step} came too soon"),
+            StopReason::Excluded { exclusion } => write!(f, "excluded by exclusion {}", exclusion + 1),
+            StopReason::StrictOrderBreak { event } => {
+                write!(f, "strict order broken at event #{event}")
+            }
+            StopReason::Duplicate { step } => write!(f, "step {step} repeated (strict deduplication)"),
+        }
+    }
+}

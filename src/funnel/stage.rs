@@ -1,0 +1,127 @@
+//! The stage funnel: awareness → consideration → decision → retention →
+//! advocacy over the journeys' stage paths, on the same kernel as the step
+//! funnels.
+
+use chrono::TimeDelta;
+
+use crate::funnel::journeys::{FunnelPath, StepHit};
+use crate::funnel::kernel::{self, Rules, TraceEvent};
+use crate::funnel::mode::FunnelMode;
+use crate::{Error, Journey, Result, Stage};
+
+/// A funnel whose steps are stages, fed by each journey's
+/// [`stage_path`](Journey::stage_path): every entry into a stage is one event
+/// at the time the stage was entered.
+///
+/// ```
+/// use chrono::TimeDelta;
+/// use cxjourney::funnel::{FunnelAccumulator, FunnelMode, StageFunnel};
+/// use cxjourney::sample::{SampleConfig, SampleShop};
+/// use cxjourney::{Journey, JourneyConfig, Stage};
+/// let shop = SampleShop::generate(&SampleConfig { customers: 100, ..SampleConfig::default() })?;
+/// let journeys = Journey::group(shop.touchpoints().to_vec(), &JourneyConfig::default())?;
+/// let funnel = StageFunnel::new(Stage::ALL.to_vec(), TimeDelta::days(365), FunnelMode::first_entry())?;
+/// let mut acc = FunnelAccumulator::for_stages(&funnel);
+/// for j in &journeys { acc.add(j)?; }
+/// let report = acc.finish();
+/// assert_eq!(report.steps[0].step, "awareness");
+/// # Ok::<(), cxjourney::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct StageFunnel {
+    stages: Vec<Stage>,
+    rules: Rules,
+}
+
+impl StageFunnel {
+    /// Stages in funnel order, a window from the first stage, and a mode.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] for no stages, a repeated stage, a negative
+    /// window, `strict_once`, or an invalid mode.
+    pub fn new(stages: Vec<Stage>, window: TimeDelta, mode: FunnelMode) -> Result<StageFunnel> {
+        if stages.is_empty() {
+            return Err(Error::InvalidConfig {
+                field: "stages",
+                value: "[]".to_owned(),
+                reason: "a stage funnel needs at least one stage",
+            });
+        }
+        for (i, s) in stages.iter().enumerate() {
+            if stages.iter().skip(i + 1).any(|t| t == s) {
+                return Err(Error::InvalidConfig {
+                    field: "stages",
+                    value: s.to_string(),
+                    reason: "each stage appears once",
+                });
+            }
+        }
+        if window < TimeDelta::zero() {
+            return Err(Error::InvalidConfig {
+                field: "window",
+                value: window.to_string(),
+                reason: "must not be negative",
+            });
+        }
+        if mode.strict_once {
+            return Err(Error::InvalidConfig {
+                field: "mode.strict_once",
+                value: mode.to_string(),
+                reason: "a stage visit matches one stage only; use the default mode",
+            });
+        }
+        mode.validate()?;
+        let n = u8::try_from(stages.len()).unwrap_or(u8::MAX);
+        Ok(StageFunnel {
+            stages,
+            rules: Rules::plain(n, window.num_seconds(), mode),
+        })
+    }
+
+    /// The stages, in funnel order.
+    #[must_use]
+    pub fn stages(&self) -> &[Stage] {
+        &self.stages
+    }
+
+    /// One customer's path through the stages.
+    #[must_use]
+    pub fn path(&self, journey: &Journey) -> FunnelPath {
+        let visits = journey.stage_path();
+        let mut events: Vec<TraceEvent> = visits
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                let code = self
+                    .stages
+                    .iter()
+                    .position(|s| *s == v.stage)
+                    .map_or(0, |p| u8::try_from(p + 1).unwrap_or(0));
+                (v.entered_at.timestamp(), code, u32::try_from(i).unwrap_or(u32::MAX))
+            })
+            .filter(|e| e.1 != 0 || self.rules.mode.strict_order)
+            .collect();
+        events.sort_unstable();
+        let t = kernel::trace(&self.rules, &events);
+        let hits = t
+            .matched
+            .iter()
+            .take(self.stages.len())
+            .map(|m| {
+                m.and_then(|(_, pos)| {
+                    visits.get(pos as usize).map(|v| StepHit {
+                        touchpoint: v.first,
+                        at: v.entered_at,
+                    })
+                })
+            })
+            .collect();
+        FunnelPath {
+            level: usize::from(t.level),
+            hits,
+            stop: t.reason,
+            held: None,
+            scope: 0..journey.len(),
+        }
+    }
+}

@@ -1,0 +1,317 @@
+//! Funnel steps: predicates over touchpoints.
+
+use std::sync::Arc;
+
+use chrono::TimeDelta;
+use serde::{Deserialize, Serialize};
+
+use crate::{Channel, Error, Result, Stage, Touchpoint, TouchpointKind};
+
+/// A caller-supplied test on a touchpoint, for conditions the built-in ones do
+/// not cover. Not serialized.
+#[derive(Clone)]
+pub struct Predicate(Arc<dyn Fn(&Touchpoint) -> bool + Send + Sync>);
+
+impl Predicate {
+    /// Wraps a closure.
+    pub fn new(f: impl Fn(&Touchpoint) -> bool + Send + Sync + 'static) -> Self {
+        Predicate(Arc::new(f))
+    }
+
+    /// Runs the test.
+    #[must_use]
+    pub fn test(&self, t: &Touchpoint) -> bool {
+        (self.0)(t)
+    }
+}
+
+impl std::fmt::Debug for Predicate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Predicate(..)")
+    }
+}
+
+impl PartialEq for Predicate {
+    /// Two predicates are equal when they are the same closure.
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+/// One condition of a step; a step matches a touchpoint when all of its
+/// conditions hold.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Condition {
+    /// The touchpoint's kind.
+    Kind {
+        /// The kind to match.
+        kind: TouchpointKind,
+    },
+    /// The source event name ([`Touchpoint::event_name`]: the name it was
+    /// converted from, else the kind's name), compared as raw strings, so that
+    /// distinct source names stay distinct.
+    Event {
+        /// The name to match.
+        name: String,
+    },
+    /// The channel.
+    Channel {
+        /// The channel to match.
+        channel: Channel,
+    },
+    /// The product category.
+    Category {
+        /// The category key to match.
+        category: String,
+    },
+    /// The campaign.
+    Campaign {
+        /// The campaign key to match.
+        campaign: String,
+    },
+    /// An amount of at least this many minor units (any currency).
+    MinAmount {
+        /// The smallest amount, in minor units.
+        minor: i64,
+    },
+    /// The touchpoint's stage ([`Touchpoint::stage`]).
+    Stage {
+        /// The stage to match.
+        stage: Stage,
+    },
+    /// A caller-supplied closure (not serialized).
+    #[serde(skip)]
+    Custom(Predicate),
+}
+
+impl Condition {
+    /// Whether the touchpoint satisfies the condition.
+    #[must_use]
+    pub fn matches(&self, t: &Touchpoint) -> bool {
+        match self {
+            Condition::Kind { kind } => &t.kind == kind,
+            Condition::Event { name } => t.event_name() == name,
+            Condition::Channel { channel } => &t.channel == channel,
+            Condition::Category { category } => {
+                t.category.as_ref().is_some_and(|c| c.as_str() == category)
+            }
+            Condition::Campaign { campaign } => {
+                t.campaign.as_ref().is_some_and(|c| c.as_str() == campaign)
+            }
+            Condition::MinAmount { minor } => t.value.is_some_and(|v| v.minor() >= *minor),
+            Condition::Stage { stage } => t.stage() == Some(*stage),
+            Condition::Custom(p) => p.test(t),
+        }
+    }
+}
+
+/// One step of a funnel: a name and the conditions a touchpoint must meet,
+/// optionally skippable, with optional gaps from the step before.
+///
+/// ```
+/// use chrono::{TimeDelta, TimeZone, Utc};
+/// use cxjourney::funnel::Step;
+/// use cxjourney::{BuiltinChannel, BuiltinKind, CustomerId, EventName, Touchpoint};
+/// let at = Utc.with_ymd_and_hms(2024, 11, 11, 0, 0, 0).unwrap();
+/// let tp = Touchpoint::new(CustomerId(1), at, BuiltinKind::ProductView)
+///     .with_event(EventName::new("view_item"))
+///     .with_channel(BuiltinChannel::Sms);
+/// assert!(Step::event("view_item").matches(&tp));
+/// assert!(!Step::event("product_view").matches(&tp)); // the source name, not the kind
+/// assert!(Step::kind(BuiltinKind::ProductView).and_channel(BuiltinChannel::Sms).matches(&tp));
+/// assert!(Step::when("night", |t| t.at.hour() < 6).matches(&tp));
+/// # use chrono::Timelike;
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    /// The step's name in reports.
+    pub name: String,
+    /// All must hold. An empty list matches every touchpoint.
+    pub conditions: Vec<Condition>,
+    /// A customer may skip this step: later steps then follow the step
+    /// before it (PostHog's optional steps). The first step cannot be
+    /// optional. Default `false`.
+    #[serde(default)]
+    pub optional: bool,
+    /// The longest time from the step before, inclusive (besides the
+    /// funnel's window from step 1).
+    #[serde(default, with = "opt_secs", skip_serializing_if = "Option::is_none")]
+    pub max_gap: Option<TimeDelta>,
+    /// The shortest time from the step before.
+    #[serde(default, with = "opt_secs", skip_serializing_if = "Option::is_none")]
+    pub min_gap: Option<TimeDelta>,
+}
+
+mod opt_secs {
+    use chrono::TimeDelta;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(v: &Option<TimeDelta>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(d) => s.serialize_some(&crate::time::secs_f64(*d)),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<TimeDelta>, D::Error> {
+        let v: Option<f64> = Option::deserialize(d)?;
+        v.map(|s| {
+            crate::time::from_secs_f64(s)
+                .ok_or_else(|| serde::de::Error::custom(format!("duration {s} s out of range")))
+        })
+        .transpose()
+    }
+}
+
+impl Step {
+    /// A step with the given conditions.
+    #[must_use]
+    pub fn new(name: impl Into<String>, conditions: Vec<Condition>) -> Self {
+        Step {
+            name: name.into(),
+            conditions,
+            optional: false,
+            max_gap: None,
+            min_gap: None,
+        }
+    }
+
+    /// Matches the source event name exactly ([`Touchpoint::event_name`]).
+    #[must_use]
+    pub fn event(name: &str) -> Self {
+        Step::new(
+            name,
+            vec![Condition::Event {
+                name: name.to_owned(),
+            }],
+        )
+    }
+
+    /// Matches a touchpoint kind.
+    #[must_use]
+    pub fn kind(kind: impl Into<TouchpointKind>) -> Self {
+        let kind = kind.into();
+        Step::new(kind.as_str().to_owned(), vec![Condition::Kind { kind }])
+    }
+
+    /// Matches a stage.
+    #[must_use]
+    pub fn stage(stage: Stage) -> Self {
+        Step::new(stage.as_str(), vec![Condition::Stage { stage }])
+    }
+
+    /// Matches a caller-supplied closure.
+    #[must_use]
+    pub fn when(
+        name: impl Into<String>,
+        f: impl Fn(&Touchpoint) -> bool + Send + Sync + 'static,
+    ) -> Self {
+        Step::new(name, vec![Condition::Custom(Predicate::new(f))])
+    }
+
+    /// Adds a channel condition.
+    #[must_use]
+    pub fn and_channel(mut self, channel: impl Into<Channel>) -> Self {
+        self.conditions.push(Condition::Channel {
+            channel: channel.into(),
+        });
+        self
+    }
+
+    /// Adds a category condition.
+    #[must_use]
+    pub fn and_category(mut self, category: &str) -> Self {
+        self.conditions.push(Condition::Category {
+            category: category.to_owned(),
+        });
+        self
+    }
+
+    /// Adds a minimum amount, in minor units.
+    #[must_use]
+    pub fn and_min_amount(mut self, minor: i64) -> Self {
+        self.conditions.push(Condition::MinAmount { minor });
+        self
+    }
+
+    /// Adds any condition.
+    #[must_use]
+    pub fn and(mut self, condition: Condition) -> Self {
+        self.conditions.push(condition);
+        self
+    }
+
+    /// Renames the step.
+    #[must_use]
+    pub fn named(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+
+    /// Makes the step optional.
+    #[must_use]
+    pub fn optional(mut self) -> Self {
+        self.optional = true;
+        self
+    }
+
+    /// Requires this step within `gap` of the step before (inclusive).
+    #[must_use]
+    pub fn within(mut self, gap: TimeDelta) -> Self {
+        self.max_gap = Some(gap);
+        self
+    }
+
+    /// Requires at least `gap` since the step before.
+    #[must_use]
+    pub fn at_least_after(mut self, gap: TimeDelta) -> Self {
+        self.min_gap = Some(gap);
+        self
+    }
+
+    /// Whether a touchpoint matches every condition.
+    #[must_use]
+    pub fn matches(&self, t: &Touchpoint) -> bool {
+        self.conditions.iter().all(|c| c.matches(t))
+    }
+
+    pub(crate) fn validate(&self, position: usize) -> Result<()> {
+        if self.name.is_empty() {
+            return Err(Error::InvalidConfig {
+                field: "steps.name",
+                value: format!("step {}", position + 1),
+                reason: "a step needs a name",
+            });
+        }
+        for (field, gap) in [("steps.max_gap", self.max_gap), ("steps.min_gap", self.min_gap)] {
+            if gap.is_some_and(|g| g < TimeDelta::zero()) {
+                return Err(Error::InvalidConfig {
+                    field,
+                    value: format!("{} for step {:?}", gap.unwrap_or_default(), self.name),
+                    reason: "must not be negative",
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// An exclusion: a customer who does this between steps `from` and `to`
+/// (1-based, `from < to`) leaves that attempt of the funnel; the steps already
+/// reached still count, and the customer is reported as stopped by the
+/// exclusion. PostHog removes such customers from the whole funnel; to get
+/// that, drop customers whose [`StopReason`](crate::funnel::StopReason) is
+/// `Excluded`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Exclusion {
+    /// What the customer must not do.
+    pub step: Step,
+    /// The step after which the exclusion applies (1-based).
+    pub from: u8,
+    /// The step before which it applies (1-based).
+    pub to: u8,
+}
