@@ -180,30 +180,35 @@ impl Journey {
     /// customer's journey, ordered by customer id.
     ///
     /// Every touchpoint ends up in exactly one journey. The work is one sort of
-    /// compact keys (customer, time, kind, position), one in-place permutation
-    /// of the touchpoints, and one pass that cuts sessions and stage paths.
+    /// compact keys (customer, time, kind, position), one move of each
+    /// touchpoint into its journey, and one pass per journey that cuts sessions
+    /// and the stage path.
     ///
     /// # Errors
     /// [`Error::InvalidConfig`] for a bad configuration; empty input is fine
     /// and gives no journeys.
-    pub fn group(mut touchpoints: Vec<Touchpoint>, config: &JourneyConfig) -> Result<Vec<Journey>> {
+    pub fn group(touchpoints: Vec<Touchpoint>, config: &JourneyConfig) -> Result<Vec<Journey>> {
         config.validate()?;
-        sort_touchpoints(&mut touchpoints);
-        let mut starts = Vec::new();
-        let mut prev: Option<CustomerId> = None;
-        for (i, t) in touchpoints.iter().enumerate() {
-            if prev != Some(t.customer) {
-                starts.push(i);
-                prev = Some(t.customer);
+        let Some(keys) = sorted_keys(&touchpoints) else {
+            // More than u32::MAX touchpoints: sort them directly and cut.
+            let mut touchpoints = touchpoints;
+            touchpoints.sort_unstable();
+            return Ok(cut_sorted(touchpoints, config));
+        };
+        // Move every touchpoint once, straight into its journey.
+        let mut slots: Vec<Option<Touchpoint>> = touchpoints.into_iter().map(Some).collect();
+        let mut journeys = Vec::new();
+        for run in keys.chunk_by(|a, b| a.0 == b.0) {
+            let mut part = Vec::with_capacity(run.len());
+            for k in run {
+                if let Some(t) = slots.get_mut(k.4 as usize).and_then(Option::take) {
+                    part.push(t);
+                }
+            }
+            if let Some(first) = run.first() {
+                journeys.push(Journey::from_sorted(CustomerId(first.0), part, config));
             }
         }
-        let mut journeys = Vec::with_capacity(starts.len());
-        for &start in starts.iter().rev() {
-            let part = touchpoints.split_off(start);
-            let customer = part.first().map_or(CustomerId(0), |t| t.customer);
-            journeys.push(Journey::from_sorted(customer, part, config));
-        }
-        journeys.reverse();
         Ok(journeys)
     }
 
@@ -428,21 +433,38 @@ fn contextual_stage(
     }
 }
 
-/// Sorts touchpoints into `Ord` order (customer, time, kind, rest) by sorting
-/// compact keys and permuting the touchpoints in place, which moves each large
-/// touchpoint about once instead of O(log n) times.
-pub(crate) fn sort_touchpoints(touchpoints: &mut [Touchpoint]) {
-    let n = touchpoints.len();
-    if n < 2 {
-        return;
+/// Cuts touchpoints sorted by customer into journeys.
+fn cut_sorted(mut touchpoints: Vec<Touchpoint>, config: &JourneyConfig) -> Vec<Journey> {
+    let mut starts = Vec::new();
+    let mut prev: Option<CustomerId> = None;
+    for (i, t) in touchpoints.iter().enumerate() {
+        if prev != Some(t.customer) {
+            starts.push(i);
+            prev = Some(t.customer);
+        }
     }
-    let Ok(_) = u32::try_from(n) else {
-        // More than 4 billion touchpoints: fall back to a direct sort.
-        touchpoints.sort_unstable();
-        return;
-    };
-    // (customer, seconds, nanos, kind rank, position)
-    let mut keys: Vec<(u64, i64, u32, u16, u32)> = touchpoints
+    let mut journeys = Vec::with_capacity(starts.len());
+    for &start in starts.iter().rev() {
+        let part = touchpoints.split_off(start);
+        let customer = part.first().map_or(CustomerId(0), |t| t.customer);
+        journeys.push(Journey::from_sorted(customer, part, config));
+    }
+    journeys.reverse();
+    journeys
+}
+
+/// A compact sort key: (customer, seconds, nanos, kind rank, position).
+type Key = (u64, i64, u32, u16, u32);
+
+/// The positions of the touchpoints in `Ord` order (customer, time, kind,
+/// rest), as sorted compact keys; `None` when there are more than `u32::MAX`.
+///
+/// Sorting 32-byte keys instead of whole touchpoints keeps the sort cheap;
+/// only runs of keys equal on everything but position (same customer,
+/// instant and kind) fall back to comparing whole touchpoints.
+fn sorted_keys(touchpoints: &[Touchpoint]) -> Option<Vec<Key>> {
+    u32::try_from(touchpoints.len()).ok()?;
+    let mut keys: Vec<Key> = touchpoints
         .iter()
         .enumerate()
         .map(|(i, t)| {
@@ -456,49 +478,17 @@ pub(crate) fn sort_touchpoints(touchpoints: &mut [Touchpoint]) {
         })
         .collect();
     keys.sort_unstable();
-    // Runs equal on everything but position are ordered by the full touchpoint.
-    let mut i = 0;
-    while i < keys.len() {
-        let head = keys.get(i).map(|k| (k.0, k.1, k.2, k.3));
-        let mut j = i + 1;
-        while j < keys.len() && keys.get(j).map(|k| (k.0, k.1, k.2, k.3)) == head {
-            j += 1;
-        }
-        if j - i > 1 {
-            if let Some(run) = keys.get_mut(i..j) {
-                run.sort_by(|a, b| {
-                    match (touchpoints.get(a.4 as usize), touchpoints.get(b.4 as usize)) {
-                        (Some(x), Some(y)) => x.cmp(y).then(a.4.cmp(&b.4)),
-                        _ => Ordering::Equal,
-                    }
-                });
-            }
-        }
-        i = j;
-    }
-    let mut perm: Vec<u32> = keys.into_iter().map(|k| k.4).collect();
-    apply_permutation(touchpoints, &mut perm);
-}
-
-/// Rearranges `v` so that `v[j]` becomes the old `v[perm[j]]`, following cycles
-/// with swaps; `perm` is consumed (entries set to `u32::MAX`).
-fn apply_permutation<T>(v: &mut [T], perm: &mut [u32]) {
-    for start in 0..perm.len() {
-        let mut j = start;
-        while let Some(slot) = perm.get_mut(j) {
-            let k = *slot;
-            if k == u32::MAX {
-                break;
-            }
-            *slot = u32::MAX;
-            let k = k as usize;
-            if k == start {
-                break;
-            }
-            v.swap(j, k);
-            j = k;
+    for run in keys.chunk_by_mut(|a, b| (a.0, a.1, a.2, a.3) == (b.0, b.1, b.2, b.3)) {
+        if run.len() > 1 {
+            run.sort_by(|a, b| {
+                match (touchpoints.get(a.4 as usize), touchpoints.get(b.4 as usize)) {
+                    (Some(x), Some(y)) => x.cmp(y).then(a.4.cmp(&b.4)),
+                    _ => Ordering::Equal,
+                }
+            });
         }
     }
+    Some(keys)
 }
 
 #[cfg(test)]
@@ -511,11 +501,17 @@ mod tests {
     }
 
     #[test]
-    fn permutation_follows_cycles() {
-        let mut v = vec!['a', 'b', 'c', 'd', 'e'];
-        let mut p = vec![2, 0, 1, 4, 3];
-        apply_permutation(&mut v, &mut p);
-        assert_eq!(v, ['c', 'a', 'b', 'e', 'd']);
+    fn the_fallback_cut_equals_the_fast_path() {
+        let s = crate::sample::event_stream(&crate::sample::StreamConfig {
+            touchpoints: 3_000,
+            customers: 200,
+            ..Default::default()
+        })
+        .unwrap();
+        let cfg = JourneyConfig::default();
+        let mut sorted = s.clone();
+        sorted.sort_unstable();
+        assert_eq!(cut_sorted(sorted, &cfg), Journey::group(s, &cfg).unwrap());
     }
 
     #[test]

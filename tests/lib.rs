@@ -1,1 +1,11 @@
-//! Integration tests, one binary.
+//! Integration tests, one binary (`autotests = false`).
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod journey;
+mod model;
