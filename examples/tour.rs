@@ -8,7 +8,9 @@
 use std::collections::BTreeMap;
 
 use cxjourney::sample::{SampleConfig, SampleShop};
-use cxjourney::{BuiltinKind, Journey, JourneyConfig, JourneyOverview, PaymentMethod, Persona, Stage};
+use cxjourney::{
+    BuiltinKind, Journey, JourneyConfig, JourneyOverview, PaymentMethod, Persona, Stage,
+};
 
 fn main() -> Result<(), cxjourney::Error> {
     let config = SampleConfig::default();
@@ -33,7 +35,9 @@ fn main() -> Result<(), cxjourney::Error> {
     let cod = shop
         .touchpoints
         .iter()
-        .filter(|t| t.is(BuiltinKind::OrderCompleted) && t.payment == Some(PaymentMethod::CashOnDelivery))
+        .filter(|t| {
+            t.is(BuiltinKind::OrderCompleted) && t.payment == Some(PaymentMethod::CashOnDelivery)
+        })
         .count();
     let on_campaign = shop
         .touchpoints
@@ -72,7 +76,9 @@ fn main() -> Result<(), cxjourney::Error> {
 
     section("Three journeys");
     for persona in [Persona::FocusedBuyer, Persona::Researcher, Persona::Loyal] {
-        let Some(j) = journeys.iter().find(|j| shop.persona_of(j.customer()) == Some(persona) && j.converted())
+        let Some(j) = journeys
+            .iter()
+            .find(|j| shop.persona_of(j.customer()) == Some(persona) && j.converted())
         else {
             continue;
         };
@@ -81,12 +87,15 @@ fn main() -> Result<(), cxjourney::Error> {
             j.customer(),
             j.len(),
             j.sessions().len(),
-            j.time_to_first_order().map_or_else(|| "-".to_owned(), human)
+            j.time_to_first_order()
+                .map_or_else(|| "-".to_owned(), human)
         );
         let mut shown = 0;
         for (s, session) in j.sessions().iter().enumerate() {
             for i in session.range() {
-                let Some(t) = j.touchpoints().get(i) else { continue };
+                let Some(t) = j.touchpoints().get(i) else {
+                    continue;
+                };
                 if shown == 14 {
                     println!("    ...");
                 }
@@ -128,7 +137,10 @@ fn main() -> Result<(), cxjourney::Error> {
     println!();
     for &p in Persona::ALL {
         let mut acc = JourneyOverview::new();
-        for j in journeys.iter().filter(|j| shop.persona_of(j.customer()) == Some(p)) {
+        for j in journeys
+            .iter()
+            .filter(|j| shop.persona_of(j.customer()) == Some(p))
+        {
             acc.add(j);
         }
         let r = acc.finish();
@@ -147,7 +159,11 @@ fn section(title: &str) {
 }
 
 fn pct(n: usize, d: usize) -> f64 {
-    if d == 0 { 0.0 } else { 100.0 * n as f64 / d as f64 }
+    if d == 0 {
+        0.0
+    } else {
+        100.0 * n as f64 / d as f64
+    }
 }
 
 fn human(d: chrono::TimeDelta) -> String {
