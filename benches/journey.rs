@@ -1,2 +1,62 @@
-//! Placeholder, replaced below.
-fn main() {}
+//! Building journeys from mixed touchpoint streams, against a plain sort of the
+//! same rows by (customer, time).
+//!
+//! `cargo bench --bench journey` measures 1M touchpoints / 100k customers and
+//! 10M / 1M; with `-- --test` it runs once on 10k rows.
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use cxjourney::sample::{StreamConfig, event_stream};
+use cxjourney::{Journey, JourneyConfig};
+
+fn sizes() -> Vec<(usize, usize)> {
+    if std::env::args().any(|a| a == "--test") {
+        vec![(10_000, 1_000)]
+    } else {
+        vec![(1_000_000, 100_000), (10_000_000, 1_000_000)]
+    }
+}
+
+fn group(c: &mut Criterion) {
+    let config = JourneyConfig::default();
+    for (touchpoints, customers) in sizes() {
+        let rows = event_stream(&StreamConfig {
+            touchpoints,
+            customers,
+            ..StreamConfig::default()
+        })
+        .unwrap();
+        let mut g = c.benchmark_group(format!("journeys_{}", touchpoints));
+        g.sample_size(10)
+            .measurement_time(Duration::from_secs(if touchpoints > 1_000_000 {
+                60
+            } else {
+                15
+            }));
+        g.throughput(Throughput::Elements(touchpoints as u64));
+        g.bench_function("sort_unstable_by_key(customer, at)", |b| {
+            b.iter_batched(
+                || rows.clone(),
+                |mut v| {
+                    v.sort_unstable_by_key(|t| (t.customer, t.at));
+                    black_box(v)
+                },
+                BatchSize::PerIteration,
+            )
+        });
+        g.bench_function("Journey::group (group, sort, sessions, stage path)", |b| {
+            b.iter_batched(
+                || rows.clone(),
+                |v| black_box(Journey::group(v, &config).unwrap()),
+                BatchSize::PerIteration,
+            )
+        });
+        g.finish();
+    }
+}
+
+criterion_group!(benches, group);
+criterion_main!(benches);

@@ -10,9 +10,11 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// Every variant names what was wrong and carries the offending value, so a
 /// caller can log it or show it to the person who supplied the input. The enum
 /// is `#[non_exhaustive]`: later versions add variants as analyses arrive.
+/// It serializes (as a `type`-tagged object) for JSON error responses.
 /// It is `Send + Sync + 'static` and so fits into `Box<dyn std::error::Error>`
 /// and `anyhow`-style wrappers.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Error {
     /// An event name is not in the event-name table that was asked to convert it.

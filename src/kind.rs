@@ -267,17 +267,6 @@ impl TouchpointKind {
     pub fn default_phase(&self) -> Option<Phase> {
         self.builtin().and_then(BuiltinKind::default_phase)
     }
-
-    /// A small number that orders kinds at equal timestamps: built-in kinds in
-    /// journey order, custom kinds after them.
-    #[must_use]
-    pub(crate) fn tie_rank(&self) -> u16 {
-        match self {
-            // The enum has far fewer than u16::MAX variants.
-            TouchpointKind::Builtin(b) => b.index() as u16,
-            TouchpointKind::Custom(_) => u16::MAX,
-        }
-    }
 }
 
 impl From<BuiltinKind> for TouchpointKind {
@@ -331,6 +320,6 @@ mod tests {
         assert_eq!(k.as_str(), "live_stream_watched");
         assert!(TouchpointKind::custom("purchase").is_ok());
         assert!(TouchpointKind::custom("order_completed").is_err());
-        assert!(k.tie_rank() > TouchpointKind::from(BuiltinKind::ReferralSent).tie_rank());
+        assert!(k > TouchpointKind::from(BuiltinKind::ReferralSent));
     }
 }

@@ -55,6 +55,10 @@
 //!   stream, [`Journey::group`]: touchpoints in order, [`Session`]s and the
 //!   stage path ([`StageVisit`]).
 //! - **Who**: [`Persona`], the six shopper types.
+//! - **Analyses**: each is a `...Config`, an accumulator with `add` / `merge`
+//!   / `finish`, and a serde `...Report`. [`JourneyOverview`] counts where
+//!   customers are now ([`OverviewReport`]: current, furthest and entered
+//!   stages, conversion, repeat buyers).
 //! - **Sample data**: [`sample`] generates a deterministic shop for examples,
 //!   tests and benchmarks.
 //! - **Errors**: one [`Error`] enum; nothing in the public API panics on bad input.
@@ -75,6 +79,7 @@ mod journey;
 mod kind;
 mod money;
 mod names;
+mod overview;
 mod persona;
 mod stage;
 mod time;
@@ -92,6 +97,12 @@ pub use journey::{Journey, JourneyConfig, Session, StageVisit};
 pub use kind::{BuiltinKind, TouchpointKind};
 pub use money::{Currency, Money};
 pub use names::CustomName;
+pub use overview::{JourneyOverview, OverviewReport, StageCounts};
 pub use persona::Persona;
 pub use stage::{Moment, Phase, Stage};
 pub use touchpoint::{CheckoutType, Device, PaymentMethod, Touchpoint};
+
+/// The README's code example, run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -85,8 +85,19 @@ use crate::{Error, Result};
 /// round-trips through its string form. Build one through
 /// [`Channel::custom`](crate::Channel::custom) or
 /// [`TouchpointKind::custom`](crate::TouchpointKind::custom).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+///
+/// On its own (outside a channel or kind), serde checks only emptiness and
+/// length, since it does not know which built-in names to avoid.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(transparent)]
 pub struct CustomName(Box<str>);
+
+impl<'de> serde::Deserialize<'de> for CustomName {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        CustomName::new("name", &s, false).map_err(serde::de::Error::custom)
+    }
+}
 
 impl CustomName {
     /// The longest accepted name, in bytes.

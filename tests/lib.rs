@@ -1,2 +1,12 @@
-//! Integration tests, one binary.
+//! Integration tests, one binary (`autotests = false`).
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 mod funnel;
+mod journey;
+mod model;

@@ -487,7 +487,7 @@ fn group_bucketed(
     let mut tmp = vec![0u64; slots];
     let mut cursor: Vec<usize> = starts.clone();
     for r in rows {
-        let c = (r.customer - cmin) as u64;
+        let c = r.customer - cmin;
         let key_ts = ((r.ts - tmin) as u64) << STEP_BITS;
         let low = (c & low_mask) << key_bits;
         let Some(cur) = cursor.get_mut((c >> low_bits) as usize) else {

@@ -15,8 +15,10 @@
 //! ```
 
 mod rng;
+mod stream;
 
 pub use rng::Rng;
+pub use stream::{StreamConfig, event_stream};
 
 use chrono::{DateTime, Datelike, TimeDelta, TimeZone, Utc};
 use serde::{Deserialize, Serialize};

@@ -1,0 +1,178 @@
+//! The crate's main job on a built-in sample shop: `cargo run --example tour`.
+//!
+//! Generates the deterministic sample shop (2,400 customers over 90 days with
+//! the 10.10, 11.11 and 12.12 campaign days), builds every customer's journey
+//! and prints a readable report.
+#![allow(clippy::print_stdout)]
+
+use std::collections::BTreeMap;
+
+use cxjourney::sample::{SampleConfig, SampleShop};
+use cxjourney::{
+    BuiltinKind, Journey, JourneyConfig, JourneyOverview, PaymentMethod, Persona, Stage,
+};
+
+fn main() -> Result<(), cxjourney::Error> {
+    let config = SampleConfig::default();
+    let shop = SampleShop::generate(&config)?;
+    println!("cxjourney tour: a sample online shop");
+    println!(
+        "{} customers over {} days from {}, seed {}; campaign days: {}",
+        config.customers,
+        config.days,
+        config.start.date_naive(),
+        config.seed,
+        shop.campaign_days
+            .iter()
+            .map(|(d, c)| format!("{c} ({})", d.date_naive()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+
+    section("The shop");
+    let count = |k: BuiltinKind| shop.touchpoints.iter().filter(|t| t.is(k)).count();
+    let orders = count(BuiltinKind::OrderCompleted);
+    let cod = shop
+        .touchpoints
+        .iter()
+        .filter(|t| {
+            t.is(BuiltinKind::OrderCompleted) && t.payment == Some(PaymentMethod::CashOnDelivery)
+        })
+        .count();
+    let on_campaign = shop
+        .touchpoints
+        .iter()
+        .filter(|t| t.is(BuiltinKind::OrderCompleted) && t.campaign.is_some())
+        .count();
+    println!("{} touchpoints, {orders} orders", shop.touchpoints.len());
+    println!(
+        "cash on delivery: {cod} orders ({:.1}%); on campaign days: {on_campaign} ({:.1}%)",
+        pct(cod, orders),
+        pct(on_campaign, orders)
+    );
+    println!(
+        "cancelled: {}, delivered: {}, returned (incl. return to origin): {}, refunds: {}",
+        count(BuiltinKind::OrderCancelled),
+        count(BuiltinKind::Delivered),
+        count(BuiltinKind::Returned),
+        count(BuiltinKind::Refund)
+    );
+    println!(
+        "support contacts: {}, reviews written: {}, referrals: {}",
+        count(BuiltinKind::SupportContact),
+        count(BuiltinKind::ReviewWritten),
+        count(BuiltinKind::ReferralSent)
+    );
+    let mut by_channel: BTreeMap<String, usize> = BTreeMap::new();
+    for c in &shop.customers {
+        *by_channel.entry(c.acquisition.to_string()).or_default() += 1;
+    }
+    println!("acquisition channels:");
+    for (ch, n) in &by_channel {
+        println!("  {ch:<16} {n:>6} ({:.1}%)", pct(*n, shop.customers.len()));
+    }
+
+    let journeys = Journey::group(shop.touchpoints.clone(), &JourneyConfig::default())?;
+
+    section("Three journeys");
+    for persona in [Persona::FocusedBuyer, Persona::Researcher, Persona::Loyal] {
+        let Some(j) = journeys
+            .iter()
+            .find(|j| shop.persona_of(j.customer()) == Some(persona) && j.converted())
+        else {
+            continue;
+        };
+        println!(
+            "customer {} (planted: {persona}), {} touchpoints in {} sessions, first order after {}",
+            j.customer(),
+            j.len(),
+            j.sessions().len(),
+            j.time_to_first_order()
+                .map_or_else(|| "-".to_owned(), human)
+        );
+        let mut shown = 0;
+        for (s, session) in j.sessions().iter().enumerate() {
+            for i in session.range() {
+                let Some(t) = j.touchpoints().get(i) else {
+                    continue;
+                };
+                if shown == 14 {
+                    println!("    ...");
+                }
+                shown += 1;
+                if shown > 14 {
+                    continue;
+                }
+                println!(
+                    "    s{:<2} {}  {:<18} {:<16} {}",
+                    s + 1,
+                    t.at.format("%Y-%m-%d %H:%M"),
+                    t.kind.as_str(),
+                    t.channel.as_str(),
+                    j.stage_of(i).map_or("-", Stage::as_str)
+                );
+            }
+        }
+        let path: Vec<String> = j
+            .stage_path()
+            .iter()
+            .map(|v| format!("{} ({})", v.stage, human(v.time_spent)))
+            .collect();
+        println!("  stage path: {}", path.join(" > "));
+        println!();
+    }
+
+    section("Where customers are (stage distribution)");
+    let mut overview = JourneyOverview::new();
+    for j in &journeys {
+        overview.add(j);
+    }
+    print!("{}", overview.finish());
+
+    section("Current stage by planted persona");
+    print!("{:<20}", "persona");
+    for s in Stage::ALL {
+        print!(" {:>13}", s.as_str());
+    }
+    println!();
+    for &p in Persona::ALL {
+        let mut acc = JourneyOverview::new();
+        for j in journeys
+            .iter()
+            .filter(|j| shop.persona_of(j.customer()) == Some(p))
+        {
+            acc.add(j);
+        }
+        let r = acc.finish();
+        print!("{:<20}", p.as_str());
+        for c in r.stages.values() {
+            print!(" {:>12.1}%", 100.0 * c.current_share);
+        }
+        println!();
+    }
+    Ok(())
+}
+
+fn section(title: &str) {
+    println!();
+    println!("== {title}");
+}
+
+fn pct(n: usize, d: usize) -> f64 {
+    if d == 0 {
+        0.0
+    } else {
+        100.0 * n as f64 / d as f64
+    }
+}
+
+fn human(d: chrono::TimeDelta) -> String {
+    let s = d.num_seconds();
+    if s < 3_600 {
+        format!("{}m", s / 60)
+    } else if s < 86_400 {
+        format!("{:.1}h", s as f64 / 3_600.0)
+    } else {
+        format!("{:.1}d", s as f64 / 86_400.0)
+    }
+}
