@@ -165,7 +165,20 @@ fn parse_ts(b: &[u8]) -> Option<i64> {
         let mi = digits(b.get(14..16)?)?;
         let s = digits(b.get(17..19)?)?;
         let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-        let dim = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+        let dim = [
+            31,
+            if leap { 29 } else { 28 },
+            31,
+            30,
+            31,
+            30,
+            31,
+            31,
+            30,
+            31,
+            30,
+            31,
+        ];
         let max_day = dim.get((mo as usize).wrapping_sub(1)).copied().unwrap_or(0);
         if (1..=12).contains(&mo) && (1..=max_day).contains(&d) && h < 24 && mi < 60 && s < 60 {
             let days = days_from_civil(i64::from(y), mo, d);
@@ -177,7 +190,11 @@ fn parse_ts(b: &[u8]) -> Option<i64> {
     if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
         return Some(t.timestamp());
     }
-    for fmt in ["%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S%.f"] {
+    for fmt in [
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%d %H:%M:%S%.f",
+    ] {
         if let Ok(t) = chrono::NaiveDateTime::parse_from_str(s, fmt) {
             return Some(t.and_utc().timestamp());
         }
@@ -215,7 +232,12 @@ fn read_rows(path: &str, ids: &mut EventIds) -> Result<Vec<EventRow>, String> {
         let Some([cu, ct, ce]) = cols else {
             let names: Vec<String> = fields
                 .iter()
-                .map(|f| String::from_utf8_lossy(f).trim().trim_start_matches('\u{feff}').to_owned())
+                .map(|f| {
+                    String::from_utf8_lossy(f)
+                        .trim()
+                        .trim_start_matches('\u{feff}')
+                        .to_owned()
+                })
                 .collect();
             let find = |want: &str| {
                 names.iter().position(|n| n == want).ok_or_else(|| {
@@ -255,9 +277,8 @@ fn read_rows(path: &str, ids: &mut EventIds) -> Result<Vec<EventRow>, String> {
         let event = match recent.iter().find(|(name, _)| name.as_slice() == ev) {
             Some(&(_, id)) => id,
             None => {
-                let name = std::str::from_utf8(ev).map_err(|_| {
-                    format!("{path}: line {lineno}: event is not valid UTF-8")
-                })?;
+                let name = std::str::from_utf8(ev)
+                    .map_err(|_| format!("{path}: line {lineno}: event is not valid UTF-8"))?;
                 let id = ids.intern(name);
                 if recent.len() < 64 {
                     recent.push((ev.to_vec(), id));
@@ -265,10 +286,16 @@ fn read_rows(path: &str, ids: &mut EventIds) -> Result<Vec<EventRow>, String> {
                 id
             }
         };
-        rows.push(EventRow { customer, ts, event });
+        rows.push(EventRow {
+            customer,
+            ts,
+            event,
+        });
     }
     if cols.is_none() {
-        return Err(format!("{path}: empty file: expected a header user_id,ts,event"));
+        return Err(format!(
+            "{path}: empty file: expected a header user_id,ts,event"
+        ));
     }
     Ok(rows)
 }
@@ -279,7 +306,8 @@ fn run() -> Result<(), String> {
         .ok()
         .and_then(TimeDelta::try_seconds)
         .ok_or_else(|| format!("--window {} is too large", args.window))?;
-    let funnel = WindowFunnel::new(args.steps.len(), window, args.mode).map_err(|e| e.to_string())?;
+    let funnel =
+        WindowFunnel::new(args.steps.len(), window, args.mode).map_err(|e| e.to_string())?;
     let mut ids = EventIds::new();
     let rows = read_rows(&args.file, &mut ids)?;
     let steps: Vec<&str> = args.steps.iter().map(String::as_str).collect();

@@ -62,7 +62,11 @@ fn gap(rng: &mut Rng) -> i64 {
     } else {
         // a later visit: hours to two weeks, never one of the exact values above
         let g = rng.range(3602, 14 * 86_400);
-        if g == 604_800 || g == 604_801 { g + 2 } else { g }
+        if g == 604_800 || g == 604_801 {
+            g + 2
+        } else {
+            g
+        }
     }
 }
 
@@ -113,14 +117,14 @@ fn run() -> Result<(), String> {
                         rows.push((t, user, ev as u8));
                         rows.push(last);
                         prev = Some(ev);
-                        ev = rng.weighted(&NEXT[ev]);
+                        ev = rng.weighted(NEXT.get(ev).map_or(&[][..], |w| &w[..]));
                         continue;
                     }
                 }
             }
             rows.push((t, user, ev as u8));
             prev = Some(ev);
-            ev = rng.weighted(&NEXT[ev]);
+            ev = rng.weighted(NEXT.get(ev).map_or(&[][..], |w| &w[..]));
         }
     }
     rows.sort_by_key(|r| r.0);
@@ -134,7 +138,7 @@ fn run() -> Result<(), String> {
             w,
             "{user},{},{}",
             ts.format("%Y-%m-%dT%H:%M:%SZ"),
-            EVENTS[usize::from(*ev)]
+            EVENTS.get(usize::from(*ev)).copied().unwrap_or("event")
         )
         .map_err(err)?;
     }

@@ -16,7 +16,12 @@ const STEPS: [&str; 4] = ["product_view", "add_to_cart", "checkout_start", "purc
 fn configs() -> Vec<(i64, &'static str, String)> {
     let mut out = Vec::new();
     for w in [3600, 604_800] {
-        for m in ["default", "strict_order", "strict_deduplication", "strict_increase"] {
+        for m in [
+            "default",
+            "strict_order",
+            "strict_deduplication",
+            "strict_increase",
+        ] {
             out.push((w, m, format!("wf_{w}_{m}")));
         }
     }
@@ -34,7 +39,9 @@ fn read_events(name: &str) -> Events {
         let f: Vec<&str> = line.split(',').collect();
         rows.push((
             f[0].parse().unwrap(),
-            DateTime::parse_from_rfc3339(f[1]).unwrap().with_timezone(&Utc),
+            DateTime::parse_from_rfc3339(f[1])
+                .unwrap()
+                .with_timezone(&Utc),
             f[2].to_owned(),
         ));
     }
@@ -76,7 +83,11 @@ fn check_compact(data: &str, levels: &str) {
     for (w, m, col) in configs() {
         let mode: FunnelMode = m.parse().unwrap();
         let f = WindowFunnel::new(4, TimeDelta::seconds(w), mode).unwrap();
-        let got: BTreeMap<u64, u8> = f.levels_by_customer(&rows, &masks).unwrap().iter().collect();
+        let got: BTreeMap<u64, u8> = f
+            .levels_by_customer(&rows, &masks)
+            .unwrap()
+            .iter()
+            .collect();
         assert_eq!(&got, &reference[&col], "{data} {col}");
     }
 }
@@ -119,7 +130,12 @@ fn check_example(data: &str, levels: &str, counts: &str) {
     for (w, m, col) in configs() {
         let out_path = dir.join(format!("{data}-{col}.csv"));
         let window = w.to_string();
-        let mut args = vec!["--window", &window, "--steps", "product_view,add_to_cart,checkout_start,purchase"];
+        let mut args = vec![
+            "--window",
+            &window,
+            "--steps",
+            "product_view,add_to_cart,checkout_start,purchase",
+        ];
         if m != "default" {
             args.extend(["--mode", m]);
         }
@@ -136,7 +152,7 @@ fn check_example(data: &str, levels: &str, counts: &str) {
         assert_eq!(&got, &reference[&col], "{data} {col}");
         // counts against funnel_*_level_counts.csv
         let mut at_level = vec![0u64; 5];
-        let mut reaching = vec![0u64; 5];
+        let mut reaching = [0u64; 5];
         for line in counts_text.lines().skip(1) {
             let f: Vec<&str> = line.split(',').collect();
             if f[0] == col {
@@ -147,7 +163,11 @@ fn check_example(data: &str, levels: &str, counts: &str) {
         }
         assert_eq!(json["customers"], serde_json::json!(reaching[0]), "{col}");
         assert_eq!(json["at_level"], serde_json::json!(at_level), "{col}");
-        assert_eq!(json["reaching"], serde_json::json!(reaching[1..].to_vec()), "{col}");
+        assert_eq!(
+            json["reaching"],
+            serde_json::json!(reaching[1..].to_vec()),
+            "{col}"
+        );
         assert!(json["compute_seconds"].as_f64().unwrap() >= 0.0);
         let keys: Vec<&String> = json.as_object().unwrap().keys().collect();
         assert_eq!(keys.len(), 4);
@@ -157,8 +177,16 @@ fn check_example(data: &str, levels: &str, counts: &str) {
 
 #[test]
 fn example_reproduces_clickhouse_small_and_edge_cases() {
-    check_example("events_small.csv", "funnel_small_levels.csv", "funnel_small_level_counts.csv");
-    check_example("funnel_edge_cases.csv", "funnel_edge_levels.csv", "funnel_edge_level_counts.csv");
+    check_example(
+        "events_small.csv",
+        "funnel_small_levels.csv",
+        "funnel_small_level_counts.csv",
+    );
+    check_example(
+        "funnel_edge_cases.csv",
+        "funnel_edge_levels.csv",
+        "funnel_edge_level_counts.csv",
+    );
 }
 
 #[test]
@@ -167,17 +195,43 @@ fn example_rejects_malformed_input_with_a_message() {
     std::fs::create_dir_all(&dir).unwrap();
     let cases = [
         ("no_header.csv", "", "empty file"),
-        ("bad_user.csv", "user_id,ts,event\nabc,2024-01-01T00:00:00Z,purchase\n", "user_id \"abc\""),
-        ("bad_ts.csv", "user_id,ts,event\n1,2024-13-01T00:00:00Z,purchase\n", "line 2"),
-        ("short.csv", "user_id,ts,event\n1,2024-01-01T00:00:00Z\n", "2 fields"),
-        ("wrong_header.csv", "user,ts,event\n", "no column \"user_id\""),
+        (
+            "bad_user.csv",
+            "user_id,ts,event\nabc,2024-01-01T00:00:00Z,purchase\n",
+            "user_id \"abc\"",
+        ),
+        (
+            "bad_ts.csv",
+            "user_id,ts,event\n1,2024-13-01T00:00:00Z,purchase\n",
+            "line 2",
+        ),
+        (
+            "short.csv",
+            "user_id,ts,event\n1,2024-01-01T00:00:00Z\n",
+            "2 fields",
+        ),
+        (
+            "wrong_header.csv",
+            "user,ts,event\n",
+            "no column \"user_id\"",
+        ),
     ];
     for (name, body, needle) in cases {
         let path = dir.join(name);
         std::fs::write(&path, body).unwrap();
         let out = Command::new(env!("CARGO"))
             .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .args(["run", "--quiet", "--example", "funnel", "--", "--window", "60", "--steps", "a,b"])
+            .args([
+                "run",
+                "--quiet",
+                "--example",
+                "funnel",
+                "--",
+                "--window",
+                "60",
+                "--steps",
+                "a,b",
+            ])
             .arg(&path)
             .output()
             .unwrap();
@@ -188,7 +242,19 @@ fn example_rejects_malformed_input_with_a_message() {
     }
     let out = Command::new(env!("CARGO"))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["run", "--quiet", "--example", "funnel", "--", "--window", "60", "--mode", "strictest", "--steps", "a"])
+        .args([
+            "run",
+            "--quiet",
+            "--example",
+            "funnel",
+            "--",
+            "--window",
+            "60",
+            "--mode",
+            "strictest",
+            "--steps",
+            "a",
+        ])
         .arg(dir.join("bad_ts.csv"))
         .output()
         .unwrap();
@@ -268,20 +334,29 @@ mod journeys {
         let w = funnel(3600, "default").witness(by_id(900_002)).unwrap();
         assert_eq!(w.path.stop, StopReason::OutOfWindow { step: 2 });
         // 900005: pv, atc, atc, co, pur under strict_deduplication
-        let w = funnel(3600, "strict_deduplication").witness(by_id(900_005)).unwrap();
+        let w = funnel(3600, "strict_deduplication")
+            .witness(by_id(900_005))
+            .unwrap();
         assert_eq!(w.path.stop, StopReason::Duplicate { step: 2 });
         assert_eq!(w.path.level, 2);
         // 900006: review_read between product_view and add_to_cart
-        let w = funnel(3600, "strict_order").witness(by_id(900_006)).unwrap();
+        let w = funnel(3600, "strict_order")
+            .witness(by_id(900_006))
+            .unwrap();
         assert!(matches!(w.path.stop, StopReason::StrictOrderBreak { .. }));
         // 900010: no product_view at all
         let w = funnel(3600, "default").witness(by_id(900_010)).unwrap();
         assert_eq!(w.path.stop, StopReason::NeverReached { step: 1 });
         // 900003: same-second pv and atc under strict_increase
-        let w = funnel(3600, "strict_increase").witness(by_id(900_003)).unwrap();
+        let w = funnel(3600, "strict_increase")
+            .witness(by_id(900_003))
+            .unwrap();
         assert_eq!(w.path.stop, StopReason::TooSoon { step: 2 });
         let text = w.to_string();
-        assert!(text.contains("product_view") && text.contains("too soon"), "{text}");
+        assert!(
+            text.contains("product_view") && text.contains("too soon"),
+            "{text}"
+        );
         let w = funnel(3600, "default").witness(by_id(900_003)).unwrap();
         assert_eq!(w.path.stop, StopReason::Converted);
         assert!(w.steps.iter().all(|s| s.matched.is_some()));

@@ -245,7 +245,11 @@ impl WindowFunnel {
                 buf.extend(keys.iter().zip(0u32..).map(|(&k, i)| unpack3(base, k, i)));
                 kernel::level_strict_once(&self.rules, &buf)?.0
             } else {
-                kernel::level_with(&self.rules, &mut scratch, keys.iter().map(|&k| unpack(base, k)))
+                kernel::level_with(
+                    &self.rules,
+                    &mut scratch,
+                    keys.iter().map(|&k| unpack(base, k)),
+                )
             };
             levels.push(level);
         }
@@ -332,19 +336,32 @@ impl StepSequences {
             tmin = tmin.min(r.ts);
             tmax = tmax.max(r.ts);
         }
-        let span = tmax.checked_sub(tmin).filter(|s| *s < (1i64 << 57)).ok_or_else(|| {
-            Error::TimeOutOfRange {
+        let span = tmax
+            .checked_sub(tmin)
+            .filter(|s| *s < (1i64 << 57))
+            .ok_or_else(|| Error::TimeOutOfRange {
                 context: format!("event times span {tmin}..{tmax} seconds, more than 2^57"),
-            }
-        })?;
+            })?;
         let mask_of = |e: u32| masks.get(e as usize).copied().unwrap_or(0);
         let range = cmax - cmin;
-        let dense = range < (rows.len() as u64).saturating_mul(4).saturating_add(1 << 16);
+        let dense = range
+            < (rows.len() as u64)
+                .saturating_mul(4)
+                .saturating_add(1 << 16);
         let key_bits = 64 - (((span as u64) << STEP_BITS) | STEP_MASK).leading_zeros();
         let cust_bits = 64 - range.leading_zeros();
         let low_bits = cust_bits.min(BUCKET_BITS);
         let mut seqs = if dense && low_bits + key_bits <= 64 {
-            group_bucketed(rows, &masks, cmin, range as usize + 1, tmin, unmatched, low_bits, key_bits)?
+            group_bucketed(
+                rows,
+                &masks,
+                cmin,
+                range as usize + 1,
+                tmin,
+                unmatched,
+                low_bits,
+                key_bits,
+            )?
         } else if dense {
             group_dense(rows, &mask_of, cmin, range as usize + 1, tmin, unmatched)?
         } else {
@@ -509,7 +526,11 @@ fn group_bucketed(
             });
         }
     }
-    let key_mask = if key_bits >= 64 { u64::MAX } else { (1u64 << key_bits) - 1 };
+    let key_mask = if key_bits >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << key_bits) - 1
+    };
     let n_customers = present.iter().map(|w| w.count_ones() as usize).sum();
     let mut customers = Vec::with_capacity(n_customers);
     let mut ends = Vec::with_capacity(n_customers);
@@ -599,7 +620,11 @@ fn group_dense(
     for r in rows {
         let c = (r.customer - cmin) as usize;
         let m = mask_of(r.event);
-        let k = if m == 0 { u32::from(unmatched) } else { m.count_ones() };
+        let k = if m == 0 {
+            u32::from(unmatched)
+        } else {
+            m.count_ones()
+        };
         if let Some(x) = counts.get_mut(c) {
             *x += k;
         }
@@ -757,7 +782,10 @@ impl CustomerLevels {
 
     /// `(customer, level)` pairs.
     pub fn iter(&self) -> impl Iterator<Item = (u64, u8)> + '_ {
-        self.customers.iter().copied().zip(self.levels.iter().copied())
+        self.customers
+            .iter()
+            .copied()
+            .zip(self.levels.iter().copied())
     }
 
     /// The level of one customer.
@@ -896,10 +924,21 @@ mod tests {
         let f = WindowFunnel::new(2, TimeDelta::zero(), FunnelMode::default()).unwrap();
         assert!(f.level(&mut [(0, 3)]).is_err());
         let rows = [
-            EventRow { customer: 1, ts: i64::MIN, event: 0 },
-            EventRow { customer: 1, ts: i64::MAX, event: 0 },
+            EventRow {
+                customer: 1,
+                ts: i64::MIN,
+                event: 0,
+            },
+            EventRow {
+                customer: 1,
+                ts: i64::MAX,
+                event: 0,
+            },
         ];
         assert!(f.levels_by_customer(&rows, &[1]).is_err());
-        assert_eq!(f.levels_by_customer(&[], &[1]).unwrap().customers(), &[] as &[u64]);
+        assert_eq!(
+            f.levels_by_customer(&[], &[1]).unwrap().customers(),
+            &[] as &[u64]
+        );
     }
 }

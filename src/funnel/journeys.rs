@@ -364,7 +364,11 @@ impl Funnel {
                 // ceil: a gap in whole seconds is >= g exactly when >= ceil(g)
                 *slot = s.min_gap.map(|g| {
                     let secs = g.num_seconds();
-                    if g > TimeDelta::seconds(secs) { secs + 1 } else { secs }
+                    if g > TimeDelta::seconds(secs) {
+                        secs + 1
+                    } else {
+                        secs
+                    }
                 });
             }
         }
@@ -390,7 +394,10 @@ impl Funnel {
     /// [`Error::TooMuchWork`] from `strict_once` or a held property.
     pub fn level(&self, journey: &Journey) -> Result<usize> {
         let tps = journey.touchpoints();
-        if self.rules.is_plain() && self.config.hold_constant.is_none() && !self.rules.mode.strict_once {
+        if self.rules.is_plain()
+            && self.config.hold_constant.is_none()
+            && !self.rules.mode.strict_once
+        {
             let mut buf = Vec::with_capacity(tps.len());
             self.step_events(tps, None, &mut buf);
             return Ok(usize::from(kernel::level(
@@ -425,7 +432,12 @@ impl Funnel {
                         break;
                     };
                     let end = if path.converted() {
-                        path.hits.iter().flatten().map(|h| h.at).max().unwrap_or(first.at)
+                        path.hits
+                            .iter()
+                            .flatten()
+                            .map(|h| h.at)
+                            .max()
+                            .unwrap_or(first.at)
                     } else {
                         first
                             .at
@@ -465,12 +477,15 @@ impl Funnel {
             .map(|(s, h)| WitnessStep {
                 step: s.name.clone(),
                 matched: h.as_ref().and_then(|h| {
-                    journey.touchpoints().get(h.touchpoint).map(|t| WitnessTouch {
-                        touchpoint: h.touchpoint,
-                        at: h.at,
-                        event: t.event_name().to_owned(),
-                        kind: t.kind.as_str().to_owned(),
-                    })
+                    journey
+                        .touchpoints()
+                        .get(h.touchpoint)
+                        .map(|t| WitnessTouch {
+                            touchpoint: h.touchpoint,
+                            at: h.at,
+                            event: t.event_name().to_owned(),
+                            kind: t.kind.as_str().to_owned(),
+                        })
                 }),
             })
             .collect();
@@ -483,7 +498,12 @@ impl Funnel {
 
     /// Builds the sorted trace events of `tps`; with `held`, step matches of
     /// other values count as events that match no step.
-    fn step_events(&self, tps: &[Touchpoint], held: Option<(&Property, &str)>, buf: &mut Vec<TraceEvent>) {
+    fn step_events(
+        &self,
+        tps: &[Touchpoint],
+        held: Option<(&Property, &str)>,
+        buf: &mut Vec<TraceEvent>,
+    ) {
         buf.clear();
         let keep_unmatched = self.rules.mode.strict_order;
         for (i, t) in tps.iter().enumerate() {
@@ -585,9 +605,7 @@ impl Funnel {
                 .collect();
             let stop = match t.reason {
                 StopReason::StrictOrderBreak { event } => StopReason::StrictOrderBreak {
-                    event: u32::try_from(off)
-                        .unwrap_or(u32::MAX)
-                        .saturating_add(event),
+                    event: u32::try_from(off).unwrap_or(u32::MAX).saturating_add(event),
                 },
                 other => other,
             };
@@ -671,11 +689,15 @@ impl std::fmt::Display for StopReason {
             StopReason::NeverReached { step } => write!(f, "never reached step {step}"),
             StopReason::OutOfWindow { step } => write!(f, "step {step} came outside the window"),
             StopReason::TooSoon { step } => write!(f, "step {step} came too soon"),
-            StopReason::Excluded { exclusion } => write!(f, "excluded by exclusion {}", exclusion + 1),
+            StopReason::Excluded { exclusion } => {
+                write!(f, "excluded by exclusion {}", exclusion + 1)
+            }
             StopReason::StrictOrderBreak { event } => {
                 write!(f, "strict order broken at event #{event}")
             }
-            StopReason::Duplicate { step } => write!(f, "step {step} repeated (strict deduplication)"),
+            StopReason::Duplicate { step } => {
+                write!(f, "step {step} repeated (strict deduplication)")
+            }
         }
     }
 }

@@ -544,13 +544,35 @@ mod tests {
         assert_eq!(lv("default", 3600, 4, &[(0, 1), (3601, 2)]), 1);
         // overwrite on repeated step 1
         assert_eq!(lv("default", 3600, 2, &[(0, 1), (3000, 1), (4000, 2)]), 2);
-        assert_eq!(lv("first_entry", 3600, 2, &[(0, 1), (3000, 1), (4000, 2)]), 1);
+        assert_eq!(
+            lv("first_entry", 3600, 2, &[(0, 1), (3000, 1), (4000, 2)]),
+            1
+        );
         // dedup
-        assert_eq!(lv("strict_deduplication", 3600, 4, &[(0, 1), (10, 2), (20, 2), (30, 3), (40, 4)]), 2);
+        assert_eq!(
+            lv(
+                "strict_deduplication",
+                3600,
+                4,
+                &[(0, 1), (10, 2), (20, 2), (30, 3), (40, 4)]
+            ),
+            2
+        );
         // strict order
         assert_eq!(lv("strict_order", 3600, 4, &[(0, 1), (5, 0), (10, 2)]), 1);
-        assert_eq!(lv("strict_order", 3600, 4, &[(0, 1), (5, 3), (10, 2), (20, 4)]), 1);
-        assert_eq!(lv("strict_order,allow_reentry", 3600, 3, &[(0, 1), (5, 3), (10, 2), (20, 3)]), 3);
+        assert_eq!(
+            lv("strict_order", 3600, 4, &[(0, 1), (5, 3), (10, 2), (20, 4)]),
+            1
+        );
+        assert_eq!(
+            lv(
+                "strict_order,allow_reentry",
+                3600,
+                3,
+                &[(0, 1), (5, 3), (10, 2), (20, 3)]
+            ),
+            3
+        );
         // strict increase
         assert_eq!(lv("strict_increase", 3600, 4, &[(0, 1), (0, 2)]), 1);
         assert_eq!(lv("default", 3600, 4, &[(0, 1), (0, 2)]), 2);
@@ -560,10 +582,23 @@ mod tests {
     fn strict_once_uses_a_row_once() {
         let rules = Rules::plain(2, 100, FunnelMode::strict_once());
         // one row matching both steps
-        assert_eq!(level_strict_once(&rules, &[(0, 1, 0), (0, 2, 0)]).unwrap().0, 1);
-        assert_eq!(level(&Rules::plain(2, 100, FunnelMode::default()), [(0, 1), (0, 2)]), 2);
         assert_eq!(
-            level_strict_once(&rules, &[(0, 1, 0), (0, 2, 0), (5, 2, 1)]).unwrap().0,
+            level_strict_once(&rules, &[(0, 1, 0), (0, 2, 0)])
+                .unwrap()
+                .0,
+            1
+        );
+        assert_eq!(
+            level(
+                &Rules::plain(2, 100, FunnelMode::default()),
+                [(0, 1), (0, 2)]
+            ),
+            2
+        );
+        assert_eq!(
+            level_strict_once(&rules, &[(0, 1, 0), (0, 2, 0), (5, 2, 1)])
+                .unwrap()
+                .0,
             2
         );
     }

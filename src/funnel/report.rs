@@ -30,7 +30,7 @@ enum Source {
 /// use cxjourney::sample::{SampleConfig, SampleShop};
 /// use cxjourney::{BuiltinKind as K, Journey, JourneyConfig};
 /// let shop = SampleShop::generate(&SampleConfig { customers: 200, ..SampleConfig::default() })?;
-/// let journeys = Journey::group(shop.touchpoints().to_vec(), &JourneyConfig::default())?;
+/// let journeys = Journey::group(shop.touchpoints.clone(), &JourneyConfig::default())?;
 /// let funnel = Funnel::new(FunnelConfig::new(
 ///     vec![Step::kind(K::ProductView), Step::kind(K::AddToCart),
 ///          Step::kind(K::CheckoutStart), Step::kind(K::OrderCompleted)],
@@ -75,8 +75,16 @@ impl FunnelAccumulator {
     /// An empty accumulator for a stage funnel.
     #[must_use]
     pub fn for_stages(funnel: &StageFunnel) -> Self {
-        let names = funnel.stages().iter().map(|s| s.as_str().to_owned()).collect();
-        Self::empty(Source::Stages(funnel.clone()), names, CountingUnit::Customers)
+        let names = funnel
+            .stages()
+            .iter()
+            .map(|s| s.as_str().to_owned())
+            .collect();
+        Self::empty(
+            Source::Stages(funnel.clone()),
+            names,
+            CountingUnit::Customers,
+        )
     }
 
     fn empty(source: Source, names: Vec<String>, unit: CountingUnit) -> Self {
@@ -292,7 +300,10 @@ impl FunnelAccumulator {
                 .breakdown
                 .into_iter()
                 .map(|(k, (u, r))| {
-                    let conversion = ratio(r.last().copied().unwrap_or(0), r.first().copied().unwrap_or(0));
+                    let conversion = ratio(
+                        r.last().copied().unwrap_or(0),
+                        r.first().copied().unwrap_or(0),
+                    );
                     (
                         k,
                         BreakdownRow {
@@ -456,7 +467,11 @@ impl std::fmt::Display for FunnelReport {
             )?;
         }
         if !self.stopped.is_empty() {
-            let parts: Vec<String> = self.stopped.iter().map(|(k, v)| format!("{k} {v}")).collect();
+            let parts: Vec<String> = self
+                .stopped
+                .iter()
+                .map(|(k, v)| format!("{k} {v}"))
+                .collect();
             writeln!(f, "  stopped: {}", parts.join(", "))?;
         }
         for (k, row) in &self.breakdown {

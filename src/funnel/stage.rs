@@ -19,7 +19,7 @@ use crate::{Error, Journey, Result, Stage};
 /// use cxjourney::sample::{SampleConfig, SampleShop};
 /// use cxjourney::{Journey, JourneyConfig, Stage};
 /// let shop = SampleShop::generate(&SampleConfig { customers: 100, ..SampleConfig::default() })?;
-/// let journeys = Journey::group(shop.touchpoints().to_vec(), &JourneyConfig::default())?;
+/// let journeys = Journey::group(shop.touchpoints.clone(), &JourneyConfig::default())?;
 /// let funnel = StageFunnel::new(Stage::ALL.to_vec(), TimeDelta::days(365), FunnelMode::first_entry())?;
 /// let mut acc = FunnelAccumulator::for_stages(&funnel);
 /// for j in &journeys { acc.add(j)?; }
@@ -97,7 +97,11 @@ impl StageFunnel {
                     .iter()
                     .position(|s| *s == v.stage)
                     .map_or(0, |p| u8::try_from(p + 1).unwrap_or(0));
-                (v.entered_at.timestamp(), code, u32::try_from(i).unwrap_or(u32::MAX))
+                (
+                    v.entered_at.timestamp(),
+                    code,
+                    u32::try_from(i).unwrap_or(u32::MAX),
+                )
             })
             .filter(|e| e.1 != 0 || self.rules.mode.strict_order)
             .collect();

@@ -156,7 +156,9 @@ mod opt_secs {
         }
     }
 
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<TimeDelta>, D::Error> {
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<TimeDelta>, D::Error> {
         let v: Option<f64> = Option::deserialize(d)?;
         v.map(|s| {
             crate::time::from_secs_f64(s)
@@ -286,7 +288,10 @@ impl Step {
                 reason: "a step needs a name",
             });
         }
-        for (field, gap) in [("steps.max_gap", self.max_gap), ("steps.min_gap", self.min_gap)] {
+        for (field, gap) in [
+            ("steps.max_gap", self.max_gap),
+            ("steps.min_gap", self.min_gap),
+        ] {
             if gap.is_some_and(|g| g < TimeDelta::zero()) {
                 return Err(Error::InvalidConfig {
                     field,
