@@ -701,3 +701,380 @@ impl std::fmt::Display for StopReason {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::funnel::{FunnelAccumulator, StageFunnel};
+    use crate::{BuiltinChannel, BuiltinKind as K, CustomerId, JourneyConfig, Stage};
+    use chrono::TimeZone;
+    use proptest::prelude::*;
+
+    fn t0() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2024, 11, 11, 10, 0, 0).unwrap()
+    }
+
+    fn tp(c: u64, min: i64, kind: K) -> Touchpoint {
+        Touchpoint::new(CustomerId(c), t0() + TimeDelta::minutes(min), kind)
+    }
+
+    fn journey(tps: Vec<Touchpoint>) -> Journey {
+        Journey::new(tps, &JourneyConfig::default()).unwrap()
+    }
+
+    fn four() -> Vec<Step> {
+        vec![
+            Step::kind(K::ProductView),
+            Step::kind(K::AddToCart),
+            Step::kind(K::CheckoutStart),
+            Step::kind(K::OrderCompleted),
+        ]
+    }
+
+    fn funnel(config: FunnelConfig) -> Funnel {
+        Funnel::new(config).unwrap()
+    }
+
+    #[test]
+    fn exclusion_stops_the_chain_between_its_steps() {
+        let j = journey(vec![
+            tp(1, 0, K::ProductView),
+            tp(1, 1, K::AddToCart),
+            tp(1, 2, K::AdClick),
+            tp(1, 3, K::CheckoutStart),
+            tp(1, 4, K::OrderCompleted),
+        ]);
+        let base = FunnelConfig::new(four(), TimeDelta::hours(1));
+        assert_eq!(funnel(base.clone()).level(&j).unwrap(), 4);
+        let f = funnel(base.clone().excluding(Step::kind(K::AdClick), 2, 3));
+        let w = f.witness(&j).unwrap();
+        assert_eq!(w.path.level, 2);
+        assert_eq!(w.path.stop, StopReason::Excluded { exclusion: 0 });
+        // outside its steps the exclusion does nothing
+        let f = funnel(base.excluding(Step::kind(K::AdClick), 3, 4));
+        assert_eq!(f.level(&j).unwrap(), 4);
+    }
+
+    #[test]
+    fn optional_step_may_be_skipped() {
+        let j = journey(vec![
+            tp(1, 0, K::ProductView),
+            tp(1, 3, K::CheckoutStart),
+            tp(1, 4, K::OrderCompleted),
+        ]);
+        let mut steps = four();
+        assert_eq!(
+            funnel(FunnelConfig::new(steps.clone(), TimeDelta::hours(1)))
+                .level(&j)
+                .unwrap(),
+            1
+        );
+        steps[1] = steps[1].clone().optional();
+        let f = funnel(FunnelConfig::new(steps, TimeDelta::hours(1)));
+        let p = f.witness(&j).unwrap().path;
+        assert_eq!(p.level, 4);
+        assert!(p.hits[1].is_none() && p.hits[3].is_some());
+        let mut acc = FunnelAccumulator::new(&f);
+        acc.add(&j).unwrap();
+        let r = acc.finish();
+        assert_eq!(
+            r.steps.iter().map(|s| s.reached).collect::<Vec<_>>(),
+            [1, 0, 1, 1]
+        );
+        // the first step cannot be optional
+        let mut bad = four();
+        bad[0] = bad[0].clone().optional();
+        assert!(Funnel::new(FunnelConfig::new(bad, TimeDelta::hours(1))).is_err());
+    }
+
+    #[test]
+    fn per_step_windows_and_gaps() {
+        let j = journey(vec![
+            tp(1, 0, K::ProductView),
+            tp(1, 20, K::AddToCart),
+            tp(1, 21, K::CheckoutStart),
+        ]);
+        let mut steps = four();
+        steps[1] = steps[1].clone().within(TimeDelta::minutes(10));
+        let w = funnel(FunnelConfig::new(steps, TimeDelta::hours(1)))
+            .witness(&j)
+            .unwrap();
+        assert_eq!(
+            (w.path.level, w.path.stop),
+            (1, StopReason::OutOfWindow { step: 2 })
+        );
+        let mut steps = four();
+        steps[2] = steps[2].clone().at_least_after(TimeDelta::minutes(5));
+        let w = funnel(FunnelConfig::new(steps, TimeDelta::hours(1)))
+            .witness(&j)
+            .unwrap();
+        assert_eq!(
+            (w.path.level, w.path.stop),
+            (2, StopReason::TooSoon { step: 3 })
+        );
+    }
+
+    #[test]
+    fn held_property_keeps_one_order_through_the_steps() {
+        let j = journey(vec![
+            tp(1, 0, K::ProductView).with_order("a"),
+            tp(1, 1, K::AddToCart).with_order("a"),
+            tp(1, 2, K::CheckoutStart).with_order("b"),
+            tp(1, 3, K::OrderCompleted).with_order("b"),
+        ]);
+        let base = FunnelConfig::new(four(), TimeDelta::hours(1));
+        assert_eq!(funnel(base.clone()).level(&j).unwrap(), 4);
+        let f = funnel(base.holding(Property::Order));
+        let p = f.witness(&j).unwrap().path;
+        assert_eq!(p.level, 2);
+        assert_eq!(p.held.as_deref(), Some("a"));
+    }
+
+    #[test]
+    fn counting_units() {
+        // two attempts: one converts, the next only views
+        let j = journey(vec![
+            tp(1, 0, K::ProductView),
+            tp(1, 1, K::AddToCart),
+            tp(1, 2, K::CheckoutStart),
+            tp(1, 3, K::OrderCompleted),
+            tp(1, 300, K::ProductView),
+            tp(1, 301, K::AddToCart),
+        ]);
+        let f = funnel(
+            FunnelConfig::new(four(), TimeDelta::hours(1)).counting(CountingUnit::Conversions),
+        );
+        let levels: Vec<usize> = f.paths(&j).unwrap().iter().map(|p| p.level).collect();
+        assert_eq!(levels, [4, 2]);
+        let f =
+            funnel(FunnelConfig::new(four(), TimeDelta::hours(1)).counting(CountingUnit::Sessions));
+        let levels: Vec<usize> = f.paths(&j).unwrap().iter().map(|p| p.level).collect();
+        assert_eq!(levels, [4, 2]);
+        let mut acc = FunnelAccumulator::new(&f);
+        acc.add(&j).unwrap();
+        let r = acc.finish();
+        assert_eq!((r.customers, r.units, r.converted), (1, 2, 1));
+        assert_eq!(r.time_to_convert.unwrap().median_seconds, 180.0);
+        assert!(r.to_string().contains("sessions"));
+    }
+
+    #[test]
+    fn breakdown_at_first_last_and_step() {
+        let j = journey(vec![
+            tp(1, 0, K::AdClick).with_channel(BuiltinChannel::Sms),
+            tp(1, 1, K::ProductView).with_channel(BuiltinChannel::Email),
+            tp(1, 2, K::AddToCart),
+        ]);
+        for (touch, want) in [
+            (Touch::FirstTouch, "sms"),
+            (Touch::LastTouch, "direct"),
+            (Touch::Step { step: 1 }, "email"),
+            (Touch::Step { step: 3 }, "(none)"),
+        ] {
+            let f = funnel(
+                FunnelConfig::new(four(), TimeDelta::hours(1))
+                    .breakdown_by(Property::Channel, touch),
+            );
+            let mut acc = FunnelAccumulator::new(&f);
+            acc.add(&j).unwrap();
+            let r = acc.finish();
+            assert_eq!(r.breakdown.keys().collect::<Vec<_>>(), [want], "{touch:?}");
+            assert_eq!(r.breakdown[want].reached, [1, 1, 0, 0]);
+        }
+        let f = funnel(FunnelConfig::new(four(), TimeDelta::hours(1)));
+        let mut acc = FunnelAccumulator::new(&f);
+        acc.add_with_key(&j, "researcher").unwrap();
+        let r = acc.finish();
+        assert_eq!(r.breakdown["researcher"].units, 1);
+        assert_eq!(r.trend["2024-11-11"].entered, 1);
+    }
+
+    #[test]
+    fn strict_once_on_journeys_uses_an_event_once() {
+        let j = journey(vec![tp(1, 0, K::ProductView)]);
+        let steps = vec![Step::kind(K::ProductView), Step::new("anything", vec![])];
+        let f = funnel(FunnelConfig::new(steps.clone(), TimeDelta::hours(1)));
+        assert_eq!(f.level(&j).unwrap(), 2);
+        let f = funnel(
+            FunnelConfig::new(steps, TimeDelta::hours(1)).with_mode(FunnelMode::strict_once()),
+        );
+        assert_eq!(f.level(&j).unwrap(), 1);
+    }
+
+    #[test]
+    fn stage_funnel_follows_the_stage_path() {
+        let j = journey(vec![
+            tp(1, 0, K::AdClick),
+            tp(1, 1, K::ProductView),
+            tp(1, 2, K::OrderCompleted),
+        ]);
+        let f = StageFunnel::new(
+            Stage::ALL.to_vec(),
+            TimeDelta::days(30),
+            FunnelMode::default(),
+        )
+        .unwrap();
+        let p = f.path(&j);
+        assert_eq!(p.level, 3);
+        assert_eq!(p.hits[1].as_ref().map(|h| h.touchpoint), Some(1));
+        assert!(
+            StageFunnel::new(
+                vec![Stage::Awareness, Stage::Awareness],
+                TimeDelta::days(1),
+                FunnelMode::default()
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn config_round_trips_and_rejects_bad_values() {
+        let c = FunnelConfig::new(four(), TimeDelta::hours(1))
+            .excluding(Step::kind(K::AdClick), 1, 2)
+            .holding(Property::Order)
+            .breakdown_by(Property::Channel, Touch::Step { step: 2 });
+        let json = serde_json::to_string(&c).unwrap();
+        assert_eq!(serde_json::from_str::<FunnelConfig>(&json).unwrap(), c);
+        assert!(
+            FunnelConfig::new(vec![], TimeDelta::hours(1))
+                .validate()
+                .is_err()
+        );
+        assert!(
+            FunnelConfig::new(four(), TimeDelta::hours(-1))
+                .validate()
+                .is_err()
+        );
+        assert!(
+            FunnelConfig::new(four(), TimeDelta::hours(1))
+                .excluding(Step::kind(K::AdClick), 2, 2)
+                .validate()
+                .is_err()
+        );
+        assert!(
+            FunnelConfig::new(four(), TimeDelta::hours(1))
+                .breakdown_by(Property::Channel, Touch::Step { step: 5 })
+                .validate()
+                .is_err()
+        );
+        assert!(
+            FunnelConfig::new(vec![Step::kind(K::AdClick); 33], TimeDelta::hours(1))
+                .validate()
+                .is_err()
+        );
+    }
+
+    const KINDS: [K; 6] = [
+        K::ProductView,
+        K::AddToCart,
+        K::CheckoutStart,
+        K::OrderCompleted,
+        K::AdClick,
+        K::ProductView,
+    ];
+
+    fn arb_touchpoints() -> impl Strategy<Value = Vec<Touchpoint>> {
+        prop::collection::vec((1u64..5, 0i64..90, 0usize..6, 0u8..2), 0..40).prop_map(|v| {
+            v.into_iter()
+                .map(|(c, m, k, o)| tp(c, m, KINDS[k]).with_order(if o == 0 { "a" } else { "b" }))
+                .collect()
+        })
+    }
+
+    fn arb_config() -> impl Strategy<Value = FunnelConfig> {
+        (0usize..6, 0usize..3, any::<bool>(), 5i64..60).prop_map(|(m, u, hold, w)| {
+            let modes = [
+                "default",
+                "strict_order",
+                "strict_deduplication",
+                "strict_increase",
+                "first_entry",
+                "strict_once",
+            ];
+            let mut c = FunnelConfig::new(four(), TimeDelta::minutes(w))
+                .with_mode(modes[m].parse().unwrap())
+                .counting(
+                    [
+                        CountingUnit::Customers,
+                        CountingUnit::Conversions,
+                        CountingUnit::Sessions,
+                    ][u],
+                )
+                .breakdown_by(Property::Order, Touch::FirstTouch);
+            if hold {
+                c = c.holding(Property::Order);
+            }
+            c
+        })
+    }
+
+    fn report(f: &Funnel, tps: Vec<Touchpoint>) -> crate::funnel::FunnelReport {
+        let mut acc = FunnelAccumulator::new(f);
+        for j in Journey::group(tps, &JourneyConfig::default()).unwrap() {
+            acc.add(&j).unwrap();
+        }
+        acc.finish()
+    }
+
+    proptest! {
+        #[test]
+        fn merge_equals_whole(tps in arb_touchpoints(), config in arb_config(), cut in 0u64..6) {
+            let f = funnel(config);
+            let journeys = Journey::group(tps, &JourneyConfig::default()).unwrap();
+            let mut whole = FunnelAccumulator::new(&f);
+            let mut a = FunnelAccumulator::new(&f);
+            let mut b = FunnelAccumulator::new(&f);
+            for j in &journeys {
+                whole.add(j).unwrap();
+                if j.customer().0 < cut { a.add(j).unwrap() } else { b.add(j).unwrap() }
+            }
+            let mut ba = b.clone();
+            ba.merge(a.clone()).unwrap();
+            a.merge(b).unwrap();
+            let whole = whole.finish();
+            prop_assert_eq!(&a.finish(), &whole);
+            prop_assert_eq!(&ba.finish(), &whole);
+        }
+
+        #[test]
+        fn shuffled_input_gives_the_same_report(tps in arb_touchpoints(), config in arb_config(), seed in any::<u64>()) {
+            let f = funnel(config);
+            let mut shuffled = tps.clone();
+            let mut rng = crate::sample::Rng::new(seed);
+            for i in (1..shuffled.len()).rev() {
+                let j = rng.below(i as u64 + 1) as usize;
+                shuffled.swap(i, j);
+            }
+            prop_assert_eq!(report(&f, tps), report(&f, shuffled));
+        }
+
+        #[test]
+        fn levels_stay_within_the_steps_and_reach_is_monotone(tps in arb_touchpoints(), config in arb_config()) {
+            let f = funnel(config);
+            for j in Journey::group(tps.clone(), &JourneyConfig::default()).unwrap() {
+                for p in f.paths(&j).unwrap() {
+                    prop_assert!(p.level <= 4);
+                    prop_assert_eq!(p.hits.iter().filter(|h| h.is_some()).count(), p.level);
+                }
+            }
+            let r = report(&f, tps);
+            for w in r.steps.windows(2) {
+                prop_assert!(w[1].reached <= w[0].reached);
+            }
+        }
+
+        #[test]
+        fn removing_a_touchpoint_never_raises_a_default_level(tps in arb_touchpoints(), drop in any::<prop::sample::Index>(), w in 1i64..60) {
+            prop_assume!(!tps.is_empty());
+            let f = funnel(FunnelConfig::new(four(), TimeDelta::minutes(w)));
+            let before: Vec<(u64, usize)> = Journey::group(tps.clone(), &JourneyConfig::default()).unwrap()
+                .iter().map(|j| (j.customer().0, f.level(j).unwrap())).collect();
+            let mut fewer = tps.clone();
+            fewer.remove(drop.index(tps.len()));
+            for j in Journey::group(fewer, &JourneyConfig::default()).unwrap() {
+                let old = before.iter().find(|(c, _)| *c == j.customer().0).unwrap().1;
+                prop_assert!(f.level(&j).unwrap() <= old);
+            }
+        }
+    }
+}
