@@ -1,0 +1,156 @@
+//! Funnels: the compact path (flat rows → levels per customer) and the journey
+//! path (step predicates over touchpoints).
+//!
+//! `cargo bench --bench funnel` measures 1.2M customers / ~6.7M rows (the
+//! shape of `../shared/peers/data/events_small.csv`) and journeys of 1M
+//! touchpoints / 100k customers; with `-- --test` it runs once on small data.
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use chrono::TimeDelta;
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use cxjourney::funnel::{
+    EventIds, EventRow, Funnel, FunnelAccumulator, FunnelConfig, FunnelMode, StepSequences, Step,
+    WindowFunnel,
+};
+use cxjourney::sample::{Rng, StreamConfig, event_stream};
+use cxjourney::{BuiltinKind as K, Journey, JourneyConfig};
+
+fn test_mode() -> bool {
+    std::env::args().any(|a| a == "--test")
+}
+
+const EVENTS: [&str; 9] = [
+    "ad_click",
+    "search_visit",
+    "product_view",
+    "review_read",
+    "add_to_cart",
+    "checkout_start",
+    "purchase",
+    "repeat_purchase",
+    "referral",
+];
+
+const NEXT: [[f64; 9]; 9] = [
+    [0.0, 0.3, 0.7, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+    [0.0, 0.15, 0.85, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+    [0.1, 0.1, 0.25, 0.15, 0.4, 0.0, 0.0, 0.0, 0.0],
+    [0.0, 0.0, 0.5, 0.0, 0.5, 0.0, 0.0, 0.0, 0.0],
+    [0.0, 0.0, 0.3, 0.0, 0.2, 0.5, 0.0, 0.0, 0.0],
+    [0.0, 0.0, 0.25, 0.0, 0.0, 0.0, 0.75, 0.0, 0.0],
+    [0.0, 0.0, 0.6, 0.0, 0.0, 0.0, 0.0, 0.2, 0.2],
+    [0.0, 0.0, 0.7, 0.0, 0.0, 0.0, 0.0, 0.0, 0.3],
+    [0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+];
+
+/// The same walk and gaps as `examples/gen_events.rs`, as rows in time order.
+fn rows(users: u64) -> (Vec<EventRow>, Vec<u32>) {
+    let mut ids = EventIds::new();
+    for e in EVENTS {
+        ids.intern(e);
+    }
+    let mut rng = Rng::new(7);
+    let mut rows = Vec::new();
+    for user in 1..=users {
+        let mut n = 1;
+        while n < 40 && rng.chance(4.6 / 5.6) {
+            n += 1;
+        }
+        let mut t = 1_704_067_200 + rng.range(0, 91 * 86_400);
+        let mut ev = rng.weighted(&[0.2, 0.3, 0.5]);
+        for i in 0..n {
+            if i > 0 {
+                let u = rng.unit();
+                t += if u < 0.03 {
+                    0
+                } else if u < 0.04 {
+                    3600
+                } else if u < 0.05 {
+                    3601
+                } else if u < 0.055 {
+                    604_800
+                } else if u < 0.06 {
+                    604_801
+                } else if rng.chance(0.8) {
+                    rng.range(1, 900)
+                } else {
+                    rng.range(3602, 14 * 86_400)
+                };
+            }
+            rows.push(EventRow {
+                customer: user,
+                ts: t,
+                event: ev as u32,
+            });
+            ev = rng.weighted(&NEXT[ev]);
+        }
+    }
+    rows.sort_by_key(|r| r.ts);
+    let masks = ids.step_masks(&["product_view", "add_to_cart", "checkout_start", "purchase"]);
+    (rows, masks)
+}
+
+fn compact(c: &mut Criterion) {
+    let users = if test_mode() { 10_000 } else { 1_200_000 };
+    let (rows, masks) = rows(users);
+    let mut g = c.benchmark_group(format!("funnel_compact_{}_rows", rows.len()));
+    g.sample_size(10).measurement_time(Duration::from_secs(if test_mode() { 1 } else { 20 }));
+    g.throughput(Throughput::Elements(rows.len() as u64));
+    for mode in ["default", "strict_order"] {
+        let f = WindowFunnel::new(4, TimeDelta::seconds(3600), mode.parse::<FunnelMode>().unwrap()).unwrap();
+        g.bench_function(format!("group + levels ({mode})"), |b| {
+            b.iter(|| black_box(f.levels_by_customer(&rows, &masks).unwrap()))
+        });
+        let seqs = StepSequences::group(&rows, &masks, &f).unwrap();
+        g.bench_function(format!("levels on ready sequences ({mode})"), |b| {
+            b.iter(|| black_box(f.levels(&seqs).unwrap()))
+        });
+    }
+    g.finish();
+}
+
+fn journeys(c: &mut Criterion) {
+    let (touchpoints, customers) = if test_mode() { (10_000, 1_000) } else { (1_000_000, 100_000) };
+    let tps = event_stream(&StreamConfig {
+        touchpoints,
+        customers,
+        ..StreamConfig::default()
+    })
+    .unwrap();
+    let journeys = Journey::group(tps, &JourneyConfig::default()).unwrap();
+    let steps = vec![
+        Step::kind(K::ProductView),
+        Step::kind(K::AddToCart),
+        Step::kind(K::CheckoutStart),
+        Step::kind(K::OrderCompleted),
+    ];
+    let funnel = Funnel::new(FunnelConfig::new(steps, TimeDelta::days(7))).unwrap();
+    let mut g = c.benchmark_group(format!("funnel_journeys_{touchpoints}_touchpoints"));
+    g.sample_size(10).measurement_time(Duration::from_secs(if test_mode() { 1 } else { 15 }));
+    g.throughput(Throughput::Elements(touchpoints as u64));
+    g.bench_function("Funnel::level over journeys", |b| {
+        b.iter(|| {
+            let mut s = 0usize;
+            for j in &journeys {
+                s += funnel.level(j).unwrap();
+            }
+            black_box(s)
+        })
+    });
+    g.bench_function("FunnelAccumulator (full report)", |b| {
+        b.iter(|| {
+            let mut acc = FunnelAccumulator::new(&funnel);
+            for j in &journeys {
+                acc.add(j).unwrap();
+            }
+            black_box(acc.finish())
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, compact, journeys);
+criterion_main!(benches);
