@@ -4,7 +4,12 @@
 //! `cargo bench --bench funnel` measures 1.2M customers / ~6.7M rows (the
 //! shape of `../shared/peers/data/events_small.csv`) and journeys of 1M
 //! touchpoints / 100k customers; with `-- --test` it runs once on small data.
-#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing
+)]
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -12,7 +17,7 @@ use std::time::Duration;
 use chrono::TimeDelta;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use cxjourney::funnel::{
-    EventIds, EventRow, Funnel, FunnelAccumulator, FunnelConfig, FunnelMode, StepSequences, Step,
+    EventIds, EventRow, Funnel, FunnelAccumulator, FunnelConfig, FunnelMode, Step, StepSequences,
     WindowFunnel,
 };
 use cxjourney::sample::{Rng, StreamConfig, event_stream};
@@ -97,10 +102,16 @@ fn compact(c: &mut Criterion) {
     let users = if test_mode() { 10_000 } else { 1_200_000 };
     let (rows, masks) = rows(users);
     let mut g = c.benchmark_group(format!("funnel_compact_{}_rows", rows.len()));
-    g.sample_size(10).measurement_time(Duration::from_secs(if test_mode() { 1 } else { 20 }));
+    g.sample_size(10)
+        .measurement_time(Duration::from_secs(if test_mode() { 1 } else { 20 }));
     g.throughput(Throughput::Elements(rows.len() as u64));
     for mode in ["default", "strict_order"] {
-        let f = WindowFunnel::new(4, TimeDelta::seconds(3600), mode.parse::<FunnelMode>().unwrap()).unwrap();
+        let f = WindowFunnel::new(
+            4,
+            TimeDelta::seconds(3600),
+            mode.parse::<FunnelMode>().unwrap(),
+        )
+        .unwrap();
         g.bench_function(format!("group + levels ({mode})"), |b| {
             b.iter(|| black_box(f.levels_by_customer(&rows, &masks).unwrap()))
         });
@@ -113,7 +124,11 @@ fn compact(c: &mut Criterion) {
 }
 
 fn journeys(c: &mut Criterion) {
-    let (touchpoints, customers) = if test_mode() { (10_000, 1_000) } else { (1_000_000, 100_000) };
+    let (touchpoints, customers) = if test_mode() {
+        (10_000, 1_000)
+    } else {
+        (1_000_000, 100_000)
+    };
     let tps = event_stream(&StreamConfig {
         touchpoints,
         customers,
@@ -129,7 +144,8 @@ fn journeys(c: &mut Criterion) {
     ];
     let funnel = Funnel::new(FunnelConfig::new(steps, TimeDelta::days(7))).unwrap();
     let mut g = c.benchmark_group(format!("funnel_journeys_{touchpoints}_touchpoints"));
-    g.sample_size(10).measurement_time(Duration::from_secs(if test_mode() { 1 } else { 15 }));
+    g.sample_size(10)
+        .measurement_time(Duration::from_secs(if test_mode() { 1 } else { 15 }));
     g.throughput(Throughput::Elements(touchpoints as u64));
     g.bench_function("Funnel::level over journeys", |b| {
         b.iter(|| {
