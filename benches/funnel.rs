@@ -147,14 +147,8 @@ fn journeys(c: &mut Criterion) {
     g.sample_size(10)
         .measurement_time(Duration::from_secs(if test_mode() { 1 } else { 15 }));
     g.throughput(Throughput::Elements(touchpoints as u64));
-    g.bench_function("Funnel::level over journeys", |b| {
-        b.iter(|| {
-            let mut s = 0usize;
-            for j in &journeys {
-                s += funnel.level(j).unwrap();
-            }
-            black_box(s)
-        })
+    g.bench_function("Funnel::levels over journeys", |b| {
+        b.iter(|| black_box(funnel.levels(&journeys).unwrap()))
     });
     g.bench_function("FunnelAccumulator (full report)", |b| {
         b.iter(|| {

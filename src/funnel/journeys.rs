@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::funnel::kernel::{self, EXCLUSION_CODE, MAX_STEPS, Rules, StopReason, TraceEvent};
 use crate::funnel::mode::{Anchoring, FunnelMode};
-use crate::funnel::step::{Exclusion, Step};
-use crate::{Error, Journey, Result, Touchpoint};
+use crate::funnel::step::{Condition, Exclusion, Step};
+use crate::{BuiltinKind, Error, Journey, Result, Touchpoint};
 
 /// What the funnel counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
@@ -339,6 +339,8 @@ impl FunnelPath {
 pub struct Funnel {
     config: FunnelConfig,
     rules: Rules,
+    /// When every step is one built-in kind: the step mask of each kind.
+    kind_masks: Option<Vec<u32>>,
 }
 
 impl Funnel {
@@ -373,7 +375,22 @@ impl Funnel {
             }
         }
         rules.exclusions = config.exclusions.iter().map(|e| (e.from, e.to)).collect();
-        Ok(Funnel { config, rules })
+        let mut kind_masks = Some(vec![0u32; BuiltinKind::ALL.len()]);
+        for (i, s) in config.steps.iter().enumerate() {
+            match (s.conditions.as_slice(), kind_masks.as_mut()) {
+                ([Condition::Kind { kind }], Some(table)) if kind.builtin().is_some() => {
+                    if let Some(m) = kind.builtin().and_then(|k| table.get_mut(k.index())) {
+                        *m |= 1u32 << i;
+                    }
+                }
+                _ => kind_masks = None,
+            }
+        }
+        Ok(Funnel {
+            config,
+            rules,
+            kind_masks,
+        })
     }
 
     /// The configuration.
@@ -393,13 +410,28 @@ impl Funnel {
     /// # Errors
     /// [`Error::TooMuchWork`] from `strict_once` or a held property.
     pub fn level(&self, journey: &Journey) -> Result<usize> {
+        self.level_with(journey, &mut Vec::new())
+    }
+
+    /// [`Funnel::level`] of many journeys, with one working buffer.
+    ///
+    /// # Errors
+    /// As [`Funnel::level`].
+    pub fn levels(&self, journeys: &[Journey]) -> Result<Vec<usize>> {
+        let mut buf = Vec::new();
+        journeys
+            .iter()
+            .map(|j| self.level_with(j, &mut buf))
+            .collect()
+    }
+
+    fn level_with(&self, journey: &Journey, buf: &mut Vec<TraceEvent>) -> Result<usize> {
         let tps = journey.touchpoints();
         if self.rules.is_plain()
             && self.config.hold_constant.is_none()
             && !self.rules.mode.strict_once
         {
-            let mut buf = Vec::with_capacity(tps.len());
-            self.step_events(tps, None, &mut buf);
+            self.step_events(tps, None, buf);
             return Ok(usize::from(kernel::level(
                 &self.rules,
                 buf.iter().map(|&(t, c, _)| (t, c)),
@@ -512,10 +544,25 @@ impl Funnel {
             let held_ok = held.is_none_or(|(p, v)| p.of(t) == Some(v));
             let mut any = false;
             if held_ok {
-                for (k, step) in self.config.steps.iter().enumerate() {
-                    if step.matches(t) {
-                        buf.push((ts, u8::try_from(k + 1).unwrap_or(u8::MAX), pos));
-                        any = true;
+                if let Some(table) = &self.kind_masks {
+                    let mut m = t
+                        .kind
+                        .builtin()
+                        .and_then(|k| table.get(k.index()))
+                        .copied()
+                        .unwrap_or(0);
+                    any = m != 0;
+                    while m != 0 {
+                        let bit = m.trailing_zeros();
+                        buf.push((ts, u8::try_from(bit + 1).unwrap_or(u8::MAX), pos));
+                        m &= m - 1;
+                    }
+                } else {
+                    for (k, step) in self.config.steps.iter().enumerate() {
+                        if step.matches(t) {
+                            buf.push((ts, u8::try_from(k + 1).unwrap_or(u8::MAX), pos));
+                            any = true;
+                        }
                     }
                 }
             }
@@ -1061,6 +1108,20 @@ mod tests {
             for w in r.steps.windows(2) {
                 prop_assert!(w[1].reached <= w[0].reached);
             }
+        }
+
+        #[test]
+        fn kind_table_equals_predicates(tps in arb_touchpoints(), w in 1i64..60, m in 0usize..3) {
+            let mode: FunnelMode = ["default", "strict_order", "strict_increase"][m].parse().unwrap();
+            let fast = funnel(FunnelConfig::new(four(), TimeDelta::minutes(w)).with_mode(mode));
+            let slow_steps = four()
+                .into_iter()
+                .map(|s| s.and(Condition::Custom(crate::funnel::Predicate::new(|_| true))))
+                .collect();
+            let slow = funnel(FunnelConfig::new(slow_steps, TimeDelta::minutes(w)).with_mode(mode));
+            prop_assert!(fast.kind_masks.is_some() && slow.kind_masks.is_none());
+            let js = Journey::group(tps, &JourneyConfig::default()).unwrap();
+            prop_assert_eq!(fast.levels(&js).unwrap(), slow.levels(&js).unwrap());
         }
 
         #[test]
