@@ -20,7 +20,7 @@ for w in (3600, 604800):
         opt = "" if m == "default" else f", '{m}'"
         q = (f"SELECT level, count() AS users FROM (SELECT user_id, windowFunnel({w}{opt})(ts, {conds}) AS level "
              f"FROM b.events GROUP BY user_id) GROUP BY level ORDER BY level")
-        ch, rs = [], []
+        ch, ch1, rs = [], [], []
         ch_counts = None
         ours = None
         for _ in range(reps):
@@ -28,6 +28,9 @@ for w in (3600, 604800):
             res = s.query(q, "CSV").bytes().decode()
             ch.append(time.perf_counter() - t)
             ch_counts = [int(l.split(",")[1]) for l in res.strip().splitlines()]
+            t = time.perf_counter()
+            s.query(q + " SETTINGS max_threads = 1", "CSV").bytes()
+            ch1.append(time.perf_counter() - t)
             args = [binary, "--window", str(w), "--steps", "product_view,add_to_cart,checkout_start,purchase", path]
             if m != "default":
                 args[1:1] = ["--mode", m]
@@ -37,14 +40,15 @@ for w in (3600, 604800):
             ours = json.loads(p.stdout)
             rs.append((ours["compute_seconds"], whole))
         same = ours["at_level"] == ch_counts
-        ch.sort(); rs.sort()
+        ch.sort(); ch1.sort(); rs.sort()
         med = lambda v: v[len(v) // 2]
         out["configs"][f"wf_{w}_{m}"] = {
             "chdb_query_s_min": ch[0], "chdb_query_s_median": med(ch),
+            "chdb_1thread_query_s_median": med(ch1),
             "ours_compute_s_min": rs[0][0], "ours_compute_s_median": med([r[0] for r in rs]),
             "ours_whole_process_s_median": med(sorted(r[1] for r in rs)),
             "ratio_median": med([r[0] for r in rs]) / med(ch),
             "same_counts": same,
         }
-        print(f"wf_{w}_{m}: chdb {med(ch):.3f}s  ours {med([r[0] for r in rs]):.3f}s  ratio {med([r[0] for r in rs]) / med(ch):.2f}  same={same}", flush=True)
+        print(f"wf_{w}_{m}: chdb {med(ch):.3f}s (1 thread {med(ch1):.3f}s)  ours {med([r[0] for r in rs]):.3f}s  ratio {med([r[0] for r in rs]) / med(ch):.2f}  same={same}", flush=True)
 print(json.dumps(out, indent=1))

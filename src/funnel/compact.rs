@@ -213,8 +213,33 @@ impl WindowFunnel {
     /// # Errors
     /// As [`StepSequences::group`] and [`WindowFunnel::levels`].
     pub fn levels_by_customer(&self, rows: &[EventRow], masks: &[u32]) -> Result<CustomerLevels> {
-        let seqs = StepSequences::group(rows, masks, self)?;
-        self.levels(&seqs)
+        if self.rules.mode.strict_once {
+            let seqs = StepSequences::group(rows, masks, self)?;
+            return self.levels(&seqs);
+        }
+        // Scan each customer while its keys are hot in cache, right after
+        // they are sorted, instead of grouping everything first.
+        let mut customers = Vec::new();
+        let mut levels = Vec::new();
+        let mut scratch = kernel::Scratch::default();
+        let rules = &self.rules;
+        let mut sink = |c: u64, base: i64, keys: &[u64]| {
+            customers.push(c);
+            levels.push(kernel::level_with(
+                rules,
+                &mut scratch,
+                keys.iter().map(|&k| unpack(base, k)),
+            ));
+            Ok(())
+        };
+        match StepSequences::group_impl(rows, masks, self, Some(&mut sink))? {
+            Some(seqs) => self.levels(&seqs),
+            None => Ok(CustomerLevels {
+                steps: self.rules.steps,
+                customers,
+                levels,
+            }),
+        }
     }
 
     /// The level of every customer of grouped sequences.
@@ -303,6 +328,19 @@ impl StepSequences {
     /// several steps (the compact path cannot tell the rows apart: use the
     /// journey API).
     pub fn group(rows: &[EventRow], masks: &[u32], funnel: &WindowFunnel) -> Result<Self> {
+        let no_sink: Option<&mut fn(u64, i64, &[u64]) -> Result<()>> = None;
+        Self::group_impl(rows, masks, funnel, no_sink)?.ok_or_else(too_many)
+    }
+
+    /// Groups rows; with `fused`, on the bucketed path (the usual one) hands
+    /// every customer's sorted keys to it instead of keeping them, and
+    /// returns `None`.
+    fn group_impl<S: FnMut(u64, i64, &[u64]) -> Result<()>>(
+        rows: &[EventRow],
+        masks: &[u32],
+        funnel: &WindowFunnel,
+        fused: Option<&mut S>,
+    ) -> Result<Option<Self>> {
         let steps = funnel.rules.steps;
         let unmatched = funnel.rules.mode.strict_order;
         let valid = if steps >= 32 {
@@ -319,14 +357,14 @@ impl StepSequences {
             });
         }
         let Some(first) = rows.first() else {
-            return Ok(StepSequences {
+            return Ok(Some(StepSequences {
                 steps,
                 unmatched,
                 base: 0,
                 customers: Vec::new(),
                 ends: Vec::new(),
                 keys: Vec::new(),
-            });
+            }));
         };
         // Per event id: how many keys a row makes, and its step when one.
         let table: Vec<(u8, u8)> = masks
@@ -344,7 +382,7 @@ impl StepSequences {
         let limit = (rows.len() as u64)
             .saturating_mul(4)
             .saturating_add(1 << 16);
-        let mut fused = true;
+        let mut small_ids = true;
         let mut hist: Vec<usize> = Vec::new();
         let mut present: Vec<u64> = Vec::new();
         let (mut cmin, mut cmax, mut tmin, mut tmax) =
@@ -354,9 +392,9 @@ impl StepSequences {
             cmax = cmax.max(r.customer);
             tmin = tmin.min(r.ts);
             tmax = tmax.max(r.ts);
-            if fused {
+            if small_ids {
                 if r.customer >= limit {
-                    fused = false;
+                    small_ids = false;
                     continue;
                 }
                 let c = r.customer as usize;
@@ -397,26 +435,51 @@ impl StepSequences {
             unmatched,
             key_bits,
         };
-        let mut seqs = if fused && BUCKET_BITS + key_bits <= 64 {
-            group_bucketed(
-                rows,
-                &shape,
-                0,
-                cmax as usize + 1,
-                BUCKET_BITS,
-                Some((hist, present)),
-            )?
+        let bucketed = if small_ids && BUCKET_BITS + key_bits <= 64 {
+            Some((0, cmax as usize + 1, BUCKET_BITS, Some((hist, present))))
         } else if dense && low_bits + key_bits <= 64 {
-            group_bucketed(rows, &shape, cmin, range as usize + 1, low_bits, None)?
-        } else if dense {
-            group_dense(rows, &mask_of, cmin, range as usize + 1, tmin, unmatched)?
+            Some((cmin, range as usize + 1, low_bits, None))
         } else {
-            group_sparse(rows, &mask_of, tmin, unmatched)?
+            None
+        };
+        let mut seqs = match (bucketed, fused) {
+            (Some((base_c, range, low_bits, pre)), Some(sink)) => {
+                let mut visit = |c: u64, keys: &[u64]| sink(c, tmin, keys);
+                group_bucketed(
+                    rows, &shape, base_c, range, low_bits, pre, false, &mut visit,
+                )?;
+                return Ok(None);
+            }
+            (Some((base_c, range, low_bits, pre)), None) => {
+                let mut customers = Vec::new();
+                let mut ends = Vec::new();
+                let mut total = 0usize;
+                let mut visit = |c: u64, keys: &[u64]| {
+                    total += keys.len();
+                    customers.push(c);
+                    ends.push(u32::try_from(total).map_err(|_| too_many())?);
+                    Ok(())
+                };
+                let keys =
+                    group_bucketed(rows, &shape, base_c, range, low_bits, pre, true, &mut visit)?;
+                StepSequences {
+                    steps,
+                    unmatched,
+                    base: tmin,
+                    customers,
+                    ends,
+                    keys,
+                }
+            }
+            (None, _) if dense => {
+                group_dense(rows, &mask_of, cmin, range as usize + 1, tmin, unmatched)?
+            }
+            (None, _) => group_sparse(rows, &mask_of, tmin, unmatched)?,
         };
         seqs.steps = steps;
         seqs.unmatched = unmatched;
         seqs.base = tmin;
-        Ok(seqs)
+        Ok(Some(seqs))
     }
 
     /// The customers, ascending.
@@ -504,14 +567,20 @@ struct Shape<'a> {
     key_bits: u32,
 }
 
-fn group_bucketed(
+/// Calls `sink(customer, keys)` for every customer in ascending order, with
+/// the customer's keys sorted; with `compact`, returns every key in that
+/// order (the keys of [`StepSequences`]), else an empty vector.
+#[allow(clippy::too_many_arguments)]
+fn group_bucketed<S: FnMut(u64, &[u64]) -> Result<()>>(
     rows: &[EventRow],
     shape: &Shape<'_>,
     cmin: u64,
     range: usize,
     low_bits: u32,
     pre: Option<(Vec<usize>, Vec<u64>)>,
-) -> Result<StepSequences> {
+    compact: bool,
+    sink: &mut S,
+) -> Result<Vec<u64>> {
     let &Shape {
         table,
         none,
@@ -595,9 +664,6 @@ fn group_bucketed(
     } else {
         (1u64 << key_bits) - 1
     };
-    let n_customers = present.iter().map(|w| w.count_ones() as usize).sum();
-    let mut customers = Vec::with_capacity(n_customers);
-    let mut ends = Vec::with_capacity(n_customers);
     let mut local = vec![0u32; 1usize << low_bits];
     let mut scratch: Vec<u64> = Vec::new();
     let mut write = 0usize;
@@ -646,27 +712,21 @@ fn group_bucketed(
             let end = local.get(c - first).copied().unwrap_or(0) as usize;
             if let Some(slice) = scratch.get_mut(start..end) {
                 sort_small(slice);
+                sink(cmin + c as u64, slice)?;
             }
             start = end;
-            customers.push(cmin + c as u64);
-            ends.push(u32::try_from(write + end).map_err(|_| too_many())?);
             c += 1;
         }
-        // Compact in place: `write <= lo`, and the bucket was read already.
-        if let Some(dst) = tmp.get_mut(write..write + scratch.len()) {
-            dst.copy_from_slice(&scratch);
+        if compact {
+            // Compact in place: `write <= lo`, and the bucket was read already.
+            if let Some(dst) = tmp.get_mut(write..write + scratch.len()) {
+                dst.copy_from_slice(&scratch);
+            }
+            write += scratch.len();
         }
-        write += scratch.len();
     }
     tmp.truncate(write);
-    Ok(StepSequences {
-        steps: 0,
-        unmatched,
-        base: tmin,
-        customers,
-        ends,
-        keys: tmp,
-    })
+    Ok(tmp)
 }
 
 /// Counting sort by customer: ids are dense enough for one counter each.
