@@ -328,7 +328,7 @@ impl StepSequences {
     /// several steps (the compact path cannot tell the rows apart: use the
     /// journey API).
     pub fn group(rows: &[EventRow], masks: &[u32], funnel: &WindowFunnel) -> Result<Self> {
-        let no_sink: Option<&mut fn(u64, i64, &[u64]) -> Result<()>> = None;
+        let no_sink: Option<&mut KeySink> = None;
         Self::group_impl(rows, masks, funnel, no_sink)?.ok_or_else(too_many)
     }
 
@@ -545,6 +545,9 @@ fn too_many() -> Error {
         limit: u64::from(u32::MAX),
     }
 }
+
+/// A customer's sorted keys handed out during grouping: (customer, base time, keys).
+type KeySink = fn(u64, i64, &[u64]) -> Result<()>;
 
 /// Customers per bucket of [`group_bucketed`]: 2^11 counters fit in L1.
 const BUCKET_BITS: u32 = 11;
