@@ -15,6 +15,8 @@
 //! read. `--levels OUT.csv` also writes `user_id,level` for every customer.
 //! `--mode` also accepts `default`, `strict_once`, `first_entry` and
 //! comma-separated combinations such as `strict_order,allow_reentry`.
+//! `--journeys` computes the same levels through the journey API (a
+//! `Touchpoint` per row; slower, for checking).
 //!
 //! Malformed input gives a message naming the line and the value on stderr and
 //! exit status 2.
@@ -24,24 +26,27 @@ use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use chrono::TimeDelta;
-use cxjourney::funnel::{EventIds, EventRow, FunnelMode, WindowFunnel};
+use chrono::{DateTime, TimeDelta, Utc};
+use cxjourney::funnel::{EventIds, EventRow, Funnel, FunnelConfig, FunnelMode, Step, WindowFunnel};
+use cxjourney::{CustomerId, EventMap, Journey, JourneyConfig, Touchpoint};
 
 struct Args {
     window: u64,
     mode: FunnelMode,
     steps: Vec<String>,
     levels: Option<String>,
+    journeys: bool,
     file: String,
 }
 
-const USAGE: &str = "usage: funnel --window SECONDS [--mode strict_order|strict_deduplication|strict_increase] --steps a,b,c [--levels OUT.csv] FILE.csv";
+const USAGE: &str = "usage: funnel --window SECONDS [--mode strict_order|strict_deduplication|strict_increase] --steps a,b,c [--levels OUT.csv] [--journeys] FILE.csv";
 
 fn parse_args() -> Result<Args, String> {
     let mut window = None;
     let mut mode = FunnelMode::default();
     let mut steps = None;
     let mut levels = None;
+    let mut journeys = false;
     let mut file = None;
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -75,6 +80,7 @@ fn parse_args() -> Result<Args, String> {
                 steps = Some(list);
             }
             "--levels" => levels = Some(value("--levels")?),
+            "--journeys" => journeys = true,
             "-h" | "--help" => return Err(USAGE.to_owned()),
             other if other.starts_with("--") => return Err(format!("unknown option {other:?}")),
             _ => {
@@ -89,6 +95,7 @@ fn parse_args() -> Result<Args, String> {
         mode,
         steps: steps.ok_or("--steps is required")?,
         levels,
+        journeys,
         file: file.ok_or("an input FILE.csv is required")?,
     })
 }
@@ -335,6 +342,46 @@ fn read_rows(path: &str, ids: &mut EventIds) -> Result<Vec<EventRow>, String> {
     Ok(rows)
 }
 
+/// The same levels through the journey API: a `Touchpoint` per row, journeys,
+/// and `Step::event` steps (slower; for checking, and for `strict_once` with a
+/// step name listed twice, which the compact path refuses).
+fn by_journeys(
+    rows: &[EventRow],
+    ids: &EventIds,
+    steps: &[&str],
+    window: TimeDelta,
+    mode: FunnelMode,
+) -> Result<Vec<(u64, u8)>, String> {
+    let map = EventMap::standard().fallback_to_custom();
+    let mut kinds = Vec::with_capacity(ids.len());
+    for id in 0..ids.len() {
+        let name = u32::try_from(id)
+            .ok()
+            .and_then(|i| ids.name(i))
+            .unwrap_or("");
+        kinds.push(map.convert(name).map_err(|e| e.to_string())?);
+    }
+    let mut tps = Vec::with_capacity(rows.len());
+    for r in rows {
+        let (kind, name) = kinds
+            .get(r.event as usize)
+            .cloned()
+            .ok_or("event id out of range")?;
+        let at = DateTime::<Utc>::from_timestamp(r.ts, 0).ok_or("time out of range")?;
+        tps.push(Touchpoint::new(CustomerId(r.customer), at, kind).with_event(name));
+    }
+    let journeys = Journey::group(tps, &JourneyConfig::default()).map_err(|e| e.to_string())?;
+    let config =
+        FunnelConfig::new(steps.iter().map(|s| Step::event(s)).collect(), window).with_mode(mode);
+    let funnel = Funnel::new(config).map_err(|e| e.to_string())?;
+    let levels = funnel.levels(&journeys).map_err(|e| e.to_string())?;
+    Ok(journeys
+        .iter()
+        .zip(levels)
+        .map(|(j, l)| (j.customer().0, u8::try_from(l).unwrap_or(u8::MAX)))
+        .collect())
+}
+
 fn run() -> Result<(), String> {
     let args = parse_args()?;
     let window = i64::try_from(args.window)
@@ -348,12 +395,25 @@ fn run() -> Result<(), String> {
     let steps: Vec<&str> = args.steps.iter().map(String::as_str).collect();
 
     let started = Instant::now();
-    let masks = ids.step_masks(&steps);
-    let levels = funnel
-        .levels_by_customer(&rows, &masks)
-        .map_err(|e| e.to_string())?;
-    let reaching = levels.reaching();
-    let at_level = levels.at_level();
+    let levels: Vec<(u64, u8)> = if args.journeys {
+        by_journeys(&rows, &ids, &steps, window, args.mode)?
+    } else {
+        let masks = ids.step_masks(&steps);
+        funnel
+            .levels_by_customer(&rows, &masks)
+            .map_err(|e| e.to_string())?
+            .iter()
+            .collect()
+    };
+    let mut at_level = vec![0u64; steps.len() + 1];
+    for &(_, l) in &levels {
+        if let Some(x) = at_level.get_mut(usize::from(l)) {
+            *x += 1;
+        }
+    }
+    let reaching: Vec<u64> = (1..at_level.len())
+        .map(|k| at_level.iter().skip(k).sum())
+        .collect();
     let compute_seconds = started.elapsed().as_secs_f64();
 
     if let Some(out) = &args.levels {
@@ -361,7 +421,7 @@ fn run() -> Result<(), String> {
         let mut w = BufWriter::new(file);
         let write_err = |e: std::io::Error| format!("cannot write {out:?}: {e}");
         writeln!(w, "user_id,level").map_err(write_err)?;
-        for (c, l) in levels.iter() {
+        for (c, l) in &levels {
             writeln!(w, "{c},{l}").map_err(write_err)?;
         }
         w.flush().map_err(write_err)?;
@@ -369,7 +429,7 @@ fn run() -> Result<(), String> {
     let list = |v: &[u64]| v.iter().map(u64::to_string).collect::<Vec<_>>().join(", ");
     println!(
         "{{\"customers\": {}, \"reaching\": [{}], \"at_level\": [{}], \"compute_seconds\": {}}}",
-        levels.customers().len(),
+        levels.len(),
         list(&reaching),
         list(&at_level),
         compute_seconds

@@ -127,7 +127,12 @@ fn check_example(data: &str, levels: &str, counts: &str) {
     let dir = std::env::temp_dir().join(format!("cxjourney-funnel-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = format!("{PEERS}/data/{data}");
-    for (w, m, col) in configs() {
+    // Each configuration through the compact path and through `--journeys`
+    // (the journey API).
+    for ((w, m, col), via) in configs()
+        .into_iter()
+        .flat_map(|c| [(c.clone(), None), (c, Some("--journeys"))])
+    {
         let out_path = dir.join(format!("{data}-{col}.csv"));
         let window = w.to_string();
         let mut args = vec![
@@ -136,6 +141,7 @@ fn check_example(data: &str, levels: &str, counts: &str) {
             "--steps",
             "product_view,add_to_cart,checkout_start,purchase",
         ];
+        args.extend(via);
         if m != "default" {
             args.extend(["--mode", m]);
         }
@@ -149,7 +155,7 @@ fn check_example(data: &str, levels: &str, counts: &str) {
                 (u.parse().unwrap(), v.parse().unwrap())
             })
             .collect();
-        assert_eq!(&got, &reference[&col], "{data} {col}");
+        assert_eq!(&got, &reference[&col], "{data} {col} {via:?}");
         // counts against funnel_*_level_counts.csv
         let mut at_level = vec![0u64; 5];
         let mut reaching = [0u64; 5];
