@@ -44,6 +44,34 @@ pub enum Anchoring {
 /// 1-hour window is level 2 in ClickHouse (the second A restarts the chain) and
 /// level 1 with first-entry anchoring (B is 4000 s after the first A).
 ///
+/// Every row of the table, checked (steps 1, 2, 3 = A, B, C; step 0 = an
+/// event that matches no step; times in seconds):
+///
+/// ```
+/// use chrono::TimeDelta;
+/// use cxjourney::funnel::{FunnelMode, WindowFunnel};
+/// let level = |mode: &str, events: &[(i64, u8)]| -> cxjourney::Result<u8> {
+///     let f = WindowFunnel::new(3, TimeDelta::hours(1), mode.parse()?)?;
+///     f.level(&mut events.to_vec())
+/// };
+/// let abbc = [(0, 1), (10, 2), (20, 2), (30, 3)];
+/// assert_eq!(level("default", &abbc)?, 3);
+/// assert_eq!(level("strict_deduplication", &abbc)?, 2);
+/// assert_eq!(level("default", &[(0, 1), (5, 0), (10, 2)])?, 2);
+/// assert_eq!(level("strict_order", &[(0, 1), (5, 0), (10, 2)])?, 1);
+/// assert_eq!(level("strict_order", &[(0, 1), (5, 3), (10, 2)])?, 1);
+/// assert_eq!(level("strict_order,allow_reentry", &[(0, 1), (5, 3), (10, 2), (20, 3)])?, 3);
+/// assert_eq!(level("default", &[(0, 1), (0, 2)])?, 2);
+/// assert_eq!(level("strict_increase", &[(0, 1), (0, 2)])?, 1);
+/// // a later A restarts the chain in ClickHouse, not with first-entry anchoring
+/// let late = [(0, 1), (3000, 1), (4000, 2)];
+/// assert_eq!(level("default", &late)?, 2);
+/// assert_eq!(level("first_entry", &late)?, 1);
+/// # Ok::<(), cxjourney::Error>(())
+/// ```
+///
+/// Modes parse from ClickHouse's option names:
+///
 /// ```
 /// use cxjourney::funnel::FunnelMode;
 /// let mode: FunnelMode = "strict_order,allow_reentry".parse()?;

@@ -424,11 +424,15 @@ impl std::fmt::Display for FunnelReport {
             CountingUnit::Conversions => "attempts",
             CountingUnit::Sessions => "sessions",
         };
+        let of = if self.unit == CountingUnit::Customers {
+            String::new()
+        } else {
+            format!(" of {} customers", self.customers)
+        };
         writeln!(
             f,
-            "Funnel over {} {unit} ({} customers): {} entered, {} converted ({:.1}%)",
+            "Funnel over {} {unit}{of}: {} entered, {} converted ({:.1}%)",
             self.units,
-            self.customers,
             self.entered,
             self.converted,
             100.0 * self.conversion
