@@ -549,13 +549,16 @@ fn too_many() -> Error {
 /// A customer's sorted keys handed out during grouping: (customer, base time, keys).
 type KeySink = fn(u64, i64, &[u64]) -> Result<()>;
 
-/// Customers per bucket of [`group_bucketed`]: 2^11 counters fit in L1.
-const BUCKET_BITS: u32 = 11;
+/// Customers per bucket of [`group_bucketed`] (log2): 2^15 four-byte counters
+/// (128 KiB) stay in L2, and 1.2M customers make 37 write streams. Measured
+/// in CPU time on 6.7M rows: 2^11 136 ms, 2^13 130 ms, 2^14 128 ms, 2^15 125 ms,
+/// 2^16 126 ms per call of `levels_by_customer`.
+const BUCKET_BITS: u32 = 15;
 
 /// Two-level counting sort by customer, cache friendly: rows are first
 /// scattered into buckets of 2^`low_bits` consecutive customer ids as packed
-/// `(customer low bits, time, step)` words (a few hundred sequential write
-/// streams), then each bucket is counting-sorted by customer in L1/L2 and
+/// `(customer low bits, time, step)` words (one sequential write stream per bucket
+/// streams), then each bucket is counting-sorted by customer in L2 and
 /// written back in place. Equivalent to [`group_dense`].
 /// What [`group_bucketed`] needs to know about rows and keys.
 struct Shape<'a> {
