@@ -555,11 +555,6 @@ type KeySink = fn(u64, i64, &[u64]) -> Result<()>;
 /// 2^16 126 ms per call of `levels_by_customer`.
 const BUCKET_BITS: u32 = 15;
 
-/// Two-level counting sort by customer, cache friendly: rows are first
-/// scattered into buckets of 2^`low_bits` consecutive customer ids as packed
-/// `(customer low bits, time, step)` words (one sequential write stream per bucket
-/// streams), then each bucket is counting-sorted by customer in L2 and
-/// written back in place. Equivalent to [`group_dense`].
 /// What [`group_bucketed`] needs to know about rows and keys.
 struct Shape<'a> {
     /// Per event id: keys per row and the step of a one-step event.
@@ -573,6 +568,12 @@ struct Shape<'a> {
     key_bits: u32,
 }
 
+/// Two-level counting sort by customer, cache friendly: rows are first
+/// scattered into buckets of 2^`low_bits` consecutive customer ids as packed
+/// `(customer low bits, time, step)` words (one sequential write stream per
+/// bucket), then each bucket is counting-sorted by customer in L2.
+/// Equivalent to [`group_dense`].
+///
 /// Calls `sink(customer, keys)` for every customer in ascending order, with
 /// the customer's keys sorted; with `compact`, returns every key in that
 /// order (the keys of [`StepSequences`]), else an empty vector.
