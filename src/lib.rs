@@ -59,6 +59,11 @@
 //!   / `finish`, and a serde `...Report`. [`JourneyOverview`] counts where
 //!   customers are now ([`OverviewReport`]: current, furthest and entered
 //!   stages, conversion, repeat buyers).
+//! - **Funnels**: [`funnel`]: who reached which step, how fast and where they
+//!   dropped off; exact to ClickHouse `windowFunnel` in every mode, with
+//!   first-entry anchoring, exclusions, optional steps, held properties,
+//!   reports, witnesses, and a compact path for millions of event rows.
+//!   [`quantile`] holds the exact quantiles the reports use.
 //! - **Sample data**: [`sample`] generates a deterministic shop for examples,
 //!   tests and benchmarks.
 //! - **Errors**: one [`Error`] enum; nothing in the public API panics on bad input.
