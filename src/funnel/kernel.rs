@@ -101,6 +101,55 @@ pub(crate) fn level_with(
     scratch: &mut Scratch,
     events: impl IntoIterator<Item = (i64, u8)>,
 ) -> u8 {
+    if rules.mode == FunnelMode::default() {
+        level_default(rules, scratch, events)
+    } else {
+        level_general(rules, scratch, events)
+    }
+}
+
+/// The default mode (no option, latest anchoring) with few branches: the
+/// chain start that step k would take is `start[k - 1]` (step 1 takes its
+/// own time), stores are unconditional selects.
+#[inline]
+fn level_default(
+    rules: &Rules,
+    scratch: &mut Scratch,
+    events: impl IntoIterator<Item = (i64, u8)>,
+) -> u8 {
+    let n = rules.steps;
+    let window = rules.window;
+    let start = &mut scratch.start;
+    let mut reached: u8 = 0;
+    for (ts, step) in events {
+        let k = usize::from(step);
+        if k == 0 {
+            continue;
+        }
+        let prev = if k == 1 {
+            ts
+        } else {
+            start.get(k - 2).copied().unwrap_or(i64::MIN)
+        };
+        let ok = k == 1 || (step - 1 <= reached && ts <= prev.saturating_add(window));
+        if let Some(slot) = start.get_mut(k - 1) {
+            *slot = if ok { prev } else { *slot };
+        }
+        reached = if ok { reached.max(step) } else { reached };
+        if reached == n {
+            return n;
+        }
+    }
+    reached
+}
+
+/// Every mode but `strict_once`.
+#[inline]
+fn level_general(
+    rules: &Rules,
+    scratch: &mut Scratch,
+    events: impl IntoIterator<Item = (i64, u8)>,
+) -> u8 {
     let n = rules.steps;
     let window = rules.window;
     let m = rules.mode;
@@ -622,6 +671,16 @@ mod tests {
             prop_assert_eq!(l, t.level);
             prop_assert!(l <= 4);
             prop_assert_eq!(t.reached, (1u32 << l) - 1);
+        }
+
+        #[test]
+        fn default_kernel_equals_general_kernel(ev in arb_events(), w in 0i64..30, n in 1u8..5) {
+            let rules = Rules::plain(n, w, FunnelMode::default());
+            let mut ev: Vec<(i64, u8)> = ev.into_iter().map(|(t, s)| (t, s.min(n))).collect();
+            ev.sort();
+            let a = level_default(&rules, &mut Scratch::default(), ev.iter().copied());
+            let b = level_general(&rules, &mut Scratch::default(), ev.iter().copied());
+            prop_assert_eq!(a, b);
         }
 
         #[test]
