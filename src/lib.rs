@@ -67,6 +67,7 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod advocacy;
 mod channel;
 mod error;
 mod event;
@@ -76,7 +77,11 @@ mod kind;
 mod money;
 mod names;
 mod persona;
+mod pyramid;
+mod score;
 mod stage;
+mod stats;
+mod survey;
 mod time;
 mod touchpoint;
 
@@ -91,5 +96,8 @@ pub use kind::{BuiltinKind, TouchpointKind};
 pub use money::{Currency, Money};
 pub use names::CustomName;
 pub use persona::Persona;
+pub use pyramid::{Dimension, Layer};
 pub use stage::{Moment, Phase, Stage};
+pub use stats::{Moments, Z_95, f_isf, f_sf, incomplete_beta, ln_gamma, round3, student_t_quantile, wilson_95};
+pub use survey::{Instrument, Item, Language, MAX_ITEMS, MAX_SCALE_POINTS, RespondentId, Response, Responses, Scale};
 pub use touchpoint::{CheckoutType, Device, PaymentMethod, Touchpoint};
