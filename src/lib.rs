@@ -97,6 +97,10 @@ pub use money::{Currency, Money};
 pub use names::CustomName;
 pub use persona::Persona;
 pub use pyramid::{Dimension, Layer};
+pub use score::{
+    DimensionReport, IndexSummary, ItemReliability, MissingPolicy, PyramidAccumulator, PyramidConfig,
+    PyramidReport, Reliability,
+};
 pub use stage::{Moment, Phase, Stage};
 pub use stats::{Moments, Z_95, f_isf, f_sf, incomplete_beta, ln_gamma, round3, student_t_quantile, wilson_95};
 pub use survey::{Instrument, Item, Language, MAX_ITEMS, MAX_SCALE_POINTS, RespondentId, Response, Responses, Scale};

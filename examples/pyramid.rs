@@ -1,0 +1,216 @@
+//! Scores an ORBE survey file: the CX pyramid, the weakest foundation and
+//! reliability (Cronbach's alpha as pingouin computes it), as one JSON object.
+//!
+//! ```text
+//! cargo run --release --example pyramid -- FILE.csv [--missing pairwise|listwise]
+//! ```
+//!
+//! FILE has the header `respondent_id,ec_1,ec_2,ec_3,oe_1,oe_2,oe_3,rsn_1,rsn_2,tr_1,tr_2,ful_1,ful_2`,
+//! integer answers 1-7 and empty cells for missing answers. Bad input (another
+//! header, a non-numeric cell, an answer off the scale, a row with too few or
+//! too many cells, a repeated respondent) stops with a message on stderr that
+//! names the line and the value, and exit code 2. Completely blank lines are
+//! skipped. `compute_seconds` covers the scoring after the file was read.
+
+use std::collections::HashSet;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use cxjourney::{
+    Dimension, DimensionReport, Instrument, MissingPolicy, PyramidAccumulator, PyramidConfig,
+};
+use serde_json::{Map, Value, json};
+
+const HEADER: [&str; 13] = [
+    "respondent_id", "ec_1", "ec_2", "ec_3", "oe_1", "oe_2", "oe_3", "rsn_1", "rsn_2", "tr_1",
+    "tr_2", "ful_1", "ful_2",
+];
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run(&args) {
+        Ok(v) => {
+            println!("{v}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Splits one CSV line into fields (double quotes around a field are removed).
+fn split_line(line: &str) -> Vec<&str> {
+    line.split(',')
+        .map(|f| {
+            let f = f.trim();
+            f.strip_prefix('"').and_then(|g| g.strip_suffix('"')).unwrap_or(f)
+        })
+        .collect()
+}
+
+/// Parses an answer cell: empty = missing; integers, or numbers with a zero
+/// fractional part such as `5.0`.
+fn parse_answer(cell: &str, line: usize, column: &str) -> Result<Option<i32>, String> {
+    if cell.is_empty() {
+        return Ok(None);
+    }
+    if let Ok(v) = cell.parse::<i32>() {
+        return Ok(Some(v));
+    }
+    match cell.parse::<f64>() {
+        Ok(v) if v.fract() == 0.0 && v.abs() < 1e9 => Ok(Some(v as i32)),
+        _ => Err(format!(
+            "line {line}, column {column}: {cell:?} is not an integer answer"
+        )),
+    }
+}
+
+/// Reads the file into rows of answers in ORBE item order.
+fn read_survey(path: &str) -> Result<Vec<Option<i32>>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let mut lines = text.lines().enumerate();
+    let header = loop {
+        match lines.next() {
+            Some((_, l)) if l.trim().is_empty() => continue,
+            Some((_, l)) => break split_line(l),
+            None => return Err(format!("{path} is empty: expected the header {}", HEADER.join(","))),
+        }
+    };
+    if header != HEADER {
+        return Err(format!(
+            "unexpected header {:?}: expected exactly {}",
+            header.join(","),
+            HEADER.join(",")
+        ));
+    }
+    let orbe = Instrument::orbe();
+    let scale = orbe.scale();
+    let mut rows = Vec::new();
+    let mut seen = HashSet::new();
+    for (i, l) in lines {
+        let line = i + 1;
+        if l.trim().is_empty() {
+            continue;
+        }
+        let fields = split_line(l);
+        if fields.len() != HEADER.len() {
+            return Err(format!(
+                "line {line}: expected {} cells, found {}",
+                HEADER.len(),
+                fields.len()
+            ));
+        }
+        let mut cells = fields.iter();
+        let id = cells.next().copied().unwrap_or_default();
+        let id: u64 = id
+            .parse()
+            .map_err(|_| format!("line {line}: respondent_id {id:?} is not a non-negative integer"))?;
+        if !seen.insert(id) {
+            return Err(format!("line {line}: duplicate respondent {id}"));
+        }
+        for (cell, column) in cells.zip(HEADER.iter().skip(1)) {
+            let a = parse_answer(cell, line, column)?;
+            if let Some(v) = a {
+                if !scale.contains(i64::from(v)) {
+                    return Err(format!(
+                        "line {line}, column {column}: answer {v} is outside {}..={}",
+                        scale.min(),
+                        scale.max()
+                    ));
+                }
+            }
+            rows.push(a);
+        }
+    }
+    Ok(rows)
+}
+
+fn scope_json(r: &DimensionReport) -> Value {
+    let rel = &r.reliability;
+    json!({
+        "alpha": rel.alpha,
+        "ci_low": rel.ci_low,
+        "ci_high": rel.ci_high,
+        "n_rows_used": rel.n_rows_used,
+        "n_rows_total": rel.n_rows_total,
+        "n_items": rel.n_items,
+        "standardized_alpha": rel.standardized_alpha,
+        "spearman_brown": rel.spearman_brown,
+        "mean_of_items": r.mean_of_items,
+        "mean_of_respondent_means": r.mean_of_respondent_means,
+        "sd_of_respondent_means": r.sd_of_respondent_means,
+        "n_respondents_with_any": r.n_respondents_with_any,
+        "n_answers": r.n_answers,
+        "score_0_100": r.score_0_100,
+        "score_ci_low": r.score_ci.map(|c| c.0),
+        "score_ci_high": r.score_ci.map(|c| c.1),
+        "n_scored": r.n_scored,
+        "top_2_box_share": r.top_box_share,
+        "items": rel.items,
+    })
+}
+
+/// Runs the command line: returns the JSON object or an error message.
+pub fn run(args: &[String]) -> Result<Value, String> {
+    let usage = "usage: pyramid FILE.csv [--missing pairwise|listwise]";
+    let mut file = None;
+    let mut missing = MissingPolicy::Pairwise;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--missing" => {
+                let v = it.next().ok_or_else(|| format!("--missing needs a value; {usage}"))?;
+                missing = v.parse().map_err(|e| format!("{e}; {usage}"))?;
+            }
+            s if s.starts_with("--") => return Err(format!("unknown option {s:?}; {usage}")),
+            s if file.is_none() => file = Some(s.to_owned()),
+            s => return Err(format!("unexpected argument {s:?}; {usage}")),
+        }
+    }
+    let file = file.ok_or_else(|| usage.to_owned())?;
+    let rows = read_survey(&file)?;
+    let config = PyramidConfig {
+        missing,
+        ..PyramidConfig::default()
+    };
+    let start = Instant::now();
+    let mut acc = PyramidAccumulator::new(Instrument::orbe(), config).map_err(|e| e.to_string())?;
+    for row in rows.chunks_exact(HEADER.len() - 1) {
+        acc.add_answers(row).map_err(|e| e.to_string())?;
+    }
+    let report = acc.finish().map_err(|e| e.to_string())?;
+    let compute_seconds = start.elapsed().as_secs_f64();
+    let mut dims = Map::new();
+    for d in [
+        Dimension::EmotionalConnection,
+        Dimension::OnlineExperience,
+        Dimension::ResponsiveService,
+        Dimension::Trust,
+        Dimension::Fulfilment,
+    ] {
+        if let Some(r) = report.dimensions.get(&d) {
+            dims.insert(d.short().to_owned(), scope_json(r));
+        }
+    }
+    dims.insert("all12".to_owned(), scope_json(&report.all_items));
+    Ok(json!({
+        "dimensions": dims,
+        "index": report.index.mean,
+        "index_detail": {
+            "n": report.index.n,
+            "mean": report.index.mean,
+            "sd": report.index.sd,
+            "ci_low": report.index.ci.map(|c| c.0),
+            "ci_high": report.index.ci.map(|c| c.1),
+        },
+        "weakest_foundation": report.weakest_foundation.map(|d| d.short()),
+        "weakest_threshold": report.weakest_threshold,
+        "layers": report.layers,
+        "missing": report.missing,
+        "n_rows": report.n_rows,
+        "compute_seconds": compute_seconds,
+    }))
+}
