@@ -87,6 +87,10 @@ mod touchpoint;
 
 pub mod sample;
 
+pub use advocacy::{
+    AdvocacyAccumulator, AdvocacyConfig, AdvocacyReport, CesReport, CsatReport, GroupReport,
+    NpsDifference, NpsReport,
+};
 pub use channel::{BuiltinChannel, Channel};
 pub use error::{Error, Result};
 pub use event::{EventMap, UnknownEvent};
