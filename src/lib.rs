@@ -102,8 +102,8 @@ pub use names::CustomName;
 pub use persona::Persona;
 pub use pyramid::{Dimension, Layer};
 pub use score::{
-    DimensionReport, IndexSummary, ItemReliability, MissingPolicy, PyramidAccumulator, PyramidConfig,
-    PyramidReport, Reliability,
+    DimensionReport, DimensionScore, IndexSummary, ItemReliability, MissingPolicy, PyramidAccumulator, PyramidConfig,
+    PyramidReport, Reliability, RespondentScore,
 };
 pub use stage::{Moment, Phase, Stage};
 pub use stats::{Moments, Z_95, f_isf, f_sf, incomplete_beta, ln_gamma, round3, student_t_quantile, wilson_95};

@@ -279,7 +279,7 @@ struct DimPlan {
 /// use cxjourney::{Instrument, PyramidAccumulator, PyramidConfig, RespondentId, Response};
 /// let orbe = Instrument::orbe();
 /// let mut acc = PyramidAccumulator::new(orbe.clone(), PyramidConfig::default())?;
-/// for (id, a) in [(1, 7), (2, 5), (3, 2)] {
+/// for (id, a) in [(1, 7), (2, 4), (3, 1)] {
 ///     acc.add(&Response::new(&orbe, RespondentId(id), &[Some(a); 12])?)?;
 /// }
 /// let report = acc.finish()?;
@@ -463,6 +463,72 @@ impl PyramidAccumulator {
             self.flush()?;
         }
         Ok(())
+    }
+
+    /// One respondent's scores: per dimension the mean answer (over answered
+    /// items, after reverse coding) and the 0-100 score (when enough items are
+    /// answered), and the CX index (when enough dimensions are scored).
+    ///
+    /// ```
+    /// use cxjourney::{Dimension, Instrument, PyramidAccumulator, PyramidConfig};
+    /// let acc = PyramidAccumulator::new(Instrument::orbe(), PyramidConfig::default())?;
+    /// let mut row = [Some(7); 12];
+    /// row[10] = Some(1); // ful_1
+    /// row[11] = None;    // ful_2
+    /// let s = acc.score_respondent(&row)?;
+    /// assert_eq!(s.dimensions[&Dimension::Fulfilment].score, Some(0.0));
+    /// assert_eq!(s.dimensions[&Dimension::Trust].score, Some(100.0));
+    /// assert_eq!(s.index, Some(80.0));
+    /// # Ok::<(), cxjourney::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`PyramidAccumulator::add_answers`].
+    pub fn score_respondent(&self, answers: &[Option<i32>]) -> Result<RespondentScore> {
+        if answers.len() != self.k {
+            return Err(Error::Mismatch {
+                expected: format!("{} answers ({})", self.k, self.instrument.name()),
+                found: format!("{} answers", answers.len()),
+            });
+        }
+        let scale = self.instrument.scale();
+        let mut dimensions = IndexMap::new();
+        let (mut acc, mut w, mut present) = (0.0, 0.0, 0usize);
+        for plan in &self.dims {
+            let mut cnt = 0usize;
+            let mut sum = 0i64;
+            for &i in &plan.scope.items {
+                if let Some(Some(v)) = answers.get(i) {
+                    self.instrument.check_answer(i, i64::from(*v))?;
+                    let v = if self.reverse.get(i).copied().unwrap_or(false) {
+                        scale.min() + scale.max() - v
+                    } else {
+                        *v
+                    };
+                    cnt += 1;
+                    sum += i64::from(v);
+                }
+            }
+            let mean = (cnt > 0).then(|| sum as f64 / cnt as f64);
+            let score = mean.filter(|_| cnt >= plan.required).map(|m| scale.rescale(m));
+            if let Some(sc) = score {
+                acc += plan.weight * sc;
+                w += plan.weight;
+                present += 1;
+            }
+            if let Some(d) = plan.dimension {
+                dimensions.insert(
+                    d,
+                    DimensionScore {
+                        answered: cnt,
+                        mean,
+                        score,
+                    },
+                );
+            }
+        }
+        let index = (present >= self.required_dims && w > 0.0).then(|| acc / w);
+        Ok(RespondentScore { dimensions, index })
     }
 
     /// Runs the kernels over the buffered rows and clears the buffer.
@@ -923,6 +989,26 @@ fn finite(x: Option<f64>) -> Option<f64> {
     x.filter(|v| v.is_finite())
 }
 
+/// One respondent's score in one dimension.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct DimensionScore {
+    /// Items answered.
+    pub answered: usize,
+    /// Mean answer over the answered items (`None` when none was answered).
+    pub mean: Option<f64>,
+    /// The mean rescaled to 0-100, when enough items were answered.
+    pub score: Option<f64>,
+}
+
+/// One respondent's scores.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RespondentScore {
+    /// Per dimension, in pyramid order.
+    pub dimensions: IndexMap<Dimension, DimensionScore>,
+    /// The CX index, 0-100, when enough dimensions were scored.
+    pub index: Option<f64>,
+}
+
 /// Reliability of one scope (a dimension, or the whole instrument).
 /// See the module docs for what matches pingouin and what is this crate's own.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -1219,6 +1305,15 @@ mod tests {
 
         #[test]
         fn a_respondents_index_never_leaves_0_100(row in proptest::collection::vec(proptest::option::of(1i32..=7), 12)) {
+            let acc = PyramidAccumulator::new(Instrument::orbe(), PyramidConfig::default());
+            let one = acc.and_then(|a| a.score_respondent(&row));
+            prop_assert!(one.is_ok());
+            if let Ok(one) = one {
+                if let Some(i) = one.index { prop_assert!((-1e-9..=100.0 + 1e-9).contains(&i)); }
+                for d in one.dimensions.values() {
+                    if let Some(s) = d.score { prop_assert!((0.0..=100.0).contains(&s)); }
+                }
+            }
             let rep = report_of(&[row], &PyramidConfig::default());
             prop_assert!(rep.is_some());
             if let Some(rep) = rep {
