@@ -154,14 +154,14 @@ impl PyramidConfig {
 }
 
 const CH: usize = 256;
-type Col = [u8; CH];
+type Col = [u16; CH];
 
 #[inline]
 fn dot(a: &Col, b: &Col) -> u64 {
     // Codes are at most 15, so 256 products of at most 225 fit in u16.
     let mut acc: u16 = 0;
     for (x, y) in a.iter().zip(b.iter()) {
-        acc = acc.wrapping_add(u16::from(*x) * u16::from(*y));
+        acc = acc.wrapping_add(x.wrapping_mul(*y));
     }
     u64::from(acc)
 }
@@ -170,7 +170,7 @@ fn dot(a: &Col, b: &Col) -> u64 {
 fn col_sum(a: &Col) -> u64 {
     let mut acc: u16 = 0;
     for x in a {
-        acc = acc.wrapping_add(u16::from(*x));
+        acc = acc.wrapping_add(*x);
     }
     u64::from(acc)
 }
@@ -237,16 +237,16 @@ impl DimPlan {
     }
 
     /// Per-row (answered count, sum of codes) over the buffer, added to `hist`.
-    fn count_rows(&self, cols: &[Col], masks: &[Col], len: usize, hist: &mut [u64]) -> ([u16; CH], [u16; CH]) {
+    fn count_rows(&self, cols: &[Col], len: usize, hist: &mut [u64]) -> ([u16; CH], [u16; CH]) {
         let mut cnt = [0u16; CH];
         let mut sum = [0u16; CH];
         for &i in &self.scope.items {
-            let (Some(c), Some(m)) = (cols.get(i), masks.get(i)) else {
+            let Some(c) = cols.get(i) else {
                 continue;
             };
-            for ((s, n), (x, y)) in sum.iter_mut().zip(cnt.iter_mut()).zip(c.iter().zip(m)) {
-                *s += u16::from(*x);
-                *n += u16::from(*y);
+            for ((s, n), x) in sum.iter_mut().zip(cnt.iter_mut()).zip(c.iter()) {
+                *s += *x;
+                *n += u16::from(*x != 0);
             }
         }
         for (n, s) in cnt.iter().zip(&sum).take(len) {
@@ -301,12 +301,22 @@ pub struct PyramidAccumulator {
     required_dims: usize,
     // Buffer.
     cols: Vec<Col>,
-    masks: Vec<Col>,
+    /// Buffered rows with a missing answer, with the bit mask of missing items.
+    miss_rows: Vec<(usize, u64)>,
     len: usize,
     // Totals.
     n_rows: u64,
-    pair_index: Vec<(usize, usize)>,
-    pairs: Vec<PairSums>,
+    /// Per item: the sum of codes over all rows (missing = 0).
+    sums: Vec<u64>,
+    /// Per item: rows where it is missing.
+    miss1: Vec<u64>,
+    /// `k x k`, `i < j`: rows where both are missing.
+    miss2: Vec<u64>,
+    /// `k x k`: `sub[i * k + j]` = sum of item i's codes over rows where j is missing.
+    sub: Vec<u64>,
+    /// `k x k`, `i <= j`: sum of products of codes (pairwise), or only the
+    /// diagonal (listwise).
+    prod: Vec<u64>,
     list_dims: Vec<ScopeSums>,
     list_all: ScopeSums,
     hist: Vec<Vec<u64>>,
@@ -355,10 +365,6 @@ impl PyramidAccumulator {
         }
         let required_dims = config.min_dimensions.min(dims.len());
         let all = Scope::new((0..k).collect());
-        let pair_index: Vec<(usize, usize)> = match config.missing {
-            MissingPolicy::Pairwise => all.pairs.clone(),
-            MissingPolicy::Listwise => (0..k).map(|i| (i, i)).collect(),
-        };
         let list_dims = dims
             .iter()
             .map(|d| ScopeSums {
@@ -383,11 +389,14 @@ impl PyramidAccumulator {
             all,
             required_dims,
             cols: vec![[0; CH]; k],
-            masks: vec![[0; CH]; k],
+            miss_rows: Vec::with_capacity(CH),
             len: 0,
             n_rows: 0,
-            pairs: vec![PairSums::default(); pair_index.len()],
-            pair_index,
+            sums: vec![0; k],
+            miss1: vec![0; k],
+            miss2: vec![0; k * k],
+            sub: vec![0; k * k],
+            prod: vec![0; k * k],
             list_dims,
             list_all,
             hist,
@@ -437,26 +446,49 @@ impl PyramidAccumulator {
                 found: format!("{} answers", answers.len()),
             });
         }
-        let min = self.instrument.scale().min();
-        let max = self.instrument.scale().max();
-        for (i, a) in answers.iter().enumerate() {
-            if let Some(v) = a {
-                if *v < min || *v > max {
+        let min = i64::from(self.instrument.scale().min());
+        let max = i64::from(self.instrument.scale().max());
+        let points = i64::from(self.points);
+        let row = self.len;
+        let mut bad = false;
+        let mut missing = 0u64;
+        for (i, ((col, a), rev)) in self
+            .cols
+            .iter_mut()
+            .zip(answers)
+            .zip(&self.reverse)
+            .enumerate()
+        {
+            let code = match a {
+                Some(v) => {
+                    let v = i64::from(*v);
+                    let c = if *rev { max - v + 1 } else { v - min + 1 };
+                    bad |= c < 1 || c > points;
+                    c
+                }
+                None => {
+                    missing |= 1u64.checked_shl(u32::try_from(i).unwrap_or(64)).unwrap_or(0);
+                    0
+                }
+            };
+            if let Some(slot) = col.get_mut(row) {
+                *slot = u16::try_from(code).unwrap_or(0);
+            }
+        }
+        if bad {
+            for col in &mut self.cols {
+                if let Some(slot) = col.get_mut(row) {
+                    *slot = 0;
+                }
+            }
+            for (i, a) in answers.iter().enumerate() {
+                if let Some(v) = a {
                     self.instrument.check_answer(i, i64::from(*v))?;
                 }
             }
         }
-        let row = self.len;
-        for ((col, a), rev) in self.cols.iter_mut().zip(answers).zip(&self.reverse) {
-            let code = match a {
-                // In range (checked above), so the code is 1..=points.
-                Some(v) if *rev => u8::try_from(max - v + 1).unwrap_or(0),
-                Some(v) => u8::try_from(v - min + 1).unwrap_or(0),
-                None => 0,
-            };
-            if let Some(slot) = col.get_mut(row) {
-                *slot = code;
-            }
+        if missing != 0 {
+            self.miss_rows.push((row, missing));
         }
         self.len += 1;
         if self.len == CH {
@@ -538,35 +570,50 @@ impl PyramidAccumulator {
             return Ok(());
         }
         self.n_rows += len as u64;
-        for (m, c) in self.masks.iter_mut().zip(&self.cols) {
-            for (mx, cx) in m.iter_mut().zip(c) {
-                *mx = u8::from(*cx != 0);
+        let k = self.k;
+        // Sums and products over all rows (a missing answer is code 0).
+        for (i, a) in self.cols.iter().enumerate() {
+            if let Some(x) = self.sums.get_mut(i) {
+                *x += col_sum(a);
             }
-        }
-        // Pairwise (or diagonal) sums.
-        for (&(i, j), ps) in self.pair_index.iter().zip(self.pairs.iter_mut()) {
-            let (Some(ai), Some(aj), Some(mi), Some(mj)) = (
-                self.cols.get(i),
-                self.cols.get(j),
-                self.masks.get(i),
-                self.masks.get(j),
-            ) else {
-                continue;
+            let js = match self.config.missing {
+                MissingPolicy::Pairwise => i..k,
+                MissingPolicy::Listwise => i..i + 1,
             };
-            if i == j {
-                ps.n += col_sum(mi);
-                let s = col_sum(ai);
-                ps.si += s;
-                ps.sj += s;
-            } else {
-                ps.n += dot(mi, mj);
-                ps.si += dot(ai, mj);
-                ps.sj += dot(aj, mi);
+            for j in js {
+                if let (Some(b), Some(x)) = (self.cols.get(j), self.prod.get_mut(i * k + j)) {
+                    *x += dot(a, b);
+                }
             }
-            ps.p += dot(ai, aj);
         }
+        // Corrections from the (few) rows with missing answers: counts of
+        // missing items and pairs, and the sums of the other items over them.
+        for &(row, mask) in &self.miss_rows {
+            let mut m = mask;
+            while m != 0 {
+                let j = m.trailing_zeros() as usize;
+                m &= m - 1;
+                if let Some(x) = self.miss1.get_mut(j) {
+                    *x += 1;
+                }
+                let mut rest = m;
+                while rest != 0 {
+                    let j2 = rest.trailing_zeros() as usize;
+                    rest &= rest - 1;
+                    if let Some(x) = self.miss2.get_mut(j * k + j2) {
+                        *x += 1;
+                    }
+                }
+                for (i, a) in self.cols.iter().enumerate() {
+                    if let (Some(x), Some(v)) = (self.sub.get_mut(i * k + j), a.get(row)) {
+                        *x += u64::from(*v);
+                    }
+                }
+            }
+        }
+        self.miss_rows.clear();
         // Top box.
-        let top_code = self.top_code;
+        let top_code = u16::from(self.top_code);
         for (t, c) in self.top.iter_mut().zip(&self.cols) {
             let mut acc: u16 = 0;
             for x in c {
@@ -577,18 +624,18 @@ impl PyramidAccumulator {
         // Listwise sums.
         if self.config.missing == MissingPolicy::Listwise {
             for (plan, sums) in self.dims.iter().zip(self.list_dims.iter_mut()) {
-                scope_listwise(&plan.scope, &self.cols, &self.masks, sums);
+                scope_listwise(&plan.scope, &self.cols, sums);
             }
-            scope_listwise(&self.all, &self.cols, &self.masks, &mut self.list_all);
+            scope_listwise(&self.all, &self.cols, &mut self.list_all);
         }
         // Per-dimension (count, sum) histograms and the per-respondent index.
         let mut idx_acc = vec![0.0f64; len];
         let mut idx_w = vec![0.0f64; len];
         let mut idx_n = vec![0u8; len];
         self.all_plan
-            .count_rows(&self.cols, &self.masks, len, &mut self.hist_all);
+            .count_rows(&self.cols, len, &mut self.hist_all);
         for (plan, hist) in self.dims.iter().zip(self.hist.iter_mut()) {
-            let (cnt, sum) = plan.count_rows(&self.cols, &self.masks, len, hist);
+            let (cnt, sum) = plan.count_rows(&self.cols, len, hist);
             for (((n, s), (acc, w)), nn) in cnt
                 .iter()
                 .zip(&sum)
@@ -645,11 +692,16 @@ impl PyramidAccumulator {
         self.flush()?;
         other.flush()?;
         self.n_rows += other.n_rows;
-        for (a, b) in self.pairs.iter_mut().zip(&other.pairs) {
-            a.n += b.n;
-            a.si += b.si;
-            a.sj += b.sj;
-            a.p += b.p;
+        for (a, b) in [
+            (&mut self.sums, &other.sums),
+            (&mut self.miss1, &other.miss1),
+            (&mut self.miss2, &other.miss2),
+            (&mut self.sub, &other.sub),
+            (&mut self.prod, &other.prod),
+        ] {
+            for (x, y) in a.iter_mut().zip(b) {
+                *x += y;
+            }
         }
         for (a, b) in self
             .list_dims
@@ -722,12 +774,32 @@ impl PyramidAccumulator {
         c
     }
 
+    /// The pairwise sums of items `i` and `j` over the rows where both are
+    /// present, from the all-row totals minus the missing-row corrections.
     fn pair(&self, i: usize, j: usize) -> Option<PairSums> {
         let (i, j) = if i <= j { (i, j) } else { (j, i) };
-        self.pair_index
-            .iter()
-            .position(|&p| p == (i, j))
-            .and_then(|p| self.pairs.get(p).copied())
+        let k = self.k;
+        let get = |v: &Vec<u64>, at: usize| v.get(at).copied();
+        let si = get(&self.sums, i)?;
+        let mi = get(&self.miss1, i)?;
+        let p = get(&self.prod, i * k + j)?;
+        if i == j {
+            return Some(PairSums {
+                n: self.n_rows - mi,
+                si,
+                sj: si,
+                p,
+            });
+        }
+        let sj = get(&self.sums, j)?;
+        let mj = get(&self.miss1, j)?;
+        let both = get(&self.miss2, i * k + j)?;
+        Some(PairSums {
+            n: self.n_rows + both - mi - mj,
+            si: si - get(&self.sub, i * k + j)?,
+            sj: sj - get(&self.sub, j * k + i)?,
+            p,
+        })
     }
 
     fn reliability(&self, scope: &Scope, list: &ScopeSums) -> Result<Reliability> {
@@ -922,12 +994,12 @@ impl PyramidAccumulator {
     }
 }
 
-fn scope_listwise(scope: &Scope, cols: &[Col], masks: &[Col], sums: &mut ScopeSums) {
-    let mut complete = [1u8; CH];
+fn scope_listwise(scope: &Scope, cols: &[Col], sums: &mut ScopeSums) {
+    let mut complete = [1u16; CH];
     for &i in &scope.items {
-        if let Some(m) = masks.get(i) {
-            for (c, x) in complete.iter_mut().zip(m) {
-                *c &= *x;
+        if let Some(c) = cols.get(i) {
+            for (o, x) in complete.iter_mut().zip(c) {
+                *o &= u16::from(*x != 0);
             }
         }
     }
@@ -936,7 +1008,7 @@ fn scope_listwise(scope: &Scope, cols: &[Col], masks: &[Col], sums: &mut ScopeSu
     sums.n += col_sum(&complete);
     let mut masked: Vec<Col> = Vec::with_capacity(scope.items.len());
     for &i in &scope.items {
-        let mut m = [0u8; CH];
+        let mut m = [0u16; CH];
         if let Some(c) = cols.get(i) {
             for ((o, x), k) in m.iter_mut().zip(c).zip(&complete) {
                 *o = x * k;
