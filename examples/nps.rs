@@ -10,7 +10,6 @@
 //! repeated respondent) stops with a message on stderr naming the line and the
 //! value, and exit code 2. Completely blank lines are skipped.
 
-use std::collections::HashSet;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -109,7 +108,7 @@ pub fn run(args: &[String]) -> Result<Value, String> {
     };
     // Read everything first, then time the scoring alone.
     let mut rows: Vec<(Option<String>, Option<i32>)> = Vec::new();
-    let mut seen = HashSet::new();
+    let mut ids: Vec<(u64, usize)> = Vec::new();
     for (i, l) in lines {
         let line = i + 1;
         let fields = split_line(l);
@@ -124,9 +123,7 @@ pub fn run(args: &[String]) -> Result<Value, String> {
         let id_num: u64 = id
             .parse()
             .map_err(|_| format!("line {line}: respondent_id {id:?} is not a non-negative integer"))?;
-        if !seen.insert(id_num) {
-            return Err(format!("line {line}: duplicate respondent {id}"));
-        }
+        ids.push((id_num, line));
         let cell = fields.get(score_col).copied().unwrap_or_default();
         let score = if cell.is_empty() {
             None
@@ -149,6 +146,7 @@ pub fn run(args: &[String]) -> Result<Value, String> {
         let group = group_col.and_then(|c| fields.get(c).map(|g| (*g).to_owned()));
         rows.push((group, score));
     }
+    check_unique(ids)?;
     let start = Instant::now();
     let mut acc = AdvocacyAccumulator::new(AdvocacyConfig::default()).map_err(|e| e.to_string())?;
     for (g, s) in &rows {
@@ -165,4 +163,17 @@ pub fn run(args: &[String]) -> Result<Value, String> {
         "groups": groups,
         "compute_seconds": compute_seconds,
     }))
+}
+
+/// Finds a repeated respondent id (ids are usually sorted, so this is one
+/// pass; otherwise one sort).
+fn check_unique(mut ids: Vec<(u64, usize)>) -> Result<(), String> {
+    if ids.windows(2).all(|w| w[0].0 < w[1].0) {
+        return Ok(());
+    }
+    ids.sort_unstable();
+    match ids.windows(2).find(|w| w[0].0 == w[1].0) {
+        Some(w) => Err(format!("line {}: duplicate respondent {}", w[1].1, w[1].0)),
+        None => Ok(()),
+    }
 }

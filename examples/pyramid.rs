@@ -12,7 +12,6 @@
 //! names the line and the value, and exit code 2. Completely blank lines are
 //! skipped. `compute_seconds` covers the scoring after the file was read.
 
-use std::collections::HashSet;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -52,23 +51,24 @@ fn split_line(line: &str) -> Vec<&str> {
 
 /// Parses an answer cell: empty = missing; integers, or numbers with a zero
 /// fractional part such as `5.0`.
-fn parse_answer(cell: &str, line: usize, column: &str) -> Result<Option<i32>, String> {
+fn parse_answer(cell: &str, line: usize, column: &str) -> Result<Option<i64>, String> {
     if cell.is_empty() {
         return Ok(None);
     }
-    if let Ok(v) = cell.parse::<i32>() {
+    if let Ok(v) = cell.parse::<i64>() {
         return Ok(Some(v));
     }
     match cell.parse::<f64>() {
-        Ok(v) if v.fract() == 0.0 && v.abs() < 1e9 => Ok(Some(v as i32)),
+        Ok(v) if v.fract() == 0.0 && v.abs() < 1e15 => Ok(Some(v as i64)),
         _ => Err(format!(
             "line {line}, column {column}: {cell:?} is not an integer answer"
         )),
     }
 }
 
-/// Reads the file into rows of answers in ORBE item order.
-fn read_survey(path: &str) -> Result<Vec<Option<i32>>, String> {
+/// Reads the file into rows of answers in ORBE item order (compactly: the
+/// answers are 1-7, checked here).
+fn read_survey(path: &str) -> Result<Vec<Option<u8>>, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     let mut lines = text.lines().enumerate();
@@ -89,7 +89,7 @@ fn read_survey(path: &str) -> Result<Vec<Option<i32>>, String> {
     let orbe = Instrument::orbe();
     let scale = orbe.scale();
     let mut rows = Vec::new();
-    let mut seen = HashSet::new();
+    let mut ids: Vec<(u64, usize)> = Vec::new();
     for (i, l) in lines {
         let line = i + 1;
         if l.trim().is_empty() {
@@ -108,13 +108,11 @@ fn read_survey(path: &str) -> Result<Vec<Option<i32>>, String> {
         let id: u64 = id
             .parse()
             .map_err(|_| format!("line {line}: respondent_id {id:?} is not a non-negative integer"))?;
-        if !seen.insert(id) {
-            return Err(format!("line {line}: duplicate respondent {id}"));
-        }
+        ids.push((id, line));
         for (cell, column) in cells.zip(HEADER.iter().skip(1)) {
             let a = parse_answer(cell, line, column)?;
             if let Some(v) = a {
-                if !scale.contains(i64::from(v)) {
+                if !scale.contains(v) {
                     return Err(format!(
                         "line {line}, column {column}: answer {v} is outside {}..={}",
                         scale.min(),
@@ -122,9 +120,10 @@ fn read_survey(path: &str) -> Result<Vec<Option<i32>>, String> {
                     ));
                 }
             }
-            rows.push(a);
+            rows.push(a.and_then(|v| u8::try_from(v).ok()));
         }
     }
+    check_unique(ids)?;
     Ok(rows)
 }
 
@@ -217,4 +216,17 @@ pub fn run(args: &[String]) -> Result<Value, String> {
         "n_rows": report.n_rows,
         "compute_seconds": compute_seconds,
     }))
+}
+
+/// Finds a repeated respondent id (ids are usually sorted, so this is one
+/// pass; otherwise one sort).
+fn check_unique(mut ids: Vec<(u64, usize)>) -> Result<(), String> {
+    if ids.windows(2).all(|w| w[0].0 < w[1].0) {
+        return Ok(());
+    }
+    ids.sort_unstable();
+    match ids.windows(2).find(|w| w[0].0 == w[1].0) {
+        Some(w) => Err(format!("line {}: duplicate respondent {}", w[1].1, w[1].0)),
+        None => Ok(()),
+    }
 }

@@ -226,13 +226,19 @@ impl DimPlan {
                 }
             }
         }
+        let weight = dimension.map_or(0.0, |d| config.weight(d));
+        let contribution = table
+            .iter()
+            .map(|&t| if t.is_nan() { (0.0, 0.0, 0) } else { (weight * t, weight, 1) })
+            .collect();
         DimPlan {
             dimension,
             scope: Scope::new(items),
             required,
             stride,
             table,
-            weight: dimension.map_or(0.0, |d| config.weight(d)),
+            contribution,
+            weight,
         }
     }
 
@@ -269,6 +275,8 @@ struct DimPlan {
     stride: usize,
     /// Score per (count, sum) cell, NaN when too few items were answered.
     table: Vec<f64>,
+    /// Per cell: (weight x score, weight, 1) when scored, zeros otherwise.
+    contribution: Vec<(f64, f64, u8)>,
     weight: f64,
 }
 
@@ -295,6 +303,8 @@ pub struct PyramidAccumulator {
     points: u8,
     top_code: u8,
     reverse: Vec<bool>,
+    /// Per item: `code = offset + sign * answer` (reverse coding included).
+    coding: Vec<(i64, i64)>,
     dims: Vec<DimPlan>,
     all_plan: DimPlan,
     all: Scope,
@@ -348,7 +358,12 @@ impl PyramidAccumulator {
         }
         let top_code = points + 1 - u8::try_from(config.top_box).unwrap_or(1);
         let k = instrument.items().len();
-        let reverse = instrument.items().iter().map(|i| i.reverse).collect();
+        let reverse: Vec<bool> = instrument.items().iter().map(|i| i.reverse).collect();
+        let (min, max) = (i64::from(scale.min()), i64::from(scale.max()));
+        let coding = reverse
+            .iter()
+            .map(|&r| if r { (max + 1, -1) } else { (1 - min, 1) })
+            .collect();
         let mut dims = Vec::new();
         for &d in Dimension::ALL {
             let items: Vec<usize> = instrument
@@ -386,6 +401,7 @@ impl PyramidAccumulator {
             points,
             top_code,
             reverse,
+            coding,
             all,
             required_dims,
             cols: vec![[0; CH]; k],
@@ -439,40 +455,39 @@ impl PyramidAccumulator {
     /// [`Error::Mismatch`] on a wrong number of answers,
     /// [`Error::AnswerOutOfRange`] for an answer off the scale (the row is
     /// then not added).
-    pub fn add_answers(&mut self, answers: &[Option<i32>]) -> Result<()> {
+    pub fn add_answers<T: Copy + Into<i64>>(&mut self, answers: &[Option<T>]) -> Result<()> {
         if answers.len() != self.k {
             return Err(Error::Mismatch {
                 expected: format!("{} answers ({})", self.k, self.instrument.name()),
                 found: format!("{} answers", answers.len()),
             });
         }
-        let min = i64::from(self.instrument.scale().min());
-        let max = i64::from(self.instrument.scale().max());
-        let points = i64::from(self.points);
+        let points = u64::from(self.points);
         let row = self.len;
         let mut bad = false;
         let mut missing = 0u64;
-        for (i, ((col, a), rev)) in self
+        for (i, ((col, a), &(offset, sign))) in self
             .cols
             .iter_mut()
             .zip(answers)
-            .zip(&self.reverse)
+            .zip(&self.coding)
             .enumerate()
         {
             let code = match a {
                 Some(v) => {
-                    let v = i64::from(*v);
-                    let c = if *rev { max - v + 1 } else { v - min + 1 };
-                    bad |= c < 1 || c > points;
-                    c
+                    let v: i64 = (*v).into();
+                    let c = offset.wrapping_add(sign.wrapping_mul(v));
+                    // Codes must be 1..=points.
+                    bad |= (c.wrapping_sub(1) as u64) >= points;
+                    c as u16
                 }
                 None => {
-                    missing |= 1u64.checked_shl(u32::try_from(i).unwrap_or(64)).unwrap_or(0);
+                    missing |= 1u64 << (i & 63);
                     0
                 }
             };
             if let Some(slot) = col.get_mut(row) {
-                *slot = u16::try_from(code).unwrap_or(0);
+                *slot = code;
             }
         }
         if bad {
@@ -483,7 +498,7 @@ impl PyramidAccumulator {
             }
             for (i, a) in answers.iter().enumerate() {
                 if let Some(v) = a {
-                    self.instrument.check_answer(i, i64::from(*v))?;
+                    self.instrument.check_answer(i, (*v).into())?;
                 }
             }
         }
@@ -516,7 +531,7 @@ impl PyramidAccumulator {
     ///
     /// # Errors
     /// As [`PyramidAccumulator::add_answers`].
-    pub fn score_respondent(&self, answers: &[Option<i32>]) -> Result<RespondentScore> {
+    pub fn score_respondent<T: Copy + Into<i64>>(&self, answers: &[Option<T>]) -> Result<RespondentScore> {
         if answers.len() != self.k {
             return Err(Error::Mismatch {
                 expected: format!("{} answers ({})", self.k, self.instrument.name()),
@@ -531,14 +546,15 @@ impl PyramidAccumulator {
             let mut sum = 0i64;
             for &i in &plan.scope.items {
                 if let Some(Some(v)) = answers.get(i) {
-                    self.instrument.check_answer(i, i64::from(*v))?;
+                    let v: i64 = (*v).into();
+                    self.instrument.check_answer(i, v)?;
                     let v = if self.reverse.get(i).copied().unwrap_or(false) {
-                        scale.min() + scale.max() - v
+                        i64::from(scale.min()) + i64::from(scale.max()) - v
                     } else {
-                        *v
+                        v
                     };
                     cnt += 1;
-                    sum += i64::from(v);
+                    sum += v;
                 }
             }
             let mean = (cnt > 0).then(|| sum as f64 / cnt as f64);
@@ -629,45 +645,46 @@ impl PyramidAccumulator {
             scope_listwise(&self.all, &self.cols, &mut self.list_all);
         }
         // Per-dimension (count, sum) histograms and the per-respondent index.
-        let mut idx_acc = vec![0.0f64; len];
-        let mut idx_w = vec![0.0f64; len];
-        let mut idx_n = vec![0u8; len];
         self.all_plan
             .count_rows(&self.cols, len, &mut self.hist_all);
+        // Per dimension and row: the (count, sum) cell of the histogram.
+        let mut cells: Vec<[u16; CH]> = Vec::with_capacity(self.dims.len());
         for (plan, hist) in self.dims.iter().zip(self.hist.iter_mut()) {
             let (cnt, sum) = plan.count_rows(&self.cols, len, hist);
-            for (((n, s), (acc, w)), nn) in cnt
-                .iter()
-                .zip(&sum)
-                .zip(idx_acc.iter_mut().zip(idx_w.iter_mut()))
-                .zip(idx_n.iter_mut())
-            {
-                let cell = usize::from(*n) * plan.stride + usize::from(*s);
-                let score = plan.table.get(cell).copied().unwrap_or(f64::NAN);
-                if !score.is_nan() {
-                    *acc += plan.weight * score;
-                    *w += plan.weight;
-                    *nn += 1;
+            let mut c = [0u16; CH];
+            let stride = u16::try_from(plan.stride).unwrap_or(u16::MAX);
+            for ((o, n), s) in c.iter_mut().zip(&cnt).zip(&sum) {
+                *o = n.wrapping_mul(stride).wrapping_add(*s);
+            }
+            cells.push(c);
+        }
+        // The per-respondent index, row by row.
+        let required = self.required_dims;
+        let mut values = [0.0f64; CH];
+        let mut nv = 0usize;
+        for r in 0..len {
+            let (mut acc, mut w, mut n) = (0.0, 0.0, 0usize);
+            for (plan, c) in self.dims.iter().zip(&cells) {
+                let cell = c.get(r).map_or(usize::MAX, |&x| usize::from(x));
+                if let Some(&(ws, ww, present)) = plan.contribution.get(cell) {
+                    acc += ws;
+                    w += ww;
+                    n += usize::from(present);
+                }
+            }
+            if n >= required && w > 0.0 {
+                if let Some(slot) = values.get_mut(nv) {
+                    *slot = acc / w;
+                    nv += 1;
                 }
             }
         }
+        let values = values.get(..nv).unwrap_or(&[]);
         let mut chunk = Moments::default();
-        let required = self.required_dims;
-        let values = idx_acc
-            .iter()
-            .zip(&idx_w)
-            .zip(&idx_n)
-            .filter(|((_, w), n)| usize::from(**n) >= required && **w > 0.0)
-            .map(|((a, w), _)| a / w);
-        let (mut cnt, mut total) = (0u64, 0.0);
-        for v in values.clone() {
-            cnt += 1;
-            total += v;
-        }
-        if cnt > 0 {
-            let mean = total / cnt as f64;
-            let m2: f64 = values.map(|v| (v - mean) * (v - mean)).sum();
-            chunk = Moments::from_parts(cnt, mean, m2);
+        if nv > 0 {
+            let mean = values.iter().sum::<f64>() / nv as f64;
+            let m2: f64 = values.iter().map(|v| (v - mean) * (v - mean)).sum();
+            chunk = Moments::from_parts(nv as u64, mean, m2);
         }
         self.index.merge(&chunk);
         for c in &mut self.cols {
