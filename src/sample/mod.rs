@@ -15,6 +15,8 @@
 //! ```
 
 mod rng;
+mod survey;
+pub use survey::*;
 
 pub use rng::Rng;
 
