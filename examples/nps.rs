@@ -35,7 +35,9 @@ fn split_line(line: &str) -> Vec<&str> {
     line.split(',')
         .map(|f| {
             let f = f.trim();
-            f.strip_prefix('"').and_then(|g| g.strip_suffix('"')).unwrap_or(f)
+            f.strip_prefix('"')
+                .and_then(|g| g.strip_suffix('"'))
+                .unwrap_or(f)
         })
         .collect()
 }
@@ -79,12 +81,18 @@ pub fn run(args: &[String]) -> Result<Value, String> {
     let path = file.ok_or_else(|| usage.to_owned())?;
     let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {path}: {e}"))?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-    let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty());
     let header = lines
         .next()
         .map(|(_, l)| split_line(l))
         .ok_or_else(|| format!("{path} is empty: expected a header respondent_id,...,score"))?;
-    if header.len() < 2 || header.first() != Some(&"respondent_id") || header.last() != Some(&"score") {
+    if header.len() < 2
+        || header.first() != Some(&"respondent_id")
+        || header.last() != Some(&"score")
+    {
         return Err(format!(
             "unexpected header {:?}: expected respondent_id,<group columns...>,score",
             header.join(",")
@@ -120,9 +128,9 @@ pub fn run(args: &[String]) -> Result<Value, String> {
             ));
         }
         let id = fields.first().copied().unwrap_or_default();
-        let id_num: u64 = id
-            .parse()
-            .map_err(|_| format!("line {line}: respondent_id {id:?} is not a non-negative integer"))?;
+        let id_num: u64 = id.parse().map_err(|_| {
+            format!("line {line}: respondent_id {id:?} is not a non-negative integer")
+        })?;
         ids.push((id_num, line));
         let cell = fields.get(score_col).copied().unwrap_or_default();
         let score = if cell.is_empty() {
@@ -137,9 +145,13 @@ pub fn run(args: &[String]) -> Result<Value, String> {
                         .filter(|v| v.fract() == 0.0 && v.abs() < 1e9)
                         .map(|v| v as i32)
                 })
-                .ok_or_else(|| format!("line {line}, column score: {cell:?} is not an integer score"))?;
+                .ok_or_else(|| {
+                    format!("line {line}, column score: {cell:?} is not an integer score")
+                })?;
             if !(0..=10).contains(&v) {
-                return Err(format!("line {line}, column score: score {v} is outside 0..=10"));
+                return Err(format!(
+                    "line {line}, column score: score {v} is outside 0..=10"
+                ));
             }
             Some(v)
         };
@@ -168,12 +180,13 @@ pub fn run(args: &[String]) -> Result<Value, String> {
 /// Finds a repeated respondent id (ids are usually sorted, so this is one
 /// pass; otherwise one sort).
 fn check_unique(mut ids: Vec<(u64, usize)>) -> Result<(), String> {
-    if ids.windows(2).all(|w| w[0].0 < w[1].0) {
+    let sorted = |ids: &[(u64, usize)]| ids.iter().zip(ids.iter().skip(1)).all(|(a, b)| a.0 < b.0);
+    if sorted(&ids) {
         return Ok(());
     }
     ids.sort_unstable();
-    match ids.windows(2).find(|w| w[0].0 == w[1].0) {
-        Some(w) => Err(format!("line {}: duplicate respondent {}", w[1].1, w[1].0)),
+    match ids.iter().zip(ids.iter().skip(1)).find(|(a, b)| a.0 == b.0) {
+        Some((_, b)) => Err(format!("line {}: duplicate respondent {}", b.1, b.0)),
         None => Ok(()),
     }
 }

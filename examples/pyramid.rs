@@ -21,8 +21,19 @@ use cxjourney::{
 use serde_json::{Map, Value, json};
 
 const HEADER: [&str; 13] = [
-    "respondent_id", "ec_1", "ec_2", "ec_3", "oe_1", "oe_2", "oe_3", "rsn_1", "rsn_2", "tr_1",
-    "tr_2", "ful_1", "ful_2",
+    "respondent_id",
+    "ec_1",
+    "ec_2",
+    "ec_3",
+    "oe_1",
+    "oe_2",
+    "oe_3",
+    "rsn_1",
+    "rsn_2",
+    "tr_1",
+    "tr_2",
+    "ful_1",
+    "ful_2",
 ];
 
 fn main() -> ExitCode {
@@ -44,7 +55,9 @@ fn split_line(line: &str) -> Vec<&str> {
     line.split(',')
         .map(|f| {
             let f = f.trim();
-            f.strip_prefix('"').and_then(|g| g.strip_suffix('"')).unwrap_or(f)
+            f.strip_prefix('"')
+                .and_then(|g| g.strip_suffix('"'))
+                .unwrap_or(f)
         })
         .collect()
 }
@@ -76,7 +89,12 @@ fn read_survey(path: &str) -> Result<Vec<Option<u8>>, String> {
         match lines.next() {
             Some((_, l)) if l.trim().is_empty() => continue,
             Some((_, l)) => break split_line(l),
-            None => return Err(format!("{path} is empty: expected the header {}", HEADER.join(","))),
+            None => {
+                return Err(format!(
+                    "{path} is empty: expected the header {}",
+                    HEADER.join(",")
+                ));
+            }
         }
     };
     if header != HEADER {
@@ -105,9 +123,9 @@ fn read_survey(path: &str) -> Result<Vec<Option<u8>>, String> {
         }
         let mut cells = fields.iter();
         let id = cells.next().copied().unwrap_or_default();
-        let id: u64 = id
-            .parse()
-            .map_err(|_| format!("line {line}: respondent_id {id:?} is not a non-negative integer"))?;
+        let id: u64 = id.parse().map_err(|_| {
+            format!("line {line}: respondent_id {id:?} is not a non-negative integer")
+        })?;
         ids.push((id, line));
         for (cell, column) in cells.zip(HEADER.iter().skip(1)) {
             let a = parse_answer(cell, line, column)?;
@@ -161,7 +179,9 @@ pub fn run(args: &[String]) -> Result<Value, String> {
     while let Some(a) = it.next() {
         match a.as_str() {
             "--missing" => {
-                let v = it.next().ok_or_else(|| format!("--missing needs a value; {usage}"))?;
+                let v = it
+                    .next()
+                    .ok_or_else(|| format!("--missing needs a value; {usage}"))?;
                 missing = v.parse().map_err(|e| format!("{e}; {usage}"))?;
             }
             s if s.starts_with("--") => return Err(format!("unknown option {s:?}; {usage}")),
@@ -183,7 +203,10 @@ pub fn run(args: &[String]) -> Result<Value, String> {
     let t_add = start.elapsed().as_secs_f64();
     let report = acc.finish().map_err(|e| e.to_string())?;
     if std::env::var_os("PYRAMID_DEBUG_TIMING").is_some() {
-        eprintln!("add {t_add:.4}s, finish {:.4}s", start.elapsed().as_secs_f64() - t_add);
+        eprintln!(
+            "add {t_add:.4}s, finish {:.4}s",
+            start.elapsed().as_secs_f64() - t_add
+        );
     }
     let compute_seconds = start.elapsed().as_secs_f64();
     let mut dims = Map::new();
@@ -221,12 +244,13 @@ pub fn run(args: &[String]) -> Result<Value, String> {
 /// Finds a repeated respondent id (ids are usually sorted, so this is one
 /// pass; otherwise one sort).
 fn check_unique(mut ids: Vec<(u64, usize)>) -> Result<(), String> {
-    if ids.windows(2).all(|w| w[0].0 < w[1].0) {
+    let sorted = |ids: &[(u64, usize)]| ids.iter().zip(ids.iter().skip(1)).all(|(a, b)| a.0 < b.0);
+    if sorted(&ids) {
         return Ok(());
     }
     ids.sort_unstable();
-    match ids.windows(2).find(|w| w[0].0 == w[1].0) {
-        Some(w) => Err(format!("line {}: duplicate respondent {}", w[1].1, w[1].0)),
+    match ids.iter().zip(ids.iter().skip(1)).find(|(a, b)| a.0 == b.0) {
+        Some((_, b)) => Err(format!("line {}: duplicate respondent {}", b.1, b.0)),
         None => Ok(()),
     }
 }

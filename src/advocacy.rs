@@ -56,7 +56,9 @@ impl AdvocacyConfig {
     /// [`Error::InvalidConfig`] when `csat_top_box` is 0 or not below the
     /// number of CSAT answer points.
     pub fn validate(&self) -> Result<()> {
-        if self.csat_top_box == 0 || i64::from(self.csat_top_box) >= i64::from(self.csat_scale.points()) {
+        if self.csat_top_box == 0
+            || i64::from(self.csat_top_box) >= i64::from(self.csat_scale.points())
+        {
             return Err(Error::InvalidConfig {
                 field: "csat_top_box",
                 value: self.csat_top_box.to_string(),
@@ -370,8 +372,8 @@ impl NpsReport {
             promoters,
             passives,
             detractors,
-            pct_promoters: ok.then(|| 100.0 * p),
-            pct_detractors: ok.then(|| 100.0 * d),
+            pct_promoters: ok.then_some(100.0 * p),
+            pct_detractors: ok.then_some(100.0 * d),
             nps,
             se,
             ci_low,
@@ -465,8 +467,13 @@ fn o1(x: Option<f64>) -> String {
 
 impl fmt::Display for AdvocacyReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "{:<18} {:>6} {:>7} {:>17} {:>8} {:>6}", "group", "n", "NPS", "95% CI", "CSAT%", "CES")?;
-        let rows = std::iter::once(("all", &self.all)).chain(self.groups.iter().map(|(k, v)| (k.as_str(), v)));
+        writeln!(
+            f,
+            "{:<18} {:>6} {:>7} {:>17} {:>8} {:>6}",
+            "group", "n", "NPS", "95% CI", "CSAT%", "CES"
+        )?;
+        let rows = std::iter::once(("all", &self.all))
+            .chain(self.groups.iter().map(|(k, v)| (k.as_str(), v)));
         let mut first = true;
         for (k, g) in rows {
             if !first {
@@ -481,7 +488,10 @@ impl fmt::Display for AdvocacyReport {
                 o1(g.nps.nps),
                 format!("{} to {}", o1(g.nps.ci_low), o1(g.nps.ci_high)),
                 o1(g.csat.as_ref().and_then(|c| c.share.map(|s| 100.0 * s))),
-                g.ces.as_ref().map_or_else(|| "-".to_owned(), |c| c.mean.map_or("-".into(), |m| format!("{m:.2}"))),
+                g.ces.as_ref().map_or_else(
+                    || "-".to_owned(),
+                    |c| c.mean.map_or("-".into(), |m| format!("{m:.2}"))
+                ),
             )?;
         }
         Ok(())
@@ -504,7 +514,9 @@ mod tests {
         // p = .5, d = .2: sqrt((.7 - .09) / 10) = 0.24698...
         assert!(r.se.is_some_and(|s| (s - 100.0 * (0.61f64 / 10.0).sqrt()).abs() < 1e-12));
         let d = r.difference(&r);
-        assert!(d.is_some_and(|d| d.difference == 0.0 && (d.se - r.se.unwrap_or(0.0) * 2f64.sqrt()).abs() < 1e-12));
+        assert!(d.is_some_and(
+            |d| d.difference == 0.0 && (d.se - r.se.unwrap_or(0.0) * 2f64.sqrt()).abs() < 1e-12
+        ));
         let empty = NpsReport::from_counts(&[0; 11], 3);
         assert_eq!(empty.nps, None);
         assert_eq!(empty.n_missing, 3);

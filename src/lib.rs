@@ -102,10 +102,15 @@ pub use names::CustomName;
 pub use persona::Persona;
 pub use pyramid::{Dimension, Layer};
 pub use score::{
-    DimensionReport, DimensionScore, IndexSummary, ItemReliability, MissingPolicy, PyramidAccumulator, PyramidConfig,
-    PyramidReport, Reliability, RespondentScore,
+    DimensionReport, DimensionScore, IndexSummary, ItemReliability, MissingPolicy,
+    PyramidAccumulator, PyramidConfig, PyramidReport, Reliability, RespondentScore,
 };
 pub use stage::{Moment, Phase, Stage};
-pub use stats::{Moments, Z_95, f_isf, f_sf, incomplete_beta, ln_gamma, round3, student_t_quantile, wilson_95};
-pub use survey::{Instrument, Item, Language, MAX_ITEMS, MAX_SCALE_POINTS, RespondentId, Response, Responses, Scale};
+pub use stats::{
+    Moments, Z_95, f_isf, f_sf, incomplete_beta, ln_gamma, round3, student_t_quantile, wilson_95,
+};
+pub use survey::{
+    Instrument, Item, Language, MAX_ITEMS, MAX_SCALE_POINTS, RespondentId, Response, Responses,
+    Scale,
+};
 pub use touchpoint::{CheckoutType, Device, PaymentMethod, Touchpoint};

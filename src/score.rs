@@ -46,19 +46,15 @@ use crate::stats::{Moments, f_isf, round3};
 use crate::{Dimension, Error, Instrument, Layer, Response, Responses, Result};
 
 named_enum! {
-    /// How missing answers are handled in reliability.
+    /// How missing answers are handled in reliability. Default: pairwise.
+    #[derive(Default)]
     pub enum MissingPolicy: "missing policy" {
         /// Each covariance over the rows where both items are present
         /// (pingouin's default, pandas `DataFrame.cov()`).
+        #[default]
         Pairwise = "pairwise",
         /// Only rows with every item of the scope present.
         Listwise = "listwise",
-    }
-}
-
-impl Default for MissingPolicy {
-    fn default() -> Self {
-        MissingPolicy::Pairwise
     }
 }
 
@@ -132,7 +128,11 @@ impl PyramidConfig {
         }
         for (d, w) in &self.weights {
             if !(w.is_finite() && *w >= 0.0) {
-                return bad("weights", format!("{d} = {w}"), "weights must be finite and >= 0");
+                return bad(
+                    "weights",
+                    format!("{d} = {w}"),
+                    "weights must be finite and >= 0",
+                );
             }
         }
         if !(0.0..=100.0).contains(&self.weakest_threshold) {
@@ -212,9 +212,16 @@ impl Scope {
 }
 
 impl DimPlan {
-    fn new(dimension: Option<Dimension>, items: Vec<usize>, points: u8, config: &PyramidConfig) -> DimPlan {
+    fn new(
+        dimension: Option<Dimension>,
+        items: Vec<usize>,
+        points: u8,
+        config: &PyramidConfig,
+    ) -> DimPlan {
         let kd = items.len();
-        let required = ((config.min_answered_share * kd as f64) - 1e-9).ceil().max(1.0) as usize;
+        let required = ((config.min_answered_share * kd as f64) - 1e-9)
+            .ceil()
+            .max(1.0) as usize;
         let stride = kd * usize::from(points) + 1;
         let mut table = vec![f64::NAN; (kd + 1) * stride];
         for cnt in required..=kd {
@@ -229,7 +236,13 @@ impl DimPlan {
         let weight = dimension.map_or(0.0, |d| config.weight(d));
         let contribution = table
             .iter()
-            .map(|&t| if t.is_nan() { (0.0, 0.0, 0) } else { (weight * t, weight, 1) })
+            .map(|&t| {
+                if t.is_nan() {
+                    (0.0, 0.0, 0)
+                } else {
+                    (weight * t, weight, 1)
+                }
+            })
             .collect();
         DimPlan {
             dimension,
@@ -531,7 +544,10 @@ impl PyramidAccumulator {
     ///
     /// # Errors
     /// As [`PyramidAccumulator::add_answers`].
-    pub fn score_respondent<T: Copy + Into<i64>>(&self, answers: &[Option<T>]) -> Result<RespondentScore> {
+    pub fn score_respondent<T: Copy + Into<i64>>(
+        &self,
+        answers: &[Option<T>],
+    ) -> Result<RespondentScore> {
         if answers.len() != self.k {
             return Err(Error::Mismatch {
                 expected: format!("{} answers ({})", self.k, self.instrument.name()),
@@ -558,7 +574,9 @@ impl PyramidAccumulator {
                 }
             }
             let mean = (cnt > 0).then(|| sum as f64 / cnt as f64);
-            let score = mean.filter(|_| cnt >= plan.required).map(|m| scale.rescale(m));
+            let score = mean
+                .filter(|_| cnt >= plan.required)
+                .map(|m| scale.rescale(m));
             if let Some(sc) = score {
                 acc += plan.weight * sc;
                 w += plan.weight;
@@ -702,8 +720,14 @@ impl PyramidAccumulator {
     pub fn merge(&mut self, mut other: PyramidAccumulator) -> Result<()> {
         if other.instrument != self.instrument || other.config != self.config {
             return Err(Error::Mismatch {
-                expected: format!("instrument {:?} with the same configuration", self.instrument.name()),
-                found: format!("instrument {:?} or another configuration", other.instrument.name()),
+                expected: format!(
+                    "instrument {:?} with the same configuration",
+                    self.instrument.name()
+                ),
+                found: format!(
+                    "instrument {:?} or another configuration",
+                    other.instrument.name()
+                ),
             });
         }
         self.flush()?;
@@ -724,7 +748,12 @@ impl PyramidAccumulator {
             .list_dims
             .iter_mut()
             .chain(std::iter::once(&mut self.list_all))
-            .zip(other.list_dims.iter().chain(std::iter::once(&other.list_all)))
+            .zip(
+                other
+                    .list_dims
+                    .iter()
+                    .chain(std::iter::once(&other.list_all)),
+            )
         {
             a.n += b.n;
             for (x, y) in a.s.iter_mut().zip(&b.s) {
@@ -831,7 +860,10 @@ impl PyramidAccumulator {
             };
             let var = cov.get(a * kk + a).copied().unwrap_or(f64::NAN);
             let rest: Vec<usize> = (0..kk).filter(|&b| b != a).collect();
-            let cov_rest: f64 = rest.iter().map(|&b| cov.get(a * kk + b).copied().unwrap_or(f64::NAN)).sum();
+            let cov_rest: f64 = rest
+                .iter()
+                .map(|&b| cov.get(a * kk + b).copied().unwrap_or(f64::NAN))
+                .sum();
             let var_rest: f64 = rest
                 .iter()
                 .flat_map(|&b| rest.iter().map(move |&c| (b, c)))
@@ -868,7 +900,11 @@ impl PyramidAccumulator {
         let rbar = (rn > 0).then(|| rsum / rn as f64);
         let kf = kk as f64;
         let standardized = finite(rbar.map(|r| kf * r / (1.0 + (kf - 1.0) * r)));
-        let spearman_brown = finite(if kk == 2 { rbar.map(|r| 2.0 * r / (1.0 + r)) } else { None });
+        let spearman_brown = finite(if kk == 2 {
+            rbar.map(|r| 2.0 * r / (1.0 + r))
+        } else {
+            None
+        });
         let feldt_n = self.n_rows;
         let (ci_low, ci_high) = match alpha {
             Some(al) if feldt_n >= 2 && kk >= 2 => {
@@ -899,7 +935,12 @@ impl PyramidAccumulator {
         })
     }
 
-    fn scope_report(&self, plan: &DimPlan, hist: &[u64], list: &ScopeSums) -> Result<DimensionReport> {
+    fn scope_report(
+        &self,
+        plan: &DimPlan,
+        hist: &[u64],
+        list: &ScopeSums,
+    ) -> Result<DimensionReport> {
         let scale = self.instrument.scale();
         let kd = plan.scope.items.len();
         let (mut n_answers, mut sum_answers, mut top) = (0u64, 0u64, 0u64);
@@ -963,7 +1004,10 @@ impl PyramidAccumulator {
         }
         let weakest_foundation = dimensions
             .iter()
-            .find(|(_, r)| r.score_0_100.is_some_and(|s| s < self.config.weakest_threshold))
+            .find(|(_, r)| {
+                r.score_0_100
+                    .is_some_and(|s| s < self.config.weakest_threshold)
+            })
             .map(|(d, _)| *d);
         let mut layers = IndexMap::new();
         for &layer in Layer::ALL {
@@ -1246,7 +1290,11 @@ impl fmt::Display for PyramidReport {
             "dimension (top first)", "score", "n", "mean", "top2", "alpha"
         )?;
         for (d, r) in self.dimensions.iter().rev() {
-            let mark = if Some(*d) == self.weakest_foundation { " <- weakest foundation" } else { "" };
+            let mark = if Some(*d) == self.weakest_foundation {
+                " <- weakest foundation"
+            } else {
+                ""
+            };
             writeln!(
                 f,
                 "{:<22} {:>7} {:>6} {:>7} {:>6} {:>6}{mark}",
@@ -1262,7 +1310,12 @@ impl fmt::Display for PyramidReport {
             .index
             .ci
             .map_or_else(String::new, |(a, b)| format!(" (95% CI {a:.1} to {b:.1})"));
-        writeln!(f, "CX index {}{ci}, n = {}", opt(self.index.mean, 1), self.index.n)?;
+        writeln!(
+            f,
+            "CX index {}{ci}, n = {}",
+            opt(self.index.mean, 1),
+            self.index.n
+        )?;
         if let Some(g) = self.gated_index {
             writeln!(f, "gated index {g:.1}")?;
         }
@@ -1315,16 +1368,20 @@ mod tests {
     }
 
     fn same(a: &PyramidReport, b: &PyramidReport) -> bool {
-        let dims = a.dimensions.iter().zip(&b.dimensions).all(|((da, x), (db, y))| {
-            da == db
-                && x.n_answers == y.n_answers
-                && x.n_scored == y.n_scored
-                && close(x.mean_of_items, y.mean_of_items)
-                && close(x.mean_of_respondent_means, y.mean_of_respondent_means)
-                && close(x.score_0_100, y.score_0_100)
-                && close(x.reliability.alpha, y.reliability.alpha)
-                && x.reliability.ci_low == y.reliability.ci_low
-        });
+        let dims = a
+            .dimensions
+            .iter()
+            .zip(&b.dimensions)
+            .all(|((da, x), (db, y))| {
+                da == db
+                    && x.n_answers == y.n_answers
+                    && x.n_scored == y.n_scored
+                    && close(x.mean_of_items, y.mean_of_items)
+                    && close(x.mean_of_respondent_means, y.mean_of_respondent_means)
+                    && close(x.score_0_100, y.score_0_100)
+                    && close(x.reliability.alpha, y.reliability.alpha)
+                    && x.reliability.ci_low == y.reliability.ci_low
+            });
         dims && a.n_rows == b.n_rows
             && a.index.n == b.index.n
             && close(a.index.mean, b.index.mean)
@@ -1442,21 +1499,43 @@ mod tests {
     fn weakest_foundation_scans_from_the_base() {
         // Fulfilment high, trust low, emotional connection low: trust is the weakest foundation.
         let orbe = Instrument::orbe();
-        let mut acc = PyramidAccumulator::new(orbe.clone(), PyramidConfig { gating: true, ..PyramidConfig::default() });
+        let mut acc = PyramidAccumulator::new(
+            orbe.clone(),
+            PyramidConfig {
+                gating: true,
+                ..PyramidConfig::default()
+            },
+        );
         let Ok(acc) = acc.as_mut() else { return };
         for id in 0..5u64 {
             let r = Response::from_pairs(
                 &orbe,
                 RespondentId(id),
-                [("ful_1", 7), ("ful_2", 6), ("tr_1", 2), ("tr_2", 3), ("ec_1", 1), ("ec_2", 2), ("oe_1", 6), ("oe_2", 7), ("rsn_1", 6)],
+                [
+                    ("ful_1", 7),
+                    ("ful_2", 6),
+                    ("tr_1", 2),
+                    ("tr_2", 3),
+                    ("ec_1", 1),
+                    ("ec_2", 2),
+                    ("oe_1", 6),
+                    ("oe_2", 7),
+                    ("rsn_1", 6),
+                ],
             );
             assert!(r.is_ok_and(|r| acc.add(&r).is_ok()));
         }
         let rep = acc.finish();
-        assert!(rep.as_ref().is_ok_and(|r| r.weakest_foundation == Some(Dimension::Trust)));
+        assert!(
+            rep.as_ref()
+                .is_ok_and(|r| r.weakest_foundation == Some(Dimension::Trust))
+        );
         if let Ok(rep) = rep {
             assert!(rep.index.mean.is_some());
-            assert!(rep.gated_index.is_some_and(|g| g < rep.index.mean.unwrap_or(0.0)));
+            assert!(
+                rep.gated_index
+                    .is_some_and(|g| g < rep.index.mean.unwrap_or(0.0))
+            );
             assert!(rep.to_string().contains("weakest foundation: trust"));
         }
     }
@@ -1465,12 +1544,18 @@ mod tests {
     fn wrong_row_length_and_bad_config_are_errors() {
         let acc = PyramidAccumulator::new(Instrument::orbe(), PyramidConfig::default());
         assert!(acc.is_ok_and(|mut a| a.add_answers(&[Some(1)]).is_err()));
-        let bad = PyramidConfig { min_answered_share: 0.0, ..PyramidConfig::default() };
+        let bad = PyramidConfig {
+            min_answered_share: 0.0,
+            ..PyramidConfig::default()
+        };
         assert!(PyramidAccumulator::new(Instrument::orbe(), bad).is_err());
         let mut a = PyramidAccumulator::new(Instrument::orbe(), PyramidConfig::default());
         let b = PyramidAccumulator::new(
             Instrument::orbe(),
-            PyramidConfig { missing: MissingPolicy::Listwise, ..PyramidConfig::default() },
+            PyramidConfig {
+                missing: MissingPolicy::Listwise,
+                ..PyramidConfig::default()
+            },
         );
         if let (Ok(a), Ok(b)) = (a.as_mut(), b) {
             assert!(matches!(a.merge(b), Err(Error::Mismatch { .. })));

@@ -212,8 +212,7 @@ pub fn incomplete_beta(a: f64, b: f64, x: f64) -> Result<f64> {
     if x >= 1.0 {
         return Ok(1.0);
     }
-    let ln_front =
-        ln_gamma(a + b) - ln_gamma(a) - ln_gamma(b) + a * x.ln() + b * (-x).ln_1p();
+    let ln_front = ln_gamma(a + b) - ln_gamma(a) - ln_gamma(b) + a * x.ln() + b * (-x).ln_1p();
     let front = ln_front.exp();
     if x < (a + 1.0) / (a + b + 2.0) {
         Ok(front * beta_cf(a, b, x)? / a)

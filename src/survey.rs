@@ -626,7 +626,10 @@ mod tests {
     #[test]
     fn orbe_has_twelve_items_in_five_dimensions() {
         let o = Instrument::orbe();
-        let counts: Vec<usize> = Dimension::ALL.iter().map(|&d| o.items_of(d).count()).collect();
+        let counts: Vec<usize> = Dimension::ALL
+            .iter()
+            .map(|&d| o.items_of(d).count())
+            .collect();
         assert_eq!(counts, vec![2, 2, 3, 2, 3]);
         for item in o.items() {
             assert!(item.id.starts_with(item.dimension.short()));

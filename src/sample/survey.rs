@@ -119,7 +119,9 @@ pub fn sample_survey(shop: &SampleShop, seed: u64) -> Result<Responses> {
         let share = |x: u32| f64::from(x) / f64::from(f.orders.max(1));
         let general = 0.8 * normal(&mut rng);
         let ful = 0.9 - 2.6 * share(f.returned) - 1.6 * share(f.late);
-        let tr = 0.9 - 0.8 * f64::from(u8::from(f.cancelled > 0)) - 0.7 * f64::from(u8::from(f.returned > 0));
+        let tr = 0.9
+            - 0.8 * f64::from(u8::from(f.cancelled > 0))
+            - 0.7 * f64::from(u8::from(f.returned > 0));
         let oe = 0.5;
         let rsn = 0.2 + 0.8 * f64::from(u8::from(f.support_responses > 0))
             - 1.2 * f64::from(u8::from(f.support_contacts > f.support_responses));
@@ -166,9 +168,16 @@ mod tests {
         let Ok(acc) = acc else { return };
         let (mut bad, mut good) = (crate::Moments::default(), crate::Moments::default());
         for r in a.responses() {
-            let f = facts.get(&CustomerId(r.respondent().0)).copied().unwrap_or_default();
+            let f = facts
+                .get(&CustomerId(r.respondent().0))
+                .copied()
+                .unwrap_or_default();
             let s = acc.score_respondent(r.answers());
-            let Some(score) = s.ok().and_then(|s| s.dimensions.get(&Dimension::Fulfilment).and_then(|d| d.score)) else {
+            let Some(score) = s.ok().and_then(|s| {
+                s.dimensions
+                    .get(&Dimension::Fulfilment)
+                    .and_then(|d| d.score)
+            }) else {
                 continue;
             };
             if f.returned > 0 {
