@@ -11,6 +11,10 @@
 //! too many cells, a repeated respondent) stops with a message on stderr that
 //! names the line and the value, and exit code 2. Completely blank lines are
 //! skipped. `compute_seconds` covers the scoring after the file was read.
+//!
+//! The rows are scored in blocks of 65,536 whose accumulators are merged in
+//! order, on `--threads N` threads (default: the available cores, at most 8);
+//! the output is the same for any number of threads.
 
 use std::process::ExitCode;
 use std::time::Instant;
@@ -145,6 +149,60 @@ fn read_survey(path: &str) -> Result<Vec<Option<u8>>, String> {
     Ok(rows)
 }
 
+/// Rows per partial accumulator. The file is scored in fixed blocks that are
+/// merged in order, so the result does not depend on the number of threads.
+const BLOCK_ROWS: usize = 1 << 16;
+
+/// Scores the rows: each block in its own accumulator (on `threads` threads),
+/// then the partial accumulators merged in block order.
+fn score_in_blocks(
+    rows: &[Option<u8>],
+    config: &PyramidConfig,
+    threads: usize,
+) -> Result<PyramidAccumulator, String> {
+    let k = HEADER.len() - 1;
+    let blocks: Vec<&[Option<u8>]> = rows.chunks(BLOCK_ROWS * k).collect();
+    let score = |block: &[Option<u8>]| -> Result<PyramidAccumulator, String> {
+        let mut acc = PyramidAccumulator::new(Instrument::orbe(), config.clone())
+            .map_err(|e| e.to_string())?;
+        for row in block.chunks_exact(k) {
+            acc.add_answers(row).map_err(|e| e.to_string())?;
+        }
+        Ok(acc)
+    };
+    let mut partials: Vec<(usize, Result<PyramidAccumulator, String>)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads.max(1))
+            .map(|t| {
+                let blocks = &blocks;
+                let score = &score;
+                s.spawn(move || {
+                    blocks
+                        .iter()
+                        .enumerate()
+                        .skip(t)
+                        .step_by(threads.max(1))
+                        .map(|(i, b)| (i, score(b)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    if partials.len() != blocks.len() {
+        return Err("a scoring thread failed".to_owned());
+    }
+    partials.sort_by_key(|(i, _)| *i);
+    let mut total =
+        PyramidAccumulator::new(Instrument::orbe(), config.clone()).map_err(|e| e.to_string())?;
+    for (_, part) in partials {
+        total.merge(part?).map_err(|e| e.to_string())?;
+    }
+    Ok(total)
+}
+
 fn scope_json(r: &DimensionReport) -> Value {
     let rel = &r.reliability;
     json!({
@@ -172,9 +230,10 @@ fn scope_json(r: &DimensionReport) -> Value {
 
 /// Runs the command line: returns the JSON object or an error message.
 pub fn run(args: &[String]) -> Result<Value, String> {
-    let usage = "usage: pyramid FILE.csv [--missing pairwise|listwise]";
+    let usage = "usage: pyramid FILE.csv [--missing pairwise|listwise] [--threads N]";
     let mut file = None;
     let mut missing = MissingPolicy::Pairwise;
+    let mut threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -183,6 +242,16 @@ pub fn run(args: &[String]) -> Result<Value, String> {
                     .next()
                     .ok_or_else(|| format!("--missing needs a value; {usage}"))?;
                 missing = v.parse().map_err(|e| format!("{e}; {usage}"))?;
+            }
+            "--threads" => {
+                let v = it
+                    .next()
+                    .ok_or_else(|| format!("--threads needs a value; {usage}"))?;
+                threads = v
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| (1..=64).contains(n))
+                    .ok_or_else(|| format!("--threads {v:?}: expected 1 to 64; {usage}"))?;
             }
             s if s.starts_with("--") => return Err(format!("unknown option {s:?}; {usage}")),
             s if file.is_none() => file = Some(s.to_owned()),
@@ -196,10 +265,7 @@ pub fn run(args: &[String]) -> Result<Value, String> {
         ..PyramidConfig::default()
     };
     let start = Instant::now();
-    let mut acc = PyramidAccumulator::new(Instrument::orbe(), config).map_err(|e| e.to_string())?;
-    for row in rows.chunks_exact(HEADER.len() - 1) {
-        acc.add_answers(row).map_err(|e| e.to_string())?;
-    }
+    let acc = score_in_blocks(&rows, &config, threads)?;
     let t_add = start.elapsed().as_secs_f64();
     let report = acc.finish().map_err(|e| e.to_string())?;
     if std::env::var_os("PYRAMID_DEBUG_TIMING").is_some() {

@@ -154,6 +154,8 @@ impl PyramidConfig {
 }
 
 const CH: usize = 256;
+/// Copies of each (count, sum) histogram (a power of two).
+const HIST_COPIES: usize = 4;
 type Col = [u16; CH];
 
 #[inline]
@@ -238,9 +240,9 @@ impl DimPlan {
             .iter()
             .map(|&t| {
                 if t.is_nan() {
-                    (0.0, 0.0, 0)
+                    (0.0, 0)
                 } else {
-                    (weight * t, weight, 1)
+                    (weight * t, 1)
                 }
             })
             .collect();
@@ -268,8 +270,13 @@ impl DimPlan {
                 *n += u16::from(*x != 0);
             }
         }
-        for (n, s) in cnt.iter().zip(&sum).take(len) {
-            if let Some(h) = hist.get_mut(usize::from(*n) * self.stride + usize::from(*s)) {
+        // Four interleaved copies of the histogram, so that consecutive rows
+        // hitting the same cell do not wait on each other.
+        let cells = self.table.len();
+        for (r, (n, s)) in cnt.iter().zip(&sum).take(len).enumerate() {
+            let at =
+                (r & (HIST_COPIES - 1)) * cells + usize::from(*n) * self.stride + usize::from(*s);
+            if let Some(h) = hist.get_mut(at) {
                 *h += 1;
             }
         }
@@ -288,8 +295,8 @@ struct DimPlan {
     stride: usize,
     /// Score per (count, sum) cell, NaN when too few items were answered.
     table: Vec<f64>,
-    /// Per cell: (weight x score, weight, 1) when scored, zeros otherwise.
-    contribution: Vec<(f64, f64, u8)>,
+    /// Per cell: (weight x score, 1) when scored, zeros otherwise.
+    contribution: Vec<(f64, u8)>,
     weight: f64,
 }
 
@@ -344,6 +351,7 @@ pub struct PyramidAccumulator {
     list_all: ScopeSums,
     hist: Vec<Vec<u64>>,
     hist_all: Vec<u64>,
+    inv_weight: Vec<f64>,
     top: Vec<u64>,
     index: Moments,
 }
@@ -406,9 +414,28 @@ impl PyramidAccumulator {
             s: vec![0; k],
             p: vec![0; all.pairs.len()],
         };
-        let hist = dims.iter().map(|d| vec![0; d.table.len()]).collect();
+        let hist = dims
+            .iter()
+            .map(|d| vec![0; HIST_COPIES * d.table.len()])
+            .collect();
         let all_plan = DimPlan::new(None, (0..k).collect(), points, &config);
-        let hist_all = vec![0; all_plan.table.len()];
+        let hist_all = vec![0; HIST_COPIES * all_plan.table.len()];
+        // Per pattern of scored dimensions (bit d = dims[d]): 1 / total weight,
+        // or 0 when the pattern does not give an index.
+        let inv_weight = (0..1usize << dims.len())
+            .map(|bits| {
+                let (n, w) = dims
+                    .iter()
+                    .enumerate()
+                    .filter(|(d, _)| bits >> d & 1 == 1)
+                    .fold((0usize, 0.0), |(n, w), (_, p)| (n + 1, w + p.weight));
+                if n >= required_dims && w > 0.0 {
+                    1.0 / w
+                } else {
+                    0.0
+                }
+            })
+            .collect();
         Ok(PyramidAccumulator {
             k,
             points,
@@ -431,6 +458,7 @@ impl PyramidAccumulator {
             hist,
             hist_all,
             all_plan,
+            inv_weight,
             top: vec![0; k],
             index: Moments::default(),
             dims,
@@ -486,19 +514,14 @@ impl PyramidAccumulator {
             .zip(&self.coding)
             .enumerate()
         {
-            let code = match a {
-                Some(v) => {
-                    let v: i64 = (*v).into();
-                    let c = offset.wrapping_add(sign.wrapping_mul(v));
-                    // Codes must be 1..=points.
-                    bad |= (c.wrapping_sub(1) as u64) >= points;
-                    c as u16
-                }
-                None => {
-                    missing |= 1u64 << (i & 63);
-                    0
-                }
-            };
+            // Branch-free: missing answers are frequent and unpredictable.
+            let present = a.is_some();
+            let v: i64 = a.map_or(0, Into::into);
+            let c = offset.wrapping_add(sign.wrapping_mul(v));
+            // Codes must be 1..=points.
+            bad |= present & ((c.wrapping_sub(1) as u64) >= points);
+            missing |= u64::from(!present) << (i & 63);
+            let code = if present { c as u16 } else { 0 };
             if let Some(slot) = col.get_mut(row) {
                 *slot = code;
             }
@@ -677,22 +700,21 @@ impl PyramidAccumulator {
             cells.push(c);
         }
         // The per-respondent index, row by row.
-        let required = self.required_dims;
         let mut values = [0.0f64; CH];
         let mut nv = 0usize;
         for r in 0..len {
-            let (mut acc, mut w, mut n) = (0.0, 0.0, 0usize);
-            for (plan, c) in self.dims.iter().zip(&cells) {
+            let (mut acc, mut bits) = (0.0, 0usize);
+            for (d, (plan, c)) in self.dims.iter().zip(&cells).enumerate() {
                 let cell = c.get(r).map_or(usize::MAX, |&x| usize::from(x));
-                if let Some(&(ws, ww, present)) = plan.contribution.get(cell) {
+                if let Some(&(ws, present)) = plan.contribution.get(cell) {
                     acc += ws;
-                    w += ww;
-                    n += usize::from(present);
+                    bits |= usize::from(present) << d;
                 }
             }
-            if n >= required && w > 0.0 {
+            let inv = self.inv_weight.get(bits).copied().unwrap_or(0.0);
+            if inv > 0.0 {
                 if let Some(slot) = values.get_mut(nv) {
-                    *slot = acc / w;
+                    *slot = acc * inv;
                     nv += 1;
                 }
             }
@@ -956,7 +978,14 @@ impl PyramidAccumulator {
         let mut scores = Moments::default();
         for cnt in 1..=kd {
             for sum in cnt..=cnt * usize::from(self.points) {
-                let h = hist.get(cnt * plan.stride + sum).copied().unwrap_or(0);
+                let cells = plan.table.len();
+                let h: u64 = (0..HIST_COPIES)
+                    .map(|c| {
+                        hist.get(c * cells + cnt * plan.stride + sum)
+                            .copied()
+                            .unwrap_or(0)
+                    })
+                    .sum();
                 if h == 0 {
                     continue;
                 }
