@@ -19,6 +19,7 @@
 //! * CES: the mean answer (default 1-7) with its Student t interval.
 
 use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
@@ -129,7 +130,32 @@ fn bump(v: &mut Vec<u64>, pos: usize, len: usize) {
 pub struct AdvocacyAccumulator {
     config: AdvocacyConfig,
     all: Counts,
-    groups: IndexMap<String, Counts>,
+    groups: IndexMap<String, Counts, BuildHasherDefault<KeyHasher>>,
+}
+
+/// A small, fast, deterministic hasher for breakdown keys (FxHash's
+/// multiply-rotate). Keys come from the caller's own data, and the map is
+/// only a lookup table: the report is sorted by key.
+#[derive(Debug, Default, Clone, Copy)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(c);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(b)).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        }
+    }
 }
 
 impl AdvocacyAccumulator {
@@ -142,16 +168,17 @@ impl AdvocacyAccumulator {
         Ok(AdvocacyAccumulator {
             config,
             all: Counts::default(),
-            groups: IndexMap::new(),
+            groups: IndexMap::default(),
         })
     }
 
     fn group(&mut self, group: Option<&str>) -> Option<&mut Counts> {
         let g = group?;
-        if !self.groups.contains_key(g) {
-            self.groups.insert(g.to_owned(), Counts::default());
-        }
-        self.groups.get_mut(g)
+        let i = match self.groups.get_index_of(g) {
+            Some(i) => i,
+            None => self.groups.insert_full(g.to_owned(), Counts::default()).0,
+        };
+        self.groups.get_index_mut(i).map(|(_, c)| c)
     }
 
     /// Adds one NPS answer (0-10, `None` = not answered), overall and, when
