@@ -325,6 +325,8 @@ pub struct PyramidAccumulator {
     reverse: Vec<bool>,
     /// Per item: `code = offset + sign * answer` (reverse coding included).
     coding: Vec<(i64, i64)>,
+    /// The common offset when no item is reverse-coded (the fast path).
+    uniform_offset: Option<i64>,
     dims: Vec<DimPlan>,
     all_plan: DimPlan,
     all: Scope,
@@ -440,6 +442,7 @@ impl PyramidAccumulator {
             k,
             points,
             top_code,
+            uniform_offset: (!reverse.iter().any(|&r| r)).then_some(1 - i64::from(scale.min())),
             reverse,
             coding,
             all,
@@ -507,23 +510,35 @@ impl PyramidAccumulator {
         let row = self.len;
         let mut bad = false;
         let mut missing = 0u64;
-        for (i, ((col, a), &(offset, sign))) in self
-            .cols
-            .iter_mut()
-            .zip(answers)
-            .zip(&self.coding)
-            .enumerate()
-        {
-            // Branch-free: missing answers are frequent and unpredictable.
-            let present = a.is_some();
-            let v: i64 = a.map_or(0, Into::into);
-            let c = offset.wrapping_add(sign.wrapping_mul(v));
-            // Codes must be 1..=points.
-            bad |= present & ((c.wrapping_sub(1) as u64) >= points);
-            missing |= u64::from(!present) << (i & 63);
-            let code = if present { c as u16 } else { 0 };
-            if let Some(slot) = col.get_mut(row) {
-                *slot = code;
+        if let Some(offset) = self.uniform_offset {
+            // No reverse-coded item: code = answer + offset for every item.
+            for (i, (col, a)) in self.cols.iter_mut().zip(answers).enumerate() {
+                // Branch-free: missing answers are frequent and unpredictable.
+                let present = a.is_some();
+                let c = a.map_or(0, Into::into).wrapping_add(offset);
+                // Codes must be 1..=points.
+                bad |= present & ((c.wrapping_sub(1) as u64) >= points);
+                missing |= u64::from(!present) << (i & 63);
+                if let Some(slot) = col.get_mut(row) {
+                    *slot = if present { c as u16 } else { 0 };
+                }
+            }
+        } else {
+            for (i, ((col, a), &(offset, sign))) in self
+                .cols
+                .iter_mut()
+                .zip(answers)
+                .zip(&self.coding)
+                .enumerate()
+            {
+                let present = a.is_some();
+                let v: i64 = a.map_or(0, Into::into);
+                let c = offset.wrapping_add(sign.wrapping_mul(v));
+                bad |= present & ((c.wrapping_sub(1) as u64) >= points);
+                missing |= u64::from(!present) << (i & 63);
+                if let Some(slot) = col.get_mut(row) {
+                    *slot = if present { c as u16 } else { 0 };
+                }
             }
         }
         if bad {
