@@ -257,8 +257,9 @@ impl DimPlan {
         }
     }
 
-    /// Per-row (answered count, sum of codes) over the buffer, added to `hist`.
-    fn count_rows(&self, cols: &[Col], len: usize, hist: &mut [u64]) -> ([u16; CH], [u16; CH]) {
+    /// Per buffered row, the histogram cell `count * stride + sum` of its
+    /// answered items (below 65,536: at most 64 items of at most 15 points).
+    fn cells(&self, cols: &[Col]) -> [u16; CH] {
         let mut cnt = [0u16; CH];
         let mut sum = [0u16; CH];
         for &i in &self.scope.items {
@@ -270,17 +271,11 @@ impl DimPlan {
                 *n += u16::from(*x != 0);
             }
         }
-        // Four interleaved copies of the histogram, so that consecutive rows
-        // hitting the same cell do not wait on each other.
-        let cells = self.table.len();
-        for (r, (n, s)) in cnt.iter().zip(&sum).take(len).enumerate() {
-            let at =
-                (r & (HIST_COPIES - 1)) * cells + usize::from(*n) * self.stride + usize::from(*s);
-            if let Some(h) = hist.get_mut(at) {
-                *h += 1;
-            }
+        let stride = u16::try_from(self.stride).unwrap_or(u16::MAX);
+        for (n, s) in cnt.iter_mut().zip(&sum) {
+            *n = n.wrapping_mul(stride).wrapping_add(*s);
         }
-        (cnt, sum)
+        cnt
     }
 }
 
@@ -701,26 +696,36 @@ impl PyramidAccumulator {
             scope_listwise(&self.all, &self.cols, &mut self.list_all);
         }
         // Per-dimension (count, sum) histograms and the per-respondent index.
-        self.all_plan
-            .count_rows(&self.cols, len, &mut self.hist_all);
-        // Per dimension and row: the (count, sum) cell of the histogram.
-        let mut cells: Vec<[u16; CH]> = Vec::with_capacity(self.dims.len());
-        for (plan, hist) in self.dims.iter().zip(self.hist.iter_mut()) {
-            let (cnt, sum) = plan.count_rows(&self.cols, len, hist);
-            let mut c = [0u16; CH];
-            let stride = u16::try_from(plan.stride).unwrap_or(u16::MAX);
-            for ((o, n), s) in c.iter_mut().zip(&cnt).zip(&sum) {
-                *o = n.wrapping_mul(stride).wrapping_add(*s);
+        // Histograms: four interleaved copies, so that consecutive rows
+        // hitting the same cell do not wait on each other.
+        let all_cells = self.all_plan.cells(&self.cols);
+        let t_all = self.all_plan.table.len();
+        for (r, &cell) in all_cells.iter().take(len).enumerate() {
+            if let Some(h) = self
+                .hist_all
+                .get_mut((r & (HIST_COPIES - 1)) * t_all + usize::from(cell))
+            {
+                *h += 1;
             }
-            cells.push(c);
         }
-        // The per-respondent index, row by row.
+        let cells: Vec<[u16; CH]> = self.dims.iter().map(|p| p.cells(&self.cols)).collect();
+        // Per row: the dimension histograms and the per-respondent index.
         let mut values = [0.0f64; CH];
         let mut nv = 0usize;
         for r in 0..len {
             let (mut acc, mut bits) = (0.0, 0usize);
-            for (d, (plan, c)) in self.dims.iter().zip(&cells).enumerate() {
+            let copy = r & (HIST_COPIES - 1);
+            for (d, ((plan, c), hist)) in self
+                .dims
+                .iter()
+                .zip(&cells)
+                .zip(self.hist.iter_mut())
+                .enumerate()
+            {
                 let cell = c.get(r).map_or(usize::MAX, |&x| usize::from(x));
+                if let Some(h) = hist.get_mut(copy * plan.table.len() + cell) {
+                    *h += 1;
+                }
                 if let Some(&(ws, present)) = plan.contribution.get(cell) {
                     acc += ws;
                     bits |= usize::from(present) << d;
