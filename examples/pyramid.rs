@@ -266,14 +266,7 @@ pub fn run(args: &[String]) -> Result<Value, String> {
     };
     let start = Instant::now();
     let acc = score_in_blocks(&rows, &config, threads)?;
-    let t_add = start.elapsed().as_secs_f64();
     let report = acc.finish().map_err(|e| e.to_string())?;
-    if std::env::var_os("PYRAMID_DEBUG_TIMING").is_some() {
-        eprintln!(
-            "add {t_add:.4}s, finish {:.4}s",
-            start.elapsed().as_secs_f64() - t_add
-        );
-    }
     let compute_seconds = start.elapsed().as_secs_f64();
     let mut dims = Map::new();
     for d in [

@@ -731,13 +731,12 @@ impl PyramidAccumulator {
                     bits |= usize::from(present) << d;
                 }
             }
+            // Branch-free: write always, keep only when the row has an index.
             let inv = self.inv_weight.get(bits).copied().unwrap_or(0.0);
-            if inv > 0.0 {
-                if let Some(slot) = values.get_mut(nv) {
-                    *slot = acc * inv;
-                    nv += 1;
-                }
+            if let Some(slot) = values.get_mut(nv) {
+                *slot = acc * inv;
             }
+            nv += usize::from(inv > 0.0);
         }
         let values = values.get(..nv).unwrap_or(&[]);
         let mut chunk = Moments::default();
