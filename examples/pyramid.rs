@@ -12,15 +12,16 @@
 //! names the line and the value, and exit code 2. Completely blank lines are
 //! skipped. `compute_seconds` covers the scoring after the file was read.
 //!
-//! The rows are scored in blocks of 65,536 whose accumulators are merged in
-//! order, on `--threads N` threads (default: the available cores, at most 8);
+//! The rows are checked and coded into blocks of 65,536 while the file is
+//! read ([`cxjourney::AnswerBlock`]); the blocks are scored into accumulators
+//! that are merged in order, on `--threads N` threads (default: the available cores, at most 8);
 //! the output is the same for any number of threads.
 
 use std::process::ExitCode;
 use std::time::Instant;
 
 use cxjourney::{
-    Dimension, DimensionReport, Instrument, MissingPolicy, PyramidAccumulator, PyramidConfig,
+    AnswerBlock, Dimension, DimensionReport, Instrument, MissingPolicy, PyramidAccumulator, PyramidConfig,
 };
 use serde_json::{Map, Value, json};
 
@@ -83,9 +84,9 @@ fn parse_answer(cell: &str, line: usize, column: &str) -> Result<Option<i64>, St
     }
 }
 
-/// Reads the file into rows of answers in ORBE item order (compactly: the
-/// answers are 1-7, checked here).
-fn read_survey(path: &str) -> Result<Vec<Option<u8>>, String> {
+/// Reads the file into blocks of `BLOCK_ROWS` checked and coded rows in ORBE
+/// item order.
+fn read_survey(path: &str) -> Result<Vec<AnswerBlock>, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     let mut lines = text.lines().enumerate();
@@ -110,7 +111,8 @@ fn read_survey(path: &str) -> Result<Vec<Option<u8>>, String> {
     }
     let orbe = Instrument::orbe();
     let scale = orbe.scale();
-    let mut rows = Vec::new();
+    let mut blocks = vec![AnswerBlock::new(orbe.clone())];
+    let mut row = [None; 12];
     let mut ids: Vec<(u64, usize)> = Vec::new();
     for (i, l) in lines {
         let line = i + 1;
@@ -131,7 +133,7 @@ fn read_survey(path: &str) -> Result<Vec<Option<u8>>, String> {
             format!("line {line}: respondent_id {id:?} is not a non-negative integer")
         })?;
         ids.push((id, line));
-        for (cell, column) in cells.zip(HEADER.iter().skip(1)) {
+        for ((cell, column), slot) in cells.zip(HEADER.iter().skip(1)).zip(row.iter_mut()) {
             let a = parse_answer(cell, line, column)?;
             if let Some(v) = a {
                 if !scale.contains(v) {
@@ -142,11 +144,17 @@ fn read_survey(path: &str) -> Result<Vec<Option<u8>>, String> {
                     ));
                 }
             }
-            rows.push(a.and_then(|v| u8::try_from(v).ok()));
+            *slot = a.and_then(|v| u8::try_from(v).ok());
+        }
+        if blocks.last().is_none_or(|b| b.len() >= BLOCK_ROWS) {
+            blocks.push(AnswerBlock::new(orbe.clone()));
+        }
+        if let Some(b) = blocks.last_mut() {
+            b.push(&row).map_err(|e| format!("line {line}: {e}"))?;
         }
     }
     check_unique(ids)?;
-    Ok(rows)
+    Ok(blocks)
 }
 
 /// Rows per partial accumulator. The file is scored in fixed blocks that are
@@ -156,24 +164,19 @@ const BLOCK_ROWS: usize = 1 << 16;
 /// Scores the rows: each block in its own accumulator (on `threads` threads),
 /// then the partial accumulators merged in block order.
 fn score_in_blocks(
-    rows: &[Option<u8>],
+    blocks: &[AnswerBlock],
     config: &PyramidConfig,
     threads: usize,
 ) -> Result<PyramidAccumulator, String> {
-    let k = HEADER.len() - 1;
-    let blocks: Vec<&[Option<u8>]> = rows.chunks(BLOCK_ROWS * k).collect();
-    let score = |block: &[Option<u8>]| -> Result<PyramidAccumulator, String> {
+    let score = |block: &AnswerBlock| -> Result<PyramidAccumulator, String> {
         let mut acc = PyramidAccumulator::new(Instrument::orbe(), config.clone())
             .map_err(|e| e.to_string())?;
-        for row in block.chunks_exact(k) {
-            acc.add_answers(row).map_err(|e| e.to_string())?;
-        }
+        acc.add_block(block).map_err(|e| e.to_string())?;
         Ok(acc)
     };
     let mut partials: Vec<(usize, Result<PyramidAccumulator, String>)> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads.max(1))
             .map(|t| {
-                let blocks = &blocks;
                 let score = &score;
                 s.spawn(move || {
                     blocks
@@ -259,13 +262,13 @@ pub fn run(args: &[String]) -> Result<Value, String> {
         }
     }
     let file = file.ok_or_else(|| usage.to_owned())?;
-    let rows = read_survey(&file)?;
+    let blocks = read_survey(&file)?;
     let config = PyramidConfig {
         missing,
         ..PyramidConfig::default()
     };
     let start = Instant::now();
-    let acc = score_in_blocks(&rows, &config, threads)?;
+    let acc = score_in_blocks(&blocks, &config, threads)?;
     let report = acc.finish().map_err(|e| e.to_string())?;
     let compute_seconds = start.elapsed().as_secs_f64();
     let mut dims = Map::new();

@@ -102,6 +102,7 @@ pub use names::CustomName;
 pub use persona::Persona;
 pub use pyramid::{Dimension, Layer};
 pub use score::{
+    AnswerBlock,
     DimensionReport, DimensionScore, IndexSummary, ItemReliability, MissingPolicy,
     PyramidAccumulator, PyramidConfig, PyramidReport, Reliability, RespondentScore,
 };

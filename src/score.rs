@@ -558,6 +558,43 @@ impl PyramidAccumulator {
         Ok(())
     }
 
+    /// Adds a block of answers that were checked and coded when the block was
+    /// filled (see [`AnswerBlock`]): the fast way to score a large file, since
+    /// only the kernels run here.
+    ///
+    /// # Errors
+    /// [`Error::Mismatch`] when the block was built for another instrument.
+    pub fn add_block(&mut self, block: &AnswerBlock) -> Result<()> {
+        if block.instrument != self.instrument {
+            return Err(Error::Mismatch {
+                expected: format!("a block for instrument {:?}", self.instrument.name()),
+                found: format!("a block for instrument {:?}", block.instrument.name()),
+            });
+        }
+        self.flush()?;
+        let mut next_missing = 0usize;
+        let mut start = 0usize;
+        while start < block.rows {
+            let m = (block.rows - start).min(CH);
+            for (dst, src) in self.cols.iter_mut().zip(&block.cols) {
+                if let (Some(d), Some(s)) = (dst.get_mut(..m), src.get(start..start + m)) {
+                    d.copy_from_slice(s);
+                }
+            }
+            while let Some(&(r, mask)) = block.miss_rows.get(next_missing) {
+                if r >= start + m {
+                    break;
+                }
+                self.miss_rows.push((r - start, mask));
+                next_missing += 1;
+            }
+            self.len = m;
+            self.flush()?;
+            start += m;
+        }
+        Ok(())
+    }
+
     /// One respondent's scores: per dimension the mean answer (over answered
     /// items, after reverse coding) and the 0-100 score (when enough items are
     /// answered), and the CX index (when enough dimensions are scored).
@@ -1170,6 +1207,117 @@ fn finite(x: Option<f64>) -> Option<f64> {
     x.filter(|v| v.is_finite())
 }
 
+/// A columnar block of answers to one instrument, checked and coded as rows
+/// are pushed; [`PyramidAccumulator::add_block`] then scores it with the
+/// kernels alone. Filling blocks while reading a file and scoring them
+/// afterwards (or on other threads, merging the accumulators) is the fastest
+/// path for large data.
+///
+/// ```
+/// use cxjourney::{AnswerBlock, Instrument, PyramidAccumulator, PyramidConfig};
+/// let orbe = Instrument::orbe();
+/// let mut block = AnswerBlock::new(orbe.clone());
+/// block.push(&[Some(5u8); 12])?;
+/// block.push(&[None::<u8>; 12])?;
+/// assert!(block.push(&[Some(9u8); 12]).is_err());
+/// assert_eq!(block.len(), 2);
+/// let mut acc = PyramidAccumulator::new(orbe, PyramidConfig::default())?;
+/// acc.add_block(&block)?;
+/// assert_eq!(acc.finish()?.n_rows, 2);
+/// # Ok::<(), cxjourney::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnswerBlock {
+    instrument: Instrument,
+    points: u64,
+    coding: Vec<(i64, i64)>,
+    cols: Vec<Vec<u16>>,
+    miss_rows: Vec<(usize, u64)>,
+    rows: usize,
+}
+
+impl AnswerBlock {
+    /// An empty block.
+    #[must_use]
+    pub fn new(instrument: Instrument) -> AnswerBlock {
+        let scale = instrument.scale();
+        let (min, max) = (i64::from(scale.min()), i64::from(scale.max()));
+        let coding = instrument
+            .items()
+            .iter()
+            .map(|i| if i.reverse { (max + 1, -1) } else { (1 - min, 1) })
+            .collect();
+        AnswerBlock {
+            points: u64::try_from(scale.points()).unwrap_or(0),
+            cols: vec![Vec::new(); instrument.items().len()],
+            coding,
+            miss_rows: Vec::new(),
+            rows: 0,
+            instrument,
+        }
+    }
+
+    /// Adds one row of answers in instrument order (`None` = missing).
+    ///
+    /// # Errors
+    /// [`Error::Mismatch`] on a wrong number of answers,
+    /// [`Error::AnswerOutOfRange`] for an answer off the scale (the row is
+    /// then not added).
+    pub fn push<T: Copy + Into<i64>>(&mut self, answers: &[Option<T>]) -> Result<()> {
+        if answers.len() != self.cols.len() {
+            return Err(Error::Mismatch {
+                expected: format!("{} answers ({})", self.cols.len(), self.instrument.name()),
+                found: format!("{} answers", answers.len()),
+            });
+        }
+        let mut codes = [0u16; crate::MAX_ITEMS];
+        let mut bad = false;
+        let mut missing = 0u64;
+        for (i, ((slot, a), &(offset, sign))) in
+            codes.iter_mut().zip(answers).zip(&self.coding).enumerate()
+        {
+            let present = a.is_some();
+            let c = offset.wrapping_add(sign.wrapping_mul(a.map_or(0, Into::into)));
+            bad |= present & ((c.wrapping_sub(1) as u64) >= self.points);
+            missing |= u64::from(!present) << (i & 63);
+            *slot = if present { c as u16 } else { 0 };
+        }
+        if bad {
+            for (i, a) in answers.iter().enumerate() {
+                if let Some(v) = a {
+                    self.instrument.check_answer(i, (*v).into())?;
+                }
+            }
+        }
+        for (col, c) in self.cols.iter_mut().zip(codes.iter()) {
+            col.push(*c);
+        }
+        if missing != 0 {
+            self.miss_rows.push((self.rows, missing));
+        }
+        self.rows += 1;
+        Ok(())
+    }
+
+    /// The number of rows.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.rows
+    }
+
+    /// Whether the block has no rows.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.rows == 0
+    }
+
+    /// The instrument.
+    #[must_use]
+    pub fn instrument(&self) -> &Instrument {
+        &self.instrument
+    }
+}
+
 /// One respondent's score in one dimension.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct DimensionScore {
@@ -1515,6 +1663,39 @@ mod tests {
                 for d in rep.dimensions.values() {
                     if let Some(s) = d.score_0_100 { prop_assert!((0.0..=100.0).contains(&s)); }
                 }
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(16))]
+
+        #[test]
+        fn blocks_score_like_rows(rows in rows_strategy(12), cut in 0usize..600) {
+            let cfg = PyramidConfig::default();
+            let whole = report_of(&rows, &cfg);
+            let cut = cut.min(rows.len());
+            let mut acc = PyramidAccumulator::new(Instrument::orbe(), cfg).ok();
+            let mut b1 = AnswerBlock::new(Instrument::orbe());
+            let mut b2 = AnswerBlock::new(Instrument::orbe());
+            for (i, r) in rows.iter().enumerate() {
+                if i < cut {
+                    prop_assert!(b1.push(r).is_ok());
+                } else if i < cut + 7 {
+                    if let Some(a) = acc.as_mut() { prop_assert!(a.add_answers(r).is_ok()); }
+                } else {
+                    prop_assert!(b2.push(r).is_ok());
+                }
+            }
+            // Rows out of order do not change the totals; add in any order.
+            let rep = acc.and_then(|mut a| {
+                a.add_block(&b2).ok()?;
+                a.add_block(&b1).ok()?;
+                a.finish().ok()
+            });
+            match (rep, whole) {
+                (Some(r), Some(w)) => prop_assert!(same(&r, &w)),
+                _ => prop_assert!(false, "scoring failed"),
             }
         }
     }
