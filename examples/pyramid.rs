@@ -21,7 +21,8 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use cxjourney::{
-    AnswerBlock, Dimension, DimensionReport, Instrument, MissingPolicy, PyramidAccumulator, PyramidConfig,
+    AnswerBlock, Dimension, DimensionReport, Instrument, MissingPolicy, PyramidAccumulator,
+    PyramidConfig,
 };
 use serde_json::{Map, Value, json};
 

@@ -102,8 +102,7 @@ pub use names::CustomName;
 pub use persona::Persona;
 pub use pyramid::{Dimension, Layer};
 pub use score::{
-    AnswerBlock,
-    DimensionReport, DimensionScore, IndexSummary, ItemReliability, MissingPolicy,
+    AnswerBlock, DimensionReport, DimensionScore, IndexSummary, ItemReliability, MissingPolicy,
     PyramidAccumulator, PyramidConfig, PyramidReport, Reliability, RespondentScore,
 };
 pub use stage::{Moment, Phase, Stage};

@@ -339,7 +339,7 @@ pub struct PyramidAccumulator {
     miss1: Vec<u64>,
     /// `k x k`, `i < j`: rows where both are missing.
     miss2: Vec<u64>,
-    /// `k x k`: `sub[i * k + j]` = sum of item i's codes over rows where j is missing.
+    /// `k x k`: `sub[j * k + i]` = sum of item i's codes over rows where j is missing.
     sub: Vec<u64>,
     /// `k x k`, `i <= j`: sum of products of codes (pairwise), or only the
     /// diagonal (listwise).
@@ -692,7 +692,11 @@ impl PyramidAccumulator {
         }
         // Corrections from the (few) rows with missing answers: counts of
         // missing items and pairs, and the sums of the other items over them.
+        let mut rowv = [0u64; crate::MAX_ITEMS];
         for &(row, mask) in &self.miss_rows {
+            for (o, a) in rowv.iter_mut().zip(&self.cols) {
+                *o = a.get(row).map_or(0, |&v| u64::from(v));
+            }
             let mut m = mask;
             while m != 0 {
                 let j = m.trailing_zeros() as usize;
@@ -708,9 +712,9 @@ impl PyramidAccumulator {
                         *x += 1;
                     }
                 }
-                for (i, a) in self.cols.iter().enumerate() {
-                    if let (Some(x), Some(v)) = (self.sub.get_mut(i * k + j), a.get(row)) {
-                        *x += u64::from(*v);
+                if let Some(sub) = self.sub.get_mut(j * k..j * k + k) {
+                    for (x, v) in sub.iter_mut().zip(&rowv) {
+                        *x += v;
                     }
                 }
             }
@@ -920,8 +924,8 @@ impl PyramidAccumulator {
         let both = get(&self.miss2, i * k + j)?;
         Some(PairSums {
             n: self.n_rows + both - mi - mj,
-            si: si - get(&self.sub, i * k + j)?,
-            sj: sj - get(&self.sub, j * k + i)?,
+            si: si - get(&self.sub, j * k + i)?,
+            sj: sj - get(&self.sub, i * k + j)?,
             p,
         })
     }
@@ -1245,7 +1249,13 @@ impl AnswerBlock {
         let coding = instrument
             .items()
             .iter()
-            .map(|i| if i.reverse { (max + 1, -1) } else { (1 - min, 1) })
+            .map(|i| {
+                if i.reverse {
+                    (max + 1, -1)
+                } else {
+                    (1 - min, 1)
+                }
+            })
             .collect();
         AnswerBlock {
             points: u64::try_from(scale.points()).unwrap_or(0),
