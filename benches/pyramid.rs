@@ -10,8 +10,8 @@ use std::hint::black_box;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use cxjourney::sample::Rng;
 use cxjourney::{
-    AdvocacyAccumulator, AdvocacyConfig, Instrument, MissingPolicy, PyramidAccumulator,
-    PyramidConfig,
+    AdvocacyAccumulator, AdvocacyConfig, AnswerBlock, Instrument, MissingPolicy,
+    PyramidAccumulator, PyramidConfig,
 };
 
 fn rows() -> usize {
@@ -59,7 +59,7 @@ fn bench(c: &mut Criterion) {
     g.sample_size(10);
     g.throughput(Throughput::Elements(n as u64));
     for policy in [MissingPolicy::Pairwise, MissingPolicy::Listwise] {
-        g.bench_function(format!("report_1m_x12_{policy}"), |b| {
+        g.bench_function(format!("report_1m_x12_{policy}_rows"), |b| {
             b.iter(|| {
                 let config = PyramidConfig {
                     missing: policy,
@@ -73,6 +73,28 @@ fn bench(c: &mut Criterion) {
             })
         });
     }
+    // The same data as checked, coded blocks (filled as a reader would), then
+    // scored by the kernels alone.
+    let blocks: Vec<AnswerBlock> = data
+        .chunks(12 << 16)
+        .map(|chunk| {
+            let mut b = AnswerBlock::new(Instrument::orbe());
+            for row in chunk.chunks_exact(12) {
+                let _ = b.push(row);
+            }
+            b
+        })
+        .collect();
+    g.bench_function("report_1m_x12_pairwise_from_blocks", |b| {
+        b.iter(|| {
+            let mut acc =
+                PyramidAccumulator::new(Instrument::orbe(), PyramidConfig::default()).ok()?;
+            for block in &blocks {
+                acc.add_block(block).ok()?;
+            }
+            black_box(acc.finish().ok())
+        })
+    });
     let mut rng = Rng::new(11);
     let personas = [
         "bargain_hunter",
