@@ -12,6 +12,13 @@
 //! names the line and the value, and exit code 2. Completely blank lines are
 //! skipped. `compute_seconds` covers the scoring after the file was read.
 //!
+//! Output: `dimensions` holds `ec`, `oe`, `rsn`, `tr`, `ful` and `all12`, each
+//! with pingouin's `alpha`, `ci_low`, `ci_high` (rounded to 3 decimals, n = all
+//! rows), `n_rows_used`, the two means, `score_0_100` (mean respondent score)
+//! and more; `index` is the mean CX index (0-100, `null` without any);
+//! `weakest_foundation` is the short key of the lowest dimension, from the
+//! base up, whose score is below 60, or `null`.
+//!
 //! The rows are checked and coded into blocks of 65,536 while the file is
 //! read ([`cxjourney::AnswerBlock`]); the blocks are scored into accumulators
 //! that are merged in order, on `--threads N` threads (default: the available cores, at most 8);
