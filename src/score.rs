@@ -259,23 +259,20 @@ impl DimPlan {
 
     /// Per buffered row, the histogram cell `count * stride + sum` of its
     /// answered items (below 65,536: at most 64 items of at most 15 points).
-    fn cells(&self, cols: &[Col]) -> [u16; CH] {
-        let mut cnt = [0u16; CH];
-        let mut sum = [0u16; CH];
+    fn cells(&self, cols: &[Col], out: &mut Col) {
+        // cell = count * stride + sum = sum over items of (stride + code), for
+        // the answered items.
+        let stride = u16::try_from(self.stride).unwrap_or(u16::MAX);
+        *out = [0; CH];
         for &i in &self.scope.items {
             let Some(c) = cols.get(i) else {
                 continue;
             };
-            for ((s, n), x) in sum.iter_mut().zip(cnt.iter_mut()).zip(c.iter()) {
-                *s += *x;
-                *n += u16::from(*x != 0);
+            for (o, x) in out.iter_mut().zip(c.iter()) {
+                let answered = u16::from(*x != 0);
+                *o = o.wrapping_add(x.wrapping_add(answered.wrapping_mul(stride)));
             }
         }
-        let stride = u16::try_from(self.stride).unwrap_or(u16::MAX);
-        for (n, s) in cnt.iter_mut().zip(&sum) {
-            *n = n.wrapping_mul(stride).wrapping_add(*s);
-        }
-        cnt
     }
 }
 
@@ -349,6 +346,8 @@ pub struct PyramidAccumulator {
     hist: Vec<Vec<u64>>,
     hist_all: Vec<u64>,
     inv_weight: Vec<f64>,
+    /// Reused per-flush buffer of histogram cells, one column per dimension.
+    cells_buf: Vec<Col>,
     top: Vec<u64>,
     index: Moments,
 }
@@ -457,6 +456,7 @@ impl PyramidAccumulator {
             hist_all,
             all_plan,
             inv_weight,
+            cells_buf: Vec::new(),
             top: vec![0; k],
             index: Moments::default(),
             dims,
@@ -572,25 +572,11 @@ impl PyramidAccumulator {
             });
         }
         self.flush()?;
-        let mut next_missing = 0usize;
-        let mut start = 0usize;
-        while start < block.rows {
-            let m = (block.rows - start).min(CH);
-            for (dst, src) in self.cols.iter_mut().zip(&block.cols) {
-                if let (Some(d), Some(s)) = (dst.get_mut(..m), src.get(start..start + m)) {
-                    d.copy_from_slice(s);
-                }
-            }
-            while let Some(&(r, mask)) = block.miss_rows.get(next_missing) {
-                if r >= start + m {
-                    break;
-                }
-                self.miss_rows.push((r - start, mask));
-                next_missing += 1;
-            }
-            self.len = m;
-            self.flush()?;
-            start += m;
+        let mut left = block.rows;
+        for (chunk, miss) in block.chunks.iter().zip(&block.miss) {
+            let len = left.min(CH);
+            self.kernels(chunk, miss, len)?;
+            left -= len;
         }
         Ok(())
     }
@@ -673,10 +659,27 @@ impl PyramidAccumulator {
         if len == 0 {
             return Ok(());
         }
+        let mut cols = std::mem::take(&mut self.cols);
+        let mut miss = std::mem::take(&mut self.miss_rows);
+        let done = self.kernels(&cols, &miss, len);
+        cols.fill([0; CH]);
+        miss.clear();
+        self.cols = cols;
+        self.miss_rows = miss;
+        self.len = 0;
+        done
+    }
+
+    /// Adds the sufficient statistics of `len` buffered rows (`cols` rows at
+    /// and beyond `len` are all zero, i.e. missing).
+    fn kernels(&mut self, cols: &[Col], miss_rows: &[(usize, u64)], len: usize) -> Result<()> {
+        if len == 0 {
+            return Ok(());
+        }
         self.n_rows += len as u64;
         let k = self.k;
         // Sums and products over all rows (a missing answer is code 0).
-        for (i, a) in self.cols.iter().enumerate() {
+        for (i, a) in cols.iter().enumerate() {
             if let Some(x) = self.sums.get_mut(i) {
                 *x += col_sum(a);
             }
@@ -685,7 +688,7 @@ impl PyramidAccumulator {
                 MissingPolicy::Listwise => i..i + 1,
             };
             for j in js {
-                if let (Some(b), Some(x)) = (self.cols.get(j), self.prod.get_mut(i * k + j)) {
+                if let (Some(b), Some(x)) = (cols.get(j), self.prod.get_mut(i * k + j)) {
                     *x += dot(a, b);
                 }
             }
@@ -693,8 +696,8 @@ impl PyramidAccumulator {
         // Corrections from the (few) rows with missing answers: counts of
         // missing items and pairs, and the sums of the other items over them.
         let mut rowv = [0u64; crate::MAX_ITEMS];
-        for &(row, mask) in &self.miss_rows {
-            for (o, a) in rowv.iter_mut().zip(&self.cols) {
+        for &(row, mask) in miss_rows {
+            for (o, a) in rowv.iter_mut().zip(cols) {
                 *o = a.get(row).map_or(0, |&v| u64::from(v));
             }
             let mut m = mask;
@@ -719,10 +722,9 @@ impl PyramidAccumulator {
                 }
             }
         }
-        self.miss_rows.clear();
         // Top box.
         let top_code = u16::from(self.top_code);
-        for (t, c) in self.top.iter_mut().zip(&self.cols) {
+        for (t, c) in self.top.iter_mut().zip(cols) {
             let mut acc: u16 = 0;
             for x in c {
                 acc = acc.wrapping_add(u16::from(*x >= top_code));
@@ -732,14 +734,15 @@ impl PyramidAccumulator {
         // Listwise sums.
         if self.config.missing == MissingPolicy::Listwise {
             for (plan, sums) in self.dims.iter().zip(self.list_dims.iter_mut()) {
-                scope_listwise(&plan.scope, &self.cols, sums);
+                scope_listwise(&plan.scope, cols, sums);
             }
-            scope_listwise(&self.all, &self.cols, &mut self.list_all);
+            scope_listwise(&self.all, cols, &mut self.list_all);
         }
         // Per-dimension (count, sum) histograms and the per-respondent index.
         // Histograms: four interleaved copies, so that consecutive rows
         // hitting the same cell do not wait on each other.
-        let all_cells = self.all_plan.cells(&self.cols);
+        let mut all_cells = [0u16; CH];
+        self.all_plan.cells(cols, &mut all_cells);
         let t_all = self.all_plan.table.len();
         for (r, &cell) in all_cells.iter().take(len).enumerate() {
             if let Some(h) = self
@@ -749,7 +752,11 @@ impl PyramidAccumulator {
                 *h += 1;
             }
         }
-        let cells: Vec<[u16; CH]> = self.dims.iter().map(|p| p.cells(&self.cols)).collect();
+        let mut cells = std::mem::take(&mut self.cells_buf);
+        cells.resize(self.dims.len(), [0; CH]);
+        for (p, out) in self.dims.iter().zip(cells.iter_mut()) {
+            p.cells(cols, out);
+        }
         // Per row: the dimension histograms and the per-respondent index.
         let mut values = [0.0f64; CH];
         let mut nv = 0usize;
@@ -779,6 +786,7 @@ impl PyramidAccumulator {
             }
             nv += usize::from(inv > 0.0);
         }
+        self.cells_buf = cells;
         let values = values.get(..nv).unwrap_or(&[]);
         let mut chunk = Moments::default();
         if nv > 0 {
@@ -787,10 +795,6 @@ impl PyramidAccumulator {
             chunk = Moments::from_parts(nv as u64, mean, m2);
         }
         self.index.merge(&chunk);
-        for c in &mut self.cols {
-            *c = [0; CH];
-        }
-        self.len = 0;
         Ok(())
     }
 
@@ -1235,8 +1239,11 @@ pub struct AnswerBlock {
     instrument: Instrument,
     points: u64,
     coding: Vec<(i64, i64)>,
-    cols: Vec<Vec<u16>>,
-    miss_rows: Vec<(usize, u64)>,
+    k: usize,
+    /// Chunks of 256 rows, each one column per item (the kernels' layout).
+    chunks: Vec<Vec<Col>>,
+    /// Per chunk: rows with a missing answer and their masks.
+    miss: Vec<Vec<(usize, u64)>>,
     rows: usize,
 }
 
@@ -1259,9 +1266,10 @@ impl AnswerBlock {
             .collect();
         AnswerBlock {
             points: u64::try_from(scale.points()).unwrap_or(0),
-            cols: vec![Vec::new(); instrument.items().len()],
+            k: instrument.items().len(),
+            chunks: Vec::new(),
             coding,
-            miss_rows: Vec::new(),
+            miss: Vec::new(),
             rows: 0,
             instrument,
         }
@@ -1274,9 +1282,9 @@ impl AnswerBlock {
     /// [`Error::AnswerOutOfRange`] for an answer off the scale (the row is
     /// then not added).
     pub fn push<T: Copy + Into<i64>>(&mut self, answers: &[Option<T>]) -> Result<()> {
-        if answers.len() != self.cols.len() {
+        if answers.len() != self.k {
             return Err(Error::Mismatch {
-                expected: format!("{} answers ({})", self.cols.len(), self.instrument.name()),
+                expected: format!("{} answers ({})", self.k, self.instrument.name()),
                 found: format!("{} answers", answers.len()),
             });
         }
@@ -1299,11 +1307,22 @@ impl AnswerBlock {
                 }
             }
         }
-        for (col, c) in self.cols.iter_mut().zip(codes.iter()) {
-            col.push(*c);
+        let r = self.rows % CH;
+        if r == 0 {
+            self.chunks.push(vec![[0; CH]; self.k]);
+            self.miss.push(Vec::new());
+        }
+        if let Some(chunk) = self.chunks.last_mut() {
+            for (col, c) in chunk.iter_mut().zip(codes.iter()) {
+                if let Some(slot) = col.get_mut(r) {
+                    *slot = *c;
+                }
+            }
         }
         if missing != 0 {
-            self.miss_rows.push((self.rows, missing));
+            if let Some(m) = self.miss.last_mut() {
+                m.push((r, missing));
+            }
         }
         self.rows += 1;
         Ok(())
