@@ -415,7 +415,9 @@ impl PyramidAccumulator {
             .map(|d| vec![0; HIST_COPIES * d.table.len()])
             .collect();
         let all_plan = DimPlan::new(None, (0..k).collect(), points, &config);
-        let hist_all = vec![0; HIST_COPIES * all_plan.table.len()];
+        // The whole-instrument histogram has many cells, rarely hit twice in
+        // a row: one copy.
+        let hist_all = vec![0; all_plan.table.len()];
         // Per pattern of scored dimensions (bit d = dims[d]): 1 / total weight,
         // or 0 when the pattern does not give an index.
         let inv_weight = (0..1usize << dims.len())
@@ -743,12 +745,8 @@ impl PyramidAccumulator {
         // hitting the same cell do not wait on each other.
         let mut all_cells = [0u16; CH];
         self.all_plan.cells(cols, &mut all_cells);
-        let t_all = self.all_plan.table.len();
-        for (r, &cell) in all_cells.iter().take(len).enumerate() {
-            if let Some(h) = self
-                .hist_all
-                .get_mut((r & (HIST_COPIES - 1)) * t_all + usize::from(cell))
-            {
+        for &cell in all_cells.iter().take(len) {
+            if let Some(h) = self.hist_all.get_mut(usize::from(cell)) {
                 *h += 1;
             }
         }
@@ -1043,7 +1041,8 @@ impl PyramidAccumulator {
         for cnt in 1..=kd {
             for sum in cnt..=cnt * usize::from(self.points) {
                 let cells = plan.table.len();
-                let h: u64 = (0..HIST_COPIES)
+                let copies = hist.len() / plan.table.len().max(1);
+                let h: u64 = (0..copies)
                     .map(|c| {
                         hist.get(c * cells + cnt * plan.stride + sum)
                             .copied()
