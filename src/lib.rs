@@ -55,6 +55,11 @@
 //!   stream, [`Journey::group`]: touchpoints in order, [`Session`]s and the
 //!   stage path ([`StageVisit`]).
 //! - **Who**: [`Persona`], the six shopper types.
+//! - **How good**: the CX pyramid ([`Dimension`] in pyramid order, the ORBE
+//!   [`Instrument`] in English and Indonesian, [`PyramidAccumulator`] ->
+//!   [`PyramidReport`] with scores, the weakest foundation and Cronbach's
+//!   alpha as pingouin computes it) and advocacy ([`AdvocacyAccumulator`]:
+//!   NPS, CSAT, CES with intervals, by any breakdown key).
 //! - **Sample data**: [`sample`] generates a deterministic shop for examples,
 //!   tests and benchmarks.
 //! - **Errors**: one [`Error`] enum; nothing in the public API panics on bad input.

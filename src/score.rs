@@ -4,17 +4,28 @@
 //!
 //! # How it scales
 //!
-//! [`PyramidAccumulator::add`] stores each respondent's answers as small
-//! integer codes in a column buffer of 256 rows. When the buffer is full, a
-//! kernel adds the buffer's **sufficient statistics** to integer totals:
-//! per item pair the number of rows where both are present, the sum of each
-//! item over those rows and the sum of products (pandas' pairwise
-//! covariance needs exactly these); per dimension a histogram of (answered
-//! items, sum of answers), from which the per-respondent means and scores
-//! follow exactly. Because the totals are integers, [`PyramidAccumulator::merge`]
-//! is exact, associative and commutative. The only floating-point state is the
-//! CX index (mean and squared deviations, merged with Chan's formula), which
-//! merges up to rounding.
+//! [`PyramidAccumulator::add`] checks each respondent's answers and stores them
+//! as small integer codes (missing = 0) in a column buffer of 256 rows; an
+//! [`AnswerBlock`] does the same while a file is read, and
+//! [`PyramidAccumulator::add_block`] then runs only the kernels. A kernel adds
+//! the rows' **sufficient statistics** to integer totals: per item the sum of
+//! codes, per item pair the sum of products (SIMD-friendly dot products over
+//! the columns), and, from the few rows with a missing answer, how often each
+//! item and each pair is missing and the other items' sums over those rows.
+//! Pandas' pairwise covariance needs exactly the per-pair counts, sums and
+//! products, and they follow from these totals by subtraction. Per dimension
+//! a histogram of (answered items, sum of answers) gives the per-respondent
+//! means and scores exactly. Because the totals are integers,
+//! [`PyramidAccumulator::merge`] is exact, associative and commutative. The
+//! only floating-point state is the CX index (mean and squared deviations,
+//! merged with Chan's formula), which merges up to rounding.
+//!
+//! One million respondents x 12 items take about 25-30 ms on one core from
+//! blocks, or 50 ms row by row (benches/README.md).
+//!
+//! # Confidence level
+//!
+//! Every interval is a 95% interval; other levels are not offered yet.
 //!
 //! # Compatibility with pingouin
 //!
