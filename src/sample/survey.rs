@@ -146,6 +146,63 @@ pub fn sample_survey(shop: &SampleShop, seed: u64) -> Result<Responses> {
     Ok(out)
 }
 
+/// NPS (0-10), CSAT (1-5) and CES (1-7) answers of the same respondents,
+/// by persona, drawn from their pyramid scores: likelihood to recommend
+/// follows the CX index, satisfaction follows fulfilment, and effort falls as
+/// responsive service rises. About 3% of each question is left unanswered.
+///
+/// ```
+/// use cxjourney::sample::{SampleConfig, SampleShop, sample_advocacy, sample_survey};
+/// let shop = SampleShop::generate(&SampleConfig { customers: 300, ..SampleConfig::default() })?;
+/// let responses = sample_survey(&shop, 1)?;
+/// let report = sample_advocacy(&shop, &responses, 1)?.finish()?;
+/// assert!(report.all.nps.n > 50);
+/// println!("{report}");
+/// # Ok::<(), cxjourney::Error>(())
+/// ```
+///
+/// # Errors
+/// None in practice (the generated answers are always on their scales).
+pub fn sample_advocacy(
+    shop: &SampleShop,
+    responses: &Responses,
+    seed: u64,
+) -> Result<crate::AdvocacyAccumulator> {
+    use crate::{
+        AdvocacyAccumulator, AdvocacyConfig, Dimension, PyramidAccumulator, PyramidConfig,
+    };
+    let personas: HashMap<CustomerId, Persona> =
+        shop.customers.iter().map(|c| (c.id, c.persona)).collect();
+    let scorer = PyramidAccumulator::new(responses.instrument().clone(), PyramidConfig::default())?;
+    let mut acc = AdvocacyAccumulator::new(AdvocacyConfig::default())?;
+    let mut rng = Rng::new(seed ^ 0xadd0_u64.rotate_left(24) ^ shop.config.seed);
+    for r in responses.responses() {
+        let s = scorer.score_respondent(r.answers())?;
+        let persona = personas
+            .get(&CustomerId(r.respondent().0))
+            .map(|p| p.as_str());
+        let dim = |d: Dimension| s.dimensions.get(&d).and_then(|x| x.score);
+        let mut draw = |centre: Option<f64>, lo: f64, hi: f64| {
+            let noise = normal(&mut rng);
+            let skip = rng.chance(0.03);
+            centre
+                .filter(|_| !skip)
+                .map(|c| (c + noise).round().clamp(lo, hi) as i32)
+        };
+        let nps = draw(s.index.map(|i| i / 10.0 + 0.8), 0.0, 10.0);
+        let csat = draw(dim(Dimension::Fulfilment).map(|f| 1.0 + f / 25.0), 1.0, 5.0);
+        let ces = draw(
+            dim(Dimension::ResponsiveService).map(|x| 7.0 - x / 16.7),
+            1.0,
+            7.0,
+        );
+        acc.add_nps(persona, nps)?;
+        acc.add_csat(persona, csat)?;
+        acc.add_ces(persona, ces)?;
+    }
+    Ok(acc)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -189,5 +246,27 @@ mod tests {
         assert!(bad.n() > 20 && good.n() > 100, "{} {}", bad.n(), good.n());
         let (b, g) = (bad.mean().unwrap_or(100.0), good.mean().unwrap_or(0.0));
         assert!(b + 10.0 < g, "returned/failed {b} vs smooth {g}");
+    }
+
+    #[test]
+    fn advocacy_follows_the_pyramid() {
+        let Ok(shop) = SampleShop::generate(&SampleConfig::default()) else {
+            return;
+        };
+        let Ok(responses) = sample_survey(&shop, 2) else {
+            return;
+        };
+        let rep = sample_advocacy(&shop, &responses, 2).and_then(|a| a.finish());
+        assert!(rep.is_ok());
+        let Ok(rep) = rep else { return };
+        let nps = |p: &str| {
+            rep.groups
+                .get(p)
+                .and_then(|g| g.nps.nps)
+                .unwrap_or(f64::NAN)
+        };
+        assert!(nps("loyal") > nps("deal_driven") + 20.0, "{rep}");
+        assert!(rep.all.csat.as_ref().is_some_and(|c| c.n > 500));
+        assert!(rep.all.ces.as_ref().is_some_and(|c| c.mean.is_some()));
     }
 }
