@@ -30,7 +30,8 @@ fn main() -> ExitCode {
     }
 }
 
-/// Splits one CSV line into fields (double quotes around a field are removed).
+/// Splits one CSV line into fields (double quotes around a field are removed;
+/// a quoted field may not contain a comma).
 fn split_line(line: &str) -> Vec<&str> {
     line.split(',')
         .map(|f| {
