@@ -298,8 +298,9 @@ struct DimPlan {
     stride: usize,
     /// Score per (count, sum) cell, NaN when too few items were answered.
     table: Vec<f64>,
-    /// Per cell: (weight x score, 1) when scored, zeros otherwise.
-    contribution: Vec<(f64, u8)>,
+    /// Per cell: (weight x score, this dimension's bit in the pattern of
+    /// scored dimensions) when scored, zeros otherwise.
+    contribution: Vec<(f64, usize)>,
     weight: f64,
 }
 
@@ -405,6 +406,11 @@ impl PyramidAccumulator {
                 continue;
             }
             dims.push(DimPlan::new(Some(d), items, points, &config));
+        }
+        for (d, plan) in dims.iter_mut().enumerate() {
+            for c in &mut plan.contribution {
+                c.1 <<= d;
+            }
         }
         let required_dims = config.min_dimensions.min(dims.len());
         let all = Scope::new((0..k).collect());
@@ -769,23 +775,18 @@ impl PyramidAccumulator {
         // Per row: the dimension histograms and the per-respondent index.
         let mut values = [0.0f64; CH];
         let mut nv = 0usize;
-        for r in 0..len {
+        for r in 0..len.min(CH) {
             let (mut acc, mut bits) = (0.0, 0usize);
             let copy = r & (HIST_COPIES - 1);
-            for (d, ((plan, c), hist)) in self
-                .dims
-                .iter()
-                .zip(&cells)
-                .zip(self.hist.iter_mut())
-                .enumerate()
-            {
+            for ((plan, c), hist) in self.dims.iter().zip(&cells).zip(self.hist.iter_mut()) {
                 let cell = c.get(r).map_or(usize::MAX, |&x| usize::from(x));
-                if let Some(h) = hist.get_mut(copy * plan.table.len() + cell) {
+                // Copies interleaved: cell-major, copy-minor.
+                if let Some(h) = hist.get_mut(cell * HIST_COPIES + copy) {
                     *h += 1;
                 }
-                if let Some(&(ws, present)) = plan.contribution.get(cell) {
+                if let Some(&(ws, mask)) = plan.contribution.get(cell) {
                     acc += ws;
-                    bits |= usize::from(present) << d;
+                    bits |= mask;
                 }
             }
             // Branch-free: write always, keep only when the row has an index.
@@ -1052,13 +1053,10 @@ impl PyramidAccumulator {
         for cnt in 1..=kd {
             for sum in cnt..=cnt * usize::from(self.points) {
                 let cells = plan.table.len();
-                let copies = hist.len() / plan.table.len().max(1);
+                let copies = hist.len() / cells.max(1);
+                let cell = cnt * plan.stride + sum;
                 let h: u64 = (0..copies)
-                    .map(|c| {
-                        hist.get(c * cells + cnt * plan.stride + sum)
-                            .copied()
-                            .unwrap_or(0)
-                    })
+                    .map(|c| hist.get(cell * copies + c).copied().unwrap_or(0))
                     .sum();
                 if h == 0 {
                     continue;
