@@ -20,8 +20,8 @@
 //! only floating-point state is the CX index (mean and squared deviations,
 //! merged with Chan's formula), which merges up to rounding.
 //!
-//! One million respondents x 12 items take about 25-30 ms on one core from
-//! blocks, or 50 ms row by row (benches/README.md).
+//! One million respondents x 12 items take about 20-25 ms on one core from
+//! blocks, or about 45 ms row by row (benches/README.md).
 //!
 //! # Confidence level
 //!
