@@ -59,6 +59,11 @@
 //!   / `finish`, and a serde `...Report`. [`JourneyOverview`] counts where
 //!   customers are now ([`OverviewReport`]: current, furthest and entered
 //!   stages, conversion, repeat buyers).
+//! - **How good**: the CX pyramid ([`Dimension`] in pyramid order, the ORBE
+//!   [`Instrument`] in English and Indonesian, [`PyramidAccumulator`] ->
+//!   [`PyramidReport`] with scores, the weakest foundation and Cronbach's
+//!   alpha as pingouin computes it) and advocacy ([`AdvocacyAccumulator`]:
+//!   NPS, CSAT, CES with intervals, by any breakdown key).
 //! - **Sample data**: [`sample`] generates a deterministic shop for examples,
 //!   tests and benchmarks.
 //! - **Errors**: one [`Error`] enum; nothing in the public API panics on bad input.
@@ -71,6 +76,7 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod advocacy;
 mod channel;
 mod error;
 mod event;
@@ -81,12 +87,20 @@ mod money;
 mod names;
 mod overview;
 mod persona;
+mod pyramid;
+mod score;
 mod stage;
+mod survey;
 mod time;
 mod touchpoint;
 
 pub mod sample;
+pub mod stats;
 
+pub use advocacy::{
+    AdvocacyAccumulator, AdvocacyConfig, AdvocacyReport, CesReport, CsatReport, GroupReport,
+    NpsDifference, NpsReport,
+};
 pub use channel::{BuiltinChannel, Channel};
 pub use error::{Error, Result};
 pub use event::{EventMap, UnknownEvent};
@@ -97,7 +111,16 @@ pub use money::{Currency, Money};
 pub use names::CustomName;
 pub use overview::{JourneyOverview, OverviewReport, StageCounts};
 pub use persona::Persona;
+pub use pyramid::{Dimension, Layer};
+pub use score::{
+    AnswerBlock, DimensionReport, DimensionScore, IndexSummary, ItemReliability, MissingPolicy,
+    PyramidAccumulator, PyramidConfig, PyramidReport, Reliability, RespondentScore,
+};
 pub use stage::{Moment, Phase, Stage};
+pub use survey::{
+    Instrument, Item, Language, MAX_ITEMS, MAX_SCALE_POINTS, RespondentId, Response, Responses,
+    Scale,
+};
 pub use touchpoint::{CheckoutType, Device, PaymentMethod, Touchpoint};
 
 /// The README's code example, run as a doctest.

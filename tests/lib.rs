@@ -9,3 +9,4 @@
 
 mod journey;
 mod model;
+mod pyramid;
