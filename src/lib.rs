@@ -54,7 +54,8 @@
 //! - **One customer**: [`Journey`], built by [`Journey::new`] or, for a mixed
 //!   stream, [`Journey::group`]: touchpoints in order, [`Session`]s and the
 //!   stage path ([`StageVisit`]).
-//! - **Who**: [`Persona`], the six shopper types.
+//! - **Who**: [`Persona`], the six shopper types; [`classify`] scores them
+//!   from behaviour with reasons, and profiles how customers check out.
 //! - **Sample data**: [`sample`] generates a deterministic shop for examples,
 //!   tests and benchmarks.
 //! - **Errors**: one [`Error`] enum; nothing in the public API panics on bad input.
@@ -80,6 +81,7 @@ mod stage;
 mod time;
 mod touchpoint;
 
+pub mod classify;
 pub mod sample;
 
 pub use channel::{BuiltinChannel, Channel};
