@@ -1,4 +1,5 @@
 //! Persona classification on the sample shop and its properties.
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
 use cxjourney::Persona;
 use cxjourney::classify::{Classifier, PersonaConfusion};
