@@ -32,7 +32,43 @@ use cxjourney::{
     CategoryId, Channel, Currency, CustomerIds, EventMap, Journey, JourneyConfig, Money, Persona,
     ProductId, Touchpoint, TouchpointKind,
 };
-use serde_json::{Value, json};
+use indexmap::IndexMap;
+use serde::Serialize;
+
+/// The printed object, fields in the documented order.
+#[derive(Serialize)]
+struct Output {
+    customers: u64,
+    distribution: IndexMap<Persona, u64>,
+    examples: Vec<Example>,
+    compute_seconds: f64,
+}
+
+/// One explained customer: the primary persona, every score, and the reasons
+/// of the primary score (feature, value, threshold, ramp ends, contribution).
+#[derive(Serialize)]
+struct Example {
+    user_id: String,
+    persona: Persona,
+    score: f64,
+    passed: bool,
+    scores: IndexMap<Persona, f64>,
+    reasons: Vec<ExampleReason>,
+    impulsive_signals: Vec<&'static str>,
+    session_modes: cxjourney::classify::SessionModeCounts,
+    checkout: cxjourney::classify::CheckoutProfile,
+}
+
+#[derive(Serialize)]
+struct ExampleReason {
+    feature: cxjourney::classify::Feature,
+    value: Option<f64>,
+    threshold: f64,
+    from: f64,
+    to: f64,
+    gate: bool,
+    contribution: f64,
+}
 
 struct Args {
     file: String,
@@ -459,7 +495,7 @@ fn run() -> Result<(), String> {
     }
     examples.sort_by_key(|(i, _)| *i);
     let report = acc.finish();
-    let mut example_json = Vec::new();
+    let mut example_out = Vec::new();
     for (i, p) in &examples {
         let e = classifier.explain(p);
         let user = journeys
@@ -469,37 +505,40 @@ fn run() -> Result<(), String> {
             .to_owned();
         let c = e.classification;
         let reasons = e.reasons.get(&c.primary).cloned().unwrap_or_default();
-        example_json.push(json!({
-            "user_id": user,
-            "persona": c.primary,
-            "score": round(c.score),
-            "passed": c.passed,
-            "scores": c.scores.iter().map(|(p, s)| (p.to_string(), json!(round(s)))).collect::<serde_json::Map<_, _>>(),
-            "reasons": reasons.iter().map(|r| json!({
-                "feature": r.feature,
-                "value": r.value.map(round),
-                "threshold": r.threshold,
-                "from": r.from,
-                "to": r.to,
-                "gate": r.gate,
-                "contribution": round(r.contribution),
-            })).collect::<Vec<Value>>(),
-            "impulsive_signals": e.impulsive_signals.fired(),
-            "session_modes": p.session_modes,
-            "checkout": p.checkout,
-        }));
+        example_out.push(Example {
+            user_id: user,
+            persona: c.primary,
+            score: round(c.score),
+            passed: c.passed,
+            scores: c.scores.iter().map(|(p, s)| (p, round(s))).collect(),
+            reasons: reasons
+                .iter()
+                .map(|r| ExampleReason {
+                    feature: r.feature,
+                    value: r.value.map(round),
+                    threshold: round(r.threshold),
+                    from: r.from,
+                    to: r.to,
+                    gate: r.gate,
+                    contribution: round(r.contribution),
+                })
+                .collect(),
+            impulsive_signals: e.impulsive_signals.fired(),
+            session_modes: p.session_modes,
+            checkout: p.checkout,
+        });
     }
     let compute_seconds = started.elapsed().as_secs_f64();
     if later > 0 {
         eprintln!("note: {later} users had no touchpoint by the as-of date and were left out");
     }
     eprintln!("read {rows} rows of {} users", ids.len());
-    let out = json!({
-        "customers": report.customers,
-        "distribution": report.distribution,
-        "examples": example_json,
-        "compute_seconds": (compute_seconds * 1000.0).round() / 1000.0,
-    });
+    let out = Output {
+        customers: report.customers,
+        distribution: report.distribution,
+        examples: example_out,
+        compute_seconds: (compute_seconds * 1000.0).round() / 1000.0,
+    };
     let text = serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?;
     println!("{text}");
 
