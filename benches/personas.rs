@@ -191,6 +191,15 @@ fn bench(c: &mut Criterion) {
     });
     g.bench_function("profile_and_classify", |b| {
         b.iter(|| {
+            let mut counts = [0u64; 6];
+            classifier.classify_each(&journeys, as_of, |_, _, c| {
+                counts[c.primary.index()] += 1;
+            });
+            black_box(counts)
+        });
+    });
+    g.bench_function("profile_and_classify_plain_loop", |b| {
+        b.iter(|| {
             let mut profiler = classifier.profiler();
             let mut counts = [0u64; 6];
             for j in &journeys {

@@ -24,35 +24,73 @@ use crate::{Error, Persona, Result};
 /// assert_eq!(falling.eval(f64::INFINITY), 0.0);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(from = "RampRepr", into = "RampRepr")]
 pub struct Ramp {
-    /// The value that scores 0.
-    pub from: f64,
-    /// The value that scores 1.
-    pub to: f64,
+    from: f64,
+    to: f64,
+    /// `1 / (to - from)`, so that evaluating needs no division.
+    scale: f64,
+}
+
+/// The serialized form of a [`Ramp`]: `{"from": .., "to": ..}`.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RampRepr {
+    from: f64,
+    to: f64,
+}
+
+impl From<RampRepr> for Ramp {
+    fn from(r: RampRepr) -> Ramp {
+        Ramp::new(r.from, r.to)
+    }
+}
+
+impl From<Ramp> for RampRepr {
+    fn from(r: Ramp) -> RampRepr {
+        RampRepr {
+            from: r.from,
+            to: r.to,
+        }
+    }
 }
 
 impl Ramp {
     /// A ramp from `from` (score 0) to `to` (score 1).
     #[must_use]
     pub const fn new(from: f64, to: f64) -> Ramp {
-        Ramp { from, to }
+        Ramp {
+            from,
+            to,
+            scale: 1.0 / (to - from),
+        }
+    }
+
+    /// The value that scores 0.
+    #[must_use]
+    pub const fn from(self) -> f64 {
+        self.from
+    }
+
+    /// The value that scores 1.
+    #[must_use]
+    pub const fn to(self) -> f64 {
+        self.to
     }
 
     /// The score of `x`, in [0, 1]. NaN scores 0; infinities score as the
-    /// end they lie beyond. A ramp with equal ends is a step at that value.
+    /// end they lie beyond. (A ramp with equal ends, which
+    /// [`PersonaConfig::validate`] refuses, is a step just above that value.)
     #[inline]
     #[must_use]
     pub fn eval(self, x: f64) -> f64 {
-        let d = self.to - self.from;
-        if x.is_nan() {
-            return 0.0;
+        let t = (x - self.from) * self.scale;
+        // Written so that NaN (from NaN input or inf * 0) falls through to 0.
+        if t >= 0.0 {
+            if t < 1.0 { t } else { 1.0 }
+        } else {
+            0.0
         }
-        if d == 0.0 || !d.is_finite() {
-            return if x >= self.to { 1.0 } else { 0.0 };
-        }
-        let t = (x - self.from) / d;
-        if t.is_nan() { 0.0 } else { t.clamp(0.0, 1.0) }
     }
 
     /// Where the ramp gives 0.5: the midpoint of its ends.
@@ -656,6 +694,9 @@ mod tests {
         assert_eq!(r.eval(-1.0), 0.0);
         assert_eq!(r.eval(1.0), 0.5);
         assert_eq!(r.threshold(), 1.0);
-        assert_eq!(Ramp::new(1.0, 1.0).eval(1.0), 1.0);
+        assert_eq!(Ramp::new(1.0, 1.0).eval(1.5), 1.0);
+        let json = serde_json::to_string(&r).unwrap();
+        assert_eq!(json, r#"{"from":0.0,"to":2.0}"#);
+        assert_eq!(serde_json::from_str::<Ramp>(&json).unwrap(), r);
     }
 }

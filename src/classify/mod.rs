@@ -131,10 +131,16 @@ impl Classifier {
     /// Every persona's score and the primary persona. Allocation-free.
     #[must_use]
     pub fn classify(&self, profile: &BehaviourProfile) -> Classification {
-        let mut scores = [0.0; 6];
-        for (s, &p) in scores.iter_mut().zip(Persona::ALL) {
-            *s = persona::score(p, profile, &self.config, &mut persona::Quiet);
-        }
+        let c = &self.config;
+        let q = &mut persona::Quiet;
+        let scores = [
+            persona::score(Persona::Surfer, profile, c, q),
+            persona::score(Persona::Researcher, profile, c, q),
+            persona::score(Persona::FocusedBuyer, profile, c, q),
+            persona::score(Persona::DealDriven, profile, c, q),
+            persona::score(Persona::ImpulsiveOneTime, profile, c, q),
+            persona::score(Persona::Loyal, profile, c, q),
+        ];
         let (primary, passed) = persona::primary(&scores, &self.precedence, self.config.pass_score);
         Classification {
             customer: profile.customer,
@@ -179,18 +185,49 @@ impl Classifier {
         Some((profile, c))
     }
 
+    /// Profiles and classifies every journey as of an instant, in order,
+    /// calling `f` for each journey that had started by then.
+    ///
+    /// It gives what a loop over [`Profiler::profile`] and
+    /// [`Classifier::classify`] gives, faster on large inputs: while one
+    /// journey is profiled, the touchpoints of a journey a few places ahead
+    /// are read once so that the processor fetches their memory in parallel
+    /// (each journey's touchpoints are a separate allocation, so the hardware
+    /// cannot guess where the next one starts).
+    pub fn classify_each<F>(&self, journeys: &[Journey], as_of: DateTime<Utc>, mut f: F)
+    where
+        F: FnMut(&Journey, &BehaviourProfile, &Classification),
+    {
+        const AHEAD: usize = 4;
+        let mut profiler = self.profiler();
+        for (i, j) in journeys.iter().enumerate() {
+            if let Some(next) = journeys.get(i + AHEAD) {
+                let mut touch = 0u64;
+                for t in next.touchpoints() {
+                    touch = touch
+                        .wrapping_add(u64::from(t.at.timestamp_subsec_nanos()))
+                        .wrapping_add(u64::from(t.product.is_some()))
+                        .wrapping_add(u64::from(t.kind.builtin().is_some()));
+                }
+                for s in next.sessions() {
+                    touch = touch.wrapping_add(s.start as u64);
+                }
+                std::hint::black_box(touch);
+            }
+            let p = profiler.profile(j, as_of);
+            if p.touchpoints > 0 {
+                let c = self.classify(&p);
+                f(j, &p, &c);
+            }
+        }
+    }
+
     /// The population report of journeys as of an instant (journeys that had
     /// not started are left out).
     #[must_use]
     pub fn report(&self, journeys: &[Journey], as_of: DateTime<Utc>) -> PersonaReport {
         let mut acc = PersonaAccumulator::new();
-        let mut profiler = self.profiler();
-        for j in journeys {
-            let p = profiler.profile(j, as_of);
-            if p.touchpoints > 0 {
-                acc.add(&p, &self.classify(&p));
-            }
-        }
+        self.classify_each(journeys, as_of, |_, p, c| acc.add(p, c));
         acc.finish()
     }
 
