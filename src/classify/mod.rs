@@ -198,7 +198,7 @@ impl Classifier {
     where
         F: FnMut(&Journey, &BehaviourProfile, &Classification),
     {
-        const AHEAD: usize = 4;
+        const AHEAD: usize = 8;
         let mut profiler = self.profiler();
         for (i, j) in journeys.iter().enumerate() {
             if let Some(next) = journeys.get(i + AHEAD) {

@@ -284,19 +284,33 @@ impl Field {
 #[inline]
 fn hash_str(s: &str) -> u64 {
     const K: u64 = 0x517c_c1b7_2722_0a95;
-    let bytes = s.as_bytes();
-    let mut h = bytes.len() as u64;
-    let mut chunks = bytes.chunks_exact(8);
-    for c in &mut chunks {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(c);
-        h = (h.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+    #[inline(always)]
+    fn mix(h: u64, w: u64) -> u64 {
+        (h.rotate_left(5) ^ w).wrapping_mul(K)
     }
-    let mut w = [0u8; 8];
-    for (d, s) in w.iter_mut().zip(chunks.remainder()) {
-        *d = *s;
+    #[inline(always)]
+    fn word(b: &[u8]) -> u64 {
+        <[u8; 8]>::try_from(b).map_or(0, u64::from_le_bytes)
     }
-    h = (h.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+    let b = s.as_bytes();
+    let n = b.len();
+    let mut h = mix(0, n as u64);
+    if n >= 8 {
+        let mut chunks = b.chunks_exact(8);
+        for c in &mut chunks {
+            h = mix(h, word(c));
+        }
+        if !chunks.remainder().is_empty() {
+            // The last eight bytes, overlapping the previous chunk.
+            h = mix(h, b.get(n - 8..).map_or(0, word));
+        }
+    } else {
+        let mut w = 0u64;
+        for &x in b {
+            w = (w << 8) | u64::from(x);
+        }
+        h = mix(h, w);
+    }
     h ^ (h >> 29)
 }
 
