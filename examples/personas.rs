@@ -35,6 +35,35 @@ use cxjourney::{
 use indexmap::IndexMap;
 use serde::Serialize;
 
+/// A small fast hasher for the look-up tables of short strings (FxHash's
+/// multiply-rotate), since SipHash dominates parsing otherwise.
+#[derive(Default, Clone, Copy)]
+struct Fx(u64);
+
+impl std::hash::Hasher for Fx {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let w = <[u8; 8]>::try_from(c).map_or(0, u64::from_le_bytes);
+            self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(K);
+        }
+        let mut w = 0u64;
+        for &b in chunks.remainder() {
+            w = (w << 8) | u64::from(b);
+        }
+        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(K);
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.0 = (self.0.rotate_left(5) ^ u64::from(i)).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
+type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<Fx>>;
+
 /// The printed object, fields in the documented order.
 #[derive(Serialize)]
 struct Output {
@@ -323,10 +352,12 @@ fn run() -> Result<(), String> {
 
     let events = EventMap::standard().fallback_to_custom();
     let mut ids = CustomerIds::new();
-    let mut products: HashMap<&str, ProductId> = HashMap::new();
-    let mut categories: HashMap<&str, CategoryId> = HashMap::new();
-    let mut channels: HashMap<&str, Channel> = HashMap::new();
-    let mut kinds: HashMap<&str, TouchpointKind> = HashMap::new();
+    // A fast front for `ids`: keys borrow from the file text.
+    let mut id_cache: FastMap<&str, cxjourney::CustomerId> = FastMap::default();
+    let mut products: FastMap<&str, ProductId> = FastMap::default();
+    let mut categories: FastMap<&str, CategoryId> = FastMap::default();
+    let mut channels: FastMap<&str, Channel> = FastMap::default();
+    let mut kinds: FastMap<&str, TouchpointKind> = FastMap::default();
     let mut unknown_events: HashMap<String, u64> = HashMap::new();
     let mut touchpoints: Vec<Touchpoint> = Vec::with_capacity(text.len() / 60);
     let mut rows = 0u64;
@@ -377,7 +408,17 @@ fn run() -> Result<(), String> {
         if let TouchpointKind::Custom(_) = kind {
             *unknown_events.entry(event.to_owned()).or_default() += 1;
         }
-        let mut t = Touchpoint::new(ids.intern(user), at, kind);
+        let customer = match id_cache.get(user) {
+            Some(&c) => c,
+            None => {
+                let c = ids.intern(user);
+                if let Cow::Borrowed(s) = &fields[index[0]] {
+                    id_cache.insert(s.trim(), c);
+                }
+                c
+            }
+        };
+        let mut t = Touchpoint::new(customer, at, kind);
         let ch = get(3);
         if !ch.is_empty() {
             let channel = match channels.get(ch) {
