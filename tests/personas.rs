@@ -258,3 +258,255 @@ mod properties {
         }
     }
 }
+
+/// One hand-made customer per persona, built from the persona's definition.
+mod stories {
+    use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+    use cxjourney::classify::{Classifier, ReminderNeed, SessionMode};
+    use cxjourney::{
+        BuiltinChannel as Ch, BuiltinKind as K, CustomerId, Journey, JourneyConfig, PaymentMethod,
+        Persona, Touchpoint,
+    };
+
+    const C: CustomerId = CustomerId(1);
+
+    fn at(day: i64, min: i64) -> DateTime<Utc> {
+        // 03:00 UTC is 10:00 in Jakarta.
+        Utc.with_ymd_and_hms(2024, 9, 2, 3, 0, 0).unwrap()
+            + TimeDelta::days(day)
+            + TimeDelta::minutes(min)
+    }
+
+    fn view(day: i64, min: i64, product: &str, category: &str) -> Touchpoint {
+        Touchpoint::new(C, at(day, min), K::ProductView)
+            .with_product(product)
+            .with_category(category)
+    }
+
+    fn order(day: i64, min: i64, items: &[&str], discounted: bool) -> Vec<Touchpoint> {
+        let mut v = Vec::new();
+        for (i, p) in items.iter().enumerate() {
+            v.push(
+                Touchpoint::new(C, at(day, min + i as i64), K::AddToCart)
+                    .with_product(*p)
+                    .with_discounted(discounted),
+            );
+        }
+        let end = min + items.len() as i64;
+        v.push(Touchpoint::new(C, at(day, end + 1), K::CheckoutStart));
+        v.push(
+            Touchpoint::new(C, at(day, end + 2), K::OrderCompleted)
+                .with_discounted(discounted)
+                .with_payment(PaymentMethod::CashOnDelivery),
+        );
+        v
+    }
+
+    fn classify(tps: Vec<Touchpoint>, as_of_day: i64) -> cxjourney::classify::Explanation {
+        let cl = Classifier::default();
+        let j = Journey::new(tps, &JourneyConfig::default()).unwrap();
+        let e = cl.explain(&cl.profile(&j, at(as_of_day, 0)));
+        println!("{e}");
+        e
+    }
+
+    #[test]
+    fn a_surfer_browses_broadly_and_does_not_buy() {
+        let mut tps = Vec::new();
+        for day in 0..5 {
+            for i in 0..6 {
+                let cat = ["fashion", "beauty", "phones", "toys", "books"][(day as usize + i) % 5];
+                tps.push(view(day * 3, i as i64 * 3, &format!("p{day}{i}"), cat));
+                if i % 2 == 0 {
+                    tps.push(Touchpoint::new(
+                        C,
+                        at(day * 3, i as i64 * 3 + 1),
+                        K::ReviewRead,
+                    ));
+                }
+            }
+        }
+        tps.push(Touchpoint::new(C, at(7, 30), K::ReviewWritten));
+        let e = classify(tps, 20);
+        assert_eq!(e.classification.primary, Persona::Surfer);
+        assert!(e.classification.passed);
+    }
+
+    #[test]
+    fn a_researcher_compares_one_need_over_days_then_buys() {
+        let mut tps = Vec::new();
+        for day in 0..4 {
+            for i in 0..5 {
+                tps.push(view(day * 2, i * 4, &format!("phone-{i}"), "phones"));
+                tps.push(Touchpoint::new(C, at(day * 2, i * 4 + 1), K::ReviewRead));
+                tps.push(Touchpoint::new(C, at(day * 2, i * 4 + 2), K::Comparison));
+            }
+        }
+        tps.extend(order(9, 0, &["phone-3"], false));
+        let e = classify(tps, 20);
+        assert_eq!(e.classification.primary, Persona::Researcher);
+    }
+
+    #[test]
+    fn a_focused_buyer_arrives_and_buys_in_one_short_session() {
+        let mut tps =
+            vec![Touchpoint::new(C, at(0, 0), K::SearchVisit).with_channel(Ch::PaidSearch)];
+        tps.push(view(0, 1, "rice-5kg", "groceries"));
+        tps.extend(order(0, 2, &["rice-5kg"], false));
+        let e = classify(tps, 10);
+        assert_eq!(e.classification.primary, Persona::FocusedBuyer);
+    }
+
+    #[test]
+    fn a_deal_driven_customer_buys_discounted_on_campaign_days() {
+        let mut tps = Vec::new();
+        // 10.10, 11.11 and 12.12 of 2024, days from 2 September.
+        for (k, day) in [38i64, 70, 101].into_iter().enumerate() {
+            tps.push(Touchpoint::new(C, at(day, 0), K::PromotionView).with_channel(Ch::Push));
+            tps.push(view(day, 1, &format!("d{k}"), "beauty").with_discounted(true));
+            tps.push(view(day, 3, &format!("e{k}"), "home").with_discounted(true));
+            tps.extend(order(day, 5, &[&format!("d{k}")], true));
+        }
+        let e = classify(tps, 110);
+        assert_eq!(e.classification.primary, Persona::DealDriven);
+    }
+
+    #[test]
+    fn an_impulsive_buyer_came_for_little_and_bought_a_bundle() {
+        let mut tps =
+            vec![Touchpoint::new(C, at(5, 0), K::PromotionClick).with_channel(Ch::Social)];
+        tps.push(view(5, 1, "lipstick", "beauty"));
+        tps.push(Touchpoint::new(C, at(5, 2), K::AddToCart).with_product("lipstick"));
+        for (i, p) in ["liner", "mascara", "blush"].into_iter().enumerate() {
+            let m = 3 + 2 * i as i64;
+            tps.push(view(5, m, p, "beauty").with_discounted(true));
+            tps.push(
+                Touchpoint::new(C, at(5, m + 1), K::AddToCart)
+                    .with_product(p)
+                    .with_discounted(true),
+            );
+        }
+        tps.push(Touchpoint::new(C, at(5, 10), K::CheckoutStart));
+        tps.push(Touchpoint::new(C, at(5, 11), K::OrderCompleted).with_discounted(true));
+        tps.push(Touchpoint::new(C, at(8, 0), K::Delivered));
+        let e = classify(tps, 60);
+        assert_eq!(e.classification.primary, Persona::ImpulsiveOneTime);
+        let s = e.impulsive_signals;
+        assert!(s.came_for_little && s.bought_more && s.unplanned_items && s.swayed_by_offers);
+        assert!(s.one_time && s.not_returned);
+    }
+
+    fn tps_loyal() -> Vec<Touchpoint> {
+        let mut tps = Vec::new();
+        for k in 0..5 {
+            let day = 3 + k * 12;
+            // A WhatsApp reminder the evening before each repeat order.
+            if k > 0 {
+                tps.push(
+                    Touchpoint::new(C, at(day - 1, 600), K::PromotionView)
+                        .with_channel(Ch::WhatsappChat),
+                );
+            }
+            tps.push(view(day, 0, "coffee", "groceries"));
+            tps.extend(order(day, 1, &["coffee"], k == 2));
+        }
+        tps.push(Touchpoint::new(C, at(40, 0), K::ReferralSent).with_channel(Ch::WhatsappChat));
+        tps
+    }
+
+    #[test]
+    fn a_loyal_customer_buys_again_recently_and_refers_friends() {
+        let e = classify(tps_loyal(), 60);
+        assert_eq!(e.classification.primary, Persona::Loyal);
+        let reasons = &e.reasons[&Persona::Loyal];
+        let orders = reasons
+            .iter()
+            .find(|r| !r.gate && r.feature.as_str() == "orders")
+            .unwrap();
+        assert_eq!(orders.value, Some(5.0));
+        assert!(orders.contribution > 0.0);
+        let cl = Classifier::default();
+        let j = Journey::new(tps_loyal(), &JourneyConfig::default()).unwrap();
+        let p = cl.profile(&j, at(60, 0));
+        assert_eq!(p.checkout.reminded_orders, 4);
+        assert_eq!(p.checkout.reminder_need, Some(ReminderNeed::System));
+        assert_eq!(p.median_order_gap_days.map(f64::round), Some(12.0));
+    }
+
+    #[test]
+    fn checkout_profile_and_session_modes() {
+        let mut tps = vec![Touchpoint::new(C, at(0, 0), K::Login)];
+        tps.push(
+            Touchpoint::new(C, at(0, 1), K::SupportResponse).with_channel(Ch::CustomerService),
+        );
+        tps.push(view(0, 2, "kettle", "home"));
+        tps.extend(order(0, 3, &["kettle"], false));
+        tps.push(view(3, 0, "a", "home"));
+        tps.push(view(3, 1, "b", "home"));
+        tps.push(view(3, 2, "c", "home"));
+        let cl = Classifier::default();
+        let j = Journey::new(tps, &JourneyConfig::default()).unwrap();
+        let p = cl.profile(&j, at(10, 0));
+        assert_eq!(
+            p.checkout.checkout,
+            Some(cxjourney::CheckoutType::Registered)
+        );
+        assert_eq!(
+            p.checkout.preferred_payment,
+            Some(PaymentMethod::CashOnDelivery)
+        );
+        assert_eq!(
+            p.checkout.reminder_need,
+            Some(ReminderNeed::CustomerService)
+        );
+        assert_eq!(
+            cl.session_modes(&j),
+            [
+                Some(SessionMode::DirectedBuying),
+                Some(SessionMode::Deliberation)
+            ]
+        );
+        assert_eq!(p.session_modes.directed_buying, 1);
+        assert_eq!(p.session_modes.deliberation, 1);
+    }
+
+    #[test]
+    fn personas_change_over_time() {
+        // A focused first order, then repeat orders make a loyal customer.
+        let mut tps = Vec::new();
+        for k in 0..4 {
+            tps.push(view(k * 10, 0, "coffee", "groceries"));
+            tps.extend(order(k * 10, 1, &["coffee"], false));
+        }
+        let other = Touchpoint::new(CustomerId(2), at(20, 0), K::ProductView);
+        tps.push(other);
+        let cl = Classifier::default();
+        let journeys = Journey::group(tps, &JourneyConfig::default()).unwrap();
+        let first = &journeys[0];
+        assert_eq!(
+            cl.classify_at(first, at(5, 0)).unwrap().1.primary,
+            Persona::FocusedBuyer
+        );
+        assert_eq!(
+            cl.classify_at(first, at(35, 0)).unwrap().1.primary,
+            Persona::Loyal
+        );
+        assert!(cl.classify_at(first, at(-1, 0)).is_none());
+        let t = cl.transitions(&journeys, at(5, 0), at(35, 0)).unwrap();
+        println!("{t}");
+        assert_eq!(t.changes.len(), 2);
+        assert_eq!(t.changes[0].before, Some(Persona::FocusedBuyer));
+        assert_eq!(t.changes[0].after, Persona::Loyal);
+        assert_eq!(t.changes[1].before, None);
+        assert_eq!(t.counts["focused_buyer"][&Persona::Loyal], 1);
+        assert_eq!(t.counts["new"].values().sum::<u64>(), 1);
+        assert!(cl.transitions(&journeys, at(35, 0), at(5, 0)).is_err());
+        let report = cl.report(&journeys, at(35, 0));
+        println!("{report}");
+        assert_eq!(report.customers, 2);
+        assert_eq!(
+            report.by_first_order_month.keys().collect::<Vec<_>>(),
+            ["2024-09", "no_order"]
+        );
+    }
+}
