@@ -189,6 +189,22 @@ fn bench(c: &mut Criterion) {
             black_box(sum)
         });
     });
+    g.bench_function("read_pass_three_fields", |b| {
+        // A memory floor: one field on each of the three cache lines a
+        // touchpoint spans (kind, product, time), which the profile reads.
+        b.iter(|| {
+            let mut sum = 0u64;
+            for j in &journeys {
+                for t in j.touchpoints() {
+                    sum = sum
+                        .wrapping_add(u64::from(t.at.timestamp_subsec_nanos()))
+                        .wrapping_add(u64::from(t.product.is_some()))
+                        .wrapping_add(u64::from(t.kind.builtin().is_some()));
+                }
+            }
+            black_box(sum)
+        });
+    });
     g.bench_function("profile_and_classify", |b| {
         b.iter(|| {
             let mut counts = [0u64; 6];

@@ -1,7 +1,7 @@
 //! The behaviour profile: everything the classifier needs about one customer,
 //! computed in one pass over the journey's touchpoints up to `as_of`.
 
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::classify::checkout::{CheckoutProfile, ReminderChannel};
@@ -208,8 +208,8 @@ impl BehaviourProfile {
 /// The parts of [`PersonaConfig`] the profile pass needs, precomputed.
 #[derive(Debug, Clone)]
 pub(crate) struct Compiled {
-    unplanned_secs: i64,
-    reminder_secs: i64,
+    unplanned: TimeDelta,
+    reminder: TimeDelta,
     offset_secs: i64,
     campaign: [[bool; 32]; 13],
     modes: SessionModeConfig,
@@ -218,8 +218,8 @@ pub(crate) struct Compiled {
 impl Compiled {
     pub(crate) fn new(c: &PersonaConfig) -> Compiled {
         Compiled {
-            unplanned_secs: c.unplanned_window.num_seconds(),
-            reminder_secs: c.reminder_window.num_seconds(),
+            unplanned: c.unplanned_window,
+            reminder: c.reminder_window,
             offset_secs: i64::from(c.utc_offset_minutes) * 60,
             campaign: c.campaign_table(),
             modes: c.session_modes.clone(),
@@ -249,7 +249,6 @@ struct Slot {
     /// Index of the touchpoint whose key this is.
     tp: u32,
     hash: u64,
-    first_seen: i64,
     views: u32,
     /// The last session (1-based) in which the key was viewed.
     session: u32,
@@ -355,16 +354,11 @@ impl KeyTable {
         }
     }
 
-    /// The slot of the key of `tps[idx]`, inserted with `first_seen = at` when
-    /// new. `None` when the touchpoint has no such key.
+    /// The slot of the key of `tps[idx]`, inserted (with `tp = idx`, the
+    /// first touch of the key) when new. `None` when the touchpoint has no
+    /// such key.
     #[inline]
-    fn entry(
-        &mut self,
-        tps: &[Touchpoint],
-        idx: usize,
-        field: Field,
-        at: i64,
-    ) -> Option<&mut Slot> {
+    fn entry(&mut self, tps: &[Touchpoint], idx: usize, field: Field) -> Option<&mut Slot> {
         let key = field.of(tps.get(idx)?)?;
         if (self.used.len() + 1) * 2 > self.slots.len() {
             self.grow();
@@ -394,7 +388,6 @@ impl KeyTable {
             epoch,
             tp: u32::try_from(idx).unwrap_or(u32::MAX),
             hash: h,
-            first_seen: at,
             views: 0,
             session: 0,
         };
@@ -485,11 +478,14 @@ fn build(
     p.first_touch_at = Some(first.at);
     p.acquisition = first.channel.clone();
     let first_secs = first.at.timestamp();
-    let mut last_secs = first_secs;
+    let mut last_at = first.at;
 
-    let mut last_day = i64::MIN;
-    let mut last_reminder = [i64::MIN; 5];
-    let mut prev_order = i64::MIN;
+    // The end of the current calendar day in the shop's time zone: converting
+    // every timestamp to a day number would cost more than the rest.
+    let mut day_end = DateTime::<Utc>::MIN_UTC;
+    let mut day_is_campaign = false;
+    let mut last_reminder: [Option<DateTime<Utc>>; 5] = [None; 5];
+    let mut prev_order: Option<DateTime<Utc>> = None;
     let mut registered = false;
     let mut cs_reminded = false;
     let mut attempt_session: Option<u32> = None;
@@ -523,15 +519,17 @@ fn build(
                 done = true;
                 break;
             }
-            let secs = t.at.timestamp();
-            sess_first.get_or_insert(secs);
-            last_secs = secs;
+            let at = t.at;
+            sess_first.get_or_insert(at);
+            last_at = at;
             p.touchpoints += 1;
-            let day = (secs + c.offset_secs).div_euclid(86_400);
-            if day != last_day {
-                last_day = day;
+            if at >= day_end {
+                let day = (at.timestamp() + c.offset_secs).div_euclid(86_400);
+                day_end = DateTime::from_timestamp((day + 1) * 86_400 - c.offset_secs, 0)
+                    .unwrap_or(DateTime::<Utc>::MAX_UTC);
                 p.active_days += 1;
-                if c.is_campaign_day(day) {
+                day_is_campaign = c.is_campaign_day(day);
+                if day_is_campaign {
                     p.campaign_days_active += 1;
                 }
             }
@@ -541,7 +539,7 @@ fn build(
             if let Some(rc) = ReminderChannel::of(&t.channel) {
                 if !matches!(kind, K::SupportContact | K::OrderCompleted) {
                     if let Some(r) = last_reminder.get_mut(rc.index()) {
-                        *r = secs;
+                        *r = Some(at);
                     }
                 }
             }
@@ -553,7 +551,7 @@ fn build(
                     if t.discounted {
                         discounted_views += 1;
                     }
-                    if let Some(slot) = s.products.entry(tps, idx, Field::Product, secs) {
+                    if let Some(slot) = s.products.entry(tps, idx, Field::Product) {
                         viewed_with_product += 1;
                         slot.views += 1;
                         if slot.session != sess_no {
@@ -561,7 +559,7 @@ fn build(
                             ss.distinct_products += 1;
                         }
                     }
-                    if let Some(slot) = s.categories.entry(tps, idx, Field::Category, secs) {
+                    if let Some(slot) = s.categories.entry(tps, idx, Field::Category) {
                         categorised_views += 1;
                         slot.views += 1;
                         if slot.session != sess_no {
@@ -573,16 +571,16 @@ fn build(
                 K::Comparison => {
                     p.comparisons += 1;
                     ss.info += 1;
-                    s.products.entry(tps, idx, Field::Product, secs);
+                    s.products.entry(tps, idx, Field::Product);
                 }
                 K::ReviewRead => {
                     p.review_reads += 1;
                     ss.info += 1;
-                    s.products.entry(tps, idx, Field::Product, secs);
+                    s.products.entry(tps, idx, Field::Product);
                 }
                 K::WishlistAdd => {
                     p.wishlist_adds += 1;
-                    s.products.entry(tps, idx, Field::Product, secs);
+                    s.products.entry(tps, idx, Field::Product);
                 }
                 K::AddToCart | K::WishlistAddToCart => {
                     p.cart_adds += 1;
@@ -592,12 +590,14 @@ fn build(
                     }
                     let first_seen = s
                         .products
-                        .entry(tps, idx, Field::Product, secs)
-                        .map(|slot| slot.first_seen);
+                        .entry(tps, idx, Field::Product)
+                        .map(|slot| slot.tp as usize)
+                        .and_then(|i| tps.get(i))
+                        .map(|f| f.at);
                     basket.items += 1;
                     basket.any_discounted |= t.discounted;
                     if basket.items > 1 {
-                        if first_seen.is_some_and(|f| secs - f <= c.unplanned_secs) {
+                        if first_seen.is_some_and(|f| at - f <= c.unplanned) {
                             basket.unplanned += 1;
                         }
                         basket.discounted_extra |= t.discounted;
@@ -628,6 +628,7 @@ fn build(
                         p.views_before_first_checkout = Some(p.product_views);
                         attempt_session = Some(sess_no);
                     }
+                    let secs = at.timestamp();
                     p.orders += 1;
                     let items = basket.items.max(1);
                     p.ordered_items += items;
@@ -641,7 +642,7 @@ fn build(
                     if t.discounted || basket.any_discounted {
                         discounted_orders += 1;
                     }
-                    if c.is_campaign_day(day) {
+                    if day_is_campaign {
                         campaign_orders += 1;
                     }
                     if p.first_order_at.is_none() {
@@ -677,7 +678,8 @@ fn build(
                         .iter()
                         .zip(last_reminder.iter().zip(co.reminders_by_channel.iter_mut()))
                     {
-                        if r != i64::MIN && r > prev_order && secs - r <= c.reminder_secs {
+                        let Some(r) = r else { continue };
+                        if prev_order.is_none_or(|p| r > p) && at - r <= c.reminder {
                             *n += 1;
                             reminded = true;
                             if *ch == ReminderChannel::CustomerService {
@@ -688,7 +690,7 @@ fn build(
                     if reminded {
                         co.reminded_orders += 1;
                     }
-                    prev_order = secs;
+                    prev_order = Some(at);
                     basket = Basket::default();
                 }
                 _ => {}
@@ -703,7 +705,8 @@ fn build(
         if attempt_session == Some(sess_no) {
             attempt_session = None;
             if let Some(start) = sess_first {
-                p.first_checkout_session_minutes = Some((last_secs - start) as f64 / 60.0);
+                p.first_checkout_session_minutes =
+                    Some((last_at - start).num_milliseconds() as f64 / 60_000.0);
             }
         }
     }
@@ -745,7 +748,7 @@ fn build(
     }
     p.deliberation_days = match p.days_to_first_order {
         Some(d) => d,
-        None => (last_secs - first_secs) as f64 / DAY,
+        None => (last_at.timestamp() - first_secs) as f64 / DAY,
     };
     p.tenure_days = ((as_of_secs - first_secs as f64) / DAY).max(0.0);
     if let Some(last) = p.last_order_at {
