@@ -262,6 +262,9 @@ struct KeyTable {
     slots: Vec<Slot>,
     used: Vec<u32>,
     epoch: u32,
+    /// The address and length of the last key looked up and its slot: runs of
+    /// touchpoints with the same product or category skip the hashing.
+    last: Option<(usize, usize, usize)>,
 }
 
 #[derive(Clone, Copy)]
@@ -316,6 +319,7 @@ fn hash_str(s: &str) -> u64 {
 impl KeyTable {
     fn begin(&mut self) {
         self.used.clear();
+        self.last = None;
         self.epoch = self.epoch.wrapping_add(1);
         if self.epoch == 0 {
             for s in &mut self.slots {
@@ -329,6 +333,7 @@ impl KeyTable {
     }
 
     fn grow(&mut self) {
+        self.last = None;
         let cap = self.slots.len().max(32) * 2;
         let old: Vec<Slot> = self
             .used
@@ -360,6 +365,13 @@ impl KeyTable {
     #[inline]
     fn entry(&mut self, tps: &[Touchpoint], idx: usize, field: Field) -> Option<&mut Slot> {
         let key = field.of(tps.get(idx)?)?;
+        let addr = key.as_ptr() as usize;
+        if let Some((a, n, i)) = self.last {
+            // The same text in memory (all keys of one journey are alive).
+            if a == addr && n == key.len() {
+                return self.slots.get_mut(i);
+            }
+        }
         if (self.used.len() + 1) * 2 > self.slots.len() {
             self.grow();
         }
@@ -376,12 +388,14 @@ impl KeyTable {
                 // Ids from one catalogue usually share their text: compare
                 // addresses first, the bytes only when they differ.
                 if other.is_some_and(|o| std::ptr::eq(o, key) || o == key) {
+                    self.last = Some((addr, key.len(), i));
                     return self.slots.get_mut(i);
                 }
             }
             i = (i + 1) & mask;
         }
         self.used.push(i as u32);
+        self.last = Some((addr, key.len(), i));
         let epoch = self.epoch;
         let slot = self.slots.get_mut(i)?;
         *slot = Slot {
