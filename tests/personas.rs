@@ -212,6 +212,24 @@ mod properties {
             }
             let c = e.classification;
             prop_assert_eq!(c.score, c.scores.get(c.primary));
+            if day >= 100 {
+                // All touchpoints count: the one-pass session modes agree with
+                // the standalone ones.
+                let mut counts = cxjourney::classify::SessionModeCounts::default();
+                let mut n = 0u32;
+                for m in cl.session_modes(&j).into_iter().flatten() {
+                    n += 1;
+                    match m {
+                        cxjourney::classify::SessionMode::DirectedBuying => counts.directed_buying += 1,
+                        cxjourney::classify::SessionMode::Deliberation => counts.deliberation += 1,
+                        cxjourney::classify::SessionMode::HedonicBrowsing => counts.hedonic_browsing += 1,
+                        cxjourney::classify::SessionMode::KnowledgeBuilding => counts.knowledge_building += 1,
+                    }
+                }
+                prop_assert_eq!(p.session_modes, counts);
+                prop_assert_eq!(p.shopping_sessions, n);
+                prop_assert_eq!(p.touchpoints as usize, j.len());
+            }
             prop_assert!((0.0..=1.0).contains(&p.checkout.upsell_susceptibility));
             for share in [p.discounted_order_share, p.campaign_order_share, p.unplanned_item_share,
                           p.bundle_uptake, p.upsell_uptake, p.repeat_view_ratio, p.discounted_view_share] {
