@@ -244,7 +244,7 @@ impl fmt::Display for Explanation {
             }
         )?;
         for (p, s) in c.scores.iter() {
-            writeln!(f, "  {p:<20} {s:.2}")?;
+            writeln!(f, "  {:<20} {s:.2}", p.as_str())?;
         }
         if let Some(rs) = self.reasons.get(&c.primary) {
             writeln!(f, "  because:")?;
