@@ -1,7 +1,7 @@
 //! The behaviour profile: everything the classifier needs about one customer,
 //! computed in one pass over the journey's touchpoints up to `as_of`.
 
-use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, Timelike, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::classify::checkout::{CheckoutProfile, ReminderChannel};
@@ -226,14 +226,25 @@ impl Compiled {
         }
     }
 
-    fn is_campaign_day(&self, local_day: i64) -> bool {
-        // Days since 0001-01-01 (CE day 1) of the Unix epoch: 719_163.
-        let Some(date) = i32::try_from(local_day + 719_163)
-            .ok()
-            .and_then(NaiveDate::from_num_days_from_ce_opt)
-        else {
-            return false;
-        };
+    /// The calendar date of an instant in the shop's time zone, from the UTC
+    /// date and time of day (cheaper than converting to a timestamp).
+    #[inline]
+    fn local_date(&self, at: &DateTime<Utc>) -> Option<NaiveDate> {
+        // `naive_utc` reads the stored value; `date_naive` would add the
+        // (zero) offset of `Utc` at a cost.
+        let utc = at.naive_utc();
+        let date = utc.date();
+        let secs = i64::from(utc.time().num_seconds_from_midnight()) + self.offset_secs;
+        if secs >= 86_400 {
+            date.succ_opt()
+        } else if secs < 0 {
+            date.pred_opt()
+        } else {
+            Some(date)
+        }
+    }
+
+    fn is_campaign_date(&self, date: NaiveDate) -> bool {
         self.campaign
             .get(date.month() as usize)
             .and_then(|r| r.get(date.day() as usize))
@@ -492,11 +503,12 @@ fn build(
     p.first_touch_at = Some(first.at);
     p.acquisition = first.channel.clone();
     let first_secs = first.at.timestamp();
-    let mut last_at = first.at;
+    // Index of the last touchpoint counted (kept as an index: copying the
+    // timestamp every time costs a store-forwarding stall).
+    let mut last_idx = 0usize;
 
-    // The end of the current calendar day in the shop's time zone: converting
-    // every timestamp to a day number would cost more than the rest.
-    let mut day_end = DateTime::<Utc>::MIN_UTC;
+    // The current calendar day in the shop's time zone.
+    let mut cur_day: Option<Option<NaiveDate>> = None;
     let mut day_is_campaign = false;
     let mut last_reminder: [Option<DateTime<Utc>>; 5] = [None; 5];
     let mut prev_order: Option<DateTime<Utc>> = None;
@@ -526,7 +538,8 @@ fn build(
         let sess_no = p.sessions;
         let mut ss = SessionStats::default();
         let mut basket = Basket::default();
-        let mut sess_first = None;
+        let sess_first = tps.get(session.start).map(|t| t.at);
+        let mut sess_last = session.start;
         for idx in session.start..end {
             let Some(t) = tps.get(idx) else { break };
             if t.at > as_of {
@@ -534,15 +547,13 @@ fn build(
                 break;
             }
             let at = t.at;
-            sess_first.get_or_insert(at);
-            last_at = at;
+            sess_last = idx;
             p.touchpoints += 1;
-            if at >= day_end {
-                let day = (at.timestamp() + c.offset_secs).div_euclid(86_400);
-                day_end = DateTime::from_timestamp((day + 1) * 86_400 - c.offset_secs, 0)
-                    .unwrap_or(DateTime::<Utc>::MAX_UTC);
+            let day = c.local_date(&at);
+            if cur_day != Some(day) {
+                cur_day = Some(day);
                 p.active_days += 1;
-                day_is_campaign = c.is_campaign_day(day);
+                day_is_campaign = day.is_some_and(|d| c.is_campaign_date(d));
                 if day_is_campaign {
                     p.campaign_days_active += 1;
                 }
@@ -716,11 +727,12 @@ fn build(
                 p.session_modes.add(m);
             }
         }
+        last_idx = sess_last;
         if attempt_session == Some(sess_no) {
             attempt_session = None;
-            if let Some(start) = sess_first {
+            if let (Some(start), Some(end)) = (sess_first, tps.get(sess_last).map(|t| t.at)) {
                 p.first_checkout_session_minutes =
-                    Some((last_at - start).num_milliseconds() as f64 / 60_000.0);
+                    Some((end - start).num_milliseconds() as f64 / 60_000.0);
             }
         }
     }
@@ -762,7 +774,10 @@ fn build(
     }
     p.deliberation_days = match p.days_to_first_order {
         Some(d) => d,
-        None => (last_at.timestamp() - first_secs) as f64 / DAY,
+        None => {
+            let last = tps.get(last_idx).map_or(first_secs, |t| t.at.timestamp());
+            (last - first_secs) as f64 / DAY
+        }
     };
     p.tenure_days = ((as_of_secs - first_secs as f64) / DAY).max(0.0);
     if let Some(last) = p.last_order_at {
