@@ -85,12 +85,9 @@ impl Ramp {
     #[must_use]
     pub fn eval(self, x: f64) -> f64 {
         let t = (x - self.from) * self.scale;
-        // Written so that NaN (from NaN input or inf * 0) falls through to 0.
-        if t >= 0.0 {
-            if t < 1.0 { t } else { 1.0 }
-        } else {
-            0.0
-        }
+        // `max` returns the other operand for NaN (from NaN input or inf * 0),
+        // so NaN scores 0; both compile to branch-free instructions.
+        t.max(0.0).min(1.0)
     }
 
     /// Where the ramp gives 0.5: the midpoint of its ends.
