@@ -13,6 +13,7 @@
 //!    first one of [`PersonaConfig::precedence`] that passes.
 //!    [`Classifier::explain`] adds the [`Reason`]s: feature, value, threshold
 //!    and how much each moved the score.
+//!    For many journeys, [`Classifier::classify_each`] does both, fastest.
 //! 3. Over time: [`Classifier::classify_at`] classifies as of any instant and
 //!    [`Classifier::transitions`] lists persona changes between two.
 //! 4. Population: [`PersonaAccumulator`] (mergeable) gives a
