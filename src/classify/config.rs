@@ -86,8 +86,11 @@ impl Ramp {
     pub fn eval(self, x: f64) -> f64 {
         let t = (x - self.from) * self.scale;
         // `max` returns the other operand for NaN (from NaN input or inf * 0),
-        // so NaN scores 0; both compile to branch-free instructions.
-        t.max(0.0).min(1.0)
+        // so NaN scores 0, where `clamp` would keep the NaN; both compile to
+        // branch-free instructions.
+        #[allow(clippy::manual_clamp)]
+        let clamped = t.max(0.0).min(1.0);
+        clamped
     }
 
     /// Where the ramp gives 0.5: the midpoint of its ends.
