@@ -528,3 +528,95 @@ mod stories {
         );
     }
 }
+
+/// The command-line example, run on small files (cargo builds examples before tests).
+mod command_line {
+    use std::path::PathBuf;
+    use std::process::Command;
+
+    fn example() -> Option<PathBuf> {
+        let exe = std::env::current_exe().ok()?;
+        let dir = exe.parent()?.parent()?;
+        let path = dir
+            .join("examples")
+            .join(format!("personas{}", std::env::consts::EXE_SUFFIX));
+        path.exists().then_some(path)
+    }
+
+    fn write(name: &str, text: &str) -> PathBuf {
+        let path =
+            std::env::temp_dir().join(format!("cxjourney-personas-{}-{name}", std::process::id()));
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[test]
+    fn classifies_a_csv_and_refuses_malformed_rows() {
+        let Some(exe) = example() else {
+            eprintln!("the personas example is not built; run `cargo test` to build it");
+            return;
+        };
+        let csv = "user_id,ts,event,channel,order_id,product_id,category,value,discounted\n\
+            a,2024-11-11T08:00:00Z,view_item,social,,sku-1,beauty,,\n\
+            a,2024-11-11T08:01:00Z,Product Added,social,,sku-1,,,true\n\
+            b,2024-11-02T08:00:00Z,product_view,,,sku-2,toys,,\n\
+            a,2024-11-11T08:03:00Z,purchase,social,o-1,,,125000.50,true\n";
+        let input = write("ok.csv", csv);
+        let per_user =
+            std::env::temp_dir().join(format!("cxjourney-personas-{}-out.csv", std::process::id()));
+        let out = Command::new(&exe)
+            .arg(&input)
+            .args(["--as-of", "2024-12-31", "--per-user"])
+            .arg(&per_user)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(json["customers"], 2);
+        // Persona names in canonical order in the printed text.
+        let text = String::from_utf8_lossy(&out.stdout);
+        let at = |k: &str| text.find(&format!("\"{k}\":")).unwrap();
+        let names = [
+            "surfer",
+            "researcher",
+            "focused_buyer",
+            "deal_driven",
+            "impulsive_one_time",
+            "loyal",
+        ];
+        assert!(names.windows(2).all(|w| at(w[0]) < at(w[1])), "{text}");
+        assert!(at("customers") < at("distribution") && at("examples") < at("compute_seconds"));
+        assert_eq!(
+            json["distribution"]["deal_driven"], 1,
+            "one discounted order on 11.11"
+        );
+        assert_eq!(json["examples"].as_array().unwrap().len(), 2);
+        assert!(json["compute_seconds"].as_f64().unwrap() >= 0.0);
+        let rows = std::fs::read_to_string(&per_user).unwrap();
+        let mut lines = rows.lines();
+        assert_eq!(lines.next(), Some("user_id,persona,score"));
+        assert!(lines.next().unwrap().starts_with("a,deal_driven,"));
+        assert!(lines.next().unwrap().starts_with("b,"));
+
+        let bad = write(
+            "bad.csv",
+            "user_id,ts,event\na,2024-11-11T08:00:00Z,view_item\nb,yesterday,view_item\n",
+        );
+        let out = Command::new(&exe)
+            .arg(&bad)
+            .args(["--as-of", "2024-12-31"])
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("line 3") && err.contains("yesterday"), "{err}");
+        assert!(out.stdout.is_empty());
+        for f in [input, per_user, bad] {
+            let _ = std::fs::remove_file(f);
+        }
+    }
+}
