@@ -506,21 +506,18 @@ fn run() -> Result<(), String> {
     let mut per_user: Vec<(usize, Persona, f64)> = Vec::with_capacity(journeys.len());
     let mut examples: Vec<(usize, cxjourney::classify::BehaviourProfile)> = Vec::new();
     let mut example_personas = [false; 6];
-    let mut later = 0usize;
-    for (i, j) in journeys.iter().enumerate() {
-        let p = profiler.profile(j, args.as_of);
-        if p.touchpoints == 0 {
-            later += 1;
-            continue;
-        }
-        let c = classifier.classify(&p);
-        acc.add(&p, &c);
+    // Journeys are ordered by customer id, and ids are handed out 0, 1, 2, ...
+    // in first-seen order with a journey each: a journey's index is its id.
+    classifier.classify_each(&journeys, args.as_of, |j, p, c| {
+        let i = usize::try_from(j.customer().0).unwrap_or(usize::MAX);
+        acc.add(p, c);
         per_user.push((i, c.primary, c.score));
         if examples.len() < 5 && c.passed && !example_personas[c.primary.index()] {
             example_personas[c.primary.index()] = true;
-            examples.push((i, p));
+            examples.push((i, p.clone()));
         }
-    }
+    });
+    let later = journeys.len() - per_user.len();
     // Fill up to five examples with further customers, in order.
     for (i, j) in journeys.iter().enumerate() {
         if examples.len() >= 5 {
@@ -601,7 +598,8 @@ fn run() -> Result<(), String> {
 }
 
 fn round(x: f64) -> f64 {
-    (x * 10_000.0).round() / 10_000.0
+    // `+ 0.0` turns -0.0 into 0.0.
+    (x * 10_000.0).round() / 10_000.0 + 0.0
 }
 
 fn main() {
