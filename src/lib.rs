@@ -54,7 +54,8 @@
 //! - **One customer**: [`Journey`], built by [`Journey::new`] or, for a mixed
 //!   stream, [`Journey::group`]: touchpoints in order, [`Session`]s and the
 //!   stage path ([`StageVisit`]).
-//! - **Who**: [`Persona`], the six shopper types.
+//! - **Who**: [`Persona`], the six shopper types; [`classify`] scores them
+//!   from behaviour with reasons, and profiles how customers check out.
 //! - **Analyses**: each is a `...Config`, an accumulator with `add` / `merge`
 //!   / `finish`, and a serde `...Report`. [`JourneyOverview`] counts where
 //!   customers are now ([`OverviewReport`]: current, furthest and entered
@@ -94,6 +95,7 @@ mod survey;
 mod time;
 mod touchpoint;
 
+pub mod classify;
 pub mod sample;
 pub mod stats;
 

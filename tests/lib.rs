@@ -9,4 +9,5 @@
 
 mod journey;
 mod model;
+mod personas;
 mod pyramid;
