@@ -7,9 +7,11 @@
 
 use std::collections::BTreeMap;
 
-use cxjourney::sample::{SampleConfig, SampleShop};
+use cxjourney::classify::{Classifier, PersonaConfusion};
+use cxjourney::sample::{SampleConfig, SampleShop, sample_advocacy, sample_survey};
 use cxjourney::{
-    BuiltinKind, Journey, JourneyConfig, JourneyOverview, PaymentMethod, Persona, Stage,
+    BuiltinKind, Journey, JourneyConfig, JourneyOverview, PaymentMethod, Persona, PyramidConfig,
+    PyramidReport, Stage,
 };
 
 fn main() -> Result<(), cxjourney::Error> {
@@ -150,6 +152,42 @@ fn main() -> Result<(), cxjourney::Error> {
         }
         println!();
     }
+
+    section("Who they are: personas from behaviour");
+    let classifier = Classifier::default();
+    let as_of = shop
+        .touchpoints
+        .iter()
+        .map(|t| t.at)
+        .max()
+        .unwrap_or(config.start);
+    println!("as of {as_of}");
+    print!("{}", classifier.report(&journeys, as_of));
+    println!();
+    println!("recovery of the personas the generator planted:");
+    print!("{}", PersonaConfusion::of_sample(&shop, &classifier)?);
+    if let Some(j) = journeys
+        .iter()
+        .find(|j| shop.persona_of(j.customer()) == Some(Persona::DealDriven))
+    {
+        let profile = classifier.profile(j, as_of);
+        println!();
+        println!("why customer {} is classified as it is:", j.customer());
+        print!("{}", classifier.explain(&profile));
+        println!("{}", profile.checkout);
+    }
+    println!();
+    print!(
+        "{}",
+        classifier.transitions(&journeys, as_of - chrono::TimeDelta::days(30), as_of)?
+    );
+
+    section("How good the experience is: the CX pyramid");
+    let responses = sample_survey(&shop, 1)?;
+    let pyramid = PyramidReport::from_responses(&responses, &PyramidConfig::default())?;
+    print!("{pyramid}");
+    println!();
+    print!("{}", sample_advocacy(&shop, &responses, 1)?.finish()?);
     Ok(())
 }
 

@@ -1,10 +1,6 @@
 //! Marketing and service channels that touchpoints arrive on.
 
-use std::fmt;
-use std::str::FromStr;
-
-use crate::names::{CustomName, named_enum, serde_via_str};
-use crate::{Error, Result};
+use crate::names::{CustomName, builtin_or_custom, named_enum};
 
 named_enum! {
     /// The built-in channels. Used through [`Channel`].
@@ -44,7 +40,7 @@ named_enum! {
 /// caller's own.
 ///
 /// Strings are snake_case for built-in channels and the custom name otherwise;
-/// [`FromStr`] maps built-in names to built-in channels and anything else
+/// [`FromStr`](std::str::FromStr) maps built-in names to built-in channels and anything else
 /// non-empty to a custom channel, so every channel round-trips.
 ///
 /// ```
@@ -68,34 +64,6 @@ pub enum Channel {
 impl Channel {
     /// Direct traffic: the default when a source did not say.
     pub const DIRECT: Channel = Channel::Builtin(BuiltinChannel::Direct);
-
-    /// A channel of the caller's own.
-    ///
-    /// # Errors
-    /// [`Error::InvalidCustomName`] when the name is empty, longer than
-    /// [`CustomName::MAX_LEN`] bytes, or spells a built-in channel.
-    pub fn custom(name: &str) -> Result<Channel> {
-        let builtin = name.parse::<BuiltinChannel>().is_ok();
-        CustomName::new("channel", name, builtin).map(Channel::Custom)
-    }
-
-    /// The channel's name.
-    #[must_use]
-    pub fn as_str(&self) -> &str {
-        match self {
-            Channel::Builtin(b) => b.as_str(),
-            Channel::Custom(c) => c.as_str(),
-        }
-    }
-
-    /// The built-in channel, if this is one.
-    #[must_use]
-    pub fn builtin(&self) -> Option<BuiltinChannel> {
-        match self {
-            Channel::Builtin(b) => Some(*b),
-            Channel::Custom(_) => None,
-        }
-    }
 
     /// Whether the shop paid for this contact (paid search, display and ads,
     /// affiliate). Social counts as unpaid because the channel mixes both.
@@ -126,6 +94,8 @@ impl Channel {
     }
 }
 
+builtin_or_custom!(Channel, BuiltinChannel, "channel");
+
 impl Default for Channel {
     /// [`Channel::DIRECT`]: a touchpoint without a tracked source.
     fn default() -> Self {
@@ -133,35 +103,10 @@ impl Default for Channel {
     }
 }
 
-impl From<BuiltinChannel> for Channel {
-    fn from(b: BuiltinChannel) -> Self {
-        Channel::Builtin(b)
-    }
-}
-
-impl fmt::Display for Channel {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Channel {
-    type Err = Error;
-
-    /// A built-in channel by its snake_case name, or else a custom channel.
-    fn from_str(s: &str) -> Result<Self> {
-        match s.parse::<BuiltinChannel>() {
-            Ok(b) => Ok(Channel::Builtin(b)),
-            Err(_) => Channel::custom(s),
-        }
-    }
-}
-
-serde_via_str!(Channel);
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Error;
 
     #[test]
     fn every_channel_round_trips() {

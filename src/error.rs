@@ -134,6 +134,70 @@ pub enum Error {
         context: String,
     },
 
+    /// A survey answer names an item that the instrument does not have.
+    ///
+    /// Check the item id against the instrument's items (`Instrument::items`),
+    /// or build a custom instrument that includes it.
+    #[error("unknown survey item {item:?} (not in instrument {instrument:?})")]
+    UnknownItem {
+        /// The offending item id.
+        item: String,
+        /// The instrument's name.
+        instrument: String,
+    },
+
+    /// An item id appears twice: in an instrument's items or in one
+    /// respondent's answers. Give every item one id and one answer.
+    #[error("duplicate survey item {item:?}")]
+    DuplicateItem {
+        /// The repeated item id.
+        item: String,
+    },
+
+    /// A survey answer lies outside the instrument's answer scale.
+    ///
+    /// Fix the data, or declare the right scale (`Scale::new`).
+    #[error("answer {value} to item {item:?} is outside the scale {min}..={max}")]
+    AnswerOutOfRange {
+        /// The item answered.
+        item: String,
+        /// The offending answer.
+        value: i64,
+        /// The scale's lowest answer.
+        min: i32,
+        /// The scale's highest answer.
+        max: i32,
+    },
+
+    /// The same respondent answered twice in one set of responses.
+    ///
+    /// Keep one answer per respondent (for example the latest) before scoring.
+    #[error("duplicate respondent {respondent}")]
+    DuplicateRespondent {
+        /// The repeated respondent id.
+        respondent: String,
+    },
+
+    /// Two parts that must belong together do not: a response built for
+    /// another instrument, or accumulators with different instruments or
+    /// configurations being merged. Score each instrument separately.
+    #[error("mismatch: expected {expected}, found {found}")]
+    Mismatch {
+        /// What was expected.
+        expected: String,
+        /// What was found.
+        found: String,
+    },
+
+    /// A numerical routine (a quantile, an incomplete beta function) could not
+    /// produce a value for its arguments. The message names them; this points
+    /// to degenerate input such as zero degrees of freedom.
+    #[error("numerical failure: {what}")]
+    NumericFailure {
+        /// The routine and its arguments.
+        what: String,
+    },
+
     /// A computation would exceed a work or size cap that protects against
     /// unbounded (quadratic or exponential) work. Split the input (for example
     /// by customer or by time) or choose a cheaper option.

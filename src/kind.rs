@@ -1,11 +1,8 @@
 //! What happened at a touchpoint: the built-in touchpoint kinds with their
 //! default stage and phase, and user-defined kinds.
 
-use std::fmt;
-use std::str::FromStr;
-
-use crate::names::{CustomName, named_enum, serde_via_str};
-use crate::{Error, Phase, Result, Stage};
+use crate::names::{CustomName, builtin_or_custom, named_enum};
+use crate::{Phase, Stage};
 
 named_enum! {
     /// The built-in touchpoint kinds, in the order a journey usually meets them.
@@ -221,35 +218,9 @@ pub enum TouchpointKind {
     Custom(CustomName),
 }
 
+builtin_or_custom!(TouchpointKind, BuiltinKind, "touchpoint kind");
+
 impl TouchpointKind {
-    /// A kind of the caller's own.
-    ///
-    /// # Errors
-    /// [`Error::InvalidCustomName`] when the name is empty, longer than
-    /// [`CustomName::MAX_LEN`] bytes, or spells a built-in kind.
-    pub fn custom(name: &str) -> Result<TouchpointKind> {
-        let builtin = name.parse::<BuiltinKind>().is_ok();
-        CustomName::new("touchpoint kind", name, builtin).map(TouchpointKind::Custom)
-    }
-
-    /// The kind's name.
-    #[must_use]
-    pub fn as_str(&self) -> &str {
-        match self {
-            TouchpointKind::Builtin(b) => b.as_str(),
-            TouchpointKind::Custom(c) => c.as_str(),
-        }
-    }
-
-    /// The built-in kind, if this is one.
-    #[must_use]
-    pub fn builtin(&self) -> Option<BuiltinKind> {
-        match self {
-            TouchpointKind::Builtin(b) => Some(*b),
-            TouchpointKind::Custom(_) => None,
-        }
-    }
-
     /// Whether this is the given built-in kind.
     #[must_use]
     pub fn is(&self, kind: BuiltinKind) -> bool {
@@ -268,32 +239,6 @@ impl TouchpointKind {
         self.builtin().and_then(BuiltinKind::default_phase)
     }
 }
-
-impl From<BuiltinKind> for TouchpointKind {
-    fn from(b: BuiltinKind) -> Self {
-        TouchpointKind::Builtin(b)
-    }
-}
-
-impl fmt::Display for TouchpointKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for TouchpointKind {
-    type Err = Error;
-
-    /// A built-in kind by its snake_case name, or else a custom kind.
-    fn from_str(s: &str) -> Result<Self> {
-        match s.parse::<BuiltinKind>() {
-            Ok(b) => Ok(TouchpointKind::Builtin(b)),
-            Err(_) => TouchpointKind::custom(s),
-        }
-    }
-}
-
-serde_via_str!(TouchpointKind);
 
 #[cfg(test)]
 mod tests {

@@ -54,7 +54,8 @@
 //! - **One customer**: [`Journey`], built by [`Journey::new`] or, for a mixed
 //!   stream, [`Journey::group`]: touchpoints in order, [`Session`]s and the
 //!   stage path ([`StageVisit`]).
-//! - **Who**: [`Persona`], the six shopper types.
+//! - **Who**: [`Persona`], the six shopper types; [`classify`] scores them
+//!   from behaviour with reasons, and profiles how customers check out.
 //! - **Analyses**: each is a `...Config`, an accumulator with `add` / `merge`
 //!   / `finish`, and a serde `...Report`. [`JourneyOverview`] counts where
 //!   customers are now ([`OverviewReport`]: current, furthest and entered
@@ -64,6 +65,11 @@
 //!   first-entry anchoring, exclusions, optional steps, held properties,
 //!   reports, witnesses, and a compact path for millions of event rows.
 //!   [`quantile`] holds the exact quantiles the reports use.
+//! - **How good**: the CX pyramid ([`Dimension`] in pyramid order, the ORBE
+//!   [`Instrument`] in English and Indonesian, [`PyramidAccumulator`] ->
+//!   [`PyramidReport`] with scores, the weakest foundation and Cronbach's
+//!   alpha as pingouin computes it) and advocacy ([`AdvocacyAccumulator`]:
+//!   NPS, CSAT, CES with intervals, by any breakdown key).
 //! - **Sample data**: [`sample`] generates a deterministic shop for examples,
 //!   tests and benchmarks.
 //! - **Errors**: one [`Error`] enum; nothing in the public API panics on bad input.
@@ -76,6 +82,7 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod advocacy;
 mod channel;
 mod error;
 mod event;
@@ -86,14 +93,23 @@ mod money;
 mod names;
 mod overview;
 mod persona;
+mod pyramid;
+mod score;
 mod stage;
+mod survey;
 mod time;
 mod touchpoint;
 
+pub mod classify;
 pub mod funnel;
 pub mod quantile;
 pub mod sample;
+pub mod stats;
 
+pub use advocacy::{
+    AdvocacyAccumulator, AdvocacyConfig, AdvocacyReport, CesReport, CsatReport, GroupReport,
+    NpsDifference, NpsReport,
+};
 pub use channel::{BuiltinChannel, Channel};
 pub use error::{Error, Result};
 pub use event::{EventMap, UnknownEvent};
@@ -104,7 +120,16 @@ pub use money::{Currency, Money};
 pub use names::CustomName;
 pub use overview::{JourneyOverview, OverviewReport, StageCounts};
 pub use persona::Persona;
+pub use pyramid::{Dimension, Layer};
+pub use score::{
+    AnswerBlock, DimensionReport, DimensionScore, IndexSummary, ItemReliability, MissingPolicy,
+    PyramidAccumulator, PyramidConfig, PyramidReport, Reliability, RespondentScore,
+};
 pub use stage::{Moment, Phase, Stage};
+pub use survey::{
+    Instrument, Item, Language, MAX_ITEMS, MAX_SCALE_POINTS, RespondentId, Response, Responses,
+    Scale,
+};
 pub use touchpoint::{CheckoutType, Device, PaymentMethod, Touchpoint};
 
 /// The README's code example, run as a doctest.

@@ -160,3 +160,71 @@ macro_rules! serde_via_str {
 }
 
 pub(crate) use serde_via_str;
+
+/// The shared API of a "built-in or custom" enum such as
+/// [`Channel`](crate::Channel) and [`TouchpointKind`](crate::TouchpointKind):
+/// `custom`, `as_str`, `builtin`, `From<builtin>`, `Display`, `FromStr` (a
+/// built-in name gives the built-in value, anything else a custom one) and
+/// serde through the string.
+macro_rules! builtin_or_custom {
+    ($name:ident, $builtin:ident, $what:literal) => {
+        impl $name {
+            #[doc = concat!("A ", $what, " of the caller's own.")]
+            ///
+            /// # Errors
+            /// [`Error::InvalidCustomName`](crate::Error::InvalidCustomName) when
+            /// the name is empty, longer than
+            /// [`CustomName::MAX_LEN`](crate::CustomName::MAX_LEN) bytes, or
+            #[doc = concat!("spells a built-in ", $what, ".")]
+            pub fn custom(name: &str) -> $crate::Result<$name> {
+                let builtin = name.parse::<$builtin>().is_ok();
+                $crate::CustomName::new($what, name, builtin).map($name::Custom)
+            }
+
+            /// The name: snake_case for built-in values, the custom name otherwise.
+            #[must_use]
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $name::Builtin(b) => b.as_str(),
+                    $name::Custom(c) => c.as_str(),
+                }
+            }
+
+            #[doc = concat!("The built-in ", $what, ", if this is one.")]
+            #[must_use]
+            pub fn builtin(&self) -> Option<$builtin> {
+                match self {
+                    $name::Builtin(b) => Some(*b),
+                    $name::Custom(_) => None,
+                }
+            }
+        }
+
+        impl From<$builtin> for $name {
+            fn from(b: $builtin) -> Self {
+                $name::Builtin(b)
+            }
+        }
+
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl ::std::str::FromStr for $name {
+            type Err = $crate::Error;
+
+            fn from_str(s: &str) -> $crate::Result<Self> {
+                match s.parse::<$builtin>() {
+                    Ok(b) => Ok($name::Builtin(b)),
+                    Err(_) => $name::custom(s),
+                }
+            }
+        }
+
+        $crate::names::serde_via_str!($name);
+    };
+}
+
+pub(crate) use builtin_or_custom;

@@ -10,3 +10,5 @@
 mod funnel;
 mod journey;
 mod model;
+mod personas;
+mod pyramid;

@@ -16,6 +16,8 @@
 
 mod rng;
 mod stream;
+mod survey;
+pub use survey::*;
 
 pub use rng::Rng;
 pub use stream::{StreamConfig, event_stream};

@@ -1,0 +1,264 @@
+//! Profiling and classifying customers, against a single pass that only reads
+//! each touchpoint once (summing one field), in the same run.
+//!
+//! Data: 10M touchpoints of 1M customers (synthetic sessions of browsing,
+//! reviews, comparisons, carts, checkouts and orders over a 90-day season),
+//! grouped into journeys before timing. With `--test` the data is 1/500 of it.
+
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing
+)]
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use cxjourney::classify::{BehaviourProfile, Classifier};
+use cxjourney::sample::Rng;
+use cxjourney::{
+    BuiltinChannel as Ch, BuiltinKind as K, CategoryId, CheckoutType, Currency, CustomerId,
+    Journey, JourneyConfig, Money, PaymentMethod, ProductId, Touchpoint,
+};
+
+fn sizes() -> (usize, usize) {
+    if std::env::args().any(|a| a == "--test") {
+        (2_000, 20_000)
+    } else {
+        (1_000_000, 10_000_000)
+    }
+}
+
+fn start() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2024, 10, 1, 0, 0, 0).unwrap()
+}
+
+/// About `touchpoints / customers` touchpoints per customer, in sessions.
+fn generate(customers: usize, touchpoints: usize) -> Vec<Touchpoint> {
+    let mut rng = Rng::new(7);
+    let categories: Vec<CategoryId> = (0..12)
+        .map(|c| CategoryId::new(&format!("cat-{c:02}")))
+        .collect();
+    let products: Vec<(ProductId, usize)> = (0..480)
+        .map(|p| (ProductId::new(&format!("sku-{p:05}")), p / 40))
+        .collect();
+    let channels = [
+        Ch::OrganicSearch,
+        Ch::Social,
+        Ch::Direct,
+        Ch::Email,
+        Ch::Sms,
+        Ch::PaidSearch,
+    ];
+    let payments = PaymentMethod::ALL;
+    let per = touchpoints as f64 / customers as f64;
+    let mut out = Vec::with_capacity(touchpoints + 64);
+    for c in 0..customers {
+        let id = CustomerId(c as u64);
+        let left = touchpoints.saturating_sub(out.len());
+        let remaining_customers = customers - c;
+        let target = ((left as f64 / remaining_customers as f64).round() as i64)
+            .max(1)
+            .min((per * 3.0) as i64);
+        let target = if remaining_customers == 1 {
+            left.max(1)
+        } else {
+            (target + rng.range(-3, 3)).max(1) as usize
+        };
+        let home = rng.below(12) as usize;
+        let mut t = start() + TimeDelta::seconds(rng.range(0, 80 * 86_400));
+        let mut n = 0;
+        let mut order_seq = 0;
+        while n < target {
+            let ch = channels[rng.below(channels.len() as u64) as usize];
+            out.push(Touchpoint::new(id, t, K::ProductListView).with_channel(ch));
+            n += 1;
+            let views = rng.range(1, 4);
+            for _ in 0..views {
+                if n >= target {
+                    break;
+                }
+                t += TimeDelta::seconds(rng.range(10, 180));
+                let cat = if rng.chance(0.7) {
+                    home
+                } else {
+                    rng.below(12) as usize
+                };
+                let (p, pc) = &products[cat * 40 + rng.below(40) as usize];
+                out.push(
+                    Touchpoint::new(id, t, K::ProductView)
+                        .with_channel(ch)
+                        .with_product(p.clone())
+                        .with_category(categories[*pc].clone())
+                        .with_discounted(rng.chance(0.3)),
+                );
+                n += 1;
+                if n < target && rng.chance(0.25) {
+                    t += TimeDelta::seconds(rng.range(10, 120));
+                    let k = if rng.chance(0.5) {
+                        K::ReviewRead
+                    } else {
+                        K::Comparison
+                    };
+                    out.push(
+                        Touchpoint::new(id, t, k)
+                            .with_channel(ch)
+                            .with_product(p.clone()),
+                    );
+                    n += 1;
+                }
+            }
+            if n + 4 <= target && rng.chance(0.45) {
+                let (p, _) = &products[home * 40 + rng.below(40) as usize];
+                let disc = rng.chance(0.3);
+                t += TimeDelta::seconds(rng.range(10, 120));
+                out.push(
+                    Touchpoint::new(id, t, K::AddToCart)
+                        .with_channel(ch)
+                        .with_product(p.clone())
+                        .with_discounted(disc),
+                );
+                t += TimeDelta::seconds(rng.range(10, 120));
+                out.push(Touchpoint::new(id, t, K::CheckoutStart).with_channel(ch));
+                t += TimeDelta::seconds(rng.range(10, 120));
+                let pay = payments[rng.below(5) as usize];
+                out.push(
+                    Touchpoint::new(id, t, K::PaymentInfo)
+                        .with_channel(ch)
+                        .with_payment(pay),
+                );
+                t += TimeDelta::seconds(rng.range(10, 120));
+                order_seq += 1;
+                out.push(
+                    Touchpoint::new(id, t, K::OrderCompleted)
+                        .with_channel(ch)
+                        .with_order(&*format!("o{c}-{order_seq}"))
+                        .with_value(
+                            Money::new(rng.range(25, 1500) * 100_000, Currency::IDR).unwrap(),
+                        )
+                        .with_payment(pay)
+                        .with_checkout(if rng.chance(0.35) {
+                            CheckoutType::Guest
+                        } else {
+                            CheckoutType::Registered
+                        })
+                        .with_discounted(disc),
+                );
+                n += 4;
+            }
+            t += TimeDelta::hours(rng.range(2, 24 * 14));
+        }
+    }
+    out
+}
+
+fn data() -> (Vec<Journey>, DateTime<Utc>, usize) {
+    let (customers, touchpoints) = sizes();
+    let tps = generate(customers, touchpoints);
+    let n = tps.len();
+    let as_of = tps.iter().map(|t| t.at).max().unwrap();
+    let journeys = Journey::group(tps, &JourneyConfig::default()).unwrap();
+    (journeys, as_of, n)
+}
+
+fn bench(c: &mut Criterion) {
+    let (journeys, as_of, n) = data();
+    eprintln!(
+        "personas bench: {} touchpoints of {} customers",
+        n,
+        journeys.len()
+    );
+    let classifier = Classifier::default();
+
+    let mut g = c.benchmark_group("personas");
+    g.sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(8));
+    g.throughput(Throughput::Elements(n as u64));
+    g.bench_function("read_pass_sum_one_field", |b| {
+        // The reference: every touchpoint read once, one field summed (the
+        // amount, zero when there is none).
+        b.iter(|| {
+            let mut sum = 0i64;
+            for j in &journeys {
+                for t in j.touchpoints() {
+                    sum = sum.wrapping_add(t.value.map_or(0, |m| m.minor()));
+                }
+            }
+            black_box(sum)
+        });
+    });
+    g.bench_function("read_pass_sum_timestamps", |b| {
+        // The same, summing the time as Unix seconds (a date conversion each).
+        b.iter(|| {
+            let mut sum = 0i64;
+            for j in &journeys {
+                for t in j.touchpoints() {
+                    sum = sum.wrapping_add(t.at.timestamp());
+                }
+            }
+            black_box(sum)
+        });
+    });
+    g.bench_function("read_pass_three_fields", |b| {
+        // A memory floor: one field on each of the three cache lines a
+        // touchpoint spans (kind, product, time), which the profile reads.
+        b.iter(|| {
+            let mut sum = 0u64;
+            for j in &journeys {
+                for t in j.touchpoints() {
+                    sum = sum
+                        .wrapping_add(u64::from(t.at.timestamp_subsec_nanos()))
+                        .wrapping_add(u64::from(t.product.is_some()))
+                        .wrapping_add(u64::from(t.kind.builtin().is_some()));
+                }
+            }
+            black_box(sum)
+        });
+    });
+    g.bench_function("profile_and_classify", |b| {
+        b.iter(|| {
+            let mut counts = [0u64; 6];
+            classifier.classify_each(&journeys, as_of, |_, _, c| {
+                counts[c.primary.index()] += 1;
+            });
+            black_box(counts)
+        });
+    });
+    g.bench_function("profile_and_classify_plain_loop", |b| {
+        b.iter(|| {
+            let mut profiler = classifier.profiler();
+            let mut counts = [0u64; 6];
+            for j in &journeys {
+                let p = profiler.profile(j, as_of);
+                counts[classifier.classify(&p).primary.index()] += 1;
+            }
+            black_box(counts)
+        });
+    });
+    let profiles: Vec<BehaviourProfile> = {
+        let mut profiler = classifier.profiler();
+        journeys
+            .iter()
+            .map(|j| profiler.profile(j, as_of))
+            .collect()
+    };
+    drop(journeys);
+    g.throughput(Throughput::Elements(profiles.len() as u64));
+    g.bench_function("classify_ready_profiles", |b| {
+        b.iter(|| {
+            let mut sum = 0.0;
+            for p in &profiles {
+                sum += classifier.classify(p).score;
+            }
+            black_box(sum)
+        });
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
