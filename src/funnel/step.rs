@@ -307,9 +307,10 @@ impl Step {
 /// An exclusion: a customer who does this between steps `from` and `to`
 /// (1-based, `from < to`) leaves that attempt of the funnel; the steps already
 /// reached still count, and the customer is reported as stopped by the
-/// exclusion. PostHog removes such customers from the whole funnel; to get
-/// that, drop customers whose [`StopReason`](crate::funnel::StopReason) is
-/// `Excluded`.
+/// exclusion. PostHog instead removes such customers from the whole funnel;
+/// dropping customers whose [`StopReason`](crate::funnel::StopReason) is
+/// `Excluded` comes close (a customer excluded once who later converts is
+/// kept, as a conversion).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Exclusion {
