@@ -7,7 +7,11 @@
 
 use std::collections::BTreeMap;
 
+use chrono::TimeDelta;
 use cxjourney::classify::{Classifier, PersonaConfusion};
+use cxjourney::funnel::{
+    Funnel, FunnelAccumulator, FunnelConfig, FunnelMode, Property, StageFunnel, Step, Touch,
+};
 use cxjourney::sample::{SampleConfig, SampleShop, sample_advocacy, sample_survey};
 use cxjourney::{
     BuiltinKind, Journey, JourneyConfig, JourneyOverview, PaymentMethod, Persona, PyramidConfig,
@@ -153,6 +157,49 @@ fn main() -> Result<(), cxjourney::Error> {
         println!();
     }
 
+    section("Where they drop off: the purchase funnel");
+    println!(
+        "product view > add to cart > checkout > order, within 7 days of the first product view"
+    );
+    let funnel = Funnel::new(
+        FunnelConfig::new(
+            vec![
+                Step::kind(BuiltinKind::ProductView),
+                Step::kind(BuiltinKind::AddToCart),
+                Step::kind(BuiltinKind::CheckoutStart),
+                Step::kind(BuiltinKind::OrderCompleted),
+            ],
+            TimeDelta::days(7),
+        )
+        .with_mode(FunnelMode::first_entry())
+        .breakdown_by(Property::Channel, Touch::FirstTouch),
+    )?;
+    let mut acc = FunnelAccumulator::new(&funnel);
+    for j in &journeys {
+        acc.add(j)?;
+    }
+    print!("{}", acc.finish());
+    if let Some(j) = journeys
+        .iter()
+        .find(|j| funnel.level(j).is_ok_and(|l| l == 2))
+    {
+        println!();
+        println!("a customer who stopped at the cart:");
+        println!("{}", funnel.witness(j)?);
+    }
+    println!();
+    println!("the stage funnel, awareness to advocacy (customers whose journey starts with awareness):");
+    let stages = StageFunnel::new(
+        Stage::ALL.to_vec(),
+        TimeDelta::days(365),
+        FunnelMode::first_entry(),
+    )?;
+    let mut acc = FunnelAccumulator::for_stages(&stages);
+    for j in &journeys {
+        acc.add(j)?;
+    }
+    print!("{}", acc.finish());
+
     section("Who they are: personas from behaviour");
     let classifier = Classifier::default();
     let as_of = shop
@@ -179,7 +226,7 @@ fn main() -> Result<(), cxjourney::Error> {
     println!();
     print!(
         "{}",
-        classifier.transitions(&journeys, as_of - chrono::TimeDelta::days(30), as_of)?
+        classifier.transitions(&journeys, as_of - TimeDelta::days(30), as_of)?
     );
 
     section("How good the experience is: the CX pyramid");
