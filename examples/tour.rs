@@ -188,7 +188,9 @@ fn main() -> Result<(), cxjourney::Error> {
         println!("{}", funnel.witness(j)?);
     }
     println!();
-    println!("the stage funnel, awareness to advocacy (customers whose journey starts with awareness):");
+    println!(
+        "the stage funnel, awareness to advocacy (customers whose journey starts with awareness):"
+    );
     let stages = StageFunnel::new(
         Stage::ALL.to_vec(),
         TimeDelta::days(365),
