@@ -6,6 +6,28 @@
 #![allow(clippy::print_stdout)]
 
 use std::collections::BTreeMap;
+use std::io::Write;
+
+/// `println!` that ends the program quietly when stdout is closed
+/// (`cargo run --example tour | head`) instead of panicking.
+macro_rules! println {
+    ($($arg:tt)*) => {{
+        let mut out = std::io::stdout().lock();
+        if writeln!(out, $($arg)*).is_err() {
+            std::process::exit(0);
+        }
+    }};
+}
+
+/// `print!` with the same behaviour on a closed stdout.
+macro_rules! print {
+    ($($arg:tt)*) => {{
+        let mut out = std::io::stdout().lock();
+        if write!(out, $($arg)*).is_err() {
+            std::process::exit(0);
+        }
+    }};
+}
 
 use chrono::TimeDelta;
 use cxjourney::classify::{Classifier, PersonaConfusion};
