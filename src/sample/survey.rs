@@ -5,7 +5,7 @@
 //! contacts hurt responsive service, repeat buyers and loyal customers feel
 //! more connected.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
@@ -34,10 +34,10 @@ pub struct ExperienceFacts {
     pub support_responses: u32,
 }
 
-/// Collects [`ExperienceFacts`] per customer from the shop's touchpoints.
+/// Collects [`ExperienceFacts`] per customer from the shop's touchpoints, ordered by customer id.
 #[must_use]
-pub fn experience_facts(shop: &SampleShop) -> HashMap<CustomerId, ExperienceFacts> {
-    let mut facts: HashMap<CustomerId, ExperienceFacts> = HashMap::new();
+pub fn experience_facts(shop: &SampleShop) -> BTreeMap<CustomerId, ExperienceFacts> {
+    let mut facts: BTreeMap<CustomerId, ExperienceFacts> = BTreeMap::new();
     let mut promised: HashMap<OrderId, chrono::DateTime<chrono::Utc>> = HashMap::new();
     for t in &shop.touchpoints {
         if t.is(K::OrderCompleted) {
