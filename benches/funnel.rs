@@ -20,80 +20,27 @@ use cxjourney::funnel::{
     EventIds, EventRow, Funnel, FunnelAccumulator, FunnelConfig, FunnelMode, Step, StepSequences,
     WindowFunnel,
 };
-use cxjourney::sample::{Rng, StreamConfig, event_stream};
+use cxjourney::sample::{EVENT_LOG_NAMES, EventLogConfig, StreamConfig, event_log, event_stream};
 use cxjourney::{BuiltinKind as K, Journey, JourneyConfig};
 
 fn test_mode() -> bool {
     std::env::args().any(|a| a == "--test")
 }
 
-const EVENTS: [&str; 9] = [
-    "ad_click",
-    "search_visit",
-    "product_view",
-    "review_read",
-    "add_to_cart",
-    "checkout_start",
-    "purchase",
-    "repeat_purchase",
-    "referral",
-];
-
-const NEXT: [[f64; 9]; 9] = [
-    [0.0, 0.3, 0.7, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
-    [0.0, 0.15, 0.85, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
-    [0.1, 0.1, 0.25, 0.15, 0.4, 0.0, 0.0, 0.0, 0.0],
-    [0.0, 0.0, 0.5, 0.0, 0.5, 0.0, 0.0, 0.0, 0.0],
-    [0.0, 0.0, 0.3, 0.0, 0.2, 0.5, 0.0, 0.0, 0.0],
-    [0.0, 0.0, 0.25, 0.0, 0.0, 0.0, 0.75, 0.0, 0.0],
-    [0.0, 0.0, 0.6, 0.0, 0.0, 0.0, 0.0, 0.2, 0.2],
-    [0.0, 0.0, 0.7, 0.0, 0.0, 0.0, 0.0, 0.0, 0.3],
-    [0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
-];
-
-/// The same walk and gaps as `examples/gen_events.rs`, as rows in time order.
+/// The log of `examples/gen_events.rs` (`sample::event_log`), as rows.
 fn rows(users: u64) -> (Vec<EventRow>, Vec<u32>) {
     let mut ids = EventIds::new();
-    for e in EVENTS {
+    for e in EVENT_LOG_NAMES {
         ids.intern(e);
     }
-    let mut rng = Rng::new(7);
-    let mut rows = Vec::new();
-    for user in 1..=users {
-        let mut n = 1;
-        while n < 40 && rng.chance(4.6 / 5.6) {
-            n += 1;
-        }
-        let mut t = 1_704_067_200 + rng.range(0, 91 * 86_400);
-        let mut ev = rng.weighted(&[0.2, 0.3, 0.5]);
-        for i in 0..n {
-            if i > 0 {
-                let u = rng.unit();
-                t += if u < 0.03 {
-                    0
-                } else if u < 0.04 {
-                    3600
-                } else if u < 0.05 {
-                    3601
-                } else if u < 0.055 {
-                    604_800
-                } else if u < 0.06 {
-                    604_801
-                } else if rng.chance(0.8) {
-                    rng.range(1, 900)
-                } else {
-                    rng.range(3602, 14 * 86_400)
-                };
-            }
-            rows.push(EventRow {
-                customer: user,
-                ts: t,
-                event: ev as u32,
-            });
-            ev = rng.weighted(&NEXT[ev]);
-        }
-    }
-    rows.sort_by_key(|r| r.ts);
+    let rows = event_log(&EventLogConfig { users, seed: 7 })
+        .into_iter()
+        .map(|r| EventRow {
+            customer: r.user,
+            ts: r.ts,
+            event: u32::from(r.event),
+        })
+        .collect();
     let masks = ids.step_masks(&["product_view", "add_to_cart", "checkout_start", "purchase"]);
     (rows, masks)
 }

@@ -17,58 +17,7 @@ use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 
 use chrono::DateTime;
-use cxjourney::sample::Rng;
-
-const EVENTS: [&str; 9] = [
-    "ad_click",
-    "search_visit",
-    "product_view",
-    "review_read",
-    "add_to_cart",
-    "checkout_start",
-    "purchase",
-    "repeat_purchase",
-    "referral",
-];
-
-/// Next-event weights per event, in the order of `EVENTS`.
-const NEXT: [[f64; 9]; 9] = [
-    [0.0, 0.3, 0.7, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
-    [0.0, 0.15, 0.85, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
-    [0.1, 0.1, 0.25, 0.15, 0.4, 0.0, 0.0, 0.0, 0.0],
-    [0.0, 0.0, 0.5, 0.0, 0.5, 0.0, 0.0, 0.0, 0.0],
-    [0.0, 0.0, 0.3, 0.0, 0.2, 0.5, 0.0, 0.0, 0.0],
-    [0.0, 0.0, 0.25, 0.0, 0.0, 0.0, 0.75, 0.0, 0.0],
-    [0.0, 0.0, 0.6, 0.0, 0.0, 0.0, 0.0, 0.2, 0.2],
-    [0.0, 0.0, 0.7, 0.0, 0.0, 0.0, 0.0, 0.0, 0.3],
-    [0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
-];
-
-fn gap(rng: &mut Rng) -> i64 {
-    let u = rng.unit();
-    if u < 0.03 {
-        0
-    } else if u < 0.04 {
-        3600
-    } else if u < 0.05 {
-        3601
-    } else if u < 0.055 {
-        604_800
-    } else if u < 0.06 {
-        604_801
-    } else if rng.chance(0.8) {
-        // within a session
-        rng.range(1, 900)
-    } else {
-        // a later visit: hours to two weeks, never one of the exact values above
-        let g = rng.range(3602, 14 * 86_400);
-        if g == 604_800 || g == 604_801 {
-            g + 2
-        } else {
-            g
-        }
-    }
-}
+use cxjourney::sample::{EventLogConfig, event_log};
 
 fn run() -> Result<(), String> {
     let mut users: u64 = 190;
@@ -94,51 +43,19 @@ fn run() -> Result<(), String> {
         }
     }
     let out = out.ok_or("usage: gen_events --users N [--seed S] OUT.csv")?;
-    let mut rng = Rng::new(seed);
-    let start = 1_704_067_200; // 2024-01-01T00:00:00Z
-    let span = 91 * 86_400;
-    let mut rows: Vec<(i64, u64, u8)> = Vec::with_capacity((users as usize).saturating_mul(6));
-    for user in 1..=users {
-        // 1 + geometric(mean 4.6), at most 40 events
-        let mut n = 1;
-        while n < 40 && rng.chance(4.6 / 5.6) {
-            n += 1;
-        }
-        let mut t = start + rng.range(0, span);
-        let mut ev = rng.weighted(&[0.2, 0.3, 0.5, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
-        let mut prev: Option<usize> = None;
-        for _ in 0..n {
-            if prev.is_some() {
-                let g = gap(&mut rng);
-                t += g;
-                if g == 0 && rng.chance(0.5) {
-                    // a same-second tie written in reverse funnel order
-                    if let Some(last) = rows.pop() {
-                        rows.push((t, user, ev as u8));
-                        rows.push(last);
-                        prev = Some(ev);
-                        ev = rng.weighted(NEXT.get(ev).map_or(&[][..], |w| &w[..]));
-                        continue;
-                    }
-                }
-            }
-            rows.push((t, user, ev as u8));
-            prev = Some(ev);
-            ev = rng.weighted(NEXT.get(ev).map_or(&[][..], |w| &w[..]));
-        }
-    }
-    rows.sort_by_key(|r| r.0);
+    let rows = event_log(&EventLogConfig { users, seed });
     let file = File::create(&out).map_err(|e| format!("cannot create {out:?}: {e}"))?;
     let mut w = BufWriter::with_capacity(1 << 20, file);
     let err = |e: std::io::Error| format!("cannot write {out:?}: {e}");
     writeln!(w, "user_id,ts,event").map_err(err)?;
-    for (t, user, ev) in &rows {
-        let ts = DateTime::from_timestamp(*t, 0).ok_or("time out of range")?;
+    for row in &rows {
+        let ts = DateTime::from_timestamp(row.ts, 0).ok_or("time out of range")?;
         writeln!(
             w,
-            "{user},{},{}",
+            "{},{},{}",
+            row.user,
             ts.format("%Y-%m-%dT%H:%M:%SZ"),
-            EVENTS.get(usize::from(*ev)).copied().unwrap_or("event")
+            row.name()
         )
         .map_err(err)?;
     }

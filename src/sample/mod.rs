@@ -14,11 +14,13 @@
 //! # Ok::<(), cxjourney::Error>(())
 //! ```
 
+mod events;
 mod rng;
 mod stream;
 mod survey;
 pub use survey::*;
 
+pub use events::{EVENT_LOG_NAMES, EventLogConfig, LoggedEvent, event_log};
 pub use rng::Rng;
 pub use stream::{StreamConfig, event_stream};
 
