@@ -35,6 +35,9 @@ use cxjourney::{
 use indexmap::IndexMap;
 use serde::Serialize;
 
+#[path = "common/csv.rs"]
+mod csv;
+
 /// A small fast hasher for the look-up tables of short strings (FxHash's
 /// multiply-rotate), since SipHash dominates parsing otherwise.
 #[derive(Default, Clone, Copy)]
@@ -132,117 +135,17 @@ fn parse_args() -> Result<Args, String> {
                 currency = v.parse().map_err(|e| format!("--currency: {e}"))?;
             }
             "-h" | "--help" => return Err(USAGE.to_owned()),
-            s if s.starts_with("--") => return Err(format!("unknown option {s:?}\n{USAGE}")),
+            s if s.starts_with("--") => return Err(format!("unknown option {s:?}; {USAGE}")),
             _ if file.is_none() => file = Some(a),
-            _ => return Err(format!("unexpected argument {a:?}\n{USAGE}")),
+            _ => return Err(format!("unexpected argument {a:?}; {USAGE}")),
         }
     }
     Ok(Args {
-        file: file.ok_or_else(|| format!("missing FILE.csv\n{USAGE}"))?,
-        as_of: as_of.ok_or_else(|| format!("missing --as-of YYYY-MM-DD\n{USAGE}"))?,
+        file: file.ok_or_else(|| format!("missing FILE.csv; {USAGE}"))?,
+        as_of: as_of.ok_or_else(|| format!("missing --as-of YYYY-MM-DD; {USAGE}"))?,
         per_user,
         currency,
     })
-}
-
-/// A minimal RFC 4180 reader over an in-memory buffer: fields separated by
-/// commas, optionally quoted with `"` (a doubled `""` inside is a quote),
-/// records ended by LF or CRLF (also inside quotes).
-struct Records<'a> {
-    text: &'a str,
-    pos: usize,
-    line: usize,
-}
-
-impl<'a> Records<'a> {
-    /// The next record into `out`; returns its first line number, `None` at the end.
-    fn next(&mut self, out: &mut Vec<Cow<'a, str>>) -> Result<Option<usize>, String> {
-        out.clear();
-        let bytes = self.text.as_bytes();
-        if self.pos >= bytes.len() {
-            return Ok(None);
-        }
-        self.line += 1;
-        let start_line = self.line;
-        loop {
-            // One field.
-            if bytes.get(self.pos) == Some(&b'"') {
-                self.pos += 1;
-                let mut owned = String::new();
-                let mut seg = self.pos;
-                loop {
-                    match bytes.get(self.pos) {
-                        None => {
-                            return Err(format!("line {start_line}: a quoted field is not closed"));
-                        }
-                        Some(b'"') if bytes.get(self.pos + 1) == Some(&b'"') => {
-                            owned.push_str(&self.text[seg..=self.pos]);
-                            self.pos += 2;
-                            seg = self.pos;
-                        }
-                        Some(b'"') => {
-                            owned.push_str(&self.text[seg..self.pos]);
-                            self.pos += 1;
-                            break;
-                        }
-                        Some(b'\n') => {
-                            self.line += 1;
-                            self.pos += 1;
-                        }
-                        Some(_) => self.pos += 1,
-                    }
-                }
-                out.push(Cow::Owned(owned));
-                match bytes.get(self.pos) {
-                    Some(b',') => self.pos += 1,
-                    Some(b'\r') if bytes.get(self.pos + 1) == Some(&b'\n') => {
-                        self.pos += 2;
-                        return Ok(Some(start_line));
-                    }
-                    Some(b'\n') => {
-                        self.pos += 1;
-                        return Ok(Some(start_line));
-                    }
-                    None => return Ok(Some(start_line)),
-                    Some(_) => {
-                        return Err(format!(
-                            "line {start_line}: text after the closing quote of field {}",
-                            out.len()
-                        ));
-                    }
-                }
-            } else {
-                let start = self.pos;
-                while let Some(&b) = bytes.get(self.pos) {
-                    if b == b',' || b == b'\n' {
-                        break;
-                    }
-                    if b == b'"' {
-                        return Err(format!(
-                            "line {start_line}: a quote inside an unquoted field {}",
-                            out.len() + 1
-                        ));
-                    }
-                    self.pos += 1;
-                }
-                let mut field = &self.text[start..self.pos];
-                match bytes.get(self.pos) {
-                    Some(b',') => {
-                        out.push(Cow::Borrowed(field));
-                        self.pos += 1;
-                    }
-                    _ => {
-                        if let Some(f) = field.strip_suffix('\r') {
-                            field = f;
-                        }
-                        out.push(Cow::Borrowed(field));
-                        self.pos += 1;
-                        return Ok(Some(start_line));
-                    }
-                }
-            }
-        }
-    }
 }
 
 /// `YYYY-MM-DDTHH:MM:SS[.fff]Z` quickly, else RFC 3339, else a UTC time without zone.
@@ -304,33 +207,33 @@ fn csv_field(s: &str) -> Cow<'_, str> {
 fn run() -> Result<(), String> {
     let args = parse_args()?;
     let started = Instant::now();
-    let bytes = std::fs::read(&args.file).map_err(|e| format!("cannot read {}: {e}", args.file))?;
-    let text =
-        std::str::from_utf8(&bytes).map_err(|e| format!("{}: not UTF-8 text ({e})", args.file))?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut records = Records {
-        text,
-        pos: 0,
-        line: 0,
-    };
+    let text = csv::read_text(&args.file)?;
+    let text = text.as_str();
+    let mut records = csv::Records::new(text);
     let mut fields: Vec<Cow<'_, str>> = Vec::with_capacity(9);
     let err = |e: String| format!("{}: {e}", args.file);
 
-    // Header.
-    if records.next(&mut fields).map_err(err)?.is_none() {
-        return Err(format!(
-            "{}: empty file (expected the header {})",
-            args.file,
-            COLUMNS.join(",")
-        ));
-    }
+    // Header (after any blank lines).
+    let header_line = loop {
+        match records.next_record(&mut fields).map_err(err)? {
+            Some(_) if csv::is_blank(&fields) => continue,
+            Some(line) => break line,
+            None => {
+                return Err(format!(
+                    "{}: empty file (expected the header {})",
+                    args.file,
+                    COLUMNS.join(",")
+                ));
+            }
+        }
+    };
     let mut index = [usize::MAX; 9];
     for (i, name) in fields.iter().enumerate() {
         let name = name.trim();
         match COLUMNS.iter().position(|c| *c == name) {
             Some(c) if index[c] != usize::MAX => {
                 return Err(format!(
-                    "{}: line 1: column {name:?} appears twice",
+                    "{}: line {header_line}: column {name:?} appears twice",
                     args.file
                 ));
             }
@@ -341,7 +244,7 @@ fn run() -> Result<(), String> {
     for c in 0..3 {
         if index[c] == usize::MAX {
             return Err(format!(
-                "{}: line 1: the header lacks the column {:?} (expected {})",
+                "{}: line {header_line}: the header lacks the column {:?} (expected {})",
                 args.file,
                 COLUMNS[c],
                 COLUMNS.join(",")
@@ -361,11 +264,11 @@ fn run() -> Result<(), String> {
     let mut unknown_events: HashMap<String, u64> = HashMap::new();
     let mut touchpoints: Vec<Touchpoint> = Vec::with_capacity(text.len() / 60);
     let mut rows = 0u64;
-    while let Some(line) = records.next(&mut fields).map_err(err)? {
-        if fields.len() == 1 && fields[0].trim().is_empty() {
-            continue; // blank line
+    while let Some(line) = records.next_record(&mut fields).map_err(err)? {
+        if csv::is_blank(&fields) {
+            continue;
         }
-        if fields.len() > width {
+        if fields.len() != width {
             return Err(format!(
                 "{}: line {line}: {} fields, but the header has {width}",
                 args.file,
@@ -605,10 +508,6 @@ fn round(x: f64) -> f64 {
 fn main() {
     if let Err(e) = run() {
         eprintln!("error: {e}");
-        std::process::exit(if e.starts_with("usage") || e.contains("\nusage") {
-            2
-        } else {
-            1
-        });
+        std::process::exit(if e.contains("usage: ") { 2 } else { 1 });
     }
 }
