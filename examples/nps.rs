@@ -22,6 +22,8 @@ use std::time::Instant;
 use cxjourney::{AdvocacyAccumulator, AdvocacyConfig, NpsReport};
 use serde_json::{Map, Value, json};
 
+// tests/pyramid.rs includes this file and nps.rs, each with this module.
+#[allow(clippy::duplicate_mod)]
 #[path = "common/csv.rs"]
 mod csv;
 
@@ -124,7 +126,7 @@ pub fn run(args: &[String]) -> Result<Value, String> {
         }
         if fields.len() != width {
             return Err(format!(
-                "{path}: line {line}: expected {width} cells as in the header, found {}",
+                "{path}: line {line}: expected {width} cells, found {}",
                 fields.len()
             ));
         }
@@ -165,7 +167,7 @@ pub fn run(args: &[String]) -> Result<Value, String> {
         };
         rows.push((group, score));
     }
-    csv::check_unique(ids, "respondent_id").map_err(err)?;
+    csv::check_unique(ids, "respondent").map_err(err)?;
     if empty_groups > 0 {
         eprintln!(
             "note: {empty_groups} rows have an empty {} value: they count in \"all\" but in no group",

@@ -37,6 +37,8 @@ use cxjourney::{
 };
 use serde_json::{Map, Value, json};
 
+// tests/pyramid.rs includes this file and nps.rs, each with this module.
+#[allow(clippy::duplicate_mod)]
 #[path = "common/csv.rs"]
 mod csv;
 
@@ -121,7 +123,7 @@ fn read_survey(path: &str) -> Result<Vec<AnswerBlock>, String> {
         }
         if fields.len() != width {
             return Err(format!(
-                "{path}: line {line}: expected {width} cells as in the header, found {}",
+                "{path}: line {line}: expected {width} cells, found {}",
                 fields.len()
             ));
         }
@@ -159,7 +161,7 @@ fn read_survey(path: &str) -> Result<Vec<AnswerBlock>, String> {
                 .map_err(|e| format!("{path}: line {line}: {e}"))?;
         }
     }
-    csv::check_unique(ids, "respondent_id").map_err(err)?;
+    csv::check_unique(ids, "respondent").map_err(err)?;
     Ok(blocks)
 }
 
