@@ -18,8 +18,20 @@
 //! `--journeys` computes the same levels through the journey API (a
 //! `Touchpoint` per row; slower, for checking).
 //!
-//! Malformed input gives a message naming the line and the value on stderr and
-//! exit status 2.
+//! Columns are found by header name (any order; other columns are ignored).
+//! The CSV may use CRLF line ends, a byte-order mark, quoted fields (not
+//! spanning lines) and spaces around cells; blank lines are skipped. Times may
+//! also carry an offset (`+02:00`, converted to UTC), a fraction of a second
+//! (dropped, as ClickHouse's `DateTime` does) or a space instead of `T` (no
+//! zone = UTC). A `user_id` that is not a non-negative integer is taken as
+//! text (unicode is fine); then customers are numbered with integer ids first,
+//! ascending, then text ids in byte order, and `--levels` lists them in that
+//! order under their own ids; `reaching` and `at_level` do not change.
+//!
+//! Malformed input (a missing column, an empty id, a time that is not
+//! ISO-8601, a row with another number of fields than the header, a quote left
+//! open) gives one `error: ...` line naming the line and the value on stderr,
+//! and exit status 2.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Write};

@@ -13,8 +13,12 @@
 //! whole day (UTC). Prints one JSON object:
 //! `{"customers": N, "distribution": {...}, "examples": [...], "compute_seconds": S}`, where
 //! `compute_seconds` covers reading, parsing, grouping, profiling and classifying. With
-//! `--per-user OUT.csv` it also writes `user_id,persona,score` for every customer. Bad input stops
-//! with a message naming the line and a non-zero exit code.
+//! `--per-user OUT.csv` it also writes `user_id,persona,score` for every customer. Columns are
+//! found by header name (any order; unknown columns are ignored with a warning). The CSV may use
+//! CRLF line ends, a byte-order mark, quoted fields (commas, quotes and line breaks inside) and
+//! spaces around cells; blank lines are skipped. Bad input (a missing column, a row with another
+//! number of fields than the header, an empty id or event, a time that is not ISO-8601, a negative
+//! or malformed value) stops with one `error: ...` line naming the line and a non-zero exit code.
 
 // Indexing below is into fixed arrays with constant indices, into `fields` at
 // positions just read through `get`, and into a 20-byte timestamp after its
