@@ -130,7 +130,7 @@ pub fn run(args: &[String]) -> Result<Value, String> {
                 fields.len()
             ));
         }
-        let id = fields.get(id_col).cloned().unwrap_or_default();
+        let id = csv::cell_cow(&fields, id_col);
         if id.is_empty() {
             return Err(format!("{path}: line {line}: empty respondent_id"));
         }

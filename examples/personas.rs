@@ -485,7 +485,6 @@ fn run() -> Result<(), String> {
         compute_seconds: (compute_seconds * 1000.0).round() / 1000.0,
     };
     let text = serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?;
-    println!("{text}");
 
     if let Some(path) = &args.per_user {
         let f = std::fs::File::create(path).map_err(|e| format!("cannot write {path}: {e}"))?;
@@ -501,6 +500,8 @@ fn run() -> Result<(), String> {
         }
         w.flush().map_err(werr)?;
     }
+    // Printed last, so that a failure prints no result.
+    println!("{text}");
     Ok(())
 }
 

@@ -127,10 +127,7 @@ fn read_survey(path: &str) -> Result<Vec<AnswerBlock>, String> {
                 fields.len()
             ));
         }
-        let id = fields
-            .get(at.first().copied().unwrap_or(0))
-            .cloned()
-            .unwrap_or_default();
+        let id = csv::cell_cow(&fields, at.first().copied().unwrap_or(0));
         if id.is_empty() {
             return Err(format!("{path}: line {line}: empty respondent_id"));
         }

@@ -229,9 +229,20 @@ impl Columns {
     }
 }
 
-/// The cell at position `i` of a record, `""` past its end.
+/// The cell at position `i` of a record, `""` past its end; trimmed of
+/// spaces, also inside quotes (for numbers and ids).
 pub fn cell<'r>(fields: &'r [Cow<'_, str>], i: usize) -> &'r str {
-    fields.get(i).map_or("", |f| f.as_ref())
+    fields.get(i).map_or("", |f| f.trim())
+}
+
+/// The cell at position `i`, trimmed, still borrowing from the text where
+/// the record did.
+pub fn cell_cow<'a>(fields: &[Cow<'a, str>], i: usize) -> Cow<'a, str> {
+    match fields.get(i) {
+        Some(Cow::Borrowed(s)) => Cow::Borrowed(s.trim()),
+        Some(Cow::Owned(s)) => Cow::Owned(s.trim().to_owned()),
+        None => Cow::Borrowed(""),
+    }
 }
 
 /// A row id: a non-negative integer (so `007` and `7` are the same id), or
