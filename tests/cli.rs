@@ -221,6 +221,11 @@ fn pyramid_accepts_csv_variations_and_refuses_bad_input() {
     let ids = edit(&text, 3, |l| l.replacen("2,", "\"ü \"\"R2\"\"\",", 1));
     let f = tmp(ids);
     assert_eq!(json(&run("pyramid", &[p(&f)]), "text ids"), expected);
+    // `7.0` and ` "7" ` are the answer 7.
+    let f = tmp(set_cell(&text, 3, 1, "7.0"));
+    assert_eq!(json(&run("pyramid", &[p(&f)]), "7.0"), expected);
+    let f = tmp(set_cell(&text, 3, 1, " \" 7 \" "));
+    assert_eq!(json(&run("pyramid", &[p(&f)]), "quoted 7"), expected);
     // Flags in another order.
     let listwise = json(&run("pyramid", &[p(&canon), "--missing", "listwise"]), "lw");
     assert_eq!(
@@ -342,6 +347,17 @@ fn nps_accepts_csv_variations_and_refuses_bad_input() {
     );
     assert_eq!(v["all"], expected["all"]);
     assert!(v["groups"].get("").is_none());
+    // Unicode ids, quoted with spaces; `7.0` is the score 7.
+    let ids = set_cell(&text, 3, 0, "\" ü-3 \"");
+    let f3 = tmp(set_cell(&ids, 3, 2, "7.0"));
+    let v = json(
+        &run("nps", &[p(&f3), "--group-by", "persona"]),
+        "unicode id",
+    );
+    assert_eq!(v, expected);
+    // A quoted id with spaces repeats the same id unquoted.
+    let dup = tmp(set_cell(&text, 3, 0, "\" 1 \""));
+    assert_error(&run("nps", &[p(&dup)]), &["line 3", "duplicate"], "dup");
     // Header only.
     let header = tmp("respondent_id,score\n");
     assert_eq!(json(&run("nps", &[p(&header)]), "header")["all"]["n"], 0);
@@ -383,7 +399,7 @@ fn nps_accepts_csv_variations_and_refuses_bad_input() {
     assert_error(&run("nps", &[]), &["usage"], "no args");
     assert_error(&run("nps", &[p(&canon), "--x"]), &["--x"], "flag");
     common_failures("nps", "respondent_id,score", &[]);
-    for f in [canon, f, f2, header] {
+    for f in [canon, f, f2, f3, dup, header] {
         std::fs::remove_file(f).ok();
     }
 }
@@ -574,6 +590,13 @@ fn funnel_accepts_csv_variations_and_refuses_bad_input() {
     for (args, needle) in arg_cases {
         assert_error(&run("funnel", &args), &[needle], &format!("{args:?}"));
     }
+    // An unwritable --levels file: an error and no result on stdout.
+    let dir = std::env::temp_dir();
+    let v = run(
+        "funnel",
+        &["--window", "60", "--steps", STEPS, "--levels", p(&dir), c],
+    );
+    assert_error(&v, &["cannot create"], "levels to a directory");
     let v = run("funnel", &["--window", "0", "--steps", STEPS, c]);
     assert_eq!(json(&v, "window 0")["customers"], expected["customers"]);
     common_failures(
@@ -697,6 +720,13 @@ fn personas_accepts_csv_variations_and_refuses_bad_input() {
     ] {
         assert_error(&run("personas", &args), &[needle], &format!("{args:?}"));
     }
+    // An unwritable --per-user file: an error and no result on stdout.
+    let dir = std::env::temp_dir();
+    assert_error(
+        &personas(&canon, &dir),
+        &["cannot write"],
+        "per-user to a directory",
+    );
     common_failures("personas", "user_id,ts,event", &["--as-of", "2024-12-31"]);
     for f in [canon, per_user, f, header, one] {
         std::fs::remove_file(f).ok();
