@@ -42,6 +42,9 @@ use chrono::{DateTime, TimeDelta, Utc};
 use cxjourney::funnel::{EventIds, EventRow, Funnel, FunnelConfig, FunnelMode, Step, WindowFunnel};
 use cxjourney::{CustomerId, EventMap, Journey, JourneyConfig, Touchpoint};
 
+#[path = "common/time.rs"]
+mod time;
+
 struct Args {
     window: u64,
     mode: FunnelMode,
@@ -210,20 +213,8 @@ fn parse_ts(b: &[u8]) -> Option<i64> {
         }
         return None;
     }
-    let s = std::str::from_utf8(b).ok()?.trim();
-    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
-        return Some(t.timestamp());
-    }
-    for fmt in [
-        "%Y-%m-%d %H:%M:%S",
-        "%Y-%m-%dT%H:%M:%S",
-        "%Y-%m-%d %H:%M:%S%.f",
-    ] {
-        if let Ok(t) = chrono::NaiveDateTime::parse_from_str(s, fmt) {
-            return Some(t.and_utc().timestamp());
-        }
-    }
-    None
+    let s = std::str::from_utf8(b).ok()?;
+    time::parse_iso_utc(s).map(|t| t.timestamp())
 }
 
 /// User ids that are not non-negative integers: interned while reading (the

@@ -30,7 +30,7 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::time::Instant;
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use cxjourney::classify::{Classifier, PersonaAccumulator};
 use cxjourney::{
     CategoryId, Channel, Currency, CustomerIds, EventMap, Journey, JourneyConfig, Money, Persona,
@@ -41,6 +41,8 @@ use serde::Serialize;
 
 #[path = "common/csv.rs"]
 mod csv;
+#[path = "common/time.rs"]
+mod time;
 
 /// A small fast hasher for the look-up tables of short strings (FxHash's
 /// multiply-rotate), since SipHash dominates parsing otherwise.
@@ -177,15 +179,7 @@ fn parse_ts(s: &str) -> Option<DateTime<Utc>> {
         let dt = date.and_hms_opt(num(11..13)?, num(14..16)?, num(17..19)?)?;
         return Some(Utc.from_utc_datetime(&dt));
     }
-    if let Ok(d) = DateTime::parse_from_rfc3339(s) {
-        return Some(d.with_timezone(&Utc));
-    }
-    for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"] {
-        if let Ok(n) = NaiveDateTime::parse_from_str(s, fmt) {
-            return Some(Utc.from_utc_datetime(&n));
-        }
-    }
-    None
+    time::parse_iso_utc(s)
 }
 
 const COLUMNS: [&str; 9] = [

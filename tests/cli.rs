@@ -445,6 +445,10 @@ fn funnel_accepts_csv_variations_and_refuses_bad_input() {
             .collect();
         join(&shifted, "\n")
     }));
+    let basic = cases.last().unwrap().1.replace("+02:00", "+0200");
+    cases.push(("+0200", basic));
+    cases.push(("UTC suffix", text.replace('T', " ").replace("Z,", " UTC,")));
+    cases.push(("no zone, fraction", text.replace("Z,", ".5,")));
     for (what, v) in cases {
         let f = tmp(v);
         assert_eq!(json(&funnel(&f, Some(&levels)), what), expected, "{what}");
