@@ -341,6 +341,9 @@ fn parse_row(
 }
 
 fn read_rows(path: &str, ids: &mut EventIds, texts: &mut TextIds) -> Result<Vec<EventRow>, String> {
+    if std::path::Path::new(path).is_dir() {
+        return Err(format!("{path} is a directory, not a CSV file"));
+    }
     let file = File::open(path).map_err(|e| format!("cannot open {path:?}: {e}"))?;
     let mut reader = BufReader::with_capacity(1 << 20, file);
     let mut line = Vec::new();
