@@ -222,8 +222,8 @@ impl Columns {
         Ok(Columns { index, names })
     }
 
-    /// The position of wanted column `w` (0 for a missing optional one; check
-    /// with `index` first where it matters).
+    /// The position of wanted column `w` (`usize::MAX` for a missing
+    /// optional one, so that [`cell`] reads it as empty).
     pub fn at(&self, w: usize) -> usize {
         self.index.get(w).copied().flatten().unwrap_or(usize::MAX)
     }
