@@ -18,8 +18,20 @@
 //! `--journeys` computes the same levels through the journey API (a
 //! `Touchpoint` per row; slower, for checking).
 //!
-//! Malformed input gives a message naming the line and the value on stderr and
-//! exit status 2.
+//! Columns are found by header name (any order; other columns are ignored).
+//! The CSV may use CRLF line ends, a byte-order mark, quoted fields (not
+//! spanning lines) and spaces around cells; blank lines are skipped. Times may
+//! also carry an offset (`+02:00`, converted to UTC), a fraction of a second
+//! (dropped, as ClickHouse's `DateTime` does) or a space instead of `T` (no
+//! zone = UTC). A `user_id` that is not a non-negative integer is taken as
+//! text (unicode is fine); then customers are numbered with integer ids first,
+//! ascending, then text ids in byte order, and `--levels` lists them in that
+//! order under their own ids; `reaching` and `at_level` do not change.
+//!
+//! Malformed input (a missing column, an empty id, a time that is not
+//! ISO-8601, a row with another number of fields than the header, a quote left
+//! open) gives one `error: ...` line naming the line and the value on stderr,
+//! and exit status 2.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Write};
@@ -29,6 +41,9 @@ use std::time::Instant;
 use chrono::{DateTime, TimeDelta, Utc};
 use cxjourney::funnel::{EventIds, EventRow, Funnel, FunnelConfig, FunnelMode, Step, WindowFunnel};
 use cxjourney::{CustomerId, EventMap, Journey, JourneyConfig, Touchpoint};
+
+#[path = "common/time.rs"]
+mod time;
 
 struct Args {
     window: u64,
@@ -69,6 +84,9 @@ fn parse_args() -> Result<Args, String> {
             }
             "--mode" => {
                 let v = value("--mode")?;
+                if v.trim().is_empty() {
+                    return Err("--mode needs a value such as strict_order".to_owned());
+                }
                 mode = v.parse().map_err(|e| format!("--mode: {e}"))?;
             }
             "--steps" => {
@@ -100,8 +118,9 @@ fn parse_args() -> Result<Args, String> {
     })
 }
 
-/// Splits one CSV record (RFC 4180 quotes allowed) into fields.
-fn split_fields(line: &[u8], out: &mut Vec<Vec<u8>>) {
+/// Splits one CSV record (RFC 4180 quotes allowed) into fields; false when a
+/// quote is left open at the end of the line.
+fn split_fields(line: &[u8], out: &mut Vec<Vec<u8>>) -> bool {
     out.clear();
     let mut field = Vec::new();
     let mut in_quotes = false;
@@ -128,6 +147,7 @@ fn split_fields(line: &[u8], out: &mut Vec<Vec<u8>>) {
         i += 1;
     }
     out.push(field);
+    !in_quotes
 }
 
 fn digits(b: &[u8]) -> Option<u32> {
@@ -193,39 +213,107 @@ fn parse_ts(b: &[u8]) -> Option<i64> {
         }
         return None;
     }
-    let s = std::str::from_utf8(b).ok()?.trim();
-    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
-        return Some(t.timestamp());
-    }
-    for fmt in [
-        "%Y-%m-%d %H:%M:%S",
-        "%Y-%m-%dT%H:%M:%S",
-        "%Y-%m-%d %H:%M:%S%.f",
-    ] {
-        if let Ok(t) = chrono::NaiveDateTime::parse_from_str(s, fmt) {
-            return Some(t.and_utc().timestamp());
-        }
-    }
-    None
+    let s = std::str::from_utf8(b).ok()?;
+    time::parse_iso_utc(s).map(|t| t.timestamp())
 }
 
-/// One row from its `user_id`, `ts` and `event` fields.
+/// User ids that are not non-negative integers: interned while reading (the
+/// rows get the intern index as a placeholder), then every customer is
+/// renumbered by [`TextIds::renumber`].
+#[derive(Default)]
+struct TextIds {
+    index: std::collections::HashMap<String, u64>,
+    names: Vec<String>,
+    /// Positions in the row list of the rows with a text id, ascending.
+    rows: Vec<usize>,
+}
+
+impl TextIds {
+    /// Renumbers all customers `0, 1, ...`: integer ids first, ascending,
+    /// then text ids in byte order; returns each new number's id as text.
+    fn renumber(&self, rows: &mut [EventRow]) -> Vec<String> {
+        let mut text_row = self.rows.iter().peekable();
+        let mut nums: Vec<u64> = Vec::new();
+        for (i, r) in rows.iter().enumerate() {
+            if text_row.next_if(|&&t| t == i).is_none() {
+                nums.push(r.customer);
+            }
+        }
+        nums.sort_unstable();
+        nums.dedup();
+        let mut order: Vec<usize> = (0..self.names.len()).collect();
+        order.sort_by(|&a, &b| self.names.get(a).cmp(&self.names.get(b)));
+        let mut text_rank = vec![0u64; self.names.len()];
+        for (rank, &i) in order.iter().enumerate() {
+            if let Some(slot) = text_rank.get_mut(i) {
+                *slot = (nums.len() + rank) as u64;
+            }
+        }
+        let mut text_row = self.rows.iter().peekable();
+        for (i, r) in rows.iter_mut().enumerate() {
+            r.customer = if text_row.next_if(|&&t| t == i).is_some() {
+                text_rank
+                    .get(r.customer as usize)
+                    .copied()
+                    .unwrap_or(u64::MAX)
+            } else {
+                nums.binary_search(&r.customer)
+                    .map_or(u64::MAX, |k| k as u64)
+            };
+        }
+        nums.iter()
+            .map(u64::to_string)
+            .chain(order.iter().filter_map(|&i| self.names.get(i).cloned()))
+            .collect()
+    }
+}
+
+/// A CSV field, quoted when it holds a comma, quote or line break.
+fn csv_field(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.contains([',', '"', '\n', '\r']) {
+        std::borrow::Cow::Owned(format!("\"{}\"", s.replace('"', "\"\"")))
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}
+
+/// One row from its `user_id`, `ts` and `event` fields; `row` is its position
+/// in the row list.
 fn parse_row(
     path: &str,
     lineno: usize,
     [user, t, ev]: [&[u8]; 3],
     ids: &mut EventIds,
     recent: &mut Vec<(Vec<u8>, u32)>,
+    (texts, row): (&mut TextIds, usize),
 ) -> Result<EventRow, String> {
-    let customer = std::str::from_utf8(user)
+    let user = user.trim_ascii();
+    let customer = match std::str::from_utf8(user)
         .ok()
-        .and_then(|s| s.trim().parse::<u64>().ok())
-        .ok_or_else(|| {
-            format!(
-                "{path}: line {lineno}: user_id {:?} is not a non-negative integer",
+        .map(|s| (s, s.parse::<u64>()))
+    {
+        Some((_, Ok(c))) => c,
+        Some(("", _)) => return Err(format!("{path}: line {lineno}: empty user_id")),
+        Some((s, Err(_))) => {
+            texts.rows.push(row);
+            match texts.index.get(s) {
+                Some(&c) => c,
+                None => {
+                    let c = texts.names.len() as u64;
+                    texts.index.insert(s.to_owned(), c);
+                    texts.names.push(s.to_owned());
+                    c
+                }
+            }
+        }
+        None => {
+            return Err(format!(
+                "{path}: line {lineno}: user_id {:?} is not valid UTF-8",
                 String::from_utf8_lossy(user)
-            )
-        })?;
+            ));
+        }
+    };
+    let ev = ev.trim_ascii();
     let ts = parse_ts(t).ok_or_else(|| {
         format!(
             "{path}: line {lineno}: ts {:?} is not an ISO-8601 UTC time such as 2024-01-31T23:59:59Z",
@@ -252,7 +340,10 @@ fn parse_row(
     })
 }
 
-fn read_rows(path: &str, ids: &mut EventIds) -> Result<Vec<EventRow>, String> {
+fn read_rows(path: &str, ids: &mut EventIds, texts: &mut TextIds) -> Result<Vec<EventRow>, String> {
+    if std::path::Path::new(path).is_dir() {
+        return Err(format!("{path} is a directory, not a CSV file"));
+    }
     let file = File::open(path).map_err(|e| format!("cannot open {path:?}: {e}"))?;
     let mut reader = BufReader::with_capacity(1 << 20, file);
     let mut line = Vec::new();
@@ -290,15 +381,27 @@ fn read_rows(path: &str, ids: &mut EventIds) -> Result<Vec<EventRow>, String> {
                 }
             }
             if n != ncols {
+                if line.iter().all(u8::is_ascii_whitespace) {
+                    continue;
+                }
                 return Err(format!(
                     "{path}: line {lineno}: {n} fields, the header has {ncols}: {:?}",
                     String::from_utf8_lossy(&line)
                 ));
             }
-            rows.push(parse_row(path, lineno, parts, ids, &mut recent)?);
+            let row = parse_row(path, lineno, parts, ids, &mut recent, (texts, rows.len()))?;
+            rows.push(row);
             continue;
         }
-        split_fields(&line, &mut fields);
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        if !split_fields(&line, &mut fields) {
+            return Err(format!(
+                "{path}: line {lineno}: a quoted field is not closed on its line (quoted line breaks are not supported): {:?}",
+                String::from_utf8_lossy(&line)
+            ));
+        }
         let Some([cu, ct, ce]) = cols else {
             let names: Vec<String> = fields
                 .iter()
@@ -310,9 +413,20 @@ fn read_rows(path: &str, ids: &mut EventIds) -> Result<Vec<EventRow>, String> {
                 })
                 .collect();
             let find = |want: &str| {
-                names.iter().position(|n| n == want).ok_or_else(|| {
-                    format!("{path}: line 1: the header {names:?} has no column {want:?} (expected user_id,ts,event)")
-                })
+                let mut at = names
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, n)| *n == want)
+                    .map(|(i, _)| i);
+                match (at.next(), at.next()) {
+                    (Some(i), None) => Ok(i),
+                    (Some(_), Some(_)) => Err(format!(
+                        "{path}: line {lineno}: the header has the column {want:?} twice"
+                    )),
+                    (None, _) => Err(format!(
+                        "{path}: line {lineno}: the header {names:?} has no column {want:?} (expected user_id,ts,event)"
+                    )),
+                }
             };
             cols = Some([find("user_id")?, find("ts")?, find("event")?]);
             ncols = names.len();
@@ -326,13 +440,15 @@ fn read_rows(path: &str, ids: &mut EventIds) -> Result<Vec<EventRow>, String> {
             ));
         }
         let get = |i: usize| fields.get(i).map_or(&[][..], |f| f.as_slice());
-        rows.push(parse_row(
+        let row = parse_row(
             path,
             lineno,
             [get(cu), get(ct), get(ce)],
             ids,
             &mut recent,
-        )?);
+            (texts, rows.len()),
+        )?;
+        rows.push(row);
     }
     if cols.is_none() {
         return Err(format!(
@@ -391,7 +507,10 @@ fn run() -> Result<(), String> {
     let funnel =
         WindowFunnel::new(args.steps.len(), window, args.mode).map_err(|e| e.to_string())?;
     let mut ids = EventIds::new();
-    let rows = read_rows(&args.file, &mut ids)?;
+    let mut texts = TextIds::default();
+    let mut rows = read_rows(&args.file, &mut ids, &mut texts)?;
+    // Text user ids: renumber every customer (outside the timed part).
+    let names = (!texts.names.is_empty()).then(|| texts.renumber(&mut rows));
     let steps: Vec<&str> = args.steps.iter().map(String::as_str).collect();
 
     let started = Instant::now();
@@ -422,7 +541,11 @@ fn run() -> Result<(), String> {
         let write_err = |e: std::io::Error| format!("cannot write {out:?}: {e}");
         writeln!(w, "user_id,level").map_err(write_err)?;
         for (c, l) in &levels {
-            writeln!(w, "{c},{l}").map_err(write_err)?;
+            match names.as_ref().and_then(|n| n.get(*c as usize)) {
+                Some(name) => writeln!(w, "{},{l}", csv_field(name)),
+                None => writeln!(w, "{c},{l}"),
+            }
+            .map_err(write_err)?;
         }
         w.flush().map_err(write_err)?;
     }
@@ -441,7 +564,7 @@ fn main() -> ExitCode {
     match run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(msg) => {
-            eprintln!("funnel: error: {msg}");
+            eprintln!("error: {msg}");
             ExitCode::from(2)
         }
     }

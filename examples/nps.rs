@@ -4,17 +4,28 @@
 //! cargo run --release --example nps -- FILE.csv [--group-by COLUMN]
 //! ```
 //!
-//! FILE has the header `respondent_id,<group columns...>,score`; an empty
-//! score means no answer. Bad input (another header, an unknown group column,
-//! a non-integer or off-scale score, a row with too few or too many cells, a
-//! repeated respondent) stops with a message on stderr naming the line and the
-//! value, and exit code 2. Completely blank lines are skipped.
+//! FILE has the columns `respondent_id`, `score` and any group columns
+//! (found by header name, in any order); an empty score means no answer,
+//! and a row whose group cell is empty counts in `all` but in no group (as
+//! pandas' `groupby` drops missing keys). The CSV may use CRLF line ends, a
+//! byte-order mark, quoted fields (commas and quotes inside) and spaces
+//! around cells; blank lines are skipped. A respondent id is any non-empty
+//! text (ids that are integers compare as numbers). Bad input (a missing
+//! column, an unknown group column, a non-integer or off-scale score, a row
+//! with another number of cells than the header, a repeated respondent) stops
+//! with one `error: ...` line on stderr naming the line and the value, and
+//! exit code 2.
 
 use std::process::ExitCode;
 use std::time::Instant;
 
 use cxjourney::{AdvocacyAccumulator, AdvocacyConfig, NpsReport};
 use serde_json::{Map, Value, json};
+
+// tests/pyramid.rs includes this file and nps.rs, each with this module.
+#[allow(clippy::duplicate_mod)]
+#[path = "common/csv.rs"]
+mod csv;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -28,19 +39,6 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
-}
-
-/// Splits one CSV line into fields (double quotes around a field are removed;
-/// a quoted field may not contain a comma).
-fn split_line(line: &str) -> Vec<&str> {
-    line.split(',')
-        .map(|f| {
-            let f = f.trim();
-            f.strip_prefix('"')
-                .and_then(|g| g.strip_suffix('"'))
-                .unwrap_or(f)
-        })
-        .collect()
 }
 
 fn nps_json(r: &NpsReport) -> Value {
@@ -80,60 +78,64 @@ pub fn run(args: &[String]) -> Result<Value, String> {
         }
     }
     let path = file.ok_or_else(|| usage.to_owned())?;
-    let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {path}: {e}"))?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-    let mut lines = text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty());
-    let header = lines
-        .next()
-        .map(|(_, l)| split_line(l))
-        .ok_or_else(|| format!("{path} is empty: expected a header respondent_id,...,score"))?;
-    if header.len() < 2
-        || header.first() != Some(&"respondent_id")
-        || header.last() != Some(&"score")
-    {
-        return Err(format!(
-            "unexpected header {:?}: expected respondent_id,<group columns...>,score",
-            header.join(",")
-        ));
-    }
-    let score_col = header.len() - 1;
+    let text = csv::read_text(&path)?;
+    let err = |e: String| format!("{path}: {e}");
+    let mut records = csv::Records::new(&text);
+    let mut fields = Vec::new();
+    let header_line = loop {
+        match records.next_record(&mut fields).map_err(err)? {
+            Some(_) if csv::is_blank(&fields) => continue,
+            Some(line) => break line,
+            None => {
+                return Err(format!(
+                    "{path} is empty: expected a header respondent_id,<group columns...>,score"
+                ));
+            }
+        }
+    };
+    let wanted: Vec<&str> = match &group_by {
+        Some(g) => vec!["respondent_id", "score", g.as_str()],
+        None => vec!["respondent_id", "score"],
+    };
+    let cols = csv::Columns::resolve(&fields, &wanted, 2, header_line).map_err(err)?;
+    let (id_col, score_col) = (cols.at(0), cols.at(1));
     let group_col = match &group_by {
         Some(g) => Some(
-            header
-                .iter()
-                .position(|h| h == g)
-                .filter(|&p| p != 0 && p != score_col)
+            cols.index
+                .get(2)
+                .copied()
+                .flatten()
+                .filter(|&p| p != id_col && p != score_col)
                 .ok_or_else(|| {
                     format!(
-                        "--group-by {g:?} is not a group column (columns: {})",
-                        header.join(",")
+                        "--group-by {g:?} is not a group column of {path} (columns: {})",
+                        cols.names.join(",")
                     )
                 })?,
         ),
         None => None,
     };
+    let width = cols.names.len();
     // Read everything first, then time the scoring alone.
     let mut rows: Vec<(Option<String>, Option<i32>)> = Vec::new();
-    let mut ids: Vec<(u64, usize)> = Vec::new();
-    for (i, l) in lines {
-        let line = i + 1;
-        let fields = split_line(l);
-        if fields.len() != header.len() {
+    let mut ids: Vec<(csv::IdKey<'_>, usize)> = Vec::new();
+    let mut empty_groups = 0u64;
+    while let Some(line) = records.next_record(&mut fields).map_err(err)? {
+        if csv::is_blank(&fields) {
+            continue;
+        }
+        if fields.len() != width {
             return Err(format!(
-                "line {line}: expected {} cells, found {}",
-                header.len(),
+                "{path}: line {line}: expected {width} cells, found {}",
                 fields.len()
             ));
         }
-        let id = fields.first().copied().unwrap_or_default();
-        let id_num: u64 = id.parse().map_err(|_| {
-            format!("line {line}: respondent_id {id:?} is not a non-negative integer")
-        })?;
-        ids.push((id_num, line));
-        let cell = fields.get(score_col).copied().unwrap_or_default();
+        let id = csv::cell_cow(&fields, id_col);
+        if id.is_empty() {
+            return Err(format!("{path}: line {line}: empty respondent_id"));
+        }
+        ids.push((csv::IdKey::new(id), line));
+        let cell = csv::cell(&fields, score_col);
         let score = if cell.is_empty() {
             None
         } else {
@@ -147,19 +149,31 @@ pub fn run(args: &[String]) -> Result<Value, String> {
                         .map(|v| v as i32)
                 })
                 .ok_or_else(|| {
-                    format!("line {line}, column score: {cell:?} is not an integer score")
+                    format!("{path}: line {line}, column score: {cell:?} is not an integer score")
                 })?;
             if !(0..=10).contains(&v) {
                 return Err(format!(
-                    "line {line}, column score: score {v} is outside 0..=10"
+                    "{path}: line {line}, column score: score {v} is outside 0..=10"
                 ));
             }
             Some(v)
         };
-        let group = group_col.and_then(|c| fields.get(c).map(|g| (*g).to_owned()));
+        let group = match group_col.map(|c| csv::cell(&fields, c)) {
+            Some("") => {
+                empty_groups += 1;
+                None
+            }
+            g => g.map(str::to_owned),
+        };
         rows.push((group, score));
     }
-    check_unique(ids)?;
+    csv::check_unique(ids, "respondent").map_err(err)?;
+    if empty_groups > 0 {
+        eprintln!(
+            "note: {empty_groups} rows have an empty {} value: they count in \"all\" but in no group",
+            group_by.as_deref().unwrap_or_default()
+        );
+    }
     let start = Instant::now();
     let mut acc = AdvocacyAccumulator::new(AdvocacyConfig::default()).map_err(|e| e.to_string())?;
     for (g, s) in &rows {
@@ -176,18 +190,4 @@ pub fn run(args: &[String]) -> Result<Value, String> {
         "groups": groups,
         "compute_seconds": compute_seconds,
     }))
-}
-
-/// Finds a repeated respondent id (ids are usually sorted, so this is one
-/// pass; otherwise one sort).
-fn check_unique(mut ids: Vec<(u64, usize)>) -> Result<(), String> {
-    let sorted = |ids: &[(u64, usize)]| ids.iter().zip(ids.iter().skip(1)).all(|(a, b)| a.0 < b.0);
-    if sorted(&ids) {
-        return Ok(());
-    }
-    ids.sort_unstable();
-    match ids.iter().zip(ids.iter().skip(1)).find(|(a, b)| a.0 == b.0) {
-        Some((_, b)) => Err(format!("line {}: duplicate respondent {}", b.1, b.0)),
-        None => Ok(()),
-    }
 }

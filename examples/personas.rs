@@ -13,8 +13,12 @@
 //! whole day (UTC). Prints one JSON object:
 //! `{"customers": N, "distribution": {...}, "examples": [...], "compute_seconds": S}`, where
 //! `compute_seconds` covers reading, parsing, grouping, profiling and classifying. With
-//! `--per-user OUT.csv` it also writes `user_id,persona,score` for every customer. Bad input stops
-//! with a message naming the line and a non-zero exit code.
+//! `--per-user OUT.csv` it also writes `user_id,persona,score` for every customer. Columns are
+//! found by header name (any order; unknown columns are ignored with a warning). The CSV may use
+//! CRLF line ends, a byte-order mark, quoted fields (commas, quotes and line breaks inside) and
+//! spaces around cells; blank lines are skipped. Bad input (a missing column, a row with another
+//! number of fields than the header, an empty id or event, a time that is not ISO-8601, a negative
+//! or malformed value) stops with one `error: ...` line naming the line and a non-zero exit code.
 
 // Indexing below is into fixed arrays with constant indices, into `fields` at
 // positions just read through `get`, and into a 20-byte timestamp after its
@@ -26,7 +30,7 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::time::Instant;
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use cxjourney::classify::{Classifier, PersonaAccumulator};
 use cxjourney::{
     CategoryId, Channel, Currency, CustomerIds, EventMap, Journey, JourneyConfig, Money, Persona,
@@ -34,6 +38,11 @@ use cxjourney::{
 };
 use indexmap::IndexMap;
 use serde::Serialize;
+
+#[path = "common/csv.rs"]
+mod csv;
+#[path = "common/time.rs"]
+mod time;
 
 /// A small fast hasher for the look-up tables of short strings (FxHash's
 /// multiply-rotate), since SipHash dominates parsing otherwise.
@@ -132,117 +141,17 @@ fn parse_args() -> Result<Args, String> {
                 currency = v.parse().map_err(|e| format!("--currency: {e}"))?;
             }
             "-h" | "--help" => return Err(USAGE.to_owned()),
-            s if s.starts_with("--") => return Err(format!("unknown option {s:?}\n{USAGE}")),
+            s if s.starts_with("--") => return Err(format!("unknown option {s:?}; {USAGE}")),
             _ if file.is_none() => file = Some(a),
-            _ => return Err(format!("unexpected argument {a:?}\n{USAGE}")),
+            _ => return Err(format!("unexpected argument {a:?}; {USAGE}")),
         }
     }
     Ok(Args {
-        file: file.ok_or_else(|| format!("missing FILE.csv\n{USAGE}"))?,
-        as_of: as_of.ok_or_else(|| format!("missing --as-of YYYY-MM-DD\n{USAGE}"))?,
+        file: file.ok_or_else(|| format!("missing FILE.csv; {USAGE}"))?,
+        as_of: as_of.ok_or_else(|| format!("missing --as-of YYYY-MM-DD; {USAGE}"))?,
         per_user,
         currency,
     })
-}
-
-/// A minimal RFC 4180 reader over an in-memory buffer: fields separated by
-/// commas, optionally quoted with `"` (a doubled `""` inside is a quote),
-/// records ended by LF or CRLF (also inside quotes).
-struct Records<'a> {
-    text: &'a str,
-    pos: usize,
-    line: usize,
-}
-
-impl<'a> Records<'a> {
-    /// The next record into `out`; returns its first line number, `None` at the end.
-    fn next(&mut self, out: &mut Vec<Cow<'a, str>>) -> Result<Option<usize>, String> {
-        out.clear();
-        let bytes = self.text.as_bytes();
-        if self.pos >= bytes.len() {
-            return Ok(None);
-        }
-        self.line += 1;
-        let start_line = self.line;
-        loop {
-            // One field.
-            if bytes.get(self.pos) == Some(&b'"') {
-                self.pos += 1;
-                let mut owned = String::new();
-                let mut seg = self.pos;
-                loop {
-                    match bytes.get(self.pos) {
-                        None => {
-                            return Err(format!("line {start_line}: a quoted field is not closed"));
-                        }
-                        Some(b'"') if bytes.get(self.pos + 1) == Some(&b'"') => {
-                            owned.push_str(&self.text[seg..=self.pos]);
-                            self.pos += 2;
-                            seg = self.pos;
-                        }
-                        Some(b'"') => {
-                            owned.push_str(&self.text[seg..self.pos]);
-                            self.pos += 1;
-                            break;
-                        }
-                        Some(b'\n') => {
-                            self.line += 1;
-                            self.pos += 1;
-                        }
-                        Some(_) => self.pos += 1,
-                    }
-                }
-                out.push(Cow::Owned(owned));
-                match bytes.get(self.pos) {
-                    Some(b',') => self.pos += 1,
-                    Some(b'\r') if bytes.get(self.pos + 1) == Some(&b'\n') => {
-                        self.pos += 2;
-                        return Ok(Some(start_line));
-                    }
-                    Some(b'\n') => {
-                        self.pos += 1;
-                        return Ok(Some(start_line));
-                    }
-                    None => return Ok(Some(start_line)),
-                    Some(_) => {
-                        return Err(format!(
-                            "line {start_line}: text after the closing quote of field {}",
-                            out.len()
-                        ));
-                    }
-                }
-            } else {
-                let start = self.pos;
-                while let Some(&b) = bytes.get(self.pos) {
-                    if b == b',' || b == b'\n' {
-                        break;
-                    }
-                    if b == b'"' {
-                        return Err(format!(
-                            "line {start_line}: a quote inside an unquoted field {}",
-                            out.len() + 1
-                        ));
-                    }
-                    self.pos += 1;
-                }
-                let mut field = &self.text[start..self.pos];
-                match bytes.get(self.pos) {
-                    Some(b',') => {
-                        out.push(Cow::Borrowed(field));
-                        self.pos += 1;
-                    }
-                    _ => {
-                        if let Some(f) = field.strip_suffix('\r') {
-                            field = f;
-                        }
-                        out.push(Cow::Borrowed(field));
-                        self.pos += 1;
-                        return Ok(Some(start_line));
-                    }
-                }
-            }
-        }
-    }
 }
 
 /// `YYYY-MM-DDTHH:MM:SS[.fff]Z` quickly, else RFC 3339, else a UTC time without zone.
@@ -270,15 +179,7 @@ fn parse_ts(s: &str) -> Option<DateTime<Utc>> {
         let dt = date.and_hms_opt(num(11..13)?, num(14..16)?, num(17..19)?)?;
         return Some(Utc.from_utc_datetime(&dt));
     }
-    if let Ok(d) = DateTime::parse_from_rfc3339(s) {
-        return Some(d.with_timezone(&Utc));
-    }
-    for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"] {
-        if let Ok(n) = NaiveDateTime::parse_from_str(s, fmt) {
-            return Some(Utc.from_utc_datetime(&n));
-        }
-    }
-    None
+    time::parse_iso_utc(s)
 }
 
 const COLUMNS: [&str; 9] = [
@@ -304,33 +205,33 @@ fn csv_field(s: &str) -> Cow<'_, str> {
 fn run() -> Result<(), String> {
     let args = parse_args()?;
     let started = Instant::now();
-    let bytes = std::fs::read(&args.file).map_err(|e| format!("cannot read {}: {e}", args.file))?;
-    let text =
-        std::str::from_utf8(&bytes).map_err(|e| format!("{}: not UTF-8 text ({e})", args.file))?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut records = Records {
-        text,
-        pos: 0,
-        line: 0,
-    };
+    let text = csv::read_text(&args.file)?;
+    let text = text.as_str();
+    let mut records = csv::Records::new(text);
     let mut fields: Vec<Cow<'_, str>> = Vec::with_capacity(9);
     let err = |e: String| format!("{}: {e}", args.file);
 
-    // Header.
-    if records.next(&mut fields).map_err(err)?.is_none() {
-        return Err(format!(
-            "{}: empty file (expected the header {})",
-            args.file,
-            COLUMNS.join(",")
-        ));
-    }
+    // Header (after any blank lines).
+    let header_line = loop {
+        match records.next_record(&mut fields).map_err(err)? {
+            Some(_) if csv::is_blank(&fields) => continue,
+            Some(line) => break line,
+            None => {
+                return Err(format!(
+                    "{}: empty file (expected the header {})",
+                    args.file,
+                    COLUMNS.join(",")
+                ));
+            }
+        }
+    };
     let mut index = [usize::MAX; 9];
     for (i, name) in fields.iter().enumerate() {
         let name = name.trim();
         match COLUMNS.iter().position(|c| *c == name) {
             Some(c) if index[c] != usize::MAX => {
                 return Err(format!(
-                    "{}: line 1: column {name:?} appears twice",
+                    "{}: line {header_line}: column {name:?} appears twice",
                     args.file
                 ));
             }
@@ -341,7 +242,7 @@ fn run() -> Result<(), String> {
     for c in 0..3 {
         if index[c] == usize::MAX {
             return Err(format!(
-                "{}: line 1: the header lacks the column {:?} (expected {})",
+                "{}: line {header_line}: the header lacks the column {:?} (expected {})",
                 args.file,
                 COLUMNS[c],
                 COLUMNS.join(",")
@@ -361,11 +262,11 @@ fn run() -> Result<(), String> {
     let mut unknown_events: HashMap<String, u64> = HashMap::new();
     let mut touchpoints: Vec<Touchpoint> = Vec::with_capacity(text.len() / 60);
     let mut rows = 0u64;
-    while let Some(line) = records.next(&mut fields).map_err(err)? {
-        if fields.len() == 1 && fields[0].trim().is_empty() {
-            continue; // blank line
+    while let Some(line) = records.next_record(&mut fields).map_err(err)? {
+        if csv::is_blank(&fields) {
+            continue;
         }
-        if fields.len() > width {
+        if fields.len() != width {
             return Err(format!(
                 "{}: line {line}: {} fields, but the header has {width}",
                 args.file,
@@ -578,7 +479,6 @@ fn run() -> Result<(), String> {
         compute_seconds: (compute_seconds * 1000.0).round() / 1000.0,
     };
     let text = serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?;
-    println!("{text}");
 
     if let Some(path) = &args.per_user {
         let f = std::fs::File::create(path).map_err(|e| format!("cannot write {path}: {e}"))?;
@@ -594,6 +494,8 @@ fn run() -> Result<(), String> {
         }
         w.flush().map_err(werr)?;
     }
+    // Printed last, so that a failure prints no result.
+    println!("{text}");
     Ok(())
 }
 
@@ -605,10 +507,6 @@ fn round(x: f64) -> f64 {
 fn main() {
     if let Err(e) = run() {
         eprintln!("error: {e}");
-        std::process::exit(if e.starts_with("usage") || e.contains("\nusage") {
-            2
-        } else {
-            1
-        });
+        std::process::exit(if e.contains("usage: ") { 2 } else { 1 });
     }
 }

@@ -5,12 +5,16 @@
 //! cargo run --release --example pyramid -- FILE.csv [--missing pairwise|listwise]
 //! ```
 //!
-//! FILE has the header `respondent_id,ec_1,ec_2,ec_3,oe_1,oe_2,oe_3,rsn_1,rsn_2,tr_1,tr_2,ful_1,ful_2`,
-//! integer answers 1-7 and empty cells for missing answers. Bad input (another
-//! header, a non-numeric cell, an answer off the scale, a row with too few or
-//! too many cells, a repeated respondent) stops with a message on stderr that
-//! names the line and the value, and exit code 2. Completely blank lines are
-//! skipped. `compute_seconds` covers the scoring after the file was read.
+//! FILE has the columns `respondent_id,ec_1,ec_2,ec_3,oe_1,oe_2,oe_3,rsn_1,rsn_2,tr_1,tr_2,ful_1,ful_2`
+//! (found by header name, in any order; other columns are ignored), integer
+//! answers 1-7 (`5.0` counts as 5) and empty cells for missing answers. The CSV
+//! may use CRLF line ends, a byte-order mark, quoted fields and spaces around
+//! cells; blank lines are skipped. A respondent id is any non-empty text (ids
+//! that are integers compare as numbers, so `007` repeats `7`). Bad input (a
+//! missing column, a non-integer cell, an answer off the scale, a row with
+//! another number of cells than the header, a repeated respondent) stops with
+//! one `error: ...` line on stderr that names the line and the value, and exit
+//! code 2. `compute_seconds` covers the scoring after the file was read.
 //!
 //! Output: `dimensions` holds `ec`, `oe`, `rsn`, `tr`, `ful` and `all12`, each
 //! with pingouin's `alpha`, `ci_low`, `ci_high` (rounded to 3 decimals, n = all
@@ -32,6 +36,11 @@ use cxjourney::{
     PyramidConfig,
 };
 use serde_json::{Map, Value, json};
+
+// tests/pyramid.rs includes this file and nps.rs, each with this module.
+#[allow(clippy::duplicate_mod)]
+#[path = "common/csv.rs"]
+mod csv;
 
 const HEADER: [&str; 13] = [
     "respondent_id",
@@ -63,19 +72,6 @@ fn main() -> ExitCode {
     }
 }
 
-/// Splits one CSV line into fields (double quotes around a field are removed;
-/// a quoted field may not contain a comma).
-fn split_line(line: &str) -> Vec<&str> {
-    line.split(',')
-        .map(|f| {
-            let f = f.trim();
-            f.strip_prefix('"')
-                .and_then(|g| g.strip_suffix('"'))
-                .unwrap_or(f)
-        })
-        .collect()
-}
-
 /// Parses an answer cell: empty = missing; integers, or numbers with a zero
 /// fractional part such as `5.0`.
 fn parse_answer(cell: &str, line: usize, column: &str) -> Result<Option<i64>, String> {
@@ -94,15 +90,17 @@ fn parse_answer(cell: &str, line: usize, column: &str) -> Result<Option<i64>, St
 }
 
 /// Reads the file into blocks of `BLOCK_ROWS` checked and coded rows in ORBE
-/// item order.
+/// item order. Columns are found by header name (any order; other columns
+/// are ignored).
 fn read_survey(path: &str) -> Result<Vec<AnswerBlock>, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-    let mut lines = text.lines().enumerate();
-    let header = loop {
-        match lines.next() {
-            Some((_, l)) if l.trim().is_empty() => continue,
-            Some((_, l)) => break split_line(l),
+    let text = csv::read_text(path)?;
+    let mut records = csv::Records::new(&text);
+    let mut fields = Vec::with_capacity(HEADER.len());
+    let err = |e: String| format!("{path}: {e}");
+    let header_line = loop {
+        match records.next_record(&mut fields).map_err(err)? {
+            Some(_) if csv::is_blank(&fields) => continue,
+            Some(line) => break line,
             None => {
                 return Err(format!(
                     "{path} is empty: expected the header {}",
@@ -111,43 +109,40 @@ fn read_survey(path: &str) -> Result<Vec<AnswerBlock>, String> {
             }
         }
     };
-    if header != HEADER {
-        return Err(format!(
-            "unexpected header {:?}: expected exactly {}",
-            header.join(","),
-            HEADER.join(",")
-        ));
-    }
+    let cols = csv::Columns::resolve(&fields, &HEADER, HEADER.len(), header_line).map_err(err)?;
+    let width = cols.names.len();
+    let at: Vec<usize> = (0..HEADER.len()).map(|w| cols.at(w)).collect();
     let orbe = Instrument::orbe();
     let scale = orbe.scale();
     let mut blocks = vec![AnswerBlock::new(orbe.clone())];
     let mut row = [None; 12];
-    let mut ids: Vec<(u64, usize)> = Vec::new();
-    for (i, l) in lines {
-        let line = i + 1;
-        if l.trim().is_empty() {
+    let mut ids: Vec<(csv::IdKey<'_>, usize)> = Vec::new();
+    while let Some(line) = records.next_record(&mut fields).map_err(err)? {
+        if csv::is_blank(&fields) {
             continue;
         }
-        let fields = split_line(l);
-        if fields.len() != HEADER.len() {
+        if fields.len() != width {
             return Err(format!(
-                "line {line}: expected {} cells, found {}",
-                HEADER.len(),
+                "{path}: line {line}: expected {width} cells, found {}",
                 fields.len()
             ));
         }
-        let mut cells = fields.iter();
-        let id = cells.next().copied().unwrap_or_default();
-        let id: u64 = id.parse().map_err(|_| {
-            format!("line {line}: respondent_id {id:?} is not a non-negative integer")
-        })?;
-        ids.push((id, line));
-        for ((cell, column), slot) in cells.zip(HEADER.iter().skip(1)).zip(row.iter_mut()) {
-            let a = parse_answer(cell, line, column)?;
+        let id = csv::cell_cow(&fields, at.first().copied().unwrap_or(0));
+        if id.is_empty() {
+            return Err(format!("{path}: line {line}: empty respondent_id"));
+        }
+        ids.push((csv::IdKey::new(id), line));
+        for ((&pos, column), slot) in at
+            .iter()
+            .skip(1)
+            .zip(HEADER.iter().skip(1))
+            .zip(row.iter_mut())
+        {
+            let a = parse_answer(csv::cell(&fields, pos), line, column).map_err(err)?;
             if let Some(v) = a {
                 if !scale.contains(v) {
                     return Err(format!(
-                        "line {line}, column {column}: answer {v} is outside {}..={}",
+                        "{path}: line {line}, column {column}: answer {v} is outside {}..={}",
                         scale.min(),
                         scale.max()
                     ));
@@ -159,10 +154,11 @@ fn read_survey(path: &str) -> Result<Vec<AnswerBlock>, String> {
             blocks.push(AnswerBlock::new(orbe.clone()));
         }
         if let Some(b) = blocks.last_mut() {
-            b.push(&row).map_err(|e| format!("line {line}: {e}"))?;
+            b.push(&row)
+                .map_err(|e| format!("{path}: line {line}: {e}"))?;
         }
     }
-    check_unique(ids)?;
+    csv::check_unique(ids, "respondent").map_err(err)?;
     Ok(blocks)
 }
 
@@ -310,18 +306,4 @@ pub fn run(args: &[String]) -> Result<Value, String> {
         "n_rows": report.n_rows,
         "compute_seconds": compute_seconds,
     }))
-}
-
-/// Finds a repeated respondent id (ids are usually sorted, so this is one
-/// pass; otherwise one sort).
-fn check_unique(mut ids: Vec<(u64, usize)>) -> Result<(), String> {
-    let sorted = |ids: &[(u64, usize)]| ids.iter().zip(ids.iter().skip(1)).all(|(a, b)| a.0 < b.0);
-    if sorted(&ids) {
-        return Ok(());
-    }
-    ids.sort_unstable();
-    match ids.iter().zip(ids.iter().skip(1)).find(|(a, b)| a.0 == b.0) {
-        Some((_, b)) => Err(format!("line {}: duplicate respondent {}", b.1, b.0)),
-        None => Ok(()),
-    }
 }

@@ -203,8 +203,8 @@ fn example_rejects_malformed_input_with_a_message() {
         ("no_header.csv", "", "empty file"),
         (
             "bad_user.csv",
-            "user_id,ts,event\nabc,2024-01-01T00:00:00Z,purchase\n",
-            "user_id \"abc\"",
+            "user_id,ts,event\n,2024-01-01T00:00:00Z,purchase\n",
+            "empty user_id",
         ),
         (
             "bad_ts.csv",

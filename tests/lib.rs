@@ -7,6 +7,7 @@
     clippy::panic
 )]
 
+mod cli;
 mod funnel;
 mod journey;
 mod model;

@@ -296,7 +296,7 @@ fn the_pyramid_example_rejects_bad_files_with_a_clear_message() {
         (
             "header.csv",
             "id,ec_1\n1,2\n".to_owned(),
-            "unexpected header",
+            "lacks the column \"respondent_id\"",
         ),
         (
             "text.csv",
@@ -330,8 +330,8 @@ fn the_pyramid_example_rejects_bad_files_with_a_clear_message() {
         ),
         (
             "id.csv",
-            format!("{header}\nabc,,,,,,,,,,,,\n"),
-            "respondent_id \"abc\"",
+            format!("{header}\n,,,,,,,,,,,,\n"),
+            "empty respondent_id",
         ),
         ("empty.csv", String::new(), "empty"),
     ];
@@ -438,7 +438,11 @@ fn the_nps_example_reproduces_the_reference() {
 #[test]
 fn the_nps_example_rejects_bad_files_with_a_clear_message() {
     let cases = [
-        ("h.csv", "id,persona,score\n1,a,5\n", "unexpected header"),
+        (
+            "h.csv",
+            "id,persona,score\n1,a,5\n",
+            "lacks the column \"respondent_id\"",
+        ),
         (
             "s.csv",
             "respondent_id,persona,score\n1,a,five\n",
