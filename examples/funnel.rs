@@ -42,6 +42,8 @@ use chrono::{DateTime, TimeDelta, Utc};
 use cxjourney::funnel::{EventIds, EventRow, Funnel, FunnelConfig, FunnelMode, Step, WindowFunnel};
 use cxjourney::{CustomerId, EventMap, Journey, JourneyConfig, Touchpoint};
 
+#[path = "common/out.rs"]
+mod out;
 #[path = "common/time.rs"]
 mod time;
 
@@ -550,14 +552,13 @@ fn run() -> Result<(), String> {
         w.flush().map_err(write_err)?;
     }
     let list = |v: &[u64]| v.iter().map(u64::to_string).collect::<Vec<_>>().join(", ");
-    println!(
+    out::emit(&format!(
         "{{\"customers\": {}, \"reaching\": [{}], \"at_level\": [{}], \"compute_seconds\": {}}}",
         levels.len(),
         list(&reaching),
         list(&at_level),
         compute_seconds
-    );
-    Ok(())
+    ))
 }
 
 fn main() -> ExitCode {

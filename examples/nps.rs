@@ -26,14 +26,20 @@ use serde_json::{Map, Value, json};
 #[allow(clippy::duplicate_mod)]
 #[path = "common/csv.rs"]
 mod csv;
+#[allow(clippy::duplicate_mod)]
+#[path = "common/out.rs"]
+mod out;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match run(&args) {
-        Ok(v) => {
-            println!("{v}");
-            ExitCode::SUCCESS
-        }
+        Ok(v) => match out::emit(&v.to_string()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(2)
+            }
+        },
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::from(2)

@@ -41,6 +41,8 @@ use serde::Serialize;
 
 #[path = "common/csv.rs"]
 mod csv;
+#[path = "common/out.rs"]
+mod out;
 #[path = "common/time.rs"]
 mod time;
 
@@ -495,8 +497,7 @@ fn run() -> Result<(), String> {
         w.flush().map_err(werr)?;
     }
     // Printed last, so that a failure prints no result.
-    println!("{text}");
-    Ok(())
+    out::emit(&text)
 }
 
 fn round(x: f64) -> f64 {

@@ -736,3 +736,32 @@ fn personas_accepts_csv_variations_and_refuses_bad_input() {
         std::fs::remove_file(f).ok();
     }
 }
+
+/// A reader that goes away early (`example ... | head -c 1`) must not make an
+/// example panic: the closed pipe ends it quietly with success.
+#[test]
+fn a_closed_stdout_is_not_a_panic() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/peers/data");
+    let survey = format!("{dir}/survey_small.csv");
+    let events = format!("{dir}/events_small.csv");
+    let cases = [
+        (exe("pyramid"), survey),
+        (
+            exe("funnel"),
+            format!("--window 3600 --steps product_view,add_to_cart {events}"),
+        ),
+    ];
+    for (exe, args) in cases {
+        // `true` exits at once, so the example writes into a closed pipe.
+        let script = format!("'{}' {args} | true; exit ${{PIPESTATUS[0]}}", exe.display());
+        for _ in 0..3 {
+            let out = Command::new("bash").args(["-c", &script]).output().unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                out.status.success() && !stderr.contains("panicked"),
+                "{script}: {:?} {stderr}",
+                out.status
+            );
+        }
+    }
+}
