@@ -85,6 +85,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "--seed" => seed = it.next().ok_or("--seed S")?.parse()?,
             "--truth" => truth = Some(it.next().ok_or("--truth FILE")?),
             "--shuffle" => shuffle = true,
+            _ if a.starts_with('-') => {
+                return Err(format!(
+                    "unknown option {a:?}; usage: gen_personas_csv OUT.csv [--customers N] [--seed S] [--truth FILE] [--shuffle]"
+                )
+                .into());
+            }
             _ => out = Some(a),
         }
     }

@@ -47,9 +47,29 @@ mod out;
 mod time;
 
 /// A small fast hasher for the look-up tables of short strings (FxHash's
-/// multiply-rotate), since SipHash dominates parsing otherwise.
+/// multiply-rotate), since SipHash dominates parsing otherwise. It starts from
+/// a per-process random seed ([`FxSeed`]), so ids crafted to collide cannot
+/// make the tables quadratic; nothing printed depends on the hash.
 #[derive(Default, Clone, Copy)]
 struct Fx(u64);
+
+/// Builds [`Fx`] hashers from one random seed per table.
+#[derive(Clone, Copy)]
+struct FxSeed(u64);
+
+impl Default for FxSeed {
+    fn default() -> Self {
+        use std::hash::{BuildHasher, RandomState};
+        FxSeed(RandomState::new().hash_one(0x5eed_u64))
+    }
+}
+
+impl std::hash::BuildHasher for FxSeed {
+    type Hasher = Fx;
+    fn build_hasher(&self) -> Fx {
+        Fx(self.0)
+    }
+}
 
 impl std::hash::Hasher for Fx {
     fn finish(&self) -> u64 {
@@ -73,7 +93,7 @@ impl std::hash::Hasher for Fx {
     }
 }
 
-type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<Fx>>;
+type FastMap<K, V> = HashMap<K, V, FxSeed>;
 
 /// The printed object, fields in the documented order.
 #[derive(Serialize)]
@@ -401,6 +421,10 @@ fn run() -> Result<(), String> {
         );
     }
 
+    // Number customers by their id (integers ascending, then text in byte
+    // order), not by first appearance, so that the output does not depend on
+    // the order of the rows.
+    let (ids, touchpoints) = renumber_by_key(&ids, touchpoints);
     let journeys =
         Journey::group(touchpoints, &JourneyConfig::default()).map_err(|e| e.to_string())?;
     let classifier = Classifier::default();
@@ -498,6 +522,39 @@ fn run() -> Result<(), String> {
     }
     // Printed last, so that a failure prints no result.
     out::emit(&text)
+}
+
+/// A new id table in key order (integer keys by value, then the rest by
+/// bytes), with every touchpoint's customer moved to it.
+fn renumber_by_key(
+    ids: &CustomerIds,
+    mut touchpoints: Vec<Touchpoint>,
+) -> (CustomerIds, Vec<Touchpoint>) {
+    let mut keys: Vec<(Option<u64>, &str, u64)> = (0..ids.len() as u64)
+        .filter_map(|i| {
+            let key = ids.key(cxjourney::CustomerId(i))?;
+            Some((key.parse::<u64>().ok(), key, i))
+        })
+        .collect();
+    // `None` sorts before `Some`: put integer keys first.
+    keys.sort_unstable_by(|a, b| (a.0.is_none(), a.0, a.1).cmp(&(b.0.is_none(), b.0, b.1)));
+    let mut sorted = CustomerIds::new();
+    let mut new_of = vec![cxjourney::CustomerId(0); ids.len()];
+    for (_, key, old) in keys {
+        let new = sorted.intern(key);
+        if let Some(slot) = usize::try_from(old).ok().and_then(|o| new_of.get_mut(o)) {
+            *slot = new;
+        }
+    }
+    for t in &mut touchpoints {
+        if let Some(&new) = usize::try_from(t.customer.0)
+            .ok()
+            .and_then(|o| new_of.get(o))
+        {
+            t.customer = new;
+        }
+    }
+    (sorted, touchpoints)
 }
 
 fn round(x: f64) -> f64 {

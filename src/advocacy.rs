@@ -19,7 +19,7 @@
 //! * CES: the mean answer (default 1-7) with its Student t interval.
 
 use std::fmt;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::{BuildHasher, Hasher, RandomState};
 
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
@@ -130,12 +130,14 @@ fn bump(v: &mut Vec<u64>, pos: usize, len: usize) {
 pub struct AdvocacyAccumulator {
     config: AdvocacyConfig,
     all: Counts,
-    groups: IndexMap<String, Counts, BuildHasherDefault<KeyHasher>>,
+    groups: IndexMap<String, Counts, KeySeed>,
 }
 
-/// A small, fast, deterministic hasher for breakdown keys (FxHash's
-/// multiply-rotate). Keys come from the caller's own data, and the map is
-/// only a lookup table: the report is sorted by key.
+/// A small, fast hasher for breakdown keys (FxHash's multiply-rotate),
+/// started from a per-accumulator random seed: breakdown keys come from input
+/// data, and a fixed seed would let crafted keys collide and make the table
+/// quadratic. The map is only a lookup table (the report is sorted by key), so
+/// the output does not depend on the seed.
 #[derive(Debug, Default, Clone, Copy)]
 struct KeyHasher(u64);
 
@@ -148,13 +150,30 @@ impl Hasher for KeyHasher {
         const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
         let mut chunks = bytes.chunks_exact(8);
         for c in &mut chunks {
-            let mut b = [0u8; 8];
-            b.copy_from_slice(c);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(b)).wrapping_mul(K);
+            let w = <[u8; 8]>::try_from(c).map_or(0, u64::from_le_bytes);
+            self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(K);
         }
         for &b in chunks.remainder() {
             self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
         }
+    }
+}
+
+/// Builds [`KeyHasher`]s from one random seed.
+#[derive(Debug, Clone, Copy)]
+struct KeySeed(u64);
+
+impl Default for KeySeed {
+    fn default() -> Self {
+        KeySeed(RandomState::new().hash_one(0x5eed_u64))
+    }
+}
+
+impl BuildHasher for KeySeed {
+    type Hasher = KeyHasher;
+
+    fn build_hasher(&self) -> KeyHasher {
+        KeyHasher(self.0)
     }
 }
 
@@ -377,10 +396,15 @@ impl NpsReport {
     /// The NPS of counts per answer 0..=10 (index = answer).
     #[must_use]
     pub fn from_counts(counts: &[u64; 11], n_missing: u64) -> NpsReport {
-        let detractors: u64 = counts.iter().take(7).sum();
-        let passives: u64 = counts.iter().skip(7).take(2).sum();
-        let promoters: u64 = counts.iter().skip(9).sum();
-        let n = detractors + passives + promoters;
+        // Saturating: counts near u64::MAX cannot come from real data, but a
+        // public constructor must not overflow on them.
+        let total = |c: &[u64]| c.iter().fold(0u64, |a, &b| a.saturating_add(b));
+        let detractors = total(counts.get(..7).unwrap_or(&[]));
+        let passives = total(counts.get(7..9).unwrap_or(&[]));
+        let promoters = total(counts.get(9..).unwrap_or(&[]));
+        let n = detractors
+            .saturating_add(passives)
+            .saturating_add(promoters);
         let nf = n as f64;
         let (p, d) = (promoters as f64 / nf, detractors as f64 / nf);
         let ok = n > 0;
@@ -527,6 +551,17 @@ impl fmt::Display for AdvocacyReport {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn nps_of_extreme_counts_does_not_overflow() {
+        let mut counts = [0u64; 11];
+        counts[0] = u64::MAX;
+        counts[1] = 1;
+        counts[7] = u64::MAX;
+        counts[9] = 1;
+        let r = NpsReport::from_counts(&counts, 0);
+        assert!(r.nps.is_some_and(|x| (-100.0..=100.0).contains(&x)));
+    }
+
     use super::*;
     use proptest::prelude::*;
 

@@ -1209,7 +1209,12 @@ fn alpha_of(cov: &[f64], kk: usize, subset: &[usize]) -> Option<f64> {
     for &a in subset {
         for &b in subset {
             let v = cov.get(a * kk + b).copied().unwrap_or(f64::NAN);
-            total += v;
+            // pingouin divides by `C.sum().sum()`, and pandas' sum skips NaN:
+            // a pair answered together by fewer than two respondents drops out
+            // of the total. A NaN variance still makes alpha undefined.
+            if !v.is_nan() {
+                total += v;
+            }
             if a == b {
                 trace += v;
             }
@@ -1389,7 +1394,9 @@ pub struct Reliability {
     pub n_rows_used: u64,
     /// The n of the Feldt interval: all rows, as pingouin does (its quirk).
     pub feldt_n: u64,
-    /// Cronbach's alpha; `None` with fewer than two items or undefined covariances.
+    /// Cronbach's alpha; `None` with fewer than two items or an undefined
+    /// item variance. Pairs answered together by fewer than two respondents
+    /// drop out of the covariance total, as in pingouin (pandas skips NaN).
     pub alpha: Option<f64>,
     /// Standardized alpha, `k r / (1 + (k - 1) r)` with `r` the mean
     /// inter-item correlation.

@@ -43,7 +43,9 @@ pub struct Moments {
 impl Moments {
     /// Adds one value.
     pub fn add(&mut self, x: f64) {
-        self.n += 1;
+        // Saturating: 2^64 values cannot be added in practice, but
+        // `from_parts` accepts any count.
+        self.n = self.n.saturating_add(1);
         let d = x - self.mean;
         self.mean += d / self.n as f64;
         self.m2 += d * (x - self.mean);
@@ -69,7 +71,7 @@ impl Moments {
             *self = *other;
             return;
         }
-        let n = self.n + other.n;
+        let n = self.n.saturating_add(other.n);
         let d = other.mean - self.mean;
         let nf = n as f64;
         let (na, nb) = (self.n as f64, other.n as f64);
@@ -118,7 +120,8 @@ impl Moments {
     }
 }
 
-/// `ln Γ(x)` for `x > 0` (Lanczos, g = 7, 9 terms; relative error about 1e-15).
+/// `ln |Γ(x)|` (Lanczos, g = 7, 9 terms; relative error about 1e-15; the
+/// reflection formula below 0.5; `+∞` at the poles 0, -1, -2, ...).
 #[must_use]
 pub fn ln_gamma(x: f64) -> f64 {
     const G: f64 = 7.0;
@@ -133,6 +136,10 @@ pub fn ln_gamma(x: f64) -> f64 {
         9.984_369_578_019_572e-6,
         1.505_632_735_149_311_6e-7,
     ];
+    if x <= 0.0 && x.fract() == 0.0 {
+        // The poles of Γ at 0, -1, -2, ...
+        return f64::INFINITY;
+    }
     if x < 0.5 {
         // Reflection.
         let s = (std::f64::consts::PI * x).sin();
@@ -398,6 +405,18 @@ pub fn round3(x: f64) -> f64 {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn extreme_counts_and_poles_do_not_overflow() {
+        let mut m = Moments::from_parts(u64::MAX, 1.0, 0.0);
+        m.add(1.0);
+        m.merge(&Moments::from_parts(1, 2.0, 0.0));
+        assert_eq!(m.n(), u64::MAX);
+        for pole in [0.0, -1.0, -2.0, -30.0] {
+            assert_eq!(ln_gamma(pole), f64::INFINITY, "{pole}");
+        }
+        assert!((ln_gamma(-0.5) - (2.0 * std::f64::consts::PI.sqrt()).ln()).abs() < 1e-12);
+    }
 
     fn close(a: f64, b: f64, tol: f64) -> bool {
         (a - b).abs() <= tol * (1.0 + b.abs())

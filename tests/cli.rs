@@ -765,3 +765,39 @@ fn a_closed_stdout_is_not_a_panic() {
         }
     }
 }
+
+/// Rows in any order: reversing a personas file changes nothing in the output,
+/// the explained examples and the `--per-user` file included.
+#[test]
+fn personas_output_does_not_depend_on_row_order() {
+    let file = tmp("");
+    let made = run(
+        "gen_personas_csv",
+        &[p(&file), "--customers", "80", "--seed", "3"],
+    );
+    assert_eq!(made.code, Some(0), "{}", made.stderr);
+    let text = std::fs::read_to_string(&file).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines[1..].reverse();
+    let reversed = tmp(lines.join("\n") + "\n");
+    let (per_a, per_b) = (tmp(""), tmp(""));
+    let a = run(
+        "personas",
+        &[p(&file), "--as-of", "2024-12-31", "--per-user", p(&per_a)],
+    );
+    let b = run(
+        "personas",
+        &[
+            p(&reversed),
+            "--as-of",
+            "2024-12-31",
+            "--per-user",
+            p(&per_b),
+        ],
+    );
+    assert_eq!(json(&a, "original"), json(&b, "reversed"));
+    assert_eq!(
+        std::fs::read_to_string(&per_a).unwrap(),
+        std::fs::read_to_string(&per_b).unwrap()
+    );
+}

@@ -543,3 +543,39 @@ fn the_example_binaries_print_json_or_fail_cleanly() {
         assert!(out.stdout.is_empty());
     }
 }
+
+/// Two items answered together by a single respondent have an undefined
+/// (NaN) pairwise covariance; pingouin divides by `C.sum().sum()`, which skips
+/// NaN, so alpha stays defined. Expected values from pingouin 0.7.0
+/// `cronbach_alpha(nan_policy="pairwise")` on this very file.
+#[test]
+fn pairwise_alpha_skips_undefined_covariances_as_pingouin_does() {
+    let file = write_tmp(
+        "sparse_pairs.csv",
+        "respondent_id,ec_1,ec_2,ec_3,oe_1,oe_2,oe_3,rsn_1,rsn_2,tr_1,tr_2,ful_1,ful_2\n\
+         1,1,,2,1,2,3,1,2,3,4,5,6\n\
+         2,3,,5,2,2,4,2,2,3,5,5,7\n\
+         3,,4,1,5,6,7,1,3,4,4,4,6\n\
+         4,,6,7,3,3,3,5,5,5,5,5,5\n\
+         5,2,2,3,1,1,2,7,7,7,7,7,7\n",
+    );
+    let out = pyramid_example::run(&[file]).unwrap();
+    let ec = &out["dimensions"]["ec"];
+    assert_close(
+        ec["alpha"].as_f64(),
+        Some(0.756_880_733_944_954_1),
+        1e-10,
+        "ec alpha",
+    );
+    assert_close(ec["ci_low"].as_f64(), Some(-0.228), 1e-12, "ec ci_low");
+    assert_close(ec["ci_high"].as_f64(), Some(0.973), 1e-12, "ec ci_high");
+    let all = &out["dimensions"]["all12"];
+    assert_close(
+        all["alpha"].as_f64(),
+        Some(0.470_930_232_558_139_6),
+        1e-10,
+        "all12 alpha",
+    );
+    assert_close(all["ci_low"].as_f64(), Some(-0.637), 1e-12, "all12 ci_low");
+    assert_close(all["ci_high"].as_f64(), Some(0.937), 1e-12, "all12 ci_high");
+}
