@@ -32,19 +32,7 @@ mod out;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    match run(&args) {
-        Ok(v) => match out::emit(&v.to_string()) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("error: {e}");
-                ExitCode::from(2)
-            }
-        },
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(2)
-        }
-    }
+    out::exit_with(run(&args).map(|v| v.to_string()))
 }
 
 fn nps_json(r: &NpsReport) -> Value {

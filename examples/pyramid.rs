@@ -63,19 +63,7 @@ const HEADER: [&str; 13] = [
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    match run(&args) {
-        Ok(v) => match out::emit(&v.to_string()) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("error: {e}");
-                ExitCode::from(2)
-            }
-        },
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(2)
-        }
-    }
+    out::exit_with(run(&args).map(|v| v.to_string()))
 }
 
 /// Parses an answer cell: empty = missing; integers, or numbers with a zero

@@ -12,3 +12,17 @@ pub fn emit(text: &str) -> Result<(), String> {
         _ => Ok(()),
     }
 }
+
+/// Prints a successful result, or the error as one `error: ...` line on
+/// stderr; exit code 0, or 2 for any error. (Not every example that includes
+/// this file uses it.)
+#[allow(dead_code)]
+pub fn exit_with(result: Result<String, String>) -> std::process::ExitCode {
+    match result.and_then(|text| emit(&text)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}
