@@ -18,7 +18,7 @@ mod events;
 mod rng;
 mod stream;
 mod survey;
-pub use survey::*;
+pub use survey::{ExperienceFacts, experience_facts, sample_advocacy, sample_survey};
 
 pub use events::{EVENT_LOG_NAMES, EventLogConfig, LoggedEvent, event_log};
 pub use rng::Rng;
