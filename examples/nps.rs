@@ -76,17 +76,9 @@ pub fn run(args: &[String]) -> Result<Value, String> {
     let err = |e: String| format!("{path}: {e}");
     let mut records = csv::Records::new(&text);
     let mut fields = Vec::new();
-    let header_line = loop {
-        match records.next_record(&mut fields).map_err(err)? {
-            Some(_) if csv::is_blank(&fields) => continue,
-            Some(line) => break line,
-            None => {
-                return Err(format!(
-                    "{path} is empty: expected a header respondent_id,<group columns...>,score"
-                ));
-            }
-        }
-    };
+    let header_line = records
+        .header(&mut fields, "respondent_id,<group columns...>,score")
+        .map_err(err)?;
     let wanted: Vec<&str> = match &group_by {
         Some(g) => vec!["respondent_id", "score", g.as_str()],
         None => vec!["respondent_id", "score"],

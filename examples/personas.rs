@@ -234,19 +234,9 @@ fn run() -> Result<(), String> {
     let err = |e: String| format!("{}: {e}", args.file);
 
     // Header (after any blank lines).
-    let header_line = loop {
-        match records.next_record(&mut fields).map_err(err)? {
-            Some(_) if csv::is_blank(&fields) => continue,
-            Some(line) => break line,
-            None => {
-                return Err(format!(
-                    "{}: empty file (expected the header {})",
-                    args.file,
-                    COLUMNS.join(",")
-                ));
-            }
-        }
-    };
+    let header_line = records
+        .header(&mut fields, &COLUMNS.join(","))
+        .map_err(err)?;
     let mut index = [usize::MAX; 9];
     for (i, name) in fields.iter().enumerate() {
         let name = name.trim();

@@ -91,18 +91,9 @@ fn read_survey(path: &str) -> Result<Vec<AnswerBlock>, String> {
     let mut records = csv::Records::new(&text);
     let mut fields = Vec::with_capacity(HEADER.len());
     let err = |e: String| format!("{path}: {e}");
-    let header_line = loop {
-        match records.next_record(&mut fields).map_err(err)? {
-            Some(_) if csv::is_blank(&fields) => continue,
-            Some(line) => break line,
-            None => {
-                return Err(format!(
-                    "{path} is empty: expected the header {}",
-                    HEADER.join(",")
-                ));
-            }
-        }
-    };
+    let header_line = records
+        .header(&mut fields, &HEADER.join(","))
+        .map_err(err)?;
     let cols = csv::Columns::resolve(&fields, &HEADER, HEADER.len(), header_line).map_err(err)?;
     let width = cols.names.len();
     let at: Vec<usize> = (0..HEADER.len()).map(|w| cols.at(w)).collect();

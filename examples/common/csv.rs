@@ -71,6 +71,18 @@ impl<'a> Records<'a> {
         }
     }
 
+    /// The header: the first record that is not blank, into `out`; returns its
+    /// line number, or an "empty file" error naming the `expected` header.
+    pub fn header(&mut self, out: &mut Vec<Cow<'a, str>>, expected: &str) -> Result<usize, String> {
+        loop {
+            match self.next_record(out)? {
+                Some(_) if is_blank(out) => continue,
+                Some(line) => return Ok(line),
+                None => return Err(format!("empty file (expected the header {expected})")),
+            }
+        }
+    }
+
     /// The next record into `out` (fields trimmed of spaces and tabs);
     /// returns its first line number (1-based), `None` at the end.
     pub fn next_record(&mut self, out: &mut Vec<Cow<'a, str>>) -> Result<Option<usize>, String> {

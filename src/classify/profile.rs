@@ -466,7 +466,7 @@ struct Scratch {
     products: KeyTable,
     categories: KeyTable,
     order_times: Vec<i64>,
-    gaps: Vec<i64>,
+    gaps: Vec<f64>,
 }
 
 impl<'c> Profiler<'c> {
@@ -787,17 +787,16 @@ fn build(
     if s.order_times.len() >= 2 {
         s.gaps.clear();
         s.gaps.extend(s.order_times.windows(2).map(|w| match w {
-            [a, b] => b - a,
-            _ => 0,
+            [a, b] => (b - a) as f64,
+            _ => 0.0,
         }));
-        let n = s.gaps.len();
-        s.gaps.sort_unstable();
-        let mid = |i: usize| s.gaps.get(i).copied().unwrap_or(0) as f64;
-        let median = if n % 2 == 1 {
-            mid(n / 2)
-        } else {
-            (mid(n / 2 - 1) + mid(n / 2)) / 2.0
-        };
+        s.gaps.sort_unstable_by(f64::total_cmp);
+        // The shared exact quantile: the median of an even count is the mean
+        // of the two middle gaps.
+        let median = crate::quantile::quantile_sorted(&s.gaps, 0.5)
+            .ok()
+            .flatten()
+            .unwrap_or(0.0);
         p.median_order_gap_days = Some(median / DAY);
     }
     p.discounted_order_share = ratio(discounted_orders, p.orders);
