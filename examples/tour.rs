@@ -36,7 +36,7 @@ use cxjourney::funnel::{
 };
 use cxjourney::sample::{SampleConfig, SampleShop, sample_advocacy, sample_survey};
 use cxjourney::{
-    BuiltinKind, Journey, JourneyConfig, JourneyOverview, PaymentMethod, Persona, PyramidConfig,
+    Accumulator, BuiltinKind, Journey, JourneyConfig, JourneyOverview, PaymentMethod, Persona, PyramidConfig,
     PyramidReport, Stage,
 };
 
@@ -151,11 +151,11 @@ fn main() -> Result<(), cxjourney::Error> {
     }
 
     section("Where customers are (stage distribution)");
-    let mut overview = JourneyOverview::new();
+    let mut overview = JourneyOverview::default();
     for j in &journeys {
-        overview.add(j);
+        overview.add(j.view())?;
     }
-    print!("{}", overview.finish());
+    print!("{}", overview.finish()?);
 
     section("Current stage by planted persona");
     print!("{:<20}", "persona");
@@ -164,14 +164,14 @@ fn main() -> Result<(), cxjourney::Error> {
     }
     println!();
     for &p in Persona::ALL {
-        let mut acc = JourneyOverview::new();
+        let mut acc = JourneyOverview::default();
         for j in journeys
             .iter()
             .filter(|j| shop.persona_of(j.customer()) == Some(p))
         {
-            acc.add(j);
+            acc.add(j.view())?;
         }
-        let r = acc.finish();
+        let r = acc.finish()?;
         print!("{:<20}", p.as_str());
         for c in r.stages.values() {
             print!(" {:>12.1}%", 100.0 * c.current_share);

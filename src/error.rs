@@ -208,6 +208,33 @@ pub enum Error {
         /// The cap that was hit.
         limit: u64,
     },
+
+    /// A record of a file could not be read: a cell that does not parse, a
+    /// missing column, a row of another width than the header.
+    ///
+    /// Fix the input at `line` (1-based, as an editor counts them) and
+    /// `column` (the header name), or change the reader's options.
+    #[error("line {line}: {column} {value:?}: {reason}")]
+    InvalidRecord {
+        /// The 1-based line where the record starts (0 when unknown).
+        line: u64,
+        /// The column's header name, or a description such as `"header"`.
+        column: String,
+        /// The offending cell (or header) as read.
+        value: String,
+        /// What was wrong with it.
+        reason: String,
+    },
+
+    /// Reading input failed below the record level (an I/O error, text that
+    /// is not UTF-8, a quote left open).
+    #[error("cannot read {what}: {message}")]
+    Read {
+        /// What was being read (a file name or `"CSV input"`).
+        what: String,
+        /// The underlying error, as text.
+        message: String,
+    },
 }
 
 impl Error {

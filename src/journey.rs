@@ -3,6 +3,9 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
+use std::sync::Arc;
+
+use crate::log::{EventLog, JourneyView};
 use crate::{BuiltinKind, CustomerId, Error, Result, Stage, Touchpoint};
 
 /// How journeys are built.
@@ -147,6 +150,29 @@ pub struct Journey {
     sessions: Vec<Session>,
     stage_path: Vec<StageVisit>,
     first_order: Option<usize>,
+    #[serde(skip)]
+    log: SharedLog,
+}
+
+/// The event log behind a journey's [`JourneyView`]: its own one-customer
+/// log, or the log of the whole group it was cut from. It is derived from
+/// the touchpoints, so it takes no part in equality and hashing.
+#[derive(Debug, Clone, Default)]
+struct SharedLog {
+    log: Arc<EventLog>,
+    index: usize,
+}
+
+impl PartialEq for SharedLog {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for SharedLog {}
+
+impl std::hash::Hash for SharedLog {
+    fn hash<H: std::hash::Hasher>(&self, _: &mut H) {}
 }
 
 impl Journey {
@@ -171,7 +197,7 @@ impl Journey {
             });
         }
         touchpoints.sort_unstable();
-        Ok(Journey::from_sorted(customer, touchpoints, config))
+        Journey::from_sorted(customer, touchpoints, config)
     }
 
     /// Groups a mixed stream of touchpoints by customer and builds every
@@ -194,56 +220,35 @@ impl Journey {
     pub fn group(mut touchpoints: Vec<Touchpoint>, config: &JourneyConfig) -> Result<Vec<Journey>> {
         config.validate()?;
         touchpoints.sort_unstable();
-        Ok(cut_sorted(touchpoints, config))
+        cut_sorted(touchpoints, config)
     }
 
     /// Builds the derived parts of a journey from sorted touchpoints of one
-    /// customer.
+    /// customer, through a one-customer [`EventLog`], so the journey runs the
+    /// same code as every view of a log.
     fn from_sorted(
         customer: CustomerId,
         touchpoints: Vec<Touchpoint>,
         config: &JourneyConfig,
+    ) -> Result<Journey> {
+        let log = Arc::new(EventLog::from_touchpoints(&touchpoints, config)?);
+        Ok(Journey::with_log(customer, touchpoints, config, SharedLog { log, index: 0 }))
+    }
+
+    fn with_log(
+        customer: CustomerId,
+        touchpoints: Vec<Touchpoint>,
+        config: &JourneyConfig,
+        log: SharedLog,
     ) -> Journey {
-        let mut sessions: Vec<Session> = Vec::new();
-        let mut stage_path: Vec<StageVisit> = Vec::new();
-        let mut first_order = None;
-        for (i, t) in touchpoints.iter().enumerate() {
-            match sessions.last_mut() {
-                Some(s) if t.at - s.ended_at <= config.session_gap => {
-                    s.end = i + 1;
-                    s.ended_at = t.at;
-                }
-                _ => sessions.push(Session {
-                    start: i,
-                    end: i + 1,
-                    started_at: t.at,
-                    ended_at: t.at,
-                }),
-            }
-            if let Some(stage) = contextual_stage(t, first_order.is_some(), config) {
-                match stage_path.last_mut() {
-                    Some(v) if v.stage == stage => v.touchpoints += 1,
-                    _ => stage_path.push(StageVisit {
-                        stage,
-                        entered_at: t.at,
-                        first: i,
-                        touchpoints: 1,
-                        time_spent: TimeDelta::zero(),
-                    }),
-                }
-            }
-            if first_order.is_none() && t.is(BuiltinKind::OrderCompleted) {
-                first_order = Some(i);
-            }
-        }
-        let last_at = touchpoints.last().map(|t| t.at);
-        let mut next_entry = last_at;
-        for v in stage_path.iter_mut().rev() {
-            if let Some(next) = next_entry {
-                v.time_spent = next - v.entered_at;
-            }
-            next_entry = Some(v.entered_at);
-        }
+        let (sessions, stage_path, first_order) = match log.log.journey(log.index) {
+            Some(view) => (
+                view.sessions().collect(),
+                view.stage_path().collect(),
+                view.first_order_index(),
+            ),
+            None => (Vec::new(), Vec::new(), None),
+        };
         Journey {
             config: config.clone(),
             customer,
@@ -251,7 +256,17 @@ impl Journey {
             sessions,
             stage_path,
             first_order,
+            log,
         }
+    }
+
+    /// The journey as a view of an event log: what analyses take.
+    #[must_use]
+    pub fn view(&self) -> JourneyView<'_> {
+        self.log
+            .log
+            .journey(self.log.index)
+            .unwrap_or_else(|| JourneyView::new(&self.log.log, 0, 0, 0))
     }
 
     /// The customer.
@@ -330,9 +345,7 @@ impl Journey {
     /// configuration says so.
     #[must_use]
     pub fn stage_of(&self, i: usize) -> Option<Stage> {
-        let t = self.touchpoints.get(i)?;
-        let after_order = self.first_order.is_some_and(|f| f < i);
-        contextual_stage(t, after_order, &self.config)
+        self.view().stage_of(i)
     }
 
     /// The first touchpoint's time.
@@ -402,40 +415,25 @@ impl<'de> Deserialize<'de> for Journey {
     }
 }
 
-fn contextual_stage(
-    t: &Touchpoint,
-    after_first_order: bool,
-    config: &JourneyConfig,
-) -> Option<Stage> {
-    if let Some(s) = t.stage {
-        return Some(s);
-    }
-    let s = t.kind.default_stage()?;
-    if after_first_order && config.repeat_activity_as_retention && s < Stage::Retention {
-        Some(Stage::Retention)
-    } else {
-        Some(s)
-    }
-}
-
-/// Cuts touchpoints sorted by customer into journeys.
-fn cut_sorted(mut touchpoints: Vec<Touchpoint>, config: &JourneyConfig) -> Vec<Journey> {
-    let mut starts = Vec::new();
-    let mut prev: Option<CustomerId> = None;
-    for (i, t) in touchpoints.iter().enumerate() {
-        if prev != Some(t.customer) {
-            starts.push(i);
-            prev = Some(t.customer);
-        }
-    }
-    let mut journeys = Vec::with_capacity(starts.len());
-    for &start in starts.iter().rev() {
+/// Cuts touchpoints sorted by customer into journeys that share one
+/// [`EventLog`] of all of them.
+fn cut_sorted(mut touchpoints: Vec<Touchpoint>, config: &JourneyConfig) -> Result<Vec<Journey>> {
+    let log = Arc::new(EventLog::from_touchpoints(&touchpoints, config)?);
+    let mut journeys = Vec::with_capacity(log.customer_count());
+    for index in (0..log.customer_count()).rev() {
+        let Some(view) = log.journey(index) else {
+            continue;
+        };
+        let start = touchpoints.len().saturating_sub(view.len());
         let part = touchpoints.split_off(start);
-        let customer = part.first().map_or(CustomerId(0), |t| t.customer);
-        journeys.push(Journey::from_sorted(customer, part, config));
+        let shared = SharedLog {
+            log: Arc::clone(&log),
+            index,
+        };
+        journeys.push(Journey::with_log(view.customer(), part, config, shared));
     }
     journeys.reverse();
-    journeys
+    Ok(journeys)
 }
 
 #[cfg(test)]

@@ -83,6 +83,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod advocacy;
+mod analysis;
 mod channel;
 mod error;
 mod event;
@@ -102,6 +103,7 @@ mod touchpoint;
 
 pub mod classify;
 pub mod funnel;
+pub mod log;
 pub mod quantile;
 pub mod sample;
 pub mod stats;
@@ -110,6 +112,7 @@ pub use advocacy::{
     AdvocacyAccumulator, AdvocacyConfig, AdvocacyReport, CesReport, CsatReport, GroupReport,
     NpsDifference, NpsReport,
 };
+pub use analysis::{Accumulator, run_on_log};
 pub use channel::{BuiltinChannel, Channel};
 pub use error::{Error, Result};
 pub use event::{EventMap, UnknownEvent};

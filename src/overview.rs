@@ -7,22 +7,25 @@ use std::fmt;
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
-use crate::{Journey, Stage};
+use crate::analysis::Accumulator;
+use crate::log::JourneyView;
+use crate::{Result, Stage};
 
 /// Counts over journeys, mergeable across threads or machines.
 ///
 /// ```
+/// use cxjourney::log::EventLog;
 /// use cxjourney::sample::{SampleConfig, SampleShop};
-/// use cxjourney::{Journey, JourneyConfig, JourneyOverview, Stage};
+/// use cxjourney::{Accumulator, JourneyConfig, JourneyOverview, Stage};
 /// let shop = SampleShop::generate(&SampleConfig { customers: 200, ..SampleConfig::default() })?;
-/// let journeys = Journey::group(shop.touchpoints, &JourneyConfig::default())?;
-/// let (left, right) = journeys.split_at(100);
-/// let mut a = JourneyOverview::new();
-/// left.iter().for_each(|j| a.add(j));
-/// let mut b = JourneyOverview::new();
-/// right.iter().for_each(|j| b.add(j));
-/// a.merge(&b);
-/// let report = a.finish();
+/// let log = EventLog::from_touchpoints(&shop.touchpoints, &JourneyConfig::default())?;
+/// let mut a = JourneyOverview::new(&())?;
+/// let mut b = JourneyOverview::new(&())?;
+/// for (i, journey) in log.journeys().enumerate() {
+///     if i < 100 { a.add(journey)? } else { b.add(journey)? }
+/// }
+/// a.merge(b)?;
+/// let report = a.finish()?;
 /// assert_eq!(report.customers, 200);
 /// assert!(report.stages[&Stage::Decision].entered >= report.converted);
 /// # Ok::<(), cxjourney::Error>(())
@@ -42,18 +45,21 @@ pub struct JourneyOverview {
     entered: [u64; 5],
 }
 
-impl JourneyOverview {
-    /// An empty accumulator.
-    #[must_use]
-    pub fn new() -> Self {
-        Self::default()
+impl Accumulator for JourneyOverview {
+    type Config = ();
+    type Unit<'a> = JourneyView<'a>;
+    type Report = OverviewReport;
+
+    /// An empty overview; it has nothing to configure.
+    fn new(_: &()) -> Result<Self> {
+        Ok(Self::default())
     }
 
-    /// Counts one journey.
-    pub fn add(&mut self, journey: &Journey) {
+    /// Counts one customer's journey. Never fails.
+    fn add(&mut self, journey: JourneyView<'_>) -> Result<()> {
         self.customers += 1;
         self.touchpoints += journey.len() as u64;
-        self.sessions += journey.sessions().len() as u64;
+        self.sessions += journey.sessions().count() as u64;
         let orders = journey.orders() as u64;
         self.orders += orders;
         if let Some(d) = journey.time_to_first_order() {
@@ -68,25 +74,32 @@ impl JourneyOverview {
                 *c += 1;
             }
         };
-        if let Some(s) = journey.current_stage() {
-            bump(&mut self.current, s);
-        }
-        if let Some(s) = journey.furthest_stage() {
-            bump(&mut self.furthest, s);
-        }
         let mut seen = [false; 5];
+        let mut current = None;
         for v in journey.stage_path() {
             if let Some(f) = seen.get_mut(v.stage.index()) {
                 *f = true;
             }
+            current = Some(v.stage);
+        }
+        if let Some(s) = current {
+            bump(&mut self.current, s);
+        }
+        if let Some(&s) = Stage::ALL
+            .iter()
+            .rev()
+            .find(|s| seen.get(s.index()) == Some(&true))
+        {
+            bump(&mut self.furthest, s);
         }
         for (c, s) in self.entered.iter_mut().zip(seen) {
             *c += u64::from(s);
         }
+        Ok(())
     }
 
-    /// Adds another accumulator's counts (associative and commutative).
-    pub fn merge(&mut self, other: &JourneyOverview) {
+    /// Adds the counts of another overview. Never fails.
+    fn merge(&mut self, other: JourneyOverview) -> Result<()> {
         self.customers += other.customers;
         self.touchpoints += other.touchpoints;
         self.sessions += other.sessions;
@@ -94,22 +107,28 @@ impl JourneyOverview {
         self.repeat_buyers += other.repeat_buyers;
         self.orders += other.orders;
         self.first_order_ms += other.first_order_ms;
-        for i in 0..5 {
-            for (a, b) in [
-                (&mut self.current, &other.current),
-                (&mut self.furthest, &other.furthest),
-                (&mut self.entered, &other.entered),
-            ] {
-                if let (Some(x), Some(y)) = (a.get_mut(i), b.get(i)) {
-                    *x += *y;
-                }
+        for (a, b) in [
+            (&mut self.current, &other.current),
+            (&mut self.furthest, &other.furthest),
+            (&mut self.entered, &other.entered),
+        ] {
+            for (x, y) in a.iter_mut().zip(b) {
+                *x += *y;
             }
         }
+        Ok(())
     }
 
-    /// The report.
+    /// The report. Never fails.
+    fn finish(self) -> Result<OverviewReport> {
+        Ok(self.report())
+    }
+}
+
+impl JourneyOverview {
+    /// The report of what was added so far, without consuming the state.
     #[must_use]
-    pub fn finish(&self) -> OverviewReport {
+    pub fn report(&self) -> OverviewReport {
         let share = |n: u64| {
             if self.customers == 0 {
                 0.0
@@ -247,23 +266,23 @@ mod tests {
         #[test]
         fn merge_equals_whole(seed in any::<u64>(), cut_a in 0usize..200, cut_b in 0usize..200) {
             let s = event_stream(&StreamConfig { touchpoints: 2_000, customers: 200, seed, ..StreamConfig::default() }).unwrap();
-            let journeys = Journey::group(s, &JourneyConfig::default()).unwrap();
+            let journeys = crate::Journey::group(s, &JourneyConfig::default()).unwrap();
             let n = journeys.len();
             let (a, b) = (cut_a.min(n), cut_b.min(n));
             let (lo, hi) = (a.min(b), a.max(b));
-            let mut whole = JourneyOverview::new();
-            journeys.iter().for_each(|j| whole.add(j));
+            let mut whole = JourneyOverview::default();
+            journeys.iter().for_each(|j| whole.add(j.view()).unwrap());
             let part = |r: std::ops::Range<usize>| {
-                let mut acc = JourneyOverview::new();
-                journeys[r].iter().for_each(|j| acc.add(j));
+                let mut acc = JourneyOverview::default();
+                journeys[r].iter().for_each(|j| acc.add(j.view()).unwrap());
                 acc
             };
             let (mut x, y, z) = (part(0..lo), part(lo..hi), part(hi..n));
             // (x + z) + y: a different grouping and order than the whole.
-            x.merge(&z);
-            x.merge(&y);
+            x.merge(z).unwrap();
+            x.merge(y).unwrap();
             prop_assert_eq!(&x, &whole);
-            prop_assert_eq!(x.finish(), whole.finish());
+            prop_assert_eq!(x.finish().unwrap(), whole.finish().unwrap());
         }
     }
 
@@ -275,10 +294,10 @@ mod tests {
             ..StreamConfig::default()
         })
         .unwrap();
-        let journeys = Journey::group(s, &JourneyConfig::default()).unwrap();
-        let mut acc = JourneyOverview::new();
-        journeys.iter().for_each(|j| acc.add(j));
-        let r = acc.finish();
+        let journeys = crate::Journey::group(s, &JourneyConfig::default()).unwrap();
+        let mut acc = JourneyOverview::default();
+        journeys.iter().for_each(|j| acc.add(j.view()).unwrap());
+        let r = acc.finish().unwrap();
         assert_eq!(r.touchpoints, 5_000);
         assert_eq!(
             r.stages.values().map(|c| c.current).sum::<u64>(),

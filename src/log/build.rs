@@ -1,0 +1,555 @@
+//! Building an [`EventLog`] from rows in any order.
+
+use std::cmp::Ordering;
+
+use chrono::{DateTime, Utc};
+
+use super::dict::{Dictionary, NULL_KEY, remap};
+use super::{
+    Columns, Dictionaries, EventLog, MAX_ROWS, NULL_MONEY, NULL_TIME, checkout_code, device_code,
+    payment_code, stage_code,
+};
+use crate::{
+    Channel, CheckoutType, CustomerId, Device, Error, JourneyConfig, Money, PaymentMethod,
+    Result, Stage, Touchpoint, TouchpointKind,
+};
+
+/// One row to add, borrowing its strings (nothing is allocated for values the
+/// log has seen before).
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use cxjourney::log::{EventLogBuilder, NewRow};
+/// use cxjourney::{BuiltinKind, CustomerId, JourneyConfig, TouchpointKind};
+/// let view = TouchpointKind::from(BuiltinKind::ProductView);
+/// let at = Utc.with_ymd_and_hms(2024, 12, 12, 9, 0, 0).unwrap();
+/// let mut b = EventLogBuilder::new(&JourneyConfig::default())?;
+/// b.push_row(&NewRow::new(CustomerId(7), at, &view).product("sku-1").event("view_item"))?;
+/// let log = b.finish()?;
+/// assert_eq!(log.find(CustomerId(7)).unwrap().row(0).unwrap().event_name(), "view_item");
+/// # Ok::<(), cxjourney::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct NewRow<'a> {
+    customer: CustomerId,
+    at: DateTime<Utc>,
+    kind: &'a TouchpointKind,
+    channel: Option<&'a Channel>,
+    event: Option<&'a str>,
+    stage: Option<Stage>,
+    device: Option<Device>,
+    order: Option<&'a str>,
+    value: Option<Money>,
+    discounted: Option<bool>,
+    checkout: Option<CheckoutType>,
+    payment: Option<PaymentMethod>,
+    promised_delivery: Option<DateTime<Utc>>,
+    product: Option<&'a str>,
+    category: Option<&'a str>,
+    campaign: Option<&'a str>,
+}
+
+macro_rules! setters {
+    ($($(#[$m:meta])* $name:ident: $ty:ty),* $(,)?) => {
+        $(
+            $(#[$m])*
+            #[must_use]
+            pub fn $name(mut self, $name: $ty) -> Self {
+                self.$name = Some($name);
+                self
+            }
+        )*
+    };
+}
+
+impl<'a> NewRow<'a> {
+    /// A row with a customer, a time and a kind; the channel defaults to direct.
+    #[must_use]
+    pub fn new(customer: CustomerId, at: DateTime<Utc>, kind: &'a TouchpointKind) -> Self {
+        NewRow {
+            customer,
+            at,
+            kind,
+            channel: None,
+            event: None,
+            stage: None,
+            device: None,
+            order: None,
+            value: None,
+            discounted: None,
+            checkout: None,
+            payment: None,
+            promised_delivery: None,
+            product: None,
+            category: None,
+            campaign: None,
+        }
+    }
+
+    setters! {
+        /// The channel.
+        channel: &'a Channel,
+        /// The source event name.
+        event: &'a str,
+        /// An explicit stage.
+        stage: Stage,
+        /// The device.
+        device: Device,
+        /// The order id.
+        order: &'a str,
+        /// The money value.
+        value: Money,
+        /// Whether the price was discounted.
+        discounted: bool,
+        /// Guest or registered checkout.
+        checkout: CheckoutType,
+        /// The payment method.
+        payment: PaymentMethod,
+        /// The promised delivery time.
+        promised_delivery: DateTime<Utc>,
+        /// The product id.
+        product: &'a str,
+        /// The category.
+        category: &'a str,
+        /// The campaign.
+        campaign: &'a str,
+    }
+
+    /// The row of a touchpoint.
+    #[must_use]
+    pub fn of(t: &'a Touchpoint) -> Self {
+        NewRow {
+            customer: t.customer,
+            at: t.at,
+            kind: &t.kind,
+            channel: Some(&t.channel),
+            event: t.event.as_ref().map(|e| e.as_str()),
+            stage: t.stage,
+            device: t.device,
+            order: t.order.as_ref().map(|o| o.as_str()),
+            value: t.value,
+            discounted: Some(t.discounted),
+            checkout: t.checkout,
+            payment: t.payment,
+            promised_delivery: t.promised_delivery,
+            product: t.product.as_ref().map(|p| p.as_str()),
+            category: t.category.as_ref().map(|c| c.as_str()),
+            campaign: t.campaign.as_ref().map(|c| c.as_str()),
+        }
+    }
+}
+
+/// Collects rows in any order and builds an [`EventLog`]: dictionaries sorted,
+/// rows grouped by customer and ordered as journeys order them.
+///
+/// Memory while building: the columns of the rows pushed plus 8 bytes per
+/// row of customer id; [`finish`](Self::finish) sorts 24-byte keys.
+#[derive(Debug, Clone)]
+pub struct EventLogBuilder {
+    config: JourneyConfig,
+    customer: Vec<u64>,
+    cols: Columns,
+    dicts: Dictionaries,
+    /// Text customer keys, when rows come by key (provisional id = key).
+    keys: Option<Dictionary>,
+    by_id: bool,
+}
+
+/// Grows an optional column to `len - 1` nulls before its first value.
+fn opt<T: Copy>(col: &mut Vec<T>, len: usize, null: T, v: Option<T>) {
+    match v {
+        Some(v) => {
+            if col.len() + 1 < len {
+                col.resize(len - 1, null);
+            }
+            col.push(v);
+        }
+        None if !col.is_empty() => col.push(null),
+        None => {}
+    }
+}
+
+impl EventLogBuilder {
+    /// An empty builder.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] for a bad configuration.
+    pub fn new(config: &JourneyConfig) -> Result<Self> {
+        config.validate()?;
+        Ok(EventLogBuilder {
+            config: config.clone(),
+            customer: Vec::new(),
+            cols: Columns::default(),
+            dicts: Dictionaries::default(),
+            keys: None,
+            by_id: false,
+        })
+    }
+
+    /// Reserves room for `rows` more rows in the always-present columns.
+    pub fn reserve(&mut self, rows: usize) {
+        self.customer.reserve(rows);
+        self.cols.time.reserve(rows);
+        self.cols.kind.reserve(rows);
+        self.cols.channel.reserve(rows);
+    }
+
+    /// The number of rows pushed.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.customer.len()
+    }
+
+    /// Whether no rows were pushed.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.customer.is_empty()
+    }
+
+    /// The id that rows of the caller's text key `key` should carry. Keys are
+    /// numbered when the log is finished: by value when every key is a
+    /// decimal integer (`007` and `7` are then one customer), otherwise in
+    /// byte order of the keys, so ids never depend on the order of the rows.
+    /// [`EventLog::customer_key`] gives the key back.
+    ///
+    /// # Errors
+    /// [`Error::Mismatch`] when rows were already pushed with plain ids;
+    /// [`Error::TooMuchWork`] beyond [`MAX_DICTIONARY_LEN`](super::MAX_DICTIONARY_LEN) keys.
+    pub fn customer_for_key(&mut self, key: &str) -> Result<CustomerId> {
+        if self.by_id {
+            return Err(Error::Mismatch {
+                expected: "rows by customer key only".into(),
+                found: format!("a customer key {key:?} after rows with plain customer ids"),
+            });
+        }
+        let keys = self.keys.get_or_insert_with(Dictionary::new);
+        Ok(CustomerId(u64::from(keys.intern(key)?)))
+    }
+
+    /// Adds a touchpoint.
+    ///
+    /// # Errors
+    /// As [`push_row`](Self::push_row).
+    pub fn push(&mut self, t: &Touchpoint) -> Result<()> {
+        self.push_row(&NewRow::of(t))
+    }
+
+    /// Adds one row.
+    ///
+    /// # Errors
+    /// [`Error::TooMuchWork`] beyond [`MAX_ROWS`] rows or
+    /// [`MAX_DICTIONARY_LEN`](super::MAX_DICTIONARY_LEN) distinct values in a
+    /// column (or 65,535 custom kinds or channels), or more than 255
+    /// currencies; [`Error::Mismatch`] when plain customer ids are mixed with
+    /// [`customer_for_key`](Self::customer_for_key) rows.
+    pub fn push_row(&mut self, r: &NewRow<'_>) -> Result<()> {
+        if self.customer.len() >= MAX_ROWS {
+            return Err(Error::TooMuchWork {
+                what: "rows in one event log",
+                limit: MAX_ROWS as u64,
+            });
+        }
+        match &self.keys {
+            Some(keys) if u64::try_from(keys.len()).is_ok_and(|n| r.customer.0 >= n) => {
+                return Err(Error::Mismatch {
+                    expected: "a customer id from customer_for_key".into(),
+                    found: r.customer.to_string(),
+                });
+            }
+            Some(_) => {}
+            None => self.by_id = true,
+        }
+        let kind = self.dicts.kinds.code(r.kind)?;
+        let channel = match r.channel {
+            Some(c) => self.dicts.channels.code(c)?,
+            None => self.dicts.channels.code(&Channel::DIRECT)?,
+        };
+        let event = r.event.map(|e| self.dicts.events.intern(e)).transpose()?;
+        let order = r.order.map(|e| self.dicts.orders.intern(e)).transpose()?;
+        let product = r.product.map(|e| self.dicts.products.intern(e)).transpose()?;
+        let category = r.category.map(|e| self.dicts.categories.intern(e)).transpose()?;
+        let campaign = r.campaign.map(|e| self.dicts.campaigns.intern(e)).transpose()?;
+        let currency = match r.value {
+            Some(m) => Some(self.currency_code(m)?),
+            None => None,
+        };
+        let n = self.customer.len() + 1;
+        let c = &mut self.cols;
+        self.customer.push(r.customer.0);
+        let (us, nanos) = super::split_time(r.at);
+        c.time.push(us);
+        opt(&mut c.nanos, n, 0, (nanos != 0).then_some(nanos));
+        c.kind.push(kind);
+        c.channel.push(channel);
+        opt(&mut c.event, n, NULL_KEY, event);
+        opt(&mut c.order, n, NULL_KEY, order);
+        opt(&mut c.product, n, NULL_KEY, product);
+        opt(&mut c.category, n, NULL_KEY, category);
+        opt(&mut c.campaign, n, NULL_KEY, campaign);
+        opt(&mut c.value, n, NULL_MONEY, r.value.map(|m| m.minor()));
+        opt(&mut c.currency, n, 0, currency);
+        opt(&mut c.discounted, n, false, r.discounted);
+        opt(&mut c.device, n, 0, r.device.map(|d| device_code(Some(d))));
+        opt(&mut c.payment, n, 0, r.payment.map(|d| payment_code(Some(d))));
+        opt(&mut c.checkout, n, 0, r.checkout.map(|d| checkout_code(Some(d))));
+        opt(&mut c.stage, n, 0, r.stage.map(|d| stage_code(Some(d))));
+        opt(
+            &mut c.promised,
+            n,
+            NULL_TIME,
+            r.promised_delivery.map(|d| d.timestamp_micros()),
+        );
+        Ok(())
+    }
+
+    fn currency_code(&mut self, m: Money) -> Result<u8> {
+        let cur = m.currency();
+        if let Some(i) = self.dicts.currencies.iter().position(|&c| c == cur) {
+            return Ok(i as u8);
+        }
+        if self.dicts.currencies.len() >= usize::from(u8::MAX) {
+            return Err(Error::TooMuchWork {
+                what: "currencies in one event log",
+                limit: u64::from(u8::MAX),
+            });
+        }
+        self.dicts.currencies.push(cur);
+        Ok((self.dicts.currencies.len() - 1) as u8)
+    }
+
+    /// Sorts and groups the rows into an [`EventLog`].
+    ///
+    /// # Errors
+    /// None today beyond those of the pushes; the `Result` leaves room for
+    /// checks that need every row.
+    pub fn finish(self) -> Result<EventLog> {
+        let EventLogBuilder {
+            config,
+            mut customer,
+            mut cols,
+            mut dicts,
+            keys,
+            by_id: _,
+        } = self;
+        let n = customer.len();
+        // Optional columns that got values late are already full length; pad
+        // those that stopped growing after their last value.
+        pad(&mut cols, n);
+        // Canonical dictionaries: key order = value order.
+        let map = dicts.kinds.canonicalize();
+        remap16(&mut cols.kind, &map);
+        let map = dicts.channels.canonicalize();
+        remap16(&mut cols.channel, &map);
+        remap(&mut cols.event, &dicts.events.canonicalize());
+        remap(&mut cols.order, &dicts.orders.canonicalize());
+        remap(&mut cols.product, &dicts.products.canonicalize());
+        remap(&mut cols.category, &dicts.categories.canonicalize());
+        remap(&mut cols.campaign, &dicts.campaigns.canonicalize());
+        let customer_keys = match keys {
+            Some(keys) => Some(number_keys(keys, &mut customer)),
+            None => None,
+        };
+
+        // Sort rows by (customer, time, row), then settle ties.
+        let sorted = customer
+            .windows(2)
+            .zip(cols.time.windows(2))
+            .all(|(c, t)| (c.first(), t.first()) < (c.get(1), t.get(1)));
+        if !sorted {
+            let mut keys: Vec<(u64, i64, u32)> = customer
+                .iter()
+                .zip(&cols.time)
+                .enumerate()
+                .map(|(i, (&c, &t))| (c, t, i as u32))
+                .collect();
+            keys.sort_unstable();
+            let mut i = 0;
+            while i < keys.len() {
+                let (c, t, _) = keys[i];
+                let mut j = i + 1;
+                while keys.get(j).is_some_and(|k| k.0 == c && k.1 == t) {
+                    j += 1;
+                }
+                if j - i > 1
+                    && let Some(run) = keys.get_mut(i..j)
+                {
+                    run.sort_by(|a, b| tie(&cols, &dicts, a.2 as usize, b.2 as usize));
+                }
+                i = j;
+            }
+            let perm: Vec<u32> = keys.iter().map(|k| k.2).collect();
+            drop(keys);
+            gather(&mut customer, &perm);
+            permute(&mut cols, &perm);
+        }
+
+        let mut customers = Vec::new();
+        let mut offsets = vec![0u32];
+        for (i, &c) in customer.iter().enumerate() {
+            if customers.last() != Some(&CustomerId(c)) {
+                if i > 0 {
+                    offsets.push(i as u32);
+                }
+                customers.push(CustomerId(c));
+            }
+        }
+        if n > 0 {
+            offsets.push(n as u32);
+        }
+        Ok(EventLog {
+            config,
+            customers,
+            customer_keys,
+            offsets,
+            cols,
+            dicts,
+        })
+    }
+}
+
+/// Numbers text customer keys (see [`EventLogBuilder::customer_for_key`]) and
+/// rewrites the customer column; returns the keys by final dense order.
+fn number_keys(keys: Dictionary, customer: &mut [u64]) -> Dictionary {
+    let numeric: Option<Vec<u64>> = keys.iter().map(|k| k.parse::<u64>().ok()).collect();
+    let mut final_id: Vec<u64> = vec![0; keys.len()];
+    let mut by_final: Vec<(u64, &str)> = Vec::with_capacity(keys.len());
+    match numeric {
+        Some(values) => {
+            for (i, v) in values.iter().enumerate() {
+                if let Some(slot) = final_id.get_mut(i) {
+                    *slot = *v;
+                }
+                by_final.push((*v, keys.value(i as u32).unwrap_or_default()));
+            }
+        }
+        None => {
+            let mut order: Vec<(&str, u32)> =
+                keys.iter().enumerate().map(|(i, k)| (k, i as u32)).collect();
+            order.sort_unstable();
+            for (rank, &(k, i)) in order.iter().enumerate() {
+                if let Some(slot) = final_id.get_mut(i as usize) {
+                    *slot = rank as u64;
+                }
+                by_final.push((rank as u64, k));
+            }
+        }
+    }
+    for c in customer.iter_mut() {
+        if let Some(&f) = final_id.get(*c as usize) {
+            *c = f;
+        }
+    }
+    // One key per final id (the smallest text among equal numbers).
+    by_final.sort_unstable();
+    by_final.dedup_by_key(|p| p.0);
+    let mut out = Dictionary::new();
+    for (_, k) in by_final {
+        // Distinct ids have distinct keys, so each insert is new.
+        let _ = out.intern(k);
+    }
+    out
+}
+
+fn remap16(col: &mut [u16], map: &[u16]) {
+    for c in col {
+        if let Some(&n) = map.get(usize::from(*c)) {
+            *c = n;
+        }
+    }
+}
+
+fn pad(c: &mut Columns, n: usize) {
+    fn p<T: Copy>(col: &mut Vec<T>, n: usize, null: T) {
+        if !col.is_empty() && col.len() < n {
+            col.resize(n, null);
+        }
+    }
+    p(&mut c.nanos, n, 0);
+    p(&mut c.event, n, NULL_KEY);
+    p(&mut c.order, n, NULL_KEY);
+    p(&mut c.product, n, NULL_KEY);
+    p(&mut c.category, n, NULL_KEY);
+    p(&mut c.campaign, n, NULL_KEY);
+    p(&mut c.value, n, NULL_MONEY);
+    p(&mut c.currency, n, 0);
+    p(&mut c.discounted, n, false);
+    p(&mut c.device, n, 0);
+    p(&mut c.payment, n, 0);
+    p(&mut c.checkout, n, 0);
+    p(&mut c.stage, n, 0);
+    p(&mut c.promised, n, NULL_TIME);
+}
+
+fn gather<T: Copy>(col: &mut Vec<T>, perm: &[u32]) {
+    if col.is_empty() {
+        return;
+    }
+    let out: Vec<T> = perm
+        .iter()
+        .filter_map(|&i| col.get(i as usize).copied())
+        .collect();
+    *col = out;
+}
+
+fn permute(c: &mut Columns, perm: &[u32]) {
+    gather(&mut c.time, perm);
+    gather(&mut c.nanos, perm);
+    gather(&mut c.kind, perm);
+    gather(&mut c.channel, perm);
+    gather(&mut c.event, perm);
+    gather(&mut c.order, perm);
+    gather(&mut c.product, perm);
+    gather(&mut c.category, perm);
+    gather(&mut c.campaign, perm);
+    gather(&mut c.value, perm);
+    gather(&mut c.currency, perm);
+    gather(&mut c.discounted, perm);
+    gather(&mut c.device, perm);
+    gather(&mut c.payment, perm);
+    gather(&mut c.checkout, perm);
+    gather(&mut c.stage, perm);
+    gather(&mut c.promised, perm);
+}
+
+/// The order of two rows with the same customer and microsecond: the
+/// nanoseconds below it, then the order of
+/// [`Touchpoint`]'s fields after them (kind, channel, event, stage, device,
+/// order, value, discounted, checkout, payment, promised delivery, product,
+/// category, campaign), absent before present.
+pub(crate) fn tie(c: &Columns, d: &Dictionaries, a: usize, b: usize) -> Ordering {
+    fn key(col: &[u32], i: usize) -> u32 {
+        col.get(i).map_or(0, |k| k.wrapping_add(1))
+    }
+    fn small<T: Copy + Default>(col: &[T], i: usize) -> T {
+        col.get(i).copied().unwrap_or_default()
+    }
+    let money = |i: usize| {
+        let v = c.value.get(i).copied().unwrap_or(NULL_MONEY);
+        if v == NULL_MONEY {
+            None
+        } else {
+            let cur = c
+                .currency
+                .get(i)
+                .and_then(|&k| d.currencies.get(usize::from(k)));
+            Some((v, cur.map(|c| c.as_str().to_owned())))
+        }
+    };
+    let time = |col: &[i64], i: usize| col.get(i).copied().unwrap_or(NULL_TIME);
+    small(&c.nanos, a)
+        .cmp(&small(&c.nanos, b))
+        .then_with(|| small(&c.kind, a).cmp(&small(&c.kind, b)))
+        .then_with(|| small(&c.channel, a).cmp(&small(&c.channel, b)))
+        .then_with(|| key(&c.event, a).cmp(&key(&c.event, b)))
+        .then_with(|| small(&c.stage, a).cmp(&small(&c.stage, b)))
+        .then_with(|| small(&c.device, a).cmp(&small(&c.device, b)))
+        .then_with(|| key(&c.order, a).cmp(&key(&c.order, b)))
+        .then_with(|| money(a).cmp(&money(b)))
+        .then_with(|| small(&c.discounted, a).cmp(&small(&c.discounted, b)))
+        .then_with(|| small(&c.checkout, a).cmp(&small(&c.checkout, b)))
+        .then_with(|| small(&c.payment, a).cmp(&small(&c.payment, b)))
+        .then_with(|| time(&c.promised, a).cmp(&time(&c.promised, b)))
+        .then_with(|| key(&c.product, a).cmp(&key(&c.product, b)))
+        .then_with(|| key(&c.category, a).cmp(&key(&c.category, b)))
+        .then_with(|| key(&c.campaign, a).cmp(&key(&c.campaign, b)))
+}

@@ -1,0 +1,409 @@
+//! The event log: every analysis reads events from one columnar table.
+//!
+//! An [`EventLog`] holds the touchpoints of many customers as columns (one
+//! primitive buffer per field, strings as dictionary keys), grouped by
+//! customer and ordered within each customer as a [`Journey`](crate::Journey)
+//! orders them: by time, then kind in journey order, then the remaining
+//! fields, so the log never depends on the input order. Per-customer offsets
+//! delimit each customer's rows; a [`JourneyView`] borrows one customer's rows
+//! and is what analyses take.
+//!
+//! The layout follows Arrow: `i64` times (microseconds since the Unix epoch,
+//! UTC), `u32` dictionary keys and offsets, small `u8`/`u16` codes, so an
+//! Arrow or Parquet import is a conversion, not a rewrite; the core has no
+//! Arrow dependency. Optional columns (order, product, value, ...) take memory
+//! only once a row has a value in them.
+//!
+//! Build a log with [`EventLogBuilder`] (rows from [`Touchpoint`]s or borrowed
+//! [`NewRow`]s, in any order), with [`EventLog::from_touchpoints`], or from CSV
+//! with [`read_csv`] (cargo feature `csv`, on by default).
+//!
+//! ```
+//! use chrono::{TimeDelta, TimeZone, Utc};
+//! use cxjourney::log::EventLog;
+//! use cxjourney::{BuiltinKind as K, CustomerId, JourneyConfig, Stage, Touchpoint};
+//! let t0 = Utc.with_ymd_and_hms(2024, 11, 11, 20, 0, 0).unwrap();
+//! let log = EventLog::from_touchpoints(
+//!     [
+//!         Touchpoint::new(CustomerId(2), t0, K::ProductView),
+//!         Touchpoint::new(CustomerId(1), t0 + TimeDelta::minutes(9), K::OrderCompleted),
+//!         Touchpoint::new(CustomerId(1), t0, K::ProductView).with_product("sku-1"),
+//!     ],
+//!     &JourneyConfig::default(),
+//! )?;
+//! assert_eq!(log.len(), 3);
+//! assert_eq!(log.customers(), &[CustomerId(1), CustomerId(2)]);
+//! let first = log.journeys().next().unwrap();
+//! assert_eq!(first.len(), 2);
+//! assert_eq!(first.row(0).unwrap().product(), Some("sku-1"));
+//! assert_eq!(first.current_stage(), Some(Stage::Decision));
+//! # Ok::<(), cxjourney::Error>(())
+//! ```
+
+mod build;
+mod codes;
+#[cfg(feature = "csv")]
+mod csv;
+mod dict;
+mod time;
+mod view;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+pub use build::{EventLogBuilder, NewRow};
+#[cfg(feature = "csv")]
+pub use csv::{CSV_COLUMNS, CsvOptions, CsvSummary, read_csv};
+pub use time::parse_timestamp;
+pub use dict::{Dictionary, MAX_DICTIONARY_LEN, NULL_KEY};
+pub use view::{JourneyView, Row, Sessions, StagePath};
+
+use crate::{
+    Channel, CheckoutType, Currency, CustomerId, Device, JourneyConfig, PaymentMethod, Result,
+    Stage, TouchpointKind,
+};
+use codes::Codes;
+
+/// The most rows one log holds (offsets are `u32`).
+pub const MAX_ROWS: usize = (u32::MAX - 1) as usize;
+
+/// "No value" in the money column.
+pub(crate) const NULL_MONEY: i64 = i64::MIN;
+/// "No value" in a time column other than the row time.
+pub(crate) const NULL_TIME: i64 = i64::MIN;
+
+/// Many customers' touchpoints as columns, grouped by customer, each
+/// customer's rows in journey order. See the [module docs](self).
+///
+/// The state serializes (serde), so a log can be built once and shipped to
+/// another process.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventLog {
+    pub(crate) config: JourneyConfig,
+    /// Customers in ascending id order; index = dense customer index.
+    pub(crate) customers: Vec<CustomerId>,
+    /// The caller's own customer keys (text ids from CSV), by dense index.
+    pub(crate) customer_keys: Option<Dictionary>,
+    /// `offsets[i]..offsets[i + 1]` are customer `i`'s rows.
+    pub(crate) offsets: Vec<u32>,
+    pub(crate) cols: Columns,
+    pub(crate) dicts: Dictionaries,
+}
+
+/// The row columns. Optional columns are empty until a row has a value.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Columns {
+    /// Microseconds since the Unix epoch (UTC).
+    pub(crate) time: Vec<i64>,
+    /// The nanoseconds below the microsecond (0..=999), present only when a
+    /// row has any.
+    pub(crate) nanos: Vec<u16>,
+    /// Kind codes: built-in kinds at their canonical index, custom kinds after.
+    pub(crate) kind: Vec<u16>,
+    /// Channel codes, as kinds.
+    pub(crate) channel: Vec<u16>,
+    /// Source event name keys ([`NULL_KEY`]: none; the kind's name stands in).
+    pub(crate) event: Vec<u32>,
+    pub(crate) order: Vec<u32>,
+    pub(crate) product: Vec<u32>,
+    pub(crate) category: Vec<u32>,
+    pub(crate) campaign: Vec<u32>,
+    /// Minor units ([`NULL_MONEY`]: none).
+    pub(crate) value: Vec<i64>,
+    /// Index into the currency table, meaningful where `value` is set.
+    pub(crate) currency: Vec<u8>,
+    pub(crate) discounted: Vec<bool>,
+    /// `0`: none, else the value's canonical index + 1 (also for the next three).
+    pub(crate) device: Vec<u8>,
+    pub(crate) payment: Vec<u8>,
+    pub(crate) checkout: Vec<u8>,
+    /// Explicit stage overrides.
+    pub(crate) stage: Vec<u8>,
+    /// Promised delivery, microseconds ([`NULL_TIME`]: none).
+    pub(crate) promised: Vec<i64>,
+}
+
+/// The dictionaries of the key columns.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Dictionaries {
+    pub(crate) kinds: Codes<TouchpointKind>,
+    pub(crate) channels: Codes<Channel>,
+    pub(crate) events: Dictionary,
+    pub(crate) orders: Dictionary,
+    pub(crate) products: Dictionary,
+    pub(crate) categories: Dictionary,
+    pub(crate) campaigns: Dictionary,
+    pub(crate) currencies: Vec<Currency>,
+}
+
+/// Which optional columns a log carries (each is present when at least one
+/// row has a value in it).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ColumnSet {
+    /// Source event names.
+    pub event: bool,
+    /// Order ids.
+    pub order: bool,
+    /// Product ids.
+    pub product: bool,
+    /// Categories.
+    pub category: bool,
+    /// Campaigns.
+    pub campaign: bool,
+    /// Money values.
+    pub value: bool,
+    /// Discounted flags.
+    pub discounted: bool,
+    /// Devices.
+    pub device: bool,
+    /// Payment methods.
+    pub payment: bool,
+    /// Checkout types.
+    pub checkout: bool,
+    /// Stage overrides.
+    pub stage: bool,
+    /// Promised delivery times.
+    pub promised_delivery: bool,
+}
+
+impl EventLog {
+    /// A log of `touchpoints` in any order (one customer or many).
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`](crate::Error::InvalidConfig) for a bad
+    /// configuration; [`Error::TooMuchWork`](crate::Error::TooMuchWork) beyond
+    /// [`MAX_ROWS`] rows or [`MAX_DICTIONARY_LEN`] distinct values in a column.
+    pub fn from_touchpoints<I>(touchpoints: I, config: &JourneyConfig) -> Result<EventLog>
+    where
+        I: IntoIterator,
+        I::Item: std::borrow::Borrow<crate::Touchpoint>,
+    {
+        let mut builder = EventLogBuilder::new(config)?;
+        for t in touchpoints {
+            builder.push(std::borrow::Borrow::borrow(&t))?;
+        }
+        builder.finish()
+    }
+
+    /// How journeys are cut into sessions and stages.
+    #[must_use]
+    pub fn config(&self) -> &JourneyConfig {
+        &self.config
+    }
+
+    /// The number of rows (touchpoints).
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.cols.time.len()
+    }
+
+    /// Whether the log has no rows.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.cols.time.is_empty()
+    }
+
+    /// The customers, ascending; position = dense customer index.
+    #[must_use]
+    pub fn customers(&self) -> &[CustomerId] {
+        &self.customers
+    }
+
+    /// The caller's own key of a customer (the text id read from CSV), if the
+    /// log was built from keys.
+    #[must_use]
+    pub fn customer_key(&self, customer: CustomerId) -> Option<&str> {
+        let keys = self.customer_keys.as_ref()?;
+        let i = self.customers.binary_search(&customer).ok()?;
+        keys.value(u32::try_from(i).ok()?)
+    }
+
+    /// The number of customers.
+    #[must_use]
+    pub fn customer_count(&self) -> usize {
+        self.customers.len()
+    }
+
+    /// The journey of the customer at dense index `index`.
+    #[must_use]
+    pub fn journey(&self, index: usize) -> Option<JourneyView<'_>> {
+        let start = *self.offsets.get(index)? as usize;
+        let end = *self.offsets.get(index + 1)? as usize;
+        Some(JourneyView::new(self, index, start, end))
+    }
+
+    /// The journey of `customer`, if it has rows.
+    #[must_use]
+    pub fn find(&self, customer: CustomerId) -> Option<JourneyView<'_>> {
+        let i = self.customers.binary_search(&customer).ok()?;
+        self.journey(i)
+    }
+
+    /// Every customer's journey, customers ascending.
+    pub fn journeys(&self) -> impl Iterator<Item = JourneyView<'_>> + '_ {
+        (0..self.customers.len()).filter_map(|i| self.journey(i))
+    }
+
+    /// The journeys of customers `range` (dense indices), for splitting work.
+    pub fn journeys_in(
+        &self,
+        range: std::ops::Range<usize>,
+    ) -> impl Iterator<Item = JourneyView<'_>> + '_ {
+        range.filter_map(|i| self.journey(i))
+    }
+
+    /// Which optional columns are present.
+    #[must_use]
+    pub fn columns(&self) -> ColumnSet {
+        let c = &self.cols;
+        ColumnSet {
+            event: !c.event.is_empty(),
+            order: !c.order.is_empty(),
+            product: !c.product.is_empty(),
+            category: !c.category.is_empty(),
+            campaign: !c.campaign.is_empty(),
+            value: !c.value.is_empty(),
+            discounted: !c.discounted.is_empty(),
+            device: !c.device.is_empty(),
+            payment: !c.payment.is_empty(),
+            checkout: !c.checkout.is_empty(),
+            stage: !c.stage.is_empty(),
+            promised_delivery: !c.promised.is_empty(),
+        }
+    }
+
+    /// Bytes held by the row columns and offsets (not the dictionaries):
+    /// divide by [`len`](Self::len) for the bytes per row.
+    #[must_use]
+    pub fn column_bytes(&self) -> usize {
+        use std::mem::size_of_val;
+        let c = &self.cols;
+        size_of_val(c.time.as_slice())
+            + size_of_val(c.nanos.as_slice())
+            + size_of_val(c.kind.as_slice())
+            + size_of_val(c.channel.as_slice())
+            + size_of_val(c.event.as_slice())
+            + size_of_val(c.order.as_slice())
+            + size_of_val(c.product.as_slice())
+            + size_of_val(c.category.as_slice())
+            + size_of_val(c.campaign.as_slice())
+            + size_of_val(c.value.as_slice())
+            + size_of_val(c.currency.as_slice())
+            + size_of_val(c.discounted.as_slice())
+            + size_of_val(c.device.as_slice())
+            + size_of_val(c.payment.as_slice())
+            + size_of_val(c.checkout.as_slice())
+            + size_of_val(c.stage.as_slice())
+            + size_of_val(c.promised.as_slice())
+            + size_of_val(self.offsets.as_slice())
+            + size_of_val(self.customers.as_slice())
+    }
+
+    /// The time column: microseconds since the Unix epoch, UTC, all rows.
+    #[must_use]
+    pub fn times(&self) -> &[i64] {
+        &self.cols.time
+    }
+
+    /// The kind of a kind code (as in [`JourneyView::kind_codes`]).
+    #[must_use]
+    pub fn kind_of_code(&self, code: u16) -> Option<&TouchpointKind> {
+        self.dicts.kinds.get(code)
+    }
+
+    /// The channel of a channel code.
+    #[must_use]
+    pub fn channel_of_code(&self, code: u16) -> Option<&Channel> {
+        self.dicts.channels.get(code)
+    }
+
+    /// The source event names ([`Row::event_key`] indexes it).
+    #[must_use]
+    pub fn event_names(&self) -> &Dictionary {
+        &self.dicts.events
+    }
+
+    /// The product ids ([`Row::product_key`] indexes it).
+    #[must_use]
+    pub fn products(&self) -> &Dictionary {
+        &self.dicts.products
+    }
+
+    /// The categories ([`Row::category_key`] indexes it).
+    #[must_use]
+    pub fn categories(&self) -> &Dictionary {
+        &self.dicts.categories
+    }
+
+    /// The order ids ([`Row::order_key`] indexes it).
+    #[must_use]
+    pub fn orders(&self) -> &Dictionary {
+        &self.dicts.orders
+    }
+
+    /// The campaigns ([`Row::campaign_key`] indexes it).
+    #[must_use]
+    pub fn campaigns(&self) -> &Dictionary {
+        &self.dicts.campaigns
+    }
+
+    /// Splits the customers into at most `parts` contiguous ranges of about
+    /// equal row counts, for work across threads.
+    #[must_use]
+    pub fn split(&self, parts: usize) -> Vec<std::ops::Range<usize>> {
+        let parts = parts.max(1);
+        let n = self.customers.len();
+        let rows = self.len().max(1);
+        let mut out = Vec::with_capacity(parts);
+        let mut start = 0;
+        for p in 1..=parts {
+            if start >= n {
+                break;
+            }
+            let target = (rows as u128 * p as u128 / parts as u128) as u32;
+            let end = if p == parts {
+                n
+            } else {
+                let e = self.offsets.partition_point(|&o| o <= target).saturating_sub(1);
+                e.clamp(start + 1, n)
+            };
+            out.push(start..end);
+            start = end;
+        }
+        out
+    }
+}
+
+pub(crate) fn micros_to_time(us: i64) -> DateTime<Utc> {
+    DateTime::<Utc>::from_timestamp_micros(us).unwrap_or(DateTime::<Utc>::MIN_UTC)
+}
+
+/// The time of a row: microseconds plus the nanoseconds below them.
+pub(crate) fn row_time(us: i64, nanos: u16) -> DateTime<Utc> {
+    micros_to_time(us) + chrono::TimeDelta::nanoseconds(i64::from(nanos))
+}
+
+/// Splits a time into microseconds and the nanoseconds below them.
+pub(crate) fn split_time(t: DateTime<Utc>) -> (i64, u16) {
+    let us = t.timestamp_micros();
+    let nanos = (t.timestamp_subsec_nanos() % 1_000) as u16;
+    (us, nanos)
+}
+
+pub(crate) fn decode<T: Copy>(all: &[T], code: u8) -> Option<T> {
+    all.get(usize::from(code).checked_sub(1)?).copied()
+}
+
+pub(crate) fn stage_code(s: Option<Stage>) -> u8 {
+    s.map_or(0, |s| s.index() as u8 + 1)
+}
+pub(crate) fn device_code(s: Option<Device>) -> u8 {
+    s.map_or(0, |s| s.index() as u8 + 1)
+}
+pub(crate) fn payment_code(s: Option<PaymentMethod>) -> u8 {
+    s.map_or(0, |s| s.index() as u8 + 1)
+}
+pub(crate) fn checkout_code(s: Option<CheckoutType>) -> u8 {
+    s.map_or(0, |s| s.index() as u8 + 1)
+}
