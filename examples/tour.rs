@@ -36,8 +36,8 @@ use cxjourney::funnel::{
 };
 use cxjourney::sample::{SampleConfig, SampleShop, sample_advocacy, sample_survey};
 use cxjourney::{
-    Accumulator, BuiltinKind, Journey, JourneyConfig, JourneyOverview, PaymentMethod, Persona, PyramidConfig,
-    PyramidReport, Stage,
+    Accumulator, BuiltinKind, Journey, JourneyConfig, JourneyOverview, PaymentMethod, Persona,
+    PyramidConfig, PyramidReport, Stage,
 };
 
 fn main() -> Result<(), cxjourney::Error> {

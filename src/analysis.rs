@@ -93,10 +93,7 @@ where
         parts.into_iter().map(run).collect()
     } else {
         std::thread::scope(|s| {
-            let handles: Vec<_> = parts
-                .into_iter()
-                .map(|r| s.spawn(move || run(r)))
-                .collect();
+            let handles: Vec<_> = parts.into_iter().map(|r| s.spawn(move || run(r))).collect();
             handles
                 .into_iter()
                 .map(|h| {

@@ -232,7 +232,12 @@ impl Journey {
         config: &JourneyConfig,
     ) -> Result<Journey> {
         let log = Arc::new(EventLog::from_touchpoints(&touchpoints, config)?);
-        Ok(Journey::with_log(customer, touchpoints, config, SharedLog { log, index: 0 }))
+        Ok(Journey::with_log(
+            customer,
+            touchpoints,
+            config,
+            SharedLog { log, index: 0 },
+        ))
     }
 
     fn with_log(

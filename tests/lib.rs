@@ -10,6 +10,7 @@
 mod cli;
 mod funnel;
 mod journey;
+mod log;
 mod model;
 mod personas;
 mod pyramid;

@@ -10,8 +10,8 @@ use super::{
     payment_code, stage_code,
 };
 use crate::{
-    Channel, CheckoutType, CustomerId, Device, Error, JourneyConfig, Money, PaymentMethod,
-    Result, Stage, Touchpoint, TouchpointKind,
+    Channel, CheckoutType, CustomerId, Device, Error, JourneyConfig, Money, PaymentMethod, Result,
+    Stage, Touchpoint, TouchpointKind,
 };
 
 /// One row to add, borrowing its strings (nothing is allocated for values the
@@ -266,9 +266,18 @@ impl EventLogBuilder {
         };
         let event = r.event.map(|e| self.dicts.events.intern(e)).transpose()?;
         let order = r.order.map(|e| self.dicts.orders.intern(e)).transpose()?;
-        let product = r.product.map(|e| self.dicts.products.intern(e)).transpose()?;
-        let category = r.category.map(|e| self.dicts.categories.intern(e)).transpose()?;
-        let campaign = r.campaign.map(|e| self.dicts.campaigns.intern(e)).transpose()?;
+        let product = r
+            .product
+            .map(|e| self.dicts.products.intern(e))
+            .transpose()?;
+        let category = r
+            .category
+            .map(|e| self.dicts.categories.intern(e))
+            .transpose()?;
+        let campaign = r
+            .campaign
+            .map(|e| self.dicts.campaigns.intern(e))
+            .transpose()?;
         let currency = match r.value {
             Some(m) => Some(self.currency_code(m)?),
             None => None,
@@ -290,14 +299,26 @@ impl EventLogBuilder {
         opt(&mut c.currency, n, 0, currency);
         opt(&mut c.discounted, n, false, r.discounted);
         opt(&mut c.device, n, 0, r.device.map(|d| device_code(Some(d))));
-        opt(&mut c.payment, n, 0, r.payment.map(|d| payment_code(Some(d))));
-        opt(&mut c.checkout, n, 0, r.checkout.map(|d| checkout_code(Some(d))));
-        opt(&mut c.stage, n, 0, r.stage.map(|d| stage_code(Some(d))));
         opt(
-            &mut c.promised,
+            &mut c.payment,
             n,
-            NULL_TIME,
-            r.promised_delivery.map(|d| d.timestamp_micros()),
+            0,
+            r.payment.map(|d| payment_code(Some(d))),
+        );
+        opt(
+            &mut c.checkout,
+            n,
+            0,
+            r.checkout.map(|d| checkout_code(Some(d))),
+        );
+        opt(&mut c.stage, n, 0, r.stage.map(|d| stage_code(Some(d))));
+        let promised = r.promised_delivery.map(super::split_time);
+        opt(&mut c.promised, n, NULL_TIME, promised.map(|p| p.0));
+        opt(
+            &mut c.promised_nanos,
+            n,
+            0,
+            promised.map(|p| p.1).filter(|&ns| ns != 0),
         );
         Ok(())
     }
@@ -345,10 +366,8 @@ impl EventLogBuilder {
         remap(&mut cols.product, &dicts.products.canonicalize());
         remap(&mut cols.category, &dicts.categories.canonicalize());
         remap(&mut cols.campaign, &dicts.campaigns.canonicalize());
-        let customer_keys = match keys {
-            Some(keys) => Some(number_keys(keys, &mut customer)),
-            None => None,
-        };
+        canonical_currencies(&mut cols.currency, &cols.value, &mut dicts.currencies);
+        let customer_keys = keys.map(|keys| number_keys(keys, &mut customer));
 
         // Sort rows by (customer, time, row), then settle ties.
         let sorted = customer
@@ -364,8 +383,7 @@ impl EventLogBuilder {
                 .collect();
             keys.sort_unstable();
             let mut i = 0;
-            while i < keys.len() {
-                let (c, t, _) = keys[i];
+            while let Some(&(c, t, _)) = keys.get(i) {
                 let mut j = i + 1;
                 while keys.get(j).is_some_and(|k| k.0 == c && k.1 == t) {
                     j += 1;
@@ -423,8 +441,11 @@ fn number_keys(keys: Dictionary, customer: &mut [u64]) -> Dictionary {
             }
         }
         None => {
-            let mut order: Vec<(&str, u32)> =
-                keys.iter().enumerate().map(|(i, k)| (k, i as u32)).collect();
+            let mut order: Vec<(&str, u32)> = keys
+                .iter()
+                .enumerate()
+                .map(|(i, k)| (k, i as u32))
+                .collect();
             order.sort_unstable();
             for (rank, &(k, i)) in order.iter().enumerate() {
                 if let Some(slot) = final_id.get_mut(i as usize) {
@@ -448,6 +469,27 @@ fn number_keys(keys: Dictionary, customer: &mut [u64]) -> Dictionary {
         let _ = out.intern(k);
     }
     out
+}
+
+/// Sorts the currency table by code and rewrites the currency column.
+fn canonical_currencies(col: &mut [u8], value: &[i64], table: &mut Vec<crate::Currency>) {
+    let mut sorted = table.clone();
+    sorted.sort_unstable_by(|a, b| a.as_str().cmp(b.as_str()));
+    if sorted == *table {
+        return;
+    }
+    let map: Vec<u8> = table
+        .iter()
+        .map(|c| sorted.iter().position(|s| s == c).unwrap_or(0) as u8)
+        .collect();
+    for (k, &v) in col.iter_mut().zip(value) {
+        if v != NULL_MONEY
+            && let Some(&n) = map.get(usize::from(*k))
+        {
+            *k = n;
+        }
+    }
+    *table = sorted;
 }
 
 fn remap16(col: &mut [u16], map: &[u16]) {
@@ -478,6 +520,7 @@ fn pad(c: &mut Columns, n: usize) {
     p(&mut c.checkout, n, 0);
     p(&mut c.stage, n, 0);
     p(&mut c.promised, n, NULL_TIME);
+    p(&mut c.promised_nanos, n, 0);
 }
 
 fn gather<T: Copy>(col: &mut Vec<T>, perm: &[u32]) {
@@ -509,6 +552,7 @@ fn permute(c: &mut Columns, perm: &[u32]) {
     gather(&mut c.checkout, perm);
     gather(&mut c.stage, perm);
     gather(&mut c.promised, perm);
+    gather(&mut c.promised_nanos, perm);
 }
 
 /// The order of two rows with the same customer and microsecond: the
@@ -549,6 +593,7 @@ pub(crate) fn tie(c: &Columns, d: &Dictionaries, a: usize, b: usize) -> Ordering
         .then_with(|| small(&c.checkout, a).cmp(&small(&c.checkout, b)))
         .then_with(|| small(&c.payment, a).cmp(&small(&c.payment, b)))
         .then_with(|| time(&c.promised, a).cmp(&time(&c.promised, b)))
+        .then_with(|| small(&c.promised_nanos, a).cmp(&small(&c.promised_nanos, b)))
         .then_with(|| key(&c.product, a).cmp(&key(&c.product, b)))
         .then_with(|| key(&c.category, a).cmp(&key(&c.category, b)))
         .then_with(|| key(&c.campaign, a).cmp(&key(&c.campaign, b)))

@@ -4,13 +4,13 @@ use std::io::Read;
 
 use indexmap::IndexMap;
 
+use super::EventLog;
 use super::build::{EventLogBuilder, NewRow};
 use super::dict::Seeded;
 use super::time::parse_timestamp;
-use super::EventLog;
 use crate::{
-    Channel, CheckoutType, Currency, Device, Error, EventMap, JourneyConfig, Money,
-    PaymentMethod, Result, Stage, TouchpointKind,
+    Channel, CheckoutType, Currency, Device, Error, EventMap, JourneyConfig, Money, PaymentMethod,
+    Result, Stage, TouchpointKind,
 };
 
 /// How [`read_csv`] reads a file.
@@ -131,7 +131,7 @@ pub fn read_csv<R: Read>(input: R, options: &CsvOptions) -> Result<(EventLog, Cs
         .has_headers(false)
         .flexible(true)
         .trim(::csv::Trim::All)
-        .from_reader(input);
+        .from_reader(BlankLines::new(input));
     let mut record = ::csv::ByteRecord::new();
     let mut summary = CsvSummary::default();
 
@@ -142,7 +142,10 @@ pub fn read_csv<R: Read>(input: R, options: &CsvOptions) -> Result<(EventLog, Cs
                 line: 0,
                 column: "header".into(),
                 value: String::new(),
-                reason: format!("empty input: expected a header such as {}", CSV_COLUMNS.join(",")),
+                reason: format!(
+                    "empty input: expected a header such as {}",
+                    CSV_COLUMNS.join(",")
+                ),
             });
         }
         if blank(&record) {
@@ -298,12 +301,16 @@ pub fn read_csv<R: Read>(input: R, options: &CsvOptions) -> Result<(EventLog, Cs
         }
         let v = cell(11)?;
         if !v.is_empty() {
-            let p = v.parse::<PaymentMethod>().map_err(|e| bad(11, v, e.to_string()))?;
+            let p = v
+                .parse::<PaymentMethod>()
+                .map_err(|e| bad(11, v, e.to_string()))?;
             row = row.payment(p);
         }
         let v = cell(12)?;
         if !v.is_empty() {
-            let p = v.parse::<CheckoutType>().map_err(|e| bad(12, v, e.to_string()))?;
+            let p = v
+                .parse::<CheckoutType>()
+                .map_err(|e| bad(12, v, e.to_string()))?;
             row = row.checkout(p);
         }
         let v = cell(13)?;
@@ -312,8 +319,7 @@ pub fn read_csv<R: Read>(input: R, options: &CsvOptions) -> Result<(EventLog, Cs
         }
         let v = cell(14)?;
         if !v.is_empty() {
-            let t = parse_timestamp(v)
-                .ok_or_else(|| bad(14, v, "not an ISO-8601 time".into()))?;
+            let t = parse_timestamp(v).ok_or_else(|| bad(14, v, "not an ISO-8601 time".into()))?;
             row = row.promised_delivery(t);
         }
         builder.push_row(&row)?;
@@ -323,14 +329,104 @@ pub fn read_csv<R: Read>(input: R, options: &CsvOptions) -> Result<(EventLog, Cs
     Ok((builder.finish()?, summary))
 }
 
-fn read<R: Read>(reader: &mut ::csv::Reader<R>, record: &mut ::csv::ByteRecord) -> Result<bool> {
-    reader.read_byte_record(record).map_err(|e| {
+fn read<R: Read>(
+    reader: &mut ::csv::Reader<BlankLines<R>>,
+    record: &mut ::csv::ByteRecord,
+) -> Result<bool> {
+    let more = reader.read_byte_record(record).map_err(|e| {
         let line = e.position().map_or(0, ::csv::Position::line);
         Error::Read {
             what: format!("CSV input at line {line}"),
             message: e.to_string(),
         }
-    })
+    })?;
+    // The csv crate reports a record that follows blank lines at the first
+    // of those lines (BurntSushi/rust-csv#208); move it past them.
+    if more && let Some(pos) = record.position() {
+        let skipped = reader.get_mut().skipped_at(pos.byte());
+        if skipped > 0 {
+            let mut fixed = pos.clone();
+            fixed.set_line(pos.line() + skipped);
+            record.set_position(Some(fixed));
+        }
+    }
+    Ok(more)
+}
+
+/// Remembers where blank lines start while the csv reader reads through, to
+/// correct its line numbers. Holds only blank lines not yet passed.
+struct BlankLines<R> {
+    inner: R,
+    /// Offset of the next byte to read.
+    at: u64,
+    /// Offset of the last line feed seen, and whether a carriage return
+    /// came right after it (the start of a `\r\n` blank line).
+    last_lf: Option<u64>,
+    cr_after_lf: bool,
+    /// Blank lines ahead: (offset of the line start, length of the line end).
+    blanks: std::collections::VecDeque<(u64, u64)>,
+}
+
+impl<R> BlankLines<R> {
+    fn new(inner: R) -> Self {
+        BlankLines {
+            inner,
+            at: 0,
+            last_lf: None,
+            cr_after_lf: false,
+            blanks: std::collections::VecDeque::new(),
+        }
+    }
+
+    /// How many blank lines start at `byte` one after another.
+    fn skipped_at(&mut self, byte: u64) -> u64 {
+        while self.blanks.front().is_some_and(|b| b.0 < byte) {
+            self.blanks.pop_front();
+        }
+        let mut n = 0;
+        let mut next = byte;
+        while let Some(&(start, len)) = self.blanks.front() {
+            if start != next {
+                break;
+            }
+            self.blanks.pop_front();
+            n += 1;
+            next = start + len;
+        }
+        n
+    }
+}
+
+impl<R: Read> Read for BlankLines<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let chunk = buf.get(..n).unwrap_or(&[]);
+        let base = self.at;
+        for i in memchr::memchr_iter(b'\n', chunk) {
+            let o = base + i as u64;
+            let line_start = self.last_lf.map_or(0, |lf| lf + 1);
+            if o == line_start {
+                self.blanks.push_back((o, 1));
+            } else if o == line_start + 1 {
+                let cr = if i >= 1 {
+                    chunk.get(i - 1) == Some(&b'\r')
+                } else {
+                    self.cr_after_lf
+                };
+                if cr {
+                    self.blanks.push_back((line_start, 2));
+                }
+            }
+            self.last_lf = Some(o);
+        }
+        // A carriage return ending the chunk at a line start may begin a
+        // blank `\r\n` line whose line feed comes in the next chunk.
+        let line_start = self.last_lf.map_or(0, |lf| lf + 1);
+        self.cr_after_lf =
+            n > 0 && chunk.last() == Some(&b'\r') && base + n as u64 - 1 == line_start;
+        self.at += n as u64;
+        Ok(n)
+    }
 }
 
 fn blank(record: &::csv::ByteRecord) -> bool {

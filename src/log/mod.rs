@@ -54,8 +54,8 @@ use serde::{Deserialize, Serialize};
 pub use build::{EventLogBuilder, NewRow};
 #[cfg(feature = "csv")]
 pub use csv::{CSV_COLUMNS, CsvOptions, CsvSummary, read_csv};
-pub use time::parse_timestamp;
 pub use dict::{Dictionary, MAX_DICTIONARY_LEN, NULL_KEY};
+pub use time::parse_timestamp;
 pub use view::{JourneyView, Row, Sessions, StagePath};
 
 use crate::{
@@ -121,6 +121,8 @@ pub(crate) struct Columns {
     pub(crate) stage: Vec<u8>,
     /// Promised delivery, microseconds ([`NULL_TIME`]: none).
     pub(crate) promised: Vec<i64>,
+    /// The nanoseconds below the microsecond of `promised`, where any.
+    pub(crate) promised_nanos: Vec<u16>,
 }
 
 /// The dictionaries of the key columns.
@@ -296,6 +298,7 @@ impl EventLog {
             + size_of_val(c.checkout.as_slice())
             + size_of_val(c.stage.as_slice())
             + size_of_val(c.promised.as_slice())
+            + size_of_val(c.promised_nanos.as_slice())
             + size_of_val(self.offsets.as_slice())
             + size_of_val(self.customers.as_slice())
     }
@@ -365,7 +368,10 @@ impl EventLog {
             let end = if p == parts {
                 n
             } else {
-                let e = self.offsets.partition_point(|&o| o <= target).saturating_sub(1);
+                let e = self
+                    .offsets
+                    .partition_point(|&o| o <= target)
+                    .saturating_sub(1);
                 e.clamp(start + 1, n)
             };
             out.push(start..end);

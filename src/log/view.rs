@@ -3,7 +3,7 @@
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::dict::NULL_KEY;
-use super::{EventLog, NULL_MONEY, NULL_TIME, decode, micros_to_time, row_time};
+use super::{EventLog, NULL_MONEY, NULL_TIME, decode, row_time};
 use crate::{
     BuiltinKind, CampaignId, CategoryId, Channel, CheckoutType, CustomerId, Device, EventName,
     JourneyConfig, Money, OrderId, PaymentMethod, ProductId, Session, Stage, StageVisit,
@@ -66,7 +66,11 @@ impl<'a> Row<'a> {
     #[must_use]
     pub fn kind(&self) -> &'a TouchpointKind {
         static FALLBACK: TouchpointKind = TouchpointKind::Builtin(BuiltinKind::AdImpression);
-        self.log.dicts.kinds.get(self.kind_code()).unwrap_or(&FALLBACK)
+        self.log
+            .dicts
+            .kinds
+            .get(self.kind_code())
+            .unwrap_or(&FALLBACK)
     }
 
     /// The built-in kind, if it is one.
@@ -84,14 +88,29 @@ impl<'a> Row<'a> {
     /// The channel.
     #[must_use]
     pub fn channel(&self) -> &'a Channel {
-        let code = self.log.cols.channel.get(self.i).copied().unwrap_or_default();
-        self.log.dicts.channels.get(code).unwrap_or(&Channel::DIRECT)
+        let code = self
+            .log
+            .cols
+            .channel
+            .get(self.i)
+            .copied()
+            .unwrap_or_default();
+        self.log
+            .dicts
+            .channels
+            .get(code)
+            .unwrap_or(&Channel::DIRECT)
     }
 
     /// The channel code (built-in channels: their canonical index).
     #[must_use]
     pub fn channel_code(&self) -> u16 {
-        self.log.cols.channel.get(self.i).copied().unwrap_or_default()
+        self.log
+            .cols
+            .channel
+            .get(self.i)
+            .copied()
+            .unwrap_or_default()
     }
 
     /// The source event name, or the kind's name when none was given.
@@ -118,7 +137,10 @@ impl<'a> Row<'a> {
     /// The explicit stage override, if any.
     #[must_use]
     pub fn stage_override(&self) -> Option<Stage> {
-        decode(Stage::ALL, self.log.cols.stage.get(self.i).copied().unwrap_or(0))
+        decode(
+            Stage::ALL,
+            self.log.cols.stage.get(self.i).copied().unwrap_or(0),
+        )
     }
 
     /// The stage: the override, else the kind's default.
@@ -131,19 +153,28 @@ impl<'a> Row<'a> {
     /// The device.
     #[must_use]
     pub fn device(&self) -> Option<Device> {
-        decode(Device::ALL, self.log.cols.device.get(self.i).copied().unwrap_or(0))
+        decode(
+            Device::ALL,
+            self.log.cols.device.get(self.i).copied().unwrap_or(0),
+        )
     }
 
     /// The payment method.
     #[must_use]
     pub fn payment(&self) -> Option<PaymentMethod> {
-        decode(PaymentMethod::ALL, self.log.cols.payment.get(self.i).copied().unwrap_or(0))
+        decode(
+            PaymentMethod::ALL,
+            self.log.cols.payment.get(self.i).copied().unwrap_or(0),
+        )
     }
 
     /// Guest or registered checkout.
     #[must_use]
     pub fn checkout(&self) -> Option<CheckoutType> {
-        decode(CheckoutType::ALL, self.log.cols.checkout.get(self.i).copied().unwrap_or(0))
+        decode(
+            CheckoutType::ALL,
+            self.log.cols.checkout.get(self.i).copied().unwrap_or(0),
+        )
     }
 
     /// The order id.
@@ -197,7 +228,13 @@ impl<'a> Row<'a> {
     /// The money value.
     #[must_use]
     pub fn value(&self) -> Option<Money> {
-        let minor = self.log.cols.value.get(self.i).copied().filter(|&v| v != NULL_MONEY)?;
+        let minor = self
+            .log
+            .cols
+            .value
+            .get(self.i)
+            .copied()
+            .filter(|&v| v != NULL_MONEY)?;
         let cur = self.log.cols.currency.get(self.i).copied().unwrap_or(0);
         let currency = *self.log.dicts.currencies.get(usize::from(cur))?;
         Money::new(minor, currency).ok()
@@ -206,14 +243,32 @@ impl<'a> Row<'a> {
     /// Whether the price was discounted (`false` when the log has no such column).
     #[must_use]
     pub fn discounted(&self) -> bool {
-        self.log.cols.discounted.get(self.i).copied().unwrap_or(false)
+        self.log
+            .cols
+            .discounted
+            .get(self.i)
+            .copied()
+            .unwrap_or(false)
     }
 
     /// The promised delivery time.
     #[must_use]
     pub fn promised_delivery(&self) -> Option<DateTime<Utc>> {
-        let us = self.log.cols.promised.get(self.i).copied().filter(|&v| v != NULL_TIME)?;
-        Some(micros_to_time(us))
+        let us = self
+            .log
+            .cols
+            .promised
+            .get(self.i)
+            .copied()
+            .filter(|&v| v != NULL_TIME)?;
+        let ns = self
+            .log
+            .cols
+            .promised_nanos
+            .get(self.i)
+            .copied()
+            .unwrap_or(0);
+        Some(row_time(us, ns))
     }
 
     /// The row as an owned [`Touchpoint`] of `customer`.
@@ -256,7 +311,11 @@ impl<'a> JourneyView<'a> {
     /// The customer.
     #[must_use]
     pub fn customer(&self) -> CustomerId {
-        self.log.customers.get(self.index).copied().unwrap_or(CustomerId(0))
+        self.log
+            .customers
+            .get(self.index)
+            .copied()
+            .unwrap_or(CustomerId(0))
     }
 
     /// The customer's dense index in the log.
@@ -323,7 +382,11 @@ impl<'a> JourneyView<'a> {
     /// The channel codes of this journey.
     #[must_use]
     pub fn channel_codes(&self) -> &'a [u16] {
-        self.log.cols.channel.get(self.start..self.end).unwrap_or(&[])
+        self.log
+            .cols
+            .channel
+            .get(self.start..self.end)
+            .unwrap_or(&[])
     }
 
     /// The event-name keys ([`NULL_KEY`]: none); empty when the log has none.
@@ -335,13 +398,21 @@ impl<'a> JourneyView<'a> {
     /// The product keys ([`NULL_KEY`]: none); empty when the log has none.
     #[must_use]
     pub fn product_keys(&self) -> &'a [u32] {
-        self.log.cols.product.get(self.start..self.end).unwrap_or(&[])
+        self.log
+            .cols
+            .product
+            .get(self.start..self.end)
+            .unwrap_or(&[])
     }
 
     /// The category keys ([`NULL_KEY`]: none); empty when the log has none.
     #[must_use]
     pub fn category_keys(&self) -> &'a [u32] {
-        self.log.cols.category.get(self.start..self.end).unwrap_or(&[])
+        self.log
+            .cols
+            .category
+            .get(self.start..self.end)
+            .unwrap_or(&[])
     }
 
     /// The rows as owned touchpoints.
@@ -377,7 +448,10 @@ impl<'a> JourneyView<'a> {
     /// The number of completed orders.
     #[must_use]
     pub fn orders(&self) -> usize {
-        self.kind_codes().iter().filter(|&&k| k == ORDER_COMPLETED).count()
+        self.kind_codes()
+            .iter()
+            .filter(|&&k| k == ORDER_COMPLETED)
+            .count()
     }
 
     /// The first row's time.
