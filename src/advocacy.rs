@@ -19,11 +19,11 @@
 //! * CES: the mean answer (default 1-7) with its Student t interval.
 
 use std::fmt;
-use std::hash::{BuildHasher, Hasher, RandomState};
 
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
+use crate::hash::SeededIndexMap;
 use crate::stats::{Moments, Z_95, wilson_95};
 use crate::{Error, Result, Scale};
 
@@ -130,51 +130,9 @@ fn bump(v: &mut Vec<u64>, pos: usize, len: usize) {
 pub struct AdvocacyAccumulator {
     config: AdvocacyConfig,
     all: Counts,
-    groups: IndexMap<String, Counts, KeySeed>,
-}
-
-/// A small, fast hasher for breakdown keys (FxHash's multiply-rotate),
-/// started from a per-accumulator random seed: breakdown keys come from input
-/// data, and a fixed seed would let crafted keys collide and make the table
-/// quadratic. The map is only a lookup table (the report is sorted by key), so
-/// the output does not depend on the seed.
-#[derive(Debug, Default, Clone, Copy)]
-struct KeyHasher(u64);
-
-impl Hasher for KeyHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let w = <[u8; 8]>::try_from(c).map_or(0, u64::from_le_bytes);
-            self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(K);
-        }
-        for &b in chunks.remainder() {
-            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
-        }
-    }
-}
-
-/// Builds [`KeyHasher`]s from one random seed.
-#[derive(Debug, Clone, Copy)]
-struct KeySeed(u64);
-
-impl Default for KeySeed {
-    fn default() -> Self {
-        KeySeed(RandomState::new().hash_one(0x5eed_u64))
-    }
-}
-
-impl BuildHasher for KeySeed {
-    type Hasher = KeyHasher;
-
-    fn build_hasher(&self) -> KeyHasher {
-        KeyHasher(self.0)
-    }
+    /// Breakdown keys come from input: a seeded table (`crate::hash`). The
+    /// report sorts the groups by key, so no output depends on the seed.
+    groups: SeededIndexMap<String, Counts>,
 }
 
 impl AdvocacyAccumulator {

@@ -1,9 +1,9 @@
 //! Standard event names (GA4 recommended events, Segment e-commerce spec v2,
 //! the crate's own kind names) and their conversion to touchpoint kinds.
 
-use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
+use crate::hash::SeededIndexMap;
 use crate::{BuiltinKind, Error, EventName, Result, TouchpointKind};
 
 use BuiltinKind as K;
@@ -102,7 +102,8 @@ pub enum UnknownEvent {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventMap {
     name: String,
-    entries: IndexMap<Box<str>, (TouchpointKind, EventName)>,
+    /// Event names come from input: a seeded table (`crate::hash`).
+    entries: SeededIndexMap<Box<str>, (TouchpointKind, EventName)>,
     unknown: UnknownEvent,
 }
 
@@ -112,7 +113,7 @@ impl EventMap {
     pub fn empty(name: &str) -> Self {
         EventMap {
             name: name.to_owned(),
-            entries: IndexMap::new(),
+            entries: SeededIndexMap::default(),
             unknown: UnknownEvent::Error,
         }
     }

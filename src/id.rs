@@ -4,8 +4,9 @@
 use std::fmt;
 use std::sync::Arc;
 
-use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
+
+use crate::hash::SeededIndexMap;
 
 /// An opaque customer identifier.
 ///
@@ -40,7 +41,8 @@ impl From<u64> for CustomerId {
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CustomerIds {
-    keys: IndexMap<Box<str>, ()>,
+    /// Keys come from input: a seeded table (`crate::hash`).
+    keys: SeededIndexMap<Box<str>, ()>,
 }
 
 impl CustomerIds {

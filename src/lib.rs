@@ -86,6 +86,7 @@ mod advocacy;
 mod channel;
 mod error;
 mod event;
+mod hash;
 mod id;
 mod journey;
 mod kind;

@@ -6,11 +6,11 @@
 //! Indonesian. A [`Response`] holds one respondent's answers, aligned with the
 //! instrument's items, and [`Responses`] a set of them with unique respondents.
 
-use std::collections::HashSet;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::hash::SeededSet;
 use crate::names::named_enum;
 use crate::{Dimension, Error, Result};
 
@@ -342,7 +342,7 @@ impl Instrument {
                 reason: "an instrument needs a name",
             });
         }
-        let mut seen = HashSet::new();
+        let mut seen = SeededSet::default();
         for item in &items {
             if item.id.trim().is_empty() {
                 return Err(Error::InvalidConfig {
@@ -559,7 +559,7 @@ pub struct Responses {
     instrument: Instrument,
     responses: Vec<Response>,
     #[serde(skip)]
-    seen: HashSet<RespondentId>,
+    seen: SeededSet<RespondentId>,
 }
 
 impl Responses {
@@ -569,7 +569,7 @@ impl Responses {
         Responses {
             instrument,
             responses: Vec::new(),
-            seen: HashSet::new(),
+            seen: SeededSet::default(),
         }
     }
 

@@ -5,10 +5,11 @@
 //! contacts hurt responsive service, repeat buyers and loyal customers feel
 //! more connected.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::hash::FixedMap;
 use crate::sample::{Rng, SampleShop};
 use crate::{
     BuiltinKind as K, CustomerId, Instrument, OrderId, Persona, RespondentId, Response, Responses,
@@ -38,7 +39,8 @@ pub struct ExperienceFacts {
 #[must_use]
 pub fn experience_facts(shop: &SampleShop) -> BTreeMap<CustomerId, ExperienceFacts> {
     let mut facts: BTreeMap<CustomerId, ExperienceFacts> = BTreeMap::new();
-    let mut promised: HashMap<OrderId, chrono::DateTime<chrono::Utc>> = HashMap::new();
+    // The shop made these ids itself: a fixed hash (`crate::hash`).
+    let mut promised: FixedMap<OrderId, chrono::DateTime<chrono::Utc>> = FixedMap::default();
     for t in &shop.touchpoints {
         if t.is(K::OrderCompleted) {
             if let (Some(o), Some(p)) = (&t.order, t.promised_delivery) {
@@ -171,7 +173,7 @@ pub fn sample_advocacy(
     use crate::{
         AdvocacyAccumulator, AdvocacyConfig, Dimension, PyramidAccumulator, PyramidConfig,
     };
-    let personas: HashMap<CustomerId, Persona> =
+    let personas: FixedMap<CustomerId, Persona> =
         shop.customers.iter().map(|c| (c.id, c.persona)).collect();
     let scorer = PyramidAccumulator::new(responses.instrument().clone(), PyramidConfig::default())?;
     let mut acc = AdvocacyAccumulator::new(AdvocacyConfig::default())?;
