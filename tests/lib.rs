@@ -11,5 +11,6 @@ mod cli;
 mod funnel;
 mod journey;
 mod model;
+mod overview;
 mod personas;
 mod pyramid;

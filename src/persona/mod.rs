@@ -23,7 +23,7 @@
 //!
 //! ```
 //! use chrono::{TimeZone, TimeDelta, Utc};
-//! use cxjourney::classify::Classifier;
+//! use cxjourney::persona::Classifier;
 //! use cxjourney::{BuiltinKind as K, CustomerId, Journey, JourneyConfig, Persona, Touchpoint};
 //! let t0 = Utc.with_ymd_and_hms(2024, 9, 3, 5, 0, 0).unwrap();
 //! let c = CustomerId(7);
@@ -47,9 +47,9 @@
 
 mod checkout;
 pub(crate) mod config;
-mod persona;
 mod profile;
 mod report;
+mod score;
 mod session;
 
 pub use checkout::{CheckoutProfile, PaymentStyle, ReminderChannel, ReminderNeed};
@@ -58,17 +58,21 @@ pub use config::{
     LoyalThresholds, PersonaConfig, Ramp, ResearcherThresholds, SessionModeConfig,
     SurferThresholds,
 };
-pub use persona::{Classification, Explanation, Feature, ImpulsiveSignals, PersonaScores, Reason};
 pub use profile::{BehaviourProfile, Profiler};
 pub use report::{
     PersonaAccumulator, PersonaConfusion, PersonaReport, Transition, TransitionReport,
 };
+pub use score::{Classification, Explanation, Feature, ImpulsiveSignals, PersonaScores, Reason};
 pub use session::{SessionMode, SessionModeCounts, session_modes};
+
+/// The six shopper personas (the model enum, also at the crate root).
+pub use crate::model::Persona;
 
 use chrono::{DateTime, Utc};
 use indexmap::IndexMap;
 
-use crate::{Journey, Persona, Result};
+use crate::error::Result;
+use crate::journey::Journey;
 
 /// Classifies customers into personas: a validated [`PersonaConfig`] with its
 /// precomputed tables.
@@ -133,16 +137,16 @@ impl Classifier {
     #[must_use]
     pub fn classify(&self, profile: &BehaviourProfile) -> Classification {
         let c = &self.config;
-        let q = &mut persona::Quiet;
+        let q = &mut score::Quiet;
         let scores = [
-            persona::score(Persona::Surfer, profile, c, q),
-            persona::score(Persona::Researcher, profile, c, q),
-            persona::score(Persona::FocusedBuyer, profile, c, q),
-            persona::score(Persona::DealDriven, profile, c, q),
-            persona::score(Persona::ImpulsiveOneTime, profile, c, q),
-            persona::score(Persona::Loyal, profile, c, q),
+            score::score(Persona::Surfer, profile, c, q),
+            score::score(Persona::Researcher, profile, c, q),
+            score::score(Persona::FocusedBuyer, profile, c, q),
+            score::score(Persona::DealDriven, profile, c, q),
+            score::score(Persona::ImpulsiveOneTime, profile, c, q),
+            score::score(Persona::Loyal, profile, c, q),
         ];
-        let (primary, passed) = persona::primary(&scores, &self.precedence, self.config.pass_score);
+        let (primary, passed) = score::primary(&scores, &self.precedence, self.config.pass_score);
         Classification {
             customer: profile.customer,
             primary,
@@ -159,14 +163,14 @@ impl Classifier {
         let classification = self.classify(profile);
         let mut reasons = IndexMap::with_capacity(6);
         for &p in Persona::ALL {
-            let mut rec = persona::Record::default();
-            persona::score(p, profile, &self.config, &mut rec);
+            let mut rec = score::Record::default();
+            score::score(p, profile, &self.config, &mut rec);
             reasons.insert(p, rec.0);
         }
         Explanation {
             classification,
             reasons,
-            impulsive_signals: persona::impulsive_signals(profile, &self.config),
+            impulsive_signals: score::impulsive_signals(profile, &self.config),
         }
     }
 
@@ -246,7 +250,7 @@ impl Classifier {
         to: DateTime<Utc>,
     ) -> Result<TransitionReport> {
         if to < from {
-            return Err(crate::Error::InvalidConfig {
+            return Err(crate::error::Error::InvalidConfig {
                 field: "to",
                 value: to.to_rfc3339(),
                 reason: "the second date must not be before the first",

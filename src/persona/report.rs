@@ -9,9 +9,8 @@ use chrono::{DateTime, Datelike, Utc};
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
-use crate::classify::{BehaviourProfile, Classification, Classifier};
-use crate::sample::SampleShop;
-use crate::{Channel, CustomerId, Journey, JourneyConfig, Persona, Result};
+use crate::model::{Channel, CustomerId, Persona};
+use crate::persona::{BehaviourProfile, Classification};
 
 fn persona_map(counts: &[u64; 6]) -> IndexMap<Persona, u64> {
     Persona::ALL
@@ -270,28 +269,6 @@ impl PersonaConfusion {
             hit as f64 / total as f64
         }
     }
-
-    /// The confusion table of a sample shop's planted personas as of its last
-    /// touchpoint.
-    ///
-    /// # Errors
-    /// Errors of [`Journey::group`] (none with the default journey config).
-    pub fn of_sample(shop: &SampleShop, classifier: &Classifier) -> Result<PersonaConfusion> {
-        let Some(as_of) = shop.touchpoints.iter().map(|t| t.at).max() else {
-            return Ok(PersonaConfusion::default());
-        };
-        let journeys = Journey::group(shop.touchpoints.clone(), &JourneyConfig::default())?;
-        let mut table = PersonaConfusion::default();
-        let mut profiler = classifier.profiler();
-        for j in &journeys {
-            let Some(known) = shop.persona_of(j.customer()) else {
-                continue;
-            };
-            let p = profiler.profile(j, as_of);
-            table.add(known, classifier.classify(&p).primary);
-        }
-        Ok(table)
-    }
 }
 
 impl fmt::Display for PersonaConfusion {
@@ -409,7 +386,7 @@ mod tests {
             primary,
             score: 0.7,
             passed: i % 2 == 0,
-            scores: crate::classify::PersonaScores::default(),
+            scores: crate::persona::PersonaScores::default(),
         }
     }
 

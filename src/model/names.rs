@@ -45,12 +45,12 @@ macro_rules! named_enum {
         }
 
         impl ::std::str::FromStr for $name {
-            type Err = $crate::Error;
+            type Err = $crate::error::Error;
 
             fn from_str(s: &str) -> ::std::result::Result<Self, Self::Err> {
                 match s {
                     $($text => Ok($name::$variant),)+
-                    _ => Err($crate::Error::invalid_name(
+                    _ => Err($crate::error::Error::invalid_name(
                         $what,
                         s,
                         $name::ALL.iter().map(|v| v.as_str()),
@@ -76,7 +76,7 @@ macro_rules! named_enum {
 
 pub(crate) use named_enum;
 
-use crate::{Error, Result};
+use crate::error::{Error, Result};
 
 /// A user-defined name for a channel or touchpoint kind.
 ///
@@ -176,9 +176,9 @@ macro_rules! builtin_or_custom {
             /// the name is empty, longer than
             /// [`CustomName::MAX_LEN`](crate::CustomName::MAX_LEN) bytes, or
             #[doc = concat!("spells a built-in ", $what, ".")]
-            pub fn custom(name: &str) -> $crate::Result<$name> {
+            pub fn custom(name: &str) -> $crate::error::Result<$name> {
                 let builtin = name.parse::<$builtin>().is_ok();
-                $crate::CustomName::new($what, name, builtin).map($name::Custom)
+                $crate::model::CustomName::new($what, name, builtin).map($name::Custom)
             }
 
             /// The name: snake_case for built-in values, the custom name otherwise.
@@ -213,9 +213,9 @@ macro_rules! builtin_or_custom {
         }
 
         impl ::std::str::FromStr for $name {
-            type Err = $crate::Error;
+            type Err = $crate::error::Error;
 
-            fn from_str(s: &str) -> $crate::Result<Self> {
+            fn from_str(s: &str) -> $crate::error::Result<Self> {
                 match s.parse::<$builtin>() {
                     Ok(b) => Ok($name::Builtin(b)),
                     Err(_) => $name::custom(s),
@@ -223,7 +223,7 @@ macro_rules! builtin_or_custom {
             }
         }
 
-        $crate::names::serde_via_str!($name);
+        $crate::model::names::serde_via_str!($name);
     };
 }
 

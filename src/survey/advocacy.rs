@@ -23,9 +23,10 @@ use std::fmt;
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
+use crate::error::{Error, Result};
 use crate::hash::SeededIndexMap;
-use crate::stats::{Moments, Z_95, wilson_95};
-use crate::{Error, Result, Scale};
+use crate::numeric::stats::{Moments, Z_95, wilson_95};
+use crate::survey::Scale;
 
 /// Settings for CSAT and CES (NPS is always 0-10).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

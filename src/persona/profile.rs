@@ -6,17 +6,18 @@ use serde::{Deserialize, Serialize};
 
 use std::hash::BuildHasher;
 
-use crate::classify::checkout::{CheckoutProfile, ReminderChannel};
-use crate::classify::session::{SessionModeCounts, SessionStats, is_shopping};
-use crate::classify::{PersonaConfig, SessionModeConfig};
 use crate::hash::SeededState;
-use crate::{BuiltinKind as K, Channel, CheckoutType, CustomerId, Journey, Touchpoint};
+use crate::journey::Journey;
+use crate::model::{BuiltinKind as K, Channel, CheckoutType, CustomerId, Touchpoint};
+use crate::persona::checkout::{CheckoutProfile, ReminderChannel};
+use crate::persona::session::{SessionModeCounts, SessionStats, is_shopping};
+use crate::persona::{PersonaConfig, SessionModeConfig};
 
 const DAY: f64 = 86_400.0;
 
 /// What one customer did, up to a date: the features personas are scored on.
 ///
-/// Built by [`Classifier::profile`](crate::classify::Classifier::profile) or,
+/// Built by [`Classifier::profile`](crate::persona::Classifier::profile) or,
 /// for many journeys, a reused [`Profiler`]. "Shopping sessions" are sessions
 /// with at least one browsing or buying touchpoint (a kind whose default stage
 /// is consideration or decision); sessions of deliveries, messages or surveys
@@ -407,7 +408,7 @@ struct Basket {
     any_discounted: bool,
     checkout_started: bool,
     after_checkout: bool,
-    payment: Option<crate::PaymentMethod>,
+    payment: Option<crate::model::PaymentMethod>,
 }
 
 /// Builds [`BehaviourProfile`]s, reusing its scratch space from one journey to
@@ -767,7 +768,7 @@ fn build(
         s.gaps.sort_unstable_by(f64::total_cmp);
         // The shared exact quantile: the median of an even count is the mean
         // of the two middle gaps.
-        let median = crate::quantile::quantile_sorted(&s.gaps, 0.5)
+        let median = crate::numeric::quantile::quantile_sorted(&s.gaps, 0.5)
             .ok()
             .flatten()
             .unwrap_or(0.0);
@@ -786,8 +787,9 @@ fn build(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::classify::Classifier;
-    use crate::{BuiltinChannel, JourneyConfig, PaymentMethod};
+    use crate::journey::JourneyConfig;
+    use crate::model::{BuiltinChannel, PaymentMethod};
+    use crate::persona::Classifier;
     use chrono::{TimeDelta, TimeZone};
 
     fn at(min: i64) -> DateTime<Utc> {

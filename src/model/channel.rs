@@ -1,6 +1,6 @@
 //! Marketing and service channels that touchpoints arrive on.
 
-use crate::names::{CustomName, builtin_or_custom, named_enum};
+use crate::model::names::{CustomName, builtin_or_custom, named_enum};
 
 named_enum! {
     /// The built-in channels. Used through [`Channel`].
@@ -106,7 +106,7 @@ impl Default for Channel {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Error;
+    use crate::error::Error;
 
     #[test]
     fn every_channel_round_trips() {

@@ -21,7 +21,7 @@
 //! [`Dimension::ALL`] lists the dimensions from the base upward, which is the
 //! order in which the weakest foundation is looked for.
 
-use crate::names::named_enum;
+use crate::model::names::named_enum;
 
 named_enum! {
     /// One dimension of the CX pyramid. [`Dimension::ALL`] is in pyramid

@@ -16,7 +16,7 @@
 //! are the pre-purchase / purchase / post-purchase split of the customer
 //! experience literature.
 
-use crate::names::named_enum;
+use crate::model::names::named_enum;
 
 named_enum! {
     /// The five stages of the customer journey, in order.

@@ -13,8 +13,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::names::named_enum;
-use crate::{BuiltinChannel, Channel, CheckoutType, PaymentMethod};
+use crate::model::names::named_enum;
+use crate::model::{BuiltinChannel, Channel, CheckoutType, PaymentMethod};
 
 named_enum! {
     /// A channel through which the shop reminds a customer.

@@ -10,9 +10,10 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::{Error, Result};
 use crate::hash::SeededSet;
-use crate::names::named_enum;
-use crate::{Dimension, Error, Result};
+use crate::model::Dimension;
+use crate::model::names::named_enum;
 
 /// The largest number of answer points a scale may have (so that answers fit
 /// the scoring kernels' small integer codes).

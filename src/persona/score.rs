@@ -18,16 +18,16 @@
 //!
 //! The weights are judgment calls, chosen so that the defining feature of each
 //! persona carries the most weight; the ramps are in
-//! [`PersonaConfig`](crate::classify::PersonaConfig) with their sources.
+//! [`PersonaConfig`](crate::persona::PersonaConfig) with their sources.
 
 use std::fmt;
 
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
-use crate::classify::{BehaviourProfile, PersonaConfig, Ramp};
-use crate::names::named_enum;
-use crate::{CustomerId, Persona};
+use crate::model::names::named_enum;
+use crate::model::{CustomerId, Persona};
+use crate::persona::{BehaviourProfile, PersonaConfig, Ramp};
 
 named_enum! {
     /// A profile feature that a persona score is built from.
@@ -574,7 +574,7 @@ mod tests {
 
     #[test]
     fn precedence_then_highest() {
-        let prec = crate::classify::config::DEFAULT_PRECEDENCE;
+        let prec = crate::persona::config::DEFAULT_PRECEDENCE;
         let s = [0.9, 0.0, 0.6, 0.0, 0.0, 0.55];
         assert_eq!(primary(&s, &prec, 0.5), (Persona::Loyal, true));
         let s = [0.2, 0.3, 0.1, 0.0, 0.0, 0.3];

@@ -3,8 +3,8 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::names::serde_via_str;
-use crate::{Error, Result};
+use crate::error::{Error, Result};
+use crate::model::names::serde_via_str;
 
 /// An ISO 4217-style currency code: three upper-case ASCII letters.
 ///

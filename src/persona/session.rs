@@ -18,14 +18,15 @@
 //! 5. **hedonic browsing**: everything else (browsing across categories
 //!    without intent).
 //!
-//! [`directed_max_products`]: crate::classify::SessionModeConfig::directed_max_products
-//! [`knowledge_min_info_ratio`]: crate::classify::SessionModeConfig::knowledge_min_info_ratio
+//! [`directed_max_products`]: crate::persona::SessionModeConfig::directed_max_products
+//! [`knowledge_min_info_ratio`]: crate::persona::SessionModeConfig::knowledge_min_info_ratio
 
 use serde::{Deserialize, Serialize};
 
-use crate::classify::SessionModeConfig;
-use crate::names::named_enum;
-use crate::{BuiltinKind, Journey, Stage, Touchpoint};
+use crate::journey::Journey;
+use crate::model::names::named_enum;
+use crate::model::{BuiltinKind, Stage, Touchpoint};
+use crate::persona::SessionModeConfig;
 
 named_enum! {
     /// The mode of one shopping session (Moe 2003).

@@ -4,7 +4,8 @@
 use chrono::{Datelike, NaiveDate, TimeDelta};
 use serde::{Deserialize, Serialize};
 
-use crate::{Error, Persona, Result};
+use crate::error::{Error, Result};
+use crate::model::Persona;
 
 /// A soft ramp: 0 at `from`, 1 at `to`, linear in between and clamped
 /// outside. When `to < from` the ramp falls: small values score 1.
@@ -360,13 +361,13 @@ pub struct PersonaConfig {
     /// An item added to the cart at most this long after the customer first
     /// saw it is unplanned. Default 10 minutes: the crate's specification
     /// (issue 4); a judgment call. Serialized as seconds.
-    #[serde(with = "crate::time")]
+    #[serde(with = "crate::model::time")]
     pub unplanned_window: TimeDelta,
     /// A touchpoint on SMS, WhatsApp, email, push or customer service at most
     /// this long before an order (and after the previous order) counts as a
     /// reminder that preceded it. Default 48 hours: judgment call. Serialized
     /// as seconds.
-    #[serde(with = "crate::time")]
+    #[serde(with = "crate::model::time")]
     pub reminder_window: TimeDelta,
     /// Recurring campaign days. Default: the twin dates 1.1 to 12.12 (the
     /// monthly marketplace sales of Indonesia; judgment call), of which 11.11

@@ -1,7 +1,7 @@
 //! The six shopper personas (the enum and its descriptions). Classifying a
 //! customer into them from behaviour is an analysis built on top.
 
-use crate::names::named_enum;
+use crate::model::names::named_enum;
 
 named_enum! {
     /// The six kinds of online shopper.

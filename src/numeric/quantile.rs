@@ -9,18 +9,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Error, Result};
+use crate::error::{Error, Result};
 
 /// The `p`-quantile of values that are already sorted ascending, by linear
-/// interpolation; `None` for no values.
-///
-/// ```
-/// use cxjourney::quantile::quantile_sorted;
-/// assert_eq!(quantile_sorted(&[1.0, 2.0, 3.0, 4.0], 0.5)?, Some(2.5));
-/// assert_eq!(quantile_sorted(&[1.0, 2.0, 3.0, 4.0], 0.9)?, Some(3.7));
-/// assert_eq!(quantile_sorted(&[], 0.5)?, None);
-/// # Ok::<(), cxjourney::Error>(())
-/// ```
+/// interpolation; `None` for no values: `[1, 2, 3, 4]` has median 2.5 and
+/// 0.9-quantile 3.7.
 ///
 /// # Errors
 /// [`Error::InvalidConfig`] when `p` is not within `0..=1`.
@@ -47,7 +40,7 @@ pub fn quantile_sorted(sorted: &[f64], p: f64) -> Result<Option<f64>> {
 /// Count, mean, median and 90th percentile of durations in seconds.
 ///
 /// ```
-/// use cxjourney::quantile::DurationSummary;
+/// use cxjourney::funnel::DurationSummary;
 /// let s = DurationSummary::from_seconds(vec![60, 10, 20, 30]).unwrap();
 /// assert_eq!(s.count, 4);
 /// assert_eq!(s.median_seconds, 25.0);
@@ -97,6 +90,19 @@ impl DurationSummary {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn linear_interpolation_like_numpy() {
+        assert_eq!(
+            quantile_sorted(&[1.0, 2.0, 3.0, 4.0], 0.5).unwrap(),
+            Some(2.5)
+        );
+        assert_eq!(
+            quantile_sorted(&[1.0, 2.0, 3.0, 4.0], 0.9).unwrap(),
+            Some(3.7)
+        );
+        assert_eq!(quantile_sorted(&[], 0.5).unwrap(), None);
+    }
 
     #[test]
     fn matches_numpy_linear() {

@@ -9,7 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Error, Result};
+use crate::error::{Error, Result};
 
 /// The two-sided 95% standard normal quantile, `z(0.975)`.
 pub const Z_95: f64 = 1.959_963_984_540_054;
@@ -20,19 +20,6 @@ pub const Z_95: f64 = 1.959_963_984_540_054;
 /// `merge` is commutative and, up to floating-point rounding, associative:
 /// splitting a stream and merging the parts gives the same mean and variance
 /// as adding everything to one accumulator.
-///
-/// ```
-/// use cxjourney::stats::Moments;
-/// let mut a = Moments::default();
-/// let mut b = Moments::default();
-/// for x in [1.0, 2.0, 3.0] { a.add(x); }
-/// for x in [4.0, 5.0] { b.add(x); }
-/// a.merge(&b);
-/// assert_eq!(a.n(), 5);
-/// assert!((a.mean().unwrap_or(0.0) - 3.0).abs() < 1e-12);
-/// assert!((a.variance().unwrap_or(0.0) - 2.5).abs() < 1e-12);
-/// # Ok::<(), cxjourney::Error>(())
-/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Moments {
     n: u64,
@@ -41,7 +28,9 @@ pub struct Moments {
 }
 
 impl Moments {
-    /// Adds one value.
+    /// Adds one value. (The analyses build moments from histogram cells with
+    /// [`Moments::from_parts`]; one-value adds serve the tests.)
+    #[cfg(test)]
     pub fn add(&mut self, x: f64) {
         // Saturating: 2^64 values cannot be added in practice, but
         // `from_parts` accepts any count.
@@ -290,13 +279,6 @@ pub fn f_sf(x: f64, d1: f64, d2: f64) -> Result<f64> {
 /// # Errors
 /// [`Error::NumericFailure`] when `p` is not in (0, 1) or the degrees of
 /// freedom are not positive.
-///
-/// ```
-/// // scipy.stats.f.isf(0.025, 29, 58) = 1.83331...
-/// let x = cxjourney::stats::f_isf(0.025, 29.0, 58.0)?;
-/// assert!((x - 1.833_313_219_865_37).abs() < 1e-9);
-/// # Ok::<(), cxjourney::Error>(())
-/// ```
 pub fn f_isf(p: f64, d1: f64, d2: f64) -> Result<f64> {
     check_prob(p, "F quantile")?;
     check_df(d1, "F quantile")?;
@@ -348,12 +330,6 @@ pub fn f_isf(p: f64, d1: f64, d2: f64) -> Result<f64> {
 ///
 /// # Errors
 /// [`Error::NumericFailure`] when `p` is not in (0, 1) or `df` is not positive.
-///
-/// ```
-/// let t = cxjourney::stats::student_t_quantile(0.975, 10.0)?;
-/// assert!((t - 2.228_138_851_986_273_5).abs() < 1e-10);
-/// # Ok::<(), cxjourney::Error>(())
-/// ```
 pub fn student_t_quantile(p: f64, df: f64) -> Result<f64> {
     check_prob(p, "t quantile")?;
     check_df(df, "t quantile")?;
@@ -405,6 +381,31 @@ pub fn round3(x: f64) -> f64 {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn moments_merge_like_one_stream() {
+        let mut a = Moments::default();
+        let mut b = Moments::default();
+        for x in [1.0, 2.0, 3.0] {
+            a.add(x);
+        }
+        for x in [4.0, 5.0] {
+            b.add(x);
+        }
+        a.merge(&b);
+        assert_eq!(a.n(), 5);
+        assert!((a.mean().unwrap_or(0.0) - 3.0).abs() < 1e-12);
+        assert!((a.variance().unwrap_or(0.0) - 2.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn f_isf_and_t_quantile_match_scipy() {
+        // scipy.stats.f.isf(0.025, 29, 58) = 1.83331...
+        let x = f_isf(0.025, 29.0, 58.0).unwrap();
+        assert!((x - 1.833_313_219_865_37).abs() < 1e-9);
+        let t = student_t_quantile(0.975, 10.0).unwrap();
+        assert!((t - 2.228_138_851_986_273_5).abs() < 1e-10);
+    }
 
     #[test]
     fn extreme_counts_and_poles_do_not_overflow() {

@@ -3,8 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::{Error, Result};
 use crate::hash::SeededIndexMap;
-use crate::{BuiltinKind, Error, EventName, Result, TouchpointKind};
+use crate::model::{BuiltinKind, EventName, TouchpointKind};
 
 use BuiltinKind as K;
 

@@ -1,8 +1,8 @@
 //! What happened at a touchpoint: the built-in touchpoint kinds with their
 //! default stage and phase, and user-defined kinds.
 
-use crate::names::{CustomName, builtin_or_custom, named_enum};
-use crate::{Phase, Stage};
+use crate::model::names::{CustomName, builtin_or_custom, named_enum};
+use crate::model::{Phase, Stage};
 
 named_enum! {
     /// The built-in touchpoint kinds, in the order a journey usually meets them.

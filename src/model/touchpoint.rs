@@ -3,8 +3,8 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::names::named_enum;
-use crate::{
+use crate::model::names::named_enum;
+use crate::model::{
     BuiltinKind, CampaignId, CategoryId, Channel, CustomerId, EventName, Money, OrderId, Phase,
     ProductId, Stage, TouchpointKind,
 };
@@ -270,7 +270,7 @@ impl Touchpoint {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{BuiltinChannel, Currency};
+    use crate::model::{BuiltinChannel, Currency};
     use chrono::TimeZone;
 
     #[test]
