@@ -10,6 +10,7 @@
 mod cli;
 mod funnel;
 mod journey;
+mod layering;
 mod model;
 mod overview;
 mod personas;
