@@ -24,7 +24,7 @@ pub enum CountingUnit {
     /// end (strictly later second). Customers who never reach step 1 give no
     /// attempt.
     Conversions,
-    /// One path per session of the journey ([`Journey::sessions`]).
+    /// One path per session of the journey ([`Journey::sessions`](crate::Journey::sessions)).
     Sessions,
 }
 

@@ -18,7 +18,7 @@
 //!
 //! The weights are judgment calls, chosen so that the defining feature of each
 //! persona carries the most weight; the ramps are in
-//! [`PersonaConfig`](crate::persona::PersonaConfig) with their sources.
+//! [`PersonaConfig`] with their sources.
 
 use std::fmt;
 

@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 use crate::survey::Instrument;
 
 /// A columnar block of answers to one instrument, checked and coded as rows
-/// are pushed; [`PyramidAccumulator::add_block`] then scores it with the
+/// are pushed; [`PyramidAccumulator::add_block`](crate::PyramidAccumulator::add_block) then scores it with the
 /// kernels alone. Filling blocks while reading a file and scoring them
 /// afterwards (or on other threads, merging the accumulators) is the fastest
 /// path for large data.
