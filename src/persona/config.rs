@@ -15,7 +15,7 @@ use crate::model::Persona;
 /// to one just above it.
 ///
 /// ```
-/// use cxjourney::classify::Ramp;
+/// use cxjourney::persona::Ramp;
 /// let rising = Ramp::new(2.0, 4.0);
 /// assert_eq!(rising.eval(1.0), 0.0);
 /// assert_eq!(rising.eval(3.0), 0.5);
@@ -347,7 +347,7 @@ impl Default for LoyalThresholds {
 /// Everything the persona classifier can be told.
 ///
 /// ```
-/// use cxjourney::classify::{CampaignDay, PersonaConfig};
+/// use cxjourney::persona::{CampaignDay, PersonaConfig};
 /// let mut config = PersonaConfig::default();
 /// config.campaign_days.push(CampaignDay::new(7, 25, "payday"));
 /// config.validate()?;

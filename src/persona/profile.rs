@@ -415,7 +415,7 @@ struct Basket {
 /// the next (no allocation per journey once warm).
 ///
 /// ```
-/// use cxjourney::classify::Classifier;
+/// use cxjourney::persona::Classifier;
 /// use cxjourney::sample::{SampleConfig, SampleShop};
 /// use cxjourney::{Journey, JourneyConfig};
 /// let shop = SampleShop::generate(&SampleConfig { customers: 20, ..SampleConfig::default() })?;

@@ -36,7 +36,7 @@ fn add_counts(a: &mut [u64; 6], b: &[u64; 6]) {
 /// commutative, so customers can be split across threads or machines.
 ///
 /// ```
-/// use cxjourney::classify::{Classifier, PersonaAccumulator};
+/// use cxjourney::persona::{Classifier, PersonaAccumulator};
 /// use cxjourney::sample::{SampleConfig, SampleShop};
 /// use cxjourney::{Journey, JourneyConfig};
 /// let shop = SampleShop::generate(&SampleConfig { customers: 40, ..SampleConfig::default() })?;

@@ -140,7 +140,7 @@ pub(crate) fn is_shopping(kind: BuiltinKind) -> bool {
 ///
 /// ```
 /// use chrono::{TimeZone, TimeDelta, Utc};
-/// use cxjourney::classify::{session_modes, SessionMode, SessionModeConfig};
+/// use cxjourney::persona::{session_modes, SessionMode, SessionModeConfig};
 /// use cxjourney::{BuiltinKind as K, CustomerId, Journey, JourneyConfig, Touchpoint};
 /// let t0 = Utc.with_ymd_and_hms(2024, 11, 11, 12, 0, 0).unwrap();
 /// let c = CustomerId(1);
