@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use cxjourney::classify::{BehaviourProfile, Classifier};
+use cxjourney::persona::{BehaviourProfile, Classifier};
 use cxjourney::sample::Rng;
 use cxjourney::{
     BuiltinChannel as Ch, BuiltinKind as K, CategoryId, CheckoutType, Currency, CustomerId,

@@ -31,7 +31,7 @@ use std::io::Write;
 use std::time::Instant;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use cxjourney::classify::{Classifier, PersonaAccumulator};
+use cxjourney::persona::{Classifier, PersonaAccumulator};
 use cxjourney::{
     CategoryId, Channel, Currency, CustomerIds, EventMap, Journey, JourneyConfig, Money, Persona,
     ProductId, Touchpoint, TouchpointKind,
@@ -115,13 +115,13 @@ struct Example {
     scores: IndexMap<Persona, f64>,
     reasons: Vec<ExampleReason>,
     impulsive_signals: Vec<&'static str>,
-    session_modes: cxjourney::classify::SessionModeCounts,
-    checkout: cxjourney::classify::CheckoutProfile,
+    session_modes: cxjourney::persona::SessionModeCounts,
+    checkout: cxjourney::persona::CheckoutProfile,
 }
 
 #[derive(Serialize)]
 struct ExampleReason {
-    feature: cxjourney::classify::Feature,
+    feature: cxjourney::persona::Feature,
     value: Option<f64>,
     threshold: f64,
     from: f64,
@@ -421,7 +421,7 @@ fn run() -> Result<(), String> {
     let mut profiler = classifier.profiler();
     let mut acc = PersonaAccumulator::new();
     let mut per_user: Vec<(usize, Persona, f64)> = Vec::with_capacity(journeys.len());
-    let mut examples: Vec<(usize, cxjourney::classify::BehaviourProfile)> = Vec::new();
+    let mut examples: Vec<(usize, cxjourney::persona::BehaviourProfile)> = Vec::new();
     let mut example_personas = [false; 6];
     // Journeys are ordered by customer id, and ids are handed out 0, 1, 2, ...
     // in first-seen order with a journey each: a journey's index is its id.

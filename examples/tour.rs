@@ -30,10 +30,10 @@ macro_rules! print {
 }
 
 use chrono::TimeDelta;
-use cxjourney::classify::{Classifier, PersonaConfusion};
 use cxjourney::funnel::{
     Funnel, FunnelAccumulator, FunnelConfig, FunnelMode, Property, StageFunnel, Step, Touch,
 };
+use cxjourney::persona::Classifier;
 use cxjourney::sample::{SampleConfig, SampleShop, sample_advocacy, sample_survey};
 use cxjourney::{
     Accumulator, BuiltinKind, Journey, JourneyConfig, JourneyOverview, PaymentMethod, Persona,
@@ -236,7 +236,7 @@ fn main() -> Result<(), cxjourney::Error> {
     print!("{}", classifier.report(&journeys, as_of));
     println!();
     println!("recovery of the personas the generator planted:");
-    print!("{}", PersonaConfusion::of_sample(&shop, &classifier)?);
+    print!("{}", shop.persona_confusion(&classifier)?);
     if let Some(j) = journeys
         .iter()
         .find(|j| shop.persona_of(j.customer()) == Some(Persona::DealDriven))

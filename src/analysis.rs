@@ -10,7 +10,7 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::Result;
+use crate::error::Result;
 use crate::log::{EventLog, JourneyView};
 
 /// An analysis as a mergeable, serializable accumulator.
@@ -98,7 +98,7 @@ where
                 .into_iter()
                 .map(|h| {
                     h.join().unwrap_or_else(|_| {
-                        Err(crate::Error::NumericFailure {
+                        Err(crate::error::Error::NumericFailure {
                             what: "an analysis thread panicked".into(),
                         })
                     })

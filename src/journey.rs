@@ -5,8 +5,9 @@ use serde::{Deserialize, Serialize};
 
 use std::sync::Arc;
 
+use crate::error::{Error, Result};
 use crate::log::{EventLog, JourneyView};
-use crate::{BuiltinKind, CustomerId, Error, Result, Stage, Touchpoint};
+use crate::model::{BuiltinKind, CustomerId, Stage, Touchpoint};
 
 /// How journeys are built.
 ///
@@ -23,7 +24,7 @@ pub struct JourneyConfig {
     /// A gap of inactivity longer than this starts a new session; a gap of
     /// exactly this length does not. Default: 30 minutes, the session timeout
     /// of Google Analytics and most web analytics tools. Serialized as seconds.
-    #[serde(with = "crate::time")]
+    #[serde(with = "crate::model::time")]
     pub session_gap: TimeDelta,
     /// After the first completed order, touchpoints whose default stage comes
     /// before retention (a returning customer browsing or buying again) count
@@ -110,7 +111,7 @@ pub struct StageVisit {
     pub touchpoints: usize,
     /// Until the next stage was entered; for the last visit, until the
     /// journey's last touchpoint (no clock is read). Serialized as seconds.
-    #[serde(with = "crate::time")]
+    #[serde(with = "crate::model::time")]
     pub time_spent: TimeDelta,
 }
 

@@ -54,7 +54,7 @@
 //! - **One customer**: [`Journey`], built by [`Journey::new`] or, for a mixed
 //!   stream, [`Journey::group`]: touchpoints in order, [`Session`]s and the
 //!   stage path ([`StageVisit`]).
-//! - **Who**: [`Persona`], the six shopper types; [`classify`] scores them
+//! - **Who**: [`Persona`], the six shopper types; [`persona`] scores them
 //!   from behaviour with reasons, and profiles how customers check out.
 //! - **Analyses**: each is a `...Config`, an accumulator with `add` / `merge`
 //!   / `finish`, and a serde `...Report`. [`JourneyOverview`] counts where
@@ -64,7 +64,7 @@
 //!   dropped off; exact to ClickHouse `windowFunnel` in every mode, with
 //!   first-entry anchoring, exclusions, optional steps, held properties,
 //!   reports, witnesses, and a compact path for millions of event rows.
-//!   [`quantile`] holds the exact quantiles the reports use.
+//!   [`funnel::DurationSummary`] holds the exact quantiles the reports use.
 //! - **How good**: the CX pyramid ([`Dimension`] in pyramid order, the ORBE
 //!   [`Instrument`] in English and Indonesian, [`PyramidAccumulator`] ->
 //!   [`PyramidReport`] with scores, the weakest foundation and Cronbach's
@@ -82,58 +82,37 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-mod advocacy;
 mod analysis;
-mod channel;
 mod error;
-mod event;
-mod id;
+mod hash;
 mod journey;
-mod kind;
-mod money;
-mod names;
+mod model;
+mod numeric;
 mod overview;
-mod persona;
-mod pyramid;
-mod score;
-mod stage;
-mod survey;
-mod time;
-mod touchpoint;
 
-pub mod classify;
 pub mod funnel;
 pub mod log;
-pub mod quantile;
+pub mod persona;
 pub mod sample;
-pub mod stats;
+pub mod survey;
 
-pub use advocacy::{
-    AdvocacyAccumulator, AdvocacyConfig, AdvocacyReport, CesReport, CsatReport, GroupReport,
-    NpsDifference, NpsReport,
-};
 pub use analysis::{Accumulator, run_on_log};
-pub use channel::{BuiltinChannel, Channel};
 pub use error::{Error, Result};
-pub use event::{EventMap, UnknownEvent};
-pub use id::{CampaignId, CategoryId, CustomerId, CustomerIds, EventName, OrderId, ProductId};
 pub use journey::{Journey, JourneyConfig, Session, StageVisit};
-pub use kind::{BuiltinKind, TouchpointKind};
-pub use money::{Currency, Money};
-pub use names::CustomName;
+pub use model::{
+    BuiltinChannel, BuiltinKind, CampaignId, CategoryId, Channel, CheckoutType, Currency,
+    CustomName, CustomerId, CustomerIds, Device, Dimension, EventMap, EventName, Layer, Moment,
+    Money, OrderId, PaymentMethod, Persona, Phase, ProductId, Stage, Touchpoint, TouchpointKind,
+    UnknownEvent,
+};
 pub use overview::{JourneyOverview, OverviewReport, StageCounts};
-pub use persona::Persona;
-pub use pyramid::{Dimension, Layer};
-pub use score::{
-    AnswerBlock, DimensionReport, DimensionScore, IndexSummary, ItemReliability, MissingPolicy,
-    PyramidAccumulator, PyramidConfig, PyramidReport, Reliability, RespondentScore,
-};
-pub use stage::{Moment, Phase, Stage};
 pub use survey::{
-    Instrument, Item, Language, MAX_ITEMS, MAX_SCALE_POINTS, RespondentId, Response, Responses,
-    Scale,
+    AdvocacyAccumulator, AdvocacyConfig, AdvocacyReport, AnswerBlock, CesReport, CsatReport,
+    DimensionReport, DimensionScore, GroupReport, IndexSummary, Instrument, Item, ItemReliability,
+    Language, MAX_ITEMS, MAX_SCALE_POINTS, MissingPolicy, NpsDifference, NpsReport,
+    PyramidAccumulator, PyramidConfig, PyramidReport, Reliability, RespondentId, RespondentScore,
+    Response, Responses, Scale,
 };
-pub use touchpoint::{CheckoutType, Device, PaymentMethod, Touchpoint};
 
 /// The README's code example, run as a doctest.
 #[cfg(doctest)]

@@ -10,7 +10,9 @@
 mod cli;
 mod funnel;
 mod journey;
+mod layering;
 mod log;
 mod model;
+mod overview;
 mod personas;
 mod pyramid;

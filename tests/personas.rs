@@ -2,13 +2,13 @@
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
 use cxjourney::Persona;
-use cxjourney::classify::{Classifier, PersonaConfusion};
+use cxjourney::persona::Classifier;
 use cxjourney::sample::{SampleConfig, SampleShop};
 
 #[test]
 fn recovers_planted_personas_of_the_sample_shop() {
     let shop = SampleShop::generate(&SampleConfig::default()).unwrap();
-    let table = PersonaConfusion::of_sample(&shop, &Classifier::default()).unwrap();
+    let table = shop.persona_confusion(&Classifier::default()).unwrap();
     println!("{table}");
     assert_eq!(table.total(), shop.customers.len() as u64);
     assert!(table.accuracy() >= 0.90, "accuracy {:.3}", table.accuracy());
@@ -23,7 +23,7 @@ fn recovers_planted_personas_of_the_sample_shop() {
 
 mod properties {
     use chrono::{DateTime, TimeDelta, TimeZone, Utc};
-    use cxjourney::classify::{BehaviourProfile, Classifier};
+    use cxjourney::persona::{BehaviourProfile, Classifier};
     use cxjourney::{
         BuiltinChannel, BuiltinKind as K, CustomerId, Journey, JourneyConfig, Persona, Touchpoint,
     };
@@ -215,15 +215,15 @@ mod properties {
             if day >= 100 {
                 // All touchpoints count: the one-pass session modes agree with
                 // the standalone ones.
-                let mut counts = cxjourney::classify::SessionModeCounts::default();
+                let mut counts = cxjourney::persona::SessionModeCounts::default();
                 let mut n = 0u32;
                 for m in cl.session_modes(&j).into_iter().flatten() {
                     n += 1;
                     match m {
-                        cxjourney::classify::SessionMode::DirectedBuying => counts.directed_buying += 1,
-                        cxjourney::classify::SessionMode::Deliberation => counts.deliberation += 1,
-                        cxjourney::classify::SessionMode::HedonicBrowsing => counts.hedonic_browsing += 1,
-                        cxjourney::classify::SessionMode::KnowledgeBuilding => counts.knowledge_building += 1,
+                        cxjourney::persona::SessionMode::DirectedBuying => counts.directed_buying += 1,
+                        cxjourney::persona::SessionMode::Deliberation => counts.deliberation += 1,
+                        cxjourney::persona::SessionMode::HedonicBrowsing => counts.hedonic_browsing += 1,
+                        cxjourney::persona::SessionMode::KnowledgeBuilding => counts.knowledge_building += 1,
                     }
                 }
                 prop_assert_eq!(p.session_modes, counts);
@@ -280,7 +280,7 @@ mod properties {
 /// One hand-made customer per persona, built from the persona's definition.
 mod stories {
     use chrono::{DateTime, TimeDelta, TimeZone, Utc};
-    use cxjourney::classify::{Classifier, ReminderNeed, SessionMode};
+    use cxjourney::persona::{Classifier, ReminderNeed, SessionMode};
     use cxjourney::{
         BuiltinChannel as Ch, BuiltinKind as K, CustomerId, Journey, JourneyConfig, PaymentMethod,
         Persona, Touchpoint,
@@ -320,7 +320,7 @@ mod stories {
         v
     }
 
-    fn classify(tps: Vec<Touchpoint>, as_of_day: i64) -> cxjourney::classify::Explanation {
+    fn classify(tps: Vec<Touchpoint>, as_of_day: i64) -> cxjourney::persona::Explanation {
         let cl = Classifier::default();
         let j = Journey::new(tps, &JourneyConfig::default()).unwrap();
         let e = cl.explain(&cl.profile(&j, at(as_of_day, 0)));

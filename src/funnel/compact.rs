@@ -11,9 +11,9 @@
 use chrono::TimeDelta;
 use indexmap::IndexSet;
 
+use crate::error::{Error, Result};
 use crate::funnel::kernel::{self, MAX_STEPS, Rules};
 use crate::funnel::mode::FunnelMode;
-use crate::{Error, Result};
 
 /// One row of an event log: customer, time in whole seconds since the Unix
 /// epoch (UTC), and an interned event id (see [`EventIds`]).
@@ -1030,7 +1030,7 @@ mod tests {
             let masks = [0b0001, 0b0010, 0b0100, 0b1000, 0, 0];
             let f = WindowFunnel::new(4, TimeDelta::seconds(10), MODES[mode].parse().unwrap()).unwrap();
             let mut shuffled = rows.clone();
-            let mut rng = crate::sample::Rng::new(seed);
+            let mut rng = crate::numeric::Rng::new(seed);
             for i in (1..shuffled.len()).rev() {
                 let j = rng.below(i as u64 + 1) as usize;
                 shuffled.swap(i, j);

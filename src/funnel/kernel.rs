@@ -13,8 +13,8 @@
 //! `getEventLevelStrictOnce`. Timestamps are whole seconds (ClickHouse
 //! `DateTime`).
 
+use crate::error::{Error, Result};
 use crate::funnel::mode::{Anchoring, FunnelMode, MAX_STRICT_ONCE_CHAINS};
-use crate::{Error, Result};
 
 /// The most steps a funnel can have (ClickHouse's `MAX_EVENTS`).
 pub const MAX_STEPS: usize = 32;

@@ -5,7 +5,8 @@
 //! conversion window measured from the chain's step 1 (inclusive), and a
 //! [`FunnelMode`] that spells out the rules. The default reproduces
 //! ClickHouse's `windowFunnel` exactly, every mode included; the tests check
-//! every per-user level of the chdb references in `../shared/peers`.
+//! every per-user level of the chdb references in the reference set in
+//! `tests/data`.
 //!
 //! # Two entry points, one kernel
 //!
@@ -77,20 +78,27 @@
 //! ```
 
 mod compact;
-mod journeys;
+mod config;
 mod kernel;
 mod mode;
+mod path;
 mod report;
 mod stage;
 mod step;
+mod witness;
 
 pub use compact::{CustomerLevels, EventIds, EventRow, StepSequences, WindowFunnel};
-pub use journeys::{
-    Breakdown, CountingUnit, Funnel, FunnelConfig, FunnelPath, Property, StepHit, Touch, Witness,
-    WitnessStep, WitnessTouch,
-};
+pub use config::{Breakdown, CountingUnit, FunnelConfig, Property, Touch};
 pub use kernel::{MAX_STEPS, StopReason};
 pub use mode::{Anchoring, FunnelMode, MAX_STRICT_ONCE_CHAINS};
+pub use path::{Funnel, FunnelPath, StepHit};
 pub use report::{BreakdownRow, FunnelAccumulator, FunnelReport, StepReport, TrendPoint};
 pub use stage::StageFunnel;
 pub use step::{Condition, Exclusion, Predicate, Step};
+pub use witness::{Witness, WitnessStep, WitnessTouch};
+
+/// Exact quantiles of durations, as the reports show them (time from the
+/// previous step, from the first, to convert). Defined in the crate's private
+/// numeric building blocks and re-exported here because [`StepReport`] and
+/// [`FunnelReport`] expose it.
+pub use crate::numeric::quantile::DurationSummary;

@@ -6,10 +6,12 @@ use chrono::{NaiveDate, TimeDelta};
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
-use crate::funnel::journeys::{CountingUnit, Funnel, FunnelPath, Touch};
+use crate::error::{Error, Result};
+use crate::funnel::config::{CountingUnit, Touch};
+use crate::funnel::path::{Funnel, FunnelPath};
 use crate::funnel::stage::StageFunnel;
-use crate::quantile::DurationSummary;
-use crate::{Error, Journey, Result};
+use crate::journey::Journey;
+use crate::numeric::quantile::DurationSummary;
 
 /// What the accumulator evaluates journeys with.
 #[derive(Debug, Clone, PartialEq)]

@@ -4,10 +4,12 @@
 
 use chrono::TimeDelta;
 
-use crate::funnel::journeys::{FunnelPath, StepHit};
+use crate::error::{Error, Result};
 use crate::funnel::kernel::{self, Rules, TraceEvent};
 use crate::funnel::mode::FunnelMode;
-use crate::{Error, Journey, Result, Stage};
+use crate::funnel::path::{FunnelPath, StepHit};
+use crate::journey::Journey;
+use crate::model::Stage;
 
 /// A funnel whose steps are stages, fed by each journey's
 /// [`stage_path`](Journey::stage_path): every entry into a stage is one event

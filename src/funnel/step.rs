@@ -5,7 +5,8 @@ use std::sync::Arc;
 use chrono::TimeDelta;
 use serde::{Deserialize, Serialize};
 
-use crate::{Channel, Error, Result, Stage, Touchpoint, TouchpointKind};
+use crate::error::{Error, Result};
+use crate::model::{Channel, Stage, Touchpoint, TouchpointKind};
 
 /// A caller-supplied test on a touchpoint, for conditions the built-in ones do
 /// not cover. Not serialized.
@@ -151,7 +152,7 @@ mod opt_secs {
 
     pub(super) fn serialize<S: Serializer>(v: &Option<TimeDelta>, s: S) -> Result<S::Ok, S::Error> {
         match v {
-            Some(d) => s.serialize_some(&crate::time::secs_f64(*d)),
+            Some(d) => s.serialize_some(&crate::model::time::secs_f64(*d)),
             None => s.serialize_none(),
         }
     }
@@ -161,7 +162,7 @@ mod opt_secs {
     ) -> Result<Option<TimeDelta>, D::Error> {
         let v: Option<f64> = Option::deserialize(d)?;
         v.map(|s| {
-            crate::time::from_secs_f64(s)
+            crate::model::time::from_secs_f64(s)
                 .ok_or_else(|| serde::de::Error::custom(format!("duration {s} s out of range")))
         })
         .transpose()

@@ -9,9 +9,11 @@ use super::{
     Columns, Dictionaries, EventLog, MAX_ROWS, NULL_MONEY, NULL_TIME, checkout_code, device_code,
     payment_code, stage_code,
 };
-use crate::{
-    Channel, CheckoutType, CustomerId, Device, Error, JourneyConfig, Money, PaymentMethod, Result,
-    Stage, Touchpoint, TouchpointKind,
+use crate::error::{Error, Result};
+use crate::journey::JourneyConfig;
+use crate::model::{
+    Channel, CheckoutType, Currency, CustomerId, Device, Money, PaymentMethod, Stage, Touchpoint,
+    TouchpointKind,
 };
 
 /// One row to add, borrowing its strings (nothing is allocated for values the
@@ -472,7 +474,7 @@ fn number_keys(keys: Dictionary, customer: &mut [u64]) -> Dictionary {
 }
 
 /// Sorts the currency table by code and rewrites the currency column.
-fn canonical_currencies(col: &mut [u8], value: &[i64], table: &mut Vec<crate::Currency>) {
+fn canonical_currencies(col: &mut [u8], value: &[i64], table: &mut Vec<Currency>) {
     let mut sorted = table.clone();
     sorted.sort_unstable_by(|a, b| a.as_str().cmp(b.as_str()));
     if sorted == *table {

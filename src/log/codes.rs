@@ -4,7 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::dict::Dictionary;
-use crate::{BuiltinChannel, BuiltinKind, Channel, Error, Result, TouchpointKind};
+use crate::error::{Error, Result};
+use crate::model::{BuiltinChannel, BuiltinKind, Channel, TouchpointKind};
 
 /// A value with built-in variants at fixed codes and custom ones after them.
 pub(crate) trait Coded: Clone + Sized {

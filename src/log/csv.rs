@@ -8,9 +8,10 @@ use super::EventLog;
 use super::build::{EventLogBuilder, NewRow};
 use super::dict::Seeded;
 use super::time::parse_timestamp;
-use crate::{
-    Channel, CheckoutType, Currency, Device, Error, EventMap, JourneyConfig, Money, PaymentMethod,
-    Result, Stage, TouchpointKind,
+use crate::error::{Error, Result};
+use crate::journey::JourneyConfig;
+use crate::model::{
+    Channel, CheckoutType, Currency, Device, EventMap, Money, PaymentMethod, Stage, TouchpointKind,
 };
 
 /// How [`read_csv`] reads a file.

@@ -1,11 +1,9 @@
 //! String dictionaries: distinct values stored once, rows hold `u32` keys.
 
-use std::hash::BuildHasher;
-
 use indexmap::IndexSet;
 use serde::{Deserialize, Serialize};
 
-use crate::{Error, Result};
+use crate::error::{Error, Result};
 
 /// The key that stands for "no value" in a key column (Arrow would use a
 /// validity bit; a sentinel keeps the column one primitive buffer).
@@ -26,18 +24,9 @@ pub struct Dictionary {
     values: IndexSet<Box<str>, Seeded>,
 }
 
-/// A randomly seeded `BuildHasher` that serde can make (its state is not
-/// serialized: a deserialized dictionary draws a new seed).
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Seeded(std::hash::RandomState);
-
-impl BuildHasher for Seeded {
-    type Hasher = std::hash::DefaultHasher;
-
-    fn build_hasher(&self) -> Self::Hasher {
-        self.0.build_hasher()
-    }
-}
+/// The crate's seeded hasher for input keys (a deserialized dictionary draws
+/// a new seed).
+pub(crate) type Seeded = crate::hash::SeededState;
 
 impl Dictionary {
     /// An empty dictionary.

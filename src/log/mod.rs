@@ -58,9 +58,10 @@ pub use dict::{Dictionary, MAX_DICTIONARY_LEN, NULL_KEY};
 pub use time::parse_timestamp;
 pub use view::{JourneyView, Row, Sessions, StagePath};
 
-use crate::{
-    Channel, CheckoutType, Currency, CustomerId, Device, JourneyConfig, PaymentMethod, Result,
-    Stage, TouchpointKind,
+use crate::error::Result;
+use crate::journey::JourneyConfig;
+use crate::model::{
+    Channel, CheckoutType, Currency, CustomerId, Device, PaymentMethod, Stage, TouchpointKind,
 };
 use codes::Codes;
 
@@ -179,7 +180,7 @@ impl EventLog {
     pub fn from_touchpoints<I>(touchpoints: I, config: &JourneyConfig) -> Result<EventLog>
     where
         I: IntoIterator,
-        I::Item: std::borrow::Borrow<crate::Touchpoint>,
+        I::Item: std::borrow::Borrow<crate::model::Touchpoint>,
     {
         let mut builder = EventLogBuilder::new(config)?;
         for t in touchpoints {

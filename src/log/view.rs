@@ -4,10 +4,10 @@ use chrono::{DateTime, TimeDelta, Utc};
 
 use super::dict::NULL_KEY;
 use super::{EventLog, NULL_MONEY, NULL_TIME, decode, row_time};
-use crate::{
+use crate::journey::{JourneyConfig, Session, StageVisit};
+use crate::model::{
     BuiltinKind, CampaignId, CategoryId, Channel, CheckoutType, CustomerId, Device, EventName,
-    JourneyConfig, Money, OrderId, PaymentMethod, ProductId, Session, Stage, StageVisit,
-    Touchpoint, TouchpointKind,
+    Money, OrderId, PaymentMethod, ProductId, Stage, Touchpoint, TouchpointKind,
 };
 
 const ORDER_COMPLETED: u16 = BuiltinKind::OrderCompleted as u16;

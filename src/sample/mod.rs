@@ -15,23 +15,26 @@
 //! ```
 
 mod events;
-mod rng;
 mod stream;
 mod survey;
 pub use survey::{ExperienceFacts, experience_facts, sample_advocacy, sample_survey};
 
+/// The seeded generator behind the sample data (defined with the crate's
+/// private numeric building blocks, public here).
+pub use crate::numeric::Rng;
 pub use events::{EVENT_LOG_NAMES, EventLogConfig, LoggedEvent, event_log};
-pub use rng::Rng;
 pub use stream::{StreamConfig, event_stream};
 
 use chrono::{DateTime, Datelike, TimeDelta, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::{
+use crate::error::{Error, Result};
+use crate::journey::{Journey, JourneyConfig};
+use crate::model::{
     BuiltinChannel as Ch, BuiltinKind as K, CampaignId, CategoryId, Channel, CheckoutType,
-    Currency, CustomerId, Device, Error, Money, OrderId, PaymentMethod, Persona, ProductId, Result,
-    Touchpoint,
+    Currency, CustomerId, Device, Money, OrderId, PaymentMethod, Persona, ProductId, Touchpoint,
 };
+use crate::persona::{Classifier, PersonaConfusion};
 
 /// How big a shop to generate.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -220,6 +223,29 @@ impl SampleShop {
     pub fn persona_of(&self, id: CustomerId) -> Option<Persona> {
         let i = usize::try_from(id.0.checked_sub(1)?).ok()?;
         self.customers.get(i).map(|c| c.persona)
+    }
+
+    /// The confusion table of the planted personas against `classifier`'s,
+    /// as of the shop's last touchpoint. (It lives here, not in
+    /// [`persona`](crate::persona), because no analysis imports `sample`.)
+    ///
+    /// # Errors
+    /// Errors of [`Journey::group`] (none with the default journey config).
+    pub fn persona_confusion(&self, classifier: &Classifier) -> Result<PersonaConfusion> {
+        let Some(as_of) = self.touchpoints.iter().map(|t| t.at).max() else {
+            return Ok(PersonaConfusion::default());
+        };
+        let journeys = Journey::group(self.touchpoints.clone(), &JourneyConfig::default())?;
+        let mut table = PersonaConfusion::default();
+        let mut profiler = classifier.profiler();
+        for j in &journeys {
+            let Some(known) = self.persona_of(j.customer()) else {
+                continue;
+            };
+            let p = profiler.profile(j, as_of);
+            table.add(known, classifier.classify(&p).primary);
+        }
+        Ok(table)
     }
 }
 
@@ -775,7 +801,6 @@ fn unreachable_touchpoint() -> ! {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Journey, JourneyConfig};
 
     #[test]
     fn the_shop_is_deterministic_and_varied() {

@@ -5,9 +5,10 @@ use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::Rng;
-use crate::{
+use crate::error::{Error, Result};
+use crate::model::{
     BuiltinChannel as Ch, BuiltinKind as K, CategoryId, Channel, Currency, CustomerId, Device,
-    Error, Money, PaymentMethod, ProductId, Result, Touchpoint,
+    Money, PaymentMethod, ProductId, Touchpoint,
 };
 
 /// The shape of a generated stream.

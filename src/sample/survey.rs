@@ -5,15 +5,15 @@
 //! contacts hurt responsive service, repeat buyers and loyal customers feel
 //! more connected.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::Result;
+use crate::hash::FixedMap;
+use crate::model::{BuiltinKind as K, CustomerId, OrderId, Persona};
 use crate::sample::{Rng, SampleShop};
-use crate::{
-    BuiltinKind as K, CustomerId, Instrument, OrderId, Persona, RespondentId, Response, Responses,
-    Result,
-};
+use crate::survey::{Instrument, RespondentId, Response, Responses};
 
 /// What happened to one customer, as far as the survey is concerned.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,7 +38,8 @@ pub struct ExperienceFacts {
 #[must_use]
 pub fn experience_facts(shop: &SampleShop) -> BTreeMap<CustomerId, ExperienceFacts> {
     let mut facts: BTreeMap<CustomerId, ExperienceFacts> = BTreeMap::new();
-    let mut promised: HashMap<OrderId, chrono::DateTime<chrono::Utc>> = HashMap::new();
+    // The shop made these ids itself: a fixed hash (`crate::hash`).
+    let mut promised: FixedMap<OrderId, chrono::DateTime<chrono::Utc>> = FixedMap::default();
     for t in &shop.touchpoints {
         if t.is(K::OrderCompleted) {
             if let (Some(o), Some(p)) = (&t.order, t.promised_delivery) {
@@ -128,7 +129,7 @@ pub fn sample_survey(shop: &SampleShop, seed: u64) -> Result<Responses> {
         let ec = -0.4 + 0.5 * f64::from(u8::from(f.orders >= 2));
         let mut answers = Vec::with_capacity(orbe.items().len());
         for item in orbe.items() {
-            use crate::Dimension as D;
+            use crate::model::Dimension as D;
             let (latent, skip) = match item.dimension {
                 D::Fulfilment => (ful, f.delivered == 0 && f.returned == 0),
                 D::Trust => (tr, false),
@@ -167,11 +168,10 @@ pub fn sample_advocacy(
     shop: &SampleShop,
     responses: &Responses,
     seed: u64,
-) -> Result<crate::AdvocacyAccumulator> {
-    use crate::{
-        AdvocacyAccumulator, AdvocacyConfig, Dimension, PyramidAccumulator, PyramidConfig,
-    };
-    let personas: HashMap<CustomerId, Persona> =
+) -> Result<crate::survey::AdvocacyAccumulator> {
+    use crate::model::Dimension;
+    use crate::survey::{AdvocacyAccumulator, AdvocacyConfig, PyramidAccumulator, PyramidConfig};
+    let personas: FixedMap<CustomerId, Persona> =
         shop.customers.iter().map(|c| (c.id, c.persona)).collect();
     let scorer = PyramidAccumulator::new(responses.instrument().clone(), PyramidConfig::default())?;
     let mut acc = AdvocacyAccumulator::new(AdvocacyConfig::default())?;
@@ -206,8 +206,9 @@ pub fn sample_advocacy(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Dimension;
     use crate::sample::SampleConfig;
-    use crate::{Dimension, PyramidAccumulator, PyramidConfig};
+    use crate::survey::{PyramidAccumulator, PyramidConfig};
 
     #[test]
     fn answers_follow_behaviour_and_are_deterministic() {
@@ -224,8 +225,8 @@ mod tests {
         let acc = PyramidAccumulator::new(Instrument::orbe(), PyramidConfig::default());
         let Ok(acc) = acc else { return };
         let (mut bad, mut good) = (
-            crate::stats::Moments::default(),
-            crate::stats::Moments::default(),
+            crate::numeric::stats::Moments::default(),
+            crate::numeric::stats::Moments::default(),
         );
         for r in a.responses() {
             let f = facts

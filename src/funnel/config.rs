@@ -1,0 +1,280 @@
+//! A funnel over journeys, configured: steps, window, mode, exclusions,
+//! the held property, the counting unit and breakdowns.
+
+use chrono::TimeDelta;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::funnel::kernel::MAX_STEPS;
+use crate::funnel::mode::FunnelMode;
+use crate::funnel::step::{Exclusion, Step};
+use crate::model::Touchpoint;
+
+/// What the funnel counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CountingUnit {
+    /// One path per customer: the best the customer reached (default; what
+    /// ClickHouse `windowFunnel ... GROUP BY user_id` returns).
+    #[default]
+    Customers,
+    /// Every attempt: an attempt starts at a step-1 event, anchored there
+    /// (first-entry rule), and ends at the conversion or when its window
+    /// closes; the next attempt starts at the first step-1 event after that
+    /// end (strictly later second). Customers who never reach step 1 give no
+    /// attempt.
+    Conversions,
+    /// One path per session of the journey ([`Journey::sessions`](crate::Journey::sessions)).
+    Sessions,
+}
+
+/// A touchpoint property held constant through the steps (PostHog's "hold
+/// property constant"): all steps of a chain must carry the same value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Property {
+    /// [`Touchpoint::order`] (an order or cart id).
+    Order,
+    /// [`Touchpoint::product`].
+    Product,
+    /// [`Touchpoint::category`].
+    Category,
+    /// [`Touchpoint::campaign`].
+    Campaign,
+    /// [`Touchpoint::channel`].
+    Channel,
+    /// [`Touchpoint::kind`].
+    Kind,
+    /// [`Touchpoint::event_name`].
+    Event,
+    /// [`Touchpoint::device`].
+    Device,
+}
+
+impl Property {
+    /// The property's value on a touchpoint, if it has one.
+    #[must_use]
+    pub fn of<'a>(&self, t: &'a Touchpoint) -> Option<&'a str> {
+        match self {
+            Property::Order => t.order.as_ref().map(|v| v.as_str()),
+            Property::Product => t.product.as_ref().map(|v| v.as_str()),
+            Property::Category => t.category.as_ref().map(|v| v.as_str()),
+            Property::Campaign => t.campaign.as_ref().map(|v| v.as_str()),
+            Property::Channel => Some(t.channel.as_str()),
+            Property::Kind => Some(t.kind.as_str()),
+            Property::Event => Some(t.event_name()),
+            Property::Device => t.device.map(|d| d.as_str()),
+        }
+    }
+}
+
+/// Which touchpoint gives a unit its breakdown value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "at")]
+pub enum Touch {
+    /// The first touchpoint of the unit (journey or session) (default).
+    #[default]
+    FirstTouch,
+    /// The last touchpoint of the unit.
+    LastTouch,
+    /// The touchpoint that matched step `step` (1-based) in the unit's path;
+    /// units that did not reach it get `(none)`.
+    Step {
+        /// The step, 1-based.
+        step: u8,
+    },
+}
+
+/// Break the report down by a touchpoint property taken at one touchpoint.
+/// For keys that are not touchpoint properties (persona, segment), pass the
+/// key to [`FunnelAccumulator::add_with_key`](crate::funnel::FunnelAccumulator::add_with_key).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Breakdown {
+    /// The property.
+    pub property: Property,
+    /// Where it is read.
+    pub touch: Touch,
+}
+
+/// A funnel over journeys.
+///
+/// ```
+/// use chrono::TimeDelta;
+/// use cxjourney::funnel::{FunnelConfig, Step};
+/// let config = FunnelConfig::new(
+///     ["view_item", "add_to_cart", "begin_checkout", "purchase"].map(Step::event).to_vec(),
+///     TimeDelta::days(1),
+/// );
+/// config.validate()?;
+/// assert_eq!(config.steps.len(), 4);
+/// # Ok::<(), cxjourney::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FunnelConfig {
+    /// The steps, 1 to 32, in order.
+    pub steps: Vec<Step>,
+    /// From the chain's step 1, inclusive. Default: 14 days (PostHog's
+    /// default conversion window). Serialized as seconds; timestamps count in
+    /// whole seconds, as ClickHouse's `DateTime`.
+    #[serde(with = "crate::model::time", default = "default_window")]
+    pub window: TimeDelta,
+    /// The rules. Default: ClickHouse `windowFunnel` without options.
+    #[serde(default)]
+    pub mode: FunnelMode,
+    /// Exclusion steps.
+    #[serde(default)]
+    pub exclusions: Vec<Exclusion>,
+    /// Hold a property constant through the steps. Default: none.
+    #[serde(default)]
+    pub hold_constant: Option<Property>,
+    /// What is counted. Default: customers.
+    #[serde(default)]
+    pub unit: CountingUnit,
+    /// Break the report down by a property. Default: none.
+    #[serde(default)]
+    pub breakdown: Option<Breakdown>,
+}
+
+fn default_window() -> TimeDelta {
+    TimeDelta::days(14)
+}
+
+impl Default for FunnelConfig {
+    /// No steps (invalid until steps are added) and the defaults above.
+    fn default() -> Self {
+        FunnelConfig::new(Vec::new(), default_window())
+    }
+}
+
+impl FunnelConfig {
+    /// Steps and a window, with every other option at its default.
+    #[must_use]
+    pub fn new(steps: Vec<Step>, window: TimeDelta) -> Self {
+        FunnelConfig {
+            steps,
+            window,
+            mode: FunnelMode::default(),
+            exclusions: Vec::new(),
+            hold_constant: None,
+            unit: CountingUnit::default(),
+            breakdown: None,
+        }
+    }
+
+    /// Sets the mode.
+    #[must_use]
+    pub fn with_mode(mut self, mode: FunnelMode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// Adds an exclusion between steps `from` and `to` (1-based).
+    #[must_use]
+    pub fn excluding(mut self, step: Step, from: u8, to: u8) -> Self {
+        self.exclusions.push(Exclusion { step, from, to });
+        self
+    }
+
+    /// Holds a property constant.
+    #[must_use]
+    pub fn holding(mut self, property: Property) -> Self {
+        self.hold_constant = Some(property);
+        self
+    }
+
+    /// Sets the counting unit.
+    #[must_use]
+    pub fn counting(mut self, unit: CountingUnit) -> Self {
+        self.unit = unit;
+        self
+    }
+
+    /// Sets the breakdown.
+    #[must_use]
+    pub fn breakdown_by(mut self, property: Property, touch: Touch) -> Self {
+        self.breakdown = Some(Breakdown { property, touch });
+        self
+    }
+
+    /// Checks the configuration.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] naming the field: no steps or more than 32, a
+    /// negative window, an optional first step, an exclusion whose `from`/`to`
+    /// are not `1 <= from < to <= steps`, more than 32 exclusions, a breakdown
+    /// step out of range, `strict_once` combined with exclusions, optional
+    /// steps or per-step gaps, or an invalid mode.
+    pub fn validate(&self) -> Result<()> {
+        let n = self.steps.len();
+        if n == 0 || n > MAX_STEPS {
+            return Err(Error::InvalidConfig {
+                field: "steps",
+                value: n.to_string(),
+                reason: "a funnel has 1 to 32 steps",
+            });
+        }
+        if self.window < TimeDelta::zero() {
+            return Err(Error::InvalidConfig {
+                field: "window",
+                value: self.window.to_string(),
+                reason: "must not be negative",
+            });
+        }
+        self.mode.validate()?;
+        for (i, s) in self.steps.iter().enumerate() {
+            s.validate(i)?;
+        }
+        if self.steps.first().is_some_and(|s| s.optional) {
+            return Err(Error::InvalidConfig {
+                field: "steps.optional",
+                value: "step 1".to_owned(),
+                reason: "the first step cannot be optional",
+            });
+        }
+        if self.exclusions.len() > 32 {
+            return Err(Error::InvalidConfig {
+                field: "exclusions",
+                value: self.exclusions.len().to_string(),
+                reason: "at most 32 exclusions",
+            });
+        }
+        for e in &self.exclusions {
+            if e.from == 0 || e.from >= e.to || usize::from(e.to) > n {
+                return Err(Error::InvalidConfig {
+                    field: "exclusions",
+                    value: format!("{:?} between {} and {}", e.step.name, e.from, e.to),
+                    reason: "needs 1 <= from < to <= number of steps",
+                });
+            }
+        }
+        if let Some(Breakdown {
+            touch: Touch::Step { step },
+            ..
+        }) = self.breakdown
+        {
+            if step == 0 || usize::from(step) > n {
+                return Err(Error::InvalidConfig {
+                    field: "breakdown.touch.step",
+                    value: step.to_string(),
+                    reason: "needs 1 <= step <= number of steps",
+                });
+            }
+        }
+        let extras = !self.exclusions.is_empty()
+            || self
+                .steps
+                .iter()
+                .any(|s| s.optional || s.max_gap.is_some() || s.min_gap.is_some());
+        if self.mode.strict_once && extras {
+            return Err(Error::InvalidConfig {
+                field: "mode.strict_once",
+                value: self.mode.to_string(),
+                reason: "strict_once does not combine with exclusions, optional steps or per-step gaps",
+            });
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,703 @@
+//! The classifier's thresholds: a serde configuration whose every default
+//! names its source or says that it is a judgment call.
+
+use chrono::{Datelike, NaiveDate, TimeDelta};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::model::Persona;
+
+/// A soft ramp: 0 at `from`, 1 at `to`, linear in between and clamped
+/// outside. When `to < from` the ramp falls: small values score 1.
+///
+/// The ramp's threshold (where it gives 0.5) is the midpoint of the two ends.
+/// Soft ramps instead of cliffs keep a customer just below a threshold close
+/// to one just above it.
+///
+/// ```
+/// use cxjourney::persona::Ramp;
+/// let rising = Ramp::new(2.0, 4.0);
+/// assert_eq!(rising.eval(1.0), 0.0);
+/// assert_eq!(rising.eval(3.0), 0.5);
+/// assert_eq!(rising.eval(9.0), 1.0);
+/// let falling = Ramp::new(120.0, 45.0); // recent is good
+/// assert_eq!(falling.eval(30.0), 1.0);
+/// assert_eq!(falling.eval(f64::INFINITY), 0.0);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(from = "RampRepr", into = "RampRepr")]
+pub struct Ramp {
+    from: f64,
+    to: f64,
+    /// `1 / (to - from)`, so that evaluating needs no division.
+    scale: f64,
+}
+
+/// The serialized form of a [`Ramp`]: `{"from": .., "to": ..}`.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RampRepr {
+    from: f64,
+    to: f64,
+}
+
+impl From<RampRepr> for Ramp {
+    fn from(r: RampRepr) -> Ramp {
+        Ramp::new(r.from, r.to)
+    }
+}
+
+impl From<Ramp> for RampRepr {
+    fn from(r: Ramp) -> RampRepr {
+        RampRepr {
+            from: r.from,
+            to: r.to,
+        }
+    }
+}
+
+impl Ramp {
+    /// A ramp from `from` (score 0) to `to` (score 1).
+    #[must_use]
+    pub const fn new(from: f64, to: f64) -> Ramp {
+        Ramp {
+            from,
+            to,
+            scale: 1.0 / (to - from),
+        }
+    }
+
+    /// The value that scores 0.
+    #[must_use]
+    pub const fn from(self) -> f64 {
+        self.from
+    }
+
+    /// The value that scores 1.
+    #[must_use]
+    pub const fn to(self) -> f64 {
+        self.to
+    }
+
+    /// The score of `x`, in [0, 1]. NaN scores 0; infinities score as the
+    /// end they lie beyond. (A ramp with equal ends, which
+    /// [`PersonaConfig::validate`] refuses, is a step just above that value.)
+    #[inline]
+    #[must_use]
+    pub fn eval(self, x: f64) -> f64 {
+        let t = (x - self.from) * self.scale;
+        // `max` returns the other operand for NaN (from NaN input or inf * 0),
+        // so NaN scores 0, where `clamp` would keep the NaN; both compile to
+        // branch-free instructions.
+        #[allow(clippy::manual_clamp)]
+        let clamped = t.max(0.0).min(1.0);
+        clamped
+    }
+
+    /// Where the ramp gives 0.5: the midpoint of its ends.
+    #[must_use]
+    pub fn threshold(self) -> f64 {
+        (self.from + self.to) / 2.0
+    }
+
+    fn validate(self, field: &'static str) -> Result<()> {
+        if !self.from.is_finite() || !self.to.is_finite() || self.from == self.to {
+            return Err(Error::InvalidConfig {
+                field,
+                value: format!("{{from: {}, to: {}}}", self.from, self.to),
+                reason: "both ends must be finite numbers and differ",
+            });
+        }
+        Ok(())
+    }
+}
+
+/// A recurring campaign day (a sale held every year on the same date), such
+/// as 11.11 or Harbolnas on 12 December.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CampaignDay {
+    /// Month, 1 to 12.
+    pub month: u32,
+    /// Day of the month, 1 to 31 (29 February is allowed).
+    pub day: u32,
+    /// A name for reports, such as `"11.11"`.
+    pub name: String,
+}
+
+impl CampaignDay {
+    /// A campaign day.
+    #[must_use]
+    pub fn new(month: u32, day: u32, name: &str) -> CampaignDay {
+        CampaignDay {
+            month,
+            day,
+            name: name.to_owned(),
+        }
+    }
+}
+
+/// How sessions get their mode (after Moe 2003, "Buying, searching, or
+/// browsing: differentiating between online shoppers using in-store
+/// navigational clickstream", *Journal of Consumer Psychology* 13(1-2)).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionModeConfig {
+    /// A session that puts something in the cart, checks out or orders after
+    /// viewing at most this many distinct products is directed buying.
+    /// Default 3: judgment call (Moe's directed buyers look at few product
+    /// pages and go straight to the purchase).
+    pub directed_max_products: u32,
+    /// A session with at least this many comparisons and review reads per
+    /// product view (and no single-category focus) is knowledge building.
+    /// Default 0.5: judgment call (Moe's knowledge builders favour
+    /// information pages over product pages).
+    pub knowledge_min_info_ratio: f64,
+}
+
+impl Default for SessionModeConfig {
+    fn default() -> Self {
+        SessionModeConfig {
+            directed_max_products: 3,
+            knowledge_min_info_ratio: 0.5,
+        }
+    }
+}
+
+/// Ramps of the surfer score: browses a lot, broadly, compares and comments,
+/// rarely buys.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SurferThresholds {
+    /// Gate "rarely buys": orders per shopping session, from 0.34 (one order in
+    /// three sessions: scores 0) to 0.1 (one in ten: scores 1). Judgment call.
+    pub orders_per_session: Ramp,
+    /// Product views, 8 to 25. Judgment call.
+    pub product_views: Ramp,
+    /// Shopping sessions, 1.5 to 4. Judgment call.
+    pub shopping_sessions: Ramp,
+    /// Category concentration (Herfindahl of product views by category),
+    /// 0.6 down to 0.3: broad browsing scores. Judgment call (a Herfindahl
+    /// below about 0.3 means views spread over four or more categories).
+    pub category_concentration: Ramp,
+    /// Comparisons, review reads and reviews written together, 2 to 8.
+    /// Judgment call.
+    pub engagement: Ramp,
+}
+
+impl Default for SurferThresholds {
+    fn default() -> Self {
+        SurferThresholds {
+            orders_per_session: Ramp::new(0.34, 0.1),
+            product_views: Ramp::new(8.0, 25.0),
+            shopping_sessions: Ramp::new(1.5, 4.0),
+            category_concentration: Ramp::new(0.6, 0.3),
+            engagement: Ramp::new(2.0, 8.0),
+        }
+    }
+}
+
+/// Ramps of the researcher score: means to buy, compares and reads reviews,
+/// focused on one need, over several sessions or days.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ResearcherThresholds {
+    /// Gate "takes several sessions or days": days from the first touch to the
+    /// first order (to the last touch without an order), 0.25 (six hours) to
+    /// 2. Judgment call.
+    pub deliberation_days: Ramp,
+    /// Comparisons and review reads, 2 to 8. Judgment call.
+    pub research_actions: Ramp,
+    /// Category concentration, 0.35 to 0.7: one need, one category. Judgment
+    /// call (Moe 2003: deliberation stays within a category).
+    pub category_concentration: Ramp,
+    /// Purchase intent: orders, checkouts and wishlist adds, 0 to 1.
+    /// Judgment call.
+    pub intent_actions: Ramp,
+}
+
+impl Default for ResearcherThresholds {
+    fn default() -> Self {
+        ResearcherThresholds {
+            deliberation_days: Ramp::new(0.25, 2.0),
+            research_actions: Ramp::new(2.0, 8.0),
+            category_concentration: Ramp::new(0.35, 0.7),
+            intent_actions: Ramp::new(0.0, 1.0),
+        }
+    }
+}
+
+/// Ramps of the focused-buyer score: arrives and buys in one short session.
+///
+/// "Buys" is the first purchase attempt (checkout start or order): a focused
+/// buyer who drops off at checkout (shipping cost, long forms) still arrived
+/// knowing what to buy.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FocusedThresholds {
+    /// Shopping sessions up to the first purchase attempt, 2 down to 1.
+    /// Source: the persona definition ("in one session").
+    pub sessions_to_first_checkout: Ramp,
+    /// Minutes of that session, 60 down to 20. Judgment call.
+    pub first_checkout_session_minutes: Ramp,
+    /// Product views before the first purchase attempt, 8 down to 3.
+    /// Judgment call.
+    pub views_before_first_checkout: Ramp,
+}
+
+impl Default for FocusedThresholds {
+    fn default() -> Self {
+        FocusedThresholds {
+            sessions_to_first_checkout: Ramp::new(2.0, 1.0),
+            first_checkout_session_minutes: Ramp::new(60.0, 20.0),
+            views_before_first_checkout: Ramp::new(8.0, 3.0),
+        }
+    }
+}
+
+/// Ramps of the deal-driven score: buys mostly discounted items, on
+/// campaign days.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DealThresholds {
+    /// Share of orders with discounted or strike-through prices, 0.3 to 0.7
+    /// (also the gate). Source: the persona definition ("mostly"); the ends
+    /// are a judgment call.
+    pub discounted_order_share: Ramp,
+    /// Share of orders on campaign days, 0.2 to 0.6. Judgment call.
+    pub campaign_order_share: Ramp,
+    /// Share of product views at discounted prices, 0.2 to 0.6. Judgment call.
+    pub discounted_view_share: Ramp,
+}
+
+impl Default for DealThresholds {
+    fn default() -> Self {
+        DealThresholds {
+            discounted_order_share: Ramp::new(0.3, 0.7),
+            campaign_order_share: Ramp::new(0.2, 0.6),
+            discounted_view_share: Ramp::new(0.2, 0.6),
+        }
+    }
+}
+
+/// Ramps of the impulsive / one-time score: came for little, was swayed into
+/// buying more, may not come back.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ImpulsiveThresholds {
+    /// Gate "bought more": extra items per ordering session, 0.5 to 2.
+    /// Judgment call.
+    pub basket_growth: Ramp,
+    /// Unplanned-item share, 0.2 to 0.5. Judgment call.
+    pub unplanned_item_share: Ramp,
+    /// Offer uptake (share of orders whose extra items were discounted or
+    /// bundled), 0 to 0.5. Judgment call.
+    pub offer_uptake: Ramp,
+    /// "Came for little": product views before the first add to cart, 6 down
+    /// to 2. Judgment call.
+    pub views_before_first_cart: Ramp,
+    /// "One-time": orders, 2 down to 1. Source: the persona definition.
+    pub orders: Ramp,
+    /// "Did not come back": shopping sessions after the last order, 1 down
+    /// to 0. Source: the persona definition.
+    pub sessions_after_last_order: Ramp,
+}
+
+impl Default for ImpulsiveThresholds {
+    fn default() -> Self {
+        ImpulsiveThresholds {
+            basket_growth: Ramp::new(0.5, 2.0),
+            unplanned_item_share: Ramp::new(0.2, 0.5),
+            offer_uptake: Ramp::new(0.0, 0.5),
+            views_before_first_cart: Ramp::new(6.0, 2.0),
+            orders: Ramp::new(2.0, 1.0),
+            sessions_after_last_order: Ramp::new(1.0, 0.0),
+        }
+    }
+}
+
+/// Ramps of the loyal score: buys again and again, recently, tells others.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LoyalThresholds {
+    /// Gate "buys again": orders, 1 to 2. Source: the persona definition
+    /// (a repeat buyer has at least two orders).
+    pub repeat_gate: Ramp,
+    /// Orders, 2 to 4. Judgment call.
+    pub orders: Ramp,
+    /// Days since the last order, 120 down to 45. Judgment call (about a
+    /// quarter of a year, the usual horizon of RFM recency scores).
+    pub days_since_last_order: Ramp,
+    /// Advocacy actions (referrals sent, reviews written, an NPS of 9 or 10),
+    /// 0 to 1. Source: the persona definition ("often tells others").
+    pub advocacy_actions: Ramp,
+}
+
+impl Default for LoyalThresholds {
+    fn default() -> Self {
+        LoyalThresholds {
+            repeat_gate: Ramp::new(1.0, 2.0),
+            orders: Ramp::new(2.0, 4.0),
+            days_since_last_order: Ramp::new(120.0, 45.0),
+            advocacy_actions: Ramp::new(0.0, 1.0),
+        }
+    }
+}
+
+/// Everything the persona classifier can be told.
+///
+/// ```
+/// use cxjourney::persona::{CampaignDay, PersonaConfig};
+/// let mut config = PersonaConfig::default();
+/// config.campaign_days.push(CampaignDay::new(7, 25, "payday"));
+/// config.validate()?;
+/// let json = serde_json::to_string(&config).unwrap();
+/// assert_eq!(serde_json::from_str::<PersonaConfig>(&json).unwrap(), config);
+/// # Ok::<(), cxjourney::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PersonaConfig {
+    /// An item added to the cart at most this long after the customer first
+    /// saw it is unplanned. Default 10 minutes: the crate's specification
+    /// (issue 4); a judgment call. Serialized as seconds.
+    #[serde(with = "crate::model::time")]
+    pub unplanned_window: TimeDelta,
+    /// A touchpoint on SMS, WhatsApp, email, push or customer service at most
+    /// this long before an order (and after the previous order) counts as a
+    /// reminder that preceded it. Default 48 hours: judgment call. Serialized
+    /// as seconds.
+    #[serde(with = "crate::model::time")]
+    pub reminder_window: TimeDelta,
+    /// Recurring campaign days. Default: the twin dates 1.1 to 12.12 (the
+    /// monthly marketplace sales of Indonesia; judgment call), of which 11.11
+    /// and 12.12 (Harbolnas, Hari Belanja Online Nasional, held on 12
+    /// December) are named in the persona definition.
+    pub campaign_days: Vec<CampaignDay>,
+    /// Days before a campaign day that count as the campaign (shoppers fill
+    /// their carts the evening before a midnight sale). Default 1: judgment
+    /// call.
+    pub campaign_lead_days: u32,
+    /// The shop's time zone as minutes east of UTC, for calendar days.
+    /// Default 420 (UTC+7, western Indonesia): judgment call for the crate's
+    /// home market.
+    pub utc_offset_minutes: i32,
+    /// Session modes.
+    pub session_modes: SessionModeConfig,
+    /// A persona passes when its score is at least this. Default 0.5, the
+    /// midpoint of the ramps: judgment call.
+    pub pass_score: f64,
+    /// Which persona is primary when several pass, first wins. Default:
+    /// impulsive / one-time, deal-driven, loyal, focused buyer, researcher,
+    /// surfer. The rule is "the more specific evidence wins": impulsive needs
+    /// a basket grown by offers, which deal-driven and focused ignore;
+    /// deal-driven needs discounts on campaign days, which loyal ignores (a
+    /// repeat buyer who only buys on sale days comes for the sale); loyal
+    /// needs repeat orders, which focused ignores; focused needs a purchase in
+    /// the first short session; researcher needs long deliberation focused on
+    /// one need, which surfer ignores. Judgment call.
+    pub precedence: Vec<Persona>,
+    /// The lowest NPS answer that makes a promoter. Default 9: source, the Net
+    /// Promoter Score (Reichheld 2003, promoters answer 9 or 10).
+    pub promoter_nps: u8,
+    /// Surfer ramps.
+    pub surfer: SurferThresholds,
+    /// Researcher ramps.
+    pub researcher: ResearcherThresholds,
+    /// Focused-buyer ramps.
+    pub focused_buyer: FocusedThresholds,
+    /// Deal-driven ramps.
+    pub deal_driven: DealThresholds,
+    /// Impulsive / one-time ramps.
+    pub impulsive_one_time: ImpulsiveThresholds,
+    /// Loyal ramps.
+    pub loyal: LoyalThresholds,
+}
+
+/// The default precedence (see [`PersonaConfig::precedence`]).
+pub const DEFAULT_PRECEDENCE: [Persona; 6] = [
+    Persona::ImpulsiveOneTime,
+    Persona::DealDriven,
+    Persona::Loyal,
+    Persona::FocusedBuyer,
+    Persona::Researcher,
+    Persona::Surfer,
+];
+
+impl Default for PersonaConfig {
+    fn default() -> Self {
+        let mut campaign_days: Vec<CampaignDay> = (1..=12)
+            .map(|m| CampaignDay::new(m, m, &format!("{m}.{m}")))
+            .collect();
+        if let Some(d) = campaign_days.last_mut() {
+            d.name = "12.12 harbolnas".to_owned();
+        }
+        PersonaConfig {
+            unplanned_window: TimeDelta::minutes(10),
+            reminder_window: TimeDelta::hours(48),
+            campaign_days,
+            campaign_lead_days: 1,
+            utc_offset_minutes: 420,
+            session_modes: SessionModeConfig::default(),
+            pass_score: 0.5,
+            precedence: DEFAULT_PRECEDENCE.to_vec(),
+            promoter_nps: 9,
+            surfer: SurferThresholds::default(),
+            researcher: ResearcherThresholds::default(),
+            focused_buyer: FocusedThresholds::default(),
+            deal_driven: DealThresholds::default(),
+            impulsive_one_time: ImpulsiveThresholds::default(),
+            loyal: LoyalThresholds::default(),
+        }
+    }
+}
+
+impl PersonaConfig {
+    /// Checks the configuration.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] naming the field when a window is negative, a
+    /// campaign day is not a calendar date, the lead exceeds 31 days, the time
+    /// zone is beyond +-18 hours, `pass_score` is outside (0, 1], the
+    /// precedence is not each persona exactly once, `promoter_nps` exceeds 10,
+    /// `knowledge_min_info_ratio` is not a finite non-negative number, or a
+    /// ramp has non-finite or equal ends.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |field: &'static str, value: String, reason: &'static str| {
+            Err(Error::InvalidConfig {
+                field,
+                value,
+                reason,
+            })
+        };
+        if self.unplanned_window < TimeDelta::zero() {
+            return bad(
+                "unplanned_window",
+                self.unplanned_window.to_string(),
+                "must not be negative",
+            );
+        }
+        if self.reminder_window < TimeDelta::zero() {
+            return bad(
+                "reminder_window",
+                self.reminder_window.to_string(),
+                "must not be negative",
+            );
+        }
+        for d in &self.campaign_days {
+            if NaiveDate::from_ymd_opt(2024, d.month, d.day).is_none() {
+                return bad(
+                    "campaign_days",
+                    format!("{}.{} ({})", d.month, d.day, d.name),
+                    "month must be 1-12 and day a date of that month",
+                );
+            }
+        }
+        if self.campaign_lead_days > 31 {
+            return bad(
+                "campaign_lead_days",
+                self.campaign_lead_days.to_string(),
+                "at most 31",
+            );
+        }
+        if self.utc_offset_minutes.abs() > 18 * 60 {
+            return bad(
+                "utc_offset_minutes",
+                self.utc_offset_minutes.to_string(),
+                "between -1080 and 1080",
+            );
+        }
+        if !(self.pass_score > 0.0 && self.pass_score <= 1.0) {
+            return bad(
+                "pass_score",
+                self.pass_score.to_string(),
+                "must be in (0, 1]",
+            );
+        }
+        let mut seen = [false; 6];
+        for p in &self.precedence {
+            if let Some(s) = seen.get_mut(p.index()) {
+                *s = true;
+            }
+        }
+        if self.precedence.len() != 6 || seen.iter().any(|s| !s) {
+            return bad(
+                "precedence",
+                format!(
+                    "{:?}",
+                    self.precedence
+                        .iter()
+                        .map(|p| p.as_str())
+                        .collect::<Vec<_>>()
+                ),
+                "must list each of the six personas exactly once",
+            );
+        }
+        if self.promoter_nps > 10 {
+            return bad("promoter_nps", self.promoter_nps.to_string(), "at most 10");
+        }
+        let r = self.session_modes.knowledge_min_info_ratio;
+        if !(r.is_finite() && r >= 0.0) {
+            return bad(
+                "session_modes.knowledge_min_info_ratio",
+                r.to_string(),
+                "must be a finite number >= 0",
+            );
+        }
+        let s = &self.surfer;
+        let rs = &self.researcher;
+        let f = &self.focused_buyer;
+        let d = &self.deal_driven;
+        let i = &self.impulsive_one_time;
+        let l = &self.loyal;
+        for (ramp, field) in [
+            (s.orders_per_session, "surfer.orders_per_session"),
+            (s.product_views, "surfer.product_views"),
+            (s.shopping_sessions, "surfer.shopping_sessions"),
+            (s.category_concentration, "surfer.category_concentration"),
+            (s.engagement, "surfer.engagement"),
+            (rs.deliberation_days, "researcher.deliberation_days"),
+            (rs.research_actions, "researcher.research_actions"),
+            (
+                rs.category_concentration,
+                "researcher.category_concentration",
+            ),
+            (rs.intent_actions, "researcher.intent_actions"),
+            (
+                f.sessions_to_first_checkout,
+                "focused_buyer.sessions_to_first_checkout",
+            ),
+            (
+                f.first_checkout_session_minutes,
+                "focused_buyer.first_checkout_session_minutes",
+            ),
+            (
+                f.views_before_first_checkout,
+                "focused_buyer.views_before_first_checkout",
+            ),
+            (
+                d.discounted_order_share,
+                "deal_driven.discounted_order_share",
+            ),
+            (d.campaign_order_share, "deal_driven.campaign_order_share"),
+            (d.discounted_view_share, "deal_driven.discounted_view_share"),
+            (i.basket_growth, "impulsive_one_time.basket_growth"),
+            (
+                i.unplanned_item_share,
+                "impulsive_one_time.unplanned_item_share",
+            ),
+            (i.offer_uptake, "impulsive_one_time.offer_uptake"),
+            (
+                i.views_before_first_cart,
+                "impulsive_one_time.views_before_first_cart",
+            ),
+            (i.orders, "impulsive_one_time.orders"),
+            (
+                i.sessions_after_last_order,
+                "impulsive_one_time.sessions_after_last_order",
+            ),
+            (l.repeat_gate, "loyal.repeat_gate"),
+            (l.orders, "loyal.orders"),
+            (l.days_since_last_order, "loyal.days_since_last_order"),
+            (l.advocacy_actions, "loyal.advocacy_actions"),
+        ] {
+            ramp.validate(field)?;
+        }
+        Ok(())
+    }
+
+    /// A table of calendar days (month 1-12, day 1-31) that count as campaign
+    /// days, lead days included.
+    pub(crate) fn campaign_table(&self) -> [[bool; 32]; 13] {
+        let mut table = [[false; 32]; 13];
+        for d in &self.campaign_days {
+            // 2024 is a leap year, so 29 February is a date.
+            let Some(date) = NaiveDate::from_ymd_opt(2024, d.month, d.day) else {
+                continue;
+            };
+            for lead in 0..=i64::from(self.campaign_lead_days) {
+                if let Some(day) = date.checked_sub_signed(TimeDelta::days(lead)) {
+                    if let Some(cell) = table
+                        .get_mut(day.month() as usize)
+                        .and_then(|row| row.get_mut(day.day() as usize))
+                    {
+                        *cell = true;
+                    }
+                }
+            }
+        }
+        table
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_validate_and_round_trip() {
+        let c = PersonaConfig::default();
+        c.validate().unwrap();
+        let json = serde_json::to_string(&c).unwrap();
+        assert_eq!(serde_json::from_str::<PersonaConfig>(&json).unwrap(), c);
+        let partial: PersonaConfig = serde_json::from_str(r#"{"pass_score": 0.6}"#).unwrap();
+        assert_eq!(partial.pass_score, 0.6);
+        assert!(serde_json::from_str::<PersonaConfig>(r#"{"pass_scor": 0.6}"#).is_err());
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let mut c = PersonaConfig::default();
+        c.precedence.pop();
+        assert!(matches!(
+            c.validate(),
+            Err(Error::InvalidConfig {
+                field: "precedence",
+                ..
+            })
+        ));
+        let mut c = PersonaConfig::default();
+        c.loyal.orders = Ramp::new(2.0, 2.0);
+        assert!(matches!(
+            c.validate(),
+            Err(Error::InvalidConfig {
+                field: "loyal.orders",
+                ..
+            })
+        ));
+        let mut c = PersonaConfig::default();
+        c.campaign_days.push(CampaignDay::new(2, 30, "x"));
+        assert!(matches!(
+            c.validate(),
+            Err(Error::InvalidConfig {
+                field: "campaign_days",
+                ..
+            })
+        ));
+        let c = PersonaConfig {
+            pass_score: f64::NAN,
+            ..PersonaConfig::default()
+        };
+        assert!(c.validate().is_err());
+    }
+
+    #[test]
+    fn campaign_table_includes_lead_days() {
+        let t = PersonaConfig::default().campaign_table();
+        assert!(t[11][11] && t[11][10] && !t[11][9]);
+        assert!(t[1][1] && t[12][31] && !t[12][30]); // 1.1's lead day is 31 December
+    }
+
+    #[test]
+    fn ramps_are_clamped_and_total() {
+        let r = Ramp::new(0.0, 2.0);
+        assert_eq!(r.eval(f64::NAN), 0.0);
+        assert_eq!(r.eval(-1.0), 0.0);
+        assert_eq!(r.eval(1.0), 0.5);
+        assert_eq!(r.threshold(), 1.0);
+        assert_eq!(Ramp::new(1.0, 1.0).eval(1.5), 1.0);
+        let json = serde_json::to_string(&r).unwrap();
+        assert_eq!(json, r#"{"from":0.0,"to":2.0}"#);
+        assert_eq!(serde_json::from_str::<Ramp>(&json).unwrap(), r);
+    }
+}

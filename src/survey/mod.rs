@@ -1,0 +1,31 @@
+//! Surveys: instruments and responses, the CX pyramid, and advocacy.
+//!
+//! - **Instrument** ([`Instrument`], [`Item`], [`Scale`], [`Response`],
+//!   [`Responses`]): what was asked, on which scale, and who answered what.
+//!   [`Instrument::orbe`] is the built-in ORBE scale in English and
+//!   Indonesian.
+//! - **Pyramid** ([`PyramidAccumulator`] -> [`PyramidReport`]): scores of the
+//!   five CX dimensions in pyramid order, the CX index, the weakest
+//!   foundation, and Cronbach's alpha as pingouin computes it; integer
+//!   sufficient statistics, so merges are exact.
+//! - **Advocacy** ([`AdvocacyAccumulator`] -> [`AdvocacyReport`]): NPS, CSAT
+//!   and CES with 95% intervals, overall and by any breakdown key.
+//!
+//! Every item here is also re-exported at the crate root.
+
+mod advocacy;
+mod instrument;
+mod pyramid;
+
+pub use advocacy::{
+    AdvocacyAccumulator, AdvocacyConfig, AdvocacyReport, CesReport, CsatReport, GroupReport,
+    NpsDifference, NpsReport,
+};
+pub use instrument::{
+    Instrument, Item, Language, MAX_ITEMS, MAX_SCALE_POINTS, RespondentId, Response, Responses,
+    Scale,
+};
+pub use pyramid::{
+    AnswerBlock, DimensionReport, DimensionScore, IndexSummary, ItemReliability, MissingPolicy,
+    PyramidAccumulator, PyramidConfig, PyramidReport, Reliability, RespondentScore,
+};

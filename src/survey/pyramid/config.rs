@@ -1,0 +1,116 @@
+//! How to score a pyramid survey: missing-answer handling, thresholds, weights.
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::model::Dimension;
+use crate::model::names::named_enum;
+
+named_enum! {
+    /// How missing answers are handled in reliability. Default: pairwise.
+    #[derive(Default)]
+    pub enum MissingPolicy: "missing policy" {
+        /// Each covariance over the rows where both items are present
+        /// (pingouin's default, pandas `DataFrame.cov()`).
+        #[default]
+        Pairwise = "pairwise",
+        /// Only rows with every item of the scope present.
+        Listwise = "listwise",
+    }
+}
+
+/// How to score a pyramid survey.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PyramidConfig {
+    /// Missing-answer handling for reliability. Default
+    /// [`MissingPolicy::Pairwise`], pingouin's default.
+    pub missing: MissingPolicy,
+    /// A respondent's dimension score needs at least this share of the
+    /// dimension's items answered (rounded up). Default 0.5 ("at least half").
+    pub min_answered_share: f64,
+    /// The CX index needs at least this many dimension scores. Default 4 (of
+    /// 5); capped at the number of dimensions the instrument has.
+    pub min_dimensions: usize,
+    /// The weight of each dimension in the CX index. Default: 1 for each
+    /// (equal weights). A dimension left out weighs 1.
+    pub weights: IndexMap<Dimension, f64>,
+    /// A dimension whose mean score (0-100) is below this is weak. Default
+    /// 60, i.e. below "somewhat agree" on a 7-point scale (5 of 7 is 66.7).
+    pub weakest_threshold: f64,
+    /// When true, the reported gated index is capped by the weakest base
+    /// dimension's score. Default false.
+    pub gating: bool,
+    /// How many of the top answer points count as "top box". Default 2
+    /// (top-2-box: 6 and 7 on a 1-7 scale).
+    pub top_box: u32,
+}
+
+impl Default for PyramidConfig {
+    fn default() -> Self {
+        PyramidConfig {
+            missing: MissingPolicy::Pairwise,
+            min_answered_share: 0.5,
+            min_dimensions: 4,
+            weights: Dimension::ALL.iter().map(|&d| (d, 1.0)).collect(),
+            weakest_threshold: 60.0,
+            gating: false,
+            top_box: 2,
+        }
+    }
+}
+
+impl PyramidConfig {
+    /// Checks every field.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] naming the first field out of range.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |field, value: String, reason| {
+            Err(Error::InvalidConfig {
+                field,
+                value,
+                reason,
+            })
+        };
+        if !(self.min_answered_share > 0.0 && self.min_answered_share <= 1.0) {
+            return bad(
+                "min_answered_share",
+                self.min_answered_share.to_string(),
+                "must be in (0, 1]",
+            );
+        }
+        if self.min_dimensions == 0 || self.min_dimensions > 5 {
+            return bad(
+                "min_dimensions",
+                self.min_dimensions.to_string(),
+                "must be 1 to 5",
+            );
+        }
+        for (d, w) in &self.weights {
+            if !(w.is_finite() && *w >= 0.0) {
+                return bad(
+                    "weights",
+                    format!("{d} = {w}"),
+                    "weights must be finite and >= 0",
+                );
+            }
+        }
+        if !(0.0..=100.0).contains(&self.weakest_threshold) {
+            return bad(
+                "weakest_threshold",
+                self.weakest_threshold.to_string(),
+                "must be in 0..=100",
+            );
+        }
+        if self.top_box == 0 {
+            return bad("top_box", "0".into(), "must be at least 1");
+        }
+        Ok(())
+    }
+
+    pub(super) fn weight(&self, d: Dimension) -> f64 {
+        self.weights.get(&d).copied().unwrap_or(1.0)
+    }
+}
