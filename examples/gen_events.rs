@@ -18,6 +18,7 @@ use std::fs::File;
 use std::process::ExitCode;
 
 use chrono::DateTime;
+use chrono::format::StrftimeItems;
 use clap::Parser;
 use cxjourney::sample::{EventLogConfig, event_log};
 
@@ -55,13 +56,17 @@ fn run(cli: &Cli) -> Result<(), String> {
         .from_writer(file);
     let err = |e: csv::Error| format!("cannot write {out:?}: {e}");
     w.write_record(["user_id", "ts", "event"]).map_err(err)?;
+    // The time format parsed once, not once a row.
+    let iso = StrftimeItems::new("%Y-%m-%dT%H:%M:%SZ")
+        .parse()
+        .map_err(|e| e.to_string())?;
     let (mut user, mut ts) = (String::new(), String::new());
     for row in &rows {
         let at = DateTime::from_timestamp(row.ts, 0).ok_or("time out of range")?;
         user.clear();
         ts.clear();
         write!(user, "{}", row.user).map_err(|e| e.to_string())?;
-        write!(ts, "{}", at.format("%Y-%m-%dT%H:%M:%SZ")).map_err(|e| e.to_string())?;
+        write!(ts, "{}", at.format_with_items(iso.iter())).map_err(|e| e.to_string())?;
         w.write_record([user.as_str(), ts.as_str(), row.name()])
             .map_err(err)?;
     }
