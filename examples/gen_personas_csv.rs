@@ -7,12 +7,44 @@
 //!
 //! Event names rotate between GA4, Segment v2 and cxjourney's own kind names,
 //! so the reader meets all three vocabularies. `--shuffle` writes the rows in
-//! a seeded random order instead of time order.
+//! a seeded random order instead of time order. A usage error is one
+//! `error: ...` line on stderr and exit code 2.
 
-use std::io::Write;
+use std::fs::File;
+use std::process::ExitCode;
 
+use clap::Parser;
 use cxjourney::sample::{Rng, SampleConfig, SampleShop};
 use cxjourney::{BuiltinKind as K, Touchpoint};
+
+#[path = "common/args.rs"]
+mod args;
+
+/// Writes a sample shop as an event CSV for the `personas` example, with the
+/// planted personas beside it.
+#[derive(Debug, Parser)]
+#[command(
+    name = "gen_personas_csv",
+    version,
+    override_usage = "gen_personas_csv OUT.csv [--customers N] [--seed S] [--truth FILE] [--shuffle]"
+)]
+struct Cli {
+    /// The event CSV to write.
+    #[arg(value_name = "OUT.csv")]
+    out: String,
+    /// Customers in the shop.
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    customers: usize,
+    /// Seed of the generator (and of the shuffle).
+    #[arg(long, value_name = "S", default_value_t = 42)]
+    seed: u64,
+    /// Also write the planted persona of each customer (user_id,persona).
+    #[arg(long, value_name = "FILE")]
+    truth: Option<String>,
+    /// Write the rows in a seeded random order instead of time order.
+    #[arg(long)]
+    shuffle: bool,
+}
 
 fn names(k: K) -> [Option<&'static str>; 2] {
     // (GA4, Segment v2)
@@ -35,15 +67,8 @@ fn names(k: K) -> [Option<&'static str>; 2] {
     }
 }
 
-fn field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
-    }
-}
-
-fn row(t: &Touchpoint, i: usize) -> String {
+/// The cells of one event row.
+fn row(t: &Touchpoint, i: usize) -> [String; 9] {
     let kind = t.kind.as_str();
     let event = match t.kind.builtin() {
         Some(k) => {
@@ -58,76 +83,71 @@ fn row(t: &Touchpoint, i: usize) -> String {
     };
     let value = t.value.map(|m| m.to_string()).unwrap_or_default();
     let value = value.split_whitespace().next().unwrap_or("").to_owned();
-    format!(
-        "u{:07},{},{},{},{},{},{},{},{}",
-        t.customer.0,
-        t.at.format("%Y-%m-%dT%H:%M:%SZ"),
-        field(event),
-        t.channel,
-        t.order.as_ref().map_or("", |o| o.as_str()),
-        t.product.as_ref().map_or("", |p| p.as_str()),
-        t.category.as_ref().map_or("", |c| c.as_str()),
+    [
+        format!("u{:07}", t.customer.0),
+        t.at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        event.to_owned(),
+        t.channel.to_string(),
+        t.order.as_ref().map_or("", |o| o.as_str()).to_owned(),
+        t.product.as_ref().map_or("", |p| p.as_str()).to_owned(),
+        t.category.as_ref().map_or("", |c| c.as_str()).to_owned(),
         value,
-        t.discounted
-    )
+        t.discounted.to_string(),
+    ]
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let mut out = None;
-    let mut truth = None;
-    let mut customers = 10_000usize;
-    let mut seed = 42u64;
-    let mut shuffle = false;
-    let mut it = std::env::args().skip(1);
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--customers" => customers = it.next().ok_or("--customers N")?.parse()?,
-            "--seed" => seed = it.next().ok_or("--seed S")?.parse()?,
-            "--truth" => truth = Some(it.next().ok_or("--truth FILE")?),
-            "--shuffle" => shuffle = true,
-            _ if a.starts_with('-') => {
-                return Err(format!(
-                    "unknown option {a:?}; usage: gen_personas_csv OUT.csv [--customers N] [--seed S] [--truth FILE] [--shuffle]"
-                )
-                .into());
-            }
-            _ => out = Some(a),
-        }
-    }
-    let out = out.ok_or(
-        "usage: gen_personas_csv OUT.csv [--customers N] [--seed S] [--truth FILE] [--shuffle]",
-    )?;
+fn run(cli: &Cli) -> Result<(), String> {
     let shop = SampleShop::generate(&SampleConfig {
-        customers,
-        seed,
+        customers: cli.customers,
+        seed: cli.seed,
         ..SampleConfig::default()
-    })?;
+    })
+    .map_err(|e| e.to_string())?;
     let mut order: Vec<usize> = (0..shop.touchpoints.len()).collect();
-    if shuffle {
-        let mut rng = Rng::new(seed ^ 0x5eed);
+    if cli.shuffle {
+        let mut rng = Rng::new(cli.seed ^ 0x5eed);
         for i in (1..order.len()).rev() {
             let j = rng.below(i as u64 + 1) as usize;
             order.swap(i, j);
         }
     }
-    let mut w = std::io::BufWriter::new(std::fs::File::create(&out)?);
-    writeln!(
-        w,
-        "user_id,ts,event,channel,order_id,product_id,category,value,discounted"
-    )?;
+    let create = |path: &str| {
+        File::create(path)
+            .map(csv::Writer::from_writer)
+            .map_err(|e| format!("cannot create {path:?}: {e}"))
+    };
+    let out = &cli.out;
+    let err = |e: csv::Error| format!("cannot write {out:?}: {e}");
+    let mut w = create(out)?;
+    w.write_record([
+        "user_id",
+        "ts",
+        "event",
+        "channel",
+        "order_id",
+        "product_id",
+        "category",
+        "value",
+        "discounted",
+    ])
+    .map_err(err)?;
     for (n, &i) in order.iter().enumerate() {
         if let Some(t) = shop.touchpoints.get(i) {
-            writeln!(w, "{}", row(t, n))?;
+            w.write_record(row(t, n)).map_err(err)?;
         }
     }
-    w.flush()?;
-    if let Some(path) = truth {
-        let mut w = std::io::BufWriter::new(std::fs::File::create(path)?);
-        writeln!(w, "user_id,persona")?;
+    w.flush()
+        .map_err(|e| format!("cannot write {out:?}: {e}"))?;
+    if let Some(path) = &cli.truth {
+        let err = |e: csv::Error| format!("cannot write {path:?}: {e}");
+        let mut w = create(path)?;
+        w.write_record(["user_id", "persona"]).map_err(err)?;
         for c in &shop.customers {
-            writeln!(w, "u{:07},{}", c.id.0, c.persona)?;
+            w.write_record([format!("u{:07}", c.id.0), c.persona.to_string()])
+                .map_err(err)?;
         }
-        w.flush()?;
+        w.flush()
+            .map_err(|e| format!("cannot write {path:?}: {e}"))?;
     }
     eprintln!(
         "{} rows of {} customers",
@@ -135,4 +155,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         shop.customers.len()
     );
     Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = match args::parse_or_exit::<Cli>() {
+        Ok(cli) => cli,
+        Err(code) => return code,
+    };
+    match run(&cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(msg) => {
+            eprintln!("error: {msg}");
+            ExitCode::from(2)
+        }
+    }
 }

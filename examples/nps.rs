@@ -14,25 +14,55 @@
 //! column, an unknown group column, a non-integer or off-scale score, a row
 //! with another number of cells than the header, a repeated respondent) stops
 //! with one `error: ...` line on stderr naming the line and the value, and
-//! exit code 2.
+//! exit code 2; so does a usage error (`--help` prints the usage). The file
+//! is read as a stream (the `csv` crate).
 
+use std::collections::HashMap;
 use std::process::ExitCode;
 use std::time::Instant;
 
+use clap::Parser;
 use cxjourney::{AdvocacyAccumulator, AdvocacyConfig, NpsReport};
 use serde_json::{Map, Value, json};
 
-// tests/pyramid.rs includes this file and nps.rs, each with this module.
+// tests/pyramid.rs includes this file and pyramid.rs, each with these modules.
 #[allow(clippy::duplicate_mod)]
-#[path = "common/csv.rs"]
-mod csv;
+#[path = "common/args.rs"]
+mod args;
 #[allow(clippy::duplicate_mod)]
 #[path = "common/out.rs"]
 mod out;
+#[allow(clippy::duplicate_mod)]
+#[path = "common/survey_csv.rs"]
+mod survey_csv;
+
+/// NPS of a file of 0-10 answers, overall and by one grouping column, as JSON.
+#[derive(Debug, Parser)]
+#[command(
+    name = "nps",
+    version,
+    override_usage = "nps FILE.csv [--group-by COLUMN]"
+)]
+struct Cli {
+    /// The answers: respondent_id, score and any group columns, by header name.
+    #[arg(value_name = "FILE.csv")]
+    file: String,
+    /// A group column of FILE: the NPS of each of its values, too.
+    #[arg(long, value_name = "COLUMN")]
+    group_by: Option<String>,
+}
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    out::exit_with(run(&args).map(|v| v.to_string()))
+    match args::parse_or_exit::<Cli>() {
+        Ok(cli) => out::exit_with(score(&cli).map(|v| v.to_string())),
+        Err(code) => code,
+    }
+}
+
+/// Runs the command line `args` (without the program's name): returns the
+/// JSON object or an error message.
+pub fn run(args: &[String]) -> Result<Value, String> {
+    score(&args::parse_from::<Cli>("nps", args)?)
 }
 
 fn nps_json(r: &NpsReport) -> Value {
@@ -51,43 +81,20 @@ fn nps_json(r: &NpsReport) -> Value {
     })
 }
 
-/// Runs the command line: returns the JSON object or an error message.
-pub fn run(args: &[String]) -> Result<Value, String> {
-    let usage = "usage: nps FILE.csv [--group-by COLUMN]";
-    let mut file = None;
-    let mut group_by = None;
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--group-by" => {
-                group_by = Some(
-                    it.next()
-                        .ok_or_else(|| format!("--group-by needs a column; {usage}"))?
-                        .clone(),
-                );
-            }
-            s if s.starts_with("--") => return Err(format!("unknown option {s:?}; {usage}")),
-            s if file.is_none() => file = Some(s.to_owned()),
-            s => return Err(format!("unexpected argument {s:?}; {usage}")),
-        }
-    }
-    let path = file.ok_or_else(|| usage.to_owned())?;
-    let text = csv::read_text(&path)?;
-    let err = |e: String| format!("{path}: {e}");
-    let mut records = csv::Records::new(&text);
-    let mut fields = Vec::new();
-    let header_line = records
-        .header(&mut fields, "respondent_id,<group columns...>,score")
-        .map_err(err)?;
-    let wanted: Vec<&str> = match &group_by {
+/// Reads and scores the file of `cli`: the JSON object or an error message.
+fn score(cli: &Cli) -> Result<Value, String> {
+    let path = &cli.file;
+    let group_by = &cli.group_by;
+    let wanted: Vec<&str> = match group_by {
         Some(g) => vec!["respondent_id", "score", g.as_str()],
         None => vec!["respondent_id", "score"],
     };
-    let cols = csv::Columns::resolve(&fields, &wanted, 2, header_line).map_err(err)?;
-    let (id_col, score_col) = (cols.at(0), cols.at(1));
-    let group_col = match &group_by {
+    let mut csv =
+        survey_csv::SurveyCsv::open(path, &wanted, 2, "respondent_id,<group columns...>,score")?;
+    let (id_col, score_col) = (csv.at(0), csv.at(1));
+    let group_col = match group_by {
         Some(g) => Some(
-            cols.index
+            csv.index
                 .get(2)
                 .copied()
                 .flatten()
@@ -95,33 +102,26 @@ pub fn run(args: &[String]) -> Result<Value, String> {
                 .ok_or_else(|| {
                     format!(
                         "--group-by {g:?} is not a group column of {path} (columns: {})",
-                        cols.names.join(",")
+                        csv.names.join(",")
                     )
                 })?,
         ),
         None => None,
     };
-    let width = cols.names.len();
-    // Read everything first, then time the scoring alone.
-    let mut rows: Vec<(Option<String>, Option<i32>)> = Vec::new();
-    let mut ids: Vec<(csv::IdKey<'_>, usize)> = Vec::new();
+    // Read everything first, then time the scoring alone. Group values are
+    // kept once each; rows refer to them by number.
+    let mut rows: Vec<(Option<u32>, Option<i32>)> = Vec::new();
+    let mut group_names: Vec<String> = Vec::new();
+    let mut group_number: HashMap<String, u32> = HashMap::new();
+    let mut ids: Vec<(survey_csv::IdKey, u64)> = Vec::new();
     let mut empty_groups = 0u64;
-    while let Some(line) = records.next_record(&mut fields).map_err(err)? {
-        if csv::is_blank(&fields) {
-            continue;
-        }
-        if fields.len() != width {
-            return Err(format!(
-                "{path}: line {line}: expected {width} cells, found {}",
-                fields.len()
-            ));
-        }
-        let id = csv::cell_cow(&fields, id_col);
+    while let Some(line) = csv.next_row()? {
+        let id = csv.cell(id_col);
         if id.is_empty() {
-            return Err(format!("{path}: line {line}: empty respondent_id"));
+            return Err(csv.err(format_args!("line {line}: empty respondent_id")));
         }
-        ids.push((csv::IdKey::new(id), line));
-        let cell = csv::cell(&fields, score_col);
+        ids.push((survey_csv::IdKey::new(id), line));
+        let cell = survey_csv::number_text(csv.cell(score_col));
         let score = if cell.is_empty() {
             None
         } else {
@@ -135,25 +135,38 @@ pub fn run(args: &[String]) -> Result<Value, String> {
                         .map(|v| v as i32)
                 })
                 .ok_or_else(|| {
-                    format!("{path}: line {line}, column score: {cell:?} is not an integer score")
+                    csv.err(format_args!(
+                        "line {line}, column score: {cell:?} is not an integer score{}",
+                        survey_csv::quote_hint(cell)
+                    ))
                 })?;
             if !(0..=10).contains(&v) {
-                return Err(format!(
-                    "{path}: line {line}, column score: score {v} is outside 0..=10"
-                ));
+                return Err(csv.err(format_args!(
+                    "line {line}, column score: score {v} is outside 0..=10"
+                )));
             }
             Some(v)
         };
-        let group = match group_col.map(|c| csv::cell(&fields, c)) {
+        let group = match group_col.map(|c| csv.cell(c)) {
+            None => None,
             Some("") => {
                 empty_groups += 1;
                 None
             }
-            g => g.map(str::to_owned),
+            Some(g) => Some(match group_number.get(g) {
+                Some(&n) => n,
+                None => {
+                    let n = u32::try_from(group_names.len())
+                        .map_err(|_| csv.err(format_args!("line {line}: too many groups")))?;
+                    group_names.push(g.to_owned());
+                    group_number.insert(g.to_owned(), n);
+                    n
+                }
+            }),
         };
         rows.push((group, score));
     }
-    csv::check_unique(ids, "respondent").map_err(err)?;
+    survey_csv::check_unique(ids, "respondent").map_err(|e| csv.err(e))?;
     if empty_groups > 0 {
         eprintln!(
             "note: {empty_groups} rows have an empty {} value: they count in \"all\" but in no group",
@@ -162,8 +175,11 @@ pub fn run(args: &[String]) -> Result<Value, String> {
     }
     let start = Instant::now();
     let mut acc = AdvocacyAccumulator::new(AdvocacyConfig::default()).map_err(|e| e.to_string())?;
-    for (g, s) in &rows {
-        acc.add_nps(g.as_deref(), *s).map_err(|e| e.to_string())?;
+    for &(g, s) in &rows {
+        let group = g
+            .and_then(|n| group_names.get(n as usize))
+            .map(String::as_str);
+        acc.add_nps(group, s).map_err(|e| e.to_string())?;
     }
     let report = acc.finish().map_err(|e| e.to_string())?;
     let compute_seconds = start.elapsed().as_secs_f64();

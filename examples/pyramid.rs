@@ -2,7 +2,7 @@
 //! reliability (Cronbach's alpha as pingouin computes it), as one JSON object.
 //!
 //! ```text
-//! cargo run --release --example pyramid -- FILE.csv [--missing pairwise|listwise]
+//! cargo run --release --example pyramid -- FILE.csv [--missing pairwise|listwise] [--threads N]
 //! ```
 //!
 //! FILE has the columns `respondent_id,ec_1,ec_2,ec_3,oe_1,oe_2,oe_3,rsn_1,rsn_2,tr_1,tr_2,ful_1,ful_2`
@@ -14,7 +14,9 @@
 //! missing column, a non-integer cell, an answer off the scale, a row with
 //! another number of cells than the header, a repeated respondent) stops with
 //! one `error: ...` line on stderr that names the line and the value, and exit
-//! code 2. `compute_seconds` covers the scoring after the file was read.
+//! code 2; so does a usage error (`--help` prints the usage). The file is read
+//! as a stream (the `csv` crate). `compute_seconds` covers the scoring after
+//! the file was read.
 //!
 //! Output: `dimensions` holds `ec`, `oe`, `rsn`, `tr`, `ful` and `all12`, each
 //! with pingouin's `alpha`, `ci_low`, `ci_high` (rounded to 3 decimals, n = all
@@ -31,19 +33,48 @@
 use std::process::ExitCode;
 use std::time::Instant;
 
+use clap::Parser;
 use cxjourney::{
     AnswerBlock, Dimension, DimensionReport, Instrument, MissingPolicy, PyramidAccumulator,
     PyramidConfig,
 };
 use serde_json::{Map, Value, json};
 
-// tests/pyramid.rs includes this file and nps.rs, each with this module.
+// tests/pyramid.rs includes this file and nps.rs, each with these modules.
 #[allow(clippy::duplicate_mod)]
-#[path = "common/csv.rs"]
-mod csv;
+#[path = "common/args.rs"]
+mod args;
 #[allow(clippy::duplicate_mod)]
 #[path = "common/out.rs"]
 mod out;
+#[allow(clippy::duplicate_mod)]
+#[path = "common/survey_csv.rs"]
+mod survey_csv;
+
+/// Scores an ORBE survey file (the CX pyramid, the weakest foundation and
+/// Cronbach's alpha) and prints one JSON object.
+#[derive(Debug, Parser)]
+#[command(
+    name = "pyramid",
+    version,
+    override_usage = "pyramid FILE.csv [--missing pairwise|listwise] [--threads N]"
+)]
+struct Cli {
+    /// The survey: respondent_id and the twelve ORBE items, by header name.
+    #[arg(value_name = "FILE.csv")]
+    file: String,
+    /// Rows used for reliability: pairwise (each covariance over the rows
+    /// where both items are present) or listwise (complete rows only).
+    #[arg(long, value_name = "pairwise|listwise", default_value = "pairwise", value_parser = missing_policy)]
+    missing: MissingPolicy,
+    /// Scoring threads, 1 to 64 [default: the available cores, at most 8].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=64))]
+    threads: Option<u8>,
+}
+
+fn missing_policy(s: &str) -> Result<MissingPolicy, String> {
+    s.parse().map_err(|e: cxjourney::Error| e.to_string())
+}
 
 const HEADER: [&str; 13] = [
     "respondent_id",
@@ -62,13 +93,22 @@ const HEADER: [&str; 13] = [
 ];
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    out::exit_with(run(&args).map(|v| v.to_string()))
+    match args::parse_or_exit::<Cli>() {
+        Ok(cli) => out::exit_with(score(&cli).map(|v| v.to_string())),
+        Err(code) => code,
+    }
+}
+
+/// Runs the command line `args` (without the program's name): returns the
+/// JSON object or an error message.
+pub fn run(args: &[String]) -> Result<Value, String> {
+    score(&args::parse_from::<Cli>("pyramid", args)?)
 }
 
 /// Parses an answer cell: empty = missing; integers, or numbers with a zero
 /// fractional part such as `5.0`.
-fn parse_answer(cell: &str, line: usize, column: &str) -> Result<Option<i64>, String> {
+fn parse_answer(cell: &str, line: u64, column: &str) -> Result<Option<i64>, String> {
+    let cell = survey_csv::number_text(cell);
     if cell.is_empty() {
         return Ok(None);
     }
@@ -78,59 +118,43 @@ fn parse_answer(cell: &str, line: usize, column: &str) -> Result<Option<i64>, St
     match cell.parse::<f64>() {
         Ok(v) if v.fract() == 0.0 && v.abs() < 1e15 => Ok(Some(v as i64)),
         _ => Err(format!(
-            "line {line}, column {column}: {cell:?} is not an integer answer"
+            "line {line}, column {column}: {cell:?} is not an integer answer{}",
+            survey_csv::quote_hint(cell)
         )),
     }
 }
 
-/// Reads the file into blocks of `BLOCK_ROWS` checked and coded rows in ORBE
-/// item order. Columns are found by header name (any order; other columns
-/// are ignored).
+/// Reads the file, as a stream, into blocks of `BLOCK_ROWS` checked and
+/// coded rows in ORBE item order. Columns are found by header name (any
+/// order; other columns are ignored).
 fn read_survey(path: &str) -> Result<Vec<AnswerBlock>, String> {
-    let text = csv::read_text(path)?;
-    let mut records = csv::Records::new(&text);
-    let mut fields = Vec::with_capacity(HEADER.len());
-    let err = |e: String| format!("{path}: {e}");
-    let header_line = records
-        .header(&mut fields, &HEADER.join(","))
-        .map_err(err)?;
-    let cols = csv::Columns::resolve(&fields, &HEADER, HEADER.len(), header_line).map_err(err)?;
-    let width = cols.names.len();
-    let at: Vec<usize> = (0..HEADER.len()).map(|w| cols.at(w)).collect();
+    let mut csv = survey_csv::SurveyCsv::open(path, &HEADER, HEADER.len(), &HEADER.join(","))?;
+    let at: Vec<usize> = (0..HEADER.len()).map(|w| csv.at(w)).collect();
     let orbe = Instrument::orbe();
     let scale = orbe.scale();
     let mut blocks = vec![AnswerBlock::new(orbe.clone())];
     let mut row = [None; 12];
-    let mut ids: Vec<(csv::IdKey<'_>, usize)> = Vec::new();
-    while let Some(line) = records.next_record(&mut fields).map_err(err)? {
-        if csv::is_blank(&fields) {
-            continue;
-        }
-        if fields.len() != width {
-            return Err(format!(
-                "{path}: line {line}: expected {width} cells, found {}",
-                fields.len()
-            ));
-        }
-        let id = csv::cell_cow(&fields, at.first().copied().unwrap_or(0));
+    let mut ids: Vec<(survey_csv::IdKey, u64)> = Vec::new();
+    while let Some(line) = csv.next_row()? {
+        let id = csv.cell(at.first().copied().unwrap_or(0));
         if id.is_empty() {
-            return Err(format!("{path}: line {line}: empty respondent_id"));
+            return Err(csv.err(format_args!("line {line}: empty respondent_id")));
         }
-        ids.push((csv::IdKey::new(id), line));
+        ids.push((survey_csv::IdKey::new(id), line));
         for ((&pos, column), slot) in at
             .iter()
             .skip(1)
             .zip(HEADER.iter().skip(1))
             .zip(row.iter_mut())
         {
-            let a = parse_answer(csv::cell(&fields, pos), line, column).map_err(err)?;
+            let a = parse_answer(csv.cell(pos), line, column).map_err(|e| csv.err(e))?;
             if let Some(v) = a {
                 if !scale.contains(v) {
-                    return Err(format!(
-                        "{path}: line {line}, column {column}: answer {v} is outside {}..={}",
+                    return Err(csv.err(format_args!(
+                        "line {line}, column {column}: answer {v} is outside {}..={}",
                         scale.min(),
                         scale.max()
-                    ));
+                    )));
                 }
             }
             *slot = a.and_then(|v| u8::try_from(v).ok());
@@ -140,10 +164,10 @@ fn read_survey(path: &str) -> Result<Vec<AnswerBlock>, String> {
         }
         if let Some(b) = blocks.last_mut() {
             b.push(&row)
-                .map_err(|e| format!("{path}: line {line}: {e}"))?;
+                .map_err(|e| csv.err(format_args!("line {line}: {e}")))?;
         }
     }
-    csv::check_unique(ids, "respondent").map_err(err)?;
+    survey_csv::check_unique(ids, "respondent").map_err(|e| csv.err(e))?;
     Ok(blocks)
 }
 
@@ -221,38 +245,14 @@ fn scope_json(r: &DimensionReport) -> Value {
     })
 }
 
-/// Runs the command line: returns the JSON object or an error message.
-pub fn run(args: &[String]) -> Result<Value, String> {
-    let usage = "usage: pyramid FILE.csv [--missing pairwise|listwise] [--threads N]";
-    let mut file = None;
-    let mut missing = MissingPolicy::Pairwise;
-    let mut threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--missing" => {
-                let v = it
-                    .next()
-                    .ok_or_else(|| format!("--missing needs a value; {usage}"))?;
-                missing = v.parse().map_err(|e| format!("{e}; {usage}"))?;
-            }
-            "--threads" => {
-                let v = it
-                    .next()
-                    .ok_or_else(|| format!("--threads needs a value; {usage}"))?;
-                threads = v
-                    .parse::<usize>()
-                    .ok()
-                    .filter(|n| (1..=64).contains(n))
-                    .ok_or_else(|| format!("--threads {v:?}: expected 1 to 64; {usage}"))?;
-            }
-            s if s.starts_with("--") => return Err(format!("unknown option {s:?}; {usage}")),
-            s if file.is_none() => file = Some(s.to_owned()),
-            s => return Err(format!("unexpected argument {s:?}; {usage}")),
-        }
-    }
-    let file = file.ok_or_else(|| usage.to_owned())?;
-    let blocks = read_survey(&file)?;
+/// Reads and scores the file of `cli`: the JSON object or an error message.
+fn score(cli: &Cli) -> Result<Value, String> {
+    let threads = match cli.threads {
+        Some(n) => usize::from(n),
+        None => std::thread::available_parallelism().map_or(1, |n| n.get().min(8)),
+    };
+    let missing = cli.missing;
+    let blocks = read_survey(&cli.file)?;
     let config = PyramidConfig {
         missing,
         ..PyramidConfig::default()

@@ -94,10 +94,13 @@ fn assert_error(out: &Out, needles: &[&str], what: &str) {
     }
 }
 
+/// The records of a CSV text, header included (blank lines skipped).
 fn rows(text: &str) -> Vec<Vec<String>> {
-    text.lines()
-        .filter(|l| !l.is_empty())
-        .map(|l| l.split(',').map(str::to_owned).collect())
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(text.as_bytes())
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
         .collect()
 }
 
@@ -164,11 +167,12 @@ fn edit(text: &str, n: usize, f: impl Fn(&str) -> String) -> String {
         .collect()
 }
 
-/// Replaces cell `c` of line `n`.
+/// Replaces cell `c` of line `n` (of a file without quotes) by the raw text
+/// `v`, which may be malformed on purpose.
 fn set_cell(text: &str, n: usize, c: usize, v: &str) -> String {
     edit(text, n, |l| {
-        let mut cells: Vec<&str> = l.split(',').collect();
-        cells[c] = v;
+        let mut cells = rows(l).remove(0);
+        cells[c] = v.to_owned();
         cells.join(",")
     })
 }

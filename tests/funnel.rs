@@ -35,8 +35,9 @@ struct Events {
 fn read_events(name: &str) -> Events {
     let text = std::fs::read_to_string(format!("{PEERS}/data/{name}")).unwrap();
     let mut rows = Vec::new();
-    for line in text.lines().skip(1).filter(|l| !l.is_empty()) {
-        let f: Vec<&str> = line.split(',').collect();
+    for record in csv::Reader::from_reader(text.as_bytes()).records() {
+        let record = record.unwrap();
+        let f: Vec<&str> = record.iter().collect();
         rows.push((
             f[0].parse().unwrap(),
             DateTime::parse_from_rfc3339(f[1])
@@ -51,11 +52,17 @@ fn read_events(name: &str) -> Events {
 /// column name -> (user -> level)
 fn read_levels(name: &str) -> BTreeMap<String, BTreeMap<u64, u8>> {
     let text = std::fs::read_to_string(format!("{PEERS}/ref/{name}")).unwrap();
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect();
     let mut out: BTreeMap<String, BTreeMap<u64, u8>> = BTreeMap::new();
-    for line in lines.filter(|l| !l.is_empty()) {
-        let f: Vec<&str> = line.split(',').collect();
+    for record in reader.records() {
+        let record = record.unwrap();
+        let f: Vec<&str> = record.iter().collect();
         let user: u64 = f[0].parse().unwrap();
         for (col, v) in header.iter().zip(&f).skip(1) {
             out.entry((*col).to_owned())
@@ -159,8 +166,9 @@ fn check_example(data: &str, levels: &str, counts: &str) {
         // counts against funnel_*_level_counts.csv
         let mut at_level = vec![0u64; 5];
         let mut reaching = [0u64; 5];
-        for line in counts_text.lines().skip(1) {
-            let f: Vec<&str> = line.split(',').collect();
+        for record in csv::Reader::from_reader(counts_text.as_bytes()).records() {
+            let record = record.unwrap();
+            let f: Vec<&str> = record.iter().collect();
             if f[0] == col {
                 let k: usize = f[1].parse().unwrap();
                 at_level[k] = f[2].parse().unwrap();

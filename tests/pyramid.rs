@@ -30,18 +30,18 @@ fn path(rel: &str) -> String {
     format!("{PEERS}/{rel}")
 }
 
-/// Reads a small CSV (no quoting) into header + rows of strings.
+/// Reads a small CSV into header + rows of strings.
 fn csv(rel: &str) -> (Vec<String>, Vec<Vec<String>>) {
-    let text = std::fs::read_to_string(path(rel)).unwrap();
-    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
-    let header = lines
-        .next()
+    let mut reader = ::csv::Reader::from_path(path(rel)).unwrap();
+    let header = reader
+        .headers()
         .unwrap()
-        .split(',')
+        .iter()
         .map(str::to_owned)
         .collect();
-    let rows = lines
-        .map(|l| l.split(',').map(str::to_owned).collect())
+    let rows = reader
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
         .collect();
     (header, rows)
 }
