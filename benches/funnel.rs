@@ -2,7 +2,7 @@
 //! path (step predicates over touchpoints).
 //!
 //! `cargo bench --bench funnel` measures 1.2M customers / ~6.7M rows (the
-//! shape of `../shared/peers/data/events_small.csv`) and journeys of 1M
+//! shape of `tests/data/data/events_small.csv`) and journeys of 1M
 //! touchpoints / 100k customers; with `-- --test` it runs once on small data.
 #![allow(
     missing_docs,

@@ -2,7 +2,7 @@
 random small event logs, for modes the shared references do not cover
 (strict_once, allow_reentry, combinations) and for step lists that repeat a
 name (one row matching two steps). Usage:
-    python funnel_diff_chdb.py BIN OUTDIR CASES
+    python benches/funnel_diff_chdb.py BIN OUTDIR CASES
 Prints one line per (case, mode) that differs, and a summary."""
 import random, subprocess, sys, os
 import chdb

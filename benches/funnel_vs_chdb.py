@@ -1,6 +1,8 @@
 """Side-by-side: chdb windowFunnel (Memory table, load excluded) vs the crate's
 `funnel` example (compute_seconds = grouping + funnel after reading), same
-machine, same run, interleaved. Usage: python compare.py EVENTS.csv BIN REPS"""
+machine, same run, interleaved. Needs benches/requirements.txt.
+Usage: python benches/funnel_vs_chdb.py EVENTS.csv BIN REPS
+(BIN: target/release/examples/funnel; EVENTS.csv from the gen_events example)"""
 import json, subprocess, sys, time
 import chdb
 from chdb import session as chs

@@ -4,15 +4,17 @@
 //! input (which must give one `error: ...` line naming the problem and a
 //! non-zero exit code, never a panic).
 
+use std::cell::Cell;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::Value;
 
+/// The reference inputs (tests/data/README.md says where each comes from).
+const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/data");
+
 fn data(name: &str) -> String {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/peers/data/");
-    std::fs::read_to_string(format!("{path}{name}")).unwrap()
+    std::fs::read_to_string(format!("{DATA}/{name}")).unwrap()
 }
 
 /// The built example (cargo builds examples for `cargo test`; built here
@@ -32,13 +34,38 @@ fn exe(name: &str) -> PathBuf {
     path
 }
 
-/// A temporary file with a name unique to this process and call.
-fn tmp(bytes: impl AsRef<[u8]>) -> PathBuf {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let n = N.fetch_add(1, Ordering::Relaxed);
-    let path = std::env::temp_dir().join(format!("cxjourney-cli-{}-{n}.csv", std::process::id()));
-    std::fs::write(&path, bytes).unwrap();
-    path
+/// A per-test scratch directory: removed with every file in it when dropped,
+/// also when the test fails (the panic unwinds through the drop).
+struct Scratch {
+    dir: tempfile::TempDir,
+    n: Cell<usize>,
+}
+
+impl Scratch {
+    fn new() -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix("cxjourney-cli-")
+            .tempdir()
+            .unwrap();
+        Self {
+            dir,
+            n: Cell::new(0),
+        }
+    }
+
+    /// A new file in the directory holding `bytes`.
+    fn file(&self, bytes: impl AsRef<[u8]>) -> PathBuf {
+        let n = self.n.get();
+        self.n.set(n + 1);
+        let path = self.dir.path().join(format!("{n}.csv"));
+        std::fs::write(&path, bytes).unwrap();
+        path
+    }
+
+    /// The directory itself (an existing path that is not a file).
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
 }
 
 struct Out {
@@ -184,11 +211,12 @@ fn p(path: &Path) -> &str {
 /// Failures that every example shares: empty file, header only (where that
 /// is an error), nonexistent path, a directory, bytes that are not UTF-8.
 fn common_failures(name: &str, header: &str, extra: &[&str]) {
-    let empty = tmp("");
-    let blank = tmp("\n \r\n\n");
+    let tmp = Scratch::new();
+    let empty = tmp.file("");
+    let blank = tmp.file("\n \r\n\n");
     let mut bytes = format!("{header}\n").into_bytes();
     bytes.extend_from_slice(b"\xff\xfe,2024-01-01T00:00:00Z,a\n");
-    let not_utf8 = tmp(bytes);
+    let not_utf8 = tmp.file(bytes);
     for (path, needle) in [
         (p(&empty).to_owned(), "empty"),
         (p(&blank).to_owned(), "empty"),
@@ -196,39 +224,33 @@ fn common_failures(name: &str, header: &str, extra: &[&str]) {
             "/nonexistent/cxjourney.csv".to_owned(),
             "/nonexistent/cxjourney.csv",
         ),
-        (
-            std::env::temp_dir().to_str().unwrap().to_owned(),
-            "directory",
-        ),
+        (p(tmp.path()).to_owned(), "directory"),
         (p(&not_utf8).to_owned(), "line 2"),
     ] {
         let mut args: Vec<&str> = extra.to_vec();
         args.push(&path);
         assert_error(&run(name, &args), &[needle], &format!("{name} {path}"));
     }
-    for f in [empty, blank, not_utf8] {
-        std::fs::remove_file(f).ok();
-    }
 }
 
 #[test]
 fn pyramid_accepts_csv_variations_and_refuses_bad_input() {
+    let tmp = Scratch::new();
     let text = data("survey_small.csv");
-    let canon = tmp(&text);
+    let canon = tmp.file(&text);
     let expected = json(&run("pyramid", &[p(&canon)]), "canonical");
     for (what, v) in variations(&text) {
-        let f = tmp(v);
+        let f = tmp.file(v);
         assert_eq!(json(&run("pyramid", &[p(&f)]), what), expected, "{what}");
-        std::fs::remove_file(f).ok();
     }
     // Text and unicode respondent ids, quoted, give the same scores.
     let ids = edit(&text, 3, |l| l.replacen("2,", "\"ü \"\"R2\"\"\",", 1));
-    let f = tmp(ids);
+    let f = tmp.file(ids);
     assert_eq!(json(&run("pyramid", &[p(&f)]), "text ids"), expected);
     // `7.0` and ` "7" ` are the answer 7.
-    let f = tmp(set_cell(&text, 3, 1, "7.0"));
+    let f = tmp.file(set_cell(&text, 3, 1, "7.0"));
     assert_eq!(json(&run("pyramid", &[p(&f)]), "7.0"), expected);
-    let f = tmp(set_cell(&text, 3, 1, " \" 7 \" "));
+    let f = tmp.file(set_cell(&text, 3, 1, " \" 7 \" "));
     assert_eq!(json(&run("pyramid", &[p(&f)]), "quoted 7"), expected);
     // Flags in another order.
     let listwise = json(&run("pyramid", &[p(&canon), "--missing", "listwise"]), "lw");
@@ -241,10 +263,10 @@ fn pyramid_accepts_csv_variations_and_refuses_bad_input() {
     );
     // A header alone and a single row are fine.
     let header = text.lines().next().unwrap().to_owned();
-    let one = tmp(format!("{header}\n"));
+    let one = tmp.file(format!("{header}\n"));
     let v = json(&run("pyramid", &[p(&one)]), "header only");
     assert_eq!(v["dimensions"]["ec"]["n_rows_used"], 0);
-    let single = tmp(text.lines().take(2).collect::<Vec<_>>().join("\n"));
+    let single = tmp.file(text.lines().take(2).collect::<Vec<_>>().join("\n"));
     let v = json(&run("pyramid", &[p(&single)]), "single row");
     assert_eq!(v["n_rows"], 1);
 
@@ -284,13 +306,12 @@ fn pyramid_accepts_csv_variations_and_refuses_bad_input() {
         ),
     ];
     for (i, (body, needles)) in bad.into_iter().enumerate() {
-        let f = tmp(body);
+        let f = tmp.file(body);
         assert_error(
             &run("pyramid", &[p(&f)]),
             &needles,
             &format!("pyramid bad {i}"),
         );
-        std::fs::remove_file(f).ok();
     }
     common_failures("pyramid", "respondent_id", &[]);
     assert_error(&run("pyramid", &[]), &["usage"], "no args");
@@ -314,37 +335,34 @@ fn pyramid_accepts_csv_variations_and_refuses_bad_input() {
         &["unexpected"],
         "two files",
     );
-    for f in [canon, one, single] {
-        std::fs::remove_file(f).ok();
-    }
 }
 
 #[test]
 fn nps_accepts_csv_variations_and_refuses_bad_input() {
+    let tmp = Scratch::new();
     let text = data("nps_small.csv");
-    let canon = tmp(&text);
+    let canon = tmp.file(&text);
     let expected = json(&run("nps", &[p(&canon), "--group-by", "persona"]), "canon");
     assert!(expected["groups"].as_object().unwrap().len() > 1);
     for (what, v) in variations(&text) {
-        let f = tmp(v);
+        let f = tmp.file(v);
         let got = json(&run("nps", &[p(&f), "--group-by", "persona"]), what);
         assert_eq!(got, expected, "{what}");
         assert_eq!(
             json(&run("nps", &["--group-by", "persona", p(&f)]), what),
             expected
         );
-        std::fs::remove_file(f).ok();
     }
     // Group values with commas and quotes stay whole.
     let odd = edit(&text, 2, |l| {
         l.replacen(",bargain_hunter,", ",\"a, \"\"b\"\"\",", 1)
     });
-    let f = tmp(odd);
+    let f = tmp.file(odd);
     let v = json(&run("nps", &[p(&f), "--group-by", "persona"]), "odd group");
     assert_eq!(v["groups"]["a, \"b\""]["n"], 1);
     assert_eq!(v["all"], expected["all"]);
     // An empty group cell counts in "all" only.
-    let f2 = tmp(set_cell(&text, 2, 1, ""));
+    let f2 = tmp.file(set_cell(&text, 2, 1, ""));
     let v = json(
         &run("nps", &[p(&f2), "--group-by", "persona"]),
         "empty group",
@@ -353,17 +371,17 @@ fn nps_accepts_csv_variations_and_refuses_bad_input() {
     assert!(v["groups"].get("").is_none());
     // Unicode ids, quoted with spaces; `7.0` is the score 7.
     let ids = set_cell(&text, 3, 0, "\" ü-3 \"");
-    let f3 = tmp(set_cell(&ids, 3, 2, "7.0"));
+    let f3 = tmp.file(set_cell(&ids, 3, 2, "7.0"));
     let v = json(
         &run("nps", &[p(&f3), "--group-by", "persona"]),
         "unicode id",
     );
     assert_eq!(v, expected);
     // A quoted id with spaces repeats the same id unquoted.
-    let dup = tmp(set_cell(&text, 3, 0, "\" 1 \""));
+    let dup = tmp.file(set_cell(&text, 3, 0, "\" 1 \""));
     assert_error(&run("nps", &[p(&dup)]), &["line 3", "duplicate"], "dup");
     // Header only.
-    let header = tmp("respondent_id,score\n");
+    let header = tmp.file("respondent_id,score\n");
     assert_eq!(json(&run("nps", &[p(&header)]), "header")["all"]["n"], 0);
 
     let bad: Vec<(String, Vec<&str>)> = vec![
@@ -384,13 +402,12 @@ fn nps_accepts_csv_variations_and_refuses_bad_input() {
         ),
     ];
     for (i, (body, needles)) in bad.into_iter().enumerate() {
-        let f = tmp(body);
+        let f = tmp.file(body);
         assert_error(
             &run("nps", &[p(&f), "--group-by", "persona"]),
             &needles,
             &format!("nps bad {i}"),
         );
-        std::fs::remove_file(f).ok();
     }
     for g in ["nope", "score", "respondent_id"] {
         assert_error(&run("nps", &[p(&canon), "--group-by", g]), &[g], "group");
@@ -403,9 +420,6 @@ fn nps_accepts_csv_variations_and_refuses_bad_input() {
     assert_error(&run("nps", &[]), &["usage"], "no args");
     assert_error(&run("nps", &[p(&canon), "--x"]), &["--x"], "flag");
     common_failures("nps", "respondent_id,score", &[]);
-    for f in [canon, f, f2, f3, dup, header] {
-        std::fs::remove_file(f).ok();
-    }
 }
 
 const STEPS: &str = "product_view,add_to_cart,checkout_start,purchase";
@@ -421,9 +435,10 @@ fn funnel(file: &Path, levels: Option<&Path>) -> Out {
 
 #[test]
 fn funnel_accepts_csv_variations_and_refuses_bad_input() {
+    let tmp = Scratch::new();
     let text = data("events_small.csv");
-    let canon = tmp(&text);
-    let levels = tmp("");
+    let canon = tmp.file(&text);
+    let levels = tmp.file("");
     let expected = json(&funnel(&canon, Some(&levels)), "canon");
     let expected_levels = std::fs::read_to_string(&levels).unwrap();
     let mut cases = variations(&text);
@@ -454,14 +469,13 @@ fn funnel_accepts_csv_variations_and_refuses_bad_input() {
     cases.push(("UTC suffix", text.replace('T', " ").replace("Z,", " UTC,")));
     cases.push(("no zone, fraction", text.replace("Z,", ".5,")));
     for (what, v) in cases {
-        let f = tmp(v);
+        let f = tmp.file(v);
         assert_eq!(json(&funnel(&f, Some(&levels)), what), expected, "{what}");
         assert_eq!(
             std::fs::read_to_string(&levels).unwrap(),
             expected_levels,
             "{what}"
         );
-        std::fs::remove_file(f).ok();
     }
     // Flags in another order and with `=`.
     let v = run("funnel", &[p(&canon), "--steps=", STEPS, "--window=3600"]);
@@ -493,7 +507,7 @@ fn funnel_accepts_csv_variations_and_refuses_bad_input() {
             }
         })
         .collect();
-    let f = tmp(texted);
+    let f = tmp.file(texted);
     assert_eq!(json(&funnel(&f, Some(&levels)), "text ids"), expected);
     let got = std::fs::read_to_string(&levels).unwrap();
     let mut want: Vec<String> = expected_levels
@@ -514,9 +528,9 @@ fn funnel_accepts_csv_variations_and_refuses_bad_input() {
     have.sort();
     assert_eq!(have, want);
     // Header only, one row.
-    let header = tmp("user_id,ts,event\n");
+    let header = tmp.file("user_id,ts,event\n");
     assert_eq!(json(&funnel(&header, None), "header")["customers"], 0);
-    let one = tmp("event,user_id,ts\nproduct_view,5,2024-01-01T00:00:00Z");
+    let one = tmp.file("event,user_id,ts\nproduct_view,5,2024-01-01T00:00:00Z");
     let v = json(&funnel(&one, None), "one row");
     assert_eq!(v["reaching"], serde_json::json!([1, 0, 0, 0]));
 
@@ -551,9 +565,8 @@ fn funnel_accepts_csv_variations_and_refuses_bad_input() {
         (text.replacen("event", "ts", 1), vec!["line 1", "twice"]),
     ];
     for (i, (body, needles)) in bad.into_iter().enumerate() {
-        let f = tmp(body);
+        let f = tmp.file(body);
         assert_error(&funnel(&f, None), &needles, &format!("funnel bad {i}"));
-        std::fs::remove_file(f).ok();
     }
     let c = p(&canon);
     let steps33: String = (0..33)
@@ -599,10 +612,10 @@ fn funnel_accepts_csv_variations_and_refuses_bad_input() {
         assert_error(&run("funnel", &args), &[needle], &format!("{args:?}"));
     }
     // An unwritable --levels file: an error and no result on stdout.
-    let dir = std::env::temp_dir();
+    let dir = tmp.path();
     let v = run(
         "funnel",
-        &["--window", "60", "--steps", STEPS, "--levels", p(&dir), c],
+        &["--window", "60", "--steps", STEPS, "--levels", p(dir), c],
     );
     assert_error(&v, &["cannot create"], "levels to a directory");
     let v = run("funnel", &["--window", "0", "--steps", STEPS, c]);
@@ -612,9 +625,6 @@ fn funnel_accepts_csv_variations_and_refuses_bad_input() {
         "user_id,ts,event",
         &["--window", "60", "--steps", STEPS],
     );
-    for f in [canon, levels, f, header, one] {
-        std::fs::remove_file(f).ok();
-    }
 }
 
 const PERSONAS: &str = "user_id,ts,event,channel,order_id,product_id,category,value,discounted
@@ -638,8 +648,9 @@ fn personas(file: &Path, out: &Path) -> Out {
 
 #[test]
 fn personas_accepts_csv_variations_and_refuses_bad_input() {
-    let canon = tmp(PERSONAS);
-    let per_user = tmp("");
+    let tmp = Scratch::new();
+    let canon = tmp.file(PERSONAS);
+    let per_user = tmp.file("");
     let expected = json(&personas(&canon, &per_user), "canon");
     assert_eq!(expected["customers"], 4);
     let expected_rows = std::fs::read_to_string(&per_user).unwrap();
@@ -648,30 +659,29 @@ fn personas_accepts_csv_variations_and_refuses_bad_input() {
     cases.push(("fraction", PERSONAS.replace("Z,", ".000Z,")));
     cases.push(("space", PERSONAS.replace('T', " ")));
     for (what, v) in cases {
-        let f = tmp(v);
+        let f = tmp.file(v);
         assert_eq!(json(&personas(&f, &per_user), what), expected, "{what}");
         assert_eq!(
             std::fs::read_to_string(&per_user).unwrap(),
             expected_rows,
             "{what}"
         );
-        std::fs::remove_file(f).ok();
     }
     // Flags in another order.
     let v = run("personas", &["--as-of", "2024-12-31", p(&canon)]);
     assert_eq!(json(&v, "order"), expected);
     // A unicode id with a comma and quotes round-trips to the per-user file.
-    let f = tmp(PERSONAS.replace("\nb,", "\n\"ü, \"\"b\"\"\","));
+    let f = tmp.file(PERSONAS.replace("\nb,", "\n\"ü, \"\"b\"\"\","));
     json(&personas(&f, &per_user), "unicode id");
     let rows = std::fs::read_to_string(&per_user).unwrap();
     assert!(rows.contains("\n\"ü, \"\"b\"\"\","), "{rows}");
     // Header only and a single row.
-    let header = tmp("user_id,ts,event\n");
+    let header = tmp.file("user_id,ts,event\n");
     assert_eq!(
         json(&personas(&header, &per_user), "header")["customers"],
         0
     );
-    let one = tmp("event,ts,user_id\npurchase,2024-01-01T00:00:00Z,z\n");
+    let one = tmp.file("event,ts,user_id\npurchase,2024-01-01T00:00:00Z,z\n");
     assert_eq!(json(&personas(&one, &per_user), "one")["customers"], 1);
 
     let bad: Vec<(String, Vec<&str>)> = vec![
@@ -707,10 +717,9 @@ fn personas_accepts_csv_variations_and_refuses_bad_input() {
         (PERSONAS.replacen(",ts,", ",time,", 1), vec!["line 1", "ts"]),
     ];
     for (i, (body, needles)) in bad.into_iter().enumerate() {
-        let f = tmp(body);
+        let f = tmp.file(body);
         let out = run("personas", &[p(&f), "--as-of", "2024-12-31"]);
         assert_error(&out, &needles, &format!("personas bad {i}"));
-        std::fs::remove_file(f).ok();
     }
     let c = p(&canon);
     for (args, needle) in [
@@ -729,25 +738,21 @@ fn personas_accepts_csv_variations_and_refuses_bad_input() {
         assert_error(&run("personas", &args), &[needle], &format!("{args:?}"));
     }
     // An unwritable --per-user file: an error and no result on stdout.
-    let dir = std::env::temp_dir();
+    let dir = tmp.path();
     assert_error(
-        &personas(&canon, &dir),
+        &personas(&canon, dir),
         &["cannot write"],
         "per-user to a directory",
     );
     common_failures("personas", "user_id,ts,event", &["--as-of", "2024-12-31"]);
-    for f in [canon, per_user, f, header, one] {
-        std::fs::remove_file(f).ok();
-    }
 }
 
 /// A reader that goes away early (`example ... | head -c 1`) must not make an
 /// example panic: the closed pipe ends it quietly with success.
 #[test]
 fn a_closed_stdout_is_not_a_panic() {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/peers/data");
-    let survey = format!("{dir}/survey_small.csv");
-    let events = format!("{dir}/events_small.csv");
+    let survey = format!("{DATA}/survey_small.csv");
+    let events = format!("{DATA}/events_small.csv");
     let cases = [
         (exe("pyramid"), survey),
         (
@@ -774,7 +779,8 @@ fn a_closed_stdout_is_not_a_panic() {
 /// the explained examples and the `--per-user` file included.
 #[test]
 fn personas_output_does_not_depend_on_row_order() {
-    let file = tmp("");
+    let tmp = Scratch::new();
+    let file = tmp.file("");
     let made = run(
         "gen_personas_csv",
         &[p(&file), "--customers", "80", "--seed", "3"],
@@ -783,8 +789,8 @@ fn personas_output_does_not_depend_on_row_order() {
     let text = std::fs::read_to_string(&file).unwrap();
     let mut lines: Vec<&str> = text.lines().collect();
     lines[1..].reverse();
-    let reversed = tmp(lines.join("\n") + "\n");
-    let (per_a, per_b) = (tmp(""), tmp(""));
+    let reversed = tmp.file(lines.join("\n") + "\n");
+    let (per_a, per_b) = (tmp.file(""), tmp.file(""));
     let a = run(
         "personas",
         &[p(&file), "--as-of", "2024-12-31", "--per-user", p(&per_a)],

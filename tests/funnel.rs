@@ -1,5 +1,5 @@
 //! Funnels against ClickHouse `windowFunnel` (chdb 4.4.0, ClickHouse 26.9):
-//! every per-user level of `../shared/peers/ref/funnel_{small,edge}_levels.csv`
+//! every per-user level of `tests/data/ref/funnel_{small,edge}_levels.csv`
 //! for every configuration there, through the compact API, the journey API
 //! and the `funnel` example.
 
@@ -9,7 +9,9 @@ use std::process::Command;
 use chrono::{DateTime, TimeDelta, Utc};
 use cxjourney::funnel::{EventIds, EventRow, FunnelMode, WindowFunnel};
 
-const PEERS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/peers");
+/// The reference set (inputs in `data/`, reference outputs in `ref/`;
+/// provenance in its README.md).
+const PEERS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data");
 const STEPS: [&str; 4] = ["product_view", "add_to_cart", "checkout_start", "purchase"];
 
 /// (window, mode, column in the levels file)
@@ -128,11 +130,20 @@ fn run_example(args: &[&str], levels_out: &std::path::Path) -> (serde_json::Valu
     (json, std::fs::read_to_string(levels_out).unwrap())
 }
 
+/// A per-test scratch directory, removed when dropped (also when the test
+/// fails).
+fn scratch() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("cxjourney-funnel-")
+        .tempdir()
+        .unwrap()
+}
+
 fn check_example(data: &str, levels: &str, counts: &str) {
     let reference = read_levels(levels);
     let counts_text = std::fs::read_to_string(format!("{PEERS}/ref/{counts}")).unwrap();
-    let dir = std::env::temp_dir().join(format!("cxjourney-funnel-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = scratch();
+    let dir = tmp.path();
     let file = format!("{PEERS}/data/{data}");
     // Each configuration through the compact path and through `--journeys`
     // (the journey API).
@@ -186,7 +197,6 @@ fn check_example(data: &str, levels: &str, counts: &str) {
         let keys: Vec<&String> = json.as_object().unwrap().keys().collect();
         assert_eq!(keys.len(), 4);
     }
-    std::fs::remove_dir_all(&dir).ok();
 }
 
 #[test]
@@ -205,8 +215,8 @@ fn example_reproduces_clickhouse_small_and_edge_cases() {
 
 #[test]
 fn example_rejects_malformed_input_with_a_message() {
-    let dir = std::env::temp_dir().join(format!("cxjourney-funnel-bad-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = scratch();
+    let dir = tmp.path();
     let cases = [
         ("no_header.csv", "", "empty file"),
         (
@@ -274,7 +284,6 @@ fn example_rejects_malformed_input_with_a_message() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("strictest"));
-    std::fs::remove_dir_all(&dir).ok();
 }
 
 mod journeys {

@@ -543,9 +543,8 @@ mod command_line {
         path.exists().then_some(path)
     }
 
-    fn write(name: &str, text: &str) -> PathBuf {
-        let path =
-            std::env::temp_dir().join(format!("cxjourney-personas-{}-{name}", std::process::id()));
+    fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> PathBuf {
+        let path = dir.path().join(name);
         std::fs::write(&path, text).unwrap();
         path
     }
@@ -561,9 +560,13 @@ mod command_line {
             a,2024-11-11T08:01:00Z,Product Added,social,,sku-1,,,true\n\
             b,2024-11-02T08:00:00Z,product_view,,,sku-2,toys,,\n\
             a,2024-11-11T08:03:00Z,purchase,social,o-1,,,125000.50,true\n";
-        let input = write("ok.csv", csv);
-        let per_user =
-            std::env::temp_dir().join(format!("cxjourney-personas-{}-out.csv", std::process::id()));
+        // Removed when dropped, also when the test fails.
+        let tmp = tempfile::Builder::new()
+            .prefix("cxjourney-personas-")
+            .tempdir()
+            .unwrap();
+        let input = write(&tmp, "ok.csv", csv);
+        let per_user = tmp.path().join("out.csv");
         let out = Command::new(&exe)
             .arg(&input)
             .args(["--as-of", "2024-12-31", "--per-user"])
@@ -603,6 +606,7 @@ mod command_line {
         assert!(lines.next().unwrap().starts_with("b,"));
 
         let bad = write(
+            &tmp,
             "bad.csv",
             "user_id,ts,event\na,2024-11-11T08:00:00Z,view_item\nb,yesterday,view_item\n",
         );
@@ -615,8 +619,5 @@ mod command_line {
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains("line 3") && err.contains("yesterday"), "{err}");
         assert!(out.stdout.is_empty());
-        for f in [input, per_user, bad] {
-            let _ = std::fs::remove_file(f);
-        }
     }
 }

@@ -1,5 +1,6 @@
-//! Golden tests of the CX pyramid and NPS against ../shared/peers:
-//! pingouin 0.7.0 `cronbach_alpha` (section 3 of its README) and the
+//! Golden tests of the CX pyramid and NPS against the reference set in
+//! `tests/data` (provenance in its README.md):
+//! pingouin 0.7.0 `cronbach_alpha` (section 3 of `tests/data/SEMANTICS.md`) and the
 //! self-computed NPS reference (section 5), through the public API and
 //! through the `pyramid` and `nps` examples' own code.
 #![allow(
@@ -24,7 +25,8 @@ use cxjourney::{
     PyramidReport, RespondentId, Response, Responses,
 };
 
-const PEERS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/peers");
+/// The reference set (inputs in `data/`, reference outputs in `ref/`).
+const PEERS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data");
 
 fn path(rel: &str) -> String {
     format!("{PEERS}/{rel}")
@@ -281,16 +283,24 @@ fn the_pyramid_example_reproduces_every_reference_number() {
     );
 }
 
-fn write_tmp(name: &str, text: &str) -> String {
-    let dir = std::env::temp_dir().join(format!("cxjourney-pyramid-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let p = dir.join(name);
+/// A per-test scratch directory, removed when dropped (also when the test
+/// fails).
+fn scratch() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("cxjourney-pyramid-")
+        .tempdir()
+        .unwrap()
+}
+
+fn write_tmp(dir: &tempfile::TempDir, name: &str, text: &str) -> String {
+    let p = dir.path().join(name);
     std::fs::write(&p, text).unwrap();
     p.to_string_lossy().into_owned()
 }
 
 #[test]
 fn the_pyramid_example_rejects_bad_files_with_a_clear_message() {
+    let tmp = scratch();
     let header = "respondent_id,ec_1,ec_2,ec_3,oe_1,oe_2,oe_3,rsn_1,rsn_2,tr_1,tr_2,ful_1,ful_2";
     let cases = [
         (
@@ -336,7 +346,7 @@ fn the_pyramid_example_rejects_bad_files_with_a_clear_message() {
         ("empty.csv", String::new(), "empty"),
     ];
     for (name, text, needle) in cases {
-        let p = write_tmp(name, &text);
+        let p = write_tmp(&tmp, name, &text);
         let e = pyramid_example::run(&[p]).unwrap_err();
         assert!(e.contains(needle), "{name}: {e}");
     }
@@ -349,7 +359,7 @@ fn the_pyramid_example_rejects_bad_files_with_a_clear_message() {
     assert!(e.contains("both"), "{e}");
     assert!(pyramid_example::run(&["/nonexistent/x.csv".into()]).is_err());
     // Only a header: zero rows, no panic, nothing to report.
-    let p = write_tmp("header_only.csv", &format!("{header}\n"));
+    let p = write_tmp(&tmp, "header_only.csv", &format!("{header}\n"));
     let out = pyramid_example::run(&[p]).unwrap();
     assert!(out["dimensions"]["ec"]["alpha"].is_null());
 }
@@ -437,6 +447,7 @@ fn the_nps_example_reproduces_the_reference() {
 
 #[test]
 fn the_nps_example_rejects_bad_files_with_a_clear_message() {
+    let tmp = scratch();
     let cases = [
         (
             "h.csv",
@@ -461,7 +472,7 @@ fn the_nps_example_rejects_bad_files_with_a_clear_message() {
         ),
     ];
     for (name, text, needle) in cases {
-        let p = write_tmp(name, text);
+        let p = write_tmp(&tmp, name, text);
         let e = nps_example::run(&[p]).unwrap_err();
         assert!(e.contains(needle), "{name}: {e}");
     }
@@ -495,6 +506,7 @@ fn run_example(name: &str, args: &[String]) -> std::process::Output {
 
 #[test]
 fn the_example_binaries_print_json_or_fail_cleanly() {
+    let tmp = scratch();
     let out = run_example("pyramid", &[path("data/survey_small.csv")]);
     assert!(
         out.status.success(),
@@ -531,7 +543,7 @@ fn the_example_binaries_print_json_or_fail_cleanly() {
         "loyalist",
     );
 
-    let bad = write_tmp("bin_bad.csv", "respondent_id,ec_1\n1,2\n");
+    let bad = write_tmp(&tmp, "bin_bad.csv", "respondent_id,ec_1\n1,2\n");
     for name in ["pyramid", "nps"] {
         let out = run_example(name, std::slice::from_ref(&bad));
         assert_eq!(out.status.code(), Some(2), "{name}");
@@ -550,7 +562,9 @@ fn the_example_binaries_print_json_or_fail_cleanly() {
 /// `cronbach_alpha(nan_policy="pairwise")` on this very file.
 #[test]
 fn pairwise_alpha_skips_undefined_covariances_as_pingouin_does() {
+    let tmp = scratch();
     let file = write_tmp(
+        &tmp,
         "sparse_pairs.csv",
         "respondent_id,ec_1,ec_2,ec_3,oe_1,oe_2,oe_3,rsn_1,rsn_2,tr_1,tr_2,ful_1,ful_2\n\
          1,1,,2,1,2,3,1,2,3,4,5,6\n\
