@@ -1,5 +1,6 @@
-//! Building journeys from mixed touchpoint streams, against a plain sort of the
-//! same rows by (customer, time).
+//! Building journeys and the event log from mixed touchpoint streams, against
+//! a plain sort of the same rows by (customer, time); the stage overview over
+//! the log on one and two threads.
 //!
 //! `cargo bench --bench journey` measures 1M touchpoints / 100k customers and
 //! 10M / 1M; with `-- --test` it runs once on 10k rows.
@@ -9,8 +10,9 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use cxjourney::log::EventLog;
 use cxjourney::sample::{StreamConfig, event_stream};
-use cxjourney::{Journey, JourneyConfig};
+use cxjourney::{Journey, JourneyConfig, JourneyOverview, run_on_log};
 
 fn sizes() -> Vec<(usize, usize)> {
     if std::env::args().any(|a| a == "--test") {
@@ -47,6 +49,18 @@ fn group(c: &mut Criterion) {
                 BatchSize::PerIteration,
             )
         });
+        g.bench_function("EventLog::from_touchpoints (intern, sort, gather)", |b| {
+            b.iter(|| black_box(EventLog::from_touchpoints(&rows, &config).unwrap()))
+        });
+        let log = EventLog::from_touchpoints(&rows, &config).unwrap();
+        for threads in [1, 2] {
+            g.bench_function(
+                format!("run_on_log::<JourneyOverview> ({threads} threads)"),
+                |b| {
+                    b.iter(|| black_box(run_on_log::<JourneyOverview>(&log, &(), threads).unwrap()))
+                },
+            );
+        }
         g.bench_function("Journey::group (group, sort, sessions, stage path)", |b| {
             b.iter_batched(
                 || rows.clone(),

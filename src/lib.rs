@@ -54,6 +54,11 @@
 //! - **One customer**: [`Journey`], built by [`Journey::new`] or, for a mixed
 //!   stream, [`Journey::group`]: touchpoints in order, [`Session`]s and the
 //!   stage path ([`StageVisit`]).
+//! - **The event log**: [`log::EventLog`] holds many customers' touchpoints
+//!   as columns, grouped by customer in journey order; [`log::JourneyView`]
+//!   is one customer's rows, what analyses take. Analyses implement the
+//!   [`Accumulator`] contract; [`run_on_log`] runs one over a log on several
+//!   threads with the same result for any thread count.
 //! - **Who**: [`Persona`], the six shopper types; [`persona`] scores them
 //!   from behaviour with reasons, and profiles how customers check out.
 //! - **Analyses**: each is a `...Config`, an accumulator with `add` / `merge`
@@ -76,7 +81,8 @@
 //!
 //! # Crate features
 //!
-//! None yet: the crate has no optional parts.
+//! - `csv` (default): [`log::read_csv`] reads an event log from CSV through
+//!   the `csv` crate. Without it the crate does no I/O at all.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]

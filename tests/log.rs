@@ -321,3 +321,35 @@ fn csv_errors_name_line_column_and_value() {
     ));
     assert!(read_csv(&b""[..], &CsvOptions::default()).is_err());
 }
+
+/// The memory budget of issue 9: at most 40 bytes per row with every column
+/// of the personas CSV present (customer, time, event, channel, order,
+/// product, category, value, discounted).
+#[test]
+fn a_personas_row_takes_at_most_40_bytes() {
+    let mut text =
+        String::from("user_id,ts,event,channel,order_id,product_id,category,value,discounted\n");
+    for c in 0..2_000 {
+        for k in 0..20 {
+            let (event, order, value) = if k == 19 {
+                ("purchase", format!("o-{c}"), "150000")
+            } else {
+                ("view_item", String::new(), "")
+            };
+            text.push_str(&format!(
+                "u{c:05},2024-11-{:02}T08:{:02}:00Z,{event},search,{order},sku-{},cat-{},{value},{}\n",
+                1 + c % 28,
+                k,
+                (c * 7 + k) % 500,
+                k % 9,
+                k % 2 == 0
+            ));
+        }
+    }
+    let (log, _) = read_csv(text.as_bytes(), &CsvOptions::default()).unwrap();
+    assert_eq!(log.len(), 40_000);
+    let per_row = log.column_bytes() as f64 / log.len() as f64;
+    eprintln!("event log: {per_row:.2} bytes per row");
+    assert!(per_row <= 40.0, "{per_row} bytes per row");
+    assert!(per_row >= 38.0, "every column is present: {per_row}");
+}
