@@ -44,8 +44,6 @@ use cxjourney::{CustomerId, EventMap, Journey, JourneyConfig, Touchpoint};
 
 #[path = "common/out.rs"]
 mod out;
-#[path = "common/time.rs"]
-mod time;
 
 struct Args {
     window: u64,
@@ -216,7 +214,7 @@ fn parse_ts(b: &[u8]) -> Option<i64> {
         return None;
     }
     let s = std::str::from_utf8(b).ok()?;
-    time::parse_iso_utc(s).map(|t| t.timestamp())
+    cxjourney::log::parse_timestamp(s).map(|t| t.timestamp())
 }
 
 /// User ids that are not non-negative integers: interned while reading (the

@@ -43,8 +43,6 @@ use serde::Serialize;
 mod csv;
 #[path = "common/out.rs"]
 mod out;
-#[path = "common/time.rs"]
-mod time;
 
 /// A small fast hasher for the look-up tables of short strings (FxHash's
 /// multiply-rotate), since SipHash dominates parsing otherwise. It starts from
@@ -201,7 +199,7 @@ fn parse_ts(s: &str) -> Option<DateTime<Utc>> {
         let dt = date.and_hms_opt(num(11..13)?, num(14..16)?, num(17..19)?)?;
         return Some(Utc.from_utc_datetime(&dt));
     }
-    time::parse_iso_utc(s)
+    cxjourney::log::parse_timestamp(s)
 }
 
 const COLUMNS: [&str; 9] = [

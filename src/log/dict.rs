@@ -13,7 +13,7 @@ pub const NULL_KEY: u32 = u32::MAX;
 /// [`NULL_KEY`] is reserved).
 pub const MAX_DICTIONARY_LEN: usize = (u32::MAX - 1) as usize;
 
-/// Distinct strings in insertion order until [`Dictionary::canonicalize`]
+/// Distinct strings in insertion order until the log is finished, which
 /// sorts them; a row column holds each string's key.
 ///
 /// Lookups go through a randomly seeded hasher, so values chosen to collide

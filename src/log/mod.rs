@@ -14,7 +14,7 @@
 //! Arrow dependency. Optional columns (order, product, value, ...) take memory
 //! only once a row has a value in them.
 //!
-//! Build a log with [`EventLogBuilder`] (rows from [`Touchpoint`]s or borrowed
+//! Build a log with [`EventLogBuilder`] (rows from [`Touchpoint`](crate::Touchpoint)s or borrowed
 //! [`NewRow`]s, in any order), with [`EventLog::from_touchpoints`], or from CSV
 //! with [`read_csv`] (cargo feature `csv`, on by default).
 //!
