@@ -415,6 +415,32 @@ impl<'a> JourneyView<'a> {
             .unwrap_or(&[])
     }
 
+    /// The order-id keys ([`NULL_KEY`]: none); empty when the log has none.
+    #[must_use]
+    pub fn order_keys(&self) -> &'a [u32] {
+        self.log.cols.order.get(self.start..self.end).unwrap_or(&[])
+    }
+
+    /// The campaign keys ([`NULL_KEY`]: none); empty when the log has none.
+    #[must_use]
+    pub fn campaign_keys(&self) -> &'a [u32] {
+        self.log.cols.campaign.get(self.start..self.end).unwrap_or(&[])
+    }
+
+    /// The money values in minor units (`i64::MIN`: none; the currency is in
+    /// [`Row::value`]); empty when the log has none.
+    #[must_use]
+    pub fn value_minors(&self) -> &'a [i64] {
+        self.log.cols.value.get(self.start..self.end).unwrap_or(&[])
+    }
+
+    /// The discounted flags; empty when the log has none (then no row is
+    /// discounted).
+    #[must_use]
+    pub fn discounted_flags(&self) -> &'a [bool] {
+        self.log.cols.discounted.get(self.start..self.end).unwrap_or(&[])
+    }
+
     /// The rows as owned touchpoints.
     #[must_use]
     pub fn touchpoints(&self) -> Vec<Touchpoint> {
