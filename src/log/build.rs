@@ -141,6 +141,29 @@ impl<'a> NewRow<'a> {
     }
 }
 
+/// One row as codes and dictionary keys (see [`EventLogBuilder::push_keys`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct RowKeys {
+    pub(crate) customer: u64,
+    pub(crate) time: i64,
+    pub(crate) nanos: u16,
+    pub(crate) kind: u16,
+    pub(crate) channel: u16,
+    pub(crate) event: Option<u32>,
+    pub(crate) order: Option<u32>,
+    pub(crate) product: Option<u32>,
+    pub(crate) category: Option<u32>,
+    pub(crate) campaign: Option<u32>,
+    /// Minor units and currency code.
+    pub(crate) value: Option<(i64, u8)>,
+    pub(crate) discounted: Option<bool>,
+    pub(crate) device: u8,
+    pub(crate) payment: u8,
+    pub(crate) checkout: u8,
+    pub(crate) stage: u8,
+    pub(crate) promised: Option<(i64, u16)>,
+}
+
 /// Collects rows in any order and builds an [`EventLog`]: dictionaries sorted,
 /// rows grouped by customer and ordered as journeys order them.
 ///
@@ -266,66 +289,86 @@ impl EventLogBuilder {
             Some(c) => self.dicts.channels.code(c)?,
             None => self.dicts.channels.code(&Channel::DIRECT)?,
         };
-        let event = r.event.map(|e| self.dicts.events.intern(e)).transpose()?;
-        let order = r.order.map(|e| self.dicts.orders.intern(e)).transpose()?;
-        let product = r
-            .product
-            .map(|e| self.dicts.products.intern(e))
-            .transpose()?;
-        let category = r
-            .category
-            .map(|e| self.dicts.categories.intern(e))
-            .transpose()?;
-        let campaign = r
-            .campaign
-            .map(|e| self.dicts.campaigns.intern(e))
-            .transpose()?;
-        let currency = match r.value {
-            Some(m) => Some(self.currency_code(m)?),
+        let d = &mut self.dicts;
+        let event = r.event.map(|e| d.events.intern(e)).transpose()?;
+        let order = r.order.map(|e| d.orders.intern(e)).transpose()?;
+        let product = r.product.map(|e| d.products.intern(e)).transpose()?;
+        let category = r.category.map(|e| d.categories.intern(e)).transpose()?;
+        let campaign = r.campaign.map(|e| d.campaigns.intern(e)).transpose()?;
+        let value = match r.value {
+            Some(m) => Some((m.minor(), self.currency_code(m)?)),
             None => None,
         };
+        let (time, nanos) = super::split_time(r.at);
+        self.push_keys(&RowKeys {
+            customer: r.customer.0,
+            time,
+            nanos,
+            kind,
+            channel,
+            event,
+            order,
+            product,
+            category,
+            campaign,
+            value,
+            discounted: r.discounted,
+            device: device_code(r.device),
+            payment: payment_code(r.payment),
+            checkout: checkout_code(r.checkout),
+            stage: stage_code(r.stage),
+            promised: r.promised_delivery.map(super::split_time),
+        })
+    }
+
+    /// Stores one row whose values are already codes and dictionary keys.
+    pub(crate) fn push_keys(&mut self, r: &RowKeys) -> Result<()> {
+        if self.customer.len() >= MAX_ROWS {
+            return Err(Error::TooMuchWork {
+                what: "rows in one event log",
+                limit: MAX_ROWS as u64,
+            });
+        }
         let n = self.customer.len() + 1;
         let c = &mut self.cols;
-        self.customer.push(r.customer.0);
-        let (us, nanos) = super::split_time(r.at);
-        c.time.push(us);
-        opt(&mut c.nanos, n, 0, (nanos != 0).then_some(nanos));
-        c.kind.push(kind);
-        c.channel.push(channel);
-        opt(&mut c.event, n, NULL_KEY, event);
-        opt(&mut c.order, n, NULL_KEY, order);
-        opt(&mut c.product, n, NULL_KEY, product);
-        opt(&mut c.category, n, NULL_KEY, category);
-        opt(&mut c.campaign, n, NULL_KEY, campaign);
-        opt(&mut c.value, n, NULL_MONEY, r.value.map(|m| m.minor()));
-        opt(&mut c.currency, n, 0, currency);
+        self.customer.push(r.customer);
+        c.time.push(r.time);
+        opt(&mut c.nanos, n, 0, (r.nanos != 0).then_some(r.nanos));
+        c.kind.push(r.kind);
+        c.channel.push(r.channel);
+        opt(&mut c.event, n, NULL_KEY, r.event);
+        opt(&mut c.order, n, NULL_KEY, r.order);
+        opt(&mut c.product, n, NULL_KEY, r.product);
+        opt(&mut c.category, n, NULL_KEY, r.category);
+        opt(&mut c.campaign, n, NULL_KEY, r.campaign);
+        opt(&mut c.value, n, NULL_MONEY, r.value.map(|v| v.0));
+        opt(&mut c.currency, n, 0, r.value.map(|v| v.1));
         opt(&mut c.discounted, n, false, r.discounted);
-        opt(&mut c.device, n, 0, r.device.map(|d| device_code(Some(d))));
-        opt(
-            &mut c.payment,
-            n,
-            0,
-            r.payment.map(|d| payment_code(Some(d))),
-        );
+        opt(&mut c.device, n, 0, (r.device != 0).then_some(r.device));
+        opt(&mut c.payment, n, 0, (r.payment != 0).then_some(r.payment));
         opt(
             &mut c.checkout,
             n,
             0,
-            r.checkout.map(|d| checkout_code(Some(d))),
+            (r.checkout != 0).then_some(r.checkout),
         );
-        opt(&mut c.stage, n, 0, r.stage.map(|d| stage_code(Some(d))));
-        let promised = r.promised_delivery.map(super::split_time);
-        opt(&mut c.promised, n, NULL_TIME, promised.map(|p| p.0));
+        opt(&mut c.stage, n, 0, (r.stage != 0).then_some(r.stage));
+        opt(&mut c.promised, n, NULL_TIME, r.promised.map(|p| p.0));
         opt(
             &mut c.promised_nanos,
             n,
             0,
-            promised.map(|p| p.1).filter(|&ns| ns != 0),
+            r.promised.map(|p| p.1).filter(|&ns| ns != 0),
         );
         Ok(())
     }
 
-    fn currency_code(&mut self, m: Money) -> Result<u8> {
+    /// The dictionaries, for readers that intern values themselves.
+    pub(crate) fn dicts_mut(&mut self) -> &mut Dictionaries {
+        &mut self.dicts
+    }
+
+    pub(crate) fn currency_code(&mut self, m: Money) -> Result<u8> {
         let cur = m.currency();
         if let Some(i) = self.dicts.currencies.iter().position(|&c| c == cur) {
             return Ok(i as u8);

@@ -5,13 +5,13 @@ use std::io::Read;
 use indexmap::IndexMap;
 
 use super::EventLog;
-use super::build::{EventLogBuilder, NewRow};
+use super::build::{EventLogBuilder, RowKeys};
 use super::dict::Seeded;
 use super::time::parse_timestamp;
 use crate::error::{Error, Result};
 use crate::journey::JourneyConfig;
 use crate::model::{
-    Channel, CheckoutType, Currency, Device, EventMap, Money, PaymentMethod, Stage, TouchpointKind,
+    Channel, CheckoutType, Currency, Device, EventMap, Money, PaymentMethod, Stage,
 };
 
 /// How [`read_csv`] reads a file.
@@ -95,6 +95,9 @@ pub const CSV_COLUMNS: [&str; 15] = [
 
 const REQUIRED: usize = 3;
 
+/// Records per batch handed from the parsing thread to the building thread.
+const BATCH_ROWS: usize = 4096;
+
 /// Reads an event log from CSV, streaming (the file is never held in memory;
 /// the log's columns are).
 ///
@@ -131,14 +134,13 @@ pub fn read_csv<R: Read>(input: R, options: &CsvOptions) -> Result<(EventLog, Cs
     let mut reader = ::csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .trim(::csv::Trim::All)
         .from_reader(BlankLines::new(input));
-    let mut record = ::csv::ByteRecord::new();
+    let mut record = ::csv::StringRecord::new();
     let mut summary = CsvSummary::default();
 
     // The header: the first record with a non-blank cell.
     let (index, width, header_line) = loop {
-        if !read(&mut reader, &mut record)? {
+        if !read(&mut reader, &mut record, &[])? {
             return Err(Error::InvalidRecord {
                 line: 0,
                 column: "header".into(),
@@ -155,7 +157,7 @@ pub fn read_csv<R: Read>(input: R, options: &CsvOptions) -> Result<(EventLog, Cs
         let line = line_of(&record);
         let mut index = [usize::MAX; CSV_COLUMNS.len()];
         for (i, cell) in record.iter().enumerate() {
-            let name = text(cell, line, "header")?;
+            let name = cell.trim();
             let name = name.strip_prefix('\u{feff}').unwrap_or(name).trim();
             match CSV_COLUMNS.iter().position(|c| *c == name) {
                 Some(c) if index.get(c).is_some_and(|&x| x != usize::MAX) => {
@@ -179,11 +181,7 @@ pub fn read_csv<R: Read>(input: R, options: &CsvOptions) -> Result<(EventLog, Cs
                 return Err(Error::InvalidRecord {
                     line,
                     column: "header".into(),
-                    value: record
-                        .iter()
-                        .map(String::from_utf8_lossy)
-                        .collect::<Vec<_>>()
-                        .join(","),
+                    value: record.iter().collect::<Vec<_>>().join(","),
                     reason: format!(
                         "the header lacks the column {name:?} (required: user_id,ts,event)"
                     ),
@@ -194,151 +192,339 @@ pub fn read_csv<R: Read>(input: R, options: &CsvOptions) -> Result<(EventLog, Cs
     };
     let _ = header_line;
 
-    let mut builder = EventLogBuilder::new(&options.journey)?;
-    let mut kinds: IndexMap<Box<str>, (TouchpointKind, bool), Seeded> = IndexMap::default();
-    let mut channels: IndexMap<Box<str>, Channel, Seeded> = IndexMap::default();
-    while read(&mut reader, &mut record)? {
-        if blank(&record) {
-            continue;
+    let layout = Layout {
+        options,
+        index,
+        width,
+    };
+    let ignored = std::mem::take(&mut summary.ignored_columns);
+    // The column name of each field, for errors found while reading.
+    let mut names = vec![""; width];
+    for (c, &i) in index.iter().enumerate() {
+        if let (Some(slot), Some(&name)) = (names.get_mut(i), CSV_COLUMNS.get(c)) {
+            *slot = name;
         }
-        let line = line_of(&record);
-        if record.len() != width {
-            return Err(Error::InvalidRecord {
-                line,
-                column: "row".into(),
-                value: format!("{} fields", record.len()),
-                reason: format!("the header has {width} fields"),
-            });
-        }
-        let cell = |c: usize| -> Result<&str> {
-            let name = CSV_COLUMNS.get(c).copied().unwrap_or("?");
-            match index.get(c).and_then(|&i| record.get(i)) {
-                Some(b) => text(b, line, name),
-                None => Ok(""),
-            }
-        };
-        let bad = |c: usize, value: &str, reason: String| Error::InvalidRecord {
-            line,
-            column: CSV_COLUMNS.get(c).copied().unwrap_or("?").to_owned(),
-            value: value.to_owned(),
-            reason,
-        };
-        let user = cell(0)?;
-        if user.is_empty() {
-            return Err(bad(0, user, "empty customer id".into()));
-        }
-        let ts = cell(1)?;
-        let at = parse_timestamp(ts).ok_or_else(|| {
-            bad(
-                1,
-                ts,
-                "not an ISO-8601 time such as 2024-11-11T08:30:00Z".into(),
-            )
-        })?;
-        let event = cell(2)?;
-        if event.is_empty() {
-            return Err(bad(2, event, "empty event name".into()));
-        }
-        if !kinds.contains_key(event) {
-            let (kind, _) = options
-                .events
-                .convert(event)
-                .map_err(|e| bad(2, event, e.to_string()))?;
-            let custom = options.events.iter().all(|(name, _)| name != event);
-            kinds.insert(event.into(), (kind, custom));
-        }
-        let Some((kind, custom)) = kinds.get(event) else {
-            continue;
-        };
-        if *custom {
-            *summary.custom_events.entry(event.to_owned()).or_default() += 1;
-        }
-        let customer = builder.customer_for_key(user)?;
-        let mut row = NewRow::new(customer, at, kind).event(event);
-        let ch = cell(3)?;
-        if !ch.is_empty() {
-            if !channels.contains_key(ch) {
-                let c: Channel = ch.parse().map_err(|e: Error| bad(3, ch, e.to_string()))?;
-                channels.insert(ch.into(), c);
-            }
-            if let Some(c) = channels.get(ch) {
-                row = row.channel(c);
-            }
-        }
-        let v = cell(4)?;
-        if !v.is_empty() {
-            row = row.order(v);
-        }
-        let v = cell(5)?;
-        if !v.is_empty() {
-            row = row.product(v);
-        }
-        let v = cell(6)?;
-        if !v.is_empty() {
-            row = row.category(v);
-        }
-        let v = cell(7)?;
-        if !v.is_empty() {
-            row = row.campaign(v);
-        }
-        let v = cell(8)?;
-        if !v.is_empty() {
-            let m = Money::parse(v, options.currency).map_err(|e| bad(8, v, e.to_string()))?;
-            row = row.value(m);
-        }
-        let v = cell(9)?;
-        if index.get(9).is_some_and(|&i| i != usize::MAX) {
-            let d = match v {
-                "" => false,
-                d if d.eq_ignore_ascii_case("true") || d == "1" => true,
-                d if d.eq_ignore_ascii_case("false") || d == "0" => false,
-                d => return Err(bad(9, d, "neither true nor false".into())),
-            };
-            row = row.discounted(d);
-        }
-        let v = cell(10)?;
-        if !v.is_empty() {
-            row = row.device(v.parse::<Device>().map_err(|e| bad(10, v, e.to_string()))?);
-        }
-        let v = cell(11)?;
-        if !v.is_empty() {
-            let p = v
-                .parse::<PaymentMethod>()
-                .map_err(|e| bad(11, v, e.to_string()))?;
-            row = row.payment(p);
-        }
-        let v = cell(12)?;
-        if !v.is_empty() {
-            let p = v
-                .parse::<CheckoutType>()
-                .map_err(|e| bad(12, v, e.to_string()))?;
-            row = row.checkout(p);
-        }
-        let v = cell(13)?;
-        if !v.is_empty() {
-            row = row.stage(v.parse::<Stage>().map_err(|e| bad(13, v, e.to_string()))?);
-        }
-        let v = cell(14)?;
-        if !v.is_empty() {
-            let t = parse_timestamp(v).ok_or_else(|| bad(14, v, "not an ISO-8601 time".into()))?;
-            row = row.promised_delivery(t);
-        }
-        builder.push_row(&row)?;
-        summary.rows += 1;
     }
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<::csv::StringRecord>>(4);
+    let (recycle_tx, recycle_rx) = std::sync::mpsc::sync_channel::<Vec<::csv::StringRecord>>(8);
+    let (built, read_error) = std::thread::scope(|s| {
+        let layout = &layout;
+        let worker = s.spawn(move || build_rows(layout, &rx, &recycle_tx));
+        let mut read_error = None;
+        let mut done = false;
+        while !done {
+            let mut batch = recycle_rx.try_recv().unwrap_or_default();
+            let mut n = 0;
+            while n < BATCH_ROWS {
+                if batch.len() <= n {
+                    batch.push(::csv::StringRecord::new());
+                }
+                let Some(slot) = batch.get_mut(n) else { break };
+                match read(&mut reader, slot, &names) {
+                    Ok(true) if blank(slot) => {}
+                    Ok(true) => n += 1,
+                    Ok(false) => {
+                        done = true;
+                        break;
+                    }
+                    Err(e) => {
+                        read_error = Some(e);
+                        done = true;
+                        break;
+                    }
+                }
+            }
+            batch.truncate(n);
+            if n > 0 && tx.send(batch).is_err() {
+                // The builder stopped at a bad row; its error wins.
+                break;
+            }
+        }
+        drop(tx);
+        let built = worker.join().unwrap_or_else(|_| {
+            Err(Error::NumericFailure {
+                what: "the CSV builder thread panicked".into(),
+            })
+        });
+        (built, read_error)
+    });
+    let (builder, mut summary) = built?;
+    if let Some(e) = read_error {
+        return Err(e);
+    }
+    summary.ignored_columns = ignored;
     summary.custom_events.sort_keys();
     Ok((builder.finish()?, summary))
 }
 
+/// The reading side's layout of the columns.
+struct Layout<'o> {
+    options: &'o CsvOptions,
+    index: [usize; CSV_COLUMNS.len()],
+    width: usize,
+}
+
+/// Builds the log from batches of records (on its own thread, while the
+/// caller's thread parses the CSV).
+fn build_rows(
+    layout: &Layout<'_>,
+    batches: &std::sync::mpsc::Receiver<Vec<::csv::StringRecord>>,
+    recycle: &std::sync::mpsc::SyncSender<Vec<::csv::StringRecord>>,
+) -> Result<(EventLogBuilder, CsvSummary)> {
+    let Layout {
+        options,
+        index,
+        width,
+    } = *layout;
+    let mut builder = EventLogBuilder::new(&options.journey)?;
+    // Per-column caches: the last cell and its code, since exports usually
+    // repeat a user, event, channel or category over consecutive rows; and
+    // the kind and custom flag of each event-name key, so an event name is
+    // hashed once per row at most.
+    let mut last_user = Last::default();
+    let mut last_event = Last::default();
+    let mut last_channel = Last::default();
+    let mut last_category = Last::default();
+    let mut event_kinds: Vec<Option<(u16, bool)>> = Vec::new();
+    let mut channels: IndexMap<Box<str>, u16, Seeded> = IndexMap::default();
+    let mut custom_counts: Vec<u64> = Vec::new();
+    let mut summary = CsvSummary::default();
+    for batch in batches.iter() {
+        for record in &batch {
+            let line = line_of(record);
+            if record.len() != width {
+                return Err(Error::InvalidRecord {
+                    line,
+                    column: "row".into(),
+                    value: format!("{} fields", record.len()),
+                    reason: format!("the header has {width} fields"),
+                });
+            }
+            let raw = |c: usize| -> &[u8] {
+                index
+                    .get(c)
+                    .and_then(|&i| record.get(i))
+                    .map_or(&[][..], |s| s.as_bytes().trim_ascii())
+            };
+            // The record was checked as UTF-8 once when it was read.
+            let cell = |c: usize| -> Result<&str> {
+                Ok(index
+                    .get(c)
+                    .and_then(|&i| record.get(i))
+                    .map_or("", str::trim))
+            };
+            let bad = |c: usize, value: &str, reason: String| Error::InvalidRecord {
+                line,
+                column: CSV_COLUMNS.get(c).copied().unwrap_or("?").to_owned(),
+                value: value.to_owned(),
+                reason,
+            };
+            let mut keys = RowKeys::default();
+
+            // user_id
+            if let Some(id) = last_user.hit(raw(0)) {
+                keys.customer = u64::from(id);
+            } else {
+                let user = cell(0)?;
+                if user.is_empty() {
+                    return Err(bad(0, user, "empty customer id".into()));
+                }
+                let id = builder.customer_for_key(user)?.0;
+                last_user.set(raw(0), u32::try_from(id).unwrap_or(u32::MAX));
+                keys.customer = id;
+            }
+
+            // ts
+            let ts = cell(1)?;
+            let at = parse_timestamp(ts).ok_or_else(|| {
+                bad(
+                    1,
+                    ts,
+                    "not an ISO-8601 time such as 2024-11-11T08:30:00Z".into(),
+                )
+            })?;
+            (keys.time, keys.nanos) = super::split_time(at);
+
+            // event: its key, then its kind from the key
+            let event_key = match last_event.hit(raw(2)) {
+                Some(k) => k,
+                None => {
+                    let event = cell(2)?;
+                    if event.is_empty() {
+                        return Err(bad(2, event, "empty event name".into()));
+                    }
+                    let k = builder.dicts_mut().events.intern(event)?;
+                    last_event.set(raw(2), k);
+                    k
+                }
+            };
+            let slot = event_kinds.get(event_key as usize).copied().flatten();
+            let (kind, custom) = match slot {
+                Some(found) => found,
+                None => {
+                    let event = cell(2)?;
+                    let (kind, _) = options
+                        .events
+                        .convert(event)
+                        .map_err(|e| bad(2, event, e.to_string()))?;
+                    let custom = options.events.iter().all(|(name, _)| name != event);
+                    let code = builder.dicts_mut().kinds.code(&kind)?;
+                    let i = event_key as usize;
+                    if event_kinds.len() <= i {
+                        event_kinds.resize(i + 1, None);
+                        custom_counts.resize(i + 1, 0);
+                    }
+                    if let Some(s) = event_kinds.get_mut(i) {
+                        *s = Some((code, custom));
+                    }
+                    (code, custom)
+                }
+            };
+            keys.kind = kind;
+            keys.event = Some(event_key);
+            if custom && let Some(n) = custom_counts.get_mut(event_key as usize) {
+                *n += 1;
+            }
+
+            // channel
+            keys.channel = match last_channel.hit(raw(3)) {
+                Some(code) => code as u16,
+                None => {
+                    let ch = cell(3)?;
+                    let code = match channels.get(ch) {
+                        Some(&code) => code,
+                        None if ch.is_empty() => {
+                            builder.dicts_mut().channels.code(&Channel::DIRECT)?
+                        }
+                        None => {
+                            let c: Channel =
+                                ch.parse().map_err(|e: Error| bad(3, ch, e.to_string()))?;
+                            let code = builder.dicts_mut().channels.code(&c)?;
+                            channels.insert(ch.into(), code);
+                            code
+                        }
+                    };
+                    last_channel.set(raw(3), u32::from(code));
+                    code
+                }
+            };
+
+            // dictionary columns
+            let v = cell(4)?;
+            if !v.is_empty() {
+                keys.order = Some(builder.dicts_mut().orders.intern(v)?);
+            }
+            let v = cell(5)?;
+            if !v.is_empty() {
+                keys.product = Some(builder.dicts_mut().products.intern(v)?);
+            }
+            if !raw(6).is_empty() {
+                keys.category = Some(match last_category.hit(raw(6)) {
+                    Some(k) => k,
+                    None => {
+                        let k = builder.dicts_mut().categories.intern(cell(6)?)?;
+                        last_category.set(raw(6), k);
+                        k
+                    }
+                });
+            }
+            let v = cell(7)?;
+            if !v.is_empty() {
+                keys.campaign = Some(builder.dicts_mut().campaigns.intern(v)?);
+            }
+
+            // facts
+            let v = cell(8)?;
+            if !v.is_empty() {
+                let m = Money::parse(v, options.currency).map_err(|e| bad(8, v, e.to_string()))?;
+                keys.value = Some((m.minor(), builder.currency_code(m)?));
+            }
+            if index.get(9).is_some_and(|&i| i != usize::MAX) {
+                keys.discounted = Some(match raw(9) {
+                    b"" | b"false" | b"0" => false,
+                    b"true" | b"1" => true,
+                    _ => {
+                        let d = cell(9)?;
+                        if d.eq_ignore_ascii_case("true") {
+                            true
+                        } else if d.eq_ignore_ascii_case("false") {
+                            false
+                        } else {
+                            return Err(bad(9, d, "neither true nor false".into()));
+                        }
+                    }
+                });
+            }
+            let v = cell(10)?;
+            if !v.is_empty() {
+                let d = v.parse::<Device>().map_err(|e| bad(10, v, e.to_string()))?;
+                keys.device = super::device_code(Some(d));
+            }
+            let v = cell(11)?;
+            if !v.is_empty() {
+                let p = v
+                    .parse::<PaymentMethod>()
+                    .map_err(|e| bad(11, v, e.to_string()))?;
+                keys.payment = super::payment_code(Some(p));
+            }
+            let v = cell(12)?;
+            if !v.is_empty() {
+                let p = v
+                    .parse::<CheckoutType>()
+                    .map_err(|e| bad(12, v, e.to_string()))?;
+                keys.checkout = super::checkout_code(Some(p));
+            }
+            let v = cell(13)?;
+            if !v.is_empty() {
+                let st = v.parse::<Stage>().map_err(|e| bad(13, v, e.to_string()))?;
+                keys.stage = super::stage_code(Some(st));
+            }
+            let v = cell(14)?;
+            if !v.is_empty() {
+                let t =
+                    parse_timestamp(v).ok_or_else(|| bad(14, v, "not an ISO-8601 time".into()))?;
+                keys.promised = Some(super::split_time(t));
+            }
+            builder.push_keys(&keys)?;
+            summary.rows += 1;
+        }
+        // Hand the records back to the reader for reuse; it may be done.
+        let _ = recycle.try_send(batch);
+    }
+    for (key, &n) in custom_counts.iter().enumerate() {
+        if n > 0
+            && let Some(name) = builder.dicts_mut().events.value(key as u32)
+        {
+            summary.custom_events.insert(name.to_owned(), n);
+        }
+    }
+    Ok((builder, summary))
+}
+
+/// Reads one record, checked as UTF-8 as a whole. `names` gives the column
+/// name of each field for errors (none: the header).
 fn read<R: Read>(
     reader: &mut ::csv::Reader<BlankLines<R>>,
-    record: &mut ::csv::ByteRecord,
+    record: &mut ::csv::StringRecord,
+    names: &[&'static str],
 ) -> Result<bool> {
-    let more = reader.read_byte_record(record).map_err(|e| {
+    let more = reader.read_record(record).map_err(|e| {
         let line = e.position().map_or(0, ::csv::Position::line);
-        Error::Read {
-            what: format!("CSV input at line {line}"),
-            message: e.to_string(),
+        match e.kind() {
+            ::csv::ErrorKind::Utf8 { err, .. } => Error::InvalidRecord {
+                line,
+                column: names
+                    .get(err.field())
+                    .copied()
+                    .unwrap_or("header")
+                    .to_owned(),
+                value: format!("field {}", err.field() + 1),
+                reason: "not UTF-8 text".into(),
+            },
+            _ => Error::Read {
+                what: format!("CSV input at line {line}"),
+                message: e.to_string(),
+            },
         }
     })?;
     // The csv crate reports a record that follows blank lines at the first
@@ -430,19 +616,29 @@ impl<R: Read> Read for BlankLines<R> {
     }
 }
 
-fn blank(record: &::csv::ByteRecord) -> bool {
-    record.iter().all(<[u8]>::is_empty)
+fn blank(record: &::csv::StringRecord) -> bool {
+    record.iter().all(|c| c.trim().is_empty())
 }
 
-fn line_of(record: &::csv::ByteRecord) -> u64 {
+/// The last cell of a column and the code it got.
+#[derive(Default)]
+struct Last {
+    cell: Vec<u8>,
+    code: Option<u32>,
+}
+
+impl Last {
+    fn hit(&self, cell: &[u8]) -> Option<u32> {
+        self.code.filter(|_| self.cell == cell)
+    }
+
+    fn set(&mut self, cell: &[u8], code: u32) {
+        self.cell.clear();
+        self.cell.extend_from_slice(cell);
+        self.code = Some(code);
+    }
+}
+
+fn line_of(record: &::csv::StringRecord) -> u64 {
     record.position().map_or(0, ::csv::Position::line)
-}
-
-fn text<'a>(cell: &'a [u8], line: u64, column: &str) -> Result<&'a str> {
-    std::str::from_utf8(cell).map_err(|_| Error::InvalidRecord {
-        line,
-        column: column.to_owned(),
-        value: String::from_utf8_lossy(cell).into_owned(),
-        reason: "not UTF-8 text".into(),
-    })
 }

@@ -424,7 +424,11 @@ impl<'a> JourneyView<'a> {
     /// The campaign keys ([`NULL_KEY`]: none); empty when the log has none.
     #[must_use]
     pub fn campaign_keys(&self) -> &'a [u32] {
-        self.log.cols.campaign.get(self.start..self.end).unwrap_or(&[])
+        self.log
+            .cols
+            .campaign
+            .get(self.start..self.end)
+            .unwrap_or(&[])
     }
 
     /// The money values in minor units (`i64::MIN`: none; the currency is in
@@ -438,7 +442,11 @@ impl<'a> JourneyView<'a> {
     /// discounted).
     #[must_use]
     pub fn discounted_flags(&self) -> &'a [bool] {
-        self.log.cols.discounted.get(self.start..self.end).unwrap_or(&[])
+        self.log
+            .cols
+            .discounted
+            .get(self.start..self.end)
+            .unwrap_or(&[])
     }
 
     /// The rows as owned touchpoints.
