@@ -79,6 +79,40 @@
 //!   tests and benchmarks.
 //! - **Errors**: one [`Error`] enum; nothing in the public API panics on bad input.
 //!
+//! # Untrusted input
+//!
+//! Services feed this crate data they did not write. What it guarantees:
+//!
+//! - **No panics** from the public API on any input: bad values are an
+//!   [`Error`] naming what was wrong and the value (clippy denies `unwrap`,
+//!   `expect`, indexing and `panic!` outside tests; property tests feed
+//!   random input to the readers, the log, journeys, funnels and the survey
+//!   scores).
+//! - **Bounded work, or an error.** Funnels take at most 32 steps; the
+//!   `strict_once` mode keeps at most 2^20 partial chains per customer; a held
+//!   property times the touchpoints of one journey is capped at 2^26; every
+//!   cap answers [`Error::TooMuchWork`] naming the limit, never a hang.
+//! - **Bounded sizes.** An event log holds at most [`log::MAX_ROWS`] rows and
+//!   [`log::MAX_DICTIONARY_LEN`] distinct values per dictionary column, 65,535
+//!   custom kinds or channels and 255 currencies; custom names are at most
+//!   [`CustomName::MAX_LEN`] bytes; survey instruments at most [`MAX_ITEMS`]
+//!   items on scales of at most [`MAX_SCALE_POINTS`] points.
+//! - **No hash flooding.** Every table keyed by input (customer keys, event
+//!   names, product and category ids, breakdown keys, respondent ids, the
+//!   log's dictionaries) uses a hasher with a random seed per table
+//!   (`foldhash`), so ids crafted to collide cannot turn a linear pass into a
+//!   quadratic one. The seed never reaches a result: outputs are ordered by
+//!   value, not by hash.
+//! - **Memory you can predict.** The event log takes about 38 bytes per row
+//!   with the columns of a typical shop export (measured in the tests) and
+//!   optional columns only once used; [`log::read_csv`] streams its input and
+//!   never holds the file. Exact quantiles (time to convert) keep one value per
+//!   converting customer; the CX pyramid keeps integer sufficient statistics
+//!   whose size depends on the instrument, not on the number of answers.
+//! - **Deterministic output**: the same input in any row order gives the same
+//!   log and the same reports, byte for byte; results never depend on the
+//!   thread count.
+//!
 //! # Crate features
 //!
 //! - `csv` (default): [`log::read_csv`] reads an event log from CSV through
