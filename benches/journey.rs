@@ -49,6 +49,22 @@ fn group(c: &mut Criterion) {
                 BatchSize::PerIteration,
             )
         });
+        // The yardstick for the log: a plain sort of the rows'
+        // (customer, time) keys alone.
+        let keys: Vec<(u64, i64)> = rows
+            .iter()
+            .map(|t| (t.customer.0, t.at.timestamp_micros()))
+            .collect();
+        g.bench_function("sort_unstable of (customer, time) keys", |b| {
+            b.iter_batched(
+                || keys.clone(),
+                |mut k| {
+                    k.sort_unstable();
+                    black_box(k)
+                },
+                BatchSize::LargeInput,
+            )
+        });
         g.bench_function("EventLog::from_touchpoints (intern, sort, gather)", |b| {
             b.iter(|| black_box(EventLog::from_touchpoints(&rows, &config).unwrap()))
         });
