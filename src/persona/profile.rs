@@ -1,7 +1,7 @@
 //! The behaviour profile: everything the classifier needs about one customer,
 //! computed in one pass over the columns of a journey's rows up to `as_of`.
 
-use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::journey::Journey;
@@ -224,8 +224,6 @@ pub(crate) struct Compiled {
 }
 
 const DAY_US: i64 = 86_400_000_000;
-/// Days from 0001-01-01 (day 1 of the common era) to 1970-01-01.
-const EPOCH_DAYS_FROM_CE: i64 = 719_163;
 
 /// A span in nanoseconds, exactly (a `TimeDelta` fits in an `i128`).
 pub(crate) fn span_nanos(d: TimeDelta) -> i128 {
@@ -255,15 +253,10 @@ impl Compiled {
     }
 
     fn is_campaign_day(&self, day: i64) -> bool {
-        let Some(date) = i32::try_from(day + EPOCH_DAYS_FROM_CE)
-            .ok()
-            .and_then(NaiveDate::from_num_days_from_ce_opt)
-        else {
-            return false;
-        };
+        let (month, day) = month_day(day);
         self.campaign
-            .get(date.month() as usize)
-            .and_then(|r| r.get(date.day() as usize))
+            .get(month as usize)
+            .and_then(|r| r.get(day as usize))
             .copied()
             .unwrap_or(false)
     }
@@ -275,6 +268,22 @@ impl Compiled {
             .copied()
             .flatten()
     }
+}
+
+/// The month (1-12) and day of the month of a day counted from 1970-01-01
+/// in the proleptic Gregorian calendar: Howard Hinnant's `civil_from_days`
+/// (<https://howardhinnant.github.io/date_algorithms.html>), integer
+/// arithmetic only, for every `i64` day that does not overflow.
+fn month_day(days: i64) -> (u32, u32) {
+    let z = days.saturating_add(719_468);
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097; // [0, 146096]
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365; // [0, 399]
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100); // [0, 365]
+    let mp = (5 * doy + 2) / 153; // [0, 11], March first
+    let d = doy - (153 * mp + 2) / 5 + 1; // [1, 31]
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (m as u32, d as u32)
 }
 
 /// A row's time as the log keeps it: whole microseconds since the epoch and
@@ -839,10 +848,19 @@ mod tests {
     use crate::journey::JourneyConfig;
     use crate::model::{BuiltinChannel, PaymentMethod, Touchpoint};
     use crate::persona::Classifier;
-    use chrono::{TimeDelta, TimeZone};
+    use chrono::{Datelike, NaiveDate, TimeDelta, TimeZone};
 
     fn at(min: i64) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2024, 11, 11, 3, 0, 0).unwrap() + TimeDelta::minutes(min)
+    }
+
+    #[test]
+    fn month_day_is_chronos_calendar() {
+        let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
+        for days in (-800_000i64..800_000).step_by(7).chain(-3_000..3_000) {
+            let d = epoch + TimeDelta::days(days);
+            assert_eq!(month_day(days), (d.month(), d.day()), "{d}");
+        }
     }
 
     #[test]

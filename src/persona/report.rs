@@ -296,7 +296,17 @@ impl Accumulator for PersonaAccumulator {
     /// Profiles, classifies and counts one journey; a journey that starts
     /// after `as_of` is left out. Never fails.
     fn add(&mut self, journey: JourneyView<'_>) -> Result<()> {
-        self.add_journey(journey);
+        // As `add_journey`, without handing the profile out.
+        let profile = profile::build(
+            journey,
+            self.run.as_of,
+            self.classifier.compiled(),
+            &mut self.scratch,
+        );
+        if profile.touchpoints > 0 {
+            let c = self.classifier.classify(&profile);
+            self.counts.add(&profile, &c);
+        }
         Ok(())
     }
 
