@@ -255,6 +255,7 @@ fn classify(cli: &Cli) -> Result<(), String> {
         );
     }
 
+    let read_seconds = started.elapsed().as_secs_f64();
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
     let run = PersonaRun::new(cli.as_of);
     let results = run_on_log::<Classified>(&log, &run, threads).map_err(|e| e.to_string())?;
@@ -265,9 +266,10 @@ fn classify(cli: &Cli) -> Result<(), String> {
         eprintln!("note: {later} users had no touchpoint by the as-of date and were left out");
     }
     eprintln!(
-        "read {} rows of {} users",
+        "read {} rows of {} users in {read_seconds:.2} s; classified on {threads} threads in {:.2} s",
         summary.rows,
-        log.customer_count()
+        log.customer_count(),
+        compute_seconds - read_seconds
     );
     let out = Output {
         customers: results.report.customers,
