@@ -1,9 +1,10 @@
-//! Profiling and classifying customers, against a single pass that only reads
-//! each touchpoint once (summing one field), in the same run.
+//! Profiling and classifying the customers of an event log, against one read
+//! pass over one of its columns, in the same run (issue 9: at most 2x).
 //!
 //! Data: 10M touchpoints of 1M customers (synthetic sessions of browsing,
 //! reviews, comparisons, carts, checkouts and orders over a 90-day season),
-//! grouped into journeys before timing. With `--test` the data is 1/500 of it.
+//! built into an `EventLog` before timing. With `--test` the data is 1/500 of
+//! it.
 
 #![allow(
     missing_docs,
@@ -17,11 +18,12 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use cxjourney::persona::{BehaviourProfile, Classifier};
+use cxjourney::log::{EventLog, EventLogBuilder};
+use cxjourney::persona::{BehaviourProfile, Classifier, PersonaAccumulator, PersonaRun};
 use cxjourney::sample::Rng;
 use cxjourney::{
-    BuiltinChannel as Ch, BuiltinKind as K, CategoryId, CheckoutType, Currency, CustomerId,
-    Journey, JourneyConfig, Money, PaymentMethod, ProductId, Touchpoint,
+    Accumulator, BuiltinChannel as Ch, BuiltinKind as K, CategoryId, CheckoutType, Currency,
+    CustomerId, JourneyConfig, Money, PaymentMethod, ProductId, Touchpoint, run_on_log,
 };
 
 fn sizes() -> (usize, usize) {
@@ -36,8 +38,9 @@ fn start() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2024, 10, 1, 0, 0, 0).unwrap()
 }
 
-/// About `touchpoints / customers` touchpoints per customer, in sessions.
-fn generate(customers: usize, touchpoints: usize) -> Vec<Touchpoint> {
+/// About `touchpoints / customers` touchpoints per customer, in sessions,
+/// handed to `sink` one by one.
+fn generate(customers: usize, touchpoints: usize, mut sink: impl FnMut(Touchpoint)) {
     let mut rng = Rng::new(7);
     let categories: Vec<CategoryId> = (0..12)
         .map(|c| CategoryId::new(&format!("cat-{c:02}")))
@@ -55,10 +58,13 @@ fn generate(customers: usize, touchpoints: usize) -> Vec<Touchpoint> {
     ];
     let payments = PaymentMethod::ALL;
     let per = touchpoints as f64 / customers as f64;
-    let mut out = Vec::with_capacity(touchpoints + 64);
+    let mut out = Out {
+        sink: &mut sink,
+        len: 0,
+    };
     for c in 0..customers {
         let id = CustomerId(c as u64);
-        let left = touchpoints.saturating_sub(out.len());
+        let left = touchpoints.saturating_sub(out.len);
         let remaining_customers = customers - c;
         let target = ((left as f64 / remaining_customers as f64).round() as i64)
             .max(1)
@@ -152,101 +158,85 @@ fn generate(customers: usize, touchpoints: usize) -> Vec<Touchpoint> {
             t += TimeDelta::hours(rng.range(2, 24 * 14));
         }
     }
-    out
 }
 
-fn data() -> (Vec<Journey>, DateTime<Utc>, usize) {
+/// Counts what goes to the sink.
+struct Out<'a, F> {
+    sink: &'a mut F,
+    len: usize,
+}
+
+impl<F: FnMut(Touchpoint)> Out<'_, F> {
+    fn push(&mut self, t: Touchpoint) {
+        self.len += 1;
+        (self.sink)(t);
+    }
+}
+
+fn data() -> (EventLog, DateTime<Utc>) {
     let (customers, touchpoints) = sizes();
-    let tps = generate(customers, touchpoints);
-    let n = tps.len();
-    let as_of = tps.iter().map(|t| t.at).max().unwrap();
-    let journeys = Journey::group(tps, &JourneyConfig::default()).unwrap();
-    (journeys, as_of, n)
+    let mut builder = EventLogBuilder::new(&JourneyConfig::default()).unwrap();
+    let mut as_of = start();
+    generate(customers, touchpoints, |t| {
+        as_of = as_of.max(t.at);
+        builder.push(&t).unwrap();
+    });
+    (builder.finish().unwrap(), as_of)
 }
 
 fn bench(c: &mut Criterion) {
-    let (journeys, as_of, n) = data();
+    let (log, as_of) = data();
+    let n = log.len();
     eprintln!(
         "personas bench: {} touchpoints of {} customers",
         n,
-        journeys.len()
+        log.customer_count()
     );
     let classifier = Classifier::default();
+    let run = PersonaRun::new(as_of);
 
     let mut g = c.benchmark_group("personas");
     g.sample_size(10)
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(8));
     g.throughput(Throughput::Elements(n as u64));
-    g.bench_function("read_pass_sum_one_field", |b| {
-        // The reference: every touchpoint read once, one field summed (the
-        // amount, zero when there is none).
+    g.bench_function("read_pass_one_column", |b| {
+        // The reference: every customer's journey taken from the log and its
+        // time column read once (summed).
         b.iter(|| {
             let mut sum = 0i64;
-            for j in &journeys {
-                for t in j.touchpoints() {
-                    sum = sum.wrapping_add(t.value.map_or(0, |m| m.minor()));
+            for j in log.journeys() {
+                for &t in j.times() {
+                    sum = sum.wrapping_add(t);
                 }
             }
             black_box(sum)
         });
     });
-    g.bench_function("read_pass_sum_timestamps", |b| {
-        // The same, summing the time as Unix seconds (a date conversion each).
-        b.iter(|| {
-            let mut sum = 0i64;
-            for j in &journeys {
-                for t in j.touchpoints() {
-                    sum = sum.wrapping_add(t.at.timestamp());
-                }
-            }
-            black_box(sum)
-        });
-    });
-    g.bench_function("read_pass_three_fields", |b| {
-        // A memory floor: one field on each of the three cache lines a
-        // touchpoint spans (kind, product, time), which the profile reads.
-        b.iter(|| {
-            let mut sum = 0u64;
-            for j in &journeys {
-                for t in j.touchpoints() {
-                    sum = sum
-                        .wrapping_add(u64::from(t.at.timestamp_subsec_nanos()))
-                        .wrapping_add(u64::from(t.product.is_some()))
-                        .wrapping_add(u64::from(t.kind.builtin().is_some()));
-                }
-            }
-            black_box(sum)
-        });
+    g.bench_function("read_pass_whole_column", |b| {
+        // A floor: the log's time column summed in one run, no journeys.
+        b.iter(|| black_box(log.times().iter().fold(0i64, |s, &t| s.wrapping_add(t))));
     });
     g.bench_function("profile_and_classify", |b| {
+        // The persona accumulator over every journey, one thread.
         b.iter(|| {
-            let mut counts = [0u64; 6];
-            classifier.classify_each(&journeys, as_of, |_, _, c| {
-                counts[c.primary.index()] += 1;
-            });
-            black_box(counts)
+            let mut acc = PersonaAccumulator::new(&run).unwrap();
+            for j in log.journeys() {
+                acc.add(j).unwrap();
+            }
+            black_box(acc.finish().unwrap())
         });
     });
-    g.bench_function("profile_and_classify_plain_loop", |b| {
-        b.iter(|| {
-            let mut profiler = classifier.profiler();
-            let mut counts = [0u64; 6];
-            for j in &journeys {
-                let p = profiler.profile(j, as_of);
-                counts[classifier.classify(&p).primary.index()] += 1;
-            }
-            black_box(counts)
-        });
+    g.bench_function("profile_and_classify_2_threads", |b| {
+        b.iter(|| black_box(run_on_log::<PersonaAccumulator>(&log, &run, 2).unwrap()));
     });
     let profiles: Vec<BehaviourProfile> = {
         let mut profiler = classifier.profiler();
-        journeys
-            .iter()
-            .map(|j| profiler.profile(j, as_of))
+        log.journeys()
+            .map(|j| profiler.profile_view(j, as_of))
             .collect()
     };
-    drop(journeys);
+    drop(log);
     g.throughput(Throughput::Elements(profiles.len() as u64));
     g.bench_function("classify_ready_profiles", |b| {
         b.iter(|| {

@@ -15,4 +15,5 @@ mod log;
 mod model;
 mod overview;
 mod personas;
+mod personas_log;
 mod pyramid;

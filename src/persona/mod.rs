@@ -4,22 +4,27 @@
 //! ([`SessionMode`], after Moe 2003), and each customer gets a score in
 //! [0, 1] for each of the six [`Persona`]s, a primary persona and the reasons.
 //!
-//! 1. [`BehaviourProfile`]: one pass over a [`Journey`] up to an explicit
-//!    `as_of` (no clock is read) computes sessions, views, category
-//!    concentration, comparisons, orders, discounts, campaign days, basket
-//!    growth, advocacy and a [`CheckoutProfile`].
+//! 1. [`BehaviourProfile`]: one pass over the columns of a journey of an
+//!    event log ([`JourneyView`]; a [`Journey`] through [`Journey::view`]) up
+//!    to an explicit `as_of` (no clock is read) computes sessions, views,
+//!    category concentration, comparisons, orders, discounts, campaign days,
+//!    basket growth, advocacy and a [`CheckoutProfile`]. Products and
+//!    categories are counted by their dictionary keys in a per-journey table,
+//!    so no string is hashed and no row allocates.
 //! 2. [`Classifier::classify`]: soft ramps around the thresholds of a
 //!    [`PersonaConfig`] give every persona a score; the primary persona is the
 //!    first one of [`PersonaConfig::precedence`] that passes.
 //!    [`Classifier::explain`] adds the [`Reason`]s: feature, value, threshold
-//!    and how much each moved the score.
-//!    For many journeys, [`Classifier::classify_each`] does both, fastest.
+//!    and how much each moved the score. [`Profiler::classify_view`] does
+//!    both for one journey after another, reusing its tables.
 //! 3. Over time: [`Classifier::classify_at`] classifies as of any instant and
 //!    [`Classifier::transitions`] lists persona changes between two.
-//! 4. Population: [`PersonaAccumulator`] (mergeable) gives a
-//!    [`PersonaReport`] by acquisition channel and month of first order;
-//!    [`PersonaConfusion`] compares with known personas (such as the sample
-//!    shop's planted ones).
+//! 4. Population: [`PersonaAccumulator`] (the crate's
+//!    [`Accumulator`](crate::Accumulator), made from a [`PersonaRun`]: the
+//!    thresholds and `as_of`) gives a [`PersonaReport`] by acquisition channel
+//!    and month of first order, on any number of threads with
+//!    [`run_on_log`](crate::run_on_log); [`PersonaConfusion`] compares with
+//!    known personas (such as the sample shop's planted ones).
 //!
 //! ```
 //! use chrono::{TimeZone, TimeDelta, Utc};
@@ -47,6 +52,7 @@
 
 mod checkout;
 pub(crate) mod config;
+mod keys;
 mod profile;
 mod report;
 mod score;
@@ -60,7 +66,7 @@ pub use config::{
 };
 pub use profile::{BehaviourProfile, Profiler};
 pub use report::{
-    PersonaAccumulator, PersonaConfusion, PersonaReport, Transition, TransitionReport,
+    PersonaAccumulator, PersonaConfusion, PersonaReport, PersonaRun, Transition, TransitionReport,
 };
 pub use score::{Classification, Explanation, Feature, ImpulsiveSignals, PersonaScores, Reason};
 pub use session::{SessionMode, SessionModeCounts, session_modes};
@@ -73,6 +79,7 @@ use indexmap::IndexMap;
 
 use crate::error::Result;
 use crate::journey::Journey;
+use crate::log::JourneyView;
 
 /// Classifies customers into personas: a validated [`PersonaConfig`] with its
 /// precomputed tables.
@@ -123,14 +130,39 @@ impl Classifier {
     /// A profiler that reuses its scratch space across journeys.
     #[must_use]
     pub fn profiler(&self) -> Profiler<'_> {
-        Profiler::new(&self.compiled)
+        Profiler::new(self)
+    }
+
+    pub(crate) fn compiled(&self) -> &profile::Compiled {
+        &self.compiled
     }
 
     /// The behaviour profile of a journey from its touchpoints at or before
-    /// `as_of`.
+    /// `as_of`. For many journeys, reuse a [`Profiler`].
     #[must_use]
     pub fn profile(&self, journey: &Journey, as_of: DateTime<Utc>) -> BehaviourProfile {
         self.profiler().profile(journey, as_of)
+    }
+
+    /// The behaviour profile of a journey of an event log from its rows at
+    /// or before `as_of`. For many journeys, reuse a [`Profiler`] or run a
+    /// [`PersonaAccumulator`].
+    #[must_use]
+    pub fn profile_view(&self, journey: JourneyView<'_>, as_of: DateTime<Utc>) -> BehaviourProfile {
+        self.profiler().profile_view(journey, as_of)
+    }
+
+    /// Profile and classification of a journey of an event log as of an
+    /// instant; `None` when the journey had not started by then. For many
+    /// journeys, use [`Profiler::classify_view`] or a
+    /// [`PersonaAccumulator`], which reuse their tables.
+    #[must_use]
+    pub fn classify_view(
+        &self,
+        journey: JourneyView<'_>,
+        as_of: DateTime<Utc>,
+    ) -> Option<(BehaviourProfile, Classification)> {
+        self.profiler().classify_view(journey, as_of)
     }
 
     /// Every persona's score and the primary persona. Allocation-free.
@@ -191,51 +223,30 @@ impl Classifier {
     }
 
     /// Profiles and classifies every journey as of an instant, in order,
-    /// calling `f` for each journey that had started by then.
-    ///
-    /// It gives what a loop over [`Profiler::profile`] and
-    /// [`Classifier::classify`] gives, faster on large inputs: journeys are
-    /// taken in batches whose touchpoints are first read in one tight pass, so
-    /// that the processor fetches their memory in parallel (each journey's
-    /// touchpoints are a separate allocation, which hardware prefetching
-    /// cannot follow), and then profiled from cache.
+    /// calling `f` for each journey that had started by then: a loop over
+    /// [`Profiler::profile`] and [`Classifier::classify`].
     pub fn classify_each<F>(&self, journeys: &[Journey], as_of: DateTime<Utc>, mut f: F)
     where
         F: FnMut(&Journey, &BehaviourProfile, &Classification),
     {
-        const BATCH: usize = 32;
         let mut profiler = self.profiler();
-        for batch in journeys.chunks(BATCH) {
-            let mut touch = 0u64;
-            for j in batch {
-                for t in j.touchpoints() {
-                    touch = touch
-                        .wrapping_add(u64::from(t.at.timestamp_subsec_nanos()))
-                        .wrapping_add(u64::from(t.product.is_some()))
-                        .wrapping_add(u64::from(t.kind.builtin().is_some()));
-                }
-                for s in j.sessions() {
-                    touch = touch.wrapping_add(s.start as u64);
-                }
-            }
-            std::hint::black_box(touch);
-            for j in batch {
-                let p = profiler.profile(j, as_of);
-                if p.touchpoints > 0 {
-                    let c = self.classify(&p);
-                    f(j, &p, &c);
-                }
+        for j in journeys {
+            if let Some((p, c)) = profiler.classify_view(j.view(), as_of) {
+                f(j, &p, &c);
             }
         }
     }
 
     /// The population report of journeys as of an instant (journeys that had
-    /// not started are left out).
+    /// not started are left out). For an event log, run a
+    /// [`PersonaAccumulator`] ([`run_on_log`](crate::run_on_log)).
     #[must_use]
     pub fn report(&self, journeys: &[Journey], as_of: DateTime<Utc>) -> PersonaReport {
-        let mut acc = PersonaAccumulator::new();
-        self.classify_each(journeys, as_of, |_, p, c| acc.add(p, c));
-        acc.finish()
+        let mut acc = PersonaAccumulator::with_classifier(self.clone(), as_of);
+        for j in journeys {
+            acc.add_journey(j.view());
+        }
+        acc.report()
     }
 
     /// Persona changes of every customer between two instants.

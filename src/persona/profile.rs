@@ -1,17 +1,16 @@
 //! The behaviour profile: everything the classifier needs about one customer,
-//! computed in one pass over the journey's touchpoints up to `as_of`.
+//! computed in one pass over the columns of a journey's rows up to `as_of`.
 
-use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, Timelike, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
-use std::hash::BuildHasher;
-
-use crate::hash::SeededState;
 use crate::journey::Journey;
-use crate::model::{BuiltinKind as K, Channel, CheckoutType, CustomerId, Touchpoint};
+use crate::log::{JourneyView, NULL_KEY};
+use crate::model::{BuiltinChannel, BuiltinKind as K, Channel, CheckoutType, CustomerId};
 use crate::persona::checkout::{CheckoutProfile, ReminderChannel};
+use crate::persona::keys::{KeyTable, Slot};
 use crate::persona::session::{SessionModeCounts, SessionStats, is_shopping};
-use crate::persona::{PersonaConfig, SessionModeConfig};
+use crate::persona::{Classification, Classifier, PersonaConfig, SessionModeConfig};
 
 const DAY: f64 = 86_400.0;
 
@@ -212,190 +211,166 @@ impl BehaviourProfile {
 /// The parts of [`PersonaConfig`] the profile pass needs, precomputed.
 #[derive(Debug, Clone)]
 pub(crate) struct Compiled {
-    unplanned: TimeDelta,
-    reminder: TimeDelta,
-    offset_secs: i64,
+    /// The unplanned window in nanoseconds.
+    unplanned: i128,
+    /// The reminder window in nanoseconds.
+    reminder: i128,
+    /// The shop's offset from UTC in microseconds.
+    offset_us: i64,
     campaign: [[bool; 32]; 13],
     modes: SessionModeConfig,
+    /// The reminder channel of each built-in channel code.
+    reminders: Vec<Option<ReminderChannel>>,
+}
+
+const DAY_US: i64 = 86_400_000_000;
+
+/// A span in nanoseconds, exactly (a `TimeDelta` fits in an `i128`).
+pub(crate) fn span_nanos(d: TimeDelta) -> i128 {
+    i128::from(d.num_seconds()) * 1_000_000_000 + i128::from(d.subsec_nanos())
 }
 
 impl Compiled {
     pub(crate) fn new(c: &PersonaConfig) -> Compiled {
         Compiled {
-            unplanned: c.unplanned_window,
-            reminder: c.reminder_window,
-            offset_secs: i64::from(c.utc_offset_minutes) * 60,
+            unplanned: span_nanos(c.unplanned_window),
+            reminder: span_nanos(c.reminder_window),
+            offset_us: i64::from(c.utc_offset_minutes) * 60_000_000,
             campaign: c.campaign_table(),
             modes: c.session_modes.clone(),
+            reminders: BuiltinChannel::ALL
+                .iter()
+                .map(|&b| ReminderChannel::of(&Channel::from(b)))
+                .collect(),
         }
     }
 
-    /// The calendar date of an instant in the shop's time zone, from the UTC
-    /// date and time of day (cheaper than converting to a timestamp).
+    /// The calendar day (days since 1970-01-01) of a time in microseconds,
+    /// in the shop's time zone.
     #[inline]
-    fn local_date(&self, at: &DateTime<Utc>) -> Option<NaiveDate> {
-        // `naive_utc` reads the stored value; `date_naive` would add the
-        // (zero) offset of `Utc` at a cost.
-        let utc = at.naive_utc();
-        let date = utc.date();
-        let secs = i64::from(utc.time().num_seconds_from_midnight()) + self.offset_secs;
-        if secs >= 86_400 {
-            date.succ_opt()
-        } else if secs < 0 {
-            date.pred_opt()
-        } else {
-            Some(date)
-        }
+    fn local_day(&self, us: i64) -> i64 {
+        us.saturating_add(self.offset_us).div_euclid(DAY_US)
     }
 
-    fn is_campaign_date(&self, date: NaiveDate) -> bool {
+    fn is_campaign_day(&self, day: i64) -> bool {
+        let (month, day) = month_day(day);
         self.campaign
-            .get(date.month() as usize)
-            .and_then(|r| r.get(date.day() as usize))
+            .get(month as usize)
+            .and_then(|r| r.get(day as usize))
             .copied()
             .unwrap_or(false)
     }
+
+    #[inline]
+    fn reminder_of(&self, channel_code: u16) -> Option<ReminderChannel> {
+        self.reminders
+            .get(usize::from(channel_code))
+            .copied()
+            .flatten()
+    }
 }
 
-/// One slot of a [`KeyTable`].
-#[derive(Debug, Clone, Copy, Default)]
-struct Slot {
-    epoch: u32,
-    /// Index of the touchpoint whose key this is.
-    tp: u32,
-    hash: u64,
-    views: u32,
-    /// The last session (1-based) in which the key was viewed.
-    session: u32,
+/// The month (1-12) and day of the month of a day counted from 1970-01-01
+/// in the proleptic Gregorian calendar: Howard Hinnant's `civil_from_days`
+/// (<https://howardhinnant.github.io/date_algorithms.html>), integer
+/// arithmetic only, for every `i64` day that does not overflow.
+fn month_day(days: i64) -> (u32, u32) {
+    let z = days.saturating_add(719_468);
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097; // [0, 146096]
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365; // [0, 399]
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100); // [0, 365]
+    let mp = (5 * doy + 2) / 153; // [0, 11], March first
+    let d = doy - (153 * mp + 2) / 5 + 1; // [1, 31]
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (m as u32, d as u32)
 }
 
-/// A small open-addressing table from product or category keys to counts,
-/// cleared in O(1) between journeys by bumping an epoch. Keys are read from
-/// the journey's touchpoints, so it owns no strings.
-#[derive(Debug, Clone, Default)]
-struct KeyTable {
-    slots: Vec<Slot>,
-    used: Vec<u32>,
-    epoch: u32,
-    /// The address and length of the last key looked up and its slot: runs of
-    /// touchpoints with the same product or category skip the hashing.
-    last: Option<(usize, usize, usize)>,
-    /// Product and category ids come from input: the table's own random seed
-    /// (`crate::hash`), so crafted ids cannot collide; the quality variant
-    /// because slots are picked by the hash's low bits.
-    seed: SeededState,
+/// A row's time as the log keeps it: whole microseconds since the epoch and
+/// the nanoseconds below them; ordered as the times are.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Time {
+    pub(crate) us: i64,
+    pub(crate) ns: u16,
 }
 
+impl Time {
+    pub(crate) fn of(at: DateTime<Utc>) -> Time {
+        Time {
+            us: at.timestamp_micros(),
+            ns: (at.timestamp_subsec_nanos() % 1_000) as u16,
+        }
+    }
+
+    /// Whole seconds since the epoch, rounded down (as `DateTime::timestamp`).
+    #[inline]
+    fn secs(self) -> i64 {
+        self.us.div_euclid(1_000_000)
+    }
+
+    /// Nanoseconds from `earlier` to `self`.
+    #[inline]
+    pub(crate) fn since(self, earlier: Time) -> i128 {
+        (i128::from(self.us) - i128::from(earlier.us)) * 1_000
+            + (i128::from(self.ns) - i128::from(earlier.ns))
+    }
+}
+
+/// The columns of one journey that the profile reads.
 #[derive(Clone, Copy)]
-enum Field {
-    Product,
-    Category,
+pub(crate) struct Columns<'a> {
+    pub(crate) view: JourneyView<'a>,
+    pub(crate) times: &'a [i64],
+    pub(crate) kinds: &'a [u16],
+    pub(crate) products: &'a [u32],
+    pub(crate) categories: &'a [u32],
 }
 
-impl Field {
+impl<'a> Columns<'a> {
+    pub(crate) fn of(view: JourneyView<'a>) -> Columns<'a> {
+        Columns {
+            view,
+            times: view.times(),
+            kinds: view.kind_codes(),
+            products: view.product_keys(),
+            categories: view.category_keys(),
+        }
+    }
+
+    /// The time of row `i`.
     #[inline]
-    fn of(self, t: &Touchpoint) -> Option<&str> {
-        match self {
-            Field::Product => t.product.as_ref().map(|p| p.as_str()),
-            Field::Category => t.category.as_ref().map(|c| c.as_str()),
-        }
-    }
-}
-
-impl KeyTable {
-    fn begin(&mut self) {
-        self.used.clear();
-        self.last = None;
-        self.epoch = self.epoch.wrapping_add(1);
-        if self.epoch == 0 {
-            for s in &mut self.slots {
-                s.epoch = 0;
-            }
-            self.epoch = 1;
-        }
-        if self.slots.is_empty() {
-            self.slots = vec![Slot::default(); 64];
+    pub(crate) fn time(&self, i: usize) -> Time {
+        Time {
+            us: self.times.get(i).copied().unwrap_or_default(),
+            ns: self.view.row(i).map_or(0, |r| r.nanos()),
         }
     }
 
-    fn grow(&mut self) {
-        self.last = None;
-        let cap = self.slots.len().max(32) * 2;
-        let old: Vec<Slot> = self
-            .used
-            .iter()
-            .filter_map(|&i| self.slots.get(i as usize).copied())
-            .collect();
-        self.slots = vec![Slot::default(); cap];
-        self.used.clear();
-        let mask = cap - 1;
-        for s in old {
-            let mut i = (s.hash as usize) & mask;
-            loop {
-                match self.slots.get_mut(i) {
-                    Some(slot) if slot.epoch == self.epoch => i = (i + 1) & mask,
-                    Some(slot) => {
-                        *slot = s;
-                        self.used.push(i as u32);
-                        break;
-                    }
-                    None => break,
-                }
-            }
-        }
-    }
-
-    /// The slot of the key of `tps[idx]`, inserted (with `tp = idx`, the
-    /// first touch of the key) when new. `None` when the touchpoint has no
-    /// such key.
+    /// The built-in kind of row `i`, if it is one.
     #[inline]
-    fn entry(&mut self, tps: &[Touchpoint], idx: usize, field: Field) -> Option<&mut Slot> {
-        let key = field.of(tps.get(idx)?)?;
-        let addr = key.as_ptr() as usize;
-        if let Some((a, n, i)) = self.last {
-            // The same text in memory (all keys of one journey are alive).
-            if a == addr && n == key.len() {
-                return self.slots.get_mut(i);
-            }
-        }
-        if (self.used.len() + 1) * 2 > self.slots.len() {
-            self.grow();
-        }
-        let h = self.seed.hash_one(key);
-        let mask = self.slots.len() - 1;
-        let mut i = (h as usize) & mask;
-        loop {
-            let slot = self.slots.get(i)?;
-            if slot.epoch != self.epoch {
-                break;
-            }
-            if slot.hash == h {
-                let other = tps.get(slot.tp as usize).and_then(|t| field.of(t));
-                // Ids from one catalogue usually share their text: compare
-                // addresses first, the bytes only when they differ.
-                if other.is_some_and(|o| std::ptr::eq(o, key) || o == key) {
-                    self.last = Some((addr, key.len(), i));
-                    return self.slots.get_mut(i);
-                }
-            }
-            i = (i + 1) & mask;
-        }
-        self.used.push(i as u32);
-        self.last = Some((addr, key.len(), i));
-        let epoch = self.epoch;
-        let slot = self.slots.get_mut(i)?;
-        *slot = Slot {
-            epoch,
-            tp: u32::try_from(idx).unwrap_or(u32::MAX),
-            hash: h,
-            views: 0,
-            session: 0,
-        };
-        Some(slot)
+    pub(crate) fn kind(&self, i: usize) -> Option<K> {
+        K::ALL
+            .get(usize::from(self.kinds.get(i).copied().unwrap_or(u16::MAX)))
+            .copied()
     }
 
-    fn live(&self) -> impl Iterator<Item = &Slot> {
-        self.used.iter().filter_map(|&i| self.slots.get(i as usize))
+    #[inline]
+    pub(crate) fn product(&self, i: usize) -> Option<u32> {
+        self.products.get(i).copied().filter(|&k| k != NULL_KEY)
+    }
+
+    #[inline]
+    pub(crate) fn category(&self, i: usize) -> Option<u32> {
+        self.categories.get(i).copied().filter(|&k| k != NULL_KEY)
+    }
+
+    /// The number of rows at or before `as_of` (rows are in time order).
+    pub(crate) fn rows_until(&self, as_of: Time) -> usize {
+        let mut n = self.times.partition_point(|&t| t <= as_of.us);
+        while n > 0 && self.time(n - 1) > as_of {
+            n -= 1;
+        }
+        n
     }
 }
 
@@ -415,16 +390,17 @@ struct Basket {
 /// the next (no allocation per journey once warm).
 ///
 /// ```
+/// use cxjourney::log::EventLog;
 /// use cxjourney::persona::Classifier;
 /// use cxjourney::sample::{SampleConfig, SampleShop};
-/// use cxjourney::{Journey, JourneyConfig};
+/// use cxjourney::JourneyConfig;
 /// let shop = SampleShop::generate(&SampleConfig { customers: 20, ..SampleConfig::default() })?;
 /// let as_of = shop.touchpoints.last().map(|t| t.at).unwrap();
-/// let journeys = Journey::group(shop.touchpoints, &JourneyConfig::default())?;
+/// let log = EventLog::from_touchpoints(&shop.touchpoints, &JourneyConfig::default())?;
 /// let classifier = Classifier::default();
 /// let mut profiler = classifier.profiler();
-/// for j in &journeys {
-///     let profile = profiler.profile(j, as_of);
+/// for journey in log.journeys() {
+///     let profile = profiler.profile_view(journey, as_of);
 ///     let c = classifier.classify(&profile);
 ///     assert!(c.score >= 0.0 && c.score <= 1.0);
 /// }
@@ -432,12 +408,13 @@ struct Basket {
 /// ```
 #[derive(Debug, Clone)]
 pub struct Profiler<'c> {
-    compiled: &'c Compiled,
+    classifier: &'c Classifier,
     scratch: Scratch,
 }
 
+/// The profile pass's reusable tables.
 #[derive(Debug, Clone, Default)]
-struct Scratch {
+pub(crate) struct Scratch {
     products: KeyTable,
     categories: KeyTable,
     order_times: Vec<i64>,
@@ -445,274 +422,356 @@ struct Scratch {
 }
 
 impl<'c> Profiler<'c> {
-    pub(crate) fn new(compiled: &'c Compiled) -> Profiler<'c> {
+    pub(crate) fn new(classifier: &'c Classifier) -> Profiler<'c> {
         Profiler {
-            compiled,
+            classifier,
             scratch: Scratch::default(),
         }
     }
 
     /// The profile of a journey from its touchpoints at or before `as_of`.
     /// A journey that starts after `as_of` gives an empty profile
-    /// (`touchpoints == 0`).
+    /// (`touchpoints == 0`). The same as [`Profiler::profile_view`] of
+    /// [`Journey::view`].
     pub fn profile(&mut self, journey: &Journey, as_of: DateTime<Utc>) -> BehaviourProfile {
-        build(journey, as_of, self.compiled, &mut self.scratch)
+        self.profile_view(journey.view(), as_of)
+    }
+
+    /// The profile of a journey of an event log from its rows at or before
+    /// `as_of`, in one pass over the view's columns. A journey that starts
+    /// after `as_of` gives an empty profile (`touchpoints == 0`).
+    pub fn profile_view(
+        &mut self,
+        journey: JourneyView<'_>,
+        as_of: DateTime<Utc>,
+    ) -> BehaviourProfile {
+        build(
+            journey,
+            as_of,
+            self.classifier.compiled(),
+            &mut self.scratch,
+        )
+    }
+
+    /// The profile and classification of a journey of an event log as of an
+    /// instant; `None` when the journey had not started by then.
+    pub fn classify_view(
+        &mut self,
+        journey: JourneyView<'_>,
+        as_of: DateTime<Utc>,
+    ) -> Option<(BehaviourProfile, Classification)> {
+        let p = self.profile_view(journey, as_of);
+        if p.touchpoints == 0 {
+            return None;
+        }
+        let c = self.classifier.classify(&p);
+        Some((p, c))
     }
 }
 
-#[allow(clippy::too_many_lines)]
-fn build(
-    journey: &Journey,
+/// The running state of the profile pass besides the profile itself.
+#[derive(Default)]
+struct Pass {
+    day_end_us: i64,
+    day_is_campaign: bool,
+    last_reminder: [Option<Time>; 5],
+    prev_order: Option<Time>,
+    registered: bool,
+    cs_reminded: bool,
+    attempt_session: Option<u32>,
+    last_order_session: u32,
+    viewed_with_product: u32,
+    categorised_views: u32,
+    discounted_views: u32,
+    discounted_orders: u32,
+    campaign_orders: u32,
+    unplanned_items: u32,
+    offer_orders: u32,
+    upsell_orders: u32,
+    // The current session.
+    sess_no: u32,
+    sess_first: Time,
+    ss: SessionStats,
+    basket: Basket,
+}
+
+pub(crate) fn build(
+    view: JourneyView<'_>,
     as_of: DateTime<Utc>,
     c: &Compiled,
     s: &mut Scratch,
 ) -> BehaviourProfile {
-    let tps = journey.touchpoints();
-    let mut p = BehaviourProfile::empty(journey.customer(), as_of);
-    let Some(first) = tps.first().filter(|t| t.at <= as_of) else {
+    let mut p = BehaviourProfile::empty(view.customer(), as_of);
+    let cols = Columns::of(view);
+    let n = cols.rows_until(Time::of(as_of));
+    let Some(first) = view.row(0).filter(|_| n > 0) else {
         return p;
     };
     s.products.begin();
     s.categories.begin();
     s.order_times.clear();
-    p.first_touch_at = Some(first.at);
-    p.acquisition = first.channel.clone();
-    let first_secs = first.at.timestamp();
-    // Index of the last touchpoint counted (kept as an index: copying the
-    // timestamp every time costs a store-forwarding stall).
-    let mut last_idx = 0usize;
+    p.first_touch_at = Some(first.at());
+    p.acquisition = first.channel().clone();
+    let channels = view.channel_codes();
+    let discounted = view.discounted_flags();
+    let gap = span_nanos(view.config().session_gap);
+    let mut st = Pass {
+        day_end_us: i64::MIN,
+        ..Pass::default()
+    };
 
-    // The current calendar day in the shop's time zone.
-    let mut cur_day: Option<Option<NaiveDate>> = None;
-    let mut day_is_campaign = false;
-    let mut last_reminder: [Option<DateTime<Utc>>; 5] = [None; 5];
-    let mut prev_order: Option<DateTime<Utc>> = None;
-    let mut registered = false;
-    let mut cs_reminded = false;
-    let mut attempt_session: Option<u32> = None;
-    let mut last_order_session: u32 = 0;
-    let mut viewed_with_product = 0u32;
-    let mut categorised_views = 0u32;
-    let mut discounted_views = 0u32;
-    let mut discounted_orders = 0u32;
-    let mut campaign_orders = 0u32;
-    let mut unplanned_items = 0u32;
-    let mut offer_orders = 0u32;
-    let mut upsell_orders = 0u32;
+    let mut t = cols.time(0);
+    let first_secs = t.secs();
+    let mut opens = true;
+    for i in 0..n {
+        let next = (i + 1 < n).then(|| cols.time(i + 1));
+        let closes = next.is_none_or(|x| x.since(t) > gap);
+        if opens {
+            p.sessions += 1;
+            st.sess_no = p.sessions;
+            st.sess_first = t;
+            st.ss = SessionStats::default();
+            st.basket = Basket::default();
+        }
+        p.touchpoints += 1;
+        if t.us >= st.day_end_us {
+            let day = c.local_day(t.us);
+            st.day_end_us = (day + 1).saturating_mul(DAY_US).saturating_sub(c.offset_us);
+            p.active_days += 1;
+            st.day_is_campaign = c.is_campaign_day(day);
+            if st.day_is_campaign {
+                p.campaign_days_active += 1;
+            }
+        }
+        if let Some(kind) = cols.kind(i) {
+            let disc = discounted.get(i).copied().unwrap_or(false);
+            let channel = channels.get(i).copied().unwrap_or_default();
+            row(&mut p, &mut st, s, c, &cols, i, t, kind, disc, channel);
+        }
+        if closes {
+            if st.ss.shopping {
+                p.shopping_sessions += 1;
+                if let Some(m) = st.ss.mode(&c.modes) {
+                    p.session_modes.add(m);
+                }
+            }
+            if st.attempt_session == Some(st.sess_no) {
+                st.attempt_session = None;
+                let ms = t.since(st.sess_first) / 1_000_000;
+                p.first_checkout_session_minutes = Some(ms as f64 / 60_000.0);
+            }
+        }
+        opens = closes;
+        if let Some(x) = next {
+            t = x;
+        }
+    }
+    finish(p, &st, s, first_secs, t.secs(), as_of)
+}
 
-    // Touchpoints are in time order: stop at the first one after `as_of`
-    // (a linear stop rather than a binary search, which would jump around
-    // memory that is about to be read in order anyway).
-    let mut done = false;
-    for session in journey.sessions() {
-        if done || session.started_at > as_of {
-            break;
-        }
-        let end = session.end;
-        p.sessions += 1;
-        let sess_no = p.sessions;
-        let mut ss = SessionStats::default();
-        let mut basket = Basket::default();
-        let sess_first = tps.get(session.start).map(|t| t.at);
-        let mut sess_last = session.start;
-        for idx in session.start..end {
-            let Some(t) = tps.get(idx) else { break };
-            if t.at > as_of {
-                done = true;
-                break;
-            }
-            let at = t.at;
-            sess_last = idx;
-            p.touchpoints += 1;
-            let day = c.local_date(&at);
-            if cur_day != Some(day) {
-                cur_day = Some(day);
-                p.active_days += 1;
-                day_is_campaign = day.is_some_and(|d| c.is_campaign_date(d));
-                if day_is_campaign {
-                    p.campaign_days_active += 1;
-                }
-            }
-            let Some(kind) = t.kind.builtin() else {
-                continue;
-            };
-            if let Some(rc) = ReminderChannel::of(&t.channel) {
-                if !matches!(kind, K::SupportContact | K::OrderCompleted) {
-                    if let Some(r) = last_reminder.get_mut(rc.index()) {
-                        *r = Some(at);
-                    }
-                }
-            }
-            ss.shopping |= is_shopping(kind);
-            match kind {
-                K::ProductView => {
-                    p.product_views += 1;
-                    ss.product_views += 1;
-                    if t.discounted {
-                        discounted_views += 1;
-                    }
-                    if let Some(slot) = s.products.entry(tps, idx, Field::Product) {
-                        viewed_with_product += 1;
-                        slot.views += 1;
-                        if slot.session != sess_no {
-                            slot.session = sess_no;
-                            ss.distinct_products += 1;
-                        }
-                    }
-                    if let Some(slot) = s.categories.entry(tps, idx, Field::Category) {
-                        categorised_views += 1;
-                        slot.views += 1;
-                        if slot.session != sess_no {
-                            slot.session = sess_no;
-                            ss.distinct_categories += 1;
-                        }
-                    }
-                }
-                K::Comparison => {
-                    p.comparisons += 1;
-                    ss.info += 1;
-                    s.products.entry(tps, idx, Field::Product);
-                }
-                K::ReviewRead => {
-                    p.review_reads += 1;
-                    ss.info += 1;
-                    s.products.entry(tps, idx, Field::Product);
-                }
-                K::WishlistAdd => {
-                    p.wishlist_adds += 1;
-                    s.products.entry(tps, idx, Field::Product);
-                }
-                K::AddToCart | K::WishlistAddToCart => {
-                    p.cart_adds += 1;
-                    ss.purchase = true;
-                    if p.views_before_first_cart.is_none() {
-                        p.views_before_first_cart = Some(p.product_views);
-                    }
-                    let first_seen = s
-                        .products
-                        .entry(tps, idx, Field::Product)
-                        .map(|slot| slot.tp as usize)
-                        .and_then(|i| tps.get(i))
-                        .map(|f| f.at);
-                    basket.items += 1;
-                    basket.any_discounted |= t.discounted;
-                    if basket.items > 1 {
-                        if first_seen.is_some_and(|f| at - f <= c.unplanned) {
-                            basket.unplanned += 1;
-                        }
-                        basket.discounted_extra |= t.discounted;
-                        basket.after_checkout |= basket.checkout_started;
-                    }
-                }
-                K::CheckoutStart => {
-                    p.checkouts += 1;
-                    ss.purchase = true;
-                    basket.checkout_started = true;
-                    if p.sessions_to_first_checkout.is_none() {
-                        p.sessions_to_first_checkout = Some(p.shopping_sessions + 1);
-                        p.views_before_first_checkout = Some(p.product_views);
-                        attempt_session = Some(sess_no);
-                    }
-                }
-                K::PaymentInfo if t.payment.is_some() => basket.payment = t.payment,
-                K::Registration | K::Login => registered = true,
-                K::PromotionView | K::PromotionClick => p.promotions += 1,
-                K::ReferralSent => p.referrals_sent += 1,
-                K::ReviewWritten => p.reviews_written += 1,
-                K::Share | K::CartShare => p.shares += 1,
-                K::SupportContact => p.support_contacts += 1,
-                K::OrderCompleted => {
-                    ss.purchase = true;
-                    if p.sessions_to_first_checkout.is_none() {
-                        p.sessions_to_first_checkout = Some(p.shopping_sessions + 1);
-                        p.views_before_first_checkout = Some(p.product_views);
-                        attempt_session = Some(sess_no);
-                    }
-                    let secs = at.timestamp();
-                    p.orders += 1;
-                    let items = basket.items.max(1);
-                    p.ordered_items += items;
-                    unplanned_items += basket.unplanned;
-                    if basket.discounted_extra {
-                        offer_orders += 1;
-                    }
-                    if basket.unplanned > 0 || basket.discounted_extra || basket.after_checkout {
-                        upsell_orders += 1;
-                    }
-                    if t.discounted || basket.any_discounted {
-                        discounted_orders += 1;
-                    }
-                    if day_is_campaign {
-                        campaign_orders += 1;
-                    }
-                    if p.first_order_at.is_none() {
-                        p.first_order_at = Some(t.at);
-                        p.sessions_to_first_order = Some(p.shopping_sessions + 1);
-                        p.days_to_first_order = Some((secs - first_secs) as f64 / DAY);
-                    }
-                    p.last_order_at = Some(t.at);
-                    last_order_session = p.shopping_sessions + 1;
-                    s.order_times.push(secs);
-                    // Checkout type and payment.
-                    let ct = t
-                        .checkout
-                        .or(registered.then_some(CheckoutType::Registered));
-                    let co = &mut p.checkout;
-                    match ct {
-                        Some(CheckoutType::Guest) => co.guest_orders += 1,
-                        Some(CheckoutType::Registered) => co.registered_orders += 1,
-                        None => {}
-                    }
-                    if ct.is_some() {
-                        co.checkout = ct;
-                    }
-                    if let Some(pm) = t.payment.or(basket.payment) {
-                        if let Some(n) = co.payment_orders.get_mut(pm.index()) {
-                            *n += 1;
-                        }
-                        co.preferred_payment = Some(pm);
-                    }
-                    // Reminders since the previous order, within the window.
-                    let mut reminded = false;
-                    for (ch, (&r, n)) in ReminderChannel::ALL
-                        .iter()
-                        .zip(last_reminder.iter().zip(co.reminders_by_channel.iter_mut()))
-                    {
-                        let Some(r) = r else { continue };
-                        if prev_order.is_none_or(|p| r > p) && at - r <= c.reminder {
-                            *n += 1;
-                            reminded = true;
-                            if *ch == ReminderChannel::CustomerService {
-                                cs_reminded = true;
-                            }
-                        }
-                    }
-                    if reminded {
-                        co.reminded_orders += 1;
-                    }
-                    prev_order = Some(at);
-                    basket = Basket::default();
-                }
-                _ => {}
-            }
-        }
-        if ss.shopping {
-            p.shopping_sessions += 1;
-            if let Some(m) = ss.mode(&c.modes) {
-                p.session_modes.add(m);
-            }
-        }
-        last_idx = sess_last;
-        if attempt_session == Some(sess_no) {
-            attempt_session = None;
-            if let (Some(start), Some(end)) = (sess_first, tps.get(sess_last).map(|t| t.at)) {
-                p.first_checkout_session_minutes =
-                    Some((end - start).num_milliseconds() as f64 / 60_000.0);
+/// One row of a built-in kind.
+#[allow(clippy::too_many_arguments, clippy::too_many_lines)]
+#[inline(always)]
+fn row(
+    p: &mut BehaviourProfile,
+    st: &mut Pass,
+    s: &mut Scratch,
+    c: &Compiled,
+    cols: &Columns<'_>,
+    i: usize,
+    at: Time,
+    kind: K,
+    discounted: bool,
+    channel: u16,
+) {
+    if let Some(rc) = c.reminder_of(channel) {
+        if !matches!(kind, K::SupportContact | K::OrderCompleted) {
+            if let Some(r) = st.last_reminder.get_mut(rc.index()) {
+                *r = Some(at);
             }
         }
     }
+    let sess_no = st.sess_no;
+    let ss = &mut st.ss;
+    let basket = &mut st.basket;
+    ss.shopping |= is_shopping(kind);
+    let product = |s: &mut Scratch| product_slot(s, cols, i).map(|slot| slot.first);
+    match kind {
+        K::ProductView => {
+            p.product_views += 1;
+            ss.product_views += 1;
+            if discounted {
+                st.discounted_views += 1;
+            }
+            if let Some(slot) = product_slot(s, cols, i) {
+                st.viewed_with_product += 1;
+                slot.views += 1;
+                if slot.session != sess_no {
+                    slot.session = sess_no;
+                    ss.distinct_products += 1;
+                }
+            }
+            if let Some(slot) = cols.category(i).and_then(|k| s.categories.entry(k, i)) {
+                st.categorised_views += 1;
+                slot.views += 1;
+                if slot.session != sess_no {
+                    slot.session = sess_no;
+                    ss.distinct_categories += 1;
+                }
+            }
+        }
+        K::Comparison => {
+            p.comparisons += 1;
+            ss.info += 1;
+            product(s);
+        }
+        K::ReviewRead => {
+            p.review_reads += 1;
+            ss.info += 1;
+            product(s);
+        }
+        K::WishlistAdd => {
+            p.wishlist_adds += 1;
+            product(s);
+        }
+        K::AddToCart | K::WishlistAddToCart => {
+            p.cart_adds += 1;
+            ss.purchase = true;
+            if p.views_before_first_cart.is_none() {
+                p.views_before_first_cart = Some(p.product_views);
+            }
+            let first_seen = product(s).map(|first| cols.time(first as usize));
+            basket.items += 1;
+            basket.any_discounted |= discounted;
+            if basket.items > 1 {
+                if first_seen.is_some_and(|f| at.since(f) <= c.unplanned) {
+                    basket.unplanned += 1;
+                }
+                basket.discounted_extra |= discounted;
+                basket.after_checkout |= basket.checkout_started;
+            }
+        }
+        K::CheckoutStart => {
+            p.checkouts += 1;
+            ss.purchase = true;
+            basket.checkout_started = true;
+            if p.sessions_to_first_checkout.is_none() {
+                p.sessions_to_first_checkout = Some(p.shopping_sessions + 1);
+                p.views_before_first_checkout = Some(p.product_views);
+                st.attempt_session = Some(sess_no);
+            }
+        }
+        K::PaymentInfo => {
+            if let Some(pm) = cols.view.row(i).and_then(|r| r.payment()) {
+                basket.payment = Some(pm);
+            }
+        }
+        K::Registration | K::Login => st.registered = true,
+        K::PromotionView | K::PromotionClick => p.promotions += 1,
+        K::ReferralSent => p.referrals_sent += 1,
+        K::ReviewWritten => p.reviews_written += 1,
+        K::Share | K::CartShare => p.shares += 1,
+        K::SupportContact => p.support_contacts += 1,
+        K::OrderCompleted => {
+            ss.purchase = true;
+            if p.sessions_to_first_checkout.is_none() {
+                p.sessions_to_first_checkout = Some(p.shopping_sessions + 1);
+                p.views_before_first_checkout = Some(p.product_views);
+                st.attempt_session = Some(sess_no);
+            }
+            let row = cols.view.row(i);
+            let secs = at.secs();
+            p.orders += 1;
+            let items = basket.items.max(1);
+            p.ordered_items += items;
+            st.unplanned_items += basket.unplanned;
+            if basket.discounted_extra {
+                st.offer_orders += 1;
+            }
+            if basket.unplanned > 0 || basket.discounted_extra || basket.after_checkout {
+                st.upsell_orders += 1;
+            }
+            if discounted || basket.any_discounted {
+                st.discounted_orders += 1;
+            }
+            if st.day_is_campaign {
+                st.campaign_orders += 1;
+            }
+            let when = row.map(|r| r.at());
+            if p.first_order_at.is_none() {
+                p.first_order_at = when;
+                p.sessions_to_first_order = Some(p.shopping_sessions + 1);
+                p.days_to_first_order = Some((secs - first_secs_of(p)) as f64 / DAY);
+            }
+            p.last_order_at = when;
+            st.last_order_session = p.shopping_sessions + 1;
+            s.order_times.push(secs);
+            // Checkout type and payment.
+            let ct = row
+                .and_then(|r| r.checkout())
+                .or(st.registered.then_some(CheckoutType::Registered));
+            let co = &mut p.checkout;
+            match ct {
+                Some(CheckoutType::Guest) => co.guest_orders += 1,
+                Some(CheckoutType::Registered) => co.registered_orders += 1,
+                None => {}
+            }
+            if ct.is_some() {
+                co.checkout = ct;
+            }
+            if let Some(pm) = row.and_then(|r| r.payment()).or(basket.payment) {
+                if let Some(n) = co.payment_orders.get_mut(pm.index()) {
+                    *n += 1;
+                }
+                co.preferred_payment = Some(pm);
+            }
+            // Reminders since the previous order, within the window.
+            let mut reminded = false;
+            for (ch, (&r, n)) in ReminderChannel::ALL.iter().zip(
+                st.last_reminder
+                    .iter()
+                    .zip(co.reminders_by_channel.iter_mut()),
+            ) {
+                let Some(r) = r else { continue };
+                if st.prev_order.is_none_or(|p| r > p) && at.since(r) <= c.reminder {
+                    *n += 1;
+                    reminded = true;
+                    if *ch == ReminderChannel::CustomerService {
+                        st.cs_reminded = true;
+                    }
+                }
+            }
+            if reminded {
+                co.reminded_orders += 1;
+            }
+            st.prev_order = Some(at);
+            *basket = Basket::default();
+        }
+        _ => {}
+    }
+}
 
-    // Finish.
+/// The product slot of row `i`, inserted when new; `None` without a product.
+#[inline]
+fn product_slot<'s>(s: &'s mut Scratch, cols: &Columns<'_>, i: usize) -> Option<&'s mut Slot> {
+    s.products.entry(cols.product(i)?, i)
+}
+
+/// Whole seconds of the first touch, from the profile.
+#[inline]
+fn first_secs_of(p: &BehaviourProfile) -> i64 {
+    p.first_touch_at.map_or(0, |t| t.timestamp())
+}
+
+/// The features computed from the counts of the pass.
+fn finish(
+    mut p: BehaviourProfile,
+    st: &Pass,
+    s: &mut Scratch,
+    first_secs: i64,
+    last_secs: i64,
+    as_of: DateTime<Utc>,
+) -> BehaviourProfile {
     let as_of_secs = as_of.timestamp() as f64 + f64::from(as_of.timestamp_subsec_nanos()) / 1e9;
     let ratio = |a: u32, b: u32| {
         if b == 0 {
@@ -722,8 +781,8 @@ fn build(
         }
     };
     p.views_per_session = ratio(p.product_views, p.shopping_sessions);
-    p.discounted_view_share = ratio(discounted_views, p.product_views);
-    p.distinct_products = u32::try_from(s.products.used.len()).unwrap_or(u32::MAX);
+    p.discounted_view_share = ratio(st.discounted_views, p.product_views);
+    p.distinct_products = u32::try_from(s.products.len()).unwrap_or(u32::MAX);
     let mut distinct_viewed = 0u32;
     for slot in s.products.live() {
         if slot.views > 0 {
@@ -731,12 +790,12 @@ fn build(
         }
     }
     p.repeat_view_ratio = ratio(
-        viewed_with_product.saturating_sub(distinct_viewed),
-        viewed_with_product,
+        st.viewed_with_product.saturating_sub(distinct_viewed),
+        st.viewed_with_product,
     );
-    p.distinct_categories = u32::try_from(s.categories.used.len()).unwrap_or(u32::MAX);
-    if categorised_views > 0 {
-        let total = f64::from(categorised_views);
+    p.distinct_categories = u32::try_from(s.categories.len()).unwrap_or(u32::MAX);
+    if st.categorised_views > 0 {
+        let total = f64::from(st.categorised_views);
         let hhi: f64 = s
             .categories
             .live()
@@ -749,15 +808,13 @@ fn build(
     }
     p.deliberation_days = match p.days_to_first_order {
         Some(d) => d,
-        None => {
-            let last = tps.get(last_idx).map_or(first_secs, |t| t.at.timestamp());
-            (last - first_secs) as f64 / DAY
-        }
+        None => (last_secs - first_secs) as f64 / DAY,
     };
     p.tenure_days = ((as_of_secs - first_secs as f64) / DAY).max(0.0);
     if let Some(last) = p.last_order_at {
         p.days_since_last_order = Some(((as_of_secs - last.timestamp() as f64) / DAY).max(0.0));
-        p.sessions_after_last_order = Some(p.shopping_sessions.saturating_sub(last_order_session));
+        p.sessions_after_last_order =
+            Some(p.shopping_sessions.saturating_sub(st.last_order_session));
     }
     if s.order_times.len() >= 2 {
         s.gaps.clear();
@@ -774,13 +831,14 @@ fn build(
             .unwrap_or(0.0);
         p.median_order_gap_days = Some(median / DAY);
     }
-    p.discounted_order_share = ratio(discounted_orders, p.orders);
-    p.campaign_order_share = ratio(campaign_orders, p.orders);
+    p.discounted_order_share = ratio(st.discounted_orders, p.orders);
+    p.campaign_order_share = ratio(st.campaign_orders, p.orders);
     p.basket_growth = ratio(p.ordered_items.saturating_sub(p.orders), p.orders);
-    p.unplanned_item_share = ratio(unplanned_items, p.ordered_items);
-    p.bundle_uptake = ratio(offer_orders, p.orders);
-    p.upsell_uptake = ratio(upsell_orders, p.orders);
-    p.checkout.finish(p.orders, upsell_orders, cs_reminded);
+    p.unplanned_item_share = ratio(st.unplanned_items, p.ordered_items);
+    p.bundle_uptake = ratio(st.offer_orders, p.orders);
+    p.upsell_uptake = ratio(st.upsell_orders, p.orders);
+    p.checkout
+        .finish(p.orders, st.upsell_orders, st.cs_reminded);
     p
 }
 
@@ -788,12 +846,21 @@ fn build(
 mod tests {
     use super::*;
     use crate::journey::JourneyConfig;
-    use crate::model::{BuiltinChannel, PaymentMethod};
+    use crate::model::{BuiltinChannel, PaymentMethod, Touchpoint};
     use crate::persona::Classifier;
-    use chrono::{TimeDelta, TimeZone};
+    use chrono::{Datelike, NaiveDate, TimeDelta, TimeZone};
 
     fn at(min: i64) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2024, 11, 11, 3, 0, 0).unwrap() + TimeDelta::minutes(min)
+    }
+
+    #[test]
+    fn month_day_is_chronos_calendar() {
+        let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
+        for days in (-800_000i64..800_000).step_by(7).chain(-3_000..3_000) {
+            let d = epoch + TimeDelta::days(days);
+            assert_eq!(month_day(days), (d.month(), d.day()), "{d}");
+        }
     }
 
     #[test]

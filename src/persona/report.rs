@@ -9,8 +9,12 @@ use chrono::{DateTime, Datelike, Utc};
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
+use crate::analysis::Accumulator;
+use crate::error::{Error, Result};
+use crate::log::JourneyView;
 use crate::model::{Channel, CustomerId, Persona};
-use crate::persona::{BehaviourProfile, Classification};
+use crate::persona::profile::{self, Scratch};
+use crate::persona::{BehaviourProfile, Classification, Classifier, PersonaConfig};
 
 fn persona_map(counts: &[u64; 6]) -> IndexMap<Persona, u64> {
     Persona::ALL
@@ -32,48 +36,59 @@ fn add_counts(a: &mut [u64; 6], b: &[u64; 6]) {
     }
 }
 
-/// Counts primary personas over customers; `merge` is associative and
-/// commutative, so customers can be split across threads or machines.
+/// What a [`PersonaAccumulator`] is made from: the thresholds and the
+/// instant to classify as of (touchpoints after it are left out; no clock is
+/// read).
 ///
 /// ```
-/// use cxjourney::persona::{Classifier, PersonaAccumulator};
-/// use cxjourney::sample::{SampleConfig, SampleShop};
-/// use cxjourney::{Journey, JourneyConfig};
-/// let shop = SampleShop::generate(&SampleConfig { customers: 40, ..SampleConfig::default() })?;
-/// let as_of = shop.touchpoints.last().map(|t| t.at).unwrap();
-/// let journeys = Journey::group(shop.touchpoints, &JourneyConfig::default())?;
-/// let classifier = Classifier::default();
-/// let (a, b) = journeys.split_at(15);
-/// let mut left = PersonaAccumulator::new();
-/// let mut right = PersonaAccumulator::new();
-/// for (acc, part) in [(&mut left, a), (&mut right, b)] {
-///     for j in part {
-///         let p = classifier.profile(j, as_of);
-///         acc.add(&p, &classifier.classify(&p));
-///     }
-/// }
-/// left.merge(right);
-/// assert_eq!(left.finish(), classifier.report(&journeys, as_of));
-/// # Ok::<(), cxjourney::Error>(())
+/// use chrono::{TimeZone, Utc};
+/// use cxjourney::persona::{PersonaConfig, PersonaRun};
+/// let run = PersonaRun::new(Utc.with_ymd_and_hms(2024, 12, 31, 23, 59, 59).unwrap());
+/// assert_eq!(run.persona, PersonaConfig::default());
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PersonaAccumulator {
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct PersonaRun {
+    /// The thresholds, validated when an accumulator is made.
+    pub persona: PersonaConfig,
+    /// Touchpoints after this instant are left out, and journeys that start
+    /// after it are not counted.
+    pub as_of: DateTime<Utc>,
+}
+
+impl PersonaRun {
+    /// The default thresholds ([`PersonaConfig::default`]) as of an instant.
+    #[must_use]
+    pub fn new(as_of: DateTime<Utc>) -> PersonaRun {
+        PersonaRun {
+            persona: PersonaConfig::default(),
+            as_of,
+        }
+    }
+
+    /// Sets the thresholds.
+    #[must_use]
+    pub fn persona(mut self, persona: PersonaConfig) -> PersonaRun {
+        self.persona = persona;
+        self
+    }
+}
+
+/// The counts behind a [`PersonaReport`]; they add up under merging.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+struct Counts {
     counts: [u64; 6],
     passed: u64,
     by_acquisition: BTreeMap<Channel, [u64; 6]>,
-    by_month: BTreeMap<(i32, u32), [u64; 6]>,
+    /// By month of the first order: `year * 12 + month - 1` (an integer key,
+    /// so the state serializes to JSON).
+    by_month: BTreeMap<i64, [u64; 6]>,
     no_order: [u64; 6],
 }
 
-impl PersonaAccumulator {
-    /// An empty accumulator.
-    #[must_use]
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Counts one customer.
-    pub fn add(&mut self, profile: &BehaviourProfile, c: &Classification) {
+impl Counts {
+    fn add(&mut self, profile: &BehaviourProfile, c: &Classification) {
         bump(&mut self.counts, c.primary);
         if c.passed {
             self.passed += 1;
@@ -89,15 +104,16 @@ impl PersonaAccumulator {
         }
         match profile.first_order_at {
             Some(at) => bump(
-                self.by_month.entry((at.year(), at.month())).or_default(),
+                self.by_month
+                    .entry(i64::from(at.year()) * 12 + i64::from(at.month0()))
+                    .or_default(),
                 c.primary,
             ),
             None => bump(&mut self.no_order, c.primary),
         }
     }
 
-    /// Adds another accumulator's customers.
-    pub fn merge(&mut self, other: PersonaAccumulator) {
+    fn merge(&mut self, other: Counts) {
         add_counts(&mut self.counts, &other.counts);
         self.passed += other.passed;
         for (k, v) in other.by_acquisition {
@@ -109,13 +125,14 @@ impl PersonaAccumulator {
         add_counts(&mut self.no_order, &other.no_order);
     }
 
-    /// The report.
-    #[must_use]
-    pub fn finish(self) -> PersonaReport {
+    fn report(&self) -> PersonaReport {
         let mut by_first_order_month: IndexMap<String, IndexMap<Persona, u64>> = self
             .by_month
             .iter()
-            .map(|((y, m), c)| (format!("{y:04}-{m:02}"), persona_map(c)))
+            .map(|(ym, c)| {
+                let (y, m) = (ym.div_euclid(12), ym.rem_euclid(12) + 1);
+                (format!("{y:04}-{m:02}"), persona_map(c))
+            })
             .collect();
         if self.no_order.iter().any(|&n| n > 0) {
             by_first_order_month.insert("no_order".to_owned(), persona_map(&self.no_order));
@@ -131,6 +148,195 @@ impl PersonaAccumulator {
                 .collect(),
             by_first_order_month,
         }
+    }
+}
+
+/// Profiles, classifies and counts customers: the persona analysis on the
+/// [`Accumulator`] contract. `merge` is associative and commutative and the
+/// state serializes (the configuration and the counts), so customers can be
+/// split across threads, processes or machines; [`run_on_log`] does it for a
+/// log on threads.
+///
+/// [`run_on_log`]: crate::run_on_log
+///
+/// ```
+/// use cxjourney::log::EventLog;
+/// use cxjourney::persona::{Classifier, PersonaAccumulator, PersonaRun};
+/// use cxjourney::sample::{SampleConfig, SampleShop};
+/// use cxjourney::{Accumulator, JourneyConfig, run_on_log};
+/// let shop = SampleShop::generate(&SampleConfig { customers: 40, ..SampleConfig::default() })?;
+/// let as_of = shop.touchpoints.last().map(|t| t.at).unwrap();
+/// let log = EventLog::from_touchpoints(&shop.touchpoints, &JourneyConfig::default())?;
+/// let run = PersonaRun::new(as_of);
+/// let mut left = PersonaAccumulator::new(&run)?;
+/// let mut right = PersonaAccumulator::new(&run)?;
+/// for (i, journey) in log.journeys().enumerate() {
+///     if i < 15 { left.add(journey)? } else { right.add(journey)? }
+/// }
+/// left.merge(right)?;
+/// let report = left.finish()?;
+/// assert_eq!(report, run_on_log::<PersonaAccumulator>(&log, &run, 2)?);
+/// assert_eq!(report.customers, 40);
+/// # Ok::<(), cxjourney::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct PersonaAccumulator {
+    run: PersonaRun,
+    classifier: Classifier,
+    counts: Counts,
+    scratch: Scratch,
+}
+
+/// The serialized state of a [`PersonaAccumulator`]: what it was made from
+/// and what it counted (the classifier is rebuilt from the configuration).
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct State {
+    run: PersonaRun,
+    counts: Counts,
+}
+
+impl Serialize for PersonaAccumulator {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct StateRef<'a> {
+            run: &'a PersonaRun,
+            counts: &'a Counts,
+        }
+        StateRef {
+            run: &self.run,
+            counts: &self.counts,
+        }
+        .serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for PersonaAccumulator {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let state = State::deserialize(d)?;
+        let mut acc = PersonaAccumulator::new(&state.run).map_err(serde::de::Error::custom)?;
+        acc.counts = state.counts;
+        Ok(acc)
+    }
+}
+
+impl PersonaAccumulator {
+    /// An empty accumulator of a ready classifier (no validation needed).
+    pub(crate) fn with_classifier(classifier: Classifier, as_of: DateTime<Utc>) -> Self {
+        PersonaAccumulator {
+            run: PersonaRun {
+                persona: classifier.config().clone(),
+                as_of,
+            },
+            classifier,
+            counts: Counts::default(),
+            scratch: Scratch::default(),
+        }
+    }
+
+    /// Adds one journey as [`Accumulator::add`] does and gives back its
+    /// profile and classification, for per-customer output; `None` (and
+    /// nothing counted) when the journey starts after the run's `as_of`.
+    pub fn add_journey(
+        &mut self,
+        journey: JourneyView<'_>,
+    ) -> Option<(BehaviourProfile, Classification)> {
+        let profile = profile::build(
+            journey,
+            self.run.as_of,
+            self.classifier.compiled(),
+            &mut self.scratch,
+        );
+        if profile.touchpoints == 0 {
+            return None;
+        }
+        let c = self.classifier.classify(&profile);
+        self.counts.add(&profile, &c);
+        Some((profile, c))
+    }
+
+    /// The report of what was added so far, without consuming the state.
+    #[must_use]
+    pub fn report(&self) -> PersonaReport {
+        self.counts.report()
+    }
+
+    /// What the accumulator was made from.
+    #[must_use]
+    pub fn run(&self) -> &PersonaRun {
+        &self.run
+    }
+
+    /// The classifier of the run's thresholds.
+    #[must_use]
+    pub fn classifier(&self) -> &Classifier {
+        &self.classifier
+    }
+}
+
+impl Accumulator for PersonaAccumulator {
+    type Config = PersonaRun;
+    type Unit<'a> = JourneyView<'a>;
+    type Report = PersonaReport;
+
+    /// An empty accumulator.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] when the thresholds do not validate
+    /// ([`PersonaConfig::validate`]).
+    fn new(run: &PersonaRun) -> Result<Self> {
+        Ok(PersonaAccumulator {
+            classifier: Classifier::new(run.persona.clone())?,
+            run: run.clone(),
+            counts: Counts::default(),
+            scratch: Scratch::default(),
+        })
+    }
+
+    /// Profiles, classifies and counts one journey; a journey that starts
+    /// after `as_of` is left out. Never fails.
+    fn add(&mut self, journey: JourneyView<'_>) -> Result<()> {
+        // As `add_journey`, without handing the profile out.
+        let profile = profile::build(
+            journey,
+            self.run.as_of,
+            self.classifier.compiled(),
+            &mut self.scratch,
+        );
+        if profile.touchpoints > 0 {
+            let c = self.classifier.classify(&profile);
+            self.counts.add(&profile, &c);
+        }
+        Ok(())
+    }
+
+    /// Adds another accumulator's customers.
+    ///
+    /// # Errors
+    /// [`Error::Mismatch`] when the two were made from different runs
+    /// (thresholds or `as_of`).
+    fn merge(&mut self, other: PersonaAccumulator) -> Result<()> {
+        if other.run != self.run {
+            return Err(Error::Mismatch {
+                expected: format!("a persona run as of {}", self.run.as_of.to_rfc3339()),
+                found: format!(
+                    "another run (as of {}{})",
+                    other.run.as_of.to_rfc3339(),
+                    if other.run.persona == self.run.persona {
+                        ""
+                    } else {
+                        ", other thresholds"
+                    }
+                ),
+            });
+        }
+        self.counts.merge(other.counts);
+        Ok(())
+    }
+
+    /// The report. Never fails.
+    fn finish(self) -> Result<PersonaReport> {
+        Ok(self.counts.report())
     }
 }
 
@@ -398,13 +604,14 @@ mod tests {
         ) {
             let (a, b) = (cut1.min(cut2).min(items.len()), cut1.max(cut2).min(items.len()));
             let acc_of = |s: &[(usize, Option<u32>, usize)]| {
-                let mut acc = PersonaAccumulator::new();
+                let mut acc = Counts::default();
                 for &(ch, m, i) in s {
                     acc.add(&profile(ch, m), &class(i));
                 }
-                acc
+                // The state travels as JSON.
+                serde_json::from_str::<Counts>(&serde_json::to_string(&acc).unwrap()).unwrap()
             };
-            let whole = acc_of(&items).finish();
+            let whole = acc_of(&items).report();
             let (x, y, z) = (acc_of(&items[..a]), acc_of(&items[a..b]), acc_of(&items[b..]));
             let mut left = x.clone();
             left.merge(y.clone());
@@ -413,8 +620,8 @@ mod tests {
             let mut yx = y;
             yx.merge(x);
             right.merge(yx);
-            prop_assert_eq!(left.clone().finish(), whole.clone());
-            prop_assert_eq!(right.finish(), whole);
+            prop_assert_eq!(left.report(), whole.clone());
+            prop_assert_eq!(right.report(), whole);
         }
     }
 

@@ -25,8 +25,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::journey::Journey;
 use crate::model::names::named_enum;
-use crate::model::{BuiltinKind, Stage, Touchpoint};
+use crate::model::{BuiltinKind, Stage};
 use crate::persona::SessionModeConfig;
+use crate::persona::keys::KeyTable;
+use crate::persona::profile::Columns;
 
 named_enum! {
     /// The mode of one shopping session (Moe 2003).
@@ -154,37 +156,51 @@ pub(crate) fn is_shopping(kind: BuiltinKind) -> bool {
 ///            [Some(SessionMode::DirectedBuying), None]);
 /// # Ok::<(), cxjourney::Error>(())
 /// ```
+/// Each session is read once and its distinct products and categories are
+/// counted in a per-journey table of dictionary keys, so the work is linear in
+/// the touchpoints however many distinct products a session views.
 #[must_use]
 pub fn session_modes(journey: &Journey, config: &SessionModeConfig) -> Vec<Option<SessionMode>> {
-    journey
-        .sessions()
-        .iter()
-        .map(|s| {
-            let tps = journey.touchpoints().get(s.range()).unwrap_or(&[]);
-            stats_of(tps).mode(config)
-        })
+    let view = journey.view();
+    let cols = Columns::of(view);
+    let mut products = KeyTable::default();
+    let mut categories = KeyTable::default();
+    products.begin();
+    categories.begin();
+    view.sessions()
+        .zip(1u32..)
+        .map(|(s, no)| stats_of(&cols, s.range(), no, &mut products, &mut categories).mode(config))
         .collect()
 }
 
-fn stats_of(tps: &[Touchpoint]) -> SessionStats {
+/// The stats of session number `no` (1-based), rows `rows` of the journey.
+fn stats_of(
+    cols: &Columns<'_>,
+    rows: std::ops::Range<usize>,
+    no: u32,
+    products: &mut KeyTable,
+    categories: &mut KeyTable,
+) -> SessionStats {
     let mut st = SessionStats::default();
-    let mut products: Vec<&str> = Vec::new();
-    let mut categories: Vec<&str> = Vec::new();
-    for t in tps {
-        let Some(k) = t.kind.builtin() else { continue };
+    // Counts a key the first time this session views it.
+    let first_in_session = |table: &mut KeyTable, key: Option<u32>, i: usize| {
+        key.and_then(|k| table.entry(k, i)).is_some_and(|slot| {
+            let new = slot.session != no;
+            slot.session = no;
+            new
+        })
+    };
+    for i in rows {
+        let Some(k) = cols.kind(i) else { continue };
         st.shopping |= is_shopping(k);
         match k {
             BuiltinKind::ProductView => {
                 st.product_views += 1;
-                if let Some(p) = &t.product {
-                    if !products.contains(&p.as_str()) {
-                        products.push(p.as_str());
-                    }
+                if first_in_session(products, cols.product(i), i) {
+                    st.distinct_products += 1;
                 }
-                if let Some(c) = &t.category {
-                    if !categories.contains(&c.as_str()) {
-                        categories.push(c.as_str());
-                    }
+                if first_in_session(categories, cols.category(i), i) {
+                    st.distinct_categories += 1;
                 }
             }
             BuiltinKind::Comparison | BuiltinKind::ReviewRead => st.info += 1,
@@ -195,14 +211,35 @@ fn stats_of(tps: &[Touchpoint]) -> SessionStats {
             _ => {}
         }
     }
-    st.distinct_products = u32::try_from(products.len()).unwrap_or(u32::MAX);
-    st.distinct_categories = u32::try_from(categories.len()).unwrap_or(u32::MAX);
     st
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::journey::JourneyConfig;
+    use crate::model::{CustomerId, Touchpoint};
+    use chrono::{TimeDelta, TimeZone, Utc};
+
+    #[test]
+    fn one_session_of_many_distinct_products_is_linear() {
+        // Issue 15: one session of 100k distinct product views took 18 s with
+        // a `Vec::contains` per view.
+        let t0 = Utc.with_ymd_and_hms(2024, 11, 11, 0, 0, 0).unwrap();
+        let c = CustomerId(1);
+        let tps: Vec<Touchpoint> = (0..100_000)
+            .map(|i| {
+                Touchpoint::new(c, t0 + TimeDelta::seconds(i), BuiltinKind::ProductView)
+                    .with_product(&*format!("p{i}"))
+                    .with_category(&*format!("c{}", i % 7))
+            })
+            .collect();
+        let j = Journey::new(tps, &JourneyConfig::default()).unwrap();
+        let start = std::time::Instant::now();
+        let modes = session_modes(&j, &SessionModeConfig::default());
+        assert!(start.elapsed().as_secs() < 2, "{:?}", start.elapsed());
+        assert_eq!(modes, [Some(SessionMode::HedonicBrowsing)]);
+    }
 
     #[test]
     fn rules_in_order() {
