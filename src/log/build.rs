@@ -175,8 +175,11 @@ pub struct EventLogBuilder {
     customer: Vec<u64>,
     cols: Columns,
     dicts: Dictionaries,
-    /// Text customer keys, when rows come by key (provisional id = key).
+    /// Text customer keys, when rows come by key (provisional id =
+    /// `TEXT_KEY | key`).
     keys: Option<Dictionary>,
+    /// Rows come by key ([`EventLogBuilder::customer_for_key`]).
+    keyed: bool,
     by_id: bool,
 }
 
@@ -207,6 +210,7 @@ impl EventLogBuilder {
             cols: Columns::default(),
             dicts: Dictionaries::default(),
             keys: None,
+            keyed: false,
             by_id: false,
         })
     }
@@ -231,15 +235,20 @@ impl EventLogBuilder {
         self.customer.is_empty()
     }
 
-    /// The id that rows of the caller's text key `key` should carry. Keys are
-    /// numbered when the log is finished: by value when every key is a
-    /// decimal integer (`007` and `7` are then one customer), otherwise in
-    /// byte order of the keys, so ids never depend on the order of the rows.
-    /// [`EventLog::customer_key`] gives the key back.
+    /// The id that rows of the caller's key `key` should carry. Keys that are
+    /// decimal integers below 2^63 are their value (`007` and `7` are one
+    /// customer); other keys are text. When the log is finished, a log of
+    /// integer keys only keeps those values as ids; with any text key,
+    /// customers are numbered `0, 1, ...`: integer keys first, ascending, then
+    /// text keys in byte order, so ids never depend on the order of the rows.
+    /// The id returned for a text key is provisional until then.
+    /// [`EventLog::customer_key`] gives every customer's key back (integers
+    /// in plain decimal).
     ///
     /// # Errors
     /// [`Error::Mismatch`] when rows were already pushed with plain ids;
-    /// [`Error::TooMuchWork`] beyond [`MAX_DICTIONARY_LEN`](super::MAX_DICTIONARY_LEN) keys.
+    /// [`Error::TooMuchWork`] beyond [`MAX_DICTIONARY_LEN`](super::MAX_DICTIONARY_LEN)
+    /// text keys.
     pub fn customer_for_key(&mut self, key: &str) -> Result<CustomerId> {
         if self.by_id {
             return Err(Error::Mismatch {
@@ -247,8 +256,14 @@ impl EventLogBuilder {
                 found: format!("a customer key {key:?} after rows with plain customer ids"),
             });
         }
+        self.keyed = true;
+        if let Ok(v) = key.parse::<u64>()
+            && v < TEXT_KEY
+        {
+            return Ok(CustomerId(v));
+        }
         let keys = self.keys.get_or_insert_with(Dictionary::new);
-        Ok(CustomerId(u64::from(keys.intern(key)?)))
+        Ok(CustomerId(TEXT_KEY | u64::from(keys.intern(key)?)))
     }
 
     /// Adds a touchpoint.
@@ -274,15 +289,17 @@ impl EventLogBuilder {
                 limit: MAX_ROWS as u64,
             });
         }
-        match &self.keys {
-            Some(keys) if u64::try_from(keys.len()).is_ok_and(|n| r.customer.0 >= n) => {
+        if self.keyed {
+            let text = r.customer.0 & !TEXT_KEY;
+            let known = self.keys.as_ref().map_or(0, Dictionary::len) as u64;
+            if r.customer.0 >= TEXT_KEY && text >= known {
                 return Err(Error::Mismatch {
                     expected: "a customer id from customer_for_key".into(),
                     found: r.customer.to_string(),
                 });
             }
-            Some(_) => {}
-            None => self.by_id = true,
+        } else {
+            self.by_id = true;
         }
         let kind = self.dicts.kinds.code(r.kind)?;
         let channel = match r.channel {
@@ -395,6 +412,7 @@ impl EventLogBuilder {
             mut cols,
             mut dicts,
             keys,
+            keyed,
             by_id: _,
         } = self;
         let n = customer.len();
@@ -412,7 +430,7 @@ impl EventLogBuilder {
         remap(&mut cols.category, &dicts.categories.canonicalize());
         remap(&mut cols.campaign, &dicts.campaigns.canonicalize());
         canonical_currencies(&mut cols.currency, &cols.value, &mut dicts.currencies);
-        let customer_keys = keys.map(|keys| number_keys(keys, &mut customer));
+        let customer_keys = keyed.then(|| number_keys(keys, &mut customer));
 
         // Sort rows by (customer, time, row), then settle ties.
         let sorted = customer
@@ -470,48 +488,45 @@ impl EventLogBuilder {
     }
 }
 
-/// Numbers text customer keys (see [`EventLogBuilder::customer_for_key`]) and
-/// rewrites the customer column; returns the keys by final dense order.
-fn number_keys(keys: Dictionary, customer: &mut [u64]) -> Dictionary {
-    let numeric: Option<Vec<u64>> = keys.iter().map(|k| k.parse::<u64>().ok()).collect();
-    let mut final_id: Vec<u64> = vec![0; keys.len()];
-    let mut by_final: Vec<(u64, &str)> = Vec::with_capacity(keys.len());
-    match numeric {
-        Some(values) => {
-            for (i, v) in values.iter().enumerate() {
-                if let Some(slot) = final_id.get_mut(i) {
-                    *slot = *v;
-                }
-                by_final.push((*v, keys.value(i as u32).unwrap_or_default()));
-            }
+/// Provisional ids of text keys carry this bit (integer keys stay below it).
+const TEXT_KEY: u64 = 1 << 63;
+
+/// Numbers the customers of a keyed log (see
+/// [`EventLogBuilder::customer_for_key`]), rewrites the customer column, and
+/// returns every customer's key in final id order.
+fn number_keys(texts: Option<Dictionary>, customer: &mut [u64]) -> Dictionary {
+    let texts = texts.unwrap_or_default();
+    let mut numbers: Vec<u64> = customer.iter().copied().filter(|&c| c < TEXT_KEY).collect();
+    numbers.sort_unstable();
+    numbers.dedup();
+    let mut out = Dictionary::new();
+    for v in &numbers {
+        // Distinct values have distinct decimal spellings.
+        let _ = out.intern(&v.to_string());
+    }
+    if texts.is_empty() {
+        return out;
+    }
+    let mut order: Vec<(&str, u32)> = texts
+        .iter()
+        .enumerate()
+        .map(|(i, k)| (k, i as u32))
+        .collect();
+    order.sort_unstable();
+    let base = numbers.len() as u64;
+    let mut text_id = vec![0u64; texts.len()];
+    for (rank, &(k, i)) in order.iter().enumerate() {
+        if let Some(slot) = text_id.get_mut(i as usize) {
+            *slot = base + rank as u64;
         }
-        None => {
-            let mut order: Vec<(&str, u32)> = keys
-                .iter()
-                .enumerate()
-                .map(|(i, k)| (k, i as u32))
-                .collect();
-            order.sort_unstable();
-            for (rank, &(k, i)) in order.iter().enumerate() {
-                if let Some(slot) = final_id.get_mut(i as usize) {
-                    *slot = rank as u64;
-                }
-                by_final.push((rank as u64, k));
-            }
-        }
+        let _ = out.intern(k);
     }
     for c in customer.iter_mut() {
-        if let Some(&f) = final_id.get(*c as usize) {
-            *c = f;
-        }
-    }
-    // One key per final id (the smallest text among equal numbers).
-    by_final.sort_unstable();
-    by_final.dedup_by_key(|p| p.0);
-    let mut out = Dictionary::new();
-    for (_, k) in by_final {
-        // Distinct ids have distinct keys, so each insert is new.
-        let _ = out.intern(k);
+        *c = if *c >= TEXT_KEY {
+            text_id.get((*c & !TEXT_KEY) as usize).copied().unwrap_or(0)
+        } else {
+            numbers.binary_search(c).map_or(0, |r| r as u64)
+        };
     }
     out
 }

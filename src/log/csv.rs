@@ -281,10 +281,10 @@ fn build_rows(
     // repeat a user, event, channel or category over consecutive rows; and
     // the kind and custom flag of each event-name key, so an event name is
     // hashed once per row at most.
-    let mut last_user = Last::default();
-    let mut last_event = Last::default();
-    let mut last_channel = Last::default();
-    let mut last_category = Last::default();
+    let mut last_user: Last<u64> = Last::default();
+    let mut last_event: Last<u32> = Last::default();
+    let mut last_channel: Last<u16> = Last::default();
+    let mut last_category: Last<u32> = Last::default();
     let mut event_kinds: Vec<Option<(u16, bool)>> = Vec::new();
     let mut channels: IndexMap<Box<str>, u16, Seeded> = IndexMap::default();
     let mut custom_counts: Vec<u64> = Vec::new();
@@ -330,7 +330,7 @@ fn build_rows(
                     return Err(bad(0, user, "empty customer id".into()));
                 }
                 let id = builder.customer_for_key(user)?.0;
-                last_user.set(raw(0), u32::try_from(id).unwrap_or(u32::MAX));
+                last_user.set(raw(0), id);
                 keys.customer = id;
             }
 
@@ -388,7 +388,7 @@ fn build_rows(
 
             // channel
             keys.channel = match last_channel.hit(raw(3)) {
-                Some(code) => code as u16,
+                Some(code) => code,
                 None => {
                     let ch = cell(3)?;
                     let code = match channels.get(ch) {
@@ -404,7 +404,7 @@ fn build_rows(
                             code
                         }
                     };
-                    last_channel.set(raw(3), u32::from(code));
+                    last_channel.set(raw(3), code);
                     code
                 }
             };
@@ -621,18 +621,26 @@ fn blank(record: &::csv::StringRecord) -> bool {
 }
 
 /// The last cell of a column and the code it got.
-#[derive(Default)]
-struct Last {
+struct Last<T> {
     cell: Vec<u8>,
-    code: Option<u32>,
+    code: Option<T>,
 }
 
-impl Last {
-    fn hit(&self, cell: &[u8]) -> Option<u32> {
+impl<T> Default for Last<T> {
+    fn default() -> Self {
+        Last {
+            cell: Vec::new(),
+            code: None,
+        }
+    }
+}
+
+impl<T: Copy> Last<T> {
+    fn hit(&self, cell: &[u8]) -> Option<T> {
         self.code.filter(|_| self.cell == cell)
     }
 
-    fn set(&mut self, cell: &[u8], code: u32) {
+    fn set(&mut self, cell: &[u8], code: T) {
         self.cell.clear();
         self.cell.extend_from_slice(cell);
         self.code = Some(code);
