@@ -1,5 +1,6 @@
 """Side-by-side: chdb windowFunnel (Memory table, load excluded) vs the crate's
-`funnel` example (compute_seconds = grouping + funnel after reading), same
+`funnel` example (compute_seconds = the funnel over the event log on all
+cores, after `read_csv` built the log, grouping included in the read), same
 machine, same run, interleaved. Needs benches/requirements.txt.
 Usage: python benches/funnel_vs_chdb.py EVENTS.csv BIN REPS
 (BIN: target/release/examples/funnel; EVENTS.csv from the gen_events example)"""

@@ -196,18 +196,18 @@ fn main() -> Result<(), cxjourney::Error> {
         .with_mode(FunnelMode::first_entry())
         .breakdown_by(Property::Channel, Touch::FirstTouch),
     )?;
-    let mut acc = FunnelAccumulator::new(&funnel);
+    let mut acc = FunnelAccumulator::new(&funnel)?;
     for j in &journeys {
-        acc.add(j)?;
+        acc.add(j.view())?;
     }
-    print!("{}", acc.finish());
+    print!("{}", acc.finish()?);
     if let Some(j) = journeys
         .iter()
-        .find(|j| funnel.level(j).is_ok_and(|l| l == 2))
+        .find(|j| funnel.level(j.view()).is_ok_and(|l| l == 2))
     {
         println!();
         println!("a customer who stopped at the cart:");
-        println!("{}", funnel.witness(j)?);
+        println!("{}", funnel.witness(j.view())?);
     }
     println!();
     println!(
@@ -220,9 +220,9 @@ fn main() -> Result<(), cxjourney::Error> {
     )?;
     let mut acc = FunnelAccumulator::for_stages(&stages);
     for j in &journeys {
-        acc.add(j)?;
+        acc.add(j.view())?;
     }
-    print!("{}", acc.finish());
+    print!("{}", acc.finish()?);
 
     section("Who they are: personas from behaviour");
     let classifier = Classifier::default();

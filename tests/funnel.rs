@@ -1,13 +1,15 @@
 //! Funnels against ClickHouse `windowFunnel` (chdb 4.4.0, ClickHouse 26.9):
 //! every per-user level of `tests/data/ref/funnel_{small,edge}_levels.csv`
-//! for every configuration there, through the compact API, the journey API
-//! and the `funnel` example.
+//! for every configuration there, through `Funnel::levels` on the log read by
+//! `read_csv`, through the accumulator and the witnesses on journey views, and
+//! through the `funnel` example.
 
 use std::collections::BTreeMap;
 use std::process::Command;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use cxjourney::funnel::{EventIds, EventRow, FunnelMode, WindowFunnel};
+use cxjourney::funnel::{Funnel, FunnelConfig, Step};
+use cxjourney::log::{CsvOptions, read_csv};
 
 /// The reference set (inputs in `data/`, reference outputs in `ref/`;
 /// provenance in its README.md).
@@ -76,38 +78,28 @@ fn read_levels(name: &str) -> BTreeMap<String, BTreeMap<u64, u8>> {
 }
 
 fn check_compact(data: &str, levels: &str) {
-    let events = read_events(data);
+    let text = std::fs::read(format!("{PEERS}/data/{data}")).unwrap();
+    let (log, _) = read_csv(text.as_slice(), &CsvOptions::default()).unwrap();
     let reference = read_levels(levels);
-    let mut ids = EventIds::new();
-    let rows: Vec<EventRow> = events
-        .rows
-        .iter()
-        .map(|(u, t, e)| EventRow {
-            customer: *u,
-            ts: t.timestamp(),
-            event: ids.intern(e),
-        })
-        .collect();
-    let masks = ids.step_masks(&STEPS);
     for (w, m, col) in configs() {
-        let mode: FunnelMode = m.parse().unwrap();
-        let f = WindowFunnel::new(4, TimeDelta::seconds(w), mode).unwrap();
-        let got: BTreeMap<u64, u8> = f
-            .levels_by_customer(&rows, &masks)
-            .unwrap()
-            .iter()
-            .collect();
+        let f = Funnel::new(
+            FunnelConfig::new(STEPS.map(Step::event).to_vec(), TimeDelta::seconds(w))
+                .with_mode(m.parse().unwrap()),
+        )
+        .unwrap();
+        let levels = f.levels(&log, 0..log.customer_count()).unwrap();
+        let got: BTreeMap<u64, u8> = log.customers().iter().map(|c| c.0).zip(levels).collect();
         assert_eq!(&got, &reference[&col], "{data} {col}");
     }
 }
 
 #[test]
-fn compact_api_reproduces_clickhouse_small() {
+fn log_levels_reproduce_clickhouse_small() {
     check_compact("events_small.csv", "funnel_small_levels.csv");
 }
 
 #[test]
-fn compact_api_reproduces_clickhouse_edge_cases() {
+fn log_levels_reproduce_clickhouse_edge_cases() {
     check_compact("funnel_edge_cases.csv", "funnel_edge_levels.csv");
 }
 
@@ -145,8 +137,8 @@ fn check_example(data: &str, levels: &str, counts: &str) {
     let tmp = scratch();
     let dir = tmp.path();
     let file = format!("{PEERS}/data/{data}");
-    // Each configuration through the compact path and through `--journeys`
-    // (the journey API).
+    // Each configuration, also with `--journeys` (accepted as a no-op since
+    // the log path is the only one).
     for ((w, m, col), via) in configs()
         .into_iter()
         .flat_map(|c| [(c.clone(), None), (c, Some("--journeys"))])
@@ -288,8 +280,8 @@ fn example_rejects_malformed_input_with_a_message() {
 
 mod journeys {
     use super::*;
-    use cxjourney::funnel::{Funnel, FunnelAccumulator, FunnelConfig, Step, StopReason};
-    use cxjourney::{CustomerId, EventMap, Journey, JourneyConfig, Touchpoint};
+    use cxjourney::funnel::{FunnelAccumulator, StopReason};
+    use cxjourney::{Accumulator, CustomerId, EventMap, Journey, JourneyConfig, Touchpoint};
 
     fn journeys(data: &str) -> Vec<Journey> {
         let map = EventMap::standard().fallback_to_custom();
@@ -319,15 +311,18 @@ mod journeys {
             let f = funnel(w, m);
             let mut got = BTreeMap::new();
             let mut traced = BTreeMap::new();
-            let mut acc = FunnelAccumulator::new(&f);
+            let mut acc = FunnelAccumulator::new(&f).unwrap();
             for j in &js {
-                got.insert(j.customer().0, f.level(j).unwrap() as u8);
-                traced.insert(j.customer().0, f.witness(j).unwrap().path.level as u8);
-                acc.add(j).unwrap();
+                got.insert(j.customer().0, f.level(j.view()).unwrap() as u8);
+                traced.insert(
+                    j.customer().0,
+                    f.witness(j.view()).unwrap().path.level as u8,
+                );
+                acc.add(j.view()).unwrap();
             }
             assert_eq!(&got, &reference[&col], "{data} {col} level");
             assert_eq!(&traced, &reference[&col], "{data} {col} witness");
-            let report = acc.finish();
+            let report = acc.finish().unwrap();
             let mut at = vec![0u64; 5];
             for l in reference[&col].values() {
                 at[usize::from(*l)] += 1;
@@ -352,7 +347,7 @@ mod journeys {
     #[test]
     fn witnesses_explain_the_edge_cases() {
         let js = journeys("funnel_edge_cases.csv");
-        let by_id = |id: u64| js.iter().find(|j| j.customer().0 == id).unwrap();
+        let by_id = |id: u64| js.iter().find(|j| j.customer().0 == id).unwrap().view();
         // 900002: add_to_cart 3601 s after product_view
         let w = funnel(3600, "default").witness(by_id(900_002)).unwrap();
         assert_eq!(w.path.stop, StopReason::OutOfWindow { step: 2 });

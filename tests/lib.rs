@@ -9,6 +9,7 @@
 
 mod cli;
 mod funnel;
+mod funnel_contract;
 mod journey;
 mod layering;
 mod log;

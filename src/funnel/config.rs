@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::funnel::kernel::MAX_STEPS;
 use crate::funnel::mode::FunnelMode;
 use crate::funnel::step::{Exclusion, Step};
-use crate::model::Touchpoint;
+use crate::log::Row;
 
 /// What the funnel counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
@@ -24,61 +24,61 @@ pub enum CountingUnit {
     /// end (strictly later second). Customers who never reach step 1 give no
     /// attempt.
     Conversions,
-    /// One path per session of the journey ([`Journey::sessions`](crate::Journey::sessions)).
+    /// One path per session of the journey ([`JourneyView::sessions`](crate::log::JourneyView::sessions)).
     Sessions,
 }
 
-/// A touchpoint property held constant through the steps (PostHog's "hold
+/// A row property held constant through the steps (PostHog's "hold
 /// property constant"): all steps of a chain must carry the same value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Property {
-    /// [`Touchpoint::order`] (an order or cart id).
+    /// [`Row::order`] (an order or cart id).
     Order,
-    /// [`Touchpoint::product`].
+    /// [`Row::product`].
     Product,
-    /// [`Touchpoint::category`].
+    /// [`Row::category`].
     Category,
-    /// [`Touchpoint::campaign`].
+    /// [`Row::campaign`].
     Campaign,
-    /// [`Touchpoint::channel`].
+    /// [`Row::channel`].
     Channel,
-    /// [`Touchpoint::kind`].
+    /// [`Row::kind`].
     Kind,
-    /// [`Touchpoint::event_name`].
+    /// [`Row::event_name`].
     Event,
-    /// [`Touchpoint::device`].
+    /// [`Row::device`].
     Device,
 }
 
 impl Property {
-    /// The property's value on a touchpoint, if it has one.
+    /// The property's value on a row, if it has one.
     #[must_use]
-    pub fn of<'a>(&self, t: &'a Touchpoint) -> Option<&'a str> {
+    pub fn of<'a>(&self, row: Row<'a>) -> Option<&'a str> {
         match self {
-            Property::Order => t.order.as_ref().map(|v| v.as_str()),
-            Property::Product => t.product.as_ref().map(|v| v.as_str()),
-            Property::Category => t.category.as_ref().map(|v| v.as_str()),
-            Property::Campaign => t.campaign.as_ref().map(|v| v.as_str()),
-            Property::Channel => Some(t.channel.as_str()),
-            Property::Kind => Some(t.kind.as_str()),
-            Property::Event => Some(t.event_name()),
-            Property::Device => t.device.map(|d| d.as_str()),
+            Property::Order => row.order(),
+            Property::Product => row.product(),
+            Property::Category => row.category(),
+            Property::Campaign => row.campaign(),
+            Property::Channel => Some(row.channel().as_str()),
+            Property::Kind => Some(row.kind().as_str()),
+            Property::Event => Some(row.event_name()),
+            Property::Device => row.device().map(|d| d.as_str()),
         }
     }
 }
 
-/// Which touchpoint gives a unit its breakdown value.
+/// Which row gives a unit its breakdown value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "at")]
 pub enum Touch {
-    /// The first touchpoint of the unit (journey or session) (default).
+    /// The first row of the unit (journey or session) (default).
     #[default]
     FirstTouch,
-    /// The last touchpoint of the unit.
+    /// The last row of the unit.
     LastTouch,
-    /// The touchpoint that matched step `step` (1-based) in the unit's path;
+    /// The row that matched step `step` (1-based) in the unit's path;
     /// units that did not reach it get `(none)`.
     Step {
         /// The step, 1-based.
@@ -86,8 +86,8 @@ pub enum Touch {
     },
 }
 
-/// Break the report down by a touchpoint property taken at one touchpoint.
-/// For keys that are not touchpoint properties (persona, segment), pass the
+/// Break the report down by a row property taken at one row.
+/// For keys that are not row properties (persona, segment), pass the
 /// key to [`FunnelAccumulator::add_with_key`](crate::funnel::FunnelAccumulator::add_with_key).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

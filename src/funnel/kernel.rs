@@ -3,7 +3,7 @@
 //!
 //! Two kernels share one set of [`Rules`]:
 //! - [`level`]: the level only (ClickHouse's `windowFunnel` result), used by
-//!   the compact path and by levels-only queries;
+//!   levels-only queries ([`Funnel::levels`](crate::funnel::Funnel::levels));
 //! - [`trace`]: the level plus the matched chain (which event filled which
 //!   step, when), the reason the customer stopped, and the extras ClickHouse
 //!   does not have (exclusions, optional steps, per-step windows and gaps).
@@ -210,6 +210,33 @@ fn level_general(
         }
     }
     reached
+}
+
+/// Insertion sort for the few keys of one customer (rows come in time
+/// order, so only same-second runs move), a full sort for long ones.
+#[inline]
+pub(crate) fn sort_small(v: &mut [u64]) {
+    if v.len() > 32 {
+        v.sort_unstable();
+        return;
+    }
+    for i in 1..v.len() {
+        let Some(&x) = v.get(i) else { break };
+        let mut j = i;
+        while j > 0 {
+            let Some(&y) = v.get(j - 1) else { break };
+            if y <= x {
+                break;
+            }
+            if let Some(slot) = v.get_mut(j) {
+                *slot = y;
+            }
+            j -= 1;
+        }
+        if let Some(slot) = v.get_mut(j) {
+            *slot = x;
+        }
+    }
 }
 
 /// One partial chain of `strict_once`.

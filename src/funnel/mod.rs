@@ -1,27 +1,33 @@
 //! Funnels: who reached which step, how fast, and where they dropped off.
 //!
-//! A funnel is 1 to 32 ordered [`Step`]s (predicates over touchpoints: kind,
-//! channel, source event name, category, amount, stage or a closure), a
-//! conversion window measured from the chain's step 1 (inclusive), and a
-//! [`FunnelMode`] that spells out the rules. The default reproduces
-//! ClickHouse's `windowFunnel` exactly, every mode included; the tests check
-//! every per-user level of the chdb references in the reference set in
-//! `tests/data`.
+//! A funnel is 1 to 32 ordered [`Step`]s (predicates over the rows of an
+//! event log: kind, channel, source event name, category, campaign, amount,
+//! stage or a closure over the [`Row`](crate::log::Row)), a conversion window
+//! measured from the chain's step 1 (inclusive), and a [`FunnelMode`] that
+//! spells out the rules. The default reproduces ClickHouse's `windowFunnel`
+//! exactly, every mode included; the tests check every per-user level of the
+//! chdb references in the reference set in `tests/data`.
 //!
-//! # Two entry points, one kernel
+//! # One input, one kernel
 //!
-//! - **Journeys** ([`Funnel`], [`FunnelConfig`]): steps as predicates over
-//!   [`Touchpoint`](crate::Touchpoint)s, with exclusions, optional steps,
-//!   per-step windows and gaps, a held property, counting units, breakdowns,
-//!   a [`FunnelReport`] through a mergeable [`FunnelAccumulator`], and a
-//!   [`Witness`] per customer.
-//! - **Compact rows** ([`WindowFunnel`], [`EventRow`], [`StepSequences`]): a
-//!   flat event log of `(customer, seconds, event id)` rows, grouped with a
-//!   counting sort and scanned without building touchpoints. This is the path
-//!   for millions of events (`examples/funnel.rs`).
+//! A funnel reads the [`EventLog`](crate::log::EventLog): customers grouped,
+//! rows in journey order. [`Funnel`] evaluates one
+//! [`JourneyView`](crate::log::JourneyView) at a time: its conditions are
+//! resolved against the log's dictionaries once, so a row's steps are a table
+//! lookup on the view's columns (no allocation per row, no
+//! [`Touchpoint`](crate::Touchpoint)), and each customer's events, sorted by
+//! `(second, step)`, go through one kernel with fixed-size arrays.
 //!
-//! Both scan each customer's events sorted by `(time, step index)` with the
-//! same kernel: fixed-size arrays, no allocation per event.
+//! - [`Funnel::levels`]: the levels of a range of customers (ClickHouse's
+//!   `windowFunnel` per user), the fast path for millions of rows
+//!   (`examples/funnel.rs`).
+//! - [`FunnelAccumulator`]: the full [`FunnelReport`] (exclusions, optional
+//!   steps, per-step windows and gaps, a held property, counting units,
+//!   breakdowns, durations), an [`Accumulator`](crate::Accumulator), so
+//!   [`run_on_log`](crate::run_on_log) spreads it over threads.
+//! - [`Funnel::witness`]: which row filled which step for one customer, and
+//!   why the customer stopped.
+//! - [`WindowFunnel`]: the kernel alone, on `(seconds, step)` pairs.
 //!
 //! # The rules, and how the presets differ
 //!
@@ -47,7 +53,8 @@
 //! ```
 //! use chrono::{TimeDelta, TimeZone, Utc};
 //! use cxjourney::funnel::{Funnel, FunnelAccumulator, FunnelConfig, FunnelMode, Step};
-//! use cxjourney::{CustomerId, EventMap, Journey, JourneyConfig, Touchpoint};
+//! use cxjourney::log::EventLog;
+//! use cxjourney::{Accumulator, CustomerId, EventMap, JourneyConfig, Touchpoint, run_on_log};
 //!
 //! let t0 = Utc.with_ymd_and_hms(2024, 12, 12, 19, 0, 0).unwrap();
 //! let raw = [(1, 0, "view_item"), (1, 3, "add_to_cart"), (1, 9, "purchase"),
@@ -59,7 +66,7 @@
 //!     touchpoints.push(Touchpoint::new(CustomerId(c), t0 + TimeDelta::minutes(minute), kind)
 //!         .with_event(event));
 //! }
-//! let journeys = Journey::group(touchpoints, &JourneyConfig::default())?;
+//! let log = EventLog::from_touchpoints(&touchpoints, &JourneyConfig::default())?;
 //! let funnel = Funnel::new(
 //!     FunnelConfig::new(
 //!         ["view_item", "add_to_cart", "purchase"].map(Step::event).to_vec(),
@@ -67,27 +74,29 @@
 //!     )
 //!     .with_mode(FunnelMode::strict_deduplication()),
 //! )?;
-//! let mut acc = FunnelAccumulator::new(&funnel);
-//! for j in &journeys {
+//! assert_eq!(funnel.levels(&log, 0..log.customer_count())?, [3, 1]);
+//! let mut acc = FunnelAccumulator::new(&funnel)?;
+//! for j in log.journeys() {
 //!     acc.add(j)?;
 //! }
-//! let report = acc.finish();
+//! let report = acc.finish()?;
 //! assert_eq!(report.at_level, vec![0, 1, 0, 1]);
 //! assert_eq!(report.steps[2].time_from_first.unwrap().median_seconds, 540.0);
+//! assert_eq!(run_on_log::<FunnelAccumulator>(&log, &funnel, 2)?, report);
 //! # Ok::<(), cxjourney::Error>(())
 //! ```
 
-mod compact;
 mod config;
 mod kernel;
+mod matcher;
 mod mode;
 mod path;
 mod report;
 mod stage;
 mod step;
+mod window;
 mod witness;
 
-pub use compact::{CustomerLevels, EventIds, EventRow, StepSequences, WindowFunnel};
 pub use config::{Breakdown, CountingUnit, FunnelConfig, Property, Touch};
 pub use kernel::{MAX_STEPS, StopReason};
 pub use mode::{Anchoring, FunnelMode, MAX_STRICT_ONCE_CHAINS};
@@ -95,6 +104,7 @@ pub use path::{Funnel, FunnelPath, StepHit};
 pub use report::{BreakdownRow, FunnelAccumulator, FunnelReport, StepReport, TrendPoint};
 pub use stage::StageFunnel;
 pub use step::{Condition, Exclusion, Predicate, Step};
+pub use window::WindowFunnel;
 pub use witness::{Witness, WitnessStep, WitnessTouch};
 
 /// Exact quantiles of durations, as the reports show them (time from the

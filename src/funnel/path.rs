@@ -1,8 +1,9 @@
-//! The compiled funnel: evaluates a journey into one path per counting unit
-//! (the steps it reached, with the touchpoints that filled them, and why it
+//! The compiled funnel: evaluates a journey view into one path per counting
+//! unit (the steps it reached, with the rows that filled them, and why it
 //! stopped), through the shared kernel.
 
 use std::collections::BTreeSet;
+use std::ops::Range;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
@@ -10,16 +11,15 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::funnel::config::{CountingUnit, FunnelConfig, Property};
 use crate::funnel::kernel::{self, EXCLUSION_CODE, Rules, StopReason, TraceEvent};
+use crate::funnel::matcher::{Cols, Matcher};
 use crate::funnel::mode::Anchoring;
-use crate::funnel::step::Condition;
 use crate::funnel::witness::{Witness, WitnessStep, WitnessTouch};
-use crate::journey::Journey;
-use crate::model::{BuiltinKind, Touchpoint};
+use crate::log::{EventLog, JourneyView};
 
-/// The touchpoint that filled a step.
+/// The row that filled a step.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StepHit {
-    /// Its index in the journey's touchpoints.
+    /// Its index in the journey's rows.
     pub touchpoint: usize,
     /// Its time.
     pub at: DateTime<Utc>,
@@ -30,13 +30,13 @@ pub struct StepHit {
 pub struct FunnelPath {
     /// The highest step reached (0 = none).
     pub level: usize,
-    /// For each step, the touchpoint that filled it in the best chain.
+    /// For each step, the row that filled it in the best chain.
     pub hits: Vec<Option<StepHit>>,
     /// Why the path ended where it did.
     pub stop: StopReason,
     /// The value of the held property, when one is held.
     pub held: Option<String>,
-    /// The unit's touchpoints (indices into the journey): the whole journey,
+    /// The unit's rows (indices into the journey): the whole journey,
     /// a session, or an attempt's remainder.
     pub scope: std::ops::Range<usize>,
 }
@@ -49,15 +49,36 @@ impl FunnelPath {
     }
 }
 
-/// A compiled [`FunnelConfig`]: evaluates journeys.
+/// Whole seconds since the epoch of a row time in microseconds (ClickHouse
+/// `DateTime` drops the fraction: floor).
+#[inline(always)]
+pub(crate) fn seconds(micros: i64) -> i64 {
+    micros.div_euclid(1_000_000)
+}
+
+/// Bits of the steps in a [`Matcher`] mask.
+const STEP_MASK: u64 = 0xFFFF_FFFF;
+/// Packed `(seconds since the journey's first row, step)` keys: the step in
+/// the low bits.
+const KEY_STEP_BITS: u32 = 6;
+
+/// Working buffers of a scan, reused across journeys.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Scan {
+    keys: Vec<u64>,
+    scratch: kernel::Scratch,
+}
+
+/// A compiled [`FunnelConfig`]: evaluates journey views of an event log.
 ///
 /// ```
 /// use chrono::{TimeDelta, TimeZone, Utc};
 /// use cxjourney::funnel::{Funnel, FunnelConfig, Step, StopReason};
-/// use cxjourney::{BuiltinKind as K, CustomerId, Journey, JourneyConfig, Touchpoint};
+/// use cxjourney::log::EventLog;
+/// use cxjourney::{BuiltinKind as K, CustomerId, JourneyConfig, Touchpoint};
 /// let t0 = Utc.with_ymd_and_hms(2024, 12, 12, 19, 0, 0).unwrap();
 /// let c = CustomerId(1);
-/// let journey = Journey::new(vec![
+/// let log = EventLog::from_touchpoints([
 ///     Touchpoint::new(c, t0, K::ProductView),
 ///     Touchpoint::new(c, t0 + TimeDelta::minutes(2), K::AddToCart),
 ///     Touchpoint::new(c, t0 + TimeDelta::hours(3), K::CheckoutStart),
@@ -66,17 +87,17 @@ impl FunnelPath {
 ///     vec![Step::kind(K::ProductView), Step::kind(K::AddToCart), Step::kind(K::CheckoutStart)],
 ///     TimeDelta::hours(1),
 /// ))?;
-/// assert_eq!(funnel.level(&journey)?, 2);
-/// let witness = funnel.witness(&journey)?;
+/// let journey = log.find(c).unwrap();
+/// assert_eq!(funnel.level(journey)?, 2);
+/// let witness = funnel.witness(journey)?;
 /// assert_eq!(witness.path.stop, StopReason::OutOfWindow { step: 3 });
+/// assert_eq!(funnel.levels(&log, 0..log.customer_count())?, [2]);
 /// # Ok::<(), cxjourney::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Funnel {
     config: FunnelConfig,
     rules: Rules,
-    /// When every step is one built-in kind: the step mask of each kind.
-    kind_masks: Option<Vec<u32>>,
 }
 
 impl Funnel {
@@ -111,22 +132,7 @@ impl Funnel {
             }
         }
         rules.exclusions = config.exclusions.iter().map(|e| (e.from, e.to)).collect();
-        let mut kind_masks = Some(vec![0u32; BuiltinKind::ALL.len()]);
-        for (i, s) in config.steps.iter().enumerate() {
-            match (s.conditions.as_slice(), kind_masks.as_mut()) {
-                ([Condition::Kind { kind }], Some(table)) if kind.builtin().is_some() => {
-                    if let Some(m) = kind.builtin().and_then(|k| table.get_mut(k.index())) {
-                        *m |= 1u32 << i;
-                    }
-                }
-                _ => kind_masks = None,
-            }
-        }
-        Ok(Funnel {
-            config,
-            rules,
-            kind_masks,
-        })
+        Ok(Funnel { config, rules })
     }
 
     /// The configuration.
@@ -140,62 +146,126 @@ impl Funnel {
         self.config.steps.iter().map(|s| s.name.as_str())
     }
 
+    /// The steps and exclusions resolved against `log`'s dictionaries.
+    pub(crate) fn matcher(&self, log: &EventLog) -> Matcher {
+        Matcher::new(
+            &self.config.steps,
+            self.config.exclusions.iter().map(|e| &e.step),
+            log,
+        )
+    }
+
+    /// Whether the level alone needs only ClickHouse's rules (the fast scan).
+    fn levels_only(&self) -> bool {
+        self.rules.is_plain() && self.config.hold_constant.is_none() && !self.rules.mode.strict_once
+    }
+
     /// The customer's level over the whole journey (what ClickHouse
     /// `windowFunnel` returns for the customer).
     ///
     /// # Errors
     /// [`Error::TooMuchWork`] from `strict_once` or a held property.
-    pub fn level(&self, journey: &Journey) -> Result<usize> {
-        self.level_with(journey, &mut Vec::new())
+    pub fn level(&self, journey: JourneyView<'_>) -> Result<usize> {
+        let m = self.matcher(journey.log());
+        self.level_with(&m, journey, &mut Scan::default())
+            .map(usize::from)
     }
 
-    /// [`Funnel::level`] of many journeys, with one working buffer.
+    /// The levels of the customers `customers` (dense indices, see
+    /// [`EventLog::split`]) of `log`, in that order: ClickHouse's
+    /// `SELECT windowFunnel(..)(..) ... GROUP BY user_id` for them. The
+    /// conditions are resolved against the log once; each journey is one
+    /// pass over its column slices with no allocation.
     ///
     /// # Errors
     /// As [`Funnel::level`].
-    pub fn levels(&self, journeys: &[Journey]) -> Result<Vec<usize>> {
-        let mut buf = Vec::new();
-        journeys
-            .iter()
-            .map(|j| self.level_with(j, &mut buf))
-            .collect()
+    pub fn levels(&self, log: &EventLog, customers: Range<usize>) -> Result<Vec<u8>> {
+        let m = self.matcher(log);
+        let mut scan = Scan::default();
+        let mut out = Vec::with_capacity(customers.len());
+        for view in log.journeys_in(customers) {
+            out.push(self.level_with(&m, view, &mut scan)?);
+        }
+        Ok(out)
     }
 
-    fn level_with(&self, journey: &Journey, buf: &mut Vec<TraceEvent>) -> Result<usize> {
-        let tps = journey.touchpoints();
-        if self.rules.is_plain()
-            && self.config.hold_constant.is_none()
-            && !self.rules.mode.strict_once
-        {
-            self.step_events(tps, None, buf);
-            return Ok(usize::from(kernel::level(
-                &self.rules,
-                buf.iter().map(|&(t, c, _)| (t, c)),
-            )));
+    pub(crate) fn level_with(
+        &self,
+        m: &Matcher,
+        view: JourneyView<'_>,
+        scan: &mut Scan,
+    ) -> Result<u8> {
+        if !self.levels_only() {
+            let n = view.len();
+            return Ok(
+                u8::try_from(self.best(m, view, 0..n, &self.rules)?.level).unwrap_or(u8::MAX)
+            );
         }
-        Ok(self.best(tps, 0, &self.rules)?.level)
+        let times = view.times();
+        let Some(&first) = times.first() else {
+            return Ok(0);
+        };
+        let base = seconds(first);
+        let cols = Cols::of(&view);
+        let keep_unmatched = self.rules.mode.strict_order;
+        let keys = &mut scan.keys;
+        keys.clear();
+        let events_only = m.events_only();
+        for (i, &t) in times.iter().enumerate() {
+            let at = (seconds(t).wrapping_sub(base) as u64) << KEY_STEP_BITS;
+            let mut mask = if events_only {
+                m.event_mask(&cols, i)
+            } else {
+                m.mask(&view, &cols, i)
+            } & STEP_MASK;
+            if mask == 0 {
+                if keep_unmatched {
+                    keys.push(at);
+                }
+                continue;
+            }
+            while mask != 0 {
+                keys.push(at | u64::from(mask.trailing_zeros() + 1));
+                mask &= mask - 1;
+            }
+        }
+        kernel::sort_small(keys);
+        Ok(kernel::level_with(
+            &self.rules,
+            &mut scan.scratch,
+            keys.iter().map(|&k| {
+                (
+                    base.wrapping_add((k >> KEY_STEP_BITS) as i64),
+                    (k & ((1 << KEY_STEP_BITS) - 1)) as u8,
+                )
+            }),
+        ))
     }
 
     /// The paths of one journey, one per counting unit.
     ///
     /// # Errors
     /// [`Error::TooMuchWork`] from `strict_once` or a held property.
-    pub fn paths(&self, journey: &Journey) -> Result<Vec<FunnelPath>> {
-        let tps = journey.touchpoints();
+    pub fn paths(&self, journey: JourneyView<'_>) -> Result<Vec<FunnelPath>> {
+        self.paths_with(&self.matcher(journey.log()), journey)
+    }
+
+    pub(crate) fn paths_with(&self, m: &Matcher, view: JourneyView<'_>) -> Result<Vec<FunnelPath>> {
+        let n = view.len();
         match self.config.unit {
-            CountingUnit::Customers => Ok(vec![self.best(tps, 0, &self.rules)?]),
-            CountingUnit::Sessions => journey
+            CountingUnit::Customers => Ok(vec![self.best(m, view, 0..n, &self.rules)?]),
+            CountingUnit::Sessions => view
                 .sessions()
-                .iter()
-                .map(|s| self.best(tps.get(s.range()).unwrap_or(&[]), s.start, &self.rules))
+                .map(|s| self.best(m, view, s.range(), &self.rules))
                 .collect(),
             CountingUnit::Conversions => {
                 let mut rules = self.rules.clone();
                 rules.mode.anchoring = Anchoring::First;
+                let times = view.times();
                 let mut out = Vec::new();
                 let mut from = 0usize;
-                while from < tps.len() {
-                    let path = self.best(tps.get(from..).unwrap_or(&[]), from, &rules)?;
+                while from < n {
+                    let path = self.best(m, view, from..n, &rules)?;
                     let (Some(Some(first)), true) = (path.hits.first(), path.level > 0) else {
                         break;
                     };
@@ -214,12 +284,9 @@ impl Funnel {
                     };
                     let end_s = end.timestamp();
                     out.push(path);
-                    let next = tps
-                        .iter()
-                        .enumerate()
-                        .skip(from)
-                        .find(|(_, t)| t.at.timestamp() > end_s)
-                        .map_or(tps.len(), |(i, _)| i);
+                    let next = (from..n)
+                        .find(|&i| times.get(i).is_some_and(|&t| seconds(t) > end_s))
+                        .unwrap_or(n);
                     if next <= from {
                         break;
                     }
@@ -230,13 +297,14 @@ impl Funnel {
         }
     }
 
-    /// Which touchpoints matched which step, and why the customer stopped,
-    /// over the whole journey.
+    /// Which rows matched which step, and why the customer stopped, over the
+    /// whole journey.
     ///
     /// # Errors
     /// As [`Funnel::level`].
-    pub fn witness(&self, journey: &Journey) -> Result<Witness> {
-        let path = self.best(journey.touchpoints(), 0, &self.rules)?;
+    pub fn witness(&self, journey: JourneyView<'_>) -> Result<Witness> {
+        let m = self.matcher(journey.log());
+        let path = self.best(&m, journey, 0..journey.len(), &self.rules)?;
         let steps = self
             .config
             .steps
@@ -245,15 +313,12 @@ impl Funnel {
             .map(|(s, h)| WitnessStep {
                 step: s.name.clone(),
                 matched: h.as_ref().and_then(|h| {
-                    journey
-                        .touchpoints()
-                        .get(h.touchpoint)
-                        .map(|t| WitnessTouch {
-                            touchpoint: h.touchpoint,
-                            at: h.at,
-                            event: t.event_name().to_owned(),
-                            kind: t.kind.as_str().to_owned(),
-                        })
+                    journey.row(h.touchpoint).map(|r| WitnessTouch {
+                        touchpoint: h.touchpoint,
+                        at: h.at,
+                        event: r.event_name().to_owned(),
+                        kind: r.kind().as_str().to_owned(),
+                    })
                 }),
             })
             .collect();
@@ -264,78 +329,78 @@ impl Funnel {
         })
     }
 
-    /// Builds the sorted trace events of `tps`; with `held`, step matches of
-    /// other values count as events that match no step.
+    /// Builds the sorted trace events of rows `range` of `view` (positions
+    /// relative to `range.start`); with `held`, step matches of other values
+    /// count as events that match no step.
     fn step_events(
         &self,
-        tps: &[Touchpoint],
-        held: Option<(&Property, &str)>,
+        m: &Matcher,
+        view: JourneyView<'_>,
+        range: Range<usize>,
+        held: Option<(Property, &str)>,
         buf: &mut Vec<TraceEvent>,
     ) {
         buf.clear();
         let keep_unmatched = self.rules.mode.strict_order;
-        for (i, t) in tps.iter().enumerate() {
-            let ts = t.at.timestamp();
-            let pos = u32::try_from(i).unwrap_or(u32::MAX);
-            let held_ok = held.is_none_or(|(p, v)| p.of(t) == Some(v));
-            let mut any = false;
-            if held_ok {
-                if let Some(table) = &self.kind_masks {
-                    let mut m = t
-                        .kind
-                        .builtin()
-                        .and_then(|k| table.get(k.index()))
-                        .copied()
-                        .unwrap_or(0);
-                    any = m != 0;
-                    while m != 0 {
-                        let bit = m.trailing_zeros();
-                        buf.push((ts, u8::try_from(bit + 1).unwrap_or(u8::MAX), pos));
-                        m &= m - 1;
-                    }
-                } else {
-                    for (k, step) in self.config.steps.iter().enumerate() {
-                        if step.matches(t) {
-                            buf.push((ts, u8::try_from(k + 1).unwrap_or(u8::MAX), pos));
-                            any = true;
-                        }
-                    }
-                }
-            }
-            if !any && keep_unmatched {
+        let cols = Cols::of(&view);
+        let times = view.times();
+        let start = range.start;
+        for i in range {
+            let ts = seconds(times.get(i).copied().unwrap_or_default());
+            let pos = u32::try_from(i - start).unwrap_or(u32::MAX);
+            let full = m.mask(&view, &cols, i);
+            let held_ok = held.is_none_or(|(p, v)| view.row(i).and_then(|r| p.of(r)) == Some(v));
+            let mut steps = if held_ok { full & STEP_MASK } else { 0 };
+            if steps == 0 && keep_unmatched {
                 buf.push((ts, 0, pos));
             }
-            for (e, ex) in self.config.exclusions.iter().enumerate() {
-                if ex.step.matches(t) {
-                    buf.push((ts, EXCLUSION_CODE + u8::try_from(e).unwrap_or(0), pos));
-                }
+            while steps != 0 {
+                buf.push((
+                    ts,
+                    u8::try_from(steps.trailing_zeros() + 1).unwrap_or(u8::MAX),
+                    pos,
+                ));
+                steps &= steps - 1;
+            }
+            let mut ex = full >> 32;
+            while ex != 0 {
+                let e = u8::try_from(ex.trailing_zeros()).unwrap_or(0);
+                buf.push((ts, EXCLUSION_CODE + e, pos));
+                ex &= ex - 1;
             }
         }
         buf.sort_unstable();
     }
 
-    /// The best path over `tps` (offset `off` in the journey).
-    fn best(&self, tps: &[Touchpoint], off: usize, rules: &Rules) -> Result<FunnelPath> {
-        let mut buf = Vec::with_capacity(tps.len() + 4);
+    /// The best path over rows `range` of `view`.
+    fn best(
+        &self,
+        m: &Matcher,
+        view: JourneyView<'_>,
+        range: Range<usize>,
+        rules: &Rules,
+    ) -> Result<FunnelPath> {
+        let mut buf = Vec::with_capacity(range.len() + 4);
         let Some(prop) = self.config.hold_constant else {
-            self.step_events(tps, None, &mut buf);
-            return self.path_of(tps, off, rules, &buf, None);
+            self.step_events(m, view, range.clone(), None, &mut buf);
+            return self.path_of(view, range, rules, &buf, None);
         };
-        let values: BTreeSet<&str> = tps
-            .iter()
-            .filter(|t| self.config.steps.iter().any(|s| s.matches(t)))
-            .filter_map(|t| prop.of(t))
+        let cols = Cols::of(&view);
+        let values: BTreeSet<&str> = range
+            .clone()
+            .filter(|&i| m.mask(&view, &cols, i) & STEP_MASK != 0)
+            .filter_map(|i| view.row(i).and_then(|r| prop.of(r)))
             .collect();
-        if (values.len() as u64).saturating_mul(tps.len() as u64) > 1 << 26 {
+        if (values.len() as u64).saturating_mul(range.len() as u64) > 1 << 26 {
             return Err(Error::TooMuchWork {
-                what: "held-property values times touchpoints of one journey",
+                what: "held-property values times rows of one journey",
                 limit: 1 << 26,
             });
         }
         let mut best: Option<FunnelPath> = None;
         for v in values {
-            self.step_events(tps, Some((&prop, v)), &mut buf);
-            let path = self.path_of(tps, off, rules, &buf, Some(v))?;
+            self.step_events(m, view, range.clone(), Some((prop, v)), &mut buf);
+            let path = self.path_of(view, range.clone(), rules, &buf, Some(v))?;
             if best.as_ref().is_none_or(|b| path.level > b.level) {
                 best = Some(path);
             }
@@ -343,26 +408,28 @@ impl Funnel {
         match best {
             Some(b) => Ok(b),
             None => {
-                self.step_events(tps, Some((&prop, "")), &mut buf);
+                self.step_events(m, view, range.clone(), Some((prop, "")), &mut buf);
                 buf.retain(|&(_, c, _)| c == 0 || c >= EXCLUSION_CODE);
-                self.path_of(tps, off, rules, &buf, None)
+                self.path_of(view, range, rules, &buf, None)
             }
         }
     }
 
     fn path_of(
         &self,
-        tps: &[Touchpoint],
-        off: usize,
+        view: JourneyView<'_>,
+        range: Range<usize>,
         rules: &Rules,
         events: &[TraceEvent],
         held: Option<&str>,
     ) -> Result<FunnelPath> {
         let n = self.config.steps.len();
+        let off = range.start;
         let hit = |pos: u32| {
-            tps.get(pos as usize).map(|t| StepHit {
-                touchpoint: off + pos as usize,
-                at: t.at,
+            let i = off + pos as usize;
+            view.row(i).map(|r| StepHit {
+                touchpoint: i,
+                at: r.at(),
             })
         };
         let (level, hits, stop) = if rules.mode.strict_once {
@@ -399,7 +466,7 @@ impl Funnel {
             hits,
             stop,
             held: held.map(str::to_owned),
-            scope: off..off + tps.len(),
+            scope: range,
         })
     }
 }
@@ -407,8 +474,12 @@ impl Funnel {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analysis::Accumulator;
+    use crate::funnel::Condition;
     use crate::funnel::{FunnelAccumulator, FunnelMode, StageFunnel, Step, Touch};
+    use crate::journey::Journey;
     use crate::journey::JourneyConfig;
+    use crate::model::Touchpoint;
     use crate::model::{BuiltinChannel, BuiltinKind as K, CustomerId, Stage};
     use chrono::TimeZone;
     use proptest::prelude::*;
@@ -448,14 +519,14 @@ mod tests {
             tp(1, 4, K::OrderCompleted),
         ]);
         let base = FunnelConfig::new(four(), TimeDelta::hours(1));
-        assert_eq!(funnel(base.clone()).level(&j).unwrap(), 4);
+        assert_eq!(funnel(base.clone()).level(j.view()).unwrap(), 4);
         let f = funnel(base.clone().excluding(Step::kind(K::AdClick), 2, 3));
-        let w = f.witness(&j).unwrap();
+        let w = f.witness(j.view()).unwrap();
         assert_eq!(w.path.level, 2);
         assert_eq!(w.path.stop, StopReason::Excluded { exclusion: 0 });
         // outside its steps the exclusion does nothing
         let f = funnel(base.excluding(Step::kind(K::AdClick), 3, 4));
-        assert_eq!(f.level(&j).unwrap(), 4);
+        assert_eq!(f.level(j.view()).unwrap(), 4);
     }
 
     #[test]
@@ -468,18 +539,18 @@ mod tests {
         let mut steps = four();
         assert_eq!(
             funnel(FunnelConfig::new(steps.clone(), TimeDelta::hours(1)))
-                .level(&j)
+                .level(j.view())
                 .unwrap(),
             1
         );
         steps[1] = steps[1].clone().optional();
         let f = funnel(FunnelConfig::new(steps, TimeDelta::hours(1)));
-        let p = f.witness(&j).unwrap().path;
+        let p = f.witness(j.view()).unwrap().path;
         assert_eq!(p.level, 4);
         assert!(p.hits[1].is_none() && p.hits[3].is_some());
-        let mut acc = FunnelAccumulator::new(&f);
-        acc.add(&j).unwrap();
-        let r = acc.finish();
+        let mut acc = FunnelAccumulator::new(&f).unwrap();
+        acc.add(j.view()).unwrap();
+        let r = acc.finish().unwrap();
         assert_eq!(
             r.steps.iter().map(|s| s.reached).collect::<Vec<_>>(),
             [1, 0, 1, 1]
@@ -500,7 +571,7 @@ mod tests {
         let mut steps = four();
         steps[1] = steps[1].clone().within(TimeDelta::minutes(10));
         let w = funnel(FunnelConfig::new(steps, TimeDelta::hours(1)))
-            .witness(&j)
+            .witness(j.view())
             .unwrap();
         assert_eq!(
             (w.path.level, w.path.stop),
@@ -509,7 +580,7 @@ mod tests {
         let mut steps = four();
         steps[2] = steps[2].clone().at_least_after(TimeDelta::minutes(5));
         let w = funnel(FunnelConfig::new(steps, TimeDelta::hours(1)))
-            .witness(&j)
+            .witness(j.view())
             .unwrap();
         assert_eq!(
             (w.path.level, w.path.stop),
@@ -526,9 +597,9 @@ mod tests {
             tp(1, 3, K::OrderCompleted).with_order("b"),
         ]);
         let base = FunnelConfig::new(four(), TimeDelta::hours(1));
-        assert_eq!(funnel(base.clone()).level(&j).unwrap(), 4);
+        assert_eq!(funnel(base.clone()).level(j.view()).unwrap(), 4);
         let f = funnel(base.holding(Property::Order));
-        let p = f.witness(&j).unwrap().path;
+        let p = f.witness(j.view()).unwrap().path;
         assert_eq!(p.level, 2);
         assert_eq!(p.held.as_deref(), Some("a"));
     }
@@ -547,15 +618,15 @@ mod tests {
         let f = funnel(
             FunnelConfig::new(four(), TimeDelta::hours(1)).counting(CountingUnit::Conversions),
         );
-        let levels: Vec<usize> = f.paths(&j).unwrap().iter().map(|p| p.level).collect();
+        let levels: Vec<usize> = f.paths(j.view()).unwrap().iter().map(|p| p.level).collect();
         assert_eq!(levels, [4, 2]);
         let f =
             funnel(FunnelConfig::new(four(), TimeDelta::hours(1)).counting(CountingUnit::Sessions));
-        let levels: Vec<usize> = f.paths(&j).unwrap().iter().map(|p| p.level).collect();
+        let levels: Vec<usize> = f.paths(j.view()).unwrap().iter().map(|p| p.level).collect();
         assert_eq!(levels, [4, 2]);
-        let mut acc = FunnelAccumulator::new(&f);
-        acc.add(&j).unwrap();
-        let r = acc.finish();
+        let mut acc = FunnelAccumulator::new(&f).unwrap();
+        acc.add(j.view()).unwrap();
+        let r = acc.finish().unwrap();
         assert_eq!((r.customers, r.units, r.converted), (1, 2, 1));
         assert_eq!(r.time_to_convert.unwrap().median_seconds, 180.0);
         assert!(r.to_string().contains("sessions"));
@@ -578,16 +649,16 @@ mod tests {
                 FunnelConfig::new(four(), TimeDelta::hours(1))
                     .breakdown_by(Property::Channel, touch),
             );
-            let mut acc = FunnelAccumulator::new(&f);
-            acc.add(&j).unwrap();
-            let r = acc.finish();
+            let mut acc = FunnelAccumulator::new(&f).unwrap();
+            acc.add(j.view()).unwrap();
+            let r = acc.finish().unwrap();
             assert_eq!(r.breakdown.keys().collect::<Vec<_>>(), [want], "{touch:?}");
             assert_eq!(r.breakdown[want].reached, [1, 1, 0, 0]);
         }
         let f = funnel(FunnelConfig::new(four(), TimeDelta::hours(1)));
-        let mut acc = FunnelAccumulator::new(&f);
-        acc.add_with_key(&j, "researcher").unwrap();
-        let r = acc.finish();
+        let mut acc = FunnelAccumulator::new(&f).unwrap();
+        acc.add_with_key(j.view(), "researcher").unwrap();
+        let r = acc.finish().unwrap();
         assert_eq!(r.breakdown["researcher"].units, 1);
         assert_eq!(r.trend["2024-11-11"].entered, 1);
     }
@@ -597,11 +668,11 @@ mod tests {
         let j = journey(vec![tp(1, 0, K::ProductView)]);
         let steps = vec![Step::kind(K::ProductView), Step::new("anything", vec![])];
         let f = funnel(FunnelConfig::new(steps.clone(), TimeDelta::hours(1)));
-        assert_eq!(f.level(&j).unwrap(), 2);
+        assert_eq!(f.level(j.view()).unwrap(), 2);
         let f = funnel(
             FunnelConfig::new(steps, TimeDelta::hours(1)).with_mode(FunnelMode::strict_once()),
         );
-        assert_eq!(f.level(&j).unwrap(), 1);
+        assert_eq!(f.level(j.view()).unwrap(), 1);
     }
 
     #[test]
@@ -617,7 +688,7 @@ mod tests {
             FunnelMode::default(),
         )
         .unwrap();
-        let p = f.path(&j);
+        let p = f.path(j.view());
         assert_eq!(p.level, 3);
         assert_eq!(p.hits[1].as_ref().map(|h| h.touchpoint), Some(1));
         assert!(
@@ -712,11 +783,11 @@ mod tests {
     }
 
     fn report(f: &Funnel, tps: Vec<Touchpoint>) -> crate::funnel::FunnelReport {
-        let mut acc = FunnelAccumulator::new(f);
+        let mut acc = FunnelAccumulator::new(f).unwrap();
         for j in Journey::group(tps, &JourneyConfig::default()).unwrap() {
-            acc.add(&j).unwrap();
+            acc.add(j.view()).unwrap();
         }
-        acc.finish()
+        acc.finish().unwrap()
     }
 
     proptest! {
@@ -724,19 +795,19 @@ mod tests {
         fn merge_equals_whole(tps in arb_touchpoints(), config in arb_config(), cut in 0u64..6) {
             let f = funnel(config);
             let journeys = Journey::group(tps, &JourneyConfig::default()).unwrap();
-            let mut whole = FunnelAccumulator::new(&f);
-            let mut a = FunnelAccumulator::new(&f);
-            let mut b = FunnelAccumulator::new(&f);
+            let mut whole = FunnelAccumulator::new(&f).unwrap();
+            let mut a = FunnelAccumulator::new(&f).unwrap();
+            let mut b = FunnelAccumulator::new(&f).unwrap();
             for j in &journeys {
-                whole.add(j).unwrap();
-                if j.customer().0 < cut { a.add(j).unwrap() } else { b.add(j).unwrap() }
+                whole.add(j.view()).unwrap();
+                if j.customer().0 < cut { a.add(j.view()).unwrap() } else { b.add(j.view()).unwrap() }
             }
             let mut ba = b.clone();
             ba.merge(a.clone()).unwrap();
             a.merge(b).unwrap();
-            let whole = whole.finish();
-            prop_assert_eq!(&a.finish(), &whole);
-            prop_assert_eq!(&ba.finish(), &whole);
+            let whole = whole.finish().unwrap();
+            prop_assert_eq!(&a.finish().unwrap(), &whole);
+            prop_assert_eq!(&ba.finish().unwrap(), &whole);
         }
 
         #[test]
@@ -755,7 +826,7 @@ mod tests {
         fn levels_stay_within_the_steps_and_reach_is_monotone(tps in arb_touchpoints(), config in arb_config()) {
             let f = funnel(config);
             for j in Journey::group(tps.clone(), &JourneyConfig::default()).unwrap() {
-                for p in f.paths(&j).unwrap() {
+                for p in f.paths(j.view()).unwrap() {
                     prop_assert!(p.level <= 4);
                     prop_assert_eq!(p.hits.iter().filter(|h| h.is_some()).count(), p.level);
                 }
@@ -775,9 +846,10 @@ mod tests {
                 .map(|s| s.and(Condition::Custom(crate::funnel::Predicate::new(|_| true))))
                 .collect();
             let slow = funnel(FunnelConfig::new(slow_steps, TimeDelta::minutes(w)).with_mode(mode));
-            prop_assert!(fast.kind_masks.is_some() && slow.kind_masks.is_none());
-            let js = Journey::group(tps, &JourneyConfig::default()).unwrap();
-            prop_assert_eq!(fast.levels(&js).unwrap(), slow.levels(&js).unwrap());
+            let log = EventLog::from_touchpoints(&tps, &JourneyConfig::default()).unwrap();
+            prop_assert!(!fast.matcher(&log).events_only() && slow.matcher(&log) != fast.matcher(&log));
+            let all = 0..log.customer_count();
+            prop_assert_eq!(fast.levels(&log, all.clone()).unwrap(), slow.levels(&log, all).unwrap());
         }
 
         #[test]
@@ -785,12 +857,12 @@ mod tests {
             prop_assume!(!tps.is_empty());
             let f = funnel(FunnelConfig::new(four(), TimeDelta::minutes(w)));
             let before: Vec<(u64, usize)> = Journey::group(tps.clone(), &JourneyConfig::default()).unwrap()
-                .iter().map(|j| (j.customer().0, f.level(j).unwrap())).collect();
+                .iter().map(|j| (j.customer().0, f.level(j.view()).unwrap())).collect();
             let mut fewer = tps.clone();
             fewer.remove(drop.index(tps.len()));
             for j in Journey::group(fewer, &JourneyConfig::default()).unwrap() {
                 let old = before.iter().find(|(c, _)| *c == j.customer().0).unwrap().1;
-                prop_assert!(f.level(&j).unwrap() <= old);
+                prop_assert!(f.level(j.view()).unwrap() <= old);
             }
         }
     }

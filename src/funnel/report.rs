@@ -1,16 +1,22 @@
 //! The funnel report and its mergeable accumulator.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 use chrono::{NaiveDate, TimeDelta};
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
+use crate::analysis::Accumulator;
 use crate::error::{Error, Result};
-use crate::funnel::config::{CountingUnit, Touch};
+use crate::funnel::config::{CountingUnit, FunnelConfig, Touch};
+use crate::funnel::matcher::Matcher;
+use crate::funnel::mode::FunnelMode;
 use crate::funnel::path::{Funnel, FunnelPath};
 use crate::funnel::stage::StageFunnel;
-use crate::journey::Journey;
+use crate::funnel::step::{Condition, Step};
+use crate::log::JourneyView;
+use crate::model::Stage;
 use crate::numeric::quantile::DurationSummary;
 
 /// What the accumulator evaluates journeys with.
@@ -20,39 +26,106 @@ enum Source {
     Stages(StageFunnel),
 }
 
-/// Collects funnel paths of many journeys; [`merge`](FunnelAccumulator::merge)
+/// What a state was made for, in serializable form: the configuration with
+/// each custom closure replaced by its place (closures do not serialize).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum Fingerprint {
+    Steps {
+        config: FunnelConfig,
+        /// `step N condition M` / `exclusion N condition M` of each closure.
+        custom: Vec<String>,
+    },
+    Stages {
+        stages: Vec<Stage>,
+        window_seconds: i64,
+        mode: FunnelMode,
+    },
+}
+
+impl Fingerprint {
+    fn of(source: &Source) -> Fingerprint {
+        match source {
+            Source::Steps(f) => {
+                let mut config = f.config().clone();
+                let mut custom = Vec::new();
+                let mut strip = |what: &str, n: usize, step: &mut Step| {
+                    for (m, c) in step.conditions.iter().enumerate() {
+                        if matches!(c, Condition::Custom(_)) {
+                            custom.push(format!("{what} {} condition {}", n + 1, m + 1));
+                        }
+                    }
+                    step.conditions
+                        .retain(|c| !matches!(c, Condition::Custom(_)));
+                };
+                for (n, s) in config.steps.iter_mut().enumerate() {
+                    strip("step", n, s);
+                }
+                for (n, e) in config.exclusions.iter_mut().enumerate() {
+                    strip("exclusion", n, &mut e.step);
+                }
+                Fingerprint::Steps { config, custom }
+            }
+            Source::Stages(f) => Fingerprint::Stages {
+                stages: f.stages().to_vec(),
+                window_seconds: f.window_seconds(),
+                mode: f.mode(),
+            },
+        }
+    }
+}
+
+/// Collects funnel paths of many journeys; [`merge`](Accumulator::merge)
 /// combines partial results (threads, processes, shards) and
-/// [`finish`](FunnelAccumulator::finish) gives the [`FunnelReport`]. Merging is
+/// [`finish`](Accumulator::finish) gives the [`FunnelReport`]. Merging is
 /// associative and commutative: any split of the journeys gives the same
-/// report (proptested).
+/// report (proptested), and [`run_on_log`](crate::run_on_log) gives the same
+/// report on any number of threads.
+///
+/// The state serializes (serde) without the funnel itself, which may hold
+/// closures ([`Condition::Custom`]): it carries the funnel's configuration
+/// as a fingerprint instead (closures by their place), and a merge checks
+/// that the fingerprints are equal (and, when both states hold their funnel,
+/// that the funnels are equal, closures included). A deserialized state
+/// merges and finishes; to add journeys to it, merge it into a state made by
+/// [`Accumulator::new`].
+///
+/// The funnel's conditions are resolved against the log of the journeys
+/// added (kept between journeys of the same log, checked for each journey):
+/// each row's steps are table lookups on the log's columns.
 ///
 /// ```
 /// use chrono::TimeDelta;
 /// use cxjourney::funnel::{Funnel, FunnelAccumulator, FunnelConfig, Step};
+/// use cxjourney::log::EventLog;
 /// use cxjourney::sample::{SampleConfig, SampleShop};
-/// use cxjourney::{BuiltinKind as K, Journey, JourneyConfig};
+/// use cxjourney::{Accumulator, BuiltinKind as K, JourneyConfig, run_on_log};
 /// let shop = SampleShop::generate(&SampleConfig { customers: 200, ..SampleConfig::default() })?;
-/// let journeys = Journey::group(shop.touchpoints.clone(), &JourneyConfig::default())?;
+/// let log = EventLog::from_touchpoints(&shop.touchpoints, &JourneyConfig::default())?;
 /// let funnel = Funnel::new(FunnelConfig::new(
 ///     vec![Step::kind(K::ProductView), Step::kind(K::AddToCart),
 ///          Step::kind(K::CheckoutStart), Step::kind(K::OrderCompleted)],
 ///     TimeDelta::days(7),
 /// ))?;
-/// let (left, right) = journeys.split_at(100);
-/// let mut a = FunnelAccumulator::new(&funnel);
-/// let mut b = FunnelAccumulator::new(&funnel);
-/// for j in left { a.add(j)?; }
-/// for j in right { b.add(j)?; }
+/// let mut a = FunnelAccumulator::new(&funnel)?;
+/// let mut b = FunnelAccumulator::new(&funnel)?;
+/// for j in log.journeys_in(0..100) { a.add(j)?; }
+/// for j in log.journeys_in(100..200) { b.add(j)?; }
 /// a.merge(b)?;
-/// let report = a.finish();
+/// let report = a.finish()?;
 /// assert_eq!(report.units, 200);
 /// assert!(report.steps[1].reached <= report.steps[0].reached);
+/// assert_eq!(run_on_log::<FunnelAccumulator>(&log, &funnel, 2)?, report);
 /// println!("{report}");
 /// # Ok::<(), cxjourney::Error>(())
 /// ```
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FunnelAccumulator {
-    source: Source,
+    #[serde(skip)]
+    source: Option<Source>,
+    #[serde(skip)]
+    matcher: Option<Matcher>,
+    fingerprint: Fingerprint,
     names: Vec<String>,
     unit: CountingUnit,
     customers: u64,
@@ -66,14 +139,91 @@ pub struct FunnelAccumulator {
     stops: BTreeMap<String, u64>,
 }
 
-impl FunnelAccumulator {
-    /// An empty accumulator for a funnel.
-    #[must_use]
-    pub fn new(funnel: &Funnel) -> Self {
+impl Accumulator for FunnelAccumulator {
+    type Config = Funnel;
+    type Unit<'a> = JourneyView<'a>;
+    type Report = FunnelReport;
+
+    /// An empty accumulator for a funnel. Never fails.
+    fn new(funnel: &Funnel) -> Result<Self> {
         let names = funnel.step_names().map(str::to_owned).collect();
-        Self::empty(Source::Steps(funnel.clone()), names, funnel.config().unit)
+        Ok(Self::empty(
+            Source::Steps(funnel.clone()),
+            names,
+            funnel.config().unit,
+        ))
     }
 
+    /// Adds one customer's journey; the breakdown value (if configured) is
+    /// read from its rows.
+    ///
+    /// # Errors
+    /// As [`Funnel::paths`]; [`Error::Mismatch`] for a deserialized state
+    /// (it holds no funnel: merge it into one made by `new`).
+    fn add(&mut self, journey: JourneyView<'_>) -> Result<()> {
+        self.add_inner(journey, None)
+    }
+
+    /// Adds another accumulator's counts.
+    ///
+    /// # Errors
+    /// [`Error::Mismatch`] when the two were made for different funnels.
+    fn merge(&mut self, other: FunnelAccumulator) -> Result<()> {
+        let same_source = match (&self.source, &other.source) {
+            (Some(a), Some(b)) => a == b,
+            _ => true,
+        };
+        if !same_source || other.fingerprint != self.fingerprint {
+            return Err(Error::Mismatch {
+                expected: format!("a state of the funnel {}", self.names.join(" > ")),
+                found: format!("a state of the funnel {}", other.names.join(" > ")),
+            });
+        }
+        if self.source.is_none() {
+            self.source = other.source;
+        }
+        self.customers += other.customers;
+        self.units += other.units;
+        for (a, b) in self.at_level.iter_mut().zip(other.at_level) {
+            *a += b;
+        }
+        for (a, b) in self.reached.iter_mut().zip(other.reached) {
+            *a += b;
+        }
+        for (a, b) in self.from_previous.iter_mut().zip(other.from_previous) {
+            a.extend(b);
+        }
+        for (a, b) in self.from_first.iter_mut().zip(other.from_first) {
+            a.extend(b);
+        }
+        for (d, (e, c)) in other.trend {
+            let x = self.trend.entry(d).or_insert((0, 0));
+            x.0 += e;
+            x.1 += c;
+        }
+        for (k, (u, r)) in other.breakdown {
+            let x = self
+                .breakdown
+                .entry(k)
+                .or_insert_with(|| (0, vec![0; r.len()]));
+            x.0 += u;
+            for (a, b) in x.1.iter_mut().zip(r) {
+                *a += b;
+            }
+        }
+        for (k, v) in other.stops {
+            *self.stops.entry(k).or_insert(0) += v;
+        }
+        Ok(())
+    }
+
+    /// The report. Never fails.
+    fn finish(self) -> Result<FunnelReport> {
+        Ok(self.report())
+    }
+}
+
+impl FunnelAccumulator {
     /// An empty accumulator for a stage funnel.
     #[must_use]
     pub fn for_stages(funnel: &StageFunnel) -> Self {
@@ -92,7 +242,9 @@ impl FunnelAccumulator {
     fn empty(source: Source, names: Vec<String>, unit: CountingUnit) -> Self {
         let n = names.len();
         FunnelAccumulator {
-            source,
+            fingerprint: Fingerprint::of(&source),
+            source: Some(source),
+            matcher: None,
             names,
             unit,
             customers: 0,
@@ -107,35 +259,40 @@ impl FunnelAccumulator {
         }
     }
 
-    /// Adds one customer's journey; the breakdown value (if configured) is
-    /// read from the touchpoints.
-    ///
-    /// # Errors
-    /// As [`Funnel::paths`].
-    pub fn add(&mut self, journey: &Journey) -> Result<()> {
-        self.add_inner(journey, None)
-    }
-
     /// Adds one journey with an explicit breakdown key (a persona, a segment,
-    /// any string) instead of a touchpoint property.
+    /// any string) instead of a row property.
     ///
     /// # Errors
-    /// As [`Funnel::paths`].
-    pub fn add_with_key(&mut self, journey: &Journey, key: &str) -> Result<()> {
+    /// As [`Accumulator::add`].
+    pub fn add_with_key(&mut self, journey: JourneyView<'_>, key: &str) -> Result<()> {
         self.add_inner(journey, Some(key))
     }
 
-    fn add_inner(&mut self, journey: &Journey, key: Option<&str>) -> Result<()> {
+    fn add_inner(&mut self, journey: JourneyView<'_>, key: Option<&str>) -> Result<()> {
         let (paths, breakdown) = match &self.source {
-            Source::Steps(f) => (f.paths(journey)?, f.config().breakdown),
-            Source::Stages(f) => (vec![f.path(journey)], None),
+            Some(Source::Steps(f)) => {
+                let log = journey.log();
+                let m = match &mut self.matcher {
+                    Some(m) if m.fits(log) => m,
+                    slot => slot.insert(f.matcher(log)),
+                };
+                (f.paths_with(m, journey)?, f.config().breakdown)
+            }
+            Some(Source::Stages(f)) => (vec![f.path(journey)], None),
+            None => {
+                return Err(Error::Mismatch {
+                    expected: "a funnel state made by FunnelAccumulator::new".into(),
+                    found: "a deserialized state, which holds no funnel (merge it into one made by new)"
+                        .into(),
+                });
+            }
         };
         self.customers += 1;
+        let mut label = String::new();
         for path in &paths {
             let key: Option<String> = match (key, breakdown) {
                 (Some(k), _) => Some(k.to_owned()),
                 (None, Some(b)) => {
-                    let tps = journey.touchpoints();
                     let idx = match b.touch {
                         Touch::FirstTouch => Some(path.scope.start),
                         Touch::LastTouch => path.scope.end.checked_sub(1),
@@ -145,20 +302,20 @@ impl FunnelAccumulator {
                             .and_then(|h| h.as_ref().map(|h| h.touchpoint)),
                     };
                     Some(
-                        idx.and_then(|i| tps.get(i))
-                            .and_then(|t| b.property.of(t))
+                        idx.and_then(|i| journey.row(i))
+                            .and_then(|r| b.property.of(r))
                             .unwrap_or("(none)")
                             .to_owned(),
                     )
                 }
                 (None, None) => None,
             };
-            self.record(path, key);
+            self.record(path, key, &mut label);
         }
         Ok(())
     }
 
-    fn record(&mut self, path: &FunnelPath, key: Option<String>) {
+    fn record(&mut self, path: &FunnelPath, key: Option<String>, label: &mut String) {
         self.units += 1;
         if let Some(x) = self.at_level.get_mut(path.level) {
             *x += 1;
@@ -196,59 +353,19 @@ impl FunnelAccumulator {
                 }
             }
         }
-        *self.stops.entry(stop_label(path)).or_insert(0) += 1;
-    }
-
-    /// Adds another accumulator's counts.
-    ///
-    /// # Errors
-    /// [`Error::InvalidConfig`] when the two were built for different funnels.
-    pub fn merge(&mut self, other: FunnelAccumulator) -> Result<()> {
-        if other.source != self.source {
-            return Err(Error::InvalidConfig {
-                field: "funnel",
-                value: other.names.join(" > "),
-                reason: "only accumulators of the same funnel merge",
-            });
-        }
-        self.customers += other.customers;
-        self.units += other.units;
-        for (a, b) in self.at_level.iter_mut().zip(other.at_level) {
-            *a += b;
-        }
-        for (a, b) in self.reached.iter_mut().zip(other.reached) {
-            *a += b;
-        }
-        for (a, b) in self.from_previous.iter_mut().zip(other.from_previous) {
-            a.extend(b);
-        }
-        for (a, b) in self.from_first.iter_mut().zip(other.from_first) {
-            a.extend(b);
-        }
-        for (d, (e, c)) in other.trend {
-            let x = self.trend.entry(d).or_insert((0, 0));
-            x.0 += e;
-            x.1 += c;
-        }
-        for (k, (u, r)) in other.breakdown {
-            let x = self
-                .breakdown
-                .entry(k)
-                .or_insert_with(|| (0, vec![0; r.len()]));
-            x.0 += u;
-            for (a, b) in x.1.iter_mut().zip(r) {
-                *a += b;
+        stop_label(path, label);
+        match self.stops.get_mut(label.as_str()) {
+            Some(x) => *x += 1,
+            None => {
+                self.stops.insert(label.clone(), 1);
             }
         }
-        for (k, v) in other.stops {
-            *self.stops.entry(k).or_insert(0) += v;
-        }
-        Ok(())
     }
 
-    /// The report.
+    /// The report of what was added and merged so far, without consuming
+    /// the state.
     #[must_use]
-    pub fn finish(self) -> FunnelReport {
+    pub fn report(&self) -> FunnelReport {
         let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
         let entered = self.reached.first().copied().unwrap_or(0);
         let mut steps = Vec::with_capacity(self.names.len());
@@ -282,12 +399,12 @@ impl FunnelAccumulator {
             converted,
             conversion: ratio(converted, entered),
             time_to_convert: steps.last().and_then(|s| s.time_from_first),
-            at_level: self.at_level,
+            at_level: self.at_level.clone(),
             steps,
             trend: self
                 .trend
-                .into_iter()
-                .map(|(d, (e, c))| {
+                .iter()
+                .map(|(d, &(e, c))| {
                     (
                         d.to_string(),
                         TrendPoint {
@@ -300,38 +417,40 @@ impl FunnelAccumulator {
                 .collect(),
             breakdown: self
                 .breakdown
-                .into_iter()
+                .iter()
                 .map(|(k, (u, r))| {
                     let conversion = ratio(
                         r.last().copied().unwrap_or(0),
                         r.first().copied().unwrap_or(0),
                     );
                     (
-                        k,
+                        k.clone(),
                         BreakdownRow {
-                            units: u,
-                            reached: r,
+                            units: *u,
+                            reached: r.clone(),
                             conversion,
                         },
                     )
                 })
                 .collect(),
-            stopped: self.stops.into_iter().collect(),
+            stopped: self.stops.iter().map(|(k, v)| (k.clone(), *v)).collect(),
         }
     }
 }
 
-fn stop_label(path: &FunnelPath) -> String {
+/// Writes the label of why `path` stopped into `out` (cleared first).
+fn stop_label(path: &FunnelPath, out: &mut String) {
     use crate::funnel::StopReason as R;
-    match path.stop {
-        R::Converted => "converted".to_owned(),
-        R::NeverReached { step } => format!("never_reached_step_{step}"),
-        R::OutOfWindow { step } => format!("out_of_window_step_{step}"),
-        R::TooSoon { step } => format!("too_soon_step_{step}"),
-        R::Excluded { exclusion } => format!("excluded_{}", exclusion + 1),
-        R::StrictOrderBreak { .. } => "strict_order_break".to_owned(),
-        R::Duplicate { step } => format!("duplicate_step_{step}"),
-    }
+    out.clear();
+    let _ = match path.stop {
+        R::Converted => write!(out, "converted"),
+        R::NeverReached { step } => write!(out, "never_reached_step_{step}"),
+        R::OutOfWindow { step } => write!(out, "out_of_window_step_{step}"),
+        R::TooSoon { step } => write!(out, "too_soon_step_{step}"),
+        R::Excluded { exclusion } => write!(out, "excluded_{}", u16::from(exclusion) + 1),
+        R::StrictOrderBreak { .. } => write!(out, "strict_order_break"),
+        R::Duplicate { step } => write!(out, "duplicate_step_{step}"),
+    };
 }
 
 /// One step of a [`FunnelReport`].

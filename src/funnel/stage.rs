@@ -8,24 +8,26 @@ use crate::error::{Error, Result};
 use crate::funnel::kernel::{self, Rules, TraceEvent};
 use crate::funnel::mode::FunnelMode;
 use crate::funnel::path::{FunnelPath, StepHit};
-use crate::journey::Journey;
+use crate::journey::StageVisit;
+use crate::log::JourneyView;
 use crate::model::Stage;
 
 /// A funnel whose steps are stages, fed by each journey's
-/// [`stage_path`](Journey::stage_path): every entry into a stage is one event
-/// at the time the stage was entered.
+/// [`stage_path`](JourneyView::stage_path): every entry into a stage is one
+/// event at the time the stage was entered.
 ///
 /// ```
 /// use chrono::TimeDelta;
 /// use cxjourney::funnel::{FunnelAccumulator, FunnelMode, StageFunnel};
+/// use cxjourney::log::EventLog;
 /// use cxjourney::sample::{SampleConfig, SampleShop};
-/// use cxjourney::{Journey, JourneyConfig, Stage};
+/// use cxjourney::{Accumulator, JourneyConfig, Stage};
 /// let shop = SampleShop::generate(&SampleConfig { customers: 100, ..SampleConfig::default() })?;
-/// let journeys = Journey::group(shop.touchpoints.clone(), &JourneyConfig::default())?;
+/// let log = EventLog::from_touchpoints(&shop.touchpoints, &JourneyConfig::default())?;
 /// let funnel = StageFunnel::new(Stage::ALL.to_vec(), TimeDelta::days(365), FunnelMode::first_entry())?;
 /// let mut acc = FunnelAccumulator::for_stages(&funnel);
-/// for j in &journeys { acc.add(j)?; }
-/// let report = acc.finish();
+/// for j in log.journeys() { acc.add(j)?; }
+/// let report = acc.finish()?;
 /// assert_eq!(report.steps[0].step, "awareness");
 /// # Ok::<(), cxjourney::Error>(())
 /// ```
@@ -36,6 +38,16 @@ pub struct StageFunnel {
 }
 
 impl StageFunnel {
+    /// The window, in whole seconds.
+    pub(crate) fn window_seconds(&self) -> i64 {
+        self.rules.window
+    }
+
+    /// The mode.
+    pub(crate) fn mode(&self) -> FunnelMode {
+        self.rules.mode
+    }
+
     /// Stages in funnel order, a window from the first stage, and a mode.
     ///
     /// # Errors
@@ -88,8 +100,8 @@ impl StageFunnel {
 
     /// One customer's path through the stages.
     #[must_use]
-    pub fn path(&self, journey: &Journey) -> FunnelPath {
-        let visits = journey.stage_path();
+    pub fn path(&self, journey: JourneyView<'_>) -> FunnelPath {
+        let visits: Vec<StageVisit> = journey.stage_path().collect();
         let mut events: Vec<TraceEvent> = visits
             .iter()
             .enumerate()

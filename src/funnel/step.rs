@@ -1,4 +1,4 @@
-//! Funnel steps: predicates over touchpoints.
+//! Funnel steps: predicates over the rows of an event log.
 
 use std::sync::Arc;
 
@@ -6,23 +6,29 @@ use chrono::TimeDelta;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::model::{Channel, Stage, Touchpoint, TouchpointKind};
+use crate::log::Row;
+use crate::model::{Channel, Stage, TouchpointKind};
 
-/// A caller-supplied test on a touchpoint, for conditions the built-in ones do
-/// not cover. Not serialized.
+/// A caller-supplied test on a row of an event log, for conditions the
+/// built-in ones do not cover. Not serialized.
+///
+/// A [`Row`] reads every field of the touchpoint it stores (time, kind,
+/// channel, event name, order, product, value, ...) without allocating;
+/// [`Row::to_touchpoint`] builds an owned [`Touchpoint`](crate::Touchpoint)
+/// when a test needs one.
 #[derive(Clone)]
-pub struct Predicate(Arc<dyn Fn(&Touchpoint) -> bool + Send + Sync>);
+pub struct Predicate(Arc<dyn Fn(Row<'_>) -> bool + Send + Sync>);
 
 impl Predicate {
     /// Wraps a closure.
-    pub fn new(f: impl Fn(&Touchpoint) -> bool + Send + Sync + 'static) -> Self {
+    pub fn new(f: impl Fn(Row<'_>) -> bool + Send + Sync + 'static) -> Self {
         Predicate(Arc::new(f))
     }
 
     /// Runs the test.
     #[must_use]
-    pub fn test(&self, t: &Touchpoint) -> bool {
-        (self.0)(t)
+    pub fn test(&self, row: Row<'_>) -> bool {
+        (self.0)(row)
     }
 }
 
@@ -39,18 +45,18 @@ impl PartialEq for Predicate {
     }
 }
 
-/// One condition of a step; a step matches a touchpoint when all of its
-/// conditions hold.
+/// One condition of a step; a step matches a row when all of its conditions
+/// hold.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Condition {
-    /// The touchpoint's kind.
+    /// The row's kind.
     Kind {
         /// The kind to match.
         kind: TouchpointKind,
     },
-    /// The source event name ([`Touchpoint::event_name`]: the name it was
+    /// The source event name ([`Row::event_name`]: the name it was
     /// converted from, else the kind's name), compared as raw strings, so that
     /// distinct source names stay distinct.
     Event {
@@ -77,7 +83,8 @@ pub enum Condition {
         /// The smallest amount, in minor units.
         minor: i64,
     },
-    /// The touchpoint's stage ([`Touchpoint::stage`]).
+    /// The row's stage ([`Row::stage`]: its override, else its kind's
+    /// default stage).
     Stage {
         /// The stage to match.
         stage: Stage,
@@ -88,49 +95,48 @@ pub enum Condition {
 }
 
 impl Condition {
-    /// Whether the touchpoint satisfies the condition.
+    /// Whether the row satisfies the condition.
     #[must_use]
-    pub fn matches(&self, t: &Touchpoint) -> bool {
+    pub fn matches(&self, row: Row<'_>) -> bool {
         match self {
-            Condition::Kind { kind } => &t.kind == kind,
-            Condition::Event { name } => t.event_name() == name,
-            Condition::Channel { channel } => &t.channel == channel,
-            Condition::Category { category } => {
-                t.category.as_ref().is_some_and(|c| c.as_str() == category)
-            }
-            Condition::Campaign { campaign } => {
-                t.campaign.as_ref().is_some_and(|c| c.as_str() == campaign)
-            }
-            Condition::MinAmount { minor } => t.value.is_some_and(|v| v.minor() >= *minor),
-            Condition::Stage { stage } => t.stage() == Some(*stage),
-            Condition::Custom(p) => p.test(t),
+            Condition::Kind { kind } => row.kind() == kind,
+            Condition::Event { name } => row.event_name() == name,
+            Condition::Channel { channel } => row.channel() == channel,
+            Condition::Category { category } => row.category() == Some(category.as_str()),
+            Condition::Campaign { campaign } => row.campaign() == Some(campaign.as_str()),
+            Condition::MinAmount { minor } => row.value().is_some_and(|v| v.minor() >= *minor),
+            Condition::Stage { stage } => row.stage() == Some(*stage),
+            Condition::Custom(p) => p.test(row),
         }
     }
 }
 
-/// One step of a funnel: a name and the conditions a touchpoint must meet,
+/// One step of a funnel: a name and the conditions a row must meet,
 /// optionally skippable, with optional gaps from the step before.
 ///
 /// ```
-/// use chrono::{TimeDelta, TimeZone, Utc};
+/// use chrono::{TimeZone, Timelike, Utc};
 /// use cxjourney::funnel::Step;
-/// use cxjourney::{BuiltinChannel, BuiltinKind, CustomerId, EventName, Touchpoint};
+/// use cxjourney::log::EventLog;
+/// use cxjourney::{BuiltinChannel, BuiltinKind, CustomerId, EventName, JourneyConfig, Touchpoint};
 /// let at = Utc.with_ymd_and_hms(2024, 11, 11, 0, 0, 0).unwrap();
 /// let tp = Touchpoint::new(CustomerId(1), at, BuiltinKind::ProductView)
 ///     .with_event(EventName::new("view_item"))
 ///     .with_channel(BuiltinChannel::Sms);
-/// assert!(Step::event("view_item").matches(&tp));
-/// assert!(!Step::event("product_view").matches(&tp)); // the source name, not the kind
-/// assert!(Step::kind(BuiltinKind::ProductView).and_channel(BuiltinChannel::Sms).matches(&tp));
-/// assert!(Step::when("night", |t| t.at.hour() < 6).matches(&tp));
-/// # use chrono::Timelike;
+/// let log = EventLog::from_touchpoints([tp], &JourneyConfig::default())?;
+/// let row = log.journeys().next().and_then(|j| j.row(0)).unwrap();
+/// assert!(Step::event("view_item").matches(row));
+/// assert!(!Step::event("product_view").matches(row)); // the source name, not the kind
+/// assert!(Step::kind(BuiltinKind::ProductView).and_channel(BuiltinChannel::Sms).matches(row));
+/// assert!(Step::when("night", |r| r.at().hour() < 6).matches(row));
+/// # Ok::<(), cxjourney::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Step {
     /// The step's name in reports.
     pub name: String,
-    /// All must hold. An empty list matches every touchpoint.
+    /// All must hold. An empty list matches every row.
     pub conditions: Vec<Condition>,
     /// A customer may skip this step: later steps then follow the step
     /// before it (PostHog's optional steps). The first step cannot be
@@ -182,7 +188,7 @@ impl Step {
         }
     }
 
-    /// Matches the source event name exactly ([`Touchpoint::event_name`]).
+    /// Matches the source event name exactly ([`Row::event_name`]).
     #[must_use]
     pub fn event(name: &str) -> Self {
         Step::new(
@@ -206,11 +212,11 @@ impl Step {
         Step::new(stage.as_str(), vec![Condition::Stage { stage }])
     }
 
-    /// Matches a caller-supplied closure.
+    /// Matches a caller-supplied closure over the row.
     #[must_use]
     pub fn when(
         name: impl Into<String>,
-        f: impl Fn(&Touchpoint) -> bool + Send + Sync + 'static,
+        f: impl Fn(Row<'_>) -> bool + Send + Sync + 'static,
     ) -> Self {
         Step::new(name, vec![Condition::Custom(Predicate::new(f))])
     }
@@ -275,10 +281,10 @@ impl Step {
         self
     }
 
-    /// Whether a touchpoint matches every condition.
+    /// Whether a row matches every condition.
     #[must_use]
-    pub fn matches(&self, t: &Touchpoint) -> bool {
-        self.conditions.iter().all(|c| c.matches(t))
+    pub fn matches(&self, row: Row<'_>) -> bool {
+        self.conditions.iter().all(|c| c.matches(row))
     }
 
     pub(crate) fn validate(&self, position: usize) -> Result<()> {
