@@ -16,3 +16,4 @@ mod model;
 mod overview;
 mod personas;
 mod pyramid;
+mod survey_contract;
