@@ -38,13 +38,14 @@ pub(super) struct IndexSums {
 }
 
 /// One respondent's index in fixed point: `round(index * 2^40)`, the index
-/// clamped to 0..=100 first (it is a weighted mean of 0-100 scores, so only
-/// rounding can take it outside).
+/// capped at 100 first (it is a weighted mean of 0-100 scores with weights
+/// >= 0, so only rounding can take it above 100, and nothing below 0).
 #[inline]
 pub(super) fn index_code(index: f64) -> u64 {
-    // Exact scaling by a power of two; +0.5 is exact below 2^52; the cast
-    // truncates (NaN, impossible here, would give 0).
-    (index.clamp(0.0, 100.0) * INDEX_SCALE + 0.5) as u64
+    // Exact scaling by a power of two; +0.5 is exact below 2^52. The cast
+    // goes through i64 (one instruction; the value is below 2^47); a
+    // negative value (impossible) would give 0.
+    ((index.min(100.0) * INDEX_SCALE + 0.5) as i64).max(0) as u64
 }
 
 impl IndexSums {
@@ -307,7 +308,7 @@ mod tests {
         assert_eq!(m.mean(), Some(50.0));
         // Deviations 50, 50, 25, 25: m2 = 6250, variance 6250 / 3.
         assert!((m.variance().unwrap_or(0.0) - 6250.0 / 3.0).abs() < 1e-9);
-        assert_eq!(index_code(f64::NAN), 0);
+        assert_eq!(index_code(-1.0), 0);
         assert_eq!(index_code(100.000_000_000_001), index_code(100.0));
     }
 }
