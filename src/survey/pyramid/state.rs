@@ -43,9 +43,12 @@ pub(super) struct IndexSums {
 #[inline]
 pub(super) fn index_code(index: f64) -> u64 {
     // Exact scaling by a power of two; +0.5 is exact below 2^52. The cast
-    // goes through i64 (one instruction; the value is below 2^47); a
-    // negative value (impossible) would give 0.
-    ((index.min(100.0) * INDEX_SCALE + 0.5) as i64).max(0) as u64
+    // goes through i64 (one instruction; the value is 0..2^47). NaN
+    // (impossible) gives 0.
+    // The selects compile to one `maxsd` and one `minsd`.
+    let positive = if index > 0.0 { index } else { 0.0 };
+    let capped = if positive < 100.0 { positive } else { 100.0 };
+    (capped * INDEX_SCALE + 0.5) as i64 as u64
 }
 
 impl IndexSums {
@@ -309,6 +312,7 @@ mod tests {
         // Deviations 50, 50, 25, 25: m2 = 6250, variance 6250 / 3.
         assert!((m.variance().unwrap_or(0.0) - 6250.0 / 3.0).abs() < 1e-9);
         assert_eq!(index_code(-1.0), 0);
+        assert_eq!(index_code(f64::NAN), 0);
         assert_eq!(index_code(100.000_000_000_001), index_code(100.0));
     }
 }
