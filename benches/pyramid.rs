@@ -10,8 +10,8 @@ use std::hint::black_box;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use cxjourney::sample::Rng;
 use cxjourney::{
-    AdvocacyAccumulator, AdvocacyConfig, AnswerBlock, Instrument, MissingPolicy,
-    PyramidAccumulator, PyramidConfig,
+    Accumulator, AdvocacyAccumulator, AdvocacyAnswer, AdvocacyConfig, AnswerBlock, Instrument,
+    MissingPolicy, PyramidAccumulator, PyramidConfig, PyramidSetup,
 };
 
 fn rows() -> usize {
@@ -65,7 +65,8 @@ fn bench(c: &mut Criterion) {
                     missing: policy,
                     ..PyramidConfig::default()
                 };
-                let mut acc = PyramidAccumulator::new(Instrument::orbe(), config).ok()?;
+                let setup = PyramidSetup::new(Instrument::orbe(), config);
+                let mut acc = PyramidAccumulator::new(&setup).ok()?;
                 for row in data.chunks_exact(12) {
                     acc.add_answers(row).ok()?;
                 }
@@ -87,8 +88,7 @@ fn bench(c: &mut Criterion) {
         .collect();
     g.bench_function("report_1m_x12_pairwise_from_blocks", |b| {
         b.iter(|| {
-            let mut acc =
-                PyramidAccumulator::new(Instrument::orbe(), PyramidConfig::default()).ok()?;
+            let mut acc = PyramidAccumulator::new(&PyramidSetup::default()).ok()?;
             for block in &blocks {
                 acc.add_block(block).ok()?;
             }
@@ -115,9 +115,9 @@ fn bench(c: &mut Criterion) {
         .collect();
     g.bench_function("nps_1m_by_persona", |b| {
         b.iter(|| {
-            let mut acc = AdvocacyAccumulator::new(AdvocacyConfig::default()).ok()?;
+            let mut acc = AdvocacyAccumulator::new(&AdvocacyConfig::default()).ok()?;
             for (p, s) in &answers {
-                acc.add_nps(Some(p), *s).ok()?;
+                acc.add(AdvocacyAnswer::default().group(*p).nps(*s)).ok()?;
             }
             black_box(acc.finish().ok())
         })

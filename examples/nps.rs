@@ -22,7 +22,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Parser;
-use cxjourney::{AdvocacyAccumulator, AdvocacyConfig, NpsReport};
+use cxjourney::{Accumulator, AdvocacyAccumulator, AdvocacyAnswer, AdvocacyConfig, NpsReport};
 use serde_json::{Map, Value, json};
 
 // tests/pyramid.rs includes this file and pyramid.rs, each with these modules.
@@ -174,12 +174,14 @@ fn score(cli: &Cli) -> Result<Value, String> {
         );
     }
     let start = Instant::now();
-    let mut acc = AdvocacyAccumulator::new(AdvocacyConfig::default()).map_err(|e| e.to_string())?;
+    let mut acc =
+        AdvocacyAccumulator::new(&AdvocacyConfig::default()).map_err(|e| e.to_string())?;
     for &(g, s) in &rows {
         let group = g
             .and_then(|n| group_names.get(n as usize))
             .map(String::as_str);
-        acc.add_nps(group, s).map_err(|e| e.to_string())?;
+        acc.add(AdvocacyAnswer::default().group(group).nps(s))
+            .map_err(|e| e.to_string())?;
     }
     let report = acc.finish().map_err(|e| e.to_string())?;
     let compute_seconds = start.elapsed().as_secs_f64();

@@ -35,8 +35,8 @@ use std::time::Instant;
 
 use clap::Parser;
 use cxjourney::{
-    AnswerBlock, Dimension, DimensionReport, Instrument, MissingPolicy, PyramidAccumulator,
-    PyramidConfig,
+    Accumulator, AnswerBlock, Dimension, DimensionReport, Instrument, MissingPolicy,
+    PyramidAccumulator, PyramidConfig, PyramidSetup,
 };
 use serde_json::{Map, Value, json};
 
@@ -179,12 +179,11 @@ const BLOCK_ROWS: usize = 1 << 16;
 /// then the partial accumulators merged in block order.
 fn score_in_blocks(
     blocks: &[AnswerBlock],
-    config: &PyramidConfig,
+    setup: &PyramidSetup,
     threads: usize,
 ) -> Result<PyramidAccumulator, String> {
     let score = |block: &AnswerBlock| -> Result<PyramidAccumulator, String> {
-        let mut acc = PyramidAccumulator::new(Instrument::orbe(), config.clone())
-            .map_err(|e| e.to_string())?;
+        let mut acc = PyramidAccumulator::new(setup).map_err(|e| e.to_string())?;
         acc.add_block(block).map_err(|e| e.to_string())?;
         Ok(acc)
     };
@@ -212,8 +211,7 @@ fn score_in_blocks(
         return Err("a scoring thread failed".to_owned());
     }
     partials.sort_by_key(|(i, _)| *i);
-    let mut total =
-        PyramidAccumulator::new(Instrument::orbe(), config.clone()).map_err(|e| e.to_string())?;
+    let mut total = PyramidAccumulator::new(setup).map_err(|e| e.to_string())?;
     for (_, part) in partials {
         total.merge(part?).map_err(|e| e.to_string())?;
     }
@@ -253,12 +251,15 @@ fn score(cli: &Cli) -> Result<Value, String> {
     };
     let missing = cli.missing;
     let blocks = read_survey(&cli.file)?;
-    let config = PyramidConfig {
-        missing,
-        ..PyramidConfig::default()
-    };
+    let setup = PyramidSetup::new(
+        Instrument::orbe(),
+        PyramidConfig {
+            missing,
+            ..PyramidConfig::default()
+        },
+    );
     let start = Instant::now();
-    let acc = score_in_blocks(&blocks, &config, threads)?;
+    let acc = score_in_blocks(&blocks, &setup, threads)?;
     let report = acc.finish().map_err(|e| e.to_string())?;
     let compute_seconds = start.elapsed().as_secs_f64();
     let mut dims = Map::new();

@@ -147,11 +147,11 @@ pub use model::{
 };
 pub use overview::{JourneyOverview, OverviewReport, StageCounts};
 pub use survey::{
-    AdvocacyAccumulator, AdvocacyConfig, AdvocacyReport, AnswerBlock, CesReport, CsatReport,
-    DimensionReport, DimensionScore, GroupReport, IndexSummary, Instrument, Item, ItemReliability,
-    Language, MAX_ITEMS, MAX_SCALE_POINTS, MissingPolicy, NpsDifference, NpsReport,
-    PyramidAccumulator, PyramidConfig, PyramidReport, Reliability, RespondentId, RespondentScore,
-    Response, Responses, Scale,
+    AdvocacyAccumulator, AdvocacyAnswer, AdvocacyConfig, AdvocacyReport, AnswerBlock, CesReport,
+    CsatReport, DimensionReport, DimensionScore, GroupReport, IndexSummary, Instrument, Item,
+    ItemReliability, Language, MAX_ITEMS, MAX_SCALE_POINTS, MissingPolicy, NpsDifference,
+    NpsReport, PyramidAccumulator, PyramidConfig, PyramidReport, PyramidSetup, Reliability, Reply,
+    RespondentId, RespondentScore, Response, Responses, Scale,
 };
 
 /// The README's code example, run as a doctest.

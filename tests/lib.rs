@@ -18,3 +18,4 @@ mod overview;
 mod personas;
 mod personas_log;
 mod pyramid;
+mod survey_contract;

@@ -21,8 +21,8 @@ mod nps_example;
 use std::collections::HashMap;
 
 use cxjourney::{
-    AdvocacyAccumulator, AdvocacyConfig, Dimension, Instrument, MissingPolicy, PyramidConfig,
-    PyramidReport, RespondentId, Response, Responses,
+    Accumulator, AdvocacyAccumulator, AdvocacyAnswer, AdvocacyConfig, Dimension, Instrument,
+    MissingPolicy, PyramidConfig, PyramidReport, PyramidSetup, RespondentId, Response, Responses,
 };
 
 /// The reference set (inputs in `data/`, reference outputs in `ref/`).
@@ -189,8 +189,7 @@ fn dimension_means_match_the_reference_through_the_api() {
 fn respondent_means_match_the_reference_through_the_api() {
     let (h, rows) = csv("ref/survey_small_respondent_means.csv");
     let responses = survey();
-    let acc =
-        cxjourney::PyramidAccumulator::new(Instrument::orbe(), PyramidConfig::default()).unwrap();
+    let acc = cxjourney::PyramidAccumulator::new(&PyramidSetup::default()).unwrap();
     let by_id: HashMap<u64, &Response> = responses
         .responses()
         .iter()
@@ -377,10 +376,12 @@ fn nps_refs() -> Vec<Vec<String>> {
 #[test]
 fn nps_matches_the_reference_through_the_api() {
     let (_, rows) = csv("data/nps_small.csv");
-    let mut acc = AdvocacyAccumulator::new(AdvocacyConfig::default()).unwrap();
+    let mut acc = AdvocacyAccumulator::new(&AdvocacyConfig::default()).unwrap();
     for r in &rows {
-        acc.add_nps(Some(&r[1]), num(&r[2]).map(|v| v as i32))
-            .unwrap();
+        let answer = AdvocacyAnswer::default()
+            .group(r[1].as_str())
+            .nps(num(&r[2]).map(|v| v as i32));
+        acc.add(answer).unwrap();
     }
     let rep = acc.finish().unwrap();
     let keys: Vec<&String> = rep.groups.keys().collect();

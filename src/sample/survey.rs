@@ -156,6 +156,7 @@ pub fn sample_survey(shop: &SampleShop, seed: u64) -> Result<Responses> {
 /// use cxjourney::sample::{SampleConfig, SampleShop, sample_advocacy, sample_survey};
 /// let shop = SampleShop::generate(&SampleConfig { customers: 300, ..SampleConfig::default() })?;
 /// let responses = sample_survey(&shop, 1)?;
+/// use cxjourney::Accumulator;
 /// let report = sample_advocacy(&shop, &responses, 1)?.finish()?;
 /// assert!(report.all.nps.n > 50);
 /// println!("{report}");
@@ -169,12 +170,15 @@ pub fn sample_advocacy(
     responses: &Responses,
     seed: u64,
 ) -> Result<crate::survey::AdvocacyAccumulator> {
+    use crate::analysis::Accumulator;
     use crate::model::Dimension;
-    use crate::survey::{AdvocacyAccumulator, AdvocacyConfig, PyramidAccumulator, PyramidConfig};
+    use crate::survey::{
+        AdvocacyAccumulator, AdvocacyAnswer, AdvocacyConfig, PyramidAccumulator, PyramidSetup,
+    };
     let personas: FixedMap<CustomerId, Persona> =
         shop.customers.iter().map(|c| (c.id, c.persona)).collect();
-    let scorer = PyramidAccumulator::new(responses.instrument().clone(), PyramidConfig::default())?;
-    let mut acc = AdvocacyAccumulator::new(AdvocacyConfig::default())?;
+    let scorer = PyramidAccumulator::new(&PyramidSetup::from(responses.instrument().clone()))?;
+    let mut acc = AdvocacyAccumulator::new(&AdvocacyConfig::default())?;
     let mut rng = Rng::new(seed ^ 0xadd0_u64.rotate_left(24) ^ shop.config.seed);
     for r in responses.responses() {
         let s = scorer.score_respondent(r.answers())?;
@@ -196,9 +200,13 @@ pub fn sample_advocacy(
             1.0,
             7.0,
         );
-        acc.add_nps(persona, nps)?;
-        acc.add_csat(persona, csat)?;
-        acc.add_ces(persona, ces)?;
+        acc.add(
+            AdvocacyAnswer::default()
+                .group(persona)
+                .nps(nps)
+                .csat(csat)
+                .ces(ces),
+        )?;
     }
     Ok(acc)
 }
@@ -206,9 +214,10 @@ pub fn sample_advocacy(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analysis::Accumulator;
     use crate::model::Dimension;
     use crate::sample::SampleConfig;
-    use crate::survey::{PyramidAccumulator, PyramidConfig};
+    use crate::survey::{PyramidAccumulator, PyramidSetup};
 
     #[test]
     fn answers_follow_behaviour_and_are_deterministic() {
@@ -222,7 +231,7 @@ mod tests {
         let Ok(a) = a else { return };
         assert!(a.len() > 500, "{}", a.len());
         let facts = experience_facts(&shop);
-        let acc = PyramidAccumulator::new(Instrument::orbe(), PyramidConfig::default());
+        let acc = PyramidAccumulator::new(&PyramidSetup::from(Instrument::orbe()));
         let Ok(acc) = acc else { return };
         let (mut bad, mut good) = (
             crate::numeric::stats::Moments::default(),

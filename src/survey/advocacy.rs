@@ -3,8 +3,13 @@
 //! (t-interval), overall and by any breakdown key (stage, persona, channel or
 //! your own string).
 //!
-//! The accumulator keeps integer counts per answer value, so
-//! [`AdvocacyAccumulator::merge`] is exact, associative and commutative.
+//! [`AdvocacyAccumulator`] is on the crate's one contract ([`Accumulator`]):
+//! made from an [`AdvocacyConfig`], fed one [`AdvocacyAnswer`] (a
+//! respondent's NPS, CSAT and CES replies, each a [`Reply`], and an optional
+//! breakdown key) at a time, merged, finished. It keeps integer counts per
+//! answer value, so merges are exact, associative and commutative, and its
+//! state serializes with the groups sorted by key (the same bytes for the
+//! same answers, whatever the split or the hash seed).
 //!
 //! Formulas (95% intervals):
 //! * NPS = `100 (promoters - detractors) / n`, promoters 9-10, passives 7-8,
@@ -18,11 +23,14 @@
 //!   its Wilson score interval.
 //! * CES: the mean answer (default 1-7) with its Student t interval.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use indexmap::IndexMap;
-use serde::{Deserialize, Serialize};
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::analysis::Accumulator;
 use crate::error::{Error, Result};
 use crate::hash::SeededIndexMap;
 use crate::numeric::stats::{Moments, Z_95, wilson_95};
@@ -71,8 +79,101 @@ impl AdvocacyConfig {
     }
 }
 
+/// One reply to one advocacy question.
+///
+/// `Option<i32>` converts into it (`None` is [`Reply::Skipped`]), and so does
+/// `i32` ([`Reply::Given`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "type", content = "value", rename_all = "snake_case")]
+pub enum Reply {
+    /// The question was not asked: nothing is counted.
+    #[default]
+    NotAsked,
+    /// Asked but not answered: counted as missing (`n_missing`), not in `n`.
+    Skipped,
+    /// The answer, checked against the question's scale.
+    Given(i32),
+}
+
+impl From<Option<i32>> for Reply {
+    /// `Some(v)` is [`Reply::Given`], `None` is [`Reply::Skipped`].
+    fn from(answer: Option<i32>) -> Reply {
+        answer.map_or(Reply::Skipped, Reply::Given)
+    }
+}
+
+impl From<i32> for Reply {
+    fn from(answer: i32) -> Reply {
+        Reply::Given(answer)
+    }
+}
+
+/// One respondent's advocacy replies, the unit an [`AdvocacyAccumulator`]
+/// adds: NPS (0-10), CSAT and CES replies, counted overall and, with a
+/// `group`, in that breakdown group. Questions left at [`Reply::NotAsked`]
+/// (the default) are not counted.
+///
+/// ```
+/// use cxjourney::{AdvocacyAnswer, Reply};
+/// // One NPS answer of a loyalist; CSAT asked and skipped; CES not asked.
+/// let a = AdvocacyAnswer::default().group("loyalist").nps(9).csat(None);
+/// assert_eq!(a.nps, Reply::Given(9));
+/// assert_eq!(a.csat, Reply::Skipped);
+/// assert_eq!(a.ces, Reply::NotAsked);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct AdvocacyAnswer<'a> {
+    /// The breakdown key (stage, persona, channel or your own), if any.
+    pub group: Option<&'a str>,
+    /// The 0-10 likelihood to recommend.
+    pub nps: Reply,
+    /// The CSAT answer, on [`AdvocacyConfig::csat_scale`].
+    pub csat: Reply,
+    /// The CES answer, on [`AdvocacyConfig::ces_scale`].
+    pub ces: Reply,
+}
+
+impl<'a> AdvocacyAnswer<'a> {
+    /// The same replies counted in `group` too (`None`: overall only).
+    #[must_use]
+    pub fn group(self, group: impl Into<Option<&'a str>>) -> Self {
+        AdvocacyAnswer {
+            group: group.into(),
+            ..self
+        }
+    }
+
+    /// With this NPS reply (`Some(9)`, `9`, `None` for skipped).
+    #[must_use]
+    pub fn nps(self, reply: impl Into<Reply>) -> Self {
+        AdvocacyAnswer {
+            nps: reply.into(),
+            ..self
+        }
+    }
+
+    /// With this CSAT reply.
+    #[must_use]
+    pub fn csat(self, reply: impl Into<Reply>) -> Self {
+        AdvocacyAnswer {
+            csat: reply.into(),
+            ..self
+        }
+    }
+
+    /// With this CES reply.
+    #[must_use]
+    pub fn ces(self, reply: impl Into<Reply>) -> Self {
+        AdvocacyAnswer {
+            ces: reply.into(),
+            ..self
+        }
+    }
+}
+
 /// Integer counts of one group.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Counts {
     nps: [u64; 11],
     nps_missing: u64,
@@ -82,7 +183,51 @@ struct Counts {
     ces_missing: u64,
 }
 
+/// Where one checked answer goes: the position in its count table, or
+/// missing; `None` when the question was not asked.
+#[derive(Debug, Clone, Copy)]
+enum Slot {
+    NotAsked,
+    Missing,
+    At(usize),
+}
+
 impl Counts {
+    fn apply(&mut self, nps: Slot, csat: Slot, ces: Slot, csat_len: usize, ces_len: usize) {
+        match nps {
+            Slot::At(p) => {
+                if let Some(x) = self.nps.get_mut(p) {
+                    *x += 1;
+                }
+            }
+            Slot::Missing => self.nps_missing += 1,
+            Slot::NotAsked => {}
+        }
+        match csat {
+            Slot::At(p) => bump(&mut self.csat, p, csat_len),
+            Slot::Missing => self.csat_missing += 1,
+            Slot::NotAsked => {}
+        }
+        match ces {
+            Slot::At(p) => bump(&mut self.ces, p, ces_len),
+            Slot::Missing => self.ces_missing += 1,
+            Slot::NotAsked => {}
+        }
+    }
+
+    /// Checks a deserialized table: empty, or one count per answer point.
+    fn check(&self, csat_len: usize, ces_len: usize) -> Result<()> {
+        for (what, v, len) in [("csat", &self.csat, csat_len), ("ces", &self.ces, ces_len)] {
+            if !(v.is_empty() || v.len() == len) {
+                return Err(Error::Mismatch {
+                    expected: format!("0 or {len} {what} counts for this configuration"),
+                    found: format!("{} in the serialized state", v.len()),
+                });
+            }
+        }
+        Ok(())
+    }
+
     fn merge(&mut self, o: &Counts) {
         for (a, b) in self.nps.iter_mut().zip(&o.nps) {
             *a += b;
@@ -113,16 +258,19 @@ fn bump(v: &mut Vec<u64>, pos: usize, len: usize) {
     }
 }
 
-/// Accumulates NPS, CSAT and CES answers overall and per breakdown key.
+/// Accumulates NPS, CSAT and CES answers overall and per breakdown key, on
+/// the crate's one contract ([`Accumulator`]): made from an
+/// [`AdvocacyConfig`], fed one [`AdvocacyAnswer`] at a time.
 ///
 /// ```
-/// use cxjourney::{AdvocacyAccumulator, AdvocacyConfig};
-/// let mut acc = AdvocacyAccumulator::new(AdvocacyConfig::default())?;
+/// use cxjourney::{Accumulator, AdvocacyAccumulator, AdvocacyAnswer, AdvocacyConfig};
+/// let mut acc = AdvocacyAccumulator::new(&AdvocacyConfig::default())?;
 /// for (persona, score) in [("loyalist", Some(10)), ("loyalist", Some(9)), ("bargain_hunter", Some(3)), ("bargain_hunter", None)] {
-///     acc.add_nps(Some(persona), score)?;
+///     acc.add(AdvocacyAnswer::default().group(persona).nps(score))?;
 /// }
 /// let report = acc.finish()?;
 /// assert_eq!(report.all.nps.n, 3);
+/// assert_eq!(report.all.nps.n_missing, 1);
 /// assert!((report.all.nps.nps.unwrap_or(0.0) - 100.0 / 3.0).abs() < 1e-9);
 /// assert_eq!(report.groups["loyalist"].nps.nps, Some(100.0));
 /// # Ok::<(), cxjourney::Error>(())
@@ -132,123 +280,62 @@ pub struct AdvocacyAccumulator {
     config: AdvocacyConfig,
     all: Counts,
     /// Breakdown keys come from input: a seeded table (`crate::hash`). The
-    /// report sorts the groups by key, so no output depends on the seed.
+    /// report and the serialized state sort the groups by key, so no output
+    /// depends on the seed.
     groups: SeededIndexMap<String, Counts>,
 }
 
-impl AdvocacyAccumulator {
+impl Accumulator for AdvocacyAccumulator {
+    type Config = AdvocacyConfig;
+    type Unit<'a> = AdvocacyAnswer<'a>;
+    type Report = AdvocacyReport;
+
     /// An empty accumulator.
     ///
     /// # Errors
     /// [`Error::InvalidConfig`] when the configuration is invalid.
-    pub fn new(config: AdvocacyConfig) -> Result<Self> {
+    fn new(config: &AdvocacyConfig) -> Result<Self> {
         config.validate()?;
         Ok(AdvocacyAccumulator {
-            config,
+            config: config.clone(),
             all: Counts::default(),
             groups: IndexMap::default(),
         })
     }
 
-    fn group(&mut self, group: Option<&str>) -> Option<&mut Counts> {
-        let g = group?;
-        let i = match self.groups.get_index_of(g) {
-            Some(i) => i,
-            None => self.groups.insert_full(g.to_owned(), Counts::default()).0,
-        };
-        self.groups.get_index_mut(i).map(|(_, c)| c)
-    }
-
-    /// Adds one NPS answer (0-10, `None` = not answered), overall and, when
-    /// `group` is given, to that group.
+    /// Adds one respondent's replies, overall and, when the answer has a
+    /// group, to that group. Every reply is checked before any is counted.
     ///
     /// # Errors
-    /// [`Error::AnswerOutOfRange`] when the score is not in 0..=10.
-    pub fn add_nps(&mut self, group: Option<&str>, score: Option<i32>) -> Result<()> {
-        let pos = match score {
-            Some(s) => Some(usize::try_from(s).ok().filter(|&p| p <= 10).ok_or(
-                Error::AnswerOutOfRange {
-                    item: "nps".into(),
-                    value: i64::from(s),
-                    min: 0,
-                    max: 10,
-                },
-            )?),
-            None => None,
-        };
-        let apply = |c: &mut Counts| match pos {
-            Some(p) => {
-                if let Some(x) = c.nps.get_mut(p) {
-                    *x += 1;
-                }
+    /// [`Error::AnswerOutOfRange`] when the NPS is not in 0..=10 or the CSAT
+    /// or CES answer is off its scale (nothing of the answer is then added).
+    fn add(&mut self, answer: AdvocacyAnswer<'_>) -> Result<()> {
+        let nps = Self::slot(Scale::zero_to_ten(), "nps", answer.nps)?;
+        let csat = Self::slot(self.config.csat_scale, "csat", answer.csat)?;
+        let ces = Self::slot(self.config.ces_scale, "ces", answer.ces)?;
+        let csat_len = points(self.config.csat_scale);
+        let ces_len = points(self.config.ces_scale);
+        self.all.apply(nps, csat, ces, csat_len, ces_len);
+        let asked = [answer.nps, answer.csat, answer.ces]
+            .iter()
+            .any(|r| *r != Reply::NotAsked);
+        if let (Some(g), true) = (answer.group, asked) {
+            let i = match self.groups.get_index_of(g) {
+                Some(i) => i,
+                None => self.groups.insert_full(g.to_owned(), Counts::default()).0,
+            };
+            if let Some((_, c)) = self.groups.get_index_mut(i) {
+                c.apply(nps, csat, ces, csat_len, ces_len);
             }
-            None => c.nps_missing += 1,
-        };
-        apply(&mut self.all);
-        if let Some(g) = self.group(group) {
-            apply(g);
         }
         Ok(())
     }
 
-    fn scaled(scale: Scale, item: &str, answer: Option<i32>) -> Result<Option<usize>> {
-        match answer {
-            Some(v) if scale.contains(i64::from(v)) => {
-                Ok(usize::try_from(i64::from(v) - i64::from(scale.min())).ok())
-            }
-            Some(v) => Err(Error::AnswerOutOfRange {
-                item: item.into(),
-                value: i64::from(v),
-                min: scale.min(),
-                max: scale.max(),
-            }),
-            None => Ok(None),
-        }
-    }
-
-    /// Adds one CSAT answer (`None` = not answered).
-    ///
-    /// # Errors
-    /// [`Error::AnswerOutOfRange`] when it is off the CSAT scale.
-    pub fn add_csat(&mut self, group: Option<&str>, answer: Option<i32>) -> Result<()> {
-        let scale = self.config.csat_scale;
-        let pos = Self::scaled(scale, "csat", answer)?;
-        let len = usize::try_from(scale.points()).unwrap_or(0);
-        let apply = |c: &mut Counts| match pos {
-            Some(p) => bump(&mut c.csat, p, len),
-            None => c.csat_missing += 1,
-        };
-        apply(&mut self.all);
-        if let Some(g) = self.group(group) {
-            apply(g);
-        }
-        Ok(())
-    }
-
-    /// Adds one CES answer (`None` = not answered).
-    ///
-    /// # Errors
-    /// [`Error::AnswerOutOfRange`] when it is off the CES scale.
-    pub fn add_ces(&mut self, group: Option<&str>, answer: Option<i32>) -> Result<()> {
-        let scale = self.config.ces_scale;
-        let pos = Self::scaled(scale, "ces", answer)?;
-        let len = usize::try_from(scale.points()).unwrap_or(0);
-        let apply = |c: &mut Counts| match pos {
-            Some(p) => bump(&mut c.ces, p, len),
-            None => c.ces_missing += 1,
-        };
-        apply(&mut self.all);
-        if let Some(g) = self.group(group) {
-            apply(g);
-        }
-        Ok(())
-    }
-
-    /// Merges another accumulator with the same configuration.
+    /// Merges another accumulator with the same configuration; exact.
     ///
     /// # Errors
     /// [`Error::Mismatch`] when the configurations differ.
-    pub fn merge(&mut self, other: &AdvocacyAccumulator) -> Result<()> {
+    fn merge(&mut self, other: AdvocacyAccumulator) -> Result<()> {
         if other.config != self.config {
             return Err(Error::Mismatch {
                 expected: "advocacy accumulators with the same configuration".into(),
@@ -256,11 +343,11 @@ impl AdvocacyAccumulator {
             });
         }
         self.all.merge(&other.all);
-        for (k, c) in &other.groups {
-            match self.groups.get_mut(k) {
-                Some(mine) => mine.merge(c),
+        for (k, c) in other.groups {
+            match self.groups.get_mut(&k) {
+                Some(mine) => mine.merge(&c),
                 None => {
-                    self.groups.insert(k.clone(), c.clone());
+                    self.groups.insert(k, c);
                 }
             }
         }
@@ -271,7 +358,41 @@ impl AdvocacyAccumulator {
     ///
     /// # Errors
     /// [`Error::NumericFailure`] if a t quantile cannot be computed.
-    pub fn finish(&self) -> Result<AdvocacyReport> {
+    fn finish(self) -> Result<AdvocacyReport> {
+        self.report()
+    }
+}
+
+fn points(scale: Scale) -> usize {
+    usize::try_from(scale.points()).unwrap_or(0)
+}
+
+impl AdvocacyAccumulator {
+    /// The configuration.
+    #[must_use]
+    pub fn config(&self) -> &AdvocacyConfig {
+        &self.config
+    }
+
+    fn slot(scale: Scale, item: &str, reply: Reply) -> Result<Slot> {
+        match reply {
+            Reply::NotAsked => Ok(Slot::NotAsked),
+            Reply::Skipped => Ok(Slot::Missing),
+            Reply::Given(v) if scale.contains(i64::from(v)) => {
+                Ok(usize::try_from(i64::from(v) - i64::from(scale.min()))
+                    .map_or(Slot::Missing, Slot::At))
+            }
+            Reply::Given(v) => Err(Error::AnswerOutOfRange {
+                item: item.into(),
+                value: i64::from(v),
+                min: scale.min(),
+                max: scale.max(),
+            }),
+        }
+    }
+
+    /// The report of everything added so far; groups are sorted by key.
+    fn report(&self) -> Result<AdvocacyReport> {
         let mut keys: Vec<&String> = self.groups.keys().collect();
         keys.sort();
         let mut groups = IndexMap::new();
@@ -321,6 +442,55 @@ impl AdvocacyAccumulator {
             None
         };
         Ok(GroupReport { nps, csat, ces })
+    }
+}
+
+/// The serialized state, borrowed: groups sorted by key.
+#[derive(Serialize)]
+struct StateRef<'a> {
+    config: &'a AdvocacyConfig,
+    all: &'a Counts,
+    groups: BTreeMap<&'a str, &'a Counts>,
+}
+
+/// The serialized state, owned.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct State {
+    config: AdvocacyConfig,
+    all: Counts,
+    groups: BTreeMap<String, Counts>,
+}
+
+/// The state: the configuration, the overall counts and the groups' counts
+/// sorted by key (canonical: the same answers give the same bytes).
+impl Serialize for AdvocacyAccumulator {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        StateRef {
+            config: &self.config,
+            all: &self.all,
+            groups: self.groups.iter().map(|(k, c)| (k.as_str(), c)).collect(),
+        }
+        .serialize(serializer)
+    }
+}
+
+/// Checks the configuration and that every count table fits its scale.
+impl<'de> Deserialize<'de> for AdvocacyAccumulator {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let state = State::deserialize(deserializer)?;
+        let build = || -> Result<AdvocacyAccumulator> {
+            let mut acc = AdvocacyAccumulator::new(&state.config)?;
+            let (csat_len, ces_len) = (points(acc.config.csat_scale), points(acc.config.ces_scale));
+            state.all.check(csat_len, ces_len)?;
+            acc.all = state.all;
+            for (k, c) in state.groups {
+                c.check(csat_len, ces_len)?;
+                acc.groups.insert(k, c);
+            }
+            Ok(acc)
+        };
+        build().map_err(D::Error::custom)
     }
 }
 
@@ -546,14 +716,17 @@ mod tests {
 
     #[test]
     fn csat_and_ces() {
-        let acc = AdvocacyAccumulator::new(AdvocacyConfig::default());
+        let acc = AdvocacyAccumulator::new(&AdvocacyConfig::default());
         let Ok(mut acc) = acc else { return };
+        let one = AdvocacyAnswer::default();
         for a in [5, 4, 3, 2, 5] {
-            assert!(acc.add_csat(Some("x"), Some(a)).is_ok());
-            assert!(acc.add_ces(None, Some(a)).is_ok());
+            assert!(acc.add(one.group("x").csat(a)).is_ok());
+            assert!(acc.add(one.ces(a)).is_ok());
         }
-        assert!(acc.add_csat(None, Some(6)).is_err());
-        assert!(acc.add_nps(None, Some(11)).is_err());
+        assert!(acc.add(one.csat(6)).is_err());
+        assert!(acc.add(one.nps(11)).is_err());
+        // A bad reply adds nothing of the answer.
+        assert!(acc.add(one.nps(10).ces(0)).is_err());
         let r = acc.finish();
         let Ok(r) = r else { return };
         let csat = r.all.csat.as_ref();
@@ -561,34 +734,29 @@ mod tests {
         let ces = r.all.ces.as_ref();
         assert!(ces.is_some_and(|c| c.mean == Some(3.8)));
         assert!(ces.is_some_and(|c| c.ci.is_some_and(|(lo, hi)| lo < 3.8 && hi > 3.8)));
+        assert_eq!(r.all.nps.n, 0);
+        assert_eq!(r.all.ces.as_ref().map(|c| c.n), Some(5));
         assert!(r.to_string().contains("all"));
     }
 
-    proptest! {
-        #[test]
-        fn merge_equals_whole(answers in proptest::collection::vec((0usize..4, proptest::option::of(0i32..=10), proptest::option::of(1i32..=5)), 0..200), cut in 0usize..200) {
-            let keys = ["a", "b", "c", "d"];
-            let cfg = AdvocacyConfig::default();
-            let mk = || AdvocacyAccumulator::new(AdvocacyConfig::default());
-            let (Ok(mut whole), Ok(mut x), Ok(mut y)) = (mk(), mk(), mk()) else { return Err(TestCaseError::fail("new")) };
-            let _ = cfg;
-            for (i, (k, s, c)) in answers.iter().enumerate() {
-                let key = keys.get(*k).copied();
-                let part = if i < cut { &mut x } else { &mut y };
-                for acc in [&mut whole, part] {
-                    prop_assert!(acc.add_nps(key, *s).is_ok());
-                    prop_assert!(acc.add_csat(key, *c).is_ok());
-                }
-            }
-            let mut xy = x.clone();
-            prop_assert!(xy.merge(&y).is_ok());
-            let mut yx = y;
-            prop_assert!(yx.merge(&x).is_ok());
-            let w = whole.finish().ok();
-            prop_assert_eq!(xy.finish().ok(), w.clone());
-            prop_assert_eq!(yx.finish().ok(), w);
+    #[test]
+    fn state_is_sorted_and_checked() {
+        let Ok(mut acc) = AdvocacyAccumulator::new(&AdvocacyConfig::default()) else {
+            return;
+        };
+        for g in ["b", "a", "c"] {
+            assert!(acc.add(AdvocacyAnswer::default().group(g).nps(7)).is_ok());
         }
+        let json = serde_json::to_string(&acc).unwrap_or_default();
+        let (a, b, c) = (json.find("\"a\""), json.find("\"b\""), json.find("\"c\""));
+        assert!(a < b && b < c, "{json}");
+        let back: Option<AdvocacyAccumulator> = serde_json::from_str(&json).ok();
+        assert_eq!(back.as_ref(), Some(&acc));
+        let bad = json.replacen("\"csat\":[]", "\"csat\":[1]", 1);
+        assert!(serde_json::from_str::<AdvocacyAccumulator>(&bad).is_err());
+    }
 
+    proptest! {
         #[test]
         fn nps_stays_in_range(c in proptest::array::uniform11(0u64..50)) {
             let r = NpsReport::from_counts(&c, 0);

@@ -11,6 +11,13 @@
 //! - **Advocacy** ([`AdvocacyAccumulator`] -> [`AdvocacyReport`]): NPS, CSAT
 //!   and CES with 95% intervals, overall and by any breakdown key.
 //!
+//! Both accumulators implement the crate's one contract,
+//! [`Accumulator`](crate::Accumulator): made from a config
+//! ([`PyramidSetup`], [`AdvocacyConfig`]), fed one unit at a time (a
+//! [`Response`], an [`AdvocacyAnswer`]), merged exactly, finished into a
+//! report; their state serializes, so partial results cross threads,
+//! processes and machines.
+//!
 //! Every item here is also re-exported at the crate root.
 
 mod advocacy;
@@ -18,8 +25,8 @@ mod instrument;
 mod pyramid;
 
 pub use advocacy::{
-    AdvocacyAccumulator, AdvocacyConfig, AdvocacyReport, CesReport, CsatReport, GroupReport,
-    NpsDifference, NpsReport,
+    AdvocacyAccumulator, AdvocacyAnswer, AdvocacyConfig, AdvocacyReport, CesReport, CsatReport,
+    GroupReport, NpsDifference, NpsReport, Reply,
 };
 pub use instrument::{
     Instrument, Item, Language, MAX_ITEMS, MAX_SCALE_POINTS, RespondentId, Response, Responses,
@@ -27,5 +34,5 @@ pub use instrument::{
 };
 pub use pyramid::{
     AnswerBlock, DimensionReport, DimensionScore, IndexSummary, ItemReliability, MissingPolicy,
-    PyramidAccumulator, PyramidConfig, PyramidReport, Reliability, RespondentScore,
+    PyramidAccumulator, PyramidConfig, PyramidReport, PyramidSetup, Reliability, RespondentScore,
 };

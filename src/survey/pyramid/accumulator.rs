@@ -7,28 +7,45 @@ use super::block::AnswerBlock;
 use super::columns::{
     CH, Col, DimPlan, HIST_COPIES, Scope, ScopeSums, col_sum, dot, scope_listwise,
 };
-use super::config::{MissingPolicy, PyramidConfig};
+use super::config::{MissingPolicy, PyramidConfig, PyramidSetup};
 use super::report::{DimensionScore, PyramidReport, RespondentScore};
+use super::state::{IndexSums, index_code};
 
+use crate::analysis::Accumulator;
 use crate::error::{Error, Result};
 use crate::model::Dimension;
-use crate::numeric::stats::Moments;
 use crate::survey::{Instrument, Response};
 
-/// The accumulator behind [`PyramidReport`]: add responses, merge partial
-/// accumulators, finish into a report.
+/// The accumulator behind [`PyramidReport`], on the crate's one contract
+/// ([`Accumulator`]): made from a [`PyramidSetup`] (instrument and
+/// configuration), fed one [`Response`] at a time, merged, finished into a
+/// report.
+///
+/// Its state is integer sufficient statistics (sums, products, missing
+/// counts, histograms, and the respondents' CX index in fixed point at
+/// 2^-40), so merges are exact, associative and commutative, and the state
+/// serializes (serde) to the same value for the same rows in any order or
+/// split. Two fast paths feed the same totals: [`PyramidAccumulator::add_answers`]
+/// (a row of answers, no [`Response`] built) and
+/// [`PyramidAccumulator::add_block`] (rows checked and coded while a file was
+/// read).
 ///
 /// ```
-/// use cxjourney::{Instrument, PyramidAccumulator, PyramidConfig, RespondentId, Response};
+/// use cxjourney::{Accumulator, Instrument, PyramidAccumulator, PyramidSetup, RespondentId, Response};
 /// let orbe = Instrument::orbe();
-/// let mut acc = PyramidAccumulator::new(orbe.clone(), PyramidConfig::default())?;
-/// for (id, a) in [(1, 7), (2, 4), (3, 1)] {
-///     acc.add(&Response::new(&orbe, RespondentId(id), &[Some(a); 12])?)?;
+/// let setup = PyramidSetup::default(); // ORBE, default scoring
+/// let (mut a, mut b) = (PyramidAccumulator::new(&setup)?, PyramidAccumulator::new(&setup)?);
+/// for (id, answer) in [(1, 7), (2, 4), (3, 1)] {
+///     let part = if id < 3 { &mut a } else { &mut b };
+///     part.add(&Response::new(&orbe, RespondentId(id), &[Some(answer); 12])?)?;
 /// }
-/// let report = acc.finish()?;
+/// // States travel as JSON (or any serde format) and merge exactly.
+/// let b: PyramidAccumulator = serde_json::from_str(&serde_json::to_string(&b)?)?;
+/// a.merge(b)?;
+/// let report = a.finish()?;
 /// assert_eq!(report.n_rows, 3);
-/// assert!((report.index.mean.unwrap_or(0.0) - 50.0).abs() < 1e-9);
-/// # Ok::<(), cxjourney::Error>(())
+/// assert_eq!(report.index.mean, Some(50.0));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct PyramidAccumulator {
@@ -72,16 +89,114 @@ pub struct PyramidAccumulator {
     /// Reused per-flush buffer of histogram cells, one column per dimension.
     pub(super) cells_buf: Vec<Col>,
     pub(super) top: Vec<u64>,
-    pub(super) index: Moments,
+    pub(super) index: IndexSums,
 }
 
-impl PyramidAccumulator {
-    /// An empty accumulator.
+impl Accumulator for PyramidAccumulator {
+    type Config = PyramidSetup;
+    type Unit<'a> = &'a Response;
+    type Report = PyramidReport;
+
+    /// An empty accumulator for the setup's instrument and configuration.
     ///
     /// # Errors
     /// [`Error::InvalidConfig`] when the configuration is invalid or
     /// `top_box` is not below the number of answer points.
-    pub fn new(instrument: Instrument, config: PyramidConfig) -> Result<Self> {
+    fn new(setup: &PyramidSetup) -> Result<Self> {
+        PyramidAccumulator::build(setup.instrument.clone(), setup.config.clone())
+    }
+
+    /// Adds one response (its answers are checked against the scale again:
+    /// a response may have been built for another instrument).
+    ///
+    /// # Errors
+    /// [`Error::Mismatch`] when the response has another number of answers
+    /// than the instrument has items, [`Error::AnswerOutOfRange`] for an
+    /// answer off the scale (the response is then not added).
+    fn add(&mut self, response: &Response) -> Result<()> {
+        self.add_answers(response.answers())
+    }
+
+    /// Merges another accumulator of the same setup into this one; exact.
+    ///
+    /// # Errors
+    /// [`Error::Mismatch`] when the instruments or configurations differ;
+    /// [`Error::NumericFailure`] when the index sums would overflow (beyond
+    /// 2^34 respondents).
+    fn merge(&mut self, mut other: PyramidAccumulator) -> Result<()> {
+        if other.instrument != self.instrument || other.config != self.config {
+            return Err(Error::Mismatch {
+                expected: format!(
+                    "instrument {:?} with the same configuration",
+                    self.instrument.name()
+                ),
+                found: format!(
+                    "instrument {:?} or another configuration",
+                    other.instrument.name()
+                ),
+            });
+        }
+        self.flush()?;
+        other.flush()?;
+        self.n_rows += other.n_rows;
+        for (a, b) in [
+            (&mut self.sums, &other.sums),
+            (&mut self.miss1, &other.miss1),
+            (&mut self.miss2, &other.miss2),
+            (&mut self.sub, &other.sub),
+            (&mut self.prod, &other.prod),
+        ] {
+            for (x, y) in a.iter_mut().zip(b) {
+                *x += y;
+            }
+        }
+        for (a, b) in self
+            .list_dims
+            .iter_mut()
+            .chain(std::iter::once(&mut self.list_all))
+            .zip(
+                other
+                    .list_dims
+                    .iter()
+                    .chain(std::iter::once(&other.list_all)),
+            )
+        {
+            a.n += b.n;
+            for (x, y) in a.s.iter_mut().zip(&b.s) {
+                *x += y;
+            }
+            for (x, y) in a.p.iter_mut().zip(&b.p) {
+                *x += y;
+            }
+        }
+        for (a, b) in self.hist.iter_mut().zip(&other.hist) {
+            for (x, y) in a.iter_mut().zip(b) {
+                *x += y;
+            }
+        }
+        for (x, y) in self.hist_all.iter_mut().zip(&other.hist_all) {
+            *x += y;
+        }
+        for (a, b) in self.top.iter_mut().zip(&other.top) {
+            *a += b;
+        }
+        let o = other.index;
+        self.index.add(o.n, o.sum, o.sum_sq)
+    }
+
+    /// The report over everything added and merged.
+    ///
+    /// # Errors
+    /// [`Error::NumericFailure`] if a quantile cannot be computed.
+    fn finish(mut self) -> Result<PyramidReport> {
+        self.flush()?;
+        self.report()
+    }
+}
+
+impl PyramidAccumulator {
+    /// An empty accumulator (the body of [`Accumulator::new`]).
+    pub(super) fn build(instrument: Instrument, config: PyramidConfig) -> Result<Self> {
         config.validate()?;
         let scale = instrument.scale();
         let points = u8::try_from(scale.points()).map_err(|_| Error::InvalidConfig {
@@ -188,7 +303,7 @@ impl PyramidAccumulator {
             inv_weight,
             cells_buf: Vec::new(),
             top: vec![0; k],
-            index: Moments::default(),
+            index: IndexSums::default(),
             dims,
             instrument,
             config,
@@ -207,18 +322,10 @@ impl PyramidAccumulator {
         &self.config
     }
 
-    /// Adds one response.
-    ///
-    /// # Errors
-    /// [`Error::Mismatch`] when the response has another number of answers
-    /// than the instrument has items.
-    pub fn add(&mut self, response: &Response) -> Result<()> {
-        self.add_answers(response.answers())
-    }
-
     /// Adds one row of answers in instrument order (`None` = missing), checking
-    /// every answer against the scale. A row with no answer at all still counts
-    /// as a row (pingouin counts it too).
+    /// every answer against the scale: what [`Accumulator::add`] does with a
+    /// [`Response`], without building one. A row with no answer at all still
+    /// counts as a row (pingouin counts it too).
     ///
     /// # Errors
     /// [`Error::Mismatch`] on a wrong number of answers,
@@ -316,8 +423,8 @@ impl PyramidAccumulator {
     /// answered), and the CX index (when enough dimensions are scored).
     ///
     /// ```
-    /// use cxjourney::{Dimension, Instrument, PyramidAccumulator, PyramidConfig};
-    /// let acc = PyramidAccumulator::new(Instrument::orbe(), PyramidConfig::default())?;
+    /// use cxjourney::{Accumulator, Dimension, PyramidAccumulator, PyramidSetup};
+    /// let acc = PyramidAccumulator::new(&PyramidSetup::default())?;
     /// let mut row = [Some(7); 12];
     /// row[10] = Some(1); // ful_1
     /// row[11] = None;    // ful_2
@@ -384,7 +491,7 @@ impl PyramidAccumulator {
     }
 
     /// Runs the kernels over the buffered rows and clears the buffer.
-    fn flush(&mut self) -> Result<()> {
+    pub(super) fn flush(&mut self) -> Result<()> {
         let len = self.len;
         if len == 0 {
             return Ok(());
@@ -483,9 +590,9 @@ impl PyramidAccumulator {
         for (p, out) in self.dims.iter().zip(cells.iter_mut()) {
             p.cells(cols, out);
         }
-        // Per row: the dimension histograms and the per-respondent index.
-        let mut values = [0.0f64; CH];
-        let mut nv = 0usize;
+        // Per row: the dimension histograms and the per-respondent index, in
+        // fixed point (below 2^47 each, so 256 of them fit in a u64).
+        let (mut nv, mut sum, mut sum_sq) = (0u64, 0u64, 0u128);
         for r in 0..len.min(CH) {
             let (mut acc, mut bits) = (0.0, 0usize);
             let copy = r & (HIST_COPIES - 1);
@@ -500,98 +607,15 @@ impl PyramidAccumulator {
                     bits |= mask;
                 }
             }
-            // Branch-free: write always, keep only when the row has an index.
+            // Branch-free: compute always, keep only when the row has an index.
             let inv = self.inv_weight.get(bits).copied().unwrap_or(0.0);
-            if let Some(slot) = values.get_mut(nv) {
-                *slot = acc * inv;
-            }
-            nv += usize::from(inv > 0.0);
+            let keep = u64::from(inv > 0.0);
+            let q = index_code(acc * inv) * keep;
+            nv += keep;
+            sum += q;
+            sum_sq += u128::from(q) * u128::from(q);
         }
         self.cells_buf = cells;
-        let values = values.get(..nv).unwrap_or(&[]);
-        let mut chunk = Moments::default();
-        if nv > 0 {
-            let mean = values.iter().sum::<f64>() / nv as f64;
-            let m2: f64 = values.iter().map(|v| (v - mean) * (v - mean)).sum();
-            chunk = Moments::from_parts(nv as u64, mean, m2);
-        }
-        self.index.merge(&chunk);
-        Ok(())
-    }
-
-    /// Merges another accumulator (of the same instrument and configuration)
-    /// into this one.
-    ///
-    /// # Errors
-    /// [`Error::Mismatch`] when the instruments or configurations differ.
-    pub fn merge(&mut self, mut other: PyramidAccumulator) -> Result<()> {
-        if other.instrument != self.instrument || other.config != self.config {
-            return Err(Error::Mismatch {
-                expected: format!(
-                    "instrument {:?} with the same configuration",
-                    self.instrument.name()
-                ),
-                found: format!(
-                    "instrument {:?} or another configuration",
-                    other.instrument.name()
-                ),
-            });
-        }
-        self.flush()?;
-        other.flush()?;
-        self.n_rows += other.n_rows;
-        for (a, b) in [
-            (&mut self.sums, &other.sums),
-            (&mut self.miss1, &other.miss1),
-            (&mut self.miss2, &other.miss2),
-            (&mut self.sub, &other.sub),
-            (&mut self.prod, &other.prod),
-        ] {
-            for (x, y) in a.iter_mut().zip(b) {
-                *x += y;
-            }
-        }
-        for (a, b) in self
-            .list_dims
-            .iter_mut()
-            .chain(std::iter::once(&mut self.list_all))
-            .zip(
-                other
-                    .list_dims
-                    .iter()
-                    .chain(std::iter::once(&other.list_all)),
-            )
-        {
-            a.n += b.n;
-            for (x, y) in a.s.iter_mut().zip(&b.s) {
-                *x += y;
-            }
-            for (x, y) in a.p.iter_mut().zip(&b.p) {
-                *x += y;
-            }
-        }
-        for (a, b) in self.hist.iter_mut().zip(&other.hist) {
-            for (x, y) in a.iter_mut().zip(b) {
-                *x += y;
-            }
-        }
-        for (x, y) in self.hist_all.iter_mut().zip(&other.hist_all) {
-            *x += y;
-        }
-        for (a, b) in self.top.iter_mut().zip(&other.top) {
-            *a += b;
-        }
-        self.index.merge(&other.index);
-        Ok(())
-    }
-
-    /// The report over everything added so far.
-    ///
-    /// # Errors
-    /// [`Error::NumericFailure`] if a quantile cannot be computed.
-    pub fn finish(&self) -> Result<PyramidReport> {
-        let mut acc = self.clone();
-        acc.flush()?;
-        acc.report()
+        self.index.add(nv, u128::from(sum), sum_sq)
     }
 }

@@ -12,14 +12,14 @@ use crate::survey::Instrument;
 /// path for large data.
 ///
 /// ```
-/// use cxjourney::{AnswerBlock, Instrument, PyramidAccumulator, PyramidConfig};
+/// use cxjourney::{Accumulator, AnswerBlock, Instrument, PyramidAccumulator, PyramidSetup};
 /// let orbe = Instrument::orbe();
 /// let mut block = AnswerBlock::new(orbe.clone());
 /// block.push(&[Some(5u8); 12])?;
 /// block.push(&[None::<u8>; 12])?;
 /// assert!(block.push(&[Some(9u8); 12]).is_err());
 /// assert_eq!(block.len(), 2);
-/// let mut acc = PyramidAccumulator::new(orbe, PyramidConfig::default())?;
+/// let mut acc = PyramidAccumulator::new(&PyramidSetup::from(orbe))?;
 /// acc.add_block(&block)?;
 /// assert_eq!(acc.finish()?.n_rows, 2);
 /// # Ok::<(), cxjourney::Error>(())

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::model::Dimension;
 use crate::model::names::named_enum;
+use crate::survey::Instrument;
 
 named_enum! {
     /// How missing answers are handled in reliability. Default: pairwise.
@@ -112,5 +113,58 @@ impl PyramidConfig {
 
     pub(super) fn weight(&self, d: Dimension) -> f64 {
         self.weights.get(&d).copied().unwrap_or(1.0)
+    }
+}
+
+/// What a [`PyramidAccumulator`](crate::PyramidAccumulator) is made from
+/// (its [`Accumulator::Config`](crate::Accumulator::Config)): the instrument
+/// that was asked and how to score it.
+///
+/// The two stay apart because they come from different places: the
+/// instrument from the data (a file's columns, [`Responses::instrument`](crate::Responses::instrument)),
+/// the scoring choices from the analyst. Accumulators merge only when both
+/// are equal.
+///
+/// ```
+/// use cxjourney::{Accumulator, Instrument, MissingPolicy, PyramidAccumulator, PyramidConfig, PyramidSetup};
+/// // ORBE, scored with the defaults:
+/// let a = PyramidAccumulator::new(&PyramidSetup::default())?;
+/// assert_eq!(a.instrument(), &Instrument::orbe());
+/// // Any instrument, any scoring:
+/// let listwise = PyramidConfig { missing: MissingPolicy::Listwise, ..PyramidConfig::default() };
+/// let b = PyramidAccumulator::new(&PyramidSetup::new(Instrument::orbe(), listwise))?;
+/// assert_eq!(b.config().missing, MissingPolicy::Listwise);
+/// # Ok::<(), cxjourney::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PyramidSetup {
+    /// The instrument whose answers are scored.
+    pub instrument: Instrument,
+    /// How to score them (defaults when left out of a serialized setup).
+    #[serde(default)]
+    pub config: PyramidConfig,
+}
+
+impl PyramidSetup {
+    /// The setup of `instrument` scored with `config`.
+    #[must_use]
+    pub fn new(instrument: Instrument, config: PyramidConfig) -> PyramidSetup {
+        PyramidSetup { instrument, config }
+    }
+}
+
+impl Default for PyramidSetup {
+    /// The built-in ORBE instrument ([`Instrument::orbe`]) with the default
+    /// [`PyramidConfig`].
+    fn default() -> Self {
+        PyramidSetup::new(Instrument::orbe(), PyramidConfig::default())
+    }
+}
+
+impl From<Instrument> for PyramidSetup {
+    /// `instrument` with the default [`PyramidConfig`].
+    fn from(instrument: Instrument) -> Self {
+        PyramidSetup::new(instrument, PyramidConfig::default())
     }
 }

@@ -55,9 +55,11 @@ impl PyramidAccumulator {
         let si = get(&self.sums, i)?;
         let mi = get(&self.miss1, i)?;
         let p = get(&self.prod, i * k + j)?;
+        // Saturating: a deserialized state is checked, but not for every
+        // relation between its totals.
         if i == j {
             return Some(PairSums {
-                n: self.n_rows - mi,
+                n: self.n_rows.saturating_sub(mi),
                 si,
                 sj: si,
                 p,
@@ -67,9 +69,9 @@ impl PyramidAccumulator {
         let mj = get(&self.miss1, j)?;
         let both = get(&self.miss2, i * k + j)?;
         Some(PairSums {
-            n: self.n_rows + both - mi - mj,
-            si: si - get(&self.sub, j * k + i)?,
-            sj: sj - get(&self.sub, i * k + j)?,
+            n: (self.n_rows + both).saturating_sub(mi).saturating_sub(mj),
+            si: si.saturating_sub(get(&self.sub, j * k + i)?),
+            sj: sj.saturating_sub(get(&self.sub, i * k + j)?),
             p,
         })
     }
@@ -251,11 +253,12 @@ impl PyramidAccumulator {
                 layers.insert(layer, s.iter().sum::<f64>() / s.len() as f64);
             }
         }
+        let index_moments = self.index.moments();
         let index = IndexSummary {
-            n: self.index.n(),
-            mean: finite(self.index.mean()),
-            sd: finite(self.index.sd()),
-            ci: self.index.t_interval_95()?,
+            n: index_moments.n(),
+            mean: finite(index_moments.mean()),
+            sd: finite(index_moments.sd()),
+            ci: index_moments.t_interval_95()?,
         };
         let base_min = dimensions
             .values()

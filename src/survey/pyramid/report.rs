@@ -7,8 +7,9 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
 use super::accumulator::PyramidAccumulator;
-use super::config::{MissingPolicy, PyramidConfig};
+use super::config::{MissingPolicy, PyramidConfig, PyramidSetup};
 
+use crate::analysis::Accumulator;
 use crate::error::Result;
 use crate::model::{Dimension, Layer};
 use crate::survey::Responses;
@@ -153,12 +154,14 @@ pub struct PyramidReport {
 }
 
 impl PyramidReport {
-    /// Scores a set of responses in one pass.
+    /// Scores a set of responses (to their instrument) in one pass.
     ///
     /// # Errors
-    /// As [`PyramidAccumulator::new`] and [`PyramidAccumulator::finish`].
+    /// As [`Accumulator::new`] and [`Accumulator::finish`] of
+    /// [`PyramidAccumulator`].
     pub fn from_responses(responses: &Responses, config: &PyramidConfig) -> Result<PyramidReport> {
-        let mut acc = PyramidAccumulator::new(responses.instrument().clone(), config.clone())?;
+        let setup = PyramidSetup::new(responses.instrument().clone(), config.clone());
+        let mut acc = PyramidAccumulator::new(&setup)?;
         for r in responses.responses() {
             acc.add(r)?;
         }
