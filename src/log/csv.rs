@@ -323,7 +323,7 @@ fn build_rows(
 
             // user_id
             if let Some(id) = last_user.hit(raw(0)) {
-                keys.customer = u64::from(id);
+                keys.customer = id;
             } else {
                 let user = cell(0)?;
                 if user.is_empty() {
