@@ -118,6 +118,28 @@ proptest! {
         }
     }
 
+    /// The same with dense customer ids, which the log groups by a counting
+    /// sort instead of a key sort.
+    #[test]
+    fn views_equal_journeys_with_dense_ids(stream in proptest::collection::vec(arb_touchpoint(), 0..80), seed in any::<u64>()) {
+        let mut stream: Vec<Touchpoint> = stream
+            .into_iter()
+            .map(|mut t| {
+                t.customer = CustomerId(t.customer.0 / 1_000_003);
+                t
+            })
+            .collect();
+        let config = JourneyConfig::default();
+        let log = EventLog::from_touchpoints(&stream, &config).unwrap();
+        let journeys = Journey::group(stream.clone(), &config).unwrap();
+        for (view, j) in log.journeys().zip(&journeys) {
+            prop_assert_eq!(&view.touchpoints(), j.touchpoints());
+            prop_assert_eq!(view.sessions().collect::<Vec<_>>(), j.sessions().to_vec());
+        }
+        shuffle(&mut stream, seed);
+        prop_assert_eq!(&EventLog::from_touchpoints(&stream, &config).unwrap(), &log);
+    }
+
     /// Same rows in any order: the same log, byte for byte once serialized.
     #[test]
     fn input_order_never_matters(stream in proptest::collection::vec(arb_touchpoint(), 0..80), seed in any::<u64>()) {
@@ -352,4 +374,72 @@ fn a_personas_row_takes_at_most_40_bytes() {
     eprintln!("event log: {per_row:.2} bytes per row");
     assert!(per_row <= 40.0, "{per_row} bytes per row");
     assert!(per_row >= 38.0, "every column is present: {per_row}");
+}
+
+/// A file of many batches (read by two builders whose rows are joined)
+/// gives the same log as the same rows pushed one by one on one thread.
+#[test]
+fn csv_in_many_batches_equals_rows_pushed_one_by_one() {
+    use cxjourney::log::{EventLogBuilder, NewRow};
+    use cxjourney::{Channel, EventMap};
+    let events = [
+        "view_item",
+        "add_to_cart",
+        "purchase",
+        "live_stream",
+        "Product Viewed",
+    ];
+    let channels = ["", "search", "tiktok_shop", "email"];
+    let mut text = String::from("user_id,ts,event,channel,product_id,value\n");
+    for i in 0..30_000u64 {
+        let user = if i % 3 == 0 {
+            format!("{}", i % 997)
+        } else {
+            format!("u{}", i % 1_301)
+        };
+        let product = if i % 4 == 0 {
+            String::new()
+        } else {
+            format!("sku-{}", (i * 7) % 211)
+        };
+        let value = if i % 11 == 0 { "1500" } else { "" };
+        text.push_str(&format!(
+            "{user},2024-11-{:02}T{:02}:{:02}:{:02}Z,{},{},{product},{value}\n",
+            1 + i % 28,
+            i % 24,
+            (i / 24) % 60,
+            i % 60,
+            events[(i % 5) as usize],
+            channels[(i % 4) as usize],
+        ));
+    }
+    let (a, summary) = read_csv(text.as_bytes(), &CsvOptions::default()).unwrap();
+    assert_eq!(summary.rows, 30_000);
+    assert_eq!(summary.custom_events.get("live_stream"), Some(&6_000));
+
+    let map = EventMap::standard().fallback_to_custom();
+    let mut b = EventLogBuilder::new(&JourneyConfig::default()).unwrap();
+    for line in text.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        let customer = b.customer_for_key(f[0]).unwrap();
+        let at = cxjourney::log::parse_timestamp(f[1]).unwrap();
+        let (kind, _) = map.convert(f[2]).unwrap();
+        let channel: Channel = if f[3].is_empty() {
+            Channel::DIRECT
+        } else {
+            f[3].parse().unwrap()
+        };
+        let mut row = NewRow::new(customer, at, &kind)
+            .event(f[2])
+            .channel(&channel);
+        if !f[4].is_empty() {
+            row = row.product(f[4]);
+        }
+        if !f[5].is_empty() {
+            row = row.value(Money::parse(f[5], Currency::IDR).unwrap());
+        }
+        b.push_row(&row).unwrap();
+    }
+    let b = b.finish().unwrap();
+    assert_eq!(a, b);
 }

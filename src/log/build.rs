@@ -4,6 +4,7 @@ use std::cmp::Ordering;
 
 use chrono::{DateTime, Utc};
 
+use super::codes::{Coded, Codes};
 use super::dict::{Dictionary, NULL_KEY, remap};
 use super::{
     Columns, Dictionaries, EventLog, MAX_ROWS, NULL_MONEY, NULL_TIME, checkout_code, device_code,
@@ -380,6 +381,163 @@ impl EventLogBuilder {
         Ok(())
     }
 
+    /// Appends the rows of another builder of the same configuration (built
+    /// on another thread), translating its codes and keys into this one's.
+    pub(crate) fn absorb(&mut self, other: EventLogBuilder) -> Result<()> {
+        let EventLogBuilder {
+            config: _,
+            customer,
+            cols,
+            dicts,
+            keys,
+            keyed,
+            by_id,
+        } = other;
+        let (n, m) = (self.customer.len(), customer.len());
+        if m == 0 {
+            return Ok(());
+        }
+        if n + m > MAX_ROWS {
+            return Err(Error::TooMuchWork {
+                what: "rows in one event log",
+                limit: MAX_ROWS as u64,
+            });
+        }
+        if (self.keyed && by_id) || (self.by_id && keyed) {
+            return Err(Error::Mismatch {
+                expected: "rows by customer key only".into(),
+                found: "rows with plain customer ids".into(),
+            });
+        }
+        self.keyed |= keyed;
+        self.by_id |= by_id;
+        let kinds: Vec<u16> = code_map(&mut self.dicts.kinds, &dicts.kinds)?;
+        let channels: Vec<u16> = code_map(&mut self.dicts.channels, &dicts.channels)?;
+        let map_dict = |into: &mut Dictionary, from: &Dictionary| -> Result<Vec<u32>> {
+            from.iter().map(|v| into.intern(v)).collect()
+        };
+        let events = map_dict(&mut self.dicts.events, &dicts.events)?;
+        let orders = map_dict(&mut self.dicts.orders, &dicts.orders)?;
+        let products = map_dict(&mut self.dicts.products, &dicts.products)?;
+        let categories = map_dict(&mut self.dicts.categories, &dicts.categories)?;
+        let campaigns = map_dict(&mut self.dicts.campaigns, &dicts.campaigns)?;
+        let mut currencies = Vec::with_capacity(dicts.currencies.len());
+        for &cur in &dicts.currencies {
+            currencies.push(self.currency_code(Money::zero(cur))?);
+        }
+        let texts = match &keys {
+            Some(k) => map_dict(self.keys.get_or_insert_with(Dictionary::new), k)?,
+            None => Vec::new(),
+        };
+        self.customer.extend(customer.iter().map(|&c| {
+            if c >= TEXT_KEY {
+                let i = (c & !TEXT_KEY) as usize;
+                TEXT_KEY | u64::from(texts.get(i).copied().unwrap_or(0))
+            } else {
+                c
+            }
+        }));
+        let c = &mut self.cols;
+        let key = |map: &[u32]| {
+            let map = map.to_vec();
+            move |k: u32| {
+                if k == NULL_KEY {
+                    k
+                } else {
+                    map.get(k as usize).copied().unwrap_or(NULL_KEY)
+                }
+            }
+        };
+        append(&mut c.time, n, &cols.time, m, 0, std::convert::identity);
+        append(&mut c.nanos, n, &cols.nanos, m, 0, std::convert::identity);
+        append(&mut c.kind, n, &cols.kind, m, 0, |k: u16| {
+            kinds.get(usize::from(k)).copied().unwrap_or(0)
+        });
+        append(&mut c.channel, n, &cols.channel, m, 0, |k: u16| {
+            channels.get(usize::from(k)).copied().unwrap_or(0)
+        });
+        append(&mut c.event, n, &cols.event, m, NULL_KEY, key(&events));
+        append(&mut c.order, n, &cols.order, m, NULL_KEY, key(&orders));
+        append(
+            &mut c.product,
+            n,
+            &cols.product,
+            m,
+            NULL_KEY,
+            key(&products),
+        );
+        append(
+            &mut c.category,
+            n,
+            &cols.category,
+            m,
+            NULL_KEY,
+            key(&categories),
+        );
+        append(
+            &mut c.campaign,
+            n,
+            &cols.campaign,
+            m,
+            NULL_KEY,
+            key(&campaigns),
+        );
+        append(
+            &mut c.value,
+            n,
+            &cols.value,
+            m,
+            NULL_MONEY,
+            std::convert::identity,
+        );
+        append(&mut c.currency, n, &cols.currency, m, 0, |k: u8| {
+            currencies.get(usize::from(k)).copied().unwrap_or(0)
+        });
+        append(
+            &mut c.discounted,
+            n,
+            &cols.discounted,
+            m,
+            false,
+            std::convert::identity,
+        );
+        append(&mut c.device, n, &cols.device, m, 0, std::convert::identity);
+        append(
+            &mut c.payment,
+            n,
+            &cols.payment,
+            m,
+            0,
+            std::convert::identity,
+        );
+        append(
+            &mut c.checkout,
+            n,
+            &cols.checkout,
+            m,
+            0,
+            std::convert::identity,
+        );
+        append(&mut c.stage, n, &cols.stage, m, 0, std::convert::identity);
+        append(
+            &mut c.promised,
+            n,
+            &cols.promised,
+            m,
+            NULL_TIME,
+            std::convert::identity,
+        );
+        append(
+            &mut c.promised_nanos,
+            n,
+            &cols.promised_nanos,
+            m,
+            0,
+            std::convert::identity,
+        );
+        Ok(())
+    }
+
     /// The dictionaries, for readers that intern values themselves.
     pub(crate) fn dicts_mut(&mut self) -> &mut Dictionaries {
         &mut self.dicts
@@ -432,51 +590,7 @@ impl EventLogBuilder {
         canonical_currencies(&mut cols.currency, &cols.value, &mut dicts.currencies);
         let customer_keys = keyed.then(|| number_keys(keys, &mut customer));
 
-        // Sort rows by (customer, time, row), then settle ties.
-        let sorted = customer
-            .windows(2)
-            .zip(cols.time.windows(2))
-            .all(|(c, t)| (c.first(), t.first()) < (c.get(1), t.get(1)));
-        if !sorted {
-            let mut keys: Vec<(u64, i64, u32)> = customer
-                .iter()
-                .zip(&cols.time)
-                .enumerate()
-                .map(|(i, (&c, &t))| (c, t, i as u32))
-                .collect();
-            keys.sort_unstable();
-            let mut i = 0;
-            while let Some(&(c, t, _)) = keys.get(i) {
-                let mut j = i + 1;
-                while keys.get(j).is_some_and(|k| k.0 == c && k.1 == t) {
-                    j += 1;
-                }
-                if j - i > 1
-                    && let Some(run) = keys.get_mut(i..j)
-                {
-                    run.sort_by(|a, b| tie(&cols, &dicts, a.2 as usize, b.2 as usize));
-                }
-                i = j;
-            }
-            let perm: Vec<u32> = keys.iter().map(|k| k.2).collect();
-            drop(keys);
-            gather(&mut customer, &perm);
-            permute(&mut cols, &perm);
-        }
-
-        let mut customers = Vec::new();
-        let mut offsets = vec![0u32];
-        for (i, &c) in customer.iter().enumerate() {
-            if customers.last() != Some(&CustomerId(c)) {
-                if i > 0 {
-                    offsets.push(i as u32);
-                }
-                customers.push(CustomerId(c));
-            }
-        }
-        if n > 0 {
-            offsets.push(n as u32);
-        }
+        let (customers, offsets) = group(&mut customer, &mut cols, &dicts);
         Ok(EventLog {
             config,
             customers,
@@ -486,6 +600,141 @@ impl EventLogBuilder {
             dicts,
         })
     }
+}
+
+/// The codes in `into` of every code of `from`.
+fn code_map<T: Coded>(into: &mut Codes<T>, from: &Codes<T>) -> Result<Vec<u16>> {
+    (0..from.len())
+        .map(|c| match from.get(c as u16) {
+            Some(v) => into.code(v),
+            None => Ok(0),
+        })
+        .collect()
+}
+
+/// Appends `src` (the column of `m` rows of another builder, empty when it
+/// had no values) to `dst` (the column of `n` rows, empty when none had a
+/// value), translating values with `map` and padding with `null`.
+fn append<T: Copy>(dst: &mut Vec<T>, n: usize, src: &[T], m: usize, null: T, map: impl Fn(T) -> T) {
+    if src.is_empty() && dst.is_empty() {
+        return;
+    }
+    if dst.len() < n {
+        dst.resize(n, null);
+    }
+    dst.extend(src.iter().map(|&v| map(v)));
+    if src.len() < m {
+        dst.resize(n + m, null);
+    }
+}
+
+/// Groups the rows by customer and orders each customer's rows (time, then
+/// [`tie`]); returns the customers ascending and their row offsets.
+///
+/// Customer ids that are dense (at most about two per row, as integer keys
+/// and the numbering of text keys give) are grouped by a counting sort in two
+/// passes, which keeps each customer's rows in input order: rows exported in
+/// time order then need no sort at all. Sparse ids fall back to one sort of
+/// (customer, time, row) keys.
+fn group(
+    customer: &mut Vec<u64>,
+    cols: &mut Columns,
+    dicts: &Dictionaries,
+) -> (Vec<CustomerId>, Vec<u32>) {
+    let n = customer.len();
+    if n == 0 {
+        return (Vec::new(), vec![0]);
+    }
+    let cmp_rows = |a: u32, b: u32| {
+        let (a, b) = (a as usize, b as usize);
+        cols.time
+            .get(a)
+            .cmp(&cols.time.get(b))
+            .then_with(|| tie(cols, dicts, a, b))
+    };
+    let max = customer.iter().copied().max().unwrap_or(0);
+    let dense = usize::try_from(max).is_ok_and(|m| m <= 2 * n + 1024);
+    let perm: Vec<u32> = if dense {
+        let k = max as usize + 1;
+        let mut next = vec![0u32; k + 1];
+        for &c in customer.iter() {
+            if let Some(x) = next.get_mut(c as usize + 1) {
+                *x += 1;
+            }
+        }
+        for i in 1..next.len() {
+            let prev = next.get(i - 1).copied().unwrap_or(0);
+            if let Some(x) = next.get_mut(i) {
+                *x += prev;
+            }
+        }
+        let starts = next.clone();
+        let mut perm = vec![0u32; n];
+        for (i, &c) in customer.iter().enumerate() {
+            if let Some(slot) = next.get_mut(c as usize)
+                && let Some(p) = perm.get_mut(*slot as usize)
+            {
+                *p = i as u32;
+                *slot += 1;
+            }
+        }
+        for w in starts.windows(2) {
+            let (lo, hi) = (
+                w.first().copied().unwrap_or(0),
+                w.get(1).copied().unwrap_or(0),
+            );
+            if let Some(run) = perm.get_mut(lo as usize..hi as usize)
+                && run.windows(2).any(|p| {
+                    cmp_rows(
+                        p.first().copied().unwrap_or(0),
+                        p.get(1).copied().unwrap_or(0),
+                    )
+                    .is_gt()
+                })
+            {
+                run.sort_by(|&a, &b| cmp_rows(a, b));
+            }
+        }
+        perm
+    } else {
+        let mut keys: Vec<(u64, i64, u32)> = customer
+            .iter()
+            .zip(&cols.time)
+            .enumerate()
+            .map(|(i, (&c, &t))| (c, t, i as u32))
+            .collect();
+        keys.sort_unstable();
+        let mut i = 0;
+        while let Some(&(c, t, _)) = keys.get(i) {
+            let mut j = i + 1;
+            while keys.get(j).is_some_and(|k| k.0 == c && k.1 == t) {
+                j += 1;
+            }
+            if j - i > 1
+                && let Some(run) = keys.get_mut(i..j)
+            {
+                run.sort_by(|a, b| tie(cols, dicts, a.2 as usize, b.2 as usize));
+            }
+            i = j;
+        }
+        keys.iter().map(|k| k.2).collect()
+    };
+    if perm.iter().enumerate().any(|(i, &p)| p as usize != i) {
+        gather(customer, &perm);
+        permute(cols, &perm);
+    }
+    let mut customers = Vec::new();
+    let mut offsets = vec![0u32];
+    for (i, &c) in customer.iter().enumerate() {
+        if customers.last() != Some(&CustomerId(c)) {
+            if i > 0 {
+                offsets.push(i as u32);
+            }
+            customers.push(CustomerId(c));
+        }
+    }
+    offsets.push(n as u32);
+    (customers, offsets)
 }
 
 /// Provisional ids of text keys carry this bit (integer keys stay below it).
@@ -594,25 +843,50 @@ fn gather<T: Copy>(col: &mut Vec<T>, perm: &[u32]) {
     *col = out;
 }
 
+/// Reorders every column by `perm`, the columns split over two threads.
 fn permute(c: &mut Columns, perm: &[u32]) {
-    gather(&mut c.time, perm);
-    gather(&mut c.nanos, perm);
-    gather(&mut c.kind, perm);
-    gather(&mut c.channel, perm);
-    gather(&mut c.event, perm);
-    gather(&mut c.order, perm);
-    gather(&mut c.product, perm);
-    gather(&mut c.category, perm);
-    gather(&mut c.campaign, perm);
-    gather(&mut c.value, perm);
-    gather(&mut c.currency, perm);
-    gather(&mut c.discounted, perm);
-    gather(&mut c.device, perm);
-    gather(&mut c.payment, perm);
-    gather(&mut c.checkout, perm);
-    gather(&mut c.stage, perm);
-    gather(&mut c.promised, perm);
-    gather(&mut c.promised_nanos, perm);
+    let Columns {
+        time,
+        nanos,
+        kind,
+        channel,
+        event,
+        order,
+        product,
+        category,
+        campaign,
+        value,
+        currency,
+        discounted,
+        device,
+        payment,
+        checkout,
+        stage,
+        promised,
+        promised_nanos,
+    } = c;
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            gather(time, perm);
+            gather(nanos, perm);
+            gather(event, perm);
+            gather(product, perm);
+            gather(category, perm);
+            gather(device, perm);
+            gather(payment, perm);
+        });
+        gather(kind, perm);
+        gather(channel, perm);
+        gather(order, perm);
+        gather(campaign, perm);
+        gather(value, perm);
+        gather(currency, perm);
+        gather(discounted, perm);
+        gather(checkout, perm);
+        gather(stage, perm);
+        gather(promised, perm);
+        gather(promised_nanos, perm);
+    });
 }
 
 /// The order of two rows with the same customer and microsecond: the

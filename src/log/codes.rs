@@ -104,6 +104,11 @@ impl<T: Coded> Codes<T> {
         Ok(code)
     }
 
+    /// How many codes are in use (built-ins included).
+    pub(crate) fn len(&self) -> usize {
+        self.table.len()
+    }
+
     /// The value of a code.
     pub(crate) fn get(&self, code: u16) -> Option<&T> {
         self.table.get(usize::from(code))

@@ -205,13 +205,19 @@ pub fn read_csv<R: Read>(input: R, options: &CsvOptions) -> Result<(EventLog, Cs
             *slot = name;
         }
     }
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<::csv::StringRecord>>(4);
+    // Two builders take alternate batches while this thread parses; their
+    // rows are joined at the end (the log is sorted anyway).
+    let (tx_a, rx_a) = std::sync::mpsc::sync_channel::<Vec<::csv::StringRecord>>(2);
+    let (tx_b, rx_b) = std::sync::mpsc::sync_channel::<Vec<::csv::StringRecord>>(2);
     let (recycle_tx, recycle_rx) = std::sync::mpsc::sync_channel::<Vec<::csv::StringRecord>>(8);
     let (built, read_error) = std::thread::scope(|s| {
         let layout = &layout;
-        let worker = s.spawn(move || build_rows(layout, &rx, &recycle_tx));
+        let recycle_b = recycle_tx.clone();
+        let worker_a = s.spawn(move || build_rows(layout, &rx_a, &recycle_tx));
+        let worker_b = s.spawn(move || build_rows(layout, &rx_b, &recycle_b));
         let mut read_error = None;
         let mut done = false;
+        let mut turn = false;
         while !done {
             let mut batch = recycle_rx.try_recv().unwrap_or_default();
             let mut n = 0;
@@ -235,20 +241,44 @@ pub fn read_csv<R: Read>(input: R, options: &CsvOptions) -> Result<(EventLog, Cs
                 }
             }
             batch.truncate(n);
+            turn = !turn;
+            let tx = if turn { &tx_a } else { &tx_b };
             if n > 0 && tx.send(batch).is_err() {
-                // The builder stopped at a bad row; its error wins.
+                // A builder stopped at a bad row; its error wins.
                 break;
             }
         }
-        drop(tx);
-        let built = worker.join().unwrap_or_else(|_| {
-            Err(Error::NumericFailure {
-                what: "the CSV builder thread panicked".into(),
+        drop(tx_a);
+        drop(tx_b);
+        let join = |h: std::thread::ScopedJoinHandle<'_, Result<(EventLogBuilder, CsvSummary)>>| {
+            h.join().unwrap_or_else(|_| {
+                Err(Error::NumericFailure {
+                    what: "a CSV builder thread panicked".into(),
+                })
             })
-        });
-        (built, read_error)
+        };
+        ((join(worker_a), join(worker_b)), read_error)
     });
-    let (builder, mut summary) = built?;
+    let (builder, mut summary) = match built {
+        (Ok(a), Ok(b)) => {
+            let (mut builder, mut summary) = a;
+            builder.absorb(b.0)?;
+            summary.rows += b.1.rows;
+            for (name, n) in b.1.custom_events {
+                *summary.custom_events.entry(name).or_default() += n;
+            }
+            (builder, summary)
+        }
+        // The earlier line wins when both builders stopped at a bad row.
+        (Err(a), Err(b)) => {
+            return Err(if error_line(&b) < error_line(&a) {
+                b
+            } else {
+                a
+            });
+        }
+        (Err(e), Ok(_)) | (Ok(_), Err(e)) => return Err(e),
+    };
     if let Some(e) = read_error {
         return Err(e);
     }
@@ -613,6 +643,14 @@ impl<R: Read> Read for BlankLines<R> {
             n > 0 && chunk.last() == Some(&b'\r') && base + n as u64 - 1 == line_start;
         self.at += n as u64;
         Ok(n)
+    }
+}
+
+/// The line of a record error (errors without one sort last).
+fn error_line(e: &Error) -> u64 {
+    match e {
+        Error::InvalidRecord { line, .. } => *line,
+        _ => u64::MAX,
     }
 }
 
