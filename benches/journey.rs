@@ -68,6 +68,9 @@ fn group(c: &mut Criterion) {
         g.bench_function("EventLog::from_touchpoints (intern, sort, gather)", |b| {
             b.iter(|| black_box(EventLog::from_touchpoints(&rows, &config).unwrap()))
         });
+        g.bench_function("EventLog::from_slice, 2 threads", |b| {
+            b.iter(|| black_box(EventLog::from_slice(&rows, &config, 2).unwrap()))
+        });
         let log = EventLog::from_touchpoints(&rows, &config).unwrap();
         for threads in [1, 2] {
             g.bench_function(

@@ -138,6 +138,7 @@ proptest! {
         }
         shuffle(&mut stream, seed);
         prop_assert_eq!(&EventLog::from_touchpoints(&stream, &config).unwrap(), &log);
+        prop_assert_eq!(&EventLog::from_slice(&stream, &config, 3).unwrap(), &log);
     }
 
     /// Same rows in any order: the same log, byte for byte once serialized.
@@ -149,6 +150,9 @@ proptest! {
         shuffle(&mut shuffled, seed);
         let b = EventLog::from_touchpoints(&shuffled, &config).unwrap();
         prop_assert_eq!(&a, &b);
+        for threads in 1..=4 {
+            prop_assert_eq!(&EventLog::from_slice(&shuffled, &config, threads).unwrap(), &a);
+        }
         let json = serde_json::to_string(&a).unwrap();
         prop_assert_eq!(&json, &serde_json::to_string(&b).unwrap());
         let back: EventLog = serde_json::from_str(&json).unwrap();

@@ -780,23 +780,22 @@ fn number_keys(texts: Option<Dictionary>, customer: &mut [u64]) -> Dictionary {
     out
 }
 
-/// Sorts the currency table by code and rewrites the currency column.
+/// Sorts the currency table by code and rewrites the currency column; rows
+/// without a value get code 0, so the column never depends on how rows were
+/// joined.
 fn canonical_currencies(col: &mut [u8], value: &[i64], table: &mut Vec<Currency>) {
     let mut sorted = table.clone();
     sorted.sort_unstable_by(|a, b| a.as_str().cmp(b.as_str()));
-    if sorted == *table {
-        return;
-    }
     let map: Vec<u8> = table
         .iter()
         .map(|c| sorted.iter().position(|s| s == c).unwrap_or(0) as u8)
         .collect();
     for (k, &v) in col.iter_mut().zip(value) {
-        if v != NULL_MONEY
-            && let Some(&n) = map.get(usize::from(*k))
-        {
-            *k = n;
-        }
+        *k = if v == NULL_MONEY {
+            0
+        } else {
+            map.get(usize::from(*k)).copied().unwrap_or(0)
+        };
     }
     *table = sorted;
 }

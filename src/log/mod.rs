@@ -189,6 +189,56 @@ impl EventLog {
         builder.finish()
     }
 
+    /// A log of a slice of touchpoints in any order, interned on `threads`
+    /// threads (the halves' dictionaries are joined; the log is the same as
+    /// [`from_touchpoints`](Self::from_touchpoints) gives, for any thread
+    /// count).
+    ///
+    /// # Errors
+    /// As [`from_touchpoints`](Self::from_touchpoints).
+    pub fn from_slice(
+        touchpoints: &[crate::model::Touchpoint],
+        config: &JourneyConfig,
+        threads: usize,
+    ) -> Result<EventLog> {
+        let parts = threads.clamp(1, 64);
+        let chunk = touchpoints.len().div_ceil(parts).max(1);
+        let builders: Vec<Result<EventLogBuilder>> = std::thread::scope(|s| {
+            let handles: Vec<_> = touchpoints
+                .chunks(chunk)
+                .map(|part| {
+                    s.spawn(move || {
+                        let mut b = EventLogBuilder::new(config)?;
+                        b.reserve(part.len());
+                        for t in part {
+                            b.push(t)?;
+                        }
+                        Ok(b)
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        Err(crate::error::Error::NumericFailure {
+                            what: "an event-log builder thread panicked".into(),
+                        })
+                    })
+                })
+                .collect()
+        });
+        let mut builders = builders.into_iter();
+        let mut all = match builders.next() {
+            Some(first) => first?,
+            None => EventLogBuilder::new(config)?,
+        };
+        for b in builders {
+            all.absorb(b?)?;
+        }
+        all.finish()
+    }
+
     /// How journeys are cut into sessions and stages.
     #[must_use]
     pub fn config(&self) -> &JourneyConfig {
