@@ -141,9 +141,8 @@ pub use error::{Error, Result};
 pub use journey::{Journey, JourneyConfig, Session, StageVisit};
 pub use model::{
     BuiltinChannel, BuiltinKind, CampaignId, CategoryId, Channel, CheckoutType, Currency,
-    CustomName, CustomerId, CustomerIds, Device, Dimension, EventMap, EventName, Layer, Moment,
-    Money, OrderId, PaymentMethod, Persona, Phase, ProductId, Stage, Touchpoint, TouchpointKind,
-    UnknownEvent,
+    CustomName, CustomerId, Device, Dimension, EventMap, EventName, Layer, Moment, Money, OrderId,
+    PaymentMethod, Persona, Phase, ProductId, Stage, Touchpoint, TouchpointKind, UnknownEvent,
 };
 pub use overview::{JourneyOverview, OverviewReport, StageCounts};
 pub use survey::{

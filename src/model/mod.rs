@@ -24,7 +24,7 @@ mod touchpoint;
 pub use channel::{BuiltinChannel, Channel};
 pub use dimension::{Dimension, Layer};
 pub use event::{EventMap, UnknownEvent};
-pub use id::{CampaignId, CategoryId, CustomerId, CustomerIds, EventName, OrderId, ProductId};
+pub use id::{CampaignId, CategoryId, CustomerId, EventName, OrderId, ProductId};
 pub use kind::{BuiltinKind, TouchpointKind};
 pub use money::{Currency, Money};
 pub use names::CustomName;
