@@ -1,6 +1,8 @@
 //! String dictionaries: distinct values stored once, rows hold `u32` keys.
 
-use indexmap::IndexSet;
+use std::hash::BuildHasher;
+
+use hashbrown::HashTable;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -17,16 +19,87 @@ pub const MAX_DICTIONARY_LEN: usize = (u32::MAX - 1) as usize;
 /// sorts them; a row column holds each string's key.
 ///
 /// Lookups go through a randomly seeded hasher, so values chosen to collide
-/// cannot turn interning into quadratic work.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
+/// cannot turn interning into quadratic work. The lookup table keeps each
+/// value's full hash and, for values of up to 16 bytes (ids, SKUs, event
+/// names), the bytes themselves, so a lookup touches one table slot and no
+/// other memory.
+#[derive(Clone, Default)]
 pub struct Dictionary {
-    values: IndexSet<Box<str>, Seeded>,
+    values: Vec<Box<str>>,
+    index: HashTable<Slot>,
+    state: Seeded,
 }
 
 /// The crate's seeded hasher for input keys (a deserialized dictionary draws
 /// a new seed).
 pub(crate) type Seeded = crate::hash::SeededState;
+
+/// Values of up to this many bytes are kept in their table slot.
+const INLINE: usize = 16;
+
+/// One lookup-table slot: the value's hash, its key, and the value itself
+/// when short.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    hash: u64,
+    key: u32,
+    len: u32,
+    inline: [u8; INLINE],
+}
+
+impl Slot {
+    fn new(hash: u64, key: u32, value: &str) -> Slot {
+        let mut inline = [0u8; INLINE];
+        if let Some(dst) = inline.get_mut(..value.len()) {
+            dst.copy_from_slice(value.as_bytes());
+        }
+        Slot {
+            hash,
+            key,
+            len: u32::try_from(value.len()).unwrap_or(u32::MAX),
+            inline,
+        }
+    }
+}
+
+impl std::fmt::Debug for Dictionary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.values.iter()).finish()
+    }
+}
+
+impl PartialEq for Dictionary {
+    fn eq(&self, other: &Self) -> bool {
+        self.values == other.values
+    }
+}
+
+impl Eq for Dictionary {}
+
+impl Serialize for Dictionary {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        self.values.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Dictionary {
+    /// Reads the values in key order; a repeated value is an error (keys
+    /// would be ambiguous).
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let values = Vec::<Box<str>>::deserialize(d)?;
+        let mut dict = Dictionary::new();
+        for v in &values {
+            let before = dict.len();
+            dict.intern(v).map_err(serde::de::Error::custom)?;
+            if dict.len() == before {
+                return Err(serde::de::Error::custom(format!(
+                    "dictionary value {v:?} appears twice"
+                )));
+            }
+        }
+        Ok(dict)
+    }
+}
 
 impl Dictionary {
     /// An empty dictionary.
@@ -35,35 +108,55 @@ impl Dictionary {
         Self::default()
     }
 
+    fn hash(&self, value: &str) -> u64 {
+        self.state.hash_one(value)
+    }
+
+    fn find(&self, hash: u64, value: &str) -> Option<u32> {
+        let values = &self.values;
+        let bytes = value.as_bytes();
+        self.index
+            .find(hash, |slot| {
+                slot.hash == hash
+                    && slot.len as usize == bytes.len()
+                    && if bytes.len() <= INLINE {
+                        slot.inline.get(..bytes.len()) == Some(bytes)
+                    } else {
+                        values
+                            .get(slot.key as usize)
+                            .is_some_and(|v| v.as_bytes() == bytes)
+                    }
+            })
+            .map(|slot| slot.key)
+    }
+
     /// The key of `value`, adding it if new.
     ///
     /// # Errors
     /// [`Error::TooMuchWork`] when the dictionary already holds
     /// [`MAX_DICTIONARY_LEN`] values.
     pub fn intern(&mut self, value: &str) -> Result<u32> {
-        if let Some(i) = self.values.get_index_of(value) {
-            return key(i);
+        let hash = self.hash(value);
+        if let Some(k) = self.find(hash, value) {
+            return Ok(k);
         }
-        if self.values.len() >= MAX_DICTIONARY_LEN {
-            return Err(Error::TooMuchWork {
-                what: "distinct values in one dictionary column",
-                limit: MAX_DICTIONARY_LEN as u64,
-            });
-        }
-        let (i, _) = self.values.insert_full(value.into());
-        key(i)
+        let k = key(self.values.len())?;
+        self.values.push(value.into());
+        self.index
+            .insert_unique(hash, Slot::new(hash, k, value), |slot| slot.hash);
+        Ok(k)
     }
 
     /// The key of `value`, if present.
     #[must_use]
     pub fn get(&self, value: &str) -> Option<u32> {
-        self.values.get_index_of(value).and_then(|i| key(i).ok())
+        self.find(self.hash(value), value)
     }
 
     /// The value of `key`; `None` for [`NULL_KEY`] or an unknown key.
     #[must_use]
     pub fn value(&self, key: u32) -> Option<&str> {
-        self.values.get_index(key as usize).map(|s| &**s)
+        self.values.get(key as usize).map(|s| &**s)
     }
 
     /// How many distinct values.
@@ -91,8 +184,8 @@ impl Dictionary {
         let mut order: Vec<u32> = (0..self.values.len() as u32).collect();
         order.sort_unstable_by(|&a, &b| {
             self.values
-                .get_index(a as usize)
-                .cmp(&self.values.get_index(b as usize))
+                .get(a as usize)
+                .cmp(&self.values.get(b as usize))
         });
         let mut old_to_new = vec![0u32; order.len()];
         for (new, &old) in order.iter().enumerate() {
@@ -100,18 +193,19 @@ impl Dictionary {
                 *slot = new as u32;
             }
         }
-        let mut sorted: IndexSet<Box<str>, Seeded> =
-            IndexSet::with_capacity_and_hasher(self.values.len(), Seeded::default());
         let mut old: Vec<Option<Box<str>>> = std::mem::take(&mut self.values)
             .into_iter()
             .map(Some)
             .collect();
-        for &o in &order {
-            if let Some(v) = old.get_mut(o as usize).and_then(Option::take) {
-                sorted.insert(v);
+        self.values = order
+            .iter()
+            .filter_map(|&o| old.get_mut(o as usize).and_then(Option::take))
+            .collect();
+        for slot in self.index.iter_mut() {
+            if let Some(&n) = old_to_new.get(slot.key as usize) {
+                slot.key = n;
             }
         }
-        self.values = sorted;
         old_to_new
     }
 }
@@ -157,6 +251,13 @@ mod tests {
         assert_eq!(d.value(NULL_KEY), None);
         let json = serde_json::to_string(&d).unwrap();
         assert_eq!(json, r#"["sku-1","sku-2"]"#);
+        assert!(serde_json::from_str::<Dictionary>(r#"["a","a"]"#).is_err());
+        let long = "a-product-id-longer-than-sixteen-bytes";
+        let k = d.intern(long).unwrap();
+        assert_eq!(d.get(long), Some(k));
+        assert_eq!(d.get("a-product-id-longer-than-sixteen-byteS"), None);
+        assert_eq!(d.get(""), None);
+        assert_eq!(d.intern("").unwrap(), 3);
         let back: Dictionary = serde_json::from_str(&json).unwrap();
         assert_eq!(back.get("sku-2"), Some(1));
     }
