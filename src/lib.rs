@@ -93,8 +93,10 @@
 //!   property times the touchpoints of one journey is capped at 2^26; every
 //!   cap answers [`Error::TooMuchWork`] naming the limit, never a hang.
 //! - **Bounded sizes.** An event log holds at most [`log::MAX_ROWS`] rows and
-//!   [`log::MAX_DICTIONARY_LEN`] distinct values per dictionary column, 65,535
-//!   custom kinds or channels and 255 currencies; custom names are at most
+//!   [`log::MAX_DICTIONARY_LEN`] distinct values per dictionary column, 65,536
+//!   kinds and as many channels (built-in ones included) and 255 currencies;
+//!   `run_on_log` and the log's splits use at most [`log::MAX_THREADS`]
+//!   threads whatever the caller asks; custom names are at most
 //!   [`CustomName::MAX_LEN`] bytes; survey instruments at most [`MAX_ITEMS`]
 //!   items on scales of at most [`MAX_SCALE_POINTS`] points.
 //! - **No hash flooding.** Every table keyed by input (customer keys, event
@@ -105,8 +107,11 @@
 //!   value, not by hash.
 //! - **Memory you can predict.** The event log takes about 38 bytes per row
 //!   with the columns of a typical shop export (measured in the tests) and
-//!   optional columns only once used; [`log::read_csv`] streams its input and
-//!   never holds the file. Exact quantiles (time to convert) keep one value per
+//!   optional columns only once used; [`log::read_csv`] streams its input,
+//!   holding only the batches in flight and refusing a record that grows past
+//!   [`log::MAX_RECORD_BYTES`] (a quote left open). Deserialized states are
+//!   checked (an event log's offsets, lengths and codes; a pyramid state's
+//!   totals), and merged counts saturate instead of wrapping. Exact quantiles (time to convert) keep one value per
 //!   converting customer; the CX pyramid keeps integer sufficient statistics
 //!   whose size depends on the instrument, not on the number of answers.
 //! - **Deterministic output**: the same input in any row order gives the same

@@ -447,3 +447,94 @@ fn csv_in_many_batches_equals_rows_pushed_one_by_one() {
     let b = b.finish().unwrap();
     assert_eq!(a, b);
 }
+
+/// Findings of the review of the log: none of these may panic or mislead.
+#[test]
+fn hostile_calls_are_errors_or_bounded() {
+    use cxjourney::log::{EventLogBuilder, NewRow};
+    let (log, _) = read_csv(SMALL.as_bytes(), &CsvOptions::default()).unwrap();
+    // Thread counts and ranges far beyond the log are capped.
+    assert!(log.split(usize::MAX).len() <= log.customer_count());
+    assert_eq!(log.journeys_in(0..usize::MAX).count(), log.customer_count());
+    let one = run_on_log::<JourneyOverview>(&log, &(), 1).unwrap();
+    assert_eq!(
+        run_on_log::<JourneyOverview>(&log, &(), usize::MAX).unwrap(),
+        one
+    );
+
+    // A key handed out but never used is no customer, and shifts no other key.
+    let mut b = EventLogBuilder::new(&JourneyConfig::default()).unwrap();
+    let view = TouchpointKind::from(BuiltinKind::ProductView);
+    let at = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+    let a = b.customer_for_key("a").unwrap();
+    let _unused = b.customer_for_key("b").unwrap();
+    let c = b.customer_for_key("c").unwrap();
+    b.push_row(&NewRow::new(a, at, &view)).unwrap();
+    b.push_row(&NewRow::new(c, at, &view)).unwrap();
+    let log = b.finish().unwrap();
+    let keys: Vec<&str> = log.journeys().map(|j| j.customer_key().unwrap()).collect();
+    assert_eq!(keys, ["a", "c"]);
+    assert_eq!(log.customers(), &[CustomerId(0), CustomerId(1)]);
+
+    // Too many custom kinds is an error that leaves the table intact.
+    let mut b = EventLogBuilder::new(&JourneyConfig::default()).unwrap();
+    let c = CustomerId(1);
+    let first = TouchpointKind::custom("k00000").unwrap();
+    let mut refused = false;
+    for i in 0..70_000u32 {
+        let k = TouchpointKind::custom(&format!("k{i:05}")).unwrap();
+        if b.push_row(&NewRow::new(c, at, &k)).is_err() {
+            refused = true;
+            break;
+        }
+    }
+    assert!(refused);
+    b.push_row(&NewRow::new(c, at, &first)).unwrap();
+    let log = b.finish().unwrap();
+    let last = log
+        .journeys()
+        .next()
+        .unwrap()
+        .rows()
+        .filter(|r| r.kind() == &first)
+        .count();
+    assert_eq!(last, 2);
+
+    // A deserialized log that breaks an invariant is refused.
+    let (log, _) = read_csv(SMALL.as_bytes(), &CsvOptions::default()).unwrap();
+    let mut json: serde_json::Value = serde_json::to_value(&log).unwrap();
+    json["offsets"] = serde_json::json!([1, 0, 2, 5]);
+    assert!(serde_json::from_value::<EventLog>(json).is_err());
+    let mut json: serde_json::Value = serde_json::to_value(&log).unwrap();
+    json["cols"]["nanos"] = serde_json::json!([65535, 0, 0, 0, 0]);
+    assert!(serde_json::from_value::<EventLog>(json).is_err());
+    let mut json: serde_json::Value = serde_json::to_value(&log).unwrap();
+    json["cols"]["kind"][0] = serde_json::json!(60000);
+    assert!(serde_json::from_value::<EventLog>(json).is_err());
+    let back: EventLog = serde_json::from_value(serde_json::to_value(&log).unwrap()).unwrap();
+    assert_eq!(back, log);
+}
+
+#[test]
+fn csv_details_from_the_review() {
+    // A byte that is not UTF-8 after blank lines: the line of the record.
+    let text = b"user_id,ts,event\n\n\n\n1,2024-01-01T00:00:00Z,\xff\n";
+    match read_csv(&text[..], &CsvOptions::default()) {
+        Err(Error::InvalidRecord { line, .. }) => assert_eq!(line, 5),
+        other => panic!("{other:?}"),
+    }
+    // Cells of Unicode spaces are empty, in every column.
+    let text = "user_id,ts,event,category,discounted\n1,2024-01-01T00:00:00Z,x,\u{a0},\u{a0}\n";
+    let (log, _) = read_csv(text.as_bytes(), &CsvOptions::default()).unwrap();
+    let row = log.journeys().next().unwrap().row(0).unwrap();
+    assert_eq!(row.category(), None);
+    assert!(!row.discounted());
+    // Many blank lines cost no memory per line and keep line numbers right.
+    let mut text = String::from("user_id,ts,event\n");
+    text.push_str(&"\n".repeat(100_000));
+    text.push_str("1,yesterday,x\n");
+    match read_csv(text.as_bytes(), &CsvOptions::default()) {
+        Err(Error::InvalidRecord { line, .. }) => assert_eq!(line, 100_002),
+        other => panic!("{other:?}"),
+    }
+}

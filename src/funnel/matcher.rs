@@ -18,7 +18,7 @@
 
 use crate::funnel::step::{Condition, Step};
 use crate::log::{EventLog, JourneyView, NULL_KEY};
-use crate::model::{BuiltinChannel, BuiltinKind, Channel, TouchpointKind};
+use crate::model::{BuiltinKind, Channel, TouchpointKind};
 
 /// Bits 0..32: steps; bits 32..64: exclusions.
 pub(crate) const EXCLUSION_BIT: u32 = 32;
@@ -102,19 +102,11 @@ impl Atom {
 }
 
 fn custom_kind_code(log: &EventLog, name: &str) -> Option<u16> {
-    let first = u16::try_from(BuiltinKind::ALL.len()).ok()?;
-    (first..=u16::MAX)
-        .map_while(|c| log.kind_of_code(c).map(|k| (c, k)))
-        .find(|(_, k)| k.as_str() == name)
-        .map(|(c, _)| c)
+    log.custom_kind_code(name)
 }
 
 fn custom_channel_code(log: &EventLog, name: &str) -> Option<u16> {
-    let first = u16::try_from(BuiltinChannel::ALL.len()).ok()?;
-    (first..=u16::MAX)
-        .map_while(|c| log.channel_of_code(c).map(|k| (c, k)))
-        .find(|(_, k)| k.as_str() == name)
-        .map(|(c, _)| c)
+    log.custom_channel_code(name)
 }
 
 /// The column slices of one view that the tables read.

@@ -182,6 +182,8 @@ impl Funnel {
     pub fn levels(&self, log: &EventLog, customers: Range<usize>) -> Result<Vec<u8>> {
         let m = self.matcher(log);
         let mut scan = Scan::default();
+        let n = log.customer_count();
+        let customers = customers.start.min(n)..customers.end.min(n);
         let mut out = Vec::with_capacity(customers.len());
         for view in log.journeys_in(customers) {
             out.push(self.level_with(&m, view, &mut scan)?);

@@ -182,13 +182,15 @@ impl Accumulator for FunnelAccumulator {
         if self.source.is_none() {
             self.source = other.source;
         }
-        self.customers += other.customers;
-        self.units += other.units;
+        // Counts saturate rather than wrap: deserialized states are not
+        // trusted to be small.
+        self.customers = self.customers.saturating_add(other.customers);
+        self.units = self.units.saturating_add(other.units);
         for (a, b) in self.at_level.iter_mut().zip(other.at_level) {
-            *a += b;
+            *a = a.saturating_add(b);
         }
         for (a, b) in self.reached.iter_mut().zip(other.reached) {
-            *a += b;
+            *a = a.saturating_add(b);
         }
         for (a, b) in self.from_previous.iter_mut().zip(other.from_previous) {
             a.extend(b);
@@ -198,21 +200,22 @@ impl Accumulator for FunnelAccumulator {
         }
         for (d, (e, c)) in other.trend {
             let x = self.trend.entry(d).or_insert((0, 0));
-            x.0 += e;
-            x.1 += c;
+            x.0 = x.0.saturating_add(e);
+            x.1 = x.1.saturating_add(c);
         }
         for (k, (u, r)) in other.breakdown {
             let x = self
                 .breakdown
                 .entry(k)
                 .or_insert_with(|| (0, vec![0; r.len()]));
-            x.0 += u;
+            x.0 = x.0.saturating_add(u);
             for (a, b) in x.1.iter_mut().zip(r) {
-                *a += b;
+                *a = a.saturating_add(b);
             }
         }
         for (k, v) in other.stops {
-            *self.stops.entry(k).or_insert(0) += v;
+            let s = self.stops.entry(k).or_insert(0);
+            *s = s.saturating_add(v);
         }
         Ok(())
     }

@@ -169,7 +169,9 @@ pub(crate) struct RowKeys {
 /// rows grouped by customer and ordered as journeys order them.
 ///
 /// Memory while building: the columns of the rows pushed plus 8 bytes per
-/// row of customer id; [`finish`](Self::finish) sorts 24-byte keys.
+/// row of customer id; [`finish`](Self::finish) groups by a counting sort
+/// (4 bytes per row and per customer id up to the largest) when customer ids
+/// are dense, else sorts 24-byte keys.
 #[derive(Debug, Clone)]
 pub struct EventLogBuilder {
     config: JourneyConfig,
@@ -280,7 +282,7 @@ impl EventLogBuilder {
     /// # Errors
     /// [`Error::TooMuchWork`] beyond [`MAX_ROWS`] rows or
     /// [`MAX_DICTIONARY_LEN`](super::MAX_DICTIONARY_LEN) distinct values in a
-    /// column (or 65,535 custom kinds or channels), or more than 255
+    /// column (or 65,536 kinds or channels, built-in ones included), or more than 255
     /// currencies; [`Error::Mismatch`] when plain customer ids are mixed with
     /// [`customer_for_key`](Self::customer_for_key) rows.
     pub fn push_row(&mut self, r: &NewRow<'_>) -> Result<()> {
@@ -753,12 +755,23 @@ fn number_keys(texts: Option<Dictionary>, customer: &mut [u64]) -> Dictionary {
         // Distinct values have distinct decimal spellings.
         let _ = out.intern(&v.to_string());
     }
-    if texts.is_empty() {
+    // Only text keys that rows use get a customer (a key handed out by
+    // `customer_for_key` but never pushed is no customer).
+    let mut used = vec![false; texts.len()];
+    for &c in customer.iter() {
+        if c >= TEXT_KEY
+            && let Some(u) = used.get_mut((c & !TEXT_KEY) as usize)
+        {
+            *u = true;
+        }
+    }
+    if !used.contains(&true) {
         return out;
     }
     let mut order: Vec<(&str, u32)> = texts
         .iter()
         .enumerate()
+        .filter(|&(i, _)| used.get(i) == Some(&true))
         .map(|(i, k)| (k, i as u32))
         .collect();
     order.sort_unstable();

@@ -91,17 +91,26 @@ impl<T: Coded> Codes<T> {
         if let Some(c) = value.builtin_code() {
             return Ok(c);
         }
-        let before = self.custom.len();
-        let key = self.custom.intern(value.name())?;
-        let code = (self.table.len() - before) + key as usize;
-        let code = u16::try_from(code).map_err(|_| Error::TooMuchWork {
-            what: "distinct custom kinds or channels",
-            limit: u64::from(u16::MAX),
-        })?;
-        if self.custom.len() > before {
-            self.table.push(value.clone());
+        let builtins = self.table.len() - self.custom.len();
+        if let Some(key) = self.custom.get(value.name()) {
+            return Ok((builtins + key as usize) as u16);
         }
+        // A new value: check the code fits before adding anything, so a
+        // refused value leaves the table as it was.
+        let code = u16::try_from(self.table.len()).map_err(|_| Error::TooMuchWork {
+            what: "distinct kinds or channels, built-in ones included",
+            limit: u64::from(u16::MAX) + 1,
+        })?;
+        self.custom.intern(value.name())?;
+        self.table.push(value.clone());
         Ok(code)
+    }
+
+    /// The code of a custom value by name, if present.
+    pub(crate) fn find_custom(&self, name: &str) -> Option<u16> {
+        let builtins = self.table.len() - self.custom.len();
+        let key = self.custom.get(name)?;
+        u16::try_from(builtins + key as usize).ok()
     }
 
     /// How many codes are in use (built-ins included).

@@ -448,7 +448,7 @@ fn build_rows(
             if !v.is_empty() {
                 keys.product = Some(builder.dicts_mut().products.intern(v)?);
             }
-            if !raw(6).is_empty() {
+            if !cell(6)?.is_empty() {
                 keys.category = Some(match last_category.hit(raw(6)) {
                     Some(k) => k,
                     None => {
@@ -475,7 +475,9 @@ fn build_rows(
                     b"true" | b"1" => true,
                     _ => {
                         let d = cell(9)?;
-                        if d.eq_ignore_ascii_case("true") {
+                        if d.is_empty() {
+                            false
+                        } else if d.eq_ignore_ascii_case("true") {
                             true
                         } else if d.eq_ignore_ascii_case("false") {
                             false
@@ -538,25 +540,28 @@ fn read<R: Read>(
     record: &mut ::csv::StringRecord,
     names: &[&'static str],
 ) -> Result<bool> {
-    let more = reader.read_record(record).map_err(|e| {
-        let line = e.position().map_or(0, ::csv::Position::line);
-        match e.kind() {
-            ::csv::ErrorKind::Utf8 { err, .. } => Error::InvalidRecord {
-                line,
-                column: names
-                    .get(err.field())
-                    .copied()
-                    .unwrap_or("header")
-                    .to_owned(),
-                value: format!("field {}", err.field() + 1),
-                reason: "not UTF-8 text".into(),
-            },
-            _ => Error::Read {
-                what: format!("CSV input at line {line}"),
-                message: e.to_string(),
-            },
+    let more = match reader.read_record(record) {
+        Ok(more) => more,
+        Err(e) => {
+            let (line, byte) = e.position().map_or((0, 0), |p| (p.line(), p.byte()));
+            return Err(match e.kind() {
+                ::csv::ErrorKind::Utf8 { err, .. } => Error::InvalidRecord {
+                    line: line + reader.get_mut().skipped_at(byte),
+                    column: names
+                        .get(err.field())
+                        .copied()
+                        .unwrap_or("header")
+                        .to_owned(),
+                    value: format!("field {}", err.field() + 1),
+                    reason: "not UTF-8 text".into(),
+                },
+                _ => Error::Read {
+                    what: format!("CSV input at line {line}"),
+                    message: e.to_string(),
+                },
+            });
         }
-    })?;
+    };
     // The csv crate reports a record that follows blank lines at the first
     // of those lines (BurntSushi/rust-csv#208); move it past them.
     if more && let Some(pos) = record.position() {
@@ -570,18 +575,30 @@ fn read<R: Read>(
     Ok(more)
 }
 
-/// Remembers where blank lines start while the csv reader reads through, to
-/// correct its line numbers. Holds only blank lines not yet passed.
+/// The most bytes the reader takes in without completing a record: a quote
+/// left open would otherwise make the csv crate buffer the rest of the input.
+pub const MAX_RECORD_BYTES: u64 = 64 << 20;
+
+/// The most runs of blank lines remembered ahead of the reader (beyond it,
+/// line numbers after further blank lines may be too small; memory stays
+/// bounded).
+const MAX_BLANK_RUNS: usize = 1 << 16;
+
+/// Remembers where runs of blank lines start while the csv reader reads
+/// through, to correct its line numbers, and stops a record that grows past
+/// [`MAX_RECORD_BYTES`].
 struct BlankLines<R> {
     inner: R,
     /// Offset of the next byte to read.
     at: u64,
-    /// Offset of the last line feed seen, and whether a carriage return
-    /// came right after it (the start of a `\r\n` blank line).
+    /// Offset of the last line feed seen, and whether the last chunk ended
+    /// with a carriage return at a line start.
     last_lf: Option<u64>,
     cr_after_lf: bool,
-    /// Blank lines ahead: (offset of the line start, length of the line end).
-    blanks: std::collections::VecDeque<(u64, u64)>,
+    /// Runs of blank lines ahead: (start of the first, end of the last, how many).
+    blanks: std::collections::VecDeque<(u64, u64, u64)>,
+    /// Bytes read since the reader last completed a record.
+    since_record: u64,
 }
 
 impl<R> BlankLines<R> {
@@ -592,30 +609,50 @@ impl<R> BlankLines<R> {
             last_lf: None,
             cr_after_lf: false,
             blanks: std::collections::VecDeque::new(),
+            since_record: 0,
         }
     }
 
-    /// How many blank lines start at `byte` one after another.
+    /// How many blank lines start at `byte` one after another; called once
+    /// per record the reader completes.
     fn skipped_at(&mut self, byte: u64) -> u64 {
+        self.since_record = 0;
         while self.blanks.front().is_some_and(|b| b.0 < byte) {
             self.blanks.pop_front();
         }
-        let mut n = 0;
-        let mut next = byte;
-        while let Some(&(start, len)) = self.blanks.front() {
-            if start != next {
-                break;
+        match self.blanks.front() {
+            Some(&(start, _, count)) if start == byte => {
+                self.blanks.pop_front();
+                count
             }
-            self.blanks.pop_front();
-            n += 1;
-            next = start + len;
+            _ => 0,
         }
-        n
+    }
+
+    fn blank(&mut self, start: u64, len: u64) {
+        let full = self.blanks.len() >= MAX_BLANK_RUNS;
+        match self.blanks.back_mut() {
+            Some(run) if run.1 == start => {
+                run.1 = start + len;
+                run.2 += 1;
+            }
+            _ if !full => self.blanks.push_back((start, start + len, 1)),
+            _ => {}
+        }
     }
 }
 
 impl<R: Read> Read for BlankLines<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.since_record > MAX_RECORD_BYTES {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!(
+                    "more than {} MiB without a complete record (a quote left open?)",
+                    MAX_RECORD_BYTES >> 20
+                ),
+            ));
+        }
         let n = self.inner.read(buf)?;
         let chunk = buf.get(..n).unwrap_or(&[]);
         let base = self.at;
@@ -623,7 +660,7 @@ impl<R: Read> Read for BlankLines<R> {
             let o = base + i as u64;
             let line_start = self.last_lf.map_or(0, |lf| lf + 1);
             if o == line_start {
-                self.blanks.push_back((o, 1));
+                self.blank(o, 1);
             } else if o == line_start + 1 {
                 let cr = if i >= 1 {
                     chunk.get(i - 1) == Some(&b'\r')
@@ -631,7 +668,7 @@ impl<R: Read> Read for BlankLines<R> {
                     self.cr_after_lf
                 };
                 if cr {
-                    self.blanks.push_back((line_start, 2));
+                    self.blank(line_start, 2);
                 }
             }
             self.last_lf = Some(o);
@@ -642,6 +679,7 @@ impl<R: Read> Read for BlankLines<R> {
         self.cr_after_lf =
             n > 0 && chunk.last() == Some(&b'\r') && base + n as u64 - 1 == line_start;
         self.at += n as u64;
+        self.since_record += n as u64;
         Ok(n)
     }
 }

@@ -53,7 +53,7 @@ use serde::{Deserialize, Serialize};
 
 pub use build::{EventLogBuilder, NewRow};
 #[cfg(feature = "csv")]
-pub use csv::{CSV_COLUMNS, CsvOptions, CsvSummary, read_csv};
+pub use csv::{CSV_COLUMNS, CsvOptions, CsvSummary, MAX_RECORD_BYTES, read_csv};
 pub use dict::{Dictionary, MAX_DICTIONARY_LEN, NULL_KEY};
 pub use time::parse_timestamp;
 pub use view::{JourneyView, Row, Sessions, StagePath};
@@ -64,6 +64,10 @@ use crate::model::{
     Channel, CheckoutType, Currency, CustomerId, Device, PaymentMethod, Stage, TouchpointKind,
 };
 use codes::Codes;
+
+/// The most threads [`EventLog::split`], [`EventLog::from_slice`] and
+/// [`run_on_log`](crate::run_on_log) use, whatever the caller asks for.
+pub const MAX_THREADS: usize = 64;
 
 /// The most rows one log holds (offsets are `u32`).
 pub const MAX_ROWS: usize = (u32::MAX - 1) as usize;
@@ -77,8 +81,11 @@ pub(crate) const NULL_TIME: i64 = i64::MIN;
 /// customer's rows in journey order. See the [module docs](self).
 ///
 /// The state serializes (serde), so a log can be built once and shipped to
-/// another process.
+/// another process; deserializing checks every invariant (offsets, column
+/// lengths, codes and keys inside their tables, rows in order) and refuses a
+/// log that breaks one.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "Unchecked")]
 pub struct EventLog {
     pub(crate) config: JourneyConfig,
     /// Customers in ascending id order; index = dense customer index.
@@ -201,7 +208,7 @@ impl EventLog {
         config: &JourneyConfig,
         threads: usize,
     ) -> Result<EventLog> {
-        let parts = threads.clamp(1, 64);
+        let parts = threads.clamp(1, MAX_THREADS);
         let chunk = touchpoints.len().div_ceil(parts).max(1);
         let builders: Vec<Result<EventLogBuilder>> = std::thread::scope(|s| {
             let handles: Vec<_> = touchpoints
@@ -299,11 +306,13 @@ impl EventLog {
     }
 
     /// The journeys of customers `range` (dense indices), for splitting work.
+    /// Indices past the last customer are left out.
     pub fn journeys_in(
         &self,
         range: std::ops::Range<usize>,
     ) -> impl Iterator<Item = JourneyView<'_>> + '_ {
-        range.filter_map(|i| self.journey(i))
+        let n = self.customers.len();
+        (range.start.min(n)..range.end.min(n)).filter_map(|i| self.journey(i))
     }
 
     /// Which optional columns are present.
@@ -366,6 +375,19 @@ impl EventLog {
         self.dicts.kinds.get(code)
     }
 
+    /// The code of the custom kind named `name`, if the log has it (a hash
+    /// lookup).
+    #[must_use]
+    pub fn custom_kind_code(&self, name: &str) -> Option<u16> {
+        self.dicts.kinds.find_custom(name)
+    }
+
+    /// The code of the custom channel named `name`, if the log has it.
+    #[must_use]
+    pub fn custom_channel_code(&self, name: &str) -> Option<u16> {
+        self.dicts.channels.find_custom(name)
+    }
+
     /// The channel of a channel code.
     #[must_use]
     pub fn channel_of_code(&self, code: u16) -> Option<&Channel> {
@@ -406,8 +428,8 @@ impl EventLog {
     /// equal row counts, for work across threads.
     #[must_use]
     pub fn split(&self, parts: usize) -> Vec<std::ops::Range<usize>> {
-        let parts = parts.max(1);
         let n = self.customers.len();
+        let parts = parts.clamp(1, MAX_THREADS).min(n.max(1));
         let rows = self.len().max(1);
         let mut out = Vec::with_capacity(parts);
         let mut start = 0;
@@ -438,7 +460,158 @@ pub(crate) fn micros_to_time(us: i64) -> DateTime<Utc> {
 
 /// The time of a row: microseconds plus the nanoseconds below them.
 pub(crate) fn row_time(us: i64, nanos: u16) -> DateTime<Utc> {
-    micros_to_time(us) + chrono::TimeDelta::nanoseconds(i64::from(nanos))
+    let t = micros_to_time(us);
+    t.checked_add_signed(chrono::TimeDelta::nanoseconds(i64::from(nanos)))
+        .unwrap_or(t)
+}
+
+/// An event log as deserialized, before its invariants are checked.
+#[derive(Deserialize)]
+struct Unchecked {
+    config: JourneyConfig,
+    customers: Vec<CustomerId>,
+    customer_keys: Option<Dictionary>,
+    offsets: Vec<u32>,
+    cols: Columns,
+    dicts: Dictionaries,
+}
+
+impl TryFrom<Unchecked> for EventLog {
+    type Error = crate::error::Error;
+
+    fn try_from(u: Unchecked) -> Result<EventLog> {
+        let bad = |what: &str, value: String| crate::error::Error::InvalidRecord {
+            line: 0,
+            column: format!("event log {what}"),
+            value,
+            reason: "a deserialized event log breaks this invariant".into(),
+        };
+        u.config.validate()?;
+        let c = &u.cols;
+        let n = c.time.len();
+        if n > MAX_ROWS {
+            return Err(bad("rows", n.to_string()));
+        }
+        fn fits<T>(col: &[T], n: usize) -> bool {
+            col.is_empty() || col.len() == n
+        }
+        let lengths = [
+            ("kind", c.kind.len() == n),
+            ("channel", c.channel.len() == n),
+            ("nanos", fits(&c.nanos, n)),
+            ("event", fits(&c.event, n)),
+            ("order", fits(&c.order, n)),
+            ("product", fits(&c.product, n)),
+            ("category", fits(&c.category, n)),
+            ("campaign", fits(&c.campaign, n)),
+            ("value", fits(&c.value, n)),
+            (
+                "currency",
+                fits(&c.currency, n) && (c.currency.is_empty() || !c.value.is_empty()),
+            ),
+            ("discounted", fits(&c.discounted, n)),
+            ("device", fits(&c.device, n)),
+            ("payment", fits(&c.payment, n)),
+            ("checkout", fits(&c.checkout, n)),
+            ("stage", fits(&c.stage, n)),
+            ("promised", fits(&c.promised, n)),
+            (
+                "promised_nanos",
+                fits(&c.promised_nanos, n)
+                    && (c.promised_nanos.is_empty() || !c.promised.is_empty()),
+            ),
+        ];
+        if let Some((name, _)) = lengths.iter().find(|(_, ok)| !ok) {
+            return Err(bad("column length", (*name).to_owned()));
+        }
+        // Offsets: 0, strictly increasing (every customer has a row), n.
+        let m = u.customers.len();
+        let offsets_ok = if m == 0 {
+            n == 0 && u.offsets.len() <= 1 && u.offsets.iter().all(|&o| o == 0)
+        } else {
+            u.offsets.len() == m + 1
+                && u.offsets.first() == Some(&0)
+                && u.offsets.last().is_some_and(|&o| o as usize == n)
+                && u.offsets.windows(2).all(|w| w.first() < w.get(1))
+        };
+        if !offsets_ok {
+            return Err(bad(
+                "offsets",
+                format!("{} offsets for {m} customers and {n} rows", u.offsets.len()),
+            ));
+        }
+        if !u.customers.windows(2).all(|w| w.first() < w.get(1)) {
+            return Err(bad("customers", "not strictly ascending".into()));
+        }
+        if u.customer_keys.as_ref().is_some_and(|k| k.len() != m) {
+            return Err(bad("customer keys", format!("not one per customer ({m})")));
+        }
+        let d = &u.dicts;
+        let small = |col: &[u8], len: usize| col.iter().all(|&x| usize::from(x) <= len);
+        let keys = |col: &[u32], dict: &Dictionary| {
+            col.iter()
+                .all(|&k| k == NULL_KEY || (k as usize) < dict.len())
+        };
+        let checks = [
+            (
+                "nanos",
+                c.nanos.iter().chain(&c.promised_nanos).all(|&x| x <= 999),
+            ),
+            (
+                "kind",
+                c.kind.iter().all(|&k| usize::from(k) < d.kinds.len()),
+            ),
+            (
+                "channel",
+                c.channel.iter().all(|&k| usize::from(k) < d.channels.len()),
+            ),
+            ("event", keys(&c.event, &d.events)),
+            ("order", keys(&c.order, &d.orders)),
+            ("product", keys(&c.product, &d.products)),
+            ("category", keys(&c.category, &d.categories)),
+            ("campaign", keys(&c.campaign, &d.campaigns)),
+            ("value", c.value.iter().all(|&v| v == NULL_MONEY || v >= 0)),
+            (
+                "currency",
+                c.currency.iter().zip(&c.value).all(|(&k, &v)| {
+                    if v == NULL_MONEY {
+                        k == 0
+                    } else {
+                        usize::from(k) < d.currencies.len()
+                    }
+                }),
+            ),
+            ("device", small(&c.device, Device::ALL.len())),
+            ("payment", small(&c.payment, PaymentMethod::ALL.len())),
+            ("checkout", small(&c.checkout, CheckoutType::ALL.len())),
+            ("stage", small(&c.stage, Stage::ALL.len())),
+        ];
+        if let Some((name, _)) = checks.iter().find(|(_, ok)| !ok) {
+            return Err(bad("codes or keys", (*name).to_owned()));
+        }
+        // Each customer's rows in time order.
+        let time_of = |i: usize| (c.time.get(i).copied(), c.nanos.get(i).copied().unwrap_or(0));
+        for w in u.offsets.windows(2) {
+            let (lo, hi) = (
+                w.first().copied().unwrap_or(0) as usize,
+                w.get(1).copied().unwrap_or(0) as usize,
+            );
+            if (lo + 1..hi).any(|i| time_of(i - 1) > time_of(i)) {
+                return Err(bad(
+                    "row order",
+                    format!("rows {lo}..{hi} are not in time order"),
+                ));
+            }
+        }
+        Ok(EventLog {
+            config: u.config,
+            customers: u.customers,
+            customer_keys: u.customer_keys,
+            offsets: u.offsets,
+            cols: u.cols,
+            dicts: u.dicts,
+        })
+    }
 }
 
 /// Splits a time into microseconds and the nanoseconds below them.

@@ -32,7 +32,7 @@ fn bump(counts: &mut [u64; 6], p: Persona) {
 
 fn add_counts(a: &mut [u64; 6], b: &[u64; 6]) {
     for (x, y) in a.iter_mut().zip(b) {
-        *x += y;
+        *x = x.saturating_add(*y);
     }
 }
 
@@ -115,7 +115,7 @@ impl Counts {
 
     fn merge(&mut self, other: Counts) {
         add_counts(&mut self.counts, &other.counts);
-        self.passed += other.passed;
+        self.passed = self.passed.saturating_add(other.passed);
         for (k, v) in other.by_acquisition {
             add_counts(self.by_acquisition.entry(k).or_default(), &v);
         }
@@ -138,7 +138,7 @@ impl Counts {
             by_first_order_month.insert("no_order".to_owned(), persona_map(&self.no_order));
         }
         PersonaReport {
-            customers: self.counts.iter().sum(),
+            customers: self.counts.iter().fold(0, |a: u64, &b| a.saturating_add(b)),
             passed: self.passed,
             distribution: persona_map(&self.counts),
             by_acquisition: self

@@ -229,14 +229,16 @@ impl Counts {
     }
 
     fn merge(&mut self, o: &Counts) {
+        // Counts saturate rather than wrap: deserialized states are not
+        // trusted to be small.
         for (a, b) in self.nps.iter_mut().zip(&o.nps) {
-            *a += b;
+            *a = a.saturating_add(*b);
         }
-        self.nps_missing += o.nps_missing;
+        self.nps_missing = self.nps_missing.saturating_add(o.nps_missing);
         merge_vec(&mut self.csat, &o.csat);
-        self.csat_missing += o.csat_missing;
+        self.csat_missing = self.csat_missing.saturating_add(o.csat_missing);
         merge_vec(&mut self.ces, &o.ces);
-        self.ces_missing += o.ces_missing;
+        self.ces_missing = self.ces_missing.saturating_add(o.ces_missing);
     }
 }
 
@@ -245,7 +247,7 @@ fn merge_vec(a: &mut Vec<u64>, b: &[u64]) {
         a.resize(b.len(), 0);
     }
     for (x, y) in a.iter_mut().zip(b) {
-        *x += y;
+        *x = x.saturating_add(*y);
     }
 }
 
@@ -410,7 +412,7 @@ impl AdvocacyAccumulator {
     fn group_report(&self, c: &Counts) -> Result<GroupReport> {
         let nps = NpsReport::from_counts(&c.nps, c.nps_missing);
         let csat = (!c.csat.is_empty() || c.csat_missing > 0).then(|| {
-            let n: u64 = c.csat.iter().sum();
+            let n: u64 = c.csat.iter().fold(0, |a, &b| a.saturating_add(b));
             let top_from = usize::try_from(self.config.csat_scale.points())
                 .unwrap_or(0)
                 .saturating_sub(usize::try_from(self.config.csat_top_box).unwrap_or(0));

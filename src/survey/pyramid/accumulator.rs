@@ -138,7 +138,16 @@ impl Accumulator for PyramidAccumulator {
         }
         self.flush()?;
         other.flush()?;
-        self.n_rows += other.n_rows;
+        // Every total is at most the rows times a small constant, so capping
+        // the rows of the merged state keeps every sum below overflow.
+        let rows = self.n_rows.saturating_add(other.n_rows);
+        if rows > super::state::MAX_ROWS {
+            return Err(Error::TooMuchWork {
+                what: "respondents in one merged pyramid state",
+                limit: super::state::MAX_ROWS,
+            });
+        }
+        self.n_rows = rows;
         for (a, b) in [
             (&mut self.sums, &other.sums),
             (&mut self.miss1, &other.miss1),

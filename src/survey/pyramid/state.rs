@@ -19,9 +19,9 @@ use crate::numeric::stats::Moments;
 /// that the sums are integers and merges are exact.
 const INDEX_SCALE: f64 = 1_099_511_627_776.0;
 
-/// The largest number of rows a deserialized state may claim (2^48): it
-/// keeps every total the report adds up far from `u64` overflow.
-const MAX_ROWS: u64 = 1 << 48;
+/// The largest number of rows a state may hold, deserialized or merged
+/// (2^48): it keeps every total the report adds up far from `u64` overflow.
+pub(super) const MAX_ROWS: u64 = 1 << 48;
 
 /// Exact sums of the respondents' CX index values, in fixed point.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -253,9 +253,15 @@ impl PyramidAccumulator {
         }
         let top_index = index_code(100.0);
         let ix = state.index;
+        let bound = |k: u32| {
+            (0..k).try_fold(u128::from(ix.n), |acc, _| {
+                acc.checked_mul(u128::from(top_index))
+            })
+        };
         if ix.n > n
-            || ix.sum > u128::from(ix.n) * u128::from(top_index)
-            || ix.sum_sq > u128::from(ix.n) * u128::from(top_index) * u128::from(top_index)
+            || ix.n > 1 << 34
+            || bound(1).is_none_or(|b| ix.sum > b)
+            || bound(2).is_none_or(|b| ix.sum_sq > b)
         {
             return Err(Error::InvalidConfig {
                 field: "pyramid state",
