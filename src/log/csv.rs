@@ -250,11 +250,15 @@ pub fn read_csv<R: Read>(input: R, options: &CsvOptions) -> Result<(EventLog, Cs
         }
         drop(tx_a);
         drop(tx_b);
-        let join = |h: std::thread::ScopedJoinHandle<'_, Result<(EventLogBuilder, CsvSummary)>>| {
+        type Built = std::result::Result<(EventLogBuilder, CsvSummary), (u64, Error)>;
+        let join = |h: std::thread::ScopedJoinHandle<'_, Built>| {
             h.join().unwrap_or_else(|_| {
-                Err(Error::NumericFailure {
-                    what: "a CSV builder thread panicked".into(),
-                })
+                Err((
+                    u64::MAX,
+                    Error::NumericFailure {
+                        what: "a CSV builder thread panicked".into(),
+                    },
+                ))
             })
         };
         ((join(worker_a), join(worker_b)), read_error)
@@ -270,14 +274,8 @@ pub fn read_csv<R: Read>(input: R, options: &CsvOptions) -> Result<(EventLog, Cs
             (builder, summary)
         }
         // The earlier line wins when both builders stopped at a bad row.
-        (Err(a), Err(b)) => {
-            return Err(if error_line(&b) < error_line(&a) {
-                b
-            } else {
-                a
-            });
-        }
-        (Err(e), Ok(_)) | (Ok(_), Err(e)) => return Err(e),
+        (Err(a), Err(b)) => return Err(if b.0 < a.0 { b.1 } else { a.1 }),
+        (Err((_, e)), Ok(_)) | (Ok(_), Err((_, e))) => return Err(e),
     };
     if let Some(e) = read_error {
         return Err(e);
@@ -296,10 +294,25 @@ struct Layout<'o> {
 
 /// Builds the log from batches of records (on its own thread, while the
 /// caller's thread parses the CSV).
+/// As [`build_rows_at`], with a failure tagged by the line of the record it
+/// happened at (errors without a line of their own, such as a dictionary
+/// limit, then still sort in file order).
 fn build_rows(
     layout: &Layout<'_>,
     batches: &std::sync::mpsc::Receiver<Vec<::csv::StringRecord>>,
     recycle: &std::sync::mpsc::SyncSender<Vec<::csv::StringRecord>>,
+) -> std::result::Result<(EventLogBuilder, CsvSummary), (u64, Error)> {
+    let mut line = 0;
+    build_rows_at(layout, batches, recycle, &mut line).map_err(|e| (line, e))
+}
+
+/// Builds the log from batches of records; `at` follows the line of the
+/// record being read.
+fn build_rows_at(
+    layout: &Layout<'_>,
+    batches: &std::sync::mpsc::Receiver<Vec<::csv::StringRecord>>,
+    recycle: &std::sync::mpsc::SyncSender<Vec<::csv::StringRecord>>,
+    at: &mut u64,
 ) -> Result<(EventLogBuilder, CsvSummary)> {
     let Layout {
         options,
@@ -322,6 +335,7 @@ fn build_rows(
     for batch in batches.iter() {
         for record in &batch {
             let line = line_of(record);
+            *at = line;
             if record.len() != width {
                 return Err(Error::InvalidRecord {
                     line,
@@ -681,14 +695,6 @@ impl<R: Read> Read for BlankLines<R> {
         self.at += n as u64;
         self.since_record += n as u64;
         Ok(n)
-    }
-}
-
-/// The line of a record error (errors without one sort last).
-fn error_line(e: &Error) -> u64 {
-    match e {
-        Error::InvalidRecord { line, .. } => *line,
-        _ => u64::MAX,
     }
 }
 
