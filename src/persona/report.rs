@@ -440,7 +440,10 @@ impl PersonaConfusion {
     /// Customers counted.
     #[must_use]
     pub fn total(&self) -> u64 {
-        self.counts.iter().flatten().sum()
+        self.counts
+            .iter()
+            .flatten()
+            .fold(0, |a, &b| a.saturating_add(b))
     }
 
     /// Share classified as their known persona (0 when empty).
@@ -454,7 +457,7 @@ impl PersonaConfusion {
                     .copied()
                     .unwrap_or(0)
             })
-            .sum();
+            .fold(0, u64::saturating_add);
         let total = self.total();
         if total == 0 {
             0.0
@@ -467,7 +470,7 @@ impl PersonaConfusion {
     #[must_use]
     pub fn recall(&self, known: Persona) -> f64 {
         let row = self.counts.get(known.index()).copied().unwrap_or([0; 6]);
-        let total: u64 = row.iter().sum();
+        let total: u64 = row.iter().fold(0, |a, &b| a.saturating_add(b));
         let hit = row.get(known.index()).copied().unwrap_or(0);
         if total == 0 {
             0.0

@@ -416,7 +416,11 @@ impl AdvocacyAccumulator {
             let top_from = usize::try_from(self.config.csat_scale.points())
                 .unwrap_or(0)
                 .saturating_sub(usize::try_from(self.config.csat_top_box).unwrap_or(0));
-            let top: u64 = c.csat.iter().skip(top_from).sum();
+            let top: u64 = c
+                .csat
+                .iter()
+                .skip(top_from)
+                .fold(0, |a, &b| a.saturating_add(b));
             CsatReport {
                 n,
                 n_missing: c.csat_missing,
