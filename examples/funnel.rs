@@ -110,16 +110,7 @@ fn parse_steps(v: &str) -> Result<Steps, String> {
 }
 
 fn main() -> ExitCode {
-    match args::parse_or_exit::<Cli>() {
-        Ok(cli) => match run(&cli) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(msg) => {
-                eprintln!("error: {msg}");
-                ExitCode::from(2)
-            }
-        },
-        Err(code) => code,
-    }
+    args::main_with::<Cli>(run, 2)
 }
 
 fn run(cli: &Cli) -> Result<(), String> {

@@ -158,15 +158,5 @@ fn run(cli: &Cli) -> Result<(), String> {
 }
 
 fn main() -> ExitCode {
-    let cli = match args::parse_or_exit::<Cli>() {
-        Ok(cli) => cli,
-        Err(code) => return code,
-    };
-    match run(&cli) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(msg) => {
-            eprintln!("error: {msg}");
-            ExitCode::from(2)
-        }
-    }
+    args::main_with::<Cli>(run, 2)
 }

@@ -218,16 +218,7 @@ impl Accumulator for Classified {
 }
 
 fn main() -> ExitCode {
-    match args::parse_or_exit::<Cli>() {
-        Ok(cli) => match classify(&cli) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("error: {e}");
-                ExitCode::FAILURE
-            }
-        },
-        Err(code) => code,
-    }
+    args::main_with::<Cli>(classify, 1)
 }
 
 fn classify(cli: &Cli) -> Result<(), String> {

@@ -33,6 +33,22 @@ pub fn parse_or_exit<T: Parser>() -> Result<T, ExitCode> {
     })
 }
 
+/// The whole `main` of an example that prints its own output: parse the
+/// arguments as [`parse_or_exit`] does, run, and turn a failure into one
+/// `error: ...` line on stderr and exit code `failure`.
+pub fn main_with<T: Parser>(run: impl FnOnce(&T) -> Result<(), String>, failure: u8) -> ExitCode {
+    match parse_or_exit::<T>() {
+        Ok(cli) => match run(&cli) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(msg) => {
+                eprintln!("error: {msg}");
+                ExitCode::from(failure)
+            }
+        },
+        Err(code) => code,
+    }
+}
+
 /// clap's message in one line: its first paragraph (without the `error: `
 /// prefix and tips), then the usage of `T`.
 pub fn one_line<T: CommandFactory>(e: &clap::Error) -> String {
