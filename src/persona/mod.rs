@@ -60,9 +60,9 @@ mod session;
 
 pub use checkout::{CheckoutProfile, PaymentStyle, ReminderChannel, ReminderNeed};
 pub use config::{
-    CampaignDay, DEFAULT_PRECEDENCE, DealThresholds, FocusedThresholds, ImpulsiveThresholds,
-    LoyalThresholds, PersonaConfig, Ramp, ResearcherThresholds, SessionModeConfig,
-    SurferThresholds,
+    CampaignCalendar, CampaignDay, DEFAULT_PRECEDENCE, DealThresholds, Evidence, FocusedThresholds,
+    ImpulsiveThresholds, LoyalThresholds, PersonaConfig, Ramp, ResearcherThresholds,
+    SessionModeConfig, SurferThresholds,
 };
 pub use profile::{BehaviourProfile, Profiler};
 pub use report::{
@@ -185,6 +185,7 @@ impl Classifier {
             score: scores.get(primary.index()).copied().unwrap_or(0.0),
             passed,
             scores: PersonaScores(scores),
+            undetermined: score::undetermined(profile, c),
         }
     }
 
