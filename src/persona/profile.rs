@@ -949,7 +949,8 @@ mod tests {
     use super::*;
     use crate::journey::JourneyConfig;
     use crate::model::{BuiltinChannel, PaymentMethod, Touchpoint};
-    use crate::persona::Classifier;
+    use crate::model::Persona;
+    use crate::persona::{Classifier, PersonaConfig};
     use chrono::{Datelike, NaiveDate, TimeDelta, TimeZone};
 
     fn at(min: i64) -> DateTime<Utc> {
@@ -1023,6 +1024,91 @@ mod tests {
         // Before the first touch: empty.
         let e = cl.profile(&j, at(-1));
         assert_eq!(e.touchpoints, 0);
+    }
+
+    #[test]
+    fn offers_coupons_promotions_and_left_baskets() {
+        // 11 November 2024 03:00 UTC is 10:00 WIB on 11.11; use 14 November.
+        let day = TimeDelta::days(3);
+        let c = CustomerId(9);
+        let t = |m: i64| at(m) + day;
+        let tps = vec![
+            // Order 1: a promotion click a day before (within 24 h), then a
+            // plain order in a later session.
+            Touchpoint::new(c, t(0), K::PromotionClick),
+            Touchpoint::new(c, t(600), K::ProductView).with_product("a"),
+            Touchpoint::new(c, t(601), K::AddToCart).with_product("a"),
+            Touchpoint::new(c, t(602), K::OrderCompleted),
+            // Order 2: a coupon applied: discounted.
+            Touchpoint::new(c, t(2000), K::ProductView).with_product("b"),
+            Touchpoint::new(c, t(2001), K::CouponApplied),
+            Touchpoint::new(c, t(2002), K::OrderCompleted),
+            // Order 3: ordinary price, naming a campaign.
+            Touchpoint::new(c, t(4000), K::ProductView).with_product("c"),
+            Touchpoint::new(c, t(4002), K::OrderCompleted).with_campaign("payday"),
+            // Order 4: a promotion view in the same session.
+            Touchpoint::new(c, t(6000), K::PromotionView),
+            Touchpoint::new(c, t(6001), K::OrderCompleted),
+            // Order 5: a promotion click 30 hours before: too long ago.
+            Touchpoint::new(c, t(8000), K::PromotionClick),
+            Touchpoint::new(c, t(8000 + 30 * 60), K::OrderCompleted),
+        ];
+        let j = Journey::new(tps, &JourneyConfig::default()).unwrap();
+        let cl = Classifier::default();
+        let p = cl.profile(&j, t(20_000));
+        assert_eq!(p.orders, 5);
+        assert_eq!(p.coupon_actions, 1);
+        assert_eq!(p.discounted_order_share, 0.2);
+        assert_eq!(p.coupon_order_share, 0.2);
+        assert_eq!(p.promotion_order_share, 0.4);
+        assert_eq!(p.deal_order_share, 0.6);
+        assert_eq!(p.ordinary_orders, 2);
+        assert_eq!(p.campaign_order_share, 0.2, "the campaign field counts");
+        assert_eq!(p.campaign_deal_order_share, 0.0);
+        let mut config = PersonaConfig {
+            campaigns_from_field: false,
+            ..PersonaConfig::default()
+        };
+        let p = Classifier::new(config.clone())
+            .unwrap()
+            .profile(&j, t(20_000));
+        assert_eq!(p.campaign_order_share, 0.0);
+        config.promotion_window = TimeDelta::hours(31);
+        let p = Classifier::new(config).unwrap().profile(&j, t(20_000));
+        assert_eq!(p.promotion_order_share, 0.6);
+    }
+
+    #[test]
+    fn a_basket_left_at_checkout_carries_the_basket_features() {
+        let c = CustomerId(3);
+        let tps = vec![
+            Touchpoint::new(c, at(0), K::PromotionClick),
+            Touchpoint::new(c, at(1), K::ProductView).with_product("a"),
+            Touchpoint::new(c, at(2), K::AddToCart).with_product("a"),
+            Touchpoint::new(c, at(3), K::ProductView)
+                .with_product("b")
+                .with_discounted(true),
+            Touchpoint::new(c, at(4), K::AddToCart)
+                .with_product("b")
+                .with_discounted(true),
+            Touchpoint::new(c, at(5), K::ProductView)
+                .with_product("c")
+                .with_discounted(true),
+            Touchpoint::new(c, at(6), K::AddToCart)
+                .with_product("c")
+                .with_discounted(true),
+            Touchpoint::new(c, at(7), K::CheckoutStart),
+        ];
+        let j = Journey::new(tps, &JourneyConfig::default()).unwrap();
+        let cl = Classifier::default();
+        let p = cl.profile(&j, at(100));
+        assert_eq!((p.orders, p.abandoned_baskets), (0, 1));
+        assert_eq!(p.basket_growth, 2.0);
+        assert!((p.unplanned_item_share - 2.0 / 3.0).abs() < 1e-12);
+        assert_eq!(p.bundle_uptake, 1.0);
+        let c = cl.classify(&p);
+        assert_eq!(c.primary, Persona::ImpulsiveOneTime, "{c:?}");
+        assert!(c.passed && !c.undetermined);
     }
 
     #[test]

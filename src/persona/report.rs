@@ -73,6 +73,16 @@ impl PersonaRun {
         self.persona = persona;
         self
     }
+
+    /// Sets what the input can carry ([`PersonaConfig::evidence`]), such as
+    /// [`Evidence::of_log`](crate::persona::Evidence::of_log) of the log the
+    /// run is over: every shard of a split run must use the same evidence,
+    /// that of the whole input.
+    #[must_use]
+    pub fn evidence(mut self, evidence: crate::persona::Evidence) -> PersonaRun {
+        self.persona.evidence = evidence;
+        self
+    }
 }
 
 /// The counts behind a [`PersonaReport`]; they add up under merging.

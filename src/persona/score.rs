@@ -750,6 +750,55 @@ mod tests {
     }
 
     #[test]
+    fn unknown_evidence_is_left_out_and_its_weight_spread() {
+        let mut p = BehaviourProfile::empty(CustomerId(1), chrono::DateTime::UNIX_EPOCH);
+        p.orders = 4;
+        p.product_views = 8;
+        p.deal_order_share = 1.0;
+        p.discounted_order_share = 1.0;
+        p.promotion_order_share = 1.0;
+        // No view-level flags, no coupons in this input: the two terms whose
+        // features cannot be seen must not hold the score down.
+        let known = PersonaConfig::default();
+        let mut blind = PersonaConfig::default();
+        blind.evidence.view_discount_flags = false;
+        blind.evidence.coupons = false;
+        let all = score(Persona::DealDriven, &p, &known, &mut Quiet);
+        let spread = score(Persona::DealDriven, &p, &blind, &mut Quiet);
+        assert!((all - 0.8).abs() < 1e-12, "{all}");
+        assert!((spread - 0.8 / 0.85).abs() < 1e-12, "{spread}");
+        let mut rec = Record::default();
+        let s = score(Persona::DealDriven, &p, &blind, &mut rec);
+        let left: Vec<Feature> = rec.0.iter().filter(|r| r.left_out).map(|r| r.feature).collect();
+        assert_eq!(
+            left,
+            [Feature::CouponOrderShare, Feature::DiscountedViewShare]
+        );
+        let sum: f64 = rec.0.iter().map(|r| r.contribution).sum();
+        assert!((s - sum).abs() < 1e-12);
+        assert!(rec.0.iter().any(|r| r.to_string().contains("left out")));
+        // Nothing about offers at all: the persona cannot be seen.
+        blind.evidence = crate::persona::Evidence {
+            discount_flags: false,
+            view_discount_flags: false,
+            promotions: false,
+            coupons: false,
+        };
+        assert_eq!(score(Persona::DealDriven, &p, &blind, &mut Quiet), 0.0);
+    }
+
+    #[test]
+    fn campaign_days_alone_never_make_a_deal_shopper() {
+        let mut p = BehaviourProfile::empty(CustomerId(1), chrono::DateTime::UNIX_EPOCH);
+        p.orders = 3;
+        p.campaign_order_share = 1.0;
+        assert_eq!(
+            score(Persona::DealDriven, &p, &PersonaConfig::default(), &mut Quiet),
+            0.0
+        );
+    }
+
+    #[test]
     fn contributions_add_up() {
         let c = PersonaConfig::default();
         let mut p = BehaviourProfile::empty(CustomerId(1), chrono::DateTime::UNIX_EPOCH);
