@@ -732,7 +732,7 @@ impl PersonaConfig {
                 "at most 31",
             );
         }
-        if self.utc_offset_minutes.abs() > 18 * 60 {
+        if self.utc_offset_minutes.unsigned_abs() > 18 * 60 {
             return bad(
                 "utc_offset_minutes",
                 self.utc_offset_minutes.to_string(),
@@ -941,6 +941,18 @@ mod tests {
             ..PersonaConfig::default()
         };
         assert!(c.validate().is_err());
+        // Issue 15, finding 6: `abs()` of i32::MIN overflowed.
+        let c = PersonaConfig {
+            utc_offset_minutes: i32::MIN,
+            ..PersonaConfig::default()
+        };
+        assert!(matches!(
+            c.validate(),
+            Err(Error::InvalidConfig {
+                field: "utc_offset_minutes",
+                ..
+            })
+        ));
     }
 
     #[test]
