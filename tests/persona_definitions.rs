@@ -25,21 +25,11 @@
 //!   menceritakan pengalaman belanja" (habitually buys at this shop, often
 //!   tells others about it): coming back when there is no offer.
 //!
-//! Tests that failed on the classifier of the time they were written are
-//! ignored, with the reason: `"issue 10: ..."` for those that fail on its
-//! deal-driven definition, a plain sentence for the others (surfers and
-//! researchers). Run everything, with the confusion table of the planted
-//! population, with
-//! `cargo test --test persona_definitions -- --include-ignored --nocapture`.
-#![allow(
-    missing_docs,
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
-
-mod common;
+//! The shoppers were written from the sentences alone, without reading the
+//! classifier's thresholds; on the classifier before issue 10, five of these
+//! tests failed (deal-driven, surfers, researchers). See the confusion
+//! table of the planted population with
+//! `cargo test --test integration persona_definitions -- --nocapture`.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -53,10 +43,10 @@ use cxjourney::{
     PaymentMethod as Pay, Persona, Touchpoint,
 };
 
-use common::planted::{
+use crate::common::planted::{
     DROPPED_AT_CHECKOUT, Population, is_campaign_date, order_dates, planted_population, season_end,
 };
-use common::script::{Script, wib_date};
+use crate::common::script::{Script, wib_date};
 
 /// Every hand-written shopper is classified as of the end of the season.
 fn as_of() -> DateTime<Utc> {
@@ -314,7 +304,6 @@ fn surfer_scrolls_social_posts_into_many_categories() -> Vec<Touchpoint> {
 /// wastes time, looks for price comparisons and references, comments; rarely
 /// buys.
 #[test]
-#[ignore = "fails on the current classifier, not on the deal-driven definition: the rare buyer (seven sessions, six categories, one cheap book) is classified focused_buyer"]
 fn surfer_membuang_waktu_mencari_pembanding_komentar() {
     expect_all(
         Persona::Surfer,
@@ -514,7 +503,6 @@ fn researcher_smartwatch_five_sessions_with_a_stray_view() -> Vec<Touchpoint> {
 /// terburu-buru beli" — really wants to buy, compares, is in no hurry to buy
 /// (several sessions over days, one need).
 #[test]
-#[ignore = "fails on the current classifier, not on the deal-driven definition: running shoes compared over six days on two devices is classified focused_buyer"]
 fn researcher_memang_ingin_beli_mencari_pembanding_tidak_terburu_buru() {
     expect_all(
         Persona::Researcher,
@@ -1303,7 +1291,6 @@ fn assert_recall(p: Persona) {
 /// Planted surfers ("membuang waktu, mencari pembanding harga/referensi,
 /// komentar") are recovered.
 #[test]
-#[ignore = "fails on the current classifier, not on the deal-driven definition: about four planted surfers in five are classified researcher"]
 fn planted_surfers_are_recovered() {
     assert_recall(Persona::Surfer);
 }
@@ -1325,7 +1312,6 @@ fn planted_focused_buyers_are_recovered() {
 /// Planted deal-driven shoppers ("terpengaruh informasi diskon dan harga
 /// coret, beli yang ada diskon") are recovered.
 #[test]
-#[ignore = "issue 10: fails on the old deal-driven definition"]
 fn planted_deal_driven_shoppers_are_recovered() {
     assert_recall(Persona::DealDriven);
 }
@@ -1386,7 +1372,7 @@ fn the_planted_population_is_as_designed() {
 
 mod deal_score {
     use super::*;
-    use common::planted::season_at;
+    use crate::common::planted::season_at;
     use proptest::prelude::*;
 
     const CHANNELS: [Ch; 8] = [
@@ -1562,7 +1548,6 @@ mod deal_score {
         /// price, in a visit of its own with no promotion, never raises the
         /// deal-driven score.
         #[test]
-        #[ignore = "issue 10: fails on the old deal-driven definition"]
         fn an_order_at_the_ordinary_price_never_raises_deal_driven(
             visits in proptest::collection::vec(visit(), 1..8),
             day in 0i64..110,

@@ -249,6 +249,13 @@ pub struct ResearcherThresholds {
     /// Purchase intent: orders, checkouts and wishlist adds, 0 to 1.
     /// Judgment call.
     pub intent_actions: Ramp,
+    /// Second gate "one need": category concentration, 0.3 to 0.5. The
+    /// source's researcher "memang ingin beli barang" (really wants to buy
+    /// a thing) and compares within that need; the surfer compares too but
+    /// wanders ("membuang waktu"). Below 0.3 (views spread evenly over four
+    /// categories or more) the customer is no researcher. The ends are a
+    /// judgment call.
+    pub focus_gate: Ramp,
 }
 
 impl Default for ResearcherThresholds {
@@ -258,6 +265,7 @@ impl Default for ResearcherThresholds {
             research_actions: Ramp::new(2.0, 8.0),
             category_concentration: Ramp::new(0.35, 0.7),
             intent_actions: Ramp::new(0.0, 1.0),
+            focus_gate: Ramp::new(0.3, 0.5),
         }
     }
 }
@@ -278,6 +286,11 @@ pub struct FocusedThresholds {
     /// Product views before the first purchase attempt, 8 down to 3.
     /// Judgment call.
     pub views_before_first_checkout: Ramp,
+    /// Gate "shops straight away": shopping sessions up to the first
+    /// purchase attempt, 3 down to 1. Source: the persona definition
+    /// ("masuk website langsung belanja", enters the site and shops at
+    /// once); a second visit still half counts (judgment call).
+    pub first_visits_gate: Ramp,
 }
 
 impl Default for FocusedThresholds {
@@ -286,6 +299,7 @@ impl Default for FocusedThresholds {
             sessions_to_first_checkout: Ramp::new(2.0, 1.0),
             first_checkout_session_minutes: Ramp::new(60.0, 20.0),
             views_before_first_checkout: Ramp::new(8.0, 3.0),
+            first_visits_gate: Ramp::new(3.0, 1.0),
         }
     }
 }
@@ -303,18 +317,22 @@ impl Default for FocusedThresholds {
 #[serde(deny_unknown_fields, default)]
 pub struct DealThresholds {
     /// Share of orders bought on an offer: discounted (the order or one of
-    /// its cart items flagged discounted), with a coupon entered or applied
-    /// since the previous order, or led by a promotion (see
-    /// [`PersonaConfig::promotion_window`]). 0.3 to 0.7; the gate and the
-    /// heaviest term (0.5). Source: the persona definition ("buys what is
+    /// its cart items flagged discounted) or with a coupon entered or applied
+    /// in the order's session; in an input that can show no discount, led by
+    /// a promotion (see [`PersonaConfig::promotion_window`]). 0.3 to 0.7; the gate and the
+    /// heaviest term (0.3). Source: the persona definition ("buys what is
     /// discounted"); the ends are a judgment call (most orders).
     pub deal_order_share: Ramp,
-    /// Share of orders at a discount (flag or coupon), 0.3 to 0.7 (term 0.2).
+    /// Orders bought on an offer, 1 to 2 (term 0.15): one discounted order
+    /// is weak evidence (a researcher may happen to buy at a sale price),
+    /// coming back for a second one is the habit. Judgment call.
+    pub deal_orders: Ramp,
+    /// Share of orders at a discount (flag or coupon), 0.3 to 0.7 (term 0.1).
     /// Source: the persona definition ("struck-through prices"); the ends are
     /// a judgment call.
     pub discounted_order_share: Ramp,
-    /// Share of orders led by a promotion view or click, 0.2 to 0.6 (term
-    /// 0.1). Source: the persona definition ("influenced by discount
+    /// Share of orders on an offer led by a promotion view or click, 0.2 to
+    /// 0.6 (term 0.15). Source: the persona definition ("influenced by discount
     /// information"); the ends are a judgment call.
     pub promotion_order_share: Ramp,
     /// Share of orders with a coupon entered or applied, 0 to 0.5 (term
@@ -324,7 +342,8 @@ pub struct DealThresholds {
     /// campaign, see [`PersonaConfig::campaigns_from_field`]), 0.2 to 0.6
     /// (term 0.05): supporting evidence only. Judgment call.
     pub campaign_order_share: Ramp,
-    /// Share of product views at discounted prices, 0.2 to 0.6 (term 0.1;
+    /// Share of product views at discounted prices: struck-through prices
+    /// seen ("harga coret"), 0.2 to 0.6 (term 0.2;
     /// left out when no product view of the input carries a discount flag,
     /// see [`Evidence`]). Judgment call.
     pub discounted_view_share: Ramp,
@@ -334,6 +353,7 @@ impl Default for DealThresholds {
     fn default() -> Self {
         DealThresholds {
             deal_order_share: Ramp::new(0.3, 0.7),
+            deal_orders: Ramp::new(1.0, 2.0),
             discounted_order_share: Ramp::new(0.3, 0.7),
             promotion_order_share: Ramp::new(0.2, 0.6),
             coupon_order_share: Ramp::new(0.0, 0.5),
@@ -359,7 +379,10 @@ pub struct ImpulsiveThresholds {
     /// "Came for little": product views before the first add to cart, 6 down
     /// to 2. Judgment call.
     pub views_before_first_cart: Ramp,
-    /// "One-time": orders, 2 down to 1. Source: the persona definition.
+    /// "One-time": orders, 2 down to 1, a term and a gate (no order, a
+    /// basket left at checkout, counts as one-time). Source: the persona
+    /// definition ("belum tentu balik lagi", may not come back); a shopper
+    /// who comes back for a second order on an offer is deal-driven.
     pub orders: Ramp,
     /// "Did not come back": shopping sessions after the last order, 1 down
     /// to 0. Source: the persona definition.
@@ -560,8 +583,7 @@ pub struct PersonaConfig {
     #[serde(with = "crate::model::time")]
     pub reminder_window: TimeDelta,
     /// A promotion click (`select_promotion`, Segment "Promotion Clicked")
-    /// at most this long before an order, and after the previous order,
-    /// led to the order; so did a promotion view or click in the order's own
+    /// at most this long before an order led to the order; so did a promotion view or click in the order's own
     /// session. A promotion view outside the session (a banner impression, a
     /// pushed message) shows exposure, not influence, and does not count.
     /// Default 24 hours: judgment call. Serialized as seconds.
@@ -795,6 +817,9 @@ impl PersonaConfig {
                 "researcher.category_concentration",
             ),
             (rs.intent_actions, "researcher.intent_actions"),
+            (rs.focus_gate, "researcher.focus_gate"),
+            (f.first_visits_gate, "focused_buyer.first_visits_gate"),
+            (d.deal_orders, "deal_driven.deal_orders"),
             (
                 f.sessions_to_first_checkout,
                 "focused_buyer.sessions_to_first_checkout",

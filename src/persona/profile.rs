@@ -42,17 +42,24 @@ pub struct BehaviourProfile {
     /// when there is no order: how long the customer took.
     pub deliberation_days: f64,
     /// Share of orders with discounted prices: the order or one of its cart
-    /// items flagged discounted, or a coupon applied since the previous order.
+    /// items flagged discounted, or a coupon applied in the order's session.
     pub discounted_order_share: f64,
-    /// Share of orders bought on an offer: discounted, with a coupon entered
-    /// or applied since the previous order, or led by a promotion (a
-    /// promotion view or click in the order's session, or a promotion click
-    /// within [`PersonaConfig::promotion_window`] before it).
+    /// Share of orders bought on an offer: discounted, or with a coupon
+    /// entered or applied in the order's session (since the previous order).
+    /// When the input can show no discount at all ([`Evidence`]: no discount
+    /// flag, no coupon event anywhere), an order led by a promotion counts
+    /// instead. Each order is judged on its own evidence, so adding an order
+    /// at ordinary prices never turns another order into one on an offer.
+    ///
+    /// [`Evidence`]: crate::persona::Evidence
     pub deal_order_share: f64,
-    /// Share of orders led by a promotion (as in `deal_order_share`).
+    /// Share of orders on an offer that a promotion led to: a promotion view
+    /// or click in the order's session, or a promotion click within
+    /// [`PersonaConfig::promotion_window`] before it. (A full-price order
+    /// after a promotion is no deal: "beli yang ada diskon".)
     pub promotion_order_share: f64,
-    /// Share of orders with a coupon entered or applied since the previous
-    /// order.
+    /// Share of orders with a coupon entered or applied in the order's
+    /// session, since the previous order.
     pub coupon_order_share: f64,
     /// Share of orders bought on an offer on a campaign day (lead days
     /// included) or, with [`PersonaConfig::campaigns_from_field`], naming a
@@ -89,8 +96,10 @@ pub struct BehaviourProfile {
     pub reviews_written: u32,
     /// Completed orders.
     pub orders: u32,
+    /// Orders bought on an offer (as in `deal_order_share`).
+    pub deal_orders: u32,
     /// Orders at ordinary prices: not discounted, no coupon, not led by a
-    /// promotion (`orders` minus the orders bought on an offer).
+    /// promotion (`orders` minus `deal_orders`).
     pub ordinary_orders: u32,
     /// Baskets taken to checkout (checkout started with items in the cart)
     /// and left without an order by the end of their session.
@@ -206,6 +215,7 @@ impl BehaviourProfile {
             views_before_first_checkout: None,
             views_before_first_cart: None,
             orders: 0,
+            deal_orders: 0,
             ordinary_orders: 0,
             abandoned_baskets: 0,
             coupon_actions: 0,
@@ -254,6 +264,8 @@ pub(crate) struct Compiled {
     promotion: i128,
     /// Whether orders naming a campaign are campaign orders.
     from_field: bool,
+    /// Whether the input can show a discount (flags or coupons).
+    discounts_visible: bool,
     /// The shop's offset from UTC in microseconds.
     offset_us: i64,
     campaign: [[bool; 32]; 13],
@@ -276,6 +288,7 @@ impl Compiled {
             reminder: span_nanos(c.reminder_window),
             promotion: span_nanos(c.promotion_window),
             from_field: c.campaigns_from_field,
+            discounts_visible: c.evidence.discount_flags || c.evidence.coupons,
             offset_us: i64::from(c.utc_offset_minutes) * 60_000_000,
             campaign: c.campaign_table(),
             modes: c.session_modes.clone(),
@@ -587,6 +600,8 @@ pub(crate) fn build(
             st.ss = SessionStats::default();
             st.basket = Basket::default();
             st.sess_promotion = false;
+            st.coupon_applied = false;
+            st.coupon_tried = false;
         }
         p.touchpoints += 1;
         if t.us >= st.day_end_us {
@@ -773,10 +788,15 @@ fn row(
             }
             let disc = discounted || basket.any_discounted || st.coupon_applied;
             let promoted = st.sess_promotion
-                || st.last_promotion_click.is_some_and(|r| {
-                    st.prev_order.is_none_or(|p| r > p) && at.since(r) <= c.promotion
-                });
-            let deal = disc || st.coupon_tried || promoted;
+                || st
+                    .last_promotion_click
+                    .is_some_and(|r| at.since(r) <= c.promotion);
+            // With discounts visible in the input, an order is on an offer
+            // when it was discounted or a coupon was tried, and a promotion
+            // only supports it; without them, a promotion that led to the
+            // order is the best evidence there is.
+            let deal = disc || st.coupon_tried || (promoted && !c.discounts_visible);
+            let promoted = promoted && deal;
             let campaign = st.day_is_campaign
                 || (c.from_field && cols.campaigns.get(i).is_some_and(|&k| k != NULL_KEY));
             st.discounted_orders += u32::from(disc);
@@ -926,6 +946,7 @@ fn finish(
     p.promotion_order_share = ratio(st.promotion_orders, p.orders);
     p.coupon_order_share = ratio(st.coupon_orders, p.orders);
     p.campaign_deal_order_share = ratio(st.campaign_deal_orders, p.orders);
+    p.deal_orders = st.deal_orders;
     p.ordinary_orders = p.orders.saturating_sub(st.deal_orders);
     p.campaign_order_share = ratio(st.campaign_orders, p.orders);
     if p.orders > 0 {
@@ -948,8 +969,8 @@ fn finish(
 mod tests {
     use super::*;
     use crate::journey::JourneyConfig;
-    use crate::model::{BuiltinChannel, PaymentMethod, Touchpoint};
     use crate::model::Persona;
+    use crate::model::{BuiltinChannel, PaymentMethod, Touchpoint};
     use crate::persona::{Classifier, PersonaConfig};
     use chrono::{Datelike, NaiveDate, TimeDelta, TimeZone};
 
@@ -1033,12 +1054,12 @@ mod tests {
         let c = CustomerId(9);
         let t = |m: i64| at(m) + day;
         let tps = vec![
-            // Order 1: a promotion click a day before (within 24 h), then a
-            // plain order in a later session.
+            // Order 1: a promotion click ten hours before (within 24 h),
+            // then a discounted order in a later session.
             Touchpoint::new(c, t(0), K::PromotionClick),
             Touchpoint::new(c, t(600), K::ProductView).with_product("a"),
             Touchpoint::new(c, t(601), K::AddToCart).with_product("a"),
-            Touchpoint::new(c, t(602), K::OrderCompleted),
+            Touchpoint::new(c, t(602), K::OrderCompleted).with_discounted(true),
             // Order 2: a coupon applied: discounted.
             Touchpoint::new(c, t(2000), K::ProductView).with_product("b"),
             Touchpoint::new(c, t(2001), K::CouponApplied),
@@ -1046,25 +1067,42 @@ mod tests {
             // Order 3: ordinary price, naming a campaign.
             Touchpoint::new(c, t(4000), K::ProductView).with_product("c"),
             Touchpoint::new(c, t(4002), K::OrderCompleted).with_campaign("payday"),
-            // Order 4: a promotion view in the same session.
+            // Order 4: a promotion view in the same session, discounted.
             Touchpoint::new(c, t(6000), K::PromotionView),
-            Touchpoint::new(c, t(6001), K::OrderCompleted),
-            // Order 5: a promotion click 30 hours before: too long ago.
+            Touchpoint::new(c, t(6001), K::OrderCompleted).with_discounted(true),
+            // Order 5: a promotion click 30 hours before (too long ago),
+            // discounted.
             Touchpoint::new(c, t(8000), K::PromotionClick),
-            Touchpoint::new(c, t(8000 + 30 * 60), K::OrderCompleted),
+            Touchpoint::new(c, t(8000 + 30 * 60), K::OrderCompleted).with_discounted(true),
+            // Order 6: a full-price order right after a promotion click is
+            // no deal where discounts are visible.
+            Touchpoint::new(c, t(12_000), K::PromotionClick),
+            Touchpoint::new(c, t(12_001), K::OrderCompleted),
         ];
         let j = Journey::new(tps, &JourneyConfig::default()).unwrap();
         let cl = Classifier::default();
         let p = cl.profile(&j, t(20_000));
-        assert_eq!(p.orders, 5);
+        let sixth = |x: u32| f64::from(x) / 6.0;
+        assert_eq!(p.orders, 6);
         assert_eq!(p.coupon_actions, 1);
-        assert_eq!(p.discounted_order_share, 0.2);
-        assert_eq!(p.coupon_order_share, 0.2);
-        assert_eq!(p.promotion_order_share, 0.4);
-        assert_eq!(p.deal_order_share, 0.6);
-        assert_eq!(p.ordinary_orders, 2);
-        assert_eq!(p.campaign_order_share, 0.2, "the campaign field counts");
+        assert_eq!(p.discounted_order_share, sixth(4));
+        assert_eq!(p.coupon_order_share, sixth(1));
+        assert_eq!(p.promotion_order_share, sixth(2));
+        assert_eq!(p.deal_order_share, sixth(4));
+        assert_eq!((p.deal_orders, p.ordinary_orders), (4, 2));
+        assert_eq!(
+            p.campaign_order_share,
+            sixth(1),
+            "the campaign field counts"
+        );
         assert_eq!(p.campaign_deal_order_share, 0.0);
+        // An input that cannot show discounts: the promotions are the offer.
+        let mut blind = PersonaConfig::default();
+        blind.evidence.discount_flags = false;
+        blind.evidence.coupons = false;
+        let q = Classifier::new(blind).unwrap().profile(&j, t(20_000));
+        assert_eq!(q.deal_order_share, sixth(5));
+        assert_eq!(q.promotion_order_share, sixth(3));
         let mut config = PersonaConfig {
             campaigns_from_field: false,
             ..PersonaConfig::default()
@@ -1075,7 +1113,7 @@ mod tests {
         assert_eq!(p.campaign_order_share, 0.0);
         config.promotion_window = TimeDelta::hours(31);
         let p = Classifier::new(config).unwrap().profile(&j, t(20_000));
-        assert_eq!(p.promotion_order_share, 0.6);
+        assert_eq!(p.promotion_order_share, sixth(3));
     }
 
     #[test]
