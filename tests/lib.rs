@@ -8,6 +8,7 @@
 )]
 
 mod cli;
+mod csv_file;
 mod funnel;
 mod funnel_contract;
 mod journey;
