@@ -389,7 +389,7 @@ impl EventLogBuilder {
         let EventLogBuilder {
             config: _,
             customer,
-            cols,
+            mut cols,
             dicts,
             keys,
             keyed,
@@ -439,6 +439,9 @@ impl EventLogBuilder {
                 c
             }
         }));
+        // Each column of `other` is freed once appended, so that the peak
+        // holds one of them at a time besides this builder's.
+        drop(customer);
         let c = &mut self.cols;
         let key = |map: &[u32]| {
             let map = map.to_vec();
@@ -450,20 +453,58 @@ impl EventLogBuilder {
                 }
             }
         };
-        append(&mut c.time, n, &cols.time, m, 0, std::convert::identity);
-        append(&mut c.nanos, n, &cols.nanos, m, 0, std::convert::identity);
-        append(&mut c.kind, n, &cols.kind, m, 0, |k: u16| {
-            kinds.get(usize::from(k)).copied().unwrap_or(0)
-        });
-        append(&mut c.channel, n, &cols.channel, m, 0, |k: u16| {
-            channels.get(usize::from(k)).copied().unwrap_or(0)
-        });
-        append(&mut c.event, n, &cols.event, m, NULL_KEY, key(&events));
-        append(&mut c.order, n, &cols.order, m, NULL_KEY, key(&orders));
+        append(
+            &mut c.time,
+            n,
+            std::mem::take(&mut cols.time),
+            m,
+            0,
+            std::convert::identity,
+        );
+        append(
+            &mut c.nanos,
+            n,
+            std::mem::take(&mut cols.nanos),
+            m,
+            0,
+            std::convert::identity,
+        );
+        append(
+            &mut c.kind,
+            n,
+            std::mem::take(&mut cols.kind),
+            m,
+            0,
+            |k: u16| kinds.get(usize::from(k)).copied().unwrap_or(0),
+        );
+        append(
+            &mut c.channel,
+            n,
+            std::mem::take(&mut cols.channel),
+            m,
+            0,
+            |k: u16| channels.get(usize::from(k)).copied().unwrap_or(0),
+        );
+        append(
+            &mut c.event,
+            n,
+            std::mem::take(&mut cols.event),
+            m,
+            NULL_KEY,
+            key(&events),
+        );
+        append(
+            &mut c.order,
+            n,
+            std::mem::take(&mut cols.order),
+            m,
+            NULL_KEY,
+            key(&orders),
+        );
         append(
             &mut c.product,
             n,
-            &cols.product,
+            std::mem::take(&mut cols.product),
             m,
             NULL_KEY,
             key(&products),
@@ -471,7 +512,7 @@ impl EventLogBuilder {
         append(
             &mut c.category,
             n,
-            &cols.category,
+            std::mem::take(&mut cols.category),
             m,
             NULL_KEY,
             key(&categories),
@@ -479,7 +520,7 @@ impl EventLogBuilder {
         append(
             &mut c.campaign,
             n,
-            &cols.campaign,
+            std::mem::take(&mut cols.campaign),
             m,
             NULL_KEY,
             key(&campaigns),
@@ -487,27 +528,39 @@ impl EventLogBuilder {
         append(
             &mut c.value,
             n,
-            &cols.value,
+            std::mem::take(&mut cols.value),
             m,
             NULL_MONEY,
             std::convert::identity,
         );
-        append(&mut c.currency, n, &cols.currency, m, 0, |k: u8| {
-            currencies.get(usize::from(k)).copied().unwrap_or(0)
-        });
+        append(
+            &mut c.currency,
+            n,
+            std::mem::take(&mut cols.currency),
+            m,
+            0,
+            |k: u8| currencies.get(usize::from(k)).copied().unwrap_or(0),
+        );
         append(
             &mut c.discounted,
             n,
-            &cols.discounted,
+            std::mem::take(&mut cols.discounted),
             m,
             false,
             std::convert::identity,
         );
-        append(&mut c.device, n, &cols.device, m, 0, std::convert::identity);
+        append(
+            &mut c.device,
+            n,
+            std::mem::take(&mut cols.device),
+            m,
+            0,
+            std::convert::identity,
+        );
         append(
             &mut c.payment,
             n,
-            &cols.payment,
+            std::mem::take(&mut cols.payment),
             m,
             0,
             std::convert::identity,
@@ -515,16 +568,23 @@ impl EventLogBuilder {
         append(
             &mut c.checkout,
             n,
-            &cols.checkout,
+            std::mem::take(&mut cols.checkout),
             m,
             0,
             std::convert::identity,
         );
-        append(&mut c.stage, n, &cols.stage, m, 0, std::convert::identity);
+        append(
+            &mut c.stage,
+            n,
+            std::mem::take(&mut cols.stage),
+            m,
+            0,
+            std::convert::identity,
+        );
         append(
             &mut c.promised,
             n,
-            &cols.promised,
+            std::mem::take(&mut cols.promised),
             m,
             NULL_TIME,
             std::convert::identity,
@@ -532,7 +592,7 @@ impl EventLogBuilder {
         append(
             &mut c.promised_nanos,
             n,
-            &cols.promised_nanos,
+            std::mem::take(&mut cols.promised_nanos),
             m,
             0,
             std::convert::identity,
@@ -592,7 +652,7 @@ impl EventLogBuilder {
         canonical_currencies(&mut cols.currency, &cols.value, &mut dicts.currencies);
         let customer_keys = keyed.then(|| number_keys(keys, &mut customer));
 
-        let (customers, offsets) = group(&mut customer, &mut cols, &dicts);
+        let (customers, offsets) = group(customer, &mut cols, &dicts);
         Ok(EventLog {
             config,
             customers,
@@ -617,7 +677,14 @@ fn code_map<T: Coded>(into: &mut Codes<T>, from: &Codes<T>) -> Result<Vec<u16>> 
 /// Appends `src` (the column of `m` rows of another builder, empty when it
 /// had no values) to `dst` (the column of `n` rows, empty when none had a
 /// value), translating values with `map` and padding with `null`.
-fn append<T: Copy>(dst: &mut Vec<T>, n: usize, src: &[T], m: usize, null: T, map: impl Fn(T) -> T) {
+fn append<T: Copy>(
+    dst: &mut Vec<T>,
+    n: usize,
+    src: Vec<T>,
+    m: usize,
+    null: T,
+    map: impl Fn(T) -> T,
+) {
     if src.is_empty() && dst.is_empty() {
         return;
     }
@@ -639,7 +706,7 @@ fn append<T: Copy>(dst: &mut Vec<T>, n: usize, src: &[T], m: usize, null: T, map
 /// time order then need no sort at all. Sparse ids fall back to one sort of
 /// (customer, time, row) keys.
 fn group(
-    customer: &mut Vec<u64>,
+    customer: Vec<u64>,
     cols: &mut Columns,
     dicts: &Dictionaries,
 ) -> (Vec<CustomerId>, Vec<u32>) {
@@ -656,10 +723,12 @@ fn group(
     };
     let max = customer.iter().copied().max().unwrap_or(0);
     let dense = usize::try_from(max).is_ok_and(|m| m <= 2 * n + 1024);
+    let mut customers = Vec::new();
+    let mut offsets = Vec::new();
     let perm: Vec<u32> = if dense {
         let k = max as usize + 1;
         let mut next = vec![0u32; k + 1];
-        for &c in customer.iter() {
+        for &c in &customer {
             if let Some(x) = next.get_mut(c as usize + 1) {
                 *x += 1;
             }
@@ -680,11 +749,15 @@ fn group(
                 *slot += 1;
             }
         }
-        for w in starts.windows(2) {
+        for (c, w) in starts.windows(2).enumerate() {
             let (lo, hi) = (
                 w.first().copied().unwrap_or(0),
                 w.get(1).copied().unwrap_or(0),
             );
+            if hi > lo {
+                customers.push(CustomerId(c as u64));
+                offsets.push(lo);
+            }
             if let Some(run) = perm.get_mut(lo as usize..hi as usize)
                 && run.windows(2).any(|p| {
                     cmp_rows(
@@ -708,6 +781,10 @@ fn group(
         keys.sort_unstable();
         let mut i = 0;
         while let Some(&(c, t, _)) = keys.get(i) {
+            if customers.last() != Some(&CustomerId(c)) {
+                customers.push(CustomerId(c));
+                offsets.push(i as u32);
+            }
             let mut j = i + 1;
             while keys.get(j).is_some_and(|k| k.0 == c && k.1 == t) {
                 j += 1;
@@ -721,21 +798,13 @@ fn group(
         }
         keys.iter().map(|k| k.2).collect()
     };
+    offsets.push(n as u32);
+    // Only the columns are gathered: the customers and their offsets are
+    // known, and the customer ids of the rows are freed first.
+    drop(customer);
     if perm.iter().enumerate().any(|(i, &p)| p as usize != i) {
-        gather(customer, &perm);
         permute(cols, &perm);
     }
-    let mut customers = Vec::new();
-    let mut offsets = vec![0u32];
-    for (i, &c) in customer.iter().enumerate() {
-        if customers.last() != Some(&CustomerId(c)) {
-            if i > 0 {
-                offsets.push(i as u32);
-            }
-            customers.push(CustomerId(c));
-        }
-    }
-    offsets.push(n as u32);
     (customers, offsets)
 }
 

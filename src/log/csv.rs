@@ -768,11 +768,13 @@ impl<'o> Layout<'o> {
     }
 }
 
-/// One record: its text (the fields end to end), where each field ends, and
-/// the line it starts on.
+/// One record: its text (the fields end to end, or the line as it is in
+/// the input when `sep` is 1: fields and the commas between them), where
+/// each field ends, and the line it starts on.
 struct Rec<'a> {
     text: &'a str,
     ends: &'a [usize],
+    sep: usize,
     line: u64,
 }
 
@@ -783,13 +785,19 @@ impl<'a> Rec<'a> {
     fn new(
         bytes: &'a [u8],
         ends: &'a [usize],
+        sep: usize,
         line: u64,
         names: &[&'static str],
     ) -> std::result::Result<Self, Failure> {
         if let Ok(text) = std::str::from_utf8(bytes)
             && ends.iter().all(|&e| text.is_char_boundary(e))
         {
-            return Ok(Rec { text, ends, line });
+            return Ok(Rec {
+                text,
+                ends,
+                sep,
+                line,
+            });
         }
         let mut start = 0;
         let mut bad = 0;
@@ -801,7 +809,7 @@ impl<'a> Rec<'a> {
                 bad = i;
                 break;
             }
-            start = end;
+            start = end + sep;
         }
         Err(Failure::at(
             line,
@@ -821,7 +829,7 @@ impl<'a> Rec<'a> {
     /// Field `i`, untrimmed.
     fn field(&self, i: usize) -> Option<&'a str> {
         let start = match i.checked_sub(1) {
-            Some(p) => *self.ends.get(p)?,
+            Some(p) => *self.ends.get(p)? + self.sep,
             None => 0,
         };
         self.text.get(start..*self.ends.get(i)?)
@@ -852,8 +860,9 @@ fn trim(s: &str) -> &str {
 struct Batch {
     text: String,
     ends: Vec<usize>,
-    /// Per record: its line and where its text and its field ends stop.
-    recs: Vec<(u64, usize, usize)>,
+    /// Per record: its line, where its text and its field ends stop, and
+    /// its [`Rec::sep`].
+    recs: Vec<(u64, usize, usize, usize)>,
 }
 
 impl Batch {
@@ -866,20 +875,24 @@ impl Batch {
     fn push(&mut self, rec: &Rec<'_>) {
         self.text.push_str(rec.text);
         self.ends.extend_from_slice(rec.ends);
-        self.recs.push((rec.line, self.text.len(), self.ends.len()));
+        self.recs
+            .push((rec.line, self.text.len(), self.ends.len(), rec.sep));
     }
 
     fn iter(&self) -> impl Iterator<Item = Rec<'_>> + '_ {
         let mut from = (0, 0);
-        self.recs.iter().map(move |&(line, text_end, ends_end)| {
-            let (t, e) = from;
-            from = (text_end, ends_end);
-            Rec {
-                text: self.text.get(t..text_end).unwrap_or(""),
-                ends: self.ends.get(e..ends_end).unwrap_or(&[]),
-                line,
-            }
-        })
+        self.recs
+            .iter()
+            .map(move |&(line, text_end, ends_end, sep)| {
+                let (t, e) = from;
+                from = (text_end, ends_end);
+                Rec {
+                    text: self.text.get(t..text_end).unwrap_or(""),
+                    ends: self.ends.get(e..ends_end).unwrap_or(&[]),
+                    sep,
+                    line,
+                }
+            })
     }
 }
 
@@ -1181,9 +1194,10 @@ enum Row<'a> {
     End,
 }
 
-/// Cuts records out of the input with `csv-core` (the `csv` crate's default
-/// dialect: comma, double quotes, `\r`, `\n` or `\r\n` line ends, blank lines
-/// skipped), counting lines and bytes.
+/// Cuts records out of the input as `csv-core` does (the `csv` crate's
+/// default dialect: comma, double quotes, `\r`, `\n` or `\r\n` line ends,
+/// blank lines skipped), counting lines and bytes: lines without a quote
+/// directly, the others with `csv-core`.
 struct Records<R> {
     input: R,
     buf: Vec<u8>,
@@ -1276,6 +1290,40 @@ impl<R: Read> Records<R> {
     fn row(&mut self, names: &[&'static str]) -> std::result::Result<Row<'_>, Failure> {
         use ::csv_core::ReadRecordResult as R;
         let line = self.line;
+        // A line without a quote, whole in the buffer, is its fields between
+        // commas up to its first line end, as `csv-core` would cut it; it is
+        // cut here without copying. The parser, between records, is left
+        // as it would be after the line end (the next `start` skips the
+        // rest of a `\r\n`).
+        let rest = self.buf.get(self.pos..self.end).unwrap_or(&[]);
+        if let Some(i) = memchr::memchr3(b'"', b'\n', b'\r', rest)
+            && let Some(&end) = rest.get(i)
+            && end != b'"'
+        {
+            let fields = rest.get(..i).unwrap_or(&[]);
+            self.nends = 0;
+            for e in memchr::memchr_iter(b',', fields).chain(std::iter::once(i)) {
+                if self.nends >= self.ends.len() {
+                    self.ends.resize(self.ends.len() * 2, 0);
+                }
+                if let Some(slot) = self.ends.get_mut(self.nends) {
+                    *slot = e;
+                }
+                self.nends += 1;
+            }
+            let start = self.pos;
+            self.pos += i + 1;
+            self.byte += i as u64 + 1;
+            self.line += u64::from(end == b'\n');
+            let bytes = self.buf.get(start..start + i).unwrap_or(&[]);
+            let ends = self.ends.get(..self.nends).unwrap_or(&[]);
+            let rec = Rec::new(bytes, ends, 1, line, names)?;
+            return Ok(if rec.blank() {
+                Row::Blank
+            } else {
+                Row::Data(rec)
+            });
+        }
         let lines_before = self.core.line();
         let mut taken: u64 = 0;
         self.nout = 0;
@@ -1310,7 +1358,7 @@ impl<R: Read> Records<R> {
                     self.line += self.core.line() - lines_before;
                     let bytes = self.out.get(..self.nout).unwrap_or(&[]);
                     let ends = self.ends.get(..self.nends).unwrap_or(&[]);
-                    let rec = Rec::new(bytes, ends, line, names)?;
+                    let rec = Rec::new(bytes, ends, 0, line, names)?;
                     return Ok(if rec.blank() {
                         Row::Blank
                     } else {
@@ -1322,6 +1370,106 @@ impl<R: Read> Records<R> {
                     self.line += self.core.line() - lines_before;
                     return Ok(Row::End);
                 }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Hands out at most `chunk` bytes per read.
+    struct Chunked<'a>(&'a [u8], usize);
+
+    impl Read for Chunked<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.1.min(buf.len()).min(self.0.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    type Cut = Vec<(u64, u64, Vec<String>)>;
+
+    /// The non-blank records of this module's reader: line, first byte,
+    /// fields.
+    fn ours(input: &[u8], chunk: usize) -> Cut {
+        let mut records = Records::new(Chunked(input, chunk), 0);
+        let mut out = Vec::new();
+        while records.start().unwrap() {
+            let byte = records.byte;
+            if let Row::Data(rec) = records.row(&[]).unwrap() {
+                out.push((rec.line, byte, rec.fields().map(String::from).collect()));
+            }
+        }
+        out
+    }
+
+    /// The same from the `csv` crate: its records, each at the line of its
+    /// first byte (the crate reports the position where it started looking,
+    /// before the line ends it skips).
+    fn theirs(input: &[u8]) -> Cut {
+        let mut reader = ::csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(input);
+        let mut out = Vec::new();
+        for rec in reader.records() {
+            let rec = rec.unwrap();
+            let mut first = rec.position().unwrap().byte() as usize;
+            while matches!(input.get(first), Some(b'\r' | b'\n')) {
+                first += 1;
+            }
+            let line = 1 + input[..first].iter().filter(|&&b| b == b'\n').count() as u64;
+            let fields: Vec<String> = rec.iter().map(String::from).collect();
+            if fields.iter().any(|f| !f.trim().is_empty()) {
+                out.push((line, first as u64, fields));
+            }
+        }
+        out
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2048, ..ProptestConfig::default() })]
+
+        #[test]
+        fn records_are_cut_as_the_csv_crate_cuts_them(
+            tokens in prop::collection::vec(
+                prop::sample::select(vec!["a", "bc", ",", "\"", "\"\"", "\r", "\n", "\r\n", " ", "é"]),
+                0..80,
+            ),
+            chunk in 1usize..40,
+        ) {
+            let input = tokens.concat();
+            prop_assert_eq!(ours(input.as_bytes(), chunk), theirs(input.as_bytes()));
+        }
+    }
+
+    #[test]
+    fn a_record_past_the_cap_is_an_error_at_its_line() {
+        // A record of the cap's size with its line end is read; one byte
+        // more is an error at the record's line.
+        for extra in [0, 1] {
+            let mut input = b"a,b\n\n\"".to_vec();
+            let body = MAX_RECORD_BYTES as usize - 3 + extra;
+            input.resize(input.len() + body, b'x');
+            input.extend_from_slice(b"\"\n");
+            let mut records = Records::new(&input[..], 0);
+            assert!(records.start().unwrap());
+            assert!(matches!(records.row(&[]), Ok(Row::Data(_))));
+            assert!(records.start().unwrap());
+            match (extra, records.row(&[])) {
+                (0, Ok(Row::Data(rec))) => assert_eq!(rec.text.len(), body),
+                (1, Err(e)) => assert_eq!(
+                    e.into_error(0).to_string(),
+                    "cannot read CSV input at line 3: more than 64 MiB without a complete record (a quote left open?)"
+                ),
+                (_, Ok(_)) => panic!("{extra}: read"),
+                (_, Err(e)) => panic!("{extra}: {e:?}"),
             }
         }
     }
