@@ -21,9 +21,10 @@
 //! cores); the result does not depend on it. `--journeys` is accepted and does
 //! nothing (there is one path now).
 //!
-//! The file is read by `read_csv`: columns by header name, CRLF line ends, a
-//! byte-order mark, quoted fields and spaces around cells, blank lines
-//! skipped. Times may carry an offset (`+02:00`, converted to UTC), a fraction
+//! The file is read by `read_csv_file` (on two threads, each parsing a part
+//! of the file; the same result as `read_csv`): columns by header name, CRLF
+//! line ends, a byte-order mark, quoted fields and spaces around cells, blank
+//! lines skipped. Times may carry an offset (`+02:00`, converted to UTC), a fraction
 //! of a second (ignored by the funnel, as ClickHouse's `DateTime` drops it) or
 //! a space instead of `T` (no zone = UTC). A `user_id` that is not a
 //! non-negative integer is taken as text (unicode is fine); then `--levels`
@@ -44,7 +45,7 @@ use std::time::Instant;
 use chrono::TimeDelta;
 use clap::Parser;
 use cxjourney::funnel::{Funnel, FunnelConfig, FunnelMode, MAX_STEPS, Step};
-use cxjourney::log::{CsvOptions, EventLog, read_csv};
+use cxjourney::log::{CsvOptions, EventLog, read_csv_file};
 use cxjourney::{Error, EventMap};
 
 #[path = "common/args.rs"]
@@ -193,9 +194,10 @@ fn read(path: &str) -> Result<EventLog, String> {
     if Path::new(path).is_dir() {
         return Err(format!("{path} is a directory, not a CSV file"));
     }
-    let file = File::open(path).map_err(|e| format!("cannot open {path:?}: {e}"))?;
+    // Opened here first for this command's own message when it cannot be.
+    drop(File::open(path).map_err(|e| format!("cannot open {path:?}: {e}"))?);
     let options = CsvOptions::default().events(EventMap::standard().fallback_to_custom());
-    match read_csv(BufReader::with_capacity(1 << 20, file), &options) {
+    match read_csv_file(path, &options) {
         Ok((log, _)) => Ok(log),
         Err(e) => Err(describe(path, e)),
     }

@@ -4,26 +4,28 @@
 //! cargo run --release --example personas -- FILE.csv --as-of YYYY-MM-DD [--per-user OUT.csv] [--currency IDR]
 //! ```
 //!
-//! FILE is read by [`cxjourney::log::read_csv`]: columns by header name (any order; `user_id`,
-//! `ts` and `event` required, the others of [`cxjourney::log::CSV_COLUMNS`] such as `channel`,
-//! `order_id`, `product_id`, `category`, `value` and `discounted` optional; unknown columns are
-//! ignored with a warning), rows in any order. `ts` is ISO-8601 in UTC (`2024-11-11T08:30:00Z`; a
-//! time without a zone is read as UTC). `event` is a GA4 recommended event, a Segment e-commerce
-//! v2 event or a cxjourney kind name; other well-formed names are kept as custom kinds (which no
-//! persona looks at) and counted on stderr. `value` is the order amount in the `--currency`,
-//! `discounted` is `true` or `false`. `--as-of` includes the whole day (UTC). Prints one JSON
-//! object: `{"customers": N, "distribution": {...}, "examples": [...], "compute_seconds": S}`,
-//! where `compute_seconds` covers reading, parsing, grouping, profiling and classifying, and the
-//! distribution counts customers per persona, then `undetermined` ones (too little behaviour to
-//! tell: fewer actions than `PersonaConfig::min_actions`). With `--per-user OUT.csv` it also
-//! writes `user_id,persona,score` for every customer (`persona` is `undetermined` for those, with
-//! the highest score). Scores leave out the evidence the file cannot carry (`Evidence::of_log`:
-//! no discount flag on any product view, no promotion or coupon event). The CSV may use
-//! CRLF line ends, a byte-order mark, quoted fields (commas, quotes and line breaks inside) and
-//! spaces around cells; blank lines are skipped. Bad input (a missing column, a row with another
-//! number of fields than the header, an empty id or event, a time that is not ISO-8601, a negative
-//! or malformed value) stops with one `error: ...` line naming the line, the column and the value,
-//! and a non-zero exit code; a usage error gives one `error: ...; usage: ...` line and exit code 2.
+//! FILE is read by [`cxjourney::log::read_csv_file`] (on two threads, each parsing a part of the
+//! file; the same result as [`cxjourney::log::read_csv`]): columns by header name (any order;
+//! `user_id`, `ts` and `event` required, the others of [`cxjourney::log::CSV_COLUMNS`] such as
+//! `channel`, `order_id`, `product_id`, `category`, `value` and `discounted` optional; unknown
+//! columns are ignored with a warning), rows in any order. `ts` is ISO-8601 in UTC
+//! (`2024-11-11T08:30:00Z`; a time without a zone is read as UTC). `event` is a GA4 recommended
+//! event, a Segment e-commerce v2 event or a cxjourney kind name; other well-formed names are kept
+//! as custom kinds (which no persona looks at) and counted on stderr. `value` is the order amount
+//! in the `--currency`, `discounted` is `true` or `false`. `--as-of` includes the whole day (UTC).
+//! Prints one JSON object: `{"customers": N, "distribution": {...}, "examples": [...],
+//! "compute_seconds": S}`, where `compute_seconds` covers reading, parsing, grouping, profiling and
+//! classifying, and the distribution counts customers per persona, then `undetermined` ones (too
+//! little behaviour to tell: fewer actions than `PersonaConfig::min_actions`). With `--per-user
+//! OUT.csv` it also writes `user_id,persona,score` for every customer (`persona` is `undetermined`
+//! for those, with the highest score). Scores leave out the evidence the file cannot carry
+//! (`Evidence::of_log`: no discount flag on any product view, no promotion or coupon event).
+//! The CSV may use CRLF line ends, a byte-order mark, quoted fields (commas, quotes and line
+//! breaks inside) and spaces around cells; blank lines are skipped. Bad input (a missing
+//! column, a row with another number of fields than the header, an empty id or event, a time that
+//! is not ISO-8601, a negative or malformed value) stops with one `error: ...` line naming the
+//! line, the column and the value, and a non-zero exit code; a usage error gives one `error: ...;
+//! usage: ...` line and exit code 2.
 //!
 //! The customers are classified on every core: [`run_on_log`] splits the log's customers into
 //! ranges, each thread runs an accumulator of this file (the crate's [`PersonaAccumulator`] plus
@@ -36,7 +38,7 @@ use std::time::Instant;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use clap::Parser;
-use cxjourney::log::{CsvOptions, EventLog, JourneyView, read_csv};
+use cxjourney::log::{CsvOptions, EventLog, JourneyView, read_csv_file};
 use cxjourney::persona::{
     BehaviourProfile, CheckoutProfile, Classifier, Evidence, Feature, PersonaAccumulator,
     PersonaReport, PersonaRun, SessionModeCounts,
@@ -230,10 +232,11 @@ fn main() -> ExitCode {
 fn classify(cli: &Cli) -> Result<(), String> {
     let path = cli.file.display();
     let started = Instant::now();
-    let file = std::fs::File::open(&cli.file).map_err(|e| format!("cannot read {path}: {e}"))?;
+    // Opened here first for this command's own message when it cannot be.
+    drop(std::fs::File::open(&cli.file).map_err(|e| format!("cannot read {path}: {e}"))?);
     let options = CsvOptions::default().currency(cli.currency);
-    let (log, summary) = read_csv(std::io::BufReader::with_capacity(1 << 16, file), &options)
-        .map_err(|e| format!("{path}: {}", explain(&e)))?;
+    let (log, summary) =
+        read_csv_file(&cli.file, &options).map_err(|e| format!("{path}: {}", explain(&e)))?;
     for name in &summary.ignored_columns {
         eprintln!("warning: {path}: ignoring unknown column {name:?}");
     }

@@ -95,7 +95,7 @@
 //! - **Bounded sizes.** An event log holds at most [`log::MAX_ROWS`] rows and
 //!   [`log::MAX_DICTIONARY_LEN`] distinct values per dictionary column, 65,536
 //!   kinds and as many channels (built-in ones included) and 255 currencies;
-//!   `run_on_log` and the log's splits use at most [`log::MAX_THREADS`]
+//!   `run_on_log`, the log's splits and the CSV file reader use at most [`log::MAX_THREADS`]
 //!   threads whatever the caller asks; custom names are at most
 //!   [`CustomName::MAX_LEN`] bytes; survey instruments at most [`MAX_ITEMS`]
 //!   items on scales of at most [`MAX_SCALE_POINTS`] points.
@@ -107,9 +107,10 @@
 //!   value, not by hash.
 //! - **Memory you can predict.** The event log takes about 38 bytes per row
 //!   with the columns of a typical shop export (measured in the tests) and
-//!   optional columns only once used; [`log::read_csv`] streams its input,
-//!   holding only the batches in flight and refusing a record that grows past
-//!   [`log::MAX_RECORD_BYTES`] (a quote left open). Deserialized states are
+//!   optional columns only once used; [`log::read_csv`] and
+//!   [`log::read_csv_file`] stream their input, holding only the records in
+//!   flight and refusing a record that grows past [`log::MAX_RECORD_BYTES`]
+//!   (a quote left open). Deserialized states are
 //!   checked (an event log's offsets, lengths and codes; a pyramid state's
 //!   totals), and merged counts saturate instead of wrapping. Exact quantiles (time to convert) keep one value per
 //!   converting customer; the CX pyramid keeps integer sufficient statistics
@@ -120,8 +121,9 @@
 //!
 //! # Crate features
 //!
-//! - `csv` (default): [`log::read_csv`] reads an event log from CSV through
-//!   the `csv` crate. Without it the crate does no I/O at all.
+//! - `csv` (default): [`log::read_csv`] and [`log::read_csv_file`] read an
+//!   event log from CSV with `csv-core` (the `csv` crate's parser). Without it
+//!   the crate does no I/O at all.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]

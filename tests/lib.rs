@@ -9,6 +9,7 @@
 
 mod cli;
 mod common;
+mod csv_file;
 mod funnel;
 mod funnel_contract;
 mod journey;

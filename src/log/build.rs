@@ -389,7 +389,7 @@ impl EventLogBuilder {
         let EventLogBuilder {
             config: _,
             customer,
-            cols,
+            mut cols,
             dicts,
             keys,
             keyed,
@@ -439,6 +439,9 @@ impl EventLogBuilder {
                 c
             }
         }));
+        // Each column of `other` is freed once appended, so that the peak
+        // holds one of them at a time besides this builder's.
+        drop(customer);
         let c = &mut self.cols;
         let key = |map: &[u32]| {
             let map = map.to_vec();
@@ -450,20 +453,58 @@ impl EventLogBuilder {
                 }
             }
         };
-        append(&mut c.time, n, &cols.time, m, 0, std::convert::identity);
-        append(&mut c.nanos, n, &cols.nanos, m, 0, std::convert::identity);
-        append(&mut c.kind, n, &cols.kind, m, 0, |k: u16| {
-            kinds.get(usize::from(k)).copied().unwrap_or(0)
-        });
-        append(&mut c.channel, n, &cols.channel, m, 0, |k: u16| {
-            channels.get(usize::from(k)).copied().unwrap_or(0)
-        });
-        append(&mut c.event, n, &cols.event, m, NULL_KEY, key(&events));
-        append(&mut c.order, n, &cols.order, m, NULL_KEY, key(&orders));
+        append(
+            &mut c.time,
+            n,
+            std::mem::take(&mut cols.time),
+            m,
+            0,
+            std::convert::identity,
+        );
+        append(
+            &mut c.nanos,
+            n,
+            std::mem::take(&mut cols.nanos),
+            m,
+            0,
+            std::convert::identity,
+        );
+        append(
+            &mut c.kind,
+            n,
+            std::mem::take(&mut cols.kind),
+            m,
+            0,
+            |k: u16| kinds.get(usize::from(k)).copied().unwrap_or(0),
+        );
+        append(
+            &mut c.channel,
+            n,
+            std::mem::take(&mut cols.channel),
+            m,
+            0,
+            |k: u16| channels.get(usize::from(k)).copied().unwrap_or(0),
+        );
+        append(
+            &mut c.event,
+            n,
+            std::mem::take(&mut cols.event),
+            m,
+            NULL_KEY,
+            key(&events),
+        );
+        append(
+            &mut c.order,
+            n,
+            std::mem::take(&mut cols.order),
+            m,
+            NULL_KEY,
+            key(&orders),
+        );
         append(
             &mut c.product,
             n,
-            &cols.product,
+            std::mem::take(&mut cols.product),
             m,
             NULL_KEY,
             key(&products),
@@ -471,7 +512,7 @@ impl EventLogBuilder {
         append(
             &mut c.category,
             n,
-            &cols.category,
+            std::mem::take(&mut cols.category),
             m,
             NULL_KEY,
             key(&categories),
@@ -479,7 +520,7 @@ impl EventLogBuilder {
         append(
             &mut c.campaign,
             n,
-            &cols.campaign,
+            std::mem::take(&mut cols.campaign),
             m,
             NULL_KEY,
             key(&campaigns),
@@ -487,27 +528,39 @@ impl EventLogBuilder {
         append(
             &mut c.value,
             n,
-            &cols.value,
+            std::mem::take(&mut cols.value),
             m,
             NULL_MONEY,
             std::convert::identity,
         );
-        append(&mut c.currency, n, &cols.currency, m, 0, |k: u8| {
-            currencies.get(usize::from(k)).copied().unwrap_or(0)
-        });
+        append(
+            &mut c.currency,
+            n,
+            std::mem::take(&mut cols.currency),
+            m,
+            0,
+            |k: u8| currencies.get(usize::from(k)).copied().unwrap_or(0),
+        );
         append(
             &mut c.discounted,
             n,
-            &cols.discounted,
+            std::mem::take(&mut cols.discounted),
             m,
             false,
             std::convert::identity,
         );
-        append(&mut c.device, n, &cols.device, m, 0, std::convert::identity);
+        append(
+            &mut c.device,
+            n,
+            std::mem::take(&mut cols.device),
+            m,
+            0,
+            std::convert::identity,
+        );
         append(
             &mut c.payment,
             n,
-            &cols.payment,
+            std::mem::take(&mut cols.payment),
             m,
             0,
             std::convert::identity,
@@ -515,16 +568,23 @@ impl EventLogBuilder {
         append(
             &mut c.checkout,
             n,
-            &cols.checkout,
+            std::mem::take(&mut cols.checkout),
             m,
             0,
             std::convert::identity,
         );
-        append(&mut c.stage, n, &cols.stage, m, 0, std::convert::identity);
+        append(
+            &mut c.stage,
+            n,
+            std::mem::take(&mut cols.stage),
+            m,
+            0,
+            std::convert::identity,
+        );
         append(
             &mut c.promised,
             n,
-            &cols.promised,
+            std::mem::take(&mut cols.promised),
             m,
             NULL_TIME,
             std::convert::identity,
@@ -532,7 +592,7 @@ impl EventLogBuilder {
         append(
             &mut c.promised_nanos,
             n,
-            &cols.promised_nanos,
+            std::mem::take(&mut cols.promised_nanos),
             m,
             0,
             std::convert::identity,
@@ -590,9 +650,30 @@ impl EventLogBuilder {
         remap(&mut cols.category, &dicts.categories.canonicalize());
         remap(&mut cols.campaign, &dicts.campaigns.canonicalize());
         canonical_currencies(&mut cols.currency, &cols.value, &mut dicts.currencies);
-        let customer_keys = keyed.then(|| number_keys(keys, &mut customer));
-
-        let (customers, offsets) = group(&mut customer, &mut cols, &dicts);
+        let key_order = keyed.then(|| number_keys(keys, &mut customer));
+        // The keys' dictionary is built while the rows are grouped (on
+        // another thread when there are many keys).
+        let ((customers, offsets), customer_keys) = std::thread::scope(|s| {
+            let keys = key_order.map(|k| {
+                if k.len() < 1 << 16 {
+                    Ok(k.into_dictionary())
+                } else {
+                    Err(s.spawn(move || k.into_dictionary()))
+                }
+            });
+            let grouped = group(customer, &mut cols, &dicts);
+            let keys = keys.map(|k| k.or_else(|h| h.join()));
+            (grouped, keys)
+        });
+        let customer_keys = match customer_keys {
+            Some(Err(_)) => {
+                return Err(Error::NumericFailure {
+                    what: "the thread numbering customer keys panicked".into(),
+                });
+            }
+            Some(Ok(k)) => Some(k),
+            None => None,
+        };
         Ok(EventLog {
             config,
             customers,
@@ -617,7 +698,14 @@ fn code_map<T: Coded>(into: &mut Codes<T>, from: &Codes<T>) -> Result<Vec<u16>> 
 /// Appends `src` (the column of `m` rows of another builder, empty when it
 /// had no values) to `dst` (the column of `n` rows, empty when none had a
 /// value), translating values with `map` and padding with `null`.
-fn append<T: Copy>(dst: &mut Vec<T>, n: usize, src: &[T], m: usize, null: T, map: impl Fn(T) -> T) {
+fn append<T: Copy>(
+    dst: &mut Vec<T>,
+    n: usize,
+    src: Vec<T>,
+    m: usize,
+    null: T,
+    map: impl Fn(T) -> T,
+) {
     if src.is_empty() && dst.is_empty() {
         return;
     }
@@ -639,7 +727,7 @@ fn append<T: Copy>(dst: &mut Vec<T>, n: usize, src: &[T], m: usize, null: T, map
 /// time order then need no sort at all. Sparse ids fall back to one sort of
 /// (customer, time, row) keys.
 fn group(
-    customer: &mut Vec<u64>,
+    customer: Vec<u64>,
     cols: &mut Columns,
     dicts: &Dictionaries,
 ) -> (Vec<CustomerId>, Vec<u32>) {
@@ -647,19 +735,14 @@ fn group(
     if n == 0 {
         return (Vec::new(), vec![0]);
     }
-    let cmp_rows = |a: u32, b: u32| {
-        let (a, b) = (a as usize, b as usize);
-        cols.time
-            .get(a)
-            .cmp(&cols.time.get(b))
-            .then_with(|| tie(cols, dicts, a, b))
-    };
     let max = customer.iter().copied().max().unwrap_or(0);
     let dense = usize::try_from(max).is_ok_and(|m| m <= 2 * n + 1024);
+    let mut customers = Vec::new();
+    let mut offsets = Vec::new();
     let perm: Vec<u32> = if dense {
         let k = max as usize + 1;
         let mut next = vec![0u32; k + 1];
-        for &c in customer.iter() {
+        for &c in &customer {
             if let Some(x) = next.get_mut(c as usize + 1) {
                 *x += 1;
             }
@@ -680,23 +763,36 @@ fn group(
                 *slot += 1;
             }
         }
-        for w in starts.windows(2) {
-            let (lo, hi) = (
-                w.first().copied().unwrap_or(0),
-                w.get(1).copied().unwrap_or(0),
-            );
-            if let Some(run) = perm.get_mut(lo as usize..hi as usize)
-                && run.windows(2).any(|p| {
-                    cmp_rows(
-                        p.first().copied().unwrap_or(0),
-                        p.get(1).copied().unwrap_or(0),
-                    )
-                    .is_gt()
-                })
+        // The rows' customer ids are not needed past this point.
+        drop(customer);
+        for (c, w) in starts.windows(2).enumerate() {
+            if let [lo, hi] = *w
+                && hi > lo
             {
-                run.sort_by(|&a, &b| cmp_rows(a, b));
+                customers.push(CustomerId(c as u64));
+                offsets.push(lo);
             }
         }
+        // Each customer's rows in time order (then `tie`): the time column
+        // is gathered first, so that runs already in order (rows exported
+        // in time order) are recognized by one sequential pass over it; the
+        // customers are split in two halves of the rows, one per thread.
+        let mut time = vec![0i64; n];
+        let half = offsets.partition_point(|&o| (o as usize) < n / 2);
+        let mid = offsets.get(half).map_or(n, |&o| o as usize);
+        let (time_a, time_b) = time.split_at_mut(mid);
+        let (perm_a, perm_b) = perm.split_at_mut(mid);
+        let (runs_a, runs_b) = offsets.split_at(half);
+        let (cols_ref, n32) = (&*cols, n as u32);
+        std::thread::scope(|s| {
+            if n >= 1 << 16 {
+                s.spawn(|| order_runs(perm_b, time_b, runs_b, mid, n32, cols_ref, dicts));
+            } else {
+                order_runs(perm_b, time_b, runs_b, mid, n32, cols_ref, dicts);
+            }
+            order_runs(perm_a, time_a, runs_a, 0, mid as u32, cols_ref, dicts);
+        });
+        cols.time = time;
         perm
     } else {
         let mut keys: Vec<(u64, i64, u32)> = customer
@@ -705,9 +801,14 @@ fn group(
             .enumerate()
             .map(|(i, (&c, &t))| (c, t, i as u32))
             .collect();
+        drop(customer);
         keys.sort_unstable();
         let mut i = 0;
         while let Some(&(c, t, _)) = keys.get(i) {
+            if customers.last() != Some(&CustomerId(c)) {
+                customers.push(CustomerId(c));
+                offsets.push(i as u32);
+            }
             let mut j = i + 1;
             while keys.get(j).is_some_and(|k| k.0 == c && k.1 == t) {
                 j += 1;
@@ -721,40 +822,140 @@ fn group(
         }
         keys.iter().map(|k| k.2).collect()
     };
+    offsets.push(n as u32);
+    // Only the columns are gathered: the customers and their offsets are
+    // known, and the customer ids of the rows were freed first. (The dense
+    // path has gathered the time column already.)
     if perm.iter().enumerate().any(|(i, &p)| p as usize != i) {
-        gather(customer, &perm);
+        let time = dense.then(|| std::mem::take(&mut cols.time));
         permute(cols, &perm);
-    }
-    let mut customers = Vec::new();
-    let mut offsets = vec![0u32];
-    for (i, &c) in customer.iter().enumerate() {
-        if customers.last() != Some(&CustomerId(c)) {
-            if i > 0 {
-                offsets.push(i as u32);
-            }
-            customers.push(CustomerId(c));
+        if let Some(time) = time {
+            cols.time = time;
         }
     }
-    offsets.push(n as u32);
     (customers, offsets)
+}
+
+/// Gathers the row times of `perm` (the rows from `base` on) into `time`,
+/// then puts each run of one customer (starting at `starts`, relative to the
+/// whole; the last ending at `end`) in order of time, then [`tie`].
+fn order_runs(
+    perm: &mut [u32],
+    time: &mut [i64],
+    starts: &[u32],
+    base: usize,
+    end: u32,
+    cols: &Columns,
+    dicts: &Dictionaries,
+) {
+    let cmp_rows = |a: u32, b: u32| {
+        let (a, b) = (a as usize, b as usize);
+        cols.time
+            .get(a)
+            .cmp(&cols.time.get(b))
+            .then_with(|| tie(cols, dicts, a, b))
+    };
+    for (t, &p) in time.iter_mut().zip(perm.iter()) {
+        *t = cols.time.get(p as usize).copied().unwrap_or(0);
+    }
+    let ends = starts.iter().skip(1).copied().chain(std::iter::once(end));
+    for (&lo, hi) in starts.iter().zip(ends) {
+        let (lo, hi) = (
+            (lo as usize).saturating_sub(base),
+            (hi as usize).saturating_sub(base),
+        );
+        let (Some(run), Some(times)) = (perm.get_mut(lo..hi), time.get_mut(lo..hi)) else {
+            continue;
+        };
+        let unordered = times
+            .windows(2)
+            .zip(run.windows(2))
+            .any(|(t, p)| match (t, p) {
+                ([a, b], _) if a != b => a > b,
+                (_, [a, b]) => cmp_rows(*a, *b).is_gt(),
+                _ => false,
+            });
+        if unordered {
+            run.sort_by(|&a, &b| cmp_rows(a, b));
+            for (t, &p) in times.iter_mut().zip(run.iter()) {
+                *t = cols.time.get(p as usize).copied().unwrap_or(0);
+            }
+        }
+    }
 }
 
 /// Provisional ids of text keys carry this bit (integer keys stay below it).
 const TEXT_KEY: u64 = 1 << 63;
 
+/// The customer keys of a keyed log in final id order: integer keys
+/// ascending, then the used text keys in byte order.
+struct KeyOrder {
+    numbers: Vec<u64>,
+    texts: Dictionary,
+    /// Keys in `texts` of the used text keys, in byte order of the keys.
+    order: Vec<u32>,
+}
+
+impl KeyOrder {
+    fn len(&self) -> usize {
+        self.numbers.len() + self.order.len()
+    }
+
+    /// The keys as a dictionary whose keys are the customers' final ids.
+    fn into_dictionary(self) -> Dictionary {
+        let mut out = Dictionary::with_capacity(self.len());
+        let mut text = String::new();
+        for v in &self.numbers {
+            // Distinct values have distinct decimal spellings.
+            text.clear();
+            let _ = std::fmt::Write::write_fmt(&mut text, format_args!("{v}"));
+            let _ = out.intern(&text);
+        }
+        for &i in &self.order {
+            let _ = out.intern(self.texts.value(i).unwrap_or(""));
+        }
+        out
+    }
+}
+
 /// Numbers the customers of a keyed log (see
 /// [`EventLogBuilder::customer_for_key`]), rewrites the customer column, and
 /// returns every customer's key in final id order.
-fn number_keys(texts: Option<Dictionary>, customer: &mut [u64]) -> Dictionary {
+fn number_keys(texts: Option<Dictionary>, customer: &mut [u64]) -> KeyOrder {
     let texts = texts.unwrap_or_default();
-    let mut numbers: Vec<u64> = customer.iter().copied().filter(|&c| c < TEXT_KEY).collect();
-    numbers.sort_unstable();
-    numbers.dedup();
-    let mut out = Dictionary::new();
-    for v in &numbers {
-        // Distinct values have distinct decimal spellings.
-        let _ = out.intern(&v.to_string());
-    }
+    // The integer keys ascending; when they are dense (at most about two
+    // per row), from a table of their ranks by value rather than from a sort
+    // of every row's key and a binary search per row.
+    let max = customer.iter().copied().filter(|&c| c < TEXT_KEY).max();
+    let dense = max
+        .and_then(|m| usize::try_from(m).ok())
+        .filter(|&m| m <= 2 * customer.len() + 1024);
+    let mut ranks: Vec<u32> = Vec::new();
+    let numbers: Vec<u64> = match dense {
+        Some(m) => {
+            ranks = vec![u32::MAX; m + 1];
+            for &c in customer.iter() {
+                if let Some(r) = ranks.get_mut(c as usize) {
+                    *r = 0;
+                }
+            }
+            let mut numbers = Vec::new();
+            for (v, r) in ranks.iter_mut().enumerate() {
+                if *r == 0 {
+                    *r = numbers.len() as u32;
+                    numbers.push(v as u64);
+                }
+            }
+            numbers
+        }
+        None => {
+            let mut numbers: Vec<u64> =
+                customer.iter().copied().filter(|&c| c < TEXT_KEY).collect();
+            numbers.sort_unstable();
+            numbers.dedup();
+            numbers
+        }
+    };
     // Only text keys that rows use get a customer (a key handed out by
     // `customer_for_key` but never pushed is no customer).
     let mut used = vec![false; texts.len()];
@@ -766,31 +967,38 @@ fn number_keys(texts: Option<Dictionary>, customer: &mut [u64]) -> Dictionary {
         }
     }
     if !used.contains(&true) {
-        return out;
+        // Integer keys only: the ids are the keys.
+        return KeyOrder {
+            numbers,
+            texts,
+            order: Vec::new(),
+        };
     }
-    let mut order: Vec<(&str, u32)> = texts
-        .iter()
-        .enumerate()
-        .filter(|&(i, _)| used.get(i) == Some(&true))
-        .map(|(i, k)| (k, i as u32))
+    let mut order: Vec<u32> = (0..texts.len() as u32)
+        .filter(|&i| used.get(i as usize) == Some(&true))
         .collect();
-    order.sort_unstable();
+    order.sort_unstable_by(|&a, &b| texts.value(a).cmp(&texts.value(b)));
     let base = numbers.len() as u64;
     let mut text_id = vec![0u64; texts.len()];
-    for (rank, &(k, i)) in order.iter().enumerate() {
+    for (rank, &i) in order.iter().enumerate() {
         if let Some(slot) = text_id.get_mut(i as usize) {
             *slot = base + rank as u64;
         }
-        let _ = out.intern(k);
     }
     for c in customer.iter_mut() {
         *c = if *c >= TEXT_KEY {
             text_id.get((*c & !TEXT_KEY) as usize).copied().unwrap_or(0)
+        } else if !ranks.is_empty() {
+            u64::from(ranks.get(*c as usize).copied().unwrap_or(0))
         } else {
             numbers.binary_search(c).map_or(0, |r| r as u64)
         };
     }
-    out
+    KeyOrder {
+        numbers,
+        texts,
+        order,
+    }
 }
 
 /// Sorts the currency table by code and rewrites the currency column; rows
@@ -848,11 +1056,14 @@ fn gather<T: Copy>(col: &mut Vec<T>, perm: &[u32]) {
     if col.is_empty() {
         return;
     }
-    let out: Vec<T> = perm
-        .iter()
+    *col = gathered(col, perm);
+}
+
+/// `col` in the order of `perm`.
+fn gathered<T: Copy>(col: &[T], perm: &[u32]) -> Vec<T> {
+    perm.iter()
         .filter_map(|&i| col.get(i as usize).copied())
-        .collect();
-    *col = out;
+        .collect()
 }
 
 /// Reorders every column by `perm`, the columns split over two threads.

@@ -49,17 +49,20 @@ struct Slot {
 
 impl Slot {
     fn new(hash: u64, key: u32, value: &str) -> Slot {
-        let mut inline = [0u8; INLINE];
-        if let Some(dst) = inline.get_mut(..value.len()) {
-            dst.copy_from_slice(value.as_bytes());
-        }
         Slot {
             hash,
             key,
             len: u32::try_from(value.len()).unwrap_or(u32::MAX),
-            inline,
+            inline: inline(value.as_bytes()).unwrap_or([0; INLINE]),
         }
     }
+}
+
+/// A value of up to [`INLINE`] bytes padded with zeros, as a slot keeps it.
+fn inline(bytes: &[u8]) -> Option<[u8; INLINE]> {
+    let mut out = [0u8; INLINE];
+    out.get_mut(..bytes.len())?.copy_from_slice(bytes);
+    Some(out)
 }
 
 impl std::fmt::Debug for Dictionary {
@@ -115,19 +118,34 @@ impl Dictionary {
     fn find(&self, hash: u64, value: &str) -> Option<u32> {
         let values = &self.values;
         let bytes = value.as_bytes();
+        if let Some(short) = inline(bytes) {
+            // Slots pad short values with zeros: one comparison of the
+            // whole array (and the length) decides.
+            return self
+                .index
+                .find(hash, |slot| {
+                    slot.hash == hash && slot.len as usize == bytes.len() && slot.inline == short
+                })
+                .map(|slot| slot.key);
+        }
         self.index
             .find(hash, |slot| {
                 slot.hash == hash
                     && slot.len as usize == bytes.len()
-                    && if bytes.len() <= INLINE {
-                        slot.inline.get(..bytes.len()) == Some(bytes)
-                    } else {
-                        values
-                            .get(slot.key as usize)
-                            .is_some_and(|v| v.as_bytes() == bytes)
-                    }
+                    && values
+                        .get(slot.key as usize)
+                        .is_some_and(|v| v.as_bytes() == bytes)
             })
             .map(|slot| slot.key)
+    }
+
+    /// An empty dictionary with room for `n` values.
+    pub(crate) fn with_capacity(n: usize) -> Self {
+        Dictionary {
+            values: Vec::with_capacity(n),
+            index: HashTable::with_capacity(n),
+            state: Seeded::default(),
+        }
     }
 
     /// The key of `value`, adding it if new.

@@ -16,7 +16,8 @@
 //!
 //! Build a log with [`EventLogBuilder`] (rows from [`Touchpoint`](crate::Touchpoint)s or borrowed
 //! [`NewRow`]s, in any order), with [`EventLog::from_touchpoints`], or from CSV
-//! with [`read_csv`] (cargo feature `csv`, on by default).
+//! with [`read_csv`] (any reader) or [`read_csv_file`] (a file, read on
+//! several threads) (cargo feature `csv`, on by default).
 //!
 //! ```
 //! use chrono::{TimeDelta, TimeZone, Utc};
@@ -53,7 +54,7 @@ use serde::{Deserialize, Serialize};
 
 pub use build::{EventLogBuilder, NewRow};
 #[cfg(feature = "csv")]
-pub use csv::{CSV_COLUMNS, CsvOptions, CsvSummary, MAX_RECORD_BYTES, read_csv};
+pub use csv::{CSV_COLUMNS, CsvOptions, CsvSummary, MAX_RECORD_BYTES, read_csv, read_csv_file};
 pub use dict::{Dictionary, MAX_DICTIONARY_LEN, NULL_KEY};
 pub use time::parse_timestamp;
 pub use view::{JourneyView, Row, Sessions, StagePath};
@@ -65,8 +66,9 @@ use crate::model::{
 };
 use codes::Codes;
 
-/// The most threads [`EventLog::split`], [`EventLog::from_slice`] and
-/// [`run_on_log`](crate::run_on_log) use, whatever the caller asks for.
+/// The most threads [`EventLog::split`], [`EventLog::from_slice`],
+/// [`run_on_log`](crate::run_on_log) and `read_csv_file` use, whatever the
+/// caller asks for.
 pub const MAX_THREADS: usize = 64;
 
 /// The most rows one log holds (offsets are `u32`).
