@@ -124,8 +124,10 @@ impl Condition {
     }
 }
 
-/// One step of a funnel: a name and the conditions a row must meet,
-/// optionally skippable, with optional gaps from the step before.
+/// One step: a name and the conditions a row must meet. In a funnel a step
+/// may also be optional and carry gaps from the step before; the other
+/// analyses (a pattern's conditions, a path's anchors) take the name and the
+/// conditions and refuse those funnel-only fields.
 ///
 /// ```
 /// use chrono::{TimeZone, Timelike, Utc};
