@@ -19,7 +19,7 @@ fn data(name: &str) -> String {
 
 /// The built example (cargo builds examples for `cargo test`; built here
 /// otherwise).
-fn exe(name: &str) -> PathBuf {
+pub(crate) fn exe(name: &str) -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let dir = exe.parent().unwrap().parent().unwrap().join("examples");
     let path = dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));

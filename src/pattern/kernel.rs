@@ -232,7 +232,8 @@ impl Program {
     }
 
     /// Fills the layers `W_m .. W_0` (all of them when `keep`, else the two
-    /// in use, `W_0` ending in slot 0).
+    /// in use, `W_0` ending in slot 0). Conditions, `.` and `.*` work on
+    /// whole words of 64 positions; time conditions position by position.
     fn layers(&self, s: &mut Scratch, keep: bool) {
         let n = s.t.len();
         let m = self.toks.len();
@@ -240,17 +241,33 @@ impl Program {
         let slots = if keep { m + 1 } else { 2 };
         s.words = words;
         let Scratch {
-            t, m: masks, layers, nxt, ..
+            t,
+            m: masks,
+            layers,
+            nxt,
+            conds,
+            ..
         } = s;
         layers.clear();
         layers.resize(slots * words, 0);
-        nxt.clear();
-        nxt.resize(n + 1, 0);
+        // One bitset per condition the pattern refers to.
+        let need = self.need;
+        conds.clear();
+        conds.resize(need.count_ones() as usize * words, 0);
+        for (p, &mask) in masks.iter().enumerate() {
+            let mut x = mask & need;
+            while x != 0 {
+                let b = x & x.wrapping_neg();
+                let slot = (need & (b - 1)).count_ones() as usize;
+                if let Some(w) = conds.get_mut(slot * words + p / 64) {
+                    *w |= 1 << (p % 64);
+                }
+                x &= x - 1;
+            }
+        }
         let slot = |i: usize| if keep { i } else { i % 2 };
         if let Some(top) = layers.get_mut(slot(m) * words..(slot(m) + 1) * words) {
-            for p in 0..n {
-                set(top, p);
-            }
+            fill_below(top, n);
         }
         for i in (0..m).rev() {
             let tok = self.toks.get(i).copied().unwrap_or(Tok::Star);
@@ -259,94 +276,151 @@ impl Program {
             let Some((cur, next)) = pair(layers, words, slot(i), slot(i + 1)) else {
                 return;
             };
-            if matches!(tok, Tok::Star | Tok::Time(..)) {
-                // nxt[q]: the first position >= q whose bit is set in W_{i+1}.
-                let mut after = n as u32;
-                if let Some(last) = nxt.get_mut(n) {
-                    *last = after;
-                }
-                for q in (0..n).rev() {
-                    if bit(next, q) {
-                        after = q as u32;
-                    }
-                    if let Some(x) = nxt.get_mut(q) {
-                        *x = after;
-                    }
-                }
-            }
-            cur.fill(0);
-            let nxt = |x: usize| nxt.get(x).map_or(n, |&v| v as usize);
             match tok {
                 Tok::Cond(b) => {
-                    for p in 0..n {
-                        let e = p + cons;
-                        let v = match masks.get(e) {
-                            Some(&mask) => mask & b != 0 && bit(next, e),
-                            None => skip,
-                        };
-                        if v {
-                            set(cur, p);
-                        }
-                    }
+                    let slot = (need & (b - 1)).count_ones() as usize;
+                    let cond = conds.get(slot * words..(slot + 1) * words).unwrap_or(&[]);
+                    // W_i(p) = cond(p + cons) & W_{i+1}(p + cons)
+                    shift_and(cur, next, Some(cond), cons);
                 }
-                Tok::Any => {
-                    for p in 0..n {
-                        let e = p + cons;
-                        if if e < n { bit(next, e) } else { skip } {
-                            set(cur, p);
-                        }
-                    }
-                }
+                Tok::Any => shift_and(cur, next, None, cons),
                 Tok::Star => {
-                    for p in 0..n {
-                        let e = p + cons;
-                        if if e < n { nxt(e) < n } else { skip } {
-                            set(cur, p);
+                    // W_i(p): some set bit at or after p + cons.
+                    cur.fill(0);
+                    if let Some(last) = last_set(next) {
+                        if last >= cons {
+                            fill_below(cur, last - cons + 1);
                         }
                     }
                 }
                 Tok::Time(cmp, secs) => {
-                    // The landings' interval from t[p]: [lo, hi), both ends
-                    // only moving forward as p does.
-                    let secs = i128::from(secs);
-                    let (mut lo, mut hi) = (0usize, 0usize);
-                    for p in 0..n {
-                        let e = p + cons;
-                        if e >= n {
-                            if skip {
-                                set(cur, p);
-                            }
-                            continue;
-                        }
-                        let tp = i128::from(t.get(p).copied().unwrap_or_default());
-                        let d = |q: usize| i128::from(t.get(q).copied().unwrap_or_default()) - tp;
-                        let v = match cmp {
-                            Cmp::Le | Cmp::Lt => {
-                                while hi < n && (d(hi) < secs || (cmp == Cmp::Le && d(hi) == secs)) {
-                                    hi += 1;
-                                }
-                                nxt(e) < hi
-                            }
-                            Cmp::Ge | Cmp::Gt | Cmp::Eq => {
-                                while lo < n && (d(lo) < secs || (cmp == Cmp::Gt && d(lo) == secs)) {
-                                    lo += 1;
-                                }
-                                if cmp == Cmp::Eq {
-                                    while hi < n && d(hi) <= secs {
-                                        hi += 1;
-                                    }
-                                } else {
-                                    hi = n;
-                                }
-                                nxt(e.max(lo)) < hi
-                            }
-                        };
-                        if v {
-                            set(cur, p);
-                        }
-                    }
+                    time_layer(cur, next, t, nxt, cmp, secs, cons);
                 }
             }
+            // The position whose next event would be past the end.
+            if cons == 1 && n > 0 {
+                let p = n - 1;
+                if skip {
+                    set(cur, p);
+                } else if let Some(w) = cur.get_mut(p / 64) {
+                    *w &= !(1 << (p % 64));
+                }
+            }
+        }
+    }
+}
+
+/// `cur(p) = next(p + shift) & cond(p + shift)` (no `cond`: all ones), for
+/// `shift` 0 or 1, word by word.
+fn shift_and(cur: &mut [u64], next: &[u64], cond: Option<&[u64]>, shift: usize) {
+    let at = |w: usize| -> u64 {
+        let x = next.get(w).copied().unwrap_or(0);
+        match cond {
+            Some(c) => x & c.get(w).copied().unwrap_or(0),
+            None => x,
+        }
+    };
+    let mut here = at(0);
+    for (w, out) in cur.iter_mut().enumerate() {
+        let after = at(w + 1);
+        *out = if shift == 0 {
+            here
+        } else {
+            (here >> 1) | (after << 63)
+        };
+        here = after;
+    }
+}
+
+/// Sets positions `0..end` (and clears the rest).
+fn fill_below(words: &mut [u64], end: usize) {
+    for (w, x) in words.iter_mut().enumerate() {
+        let lo = w * 64;
+        *x = if end >= lo + 64 {
+            !0
+        } else if end > lo {
+            (1u64 << (end - lo)) - 1
+        } else {
+            0
+        };
+    }
+}
+
+/// The highest set position.
+fn last_set(words: &[u64]) -> Option<usize> {
+    words
+        .iter()
+        .enumerate()
+        .rev()
+        .find(|(_, w)| **w != 0)
+        .map(|(i, &w)| i * 64 + 63 - w.leading_zeros() as usize)
+}
+
+/// A time condition's layer: `cur(p)` when some `q >= p + cons` with its
+/// time in the condition's interval from `t[p]` has `next(q)`. The interval
+/// is `[lo, hi)` in positions, both ends only moving forward as `p` does.
+fn time_layer(
+    cur: &mut [u64],
+    next: &[u64],
+    t: &[i64],
+    nxt: &mut Vec<u32>,
+    cmp: Cmp,
+    secs: u64,
+    cons: usize,
+) {
+    let n = t.len();
+    // nxt[q]: the first position >= q whose bit is set in `next`, or n.
+    nxt.clear();
+    nxt.resize(n + 1, n as u32);
+    let mut after = n as u32;
+    let mut q = n;
+    while q > 0 {
+        q -= 1;
+        if bit(next, q) {
+            after = q as u32;
+        }
+        if let Some(x) = nxt.get_mut(q) {
+            *x = after;
+        }
+    }
+    cur.fill(0);
+    let secs = i128::from(secs);
+    // Whether position `q` is below the interval's lower end, and at or
+    // below its upper end, for the limit `t[p] + secs`.
+    let below = |x: i64, limit: i128| {
+        let x = i128::from(x);
+        x < limit || (cmp == Cmp::Gt && x == limit)
+    };
+    let within = |x: i64, limit: i128| {
+        let x = i128::from(x);
+        x < limit || (cmp != Cmp::Lt && x == limit)
+    };
+    let (mut lo, mut hi) = (0usize, 0usize);
+    let upper = matches!(cmp, Cmp::Le | Cmp::Lt | Cmp::Eq);
+    let lower = matches!(cmp, Cmp::Ge | Cmp::Gt | Cmp::Eq);
+    for (p, &tp) in t.iter().enumerate().take(n.saturating_sub(cons)) {
+        let limit = i128::from(tp) + secs;
+        if lower {
+            while let Some(&x) = t.get(lo) {
+                if !below(x, limit) {
+                    break;
+                }
+                lo += 1;
+            }
+        }
+        if upper {
+            while let Some(&x) = t.get(hi) {
+                if !within(x, limit) {
+                    break;
+                }
+                hi += 1;
+            }
+        } else {
+            hi = n;
+        }
+        let from = (p + cons).max(if lower { lo } else { 0 });
+        if nxt.get(from).is_some_and(|&f| (f as usize) < hi) {
+            set(cur, p);
         }
     }
 }
@@ -448,6 +522,7 @@ pub(crate) struct Scratch {
     words: usize,
     layers: Vec<u64>,
     nxt: Vec<u32>,
+    conds: Vec<u64>,
 }
 
 impl Scratch {
