@@ -21,7 +21,8 @@
 //! in `[e, n)` whose time is in the condition's interval from `t[P]` with
 //! `W_{i+1}(q)`. Times are sorted, so that interval is a range of positions
 //! whose ends only move forward as `P` does: each layer is one pass with two
-//! pointers and a "next set position" table, `O(n)`.
+//! pointers and a cursor on the next set position, `O(n)`; conditions, `.`
+//! and `.*` work on whole words of 64 positions.
 //!
 //! - `sequenceMatch` is `W_0(0)`, or a pattern of skippable elements only
 //!   (ClickHouse's backtracking then ends past the last event and matches
@@ -244,7 +245,6 @@ impl Program {
             t,
             m: masks,
             layers,
-            nxt,
             conds,
             ..
         } = s;
@@ -294,7 +294,7 @@ impl Program {
                     }
                 }
                 Tok::Time(cmp, secs) => {
-                    time_layer(cur, next, t, nxt, cmp, secs, cons);
+                    time_layer(cur, next, t, cmp, secs, cons);
                 }
             }
             // The position whose next event would be past the end.
@@ -358,51 +358,27 @@ fn last_set(words: &[u64]) -> Option<usize> {
 
 /// A time condition's layer: `cur(p)` when some `q >= p + cons` with its
 /// time in the condition's interval from `t[p]` has `next(q)`. The interval
-/// is `[lo, hi)` in positions, both ends only moving forward as `p` does.
-fn time_layer(
-    cur: &mut [u64],
-    next: &[u64],
-    t: &[i64],
-    nxt: &mut Vec<u32>,
-    cmp: Cmp,
-    secs: u64,
-    cons: usize,
-) {
+/// is `[lo, hi)` in positions, both ends only moving forward as `p` does, so
+/// the layer is one pass.
+fn time_layer(cur: &mut [u64], next: &[u64], t: &[i64], cmp: Cmp, secs: u64, cons: usize) {
     let n = t.len();
-    // nxt[q]: the first position >= q whose bit is set in `next`, or n.
-    nxt.clear();
-    nxt.resize(n + 1, n as u32);
-    let mut after = n as u32;
-    let mut q = n;
-    while q > 0 {
-        q -= 1;
-        if bit(next, q) {
-            after = q as u32;
-        }
-        if let Some(x) = nxt.get_mut(q) {
-            *x = after;
-        }
-    }
     cur.fill(0);
     let secs = i128::from(secs);
-    // Whether position `q` is below the interval's lower end, and at or
-    // below its upper end, for the limit `t[p] + secs`.
-    let below = |x: i64, limit: i128| {
-        let x = i128::from(x);
-        x < limit || (cmp == Cmp::Gt && x == limit)
-    };
-    let within = |x: i64, limit: i128| {
-        let x = i128::from(x);
-        x < limit || (cmp != Cmp::Lt && x == limit)
-    };
+    // A time x is below the interval (for the limit t[p] + secs) when
+    // x < limit, or x == limit for `>`; within its upper end when
+    // x < limit, or x == limit but for `<`.
+    let strict_lower = cmp == Cmp::Gt;
+    let closed_upper = cmp != Cmp::Lt;
     let (mut lo, mut hi) = (0usize, 0usize);
+    let mut first: Option<usize> = None;
     let upper = matches!(cmp, Cmp::Le | Cmp::Lt | Cmp::Eq);
     let lower = matches!(cmp, Cmp::Ge | Cmp::Gt | Cmp::Eq);
     for (p, &tp) in t.iter().enumerate().take(n.saturating_sub(cons)) {
         let limit = i128::from(tp) + secs;
         if lower {
             while let Some(&x) = t.get(lo) {
-                if !below(x, limit) {
+                let x = i128::from(x);
+                if x > limit || (x == limit && !strict_lower) {
                     break;
                 }
                 lo += 1;
@@ -410,7 +386,8 @@ fn time_layer(
         }
         if upper {
             while let Some(&x) = t.get(hi) {
-                if !within(x, limit) {
+                let x = i128::from(x);
+                if x > limit || (x == limit && !closed_upper) {
                     break;
                 }
                 hi += 1;
@@ -418,8 +395,13 @@ fn time_layer(
         } else {
             hi = n;
         }
+        // The first set position at or after `from` (which only moves
+        // forward), found again only when `from` passes it.
         let from = (p + cons).max(if lower { lo } else { 0 });
-        if nxt.get(from).is_some_and(|&f| (f as usize) < hi) {
+        if first.is_none_or(|f| f < from) {
+            first = Some(next_set(next, from, n));
+        }
+        if first.is_some_and(|f| f < hi) {
             set(cur, p);
         }
     }
@@ -521,7 +503,6 @@ pub(crate) struct Scratch {
     pub(crate) met: u32,
     words: usize,
     layers: Vec<u64>,
-    nxt: Vec<u32>,
     conds: Vec<u64>,
 }
 
