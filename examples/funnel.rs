@@ -40,8 +40,8 @@ use std::time::Instant;
 
 use chrono::TimeDelta;
 use clap::Parser;
-use cxjourney::funnel::{Funnel, FunnelConfig, FunnelMode, MAX_STEPS, Step};
 use cxjourney::Error;
+use cxjourney::funnel::{Funnel, FunnelConfig, FunnelMode, MAX_STEPS, Step};
 use cxjourney::log::EventLog;
 
 #[path = "common/args.rs"]

@@ -109,10 +109,9 @@ fn run(cli: &Cli) -> Result<(), String> {
         PatternMode::Match
     };
     let conditions = cli.conditions.0.iter().map(|s| Step::event(s)).collect();
-    let matcher = PatternMatcher::new(
-        PatternConfig::new(cli.pattern.clone(), conditions).with_mode(mode),
-    )
-    .map_err(|e| e.to_string())?;
+    let matcher =
+        PatternMatcher::new(PatternConfig::new(cli.pattern.clone(), conditions).with_mode(mode))
+            .map_err(|e| e.to_string())?;
     let log = events::read(path)?;
 
     let started = Instant::now();
@@ -148,7 +147,10 @@ fn results(matcher: &PatternMatcher, log: &EventLog, threads: usize) -> Result<V
             let handles: Vec<_> = parts.into_iter().map(|r| s.spawn(move || one(r))).collect();
             handles
                 .into_iter()
-                .map(|h| h.join().map_err(|_| "a matching thread panicked".to_owned()))
+                .map(|h| {
+                    h.join()
+                        .map_err(|_| "a matching thread panicked".to_owned())
+                })
                 .collect()
         })
     };

@@ -12,9 +12,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeDelta, Utc};
 use cxjourney::log::{CsvOptions, EventLog, EventLogBuilder, NewRow, read_csv};
-use cxjourney::pattern::{
-    Pattern, PatternAccumulator, PatternConfig, PatternMatcher, PatternMode,
-};
+use cxjourney::pattern::{Pattern, PatternAccumulator, PatternConfig, PatternMatcher, PatternMode};
 use cxjourney::step::Step;
 use cxjourney::{
     Accumulator, BuiltinKind, CustomerId, EventMap, Journey, JourneyConfig, Touchpoint,
@@ -70,7 +68,12 @@ fn matcher(pattern: &str, conditions: &[&str], count: bool) -> PatternMatcher {
 fn read_ref(name: &str) -> BTreeMap<String, BTreeMap<u64, u64>> {
     let text = std::fs::read_to_string(format!("{PEERS}/ref/{name}")).unwrap();
     let mut reader = csv::Reader::from_reader(text.as_bytes());
-    let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_owned).collect();
+    let header: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect();
     let mut out: BTreeMap<String, BTreeMap<u64, u64>> = BTreeMap::new();
     for record in reader.records() {
         let record = record.unwrap();
@@ -85,7 +88,11 @@ fn read_ref(name: &str) -> BTreeMap<String, BTreeMap<u64, u64>> {
 }
 
 /// The reference per user of `col`, tie-free users only.
-fn tie_free(reference: &BTreeMap<String, BTreeMap<u64, u64>>, col: &str, tie: &str) -> BTreeMap<u64, u64> {
+fn tie_free(
+    reference: &BTreeMap<String, BTreeMap<u64, u64>>,
+    col: &str,
+    tie: &str,
+) -> BTreeMap<u64, u64> {
     reference[col]
         .iter()
         .filter(|(u, _)| reference[tie][u] == 0)
@@ -107,15 +114,14 @@ fn log_results_reproduce_clickhouse() {
         for (col, tie, pattern, conds, count) in REFS {
             let m = matcher(pattern, conds, count);
             let results = m.results(&log, 0..log.customer_count());
-            let got: BTreeMap<u64, u64> = log
-                .customers()
-                .iter()
-                .map(|c| c.0)
-                .zip(results)
-                .collect();
+            let got: BTreeMap<u64, u64> =
+                log.customers().iter().map(|c| c.0).zip(results).collect();
             let want = tie_free(&reference, col, tie);
             assert!(want.len() + 5 >= reference[col].len(), "{data} {col}");
-            let got: BTreeMap<u64, u64> = got.into_iter().filter(|(u, _)| want.contains_key(u)).collect();
+            let got: BTreeMap<u64, u64> = got
+                .into_iter()
+                .filter(|(u, _)| want.contains_key(u))
+                .collect();
             assert_eq!(got, want, "{data} {col}");
         }
     }
@@ -127,9 +133,13 @@ fn journeys(data: &str) -> Vec<Journey> {
     let mut tps = Vec::new();
     for record in csv::Reader::from_reader(text.as_bytes()).records() {
         let record = record.unwrap();
-        let at = DateTime::parse_from_rfc3339(&record[1]).unwrap().with_timezone(&Utc);
+        let at = DateTime::parse_from_rfc3339(&record[1])
+            .unwrap()
+            .with_timezone(&Utc);
         let (kind, name) = map.convert(&record[2]).unwrap();
-        tps.push(Touchpoint::new(CustomerId(record[0].parse().unwrap()), at, kind).with_event(name));
+        tps.push(
+            Touchpoint::new(CustomerId(record[0].parse().unwrap()), at, kind).with_event(name),
+        );
     }
     Journey::group(tps, &JourneyConfig::default()).unwrap()
 }
@@ -154,7 +164,10 @@ fn journey_views_and_the_accumulator_reproduce_clickhouse() {
             assert_eq!(got, want, "{data} {col}");
             let report = acc.finish().unwrap();
             assert_eq!(report.customers, want.len() as u64);
-            assert_eq!(report.matched_customers, want.values().filter(|&&v| v > 0).count() as u64);
+            assert_eq!(
+                report.matched_customers,
+                want.values().filter(|&&v| v > 0).count() as u64
+            );
             assert_eq!(report.total_matches, want.values().sum::<u64>());
             let mut by: BTreeMap<u64, u64> = BTreeMap::new();
             for &v in want.values() {
@@ -172,7 +185,10 @@ fn journey_views_and_the_accumulator_reproduce_clickhouse() {
 
 #[test]
 fn example_reproduces_clickhouse() {
-    let tmp = tempfile::Builder::new().prefix("cxjourney-patterns-").tempdir().unwrap();
+    let tmp = tempfile::Builder::new()
+        .prefix("cxjourney-patterns-")
+        .tempdir()
+        .unwrap();
     for (data, levels) in FILES {
         let reference = read_ref(levels);
         let file = format!("{PEERS}/data/{data}");
@@ -188,7 +204,11 @@ fn example_reproduces_clickhouse() {
                 .args(&args)
                 .output()
                 .unwrap();
-            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
             let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
             let text = std::fs::read_to_string(&out_path).unwrap();
             let mut lines = text.lines();
@@ -201,7 +221,11 @@ fn example_reproduces_clickhouse() {
                 .collect();
             assert_eq!(all.len(), reference[col].len());
             let want = tie_free(&reference, col, tie);
-            let got: BTreeMap<u64, u64> = all.iter().filter(|(u, _)| want.contains_key(u)).map(|(&u, &v)| (u, v)).collect();
+            let got: BTreeMap<u64, u64> = all
+                .iter()
+                .filter(|(u, _)| want.contains_key(u))
+                .map(|(&u, &v)| (u, v))
+                .collect();
             assert_eq!(got, want, "{data} {col}");
             let matched = all.values().filter(|&&v| v > 0).count() as u64;
             assert_eq!(json["matched_users"], serde_json::json!(matched), "{col}");
@@ -209,7 +233,10 @@ fn example_reproduces_clickhouse() {
             let mut keys: Vec<&String> = json.as_object().unwrap().keys().collect();
             keys.sort();
             if count {
-                assert_eq!(json["total_matches"], serde_json::json!(all.values().sum::<u64>()));
+                assert_eq!(
+                    json["total_matches"],
+                    serde_json::json!(all.values().sum::<u64>())
+                );
                 assert_eq!(keys, ["compute_seconds", "matched_users", "total_matches"]);
             } else {
                 assert_eq!(keys, ["compute_seconds", "matched_users"]);
@@ -234,13 +261,22 @@ fn configuration_errors_name_the_position() {
         }
     }
     let config = |p: &str, n: usize| {
-        PatternConfig::new(p.parse().unwrap(), (0..n).map(|i| Step::event(&format!("e{i}"))).collect())
+        PatternConfig::new(
+            p.parse().unwrap(),
+            (0..n).map(|i| Step::event(&format!("e{i}"))).collect(),
+        )
     };
-    let e = PatternMatcher::new(config("(?1).*(?2).*(?3)", 2)).unwrap_err().to_string();
+    let e = PatternMatcher::new(config("(?1).*(?2).*(?3)", 2))
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("position 12") && e.contains("beyond"), "{e}");
-    let e = PatternMatcher::new(config("(?1)", 0)).unwrap_err().to_string();
+    let e = PatternMatcher::new(config("(?1)", 0))
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("1 to 32"), "{e}");
-    let e = PatternMatcher::new(config("(?1)", 33)).unwrap_err().to_string();
+    let e = PatternMatcher::new(config("(?1)", 33))
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("33"), "{e}");
     let mut c = config("(?1).*(?2)", 2);
     c.conditions[1] = c.conditions[1].clone().within(TimeDelta::hours(1));
@@ -251,7 +287,9 @@ fn configuration_errors_name_the_position() {
 /// (seconds, mask) events of one long journey: `build(i)` gives event i's
 /// mask; one event a second.
 fn long_events(n: usize, build: impl Fn(usize) -> u32) -> Vec<(i64, u32)> {
-    (0..n).map(|i| (1_700_000_000 + i as i64, build(i))).collect()
+    (0..n)
+        .map(|i| (1_700_000_000 + i as i64, build(i)))
+        .collect()
 }
 
 /// Runs `f`, asserting it takes well under a second.
@@ -272,7 +310,15 @@ fn timed<T>(what: &str, f: impl FnOnce() -> T) -> T {
 fn a_million_touchpoints_in_well_under_a_second() {
     const N: usize = 1_000_000;
     // A, then B x (N - 2), then C: ClickHouse's own test of its automaton.
-    let abc = long_events(N, |i| if i == 0 { 1 } else if i == N - 1 { 4 } else { 2 });
+    let abc = long_events(N, |i| {
+        if i == 0 {
+            1
+        } else if i == N - 1 {
+            4
+        } else {
+            2
+        }
+    });
     // Condition 1 everywhere, condition 2 only at the very end.
     let ones = long_events(N, |i| if i == N - 1 { 2 } else { 1 });
     type Case<'a> = (&'a [(i64, u32)], &'a str, bool, u64);
@@ -286,8 +332,16 @@ fn a_million_touchpoints_in_well_under_a_second() {
     ];
     for (events, pattern, matches, count) in cases {
         let p: Pattern = pattern.parse().unwrap();
-        assert_eq!(timed(pattern, || p.sequence_match(events)), matches, "{pattern}");
-        assert_eq!(timed(pattern, || p.sequence_count(events)), count, "{pattern}");
+        assert_eq!(
+            timed(pattern, || p.sequence_match(events)),
+            matches,
+            "{pattern}"
+        );
+        assert_eq!(
+            timed(pattern, || p.sequence_count(events)),
+            count,
+            "{pattern}"
+        );
     }
 }
 
@@ -303,9 +357,17 @@ fn a_million_touchpoint_journey_through_the_log() {
     let mut b = EventLogBuilder::new(&JourneyConfig::default()).unwrap();
     let t0 = DateTime::<Utc>::from_timestamp(1_700_000_000, 0).unwrap();
     for i in 0..N {
-        let k = if i == N - 1 { 2 } else { usize::from(i % 7 == 3) };
-        b.push_row(&NewRow::new(CustomerId(1), t0 + TimeDelta::seconds(i), &kinds[k]))
-            .unwrap();
+        let k = if i == N - 1 {
+            2
+        } else {
+            usize::from(i % 7 == 3)
+        };
+        b.push_row(&NewRow::new(
+            CustomerId(1),
+            t0 + TimeDelta::seconds(i),
+            &kinds[k],
+        ))
+        .unwrap();
     }
     let log: EventLog = b.finish().unwrap();
     let journey = log.journeys().next().unwrap();
@@ -318,7 +380,10 @@ fn a_million_touchpoint_journey_through_the_log() {
         ("(?1).*(?2).*(?3)", PatternMode::Match, 1),
         ("(?1)(?t<=1)(?2)", PatternMode::Count, (N as u64 - 1) / 7),
     ] {
-        let m = PatternMatcher::new(PatternConfig::new(pattern.parse().unwrap(), steps.clone()).with_mode(mode)).unwrap();
+        let m = PatternMatcher::new(
+            PatternConfig::new(pattern.parse().unwrap(), steps.clone()).with_mode(mode),
+        )
+        .unwrap();
         assert_eq!(timed(pattern, || m.result(journey)), want, "{pattern}");
     }
 }
@@ -372,7 +437,10 @@ mod clickhouse {
     }
 
     fn skippable(a: A) -> bool {
-        matches!(a, A::Star | A::Time("<=", _) | A::Time("<", _) | A::Time(">=", 0))
+        matches!(
+            a,
+            A::Star | A::Time("<=", _) | A::Time("<", _) | A::Time(">=", 0)
+        )
     }
 
     fn holds(op: &str, t: i64, base: i64, s: u64) -> bool {
@@ -393,7 +461,10 @@ mod clickhouse {
         let (mut a, mut e, mut base) = (0usize, start, start);
         let mut stack: Vec<(usize, usize, usize)> = Vec::new();
         // do_backtrack: pops (assigning as it goes) until a state with events left.
-        let back = |stack: &mut Vec<(usize, usize, usize)>, a: &mut usize, e: &mut usize, base: &mut usize| {
+        let back = |stack: &mut Vec<(usize, usize, usize)>,
+                    a: &mut usize,
+                    e: &mut usize,
+                    base: &mut usize| {
             while let Some((sa, se, sb)) = stack.pop() {
                 *a = sa;
                 *e = se + 1;
@@ -582,7 +653,20 @@ fn arb_pattern() -> impl Strategy<Value = String> {
 /// over four conditions (none, one, or two at once).
 fn arb_events(max: usize) -> impl Strategy<Value = Vec<(i64, u32)>> {
     proptest::collection::vec(
-        (0i64..5, prop_oneof![Just(0u32), Just(1), Just(2), Just(4), Just(8), Just(3), Just(12), Just(1), Just(2)]),
+        (
+            0i64..5,
+            prop_oneof![
+                Just(0u32),
+                Just(1),
+                Just(2),
+                Just(4),
+                Just(8),
+                Just(3),
+                Just(12),
+                Just(1),
+                Just(2)
+            ],
+        ),
         0..max,
     )
     .prop_map(|v| {
@@ -693,8 +777,10 @@ fn states_of_other_patterns_do_not_merge() {
     let y = PatternAccumulator::new(&b).unwrap();
     let e = x.merge(y).unwrap_err().to_string();
     assert!(e.contains("count") && e.contains("match"), "{e}");
-    let state: PatternAccumulator =
-        serde_json::from_str(&serde_json::to_string(&PatternAccumulator::new(&a).unwrap()).unwrap()).unwrap();
+    let state: PatternAccumulator = serde_json::from_str(
+        &serde_json::to_string(&PatternAccumulator::new(&a).unwrap()).unwrap(),
+    )
+    .unwrap();
     let (log, _) = read_csv(
         "user_id,ts,event\n1,2024-01-01T00:00:00Z,a\n".as_bytes(),
         &CsvOptions::default(),

@@ -130,7 +130,9 @@ impl Program {
         });
         // Star X Star X ... [Star]: no time, no two events in a row.
         let greedy = (!toks.iter().any(|t| matches!(t, Tok::Time(..)))
-            && toks.windows(2).all(|w| !matches!(w, [a, b] if a.consumes() && b.consumes())))
+            && toks
+                .windows(2)
+                .all(|w| !matches!(w, [a, b] if a.consumes() && b.consumes())))
         .then(|| {
             toks.iter()
                 .filter_map(|t| match t {

@@ -93,10 +93,9 @@ impl Pattern {
                     } else if p.eat("==") {
                         Cmp::Eq
                     } else {
-                        return Err(p.error(
-                            p.pos,
-                            "expected a comparison <=, <, >=, > or == after (?t",
-                        ));
+                        return Err(
+                            p.error(p.pos, "expected a comparison <=, <, >=, > or == after (?t")
+                        );
                     };
                     let seconds = p.number("expected a number of seconds")?;
                     if matches!(p.toks.last(), Some(Tok::Time(..))) {
@@ -129,10 +128,7 @@ impl Pattern {
             } else if p.eat(".") {
                 p.toks.push(Tok::Any);
             } else {
-                return Err(p.error(
-                    at,
-                    "expected (?N), (?t<=S) (or <, >=, >, ==), . or .*",
-                ));
+                return Err(p.error(at, "expected (?N), (?t<=S) (or <, >=, >, ==), . or .*"));
             }
         }
         Ok(Pattern {

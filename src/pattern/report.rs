@@ -114,8 +114,9 @@ impl Accumulator for PatternAccumulator {
         let Some(p) = &self.source else {
             return Err(Error::Mismatch {
                 expected: "a pattern state made by PatternAccumulator::new".into(),
-                found: "a deserialized state, which holds no pattern (merge it into one made by new)"
-                    .into(),
+                found:
+                    "a deserialized state, which holds no pattern (merge it into one made by new)"
+                        .into(),
             });
         };
         let log = journey.log();
@@ -146,8 +147,12 @@ impl Accumulator for PatternAccumulator {
         };
         if !same_source || other.fingerprint != self.fingerprint {
             let describe = |f: &Fingerprint| {
-                let names: Vec<&str> =
-                    f.config.conditions.iter().map(|s| s.name.as_str()).collect();
+                let names: Vec<&str> = f
+                    .config
+                    .conditions
+                    .iter()
+                    .map(|s| s.name.as_str())
+                    .collect();
                 format!(
                     "a state of the pattern {} ({}) over {}",
                     f.config.pattern,
