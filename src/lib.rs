@@ -137,6 +137,7 @@ mod overview;
 
 pub mod funnel;
 pub mod log;
+pub mod paths;
 pub mod pattern;
 pub mod persona;
 pub mod sample;

@@ -16,6 +16,7 @@ mod layering;
 mod log;
 mod model;
 mod overview;
+mod paths;
 mod pattern;
 mod persona_definitions;
 mod personas;
