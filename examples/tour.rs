@@ -33,6 +33,7 @@ use chrono::TimeDelta;
 use cxjourney::funnel::{
     Funnel, FunnelAccumulator, FunnelConfig, FunnelMode, Property, StageFunnel, Step, Touch,
 };
+use cxjourney::paths::{Label, PathsAccumulator, PathsConfig};
 use cxjourney::persona::{Classifier, Evidence, PersonaConfig};
 use cxjourney::sample::{SampleConfig, SampleShop, sample_advocacy, sample_survey};
 use cxjourney::{
@@ -264,6 +265,38 @@ fn main() -> Result<(), cxjourney::Error> {
     print!("{pyramid}");
     println!();
     print!("{}", sample_advocacy(&shop, &responses, 1)?.finish()?);
+
+    section("Where customers go: paths into and out of checkout");
+    let around_checkout = PathsConfig::around(Step::kind(BuiltinKind::CheckoutStart))
+        .with_steps(2)
+        .with_label(Label::Kind);
+    let mut acc = PathsAccumulator::new(&around_checkout)?;
+    for j in &journeys {
+        acc.add(j.view())?;
+    }
+    let paths = acc.finish()?;
+    println!(
+        "{} of {} customers started a checkout; around the first checkout of each:",
+        paths.customers_on_paths, paths.customers
+    );
+    for (title, position) in [
+        ("into checkout (the touchpoint before it)", "-1"),
+        ("out of checkout (the touchpoint after it)", "+1"),
+    ] {
+        println!("{title}:");
+        for n in paths.at(position).take(5) {
+            println!(
+                "  {:<24} {:>5} customers ({:.1}%)",
+                n.label,
+                n.customers,
+                pct(n.customers as usize, paths.customers_on_paths as usize)
+            );
+        }
+    }
+    println!("top paths through checkout (two steps each side):");
+    for p in paths.top_paths.iter().take(5) {
+        println!("  {:>5} x  {}", p.paths, p.steps.join(" > "));
+    }
     Ok(())
 }
 

@@ -70,6 +70,15 @@
 //!   first-entry anchoring, exclusions, optional steps, held properties,
 //!   reports, witnesses, and a compact path for millions of event rows.
 //!   [`funnel::DurationSummary`] holds the exact quantiles the reports use.
+//! - **Journey patterns**: [`pattern`]: which journeys match a sequence of
+//!   conditions and time gaps (`(?1).*(?2)(?t<=3600)(?3)`), and how often;
+//!   exact to ClickHouse `sequenceMatch` / `sequenceCount`, linear in the
+//!   journey's length with no cap.
+//! - **Paths**: [`paths`]: where customers go after a touchpoint, where they
+//!   came from, and what they do between two, as exact Sankey nodes and
+//!   edges counted in customers and, apart, in transitions.
+//! - **Steps**: [`step`]: the row conditions the funnel, patterns and paths
+//!   share, resolved against the event log's dictionaries once.
 //! - **How good**: the CX pyramid ([`Dimension`] in pyramid order, the ORBE
 //!   [`Instrument`] in English and Indonesian, [`PyramidAccumulator`] ->
 //!   [`PyramidReport`] with scores, the weakest foundation and Cronbach's
@@ -88,7 +97,9 @@
 //!   `expect`, indexing and `panic!` outside tests; property tests feed
 //!   random input to the readers, the log, journeys, funnels and the survey
 //!   scores).
-//! - **Bounded work, or an error.** Funnels take at most 32 steps; the
+//! - **Bounded work, or an error.** Journey patterns take at most 64
+//!   elements and 32 conditions and match in time linear in the journey (no
+//!   backtracking); paths keep at most 20 steps on each side. Funnels take at most 32 steps; the
 //!   `strict_once` mode keeps at most 2^20 partial chains per customer; a held
 //!   property times the touchpoints of one journey is capped at 2^26; every
 //!   cap answers [`Error::TooMuchWork`] naming the limit, never a hang.
@@ -139,8 +150,11 @@ mod overview;
 
 pub mod funnel;
 pub mod log;
+pub mod paths;
+pub mod pattern;
 pub mod persona;
 pub mod sample;
+pub mod step;
 pub mod survey;
 
 pub use analysis::{Accumulator, run_on_log};

@@ -1,4 +1,5 @@
-//! The four command-line examples (`pyramid`, `nps`, `personas`, `funnel`)
+//! The command-line examples (`pyramid`, `nps`, `personas`, `funnel`,
+//! `patterns`)
 //! run as processes on real-world CSV variations of the reference files
 //! (which must give the same output as the canonical file) and on malformed
 //! input (which must give one `error: ...` line naming the problem and a
@@ -19,7 +20,7 @@ fn data(name: &str) -> String {
 
 /// The built example (cargo builds examples for `cargo test`; built here
 /// otherwise).
-fn exe(name: &str) -> PathBuf {
+pub(crate) fn exe(name: &str) -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let dir = exe.parent().unwrap().parent().unwrap().join("examples");
     let path = dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
@@ -624,6 +625,183 @@ fn funnel_accepts_csv_variations_and_refuses_bad_input() {
         "funnel",
         "user_id,ts,event",
         &["--window", "60", "--steps", STEPS],
+    );
+}
+
+const P1: &str = "(?1).*(?2).*(?3)";
+const P1_CONDITIONS: &str = "product_view,add_to_cart,purchase";
+
+fn patterns(file: &Path, extra: &[&str]) -> Out {
+    let mut args = vec![p(file), "--pattern", P1, "--conditions", P1_CONDITIONS];
+    args.extend(extra);
+    run("patterns", &args)
+}
+
+#[test]
+fn patterns_accepts_csv_variations_and_refuses_bad_input() {
+    let tmp = Scratch::new();
+    let text = data("events_small.csv");
+    let canon = tmp.file(&text);
+    let per_user = tmp.file("");
+    let pu = p(&per_user).to_owned();
+    let expected = json(&patterns(&canon, &["--per-user", &pu]), "canon");
+    let expected_rows = std::fs::read_to_string(&per_user).unwrap();
+    assert!(expected_rows.starts_with("user_id,result\n"));
+    let mut cases = variations(&text);
+    cases.push(("fraction", text.replace("Z,", ".250Z,")));
+    cases.push(("space, no zone", text.replace('T', " ").replace("Z,", ",")));
+    for (what, v) in cases {
+        let f = tmp.file(v);
+        assert_eq!(
+            json(&patterns(&f, &["--per-user", &pu]), what),
+            expected,
+            "{what}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(&per_user).unwrap(),
+            expected_rows,
+            "{what}"
+        );
+    }
+    // The same on one thread and on three, flags in another order, `=`.
+    for threads in ["1", "3"] {
+        let v = run(
+            "patterns",
+            &[
+                "--threads",
+                threads,
+                &format!("--conditions={P1_CONDITIONS}"),
+                p(&canon),
+                "--pattern",
+                P1,
+            ],
+        );
+        assert_eq!(json(&v, threads), expected);
+    }
+    let counted = json(&patterns(&canon, &["--count"]), "count");
+    assert_eq!(counted["matched_users"], expected["matched_users"]);
+    assert!(
+        counted["total_matches"].as_u64().unwrap() >= expected["matched_users"].as_u64().unwrap()
+    );
+    // Header only, one row.
+    let header = tmp.file("user_id,ts,event\n");
+    assert_eq!(json(&patterns(&header, &[]), "header")["matched_users"], 0);
+    let one = tmp.file("event,user_id,ts\nproduct_view,5,2024-01-01T00:00:00Z");
+    assert_eq!(
+        json(&patterns(&one, &["--count"]), "one row")["total_matches"],
+        0
+    );
+
+    let bad: Vec<(String, Vec<&str>)> = vec![
+        (set_cell(&text, 3, 0, ""), vec!["line 3", "empty user_id"]),
+        (
+            set_cell(&text, 3, 1, "2024-13-01T00:00:00Z"),
+            vec!["line 3", "2024-13-01T00:00:00Z"],
+        ),
+        (set_cell(&text, 3, 1, ""), vec!["line 3", "ts"]),
+        (
+            edit(&text, 4, |l| format!("{l},x")),
+            vec!["line 4", "4 fields"],
+        ),
+        (
+            edit(&text, 4, |l| l.replacen(",", ",\"", 1)),
+            vec!["line 4", "quoted"],
+        ),
+        (text.replacen("event", "evt", 1), vec!["line 1", "event"]),
+    ];
+    for (i, (body, needles)) in bad.into_iter().enumerate() {
+        let f = tmp.file(body);
+        assert_error(&patterns(&f, &[]), &needles, &format!("patterns bad {i}"));
+    }
+    let c = p(&canon);
+    let c33: String = (0..33)
+        .map(|i| format!("e{i}"))
+        .collect::<Vec<_>>()
+        .join(",");
+    let arg_cases: Vec<(Vec<&str>, &[&str])> = vec![
+        (
+            vec![c, "--pattern", "(?1).*(?x)", "--conditions", "a,b"],
+            &["position 8", "(?1).*(?x)"],
+        ),
+        (
+            vec![c, "--pattern", "(?1)(?t<=3600(?2)", "--conditions", "a,b"],
+            &["position 13", "expected )"],
+        ),
+        (
+            vec![c, "--pattern", "(?1) (?2)", "--conditions", "a,b"],
+            &["position 4"],
+        ),
+        (
+            vec![c, "--pattern", "(?0)", "--conditions", "a"],
+            &["position 2", "start at 1"],
+        ),
+        (
+            vec![c, "--pattern", "", "--conditions", "a"],
+            &["at least one element"],
+        ),
+        (
+            vec![c, "--pattern", "(?1).*(?3)", "--conditions", "a,b"],
+            &["position 6", "beyond"],
+        ),
+        (
+            vec![c, "--pattern", "(?1)", "--conditions", ""],
+            &["--conditions"],
+        ),
+        (
+            vec![c, "--pattern", "(?1)", "--conditions", "a,,b"],
+            &["--conditions", "empty"],
+        ),
+        (vec![c, "--pattern", "(?1)", "--conditions", &c33], &["33"]),
+        (vec![c, "--conditions", "a"], &["--pattern"]),
+        (vec![c, "--pattern", "(?1)"], &["--conditions"]),
+        (vec!["--pattern", "(?1)", "--conditions", "a"], &["FILE"]),
+        (
+            vec![c, c, "--pattern", "(?1)", "--conditions", "a"],
+            &["more than one"],
+        ),
+        (
+            vec![c, "--pattern", "(?1)", "--conditions", "a", "--bogus"],
+            &["--bogus"],
+        ),
+        (
+            vec![c, "--pattern", "(?1)", "--conditions", "a", "--per-user"],
+            &["--per-user"],
+        ),
+        (
+            vec![
+                c,
+                "--pattern",
+                "(?1)",
+                "--conditions",
+                "a",
+                "--threads",
+                "x",
+            ],
+            &["--threads"],
+        ),
+    ];
+    for (args, needles) in arg_cases {
+        let out = run("patterns", &args);
+        assert_eq!(out.code, Some(2), "{args:?}: {}", out.stderr);
+        assert_error(&out, needles, &format!("{args:?}"));
+    }
+    let v = run(
+        "patterns",
+        &[
+            c,
+            "--pattern",
+            P1,
+            "--conditions",
+            P1_CONDITIONS,
+            "--per-user",
+            p(tmp.path()),
+        ],
+    );
+    assert_error(&v, &["cannot create"], "per-user to a directory");
+    common_failures(
+        "patterns",
+        "user_id,ts,event",
+        &["--pattern", P1, "--conditions", P1_CONDITIONS],
     );
 }
 

@@ -17,6 +17,8 @@ mod layering;
 mod log;
 mod model;
 mod overview;
+mod paths;
+mod pattern;
 mod persona_definitions;
 mod personas;
 mod personas_log;
