@@ -139,6 +139,7 @@ pub mod funnel;
 pub mod log;
 pub mod persona;
 pub mod sample;
+pub mod step;
 pub mod survey;
 
 pub use analysis::{Accumulator, run_on_log};

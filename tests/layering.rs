@@ -48,6 +48,7 @@ const LAYERS: &[(&str, Layer)] = &[
     ("journey", Layer::Substrate),
     ("log", Layer::Substrate),
     ("analysis", Layer::Substrate),
+    ("step", Layer::Substrate),
     // `overview` is an analysis of stages (it will move under the log layer's
     // neighbours, but it stays an analysis).
     ("overview", Layer::Analysis),
@@ -55,6 +56,7 @@ const LAYERS: &[(&str, Layer)] = &[
     ("persona", Layer::Analysis),
     ("survey", Layer::Analysis),
     ("paths", Layer::Analysis),
+    ("pattern", Layer::Analysis),
     ("retention", Layer::Analysis),
     ("attribution", Layer::Analysis),
     ("value", Layer::Analysis),

@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::funnel::kernel::MAX_STEPS;
 use crate::funnel::mode::FunnelMode;
-use crate::funnel::step::{Exclusion, Step};
+use crate::funnel::exclusion::Exclusion;
+use crate::step::Step;
 use crate::log::Row;
 
 /// What the funnel counts.

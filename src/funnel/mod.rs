@@ -87,13 +87,12 @@
 //! ```
 
 mod config;
+mod exclusion;
 mod kernel;
-mod matcher;
 mod mode;
 mod path;
 mod report;
 mod stage;
-mod step;
 mod window;
 mod witness;
 
@@ -103,7 +102,10 @@ pub use mode::{Anchoring, FunnelMode, MAX_STRICT_ONCE_CHAINS};
 pub use path::{Funnel, FunnelPath, StepHit};
 pub use report::{BreakdownRow, FunnelAccumulator, FunnelReport, StepReport, TrendPoint};
 pub use stage::StageFunnel;
-pub use step::{Condition, Exclusion, Predicate, Step};
+pub use exclusion::Exclusion;
+/// Steps are shared with the other analyses that pick rows out of journeys;
+/// defined in [`crate::step`] and re-exported here.
+pub use crate::step::{Condition, Predicate, Step};
 pub use window::WindowFunnel;
 pub use witness::{Witness, WitnessStep, WitnessTouch};
 

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::funnel::config::{CountingUnit, FunnelConfig, Property};
 use crate::funnel::kernel::{self, EXCLUSION_CODE, Rules, StopReason, TraceEvent};
-use crate::funnel::matcher::{Cols, Matcher};
+use crate::step::{Cols, Matcher};
 use crate::funnel::mode::Anchoring;
 use crate::funnel::witness::{Witness, WitnessStep, WitnessTouch};
 use crate::log::{EventLog, JourneyView};

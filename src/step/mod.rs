@@ -1,9 +1,22 @@
-//! Funnel steps: predicates over the rows of an event log.
+//! Steps: predicates over the rows of an event log, shared by the analyses
+//! that pick rows out of journeys (the funnel's steps and exclusions, the
+//! conditions of journey patterns, the anchors of paths).
+//!
+//! A [`Step`] is a name and a list of [`Condition`]s that must all hold
+//! (kind, source event name, channel, category, campaign, amount, stage, or
+//! a [`Predicate`] closure over a [`Row`]). The crate resolves a set of steps
+//! against an event log's dictionaries once, into lookup tables over the
+//! log's columns, so that finding a row's steps costs a few table lookups and
+//! no allocation (one mechanism for every analysis).
 
 use std::sync::Arc;
 
 use chrono::TimeDelta;
 use serde::{Deserialize, Serialize};
+
+mod matcher;
+
+pub(crate) use matcher::{Cols, Matcher};
 
 use crate::error::{Error, Result};
 use crate::log::Row;
@@ -116,7 +129,7 @@ impl Condition {
 ///
 /// ```
 /// use chrono::{TimeZone, Timelike, Utc};
-/// use cxjourney::funnel::Step;
+/// use cxjourney::step::Step;
 /// use cxjourney::log::EventLog;
 /// use cxjourney::{BuiltinChannel, BuiltinKind, CustomerId, EventName, JourneyConfig, Touchpoint};
 /// let at = Utc.with_ymd_and_hms(2024, 11, 11, 0, 0, 0).unwrap();
@@ -309,22 +322,4 @@ impl Step {
         }
         Ok(())
     }
-}
-
-/// An exclusion: a customer who does this between steps `from` and `to`
-/// (1-based, `from < to`) leaves that attempt of the funnel; the steps already
-/// reached still count, and the customer is reported as stopped by the
-/// exclusion. PostHog instead removes such customers from the whole funnel;
-/// dropping customers whose [`StopReason`](crate::funnel::StopReason) is
-/// `Excluded` comes close (a customer excluded once who later converts is
-/// kept, as a conversion).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Exclusion {
-    /// What the customer must not do.
-    pub step: Step,
-    /// The step after which the exclusion applies (1-based).
-    pub from: u8,
-    /// The step before which it applies (1-based).
-    pub to: u8,
 }

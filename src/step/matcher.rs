@@ -1,6 +1,7 @@
 //! Which steps each row of a log matches, as table lookups.
 //!
-//! A [`Matcher`] resolves a funnel's conditions against one log's
+//! A [`Matcher`] resolves up to 32 steps and 32 more (a funnel's steps and
+//! exclusions, a pattern's conditions, a path's anchors) against one log's
 //! dictionaries once: a kind condition becomes a kind code, an event-name
 //! condition an event key (plus the kind codes whose name stands in for rows
 //! without one), a channel condition a channel code, a category or campaign
@@ -16,12 +17,12 @@
 //! value is still absent. The tables depend on nothing else, so a matcher
 //! that fits a log is exact for it, whichever log it was built from.
 
-use crate::funnel::step::{Condition, Step};
+use crate::step::{Condition, Step};
 use crate::log::{EventLog, JourneyView, NULL_KEY};
 use crate::model::{BuiltinKind, Channel, TouchpointKind};
 
 /// Bits 0..32: steps; bits 32..64: exclusions.
-pub(crate) const EXCLUSION_BIT: u32 = 32;
+const EXCLUSION_BIT: u32 = 32;
 
 /// A mask table over one column's codes; codes beyond it (and the null key)
 /// take `default`: the bits of the steps without a condition on the column.
