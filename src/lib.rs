@@ -138,6 +138,7 @@ mod overview;
 pub mod funnel;
 pub mod log;
 pub mod persona;
+pub mod retention;
 pub mod sample;
 pub mod step;
 pub mod survey;
