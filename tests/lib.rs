@@ -18,4 +18,5 @@ mod overview;
 mod personas;
 mod personas_log;
 mod pyramid;
+mod retention;
 mod survey_contract;
