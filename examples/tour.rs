@@ -34,6 +34,10 @@ use cxjourney::funnel::{
     Funnel, FunnelAccumulator, FunnelConfig, FunnelMode, Property, StageFunnel, Step, Touch,
 };
 use cxjourney::persona::Classifier;
+use cxjourney::retention::{
+    Activity, Calendar, LifecycleAccumulator, LifecycleConfig, NewMeans, Period,
+    RepeatBuyingAccumulator, RepeatBuyingConfig, RetentionAccumulator, RetentionConfig,
+};
 use cxjourney::sample::{SampleConfig, SampleShop, sample_advocacy, sample_survey};
 use cxjourney::{
     Accumulator, BuiltinKind, Journey, JourneyConfig, JourneyOverview, PaymentMethod, Persona,
@@ -259,6 +263,39 @@ fn main() -> Result<(), cxjourney::Error> {
     print!("{pyramid}");
     println!();
     print!("{}", sample_advocacy(&shop, &responses, 1)?.finish()?);
+
+    section("Who comes back: retention, lifecycle, repeat buying");
+    println!(
+        "weekly cohorts by first order (weeks from Monday, Jakarta time), any touchpoint returns:"
+    );
+    let views = || journeys.iter().map(Journey::view);
+    let weekly = RetentionConfig::new(Period::Week, 6)
+        .with_cohort(Activity::orders())
+        .with_calendar(Calendar::WIB);
+    let mut acc = RetentionAccumulator::new(&weekly)?;
+    for v in views() {
+        acc.add(v)?;
+    }
+    print!("{}", acc.finish()?);
+    println!();
+    println!("buyers per week (a first order counts as new whenever the customer was first seen):");
+    let mut acc = LifecycleAccumulator::new(
+        &LifecycleConfig::new(Period::Week)
+            .with_active(Activity::orders())
+            .with_new_means(NewMeans::FirstActive)
+            .with_calendar(Calendar::WIB),
+    )?;
+    for v in views() {
+        acc.add(v)?;
+    }
+    print!("{}", acc.finish()?);
+    println!();
+    let mut acc =
+        RepeatBuyingAccumulator::new(&RepeatBuyingConfig::default().with_churn(as_of, 30))?;
+    for v in views() {
+        acc.add(v)?;
+    }
+    print!("{}", acc.finish()?);
     Ok(())
 }
 
