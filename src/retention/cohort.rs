@@ -3,6 +3,7 @@
 //! after it.
 
 use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
 use std::fmt;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -346,13 +347,14 @@ impl Accumulator for RetentionAccumulator {
         };
         // The returns, scanned before the state is touched.
         let cells = self.config.periods as usize + 1;
-        if !self.cohorts.contains_key(&c) {
-            check_cells(self.cohorts.len() + 1, cells)?;
-        }
-        let state = self
-            .cohorts
-            .entry(c)
-            .or_insert_with(|| CohortState::new(cells, t0));
+        let known = self.cohorts.len();
+        let state = match self.cohorts.entry(c) {
+            Entry::Occupied(o) => o.into_mut(),
+            Entry::Vacant(v) => {
+                check_cells(known + 1, cells)?;
+                v.insert(CohortState::new(cells, t0))
+            }
+        };
         state.users = state.users.saturating_add(1);
         state.latest_event_us = state.latest_event_us.max(t0);
         let mut last_k = -1i64;
