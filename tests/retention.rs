@@ -448,6 +448,33 @@ fn states_merge_only_with_their_own_kind() {
     ));
     live.merge(restored).unwrap();
     assert_eq!(live.finish().unwrap().cohorts[0].users, 26);
+    // Tampered states: an error, not a huge allocation or a panic.
+    let mut v = serde_json::to_value(&other).unwrap();
+    v["config"]["periods"] = serde_json::json!(4_000_000_000u64);
+    let huge: RetentionAccumulator = serde_json::from_value(v).unwrap();
+    assert!(matches!(huge.finish(), Err(Error::InvalidConfig { .. })));
+    let mut v = serde_json::to_value(&other).unwrap();
+    let row = v["cohorts"]
+        .as_object()
+        .unwrap()
+        .values()
+        .next()
+        .unwrap()
+        .clone();
+    v["cohorts"] = serde_json::json!({ i64::MAX.to_string(): row });
+    let far: RetentionAccumulator = serde_json::from_value(v).unwrap();
+    assert!(matches!(far.finish(), Err(Error::TimeOutOfRange { .. })));
+    let mut v = serde_json::to_value(&other).unwrap();
+    let key = v["cohorts"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .next()
+        .unwrap()
+        .clone();
+    v["cohorts"][&key]["on"] = serde_json::json!([1]);
+    let short: RetentionAccumulator = serde_json::from_value(v).unwrap();
+    assert!(matches!(short.finish(), Err(Error::Mismatch { .. })));
     let weekly = RetentionAccumulator::new(&RetentionConfig::new(Period::Week, 7)).unwrap();
     let mut daily = RetentionAccumulator::new(&config).unwrap();
     assert!(matches!(daily.merge(weekly), Err(Error::Mismatch { .. })));

@@ -391,8 +391,10 @@ impl Accumulator for RetentionAccumulator {
     /// # Errors
     /// [`Error::Mismatch`] for states of different configurations (or of
     /// closures that are not the same); [`Error::TooMuchWork`] past
-    /// [`MAX_CELLS`].
+    /// [`MAX_CELLS`]; [`Error::InvalidConfig`] for a deserialized state whose
+    /// configuration [`Accumulator::new`] would refuse.
     fn merge(&mut self, other: Self) -> Result<()> {
+        other.config.validate()?;
         if self.config != other.config || self.custom != other.custom {
             return Err(Error::Mismatch {
                 expected: format!("a retention state of {}", describe(&self.config)),
@@ -444,8 +446,11 @@ impl Accumulator for RetentionAccumulator {
     /// # Errors
     /// [`Error::TimeOutOfRange`] for a cohort outside chrono's dates;
     /// [`Error::Mismatch`] for a deserialized state whose rows have another
-    /// length than its configuration says.
+    /// length than its configuration says, [`Error::InvalidConfig`] for one
+    /// whose configuration [`Accumulator::new`] would refuse.
     fn finish(self) -> Result<RetentionReport> {
+        // A deserialized state's configuration is checked as new() checks it.
+        self.config.validate()?;
         let config = &self.config;
         let clock = Clock::new(config.period, config.calendar);
         let end = config

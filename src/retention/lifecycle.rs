@@ -335,8 +335,11 @@ impl Accumulator for LifecycleAccumulator {
 
     /// # Errors
     /// [`Error::Mismatch`] for states of different configurations;
-    /// [`Error::TooMuchWork`] past [`MAX_LIFECYCLE_PERIODS`].
+    /// [`Error::TooMuchWork`] past [`MAX_LIFECYCLE_PERIODS`];
+    /// [`Error::InvalidConfig`] for a deserialized state whose configuration
+    /// [`Accumulator::new`] would refuse.
     fn merge(&mut self, other: Self) -> Result<()> {
+        other.config.validate()?;
         if self.config != other.config || self.custom != other.custom {
             return Err(Error::Mismatch {
                 expected: format!("a lifecycle state of {:?}", self.config),
@@ -378,8 +381,12 @@ impl Accumulator for LifecycleAccumulator {
     /// # Errors
     /// [`Error::TooMuchWork`] when the reported range passes
     /// [`MAX_LIFECYCLE_PERIODS`] periods; [`Error::TimeOutOfRange`] for a
-    /// period outside chrono's dates.
+    /// period outside chrono's dates; [`Error::InvalidConfig`] for a
+    /// deserialized state whose configuration [`Accumulator::new`] would
+    /// refuse.
     fn finish(self) -> Result<LifecycleReport> {
+        // A deserialized state's configuration is checked as new() checks it.
+        self.config.validate()?;
         let (clock, lo, hi) = Self::bounds(&self.config);
         let first_active = self
             .counts

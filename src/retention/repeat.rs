@@ -301,8 +301,11 @@ impl Accumulator for RepeatBuyingAccumulator {
     }
 
     /// # Errors
-    /// [`Error::Mismatch`] for states of different configurations.
+    /// [`Error::Mismatch`] for states of different configurations;
+    /// [`Error::InvalidConfig`] for a deserialized state whose configuration
+    /// [`Accumulator::new`] would refuse.
     fn merge(&mut self, other: Self) -> Result<()> {
+        other.config.validate()?;
         if self.config != other.config || self.custom != other.custom {
             return Err(Error::Mismatch {
                 expected: format!("a repeat-buying state of {:?}", self.config),
@@ -334,7 +337,12 @@ impl Accumulator for RepeatBuyingAccumulator {
         Ok(())
     }
 
+    /// # Errors
+    /// [`Error::InvalidConfig`] for a deserialized state whose configuration
+    /// [`Accumulator::new`] would refuse.
     fn finish(self) -> Result<RepeatBuyingReport> {
+        // A deserialized state's configuration is checked as new() checks it.
+        self.config.validate()?;
         let ratio = |a: u64, b: u64| (b > 0).then(|| a as f64 / b as f64);
         let edges = &self.config.gap_buckets_days;
         let mut buckets: Vec<GapBucket> = (0..=edges.len())
