@@ -92,8 +92,8 @@ pub use repeat::{
     RepeatBuyingReport,
 };
 
-/// Step conditions, shared with [`funnel`](crate::funnel): an
-/// [`Activity::Matching`] holds a [`Step`].
+/// Steps and their conditions ([`crate::step`], shared with the funnels and
+/// patterns), re-exported here: an [`Activity::Matching`] holds a [`Step`].
 pub use crate::step::{Condition, Predicate, Step};
 
 /// Exact quantiles of durations (time between orders). Defined in the crate's
