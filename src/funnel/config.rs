@@ -5,11 +5,11 @@ use chrono::TimeDelta;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::funnel::exclusion::Exclusion;
 use crate::funnel::kernel::MAX_STEPS;
 use crate::funnel::mode::FunnelMode;
-use crate::funnel::exclusion::Exclusion;
-use crate::step::Step;
 use crate::log::Row;
+use crate::step::Step;
 
 /// What the funnel counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]

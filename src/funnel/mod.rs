@@ -96,16 +96,16 @@ mod stage;
 mod window;
 mod witness;
 
+/// Steps are shared with the other analyses that pick rows out of journeys;
+/// defined in [`crate::step`] and re-exported here.
+pub use crate::step::{Condition, Predicate, Step};
 pub use config::{Breakdown, CountingUnit, FunnelConfig, Property, Touch};
+pub use exclusion::Exclusion;
 pub use kernel::{MAX_STEPS, StopReason};
 pub use mode::{Anchoring, FunnelMode, MAX_STRICT_ONCE_CHAINS};
 pub use path::{Funnel, FunnelPath, StepHit};
 pub use report::{BreakdownRow, FunnelAccumulator, FunnelReport, StepReport, TrendPoint};
 pub use stage::StageFunnel;
-pub use exclusion::Exclusion;
-/// Steps are shared with the other analyses that pick rows out of journeys;
-/// defined in [`crate::step`] and re-exported here.
-pub use crate::step::{Condition, Predicate, Step};
 pub use window::WindowFunnel;
 pub use witness::{Witness, WitnessStep, WitnessTouch};
 

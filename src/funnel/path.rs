@@ -11,10 +11,10 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::funnel::config::{CountingUnit, FunnelConfig, Property};
 use crate::funnel::kernel::{self, EXCLUSION_CODE, Rules, StopReason, TraceEvent};
-use crate::step::{Cols, Matcher};
 use crate::funnel::mode::Anchoring;
 use crate::funnel::witness::{Witness, WitnessStep, WitnessTouch};
 use crate::log::{EventLog, JourneyView};
+use crate::step::{Cols, Matcher};
 
 /// The row that filled a step.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -10,14 +10,14 @@ use serde::{Deserialize, Serialize};
 use crate::analysis::Accumulator;
 use crate::error::{Error, Result};
 use crate::funnel::config::{CountingUnit, FunnelConfig, Touch};
-use crate::step::Matcher;
 use crate::funnel::mode::FunnelMode;
 use crate::funnel::path::{Funnel, FunnelPath};
 use crate::funnel::stage::StageFunnel;
-use crate::step::{Condition, Step};
 use crate::log::JourneyView;
 use crate::model::Stage;
 use crate::numeric::quantile::DurationSummary;
+use crate::step::Matcher;
+use crate::step::{Condition, Step};
 
 /// What the accumulator evaluates journeys with.
 #[derive(Debug, Clone, PartialEq)]

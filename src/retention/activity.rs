@@ -5,10 +5,10 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::step::{Cols, Matcher};
-use crate::step::{Condition, Step};
 use crate::log::{EventLog, JourneyView};
 use crate::model::{BuiltinKind, TouchpointKind};
+use crate::step::{Cols, Matcher};
+use crate::step::{Condition, Step};
 
 /// The rows that count: every touchpoint, or those matching a [`Step`].
 ///

@@ -12,9 +12,9 @@ use serde::{Deserialize, Serialize};
 use crate::analysis::Accumulator;
 use crate::error::{Error, Result};
 use crate::log::JourneyView;
-use crate::step::Cols;
 use crate::retention::activity::{Activity, RowTest};
 use crate::retention::period::{Boundaries, Calendar, Clock, Period};
+use crate::step::Cols;
 
 /// The most periods after the cohort's own that a report may ask for
 /// (`RetentionConfig::periods`): ten years of days.

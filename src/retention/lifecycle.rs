@@ -10,11 +10,11 @@ use serde::{Deserialize, Serialize};
 use crate::analysis::Accumulator;
 use crate::error::{Error, Result};
 use crate::log::JourneyView;
-use crate::step::Cols;
 use crate::model::names::named_enum;
 use crate::retention::activity::{Activity, RowTest};
 use crate::retention::cohort::closures;
 use crate::retention::period::{Calendar, Clock, Period};
+use crate::step::Cols;
 
 /// The most periods a lifecycle state holds and a report lists; more is
 /// [`Error::TooMuchWork`]: 100,000 (274 years of days).

@@ -9,11 +9,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::analysis::Accumulator;
 use crate::error::{Error, Result};
-use crate::step::Cols;
 use crate::log::{JourneyView, NULL_KEY};
 use crate::numeric::quantile::DurationSummary;
 use crate::retention::activity::{Activity, RowTest};
 use crate::retention::cohort::closures;
+use crate::step::Cols;
 
 /// The most bucket edges of the gap distribution.
 const MAX_EDGES: usize = 64;

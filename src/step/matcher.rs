@@ -17,9 +17,9 @@
 //! value is still absent. The tables depend on nothing else, so a matcher
 //! that fits a log is exact for it, whichever log it was built from.
 
-use crate::step::{Condition, Step};
 use crate::log::{EventLog, JourneyView, NULL_KEY};
 use crate::model::{BuiltinKind, Channel, TouchpointKind};
+use crate::step::{Condition, Step};
 
 /// Bits 0..32: steps; bits 32..64: exclusions.
 const EXCLUSION_BIT: u32 = 32;
