@@ -23,8 +23,10 @@
 //! cores); the result does not depend on it. `--regroup` (for benchmarks)
 //! makes `compute_seconds` cover grouping too: after the read, the log's rows
 //! (customer, time, kind) are laid out in time order, as the file holds them
-//! (not timed); the clock then covers building a new event log from them
-//! (grouping by customer) and the retention; the output is the same.
+//! (not timed); the clock then covers splitting them by customer into
+//! `--threads` parts, grouping each part into an event log and accumulating
+//! it on its own thread, and merging the partial states; the output is the
+//! same.
 //!
 //! Malformed input (a missing column, an empty id, a time that is not
 //! ISO-8601, a row with another number of fields than the header, a quote
@@ -41,8 +43,10 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 use clap::Parser;
 use cxjourney::log::{CsvOptions, EventLog, EventLogBuilder, NewRow, read_csv};
-use cxjourney::retention::{MAX_PERIODS, Period, RetentionAccumulator, RetentionConfig};
-use cxjourney::{CustomerId, Error, EventMap, TouchpointKind, run_on_log};
+use cxjourney::retention::{
+    MAX_PERIODS, Period, RetentionAccumulator, RetentionConfig, RetentionReport,
+};
+use cxjourney::{Accumulator, CustomerId, Error, EventMap, TouchpointKind, run_on_log};
 
 #[path = "common/args.rs"]
 mod args;
@@ -99,13 +103,11 @@ fn run(cli: &Cli) -> Result<(), String> {
     let rows = cli.regroup.then(|| rows_in_time_order(&log));
 
     let started = Instant::now();
-    let regrouped = match &rows {
-        Some(rows) => Some(regroup(&log, rows).map_err(|e| format!("{path}: {e}"))?),
-        None => None,
-    };
-    let report =
-        run_on_log::<RetentionAccumulator>(regrouped.as_ref().unwrap_or(&log), &config, threads)
-            .map_err(|e| format!("{path}: {e}"))?;
+    let report = match &rows {
+        Some(rows) => regrouped_retention(&log, rows, &config, threads),
+        None => run_on_log::<RetentionAccumulator>(&log, &config, threads),
+    }
+    .map_err(|e| format!("{path}: {e}"))?;
     let compute_seconds = started.elapsed().as_secs_f64();
 
     let mut text = String::with_capacity(64 + 96 * report.cohorts.len());
@@ -144,6 +146,58 @@ fn rows_in_time_order(log: &EventLog) -> Vec<(CustomerId, i64, u16)> {
     }
     rows.sort_by_key(|&(_, t, _)| t);
     rows
+}
+
+/// The retention with the grouping included: the rows are split by customer
+/// into `threads` parts (as a hash aggregation splits its keys), each part
+/// is grouped into an event log and accumulated on its own thread, and the
+/// partial states merge (the `Accumulator` contract): the same report as one
+/// log.
+fn regrouped_retention(
+    log: &EventLog,
+    rows: &[(CustomerId, i64, u16)],
+    config: &RetentionConfig,
+    threads: usize,
+) -> Result<RetentionReport, Error> {
+    let parts = threads.clamp(1, 8);
+    let mut split: Vec<Vec<(CustomerId, i64, u16)>> = (0..parts)
+        .map(|_| Vec::with_capacity(rows.len() / parts + 1))
+        .collect();
+    for &r in rows {
+        let part = usize::try_from(r.0.0 % parts as u64).unwrap_or(0);
+        if let Some(p) = split.get_mut(part) {
+            p.push(r);
+        }
+    }
+    let one = |part: &[(CustomerId, i64, u16)]| -> Result<RetentionAccumulator, Error> {
+        let log = regroup(log, part)?;
+        let mut acc = RetentionAccumulator::new(config)?;
+        for j in log.journeys() {
+            acc.add(j)?;
+        }
+        Ok(acc)
+    };
+    let states: Vec<Result<RetentionAccumulator, Error>> = std::thread::scope(|s| {
+        let handles: Vec<_> = split
+            .iter()
+            .map(|part| s.spawn(move || one(part)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(Error::EmptyInput {
+                        what: "a retention thread panicked",
+                    })
+                })
+            })
+            .collect()
+    });
+    let mut total = RetentionAccumulator::new(config)?;
+    for state in states {
+        total.merge(state?)?;
+    }
+    total.finish()
 }
 
 /// A new event log from `rows`: grouped by customer again.

@@ -134,6 +134,8 @@ fn daily_tables_equal_clickhouse_through_the_example() {
         for args in [
             vec![path.as_str()],
             vec!["--days", "7", path.as_str(), "--threads", "1"],
+            vec![path.as_str(), "--regroup"],
+            vec![path.as_str(), "--regroup", "--threads", "3"],
         ] {
             assert_eq!(
                 run_example(&args),
