@@ -35,6 +35,10 @@ use cxjourney::funnel::{
 };
 use cxjourney::paths::{Label, PathsAccumulator, PathsConfig};
 use cxjourney::persona::{Classifier, Evidence, PersonaConfig};
+use cxjourney::retention::{
+    Activity, Calendar, LifecycleAccumulator, LifecycleConfig, NewMeans, Period,
+    RepeatBuyingAccumulator, RepeatBuyingConfig, RetentionAccumulator, RetentionConfig,
+};
 use cxjourney::sample::{SampleConfig, SampleShop, sample_advocacy, sample_survey};
 use cxjourney::{
     Accumulator, BuiltinKind, Journey, JourneyConfig, JourneyOverview, PaymentMethod, Persona,
@@ -297,6 +301,39 @@ fn main() -> Result<(), cxjourney::Error> {
     for p in paths.top_paths.iter().take(5) {
         println!("  {:>5} x  {}", p.paths, p.steps.join(" > "));
     }
+
+    section("Who comes back: retention, lifecycle, repeat buying");
+    println!(
+        "weekly cohorts by first order (weeks from Monday, Jakarta time), any touchpoint returns:"
+    );
+    let views = || journeys.iter().map(Journey::view);
+    let weekly = RetentionConfig::new(Period::Week, 6)
+        .with_cohort(Activity::orders())
+        .with_calendar(Calendar::WIB);
+    let mut acc = RetentionAccumulator::new(&weekly)?;
+    for v in views() {
+        acc.add(v)?;
+    }
+    print!("{}", acc.finish()?);
+    println!();
+    println!("buyers per week (a first order counts as new whenever the customer was first seen):");
+    let mut acc = LifecycleAccumulator::new(
+        &LifecycleConfig::new(Period::Week)
+            .with_active(Activity::orders())
+            .with_new_means(NewMeans::FirstActive)
+            .with_calendar(Calendar::WIB),
+    )?;
+    for v in views() {
+        acc.add(v)?;
+    }
+    print!("{}", acc.finish()?);
+    println!();
+    let mut acc =
+        RepeatBuyingAccumulator::new(&RepeatBuyingConfig::default().with_churn(as_of, 30))?;
+    for v in views() {
+        acc.add(v)?;
+    }
+    print!("{}", acc.finish()?);
     Ok(())
 }
 

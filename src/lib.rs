@@ -79,6 +79,11 @@
 //!   edges counted in customers and, apart, in transitions.
 //! - **Steps**: [`step`]: the row conditions the funnel, patterns and paths
 //!   share, resolved against the event log's dictionaries once.
+//! - **Who comes back**: [`retention`]: cohort retention by day, week or
+//!   month of the first touch or first order ("on period k" and "on or after
+//!   period k", exact to ClickHouse's daily `retention`), lifecycle (new,
+//!   returning, resurrecting, dormant, as PostHog counts them) and repeat
+//!   buying (repeat purchase rate, exact time between orders, churn).
 //! - **How good**: the CX pyramid ([`Dimension`] in pyramid order, the ORBE
 //!   [`Instrument`] in English and Indonesian, [`PyramidAccumulator`] ->
 //!   [`PyramidReport`] with scores, the weakest foundation and Cronbach's
@@ -103,6 +108,10 @@
 //!   `strict_once` mode keeps at most 2^20 partial chains per customer; a held
 //!   property times the touchpoints of one journey is capped at 2^26; every
 //!   cap answers [`Error::TooMuchWork`] naming the limit, never a hang.
+//!   Cohort retention reports at most 3,660 periods and holds at most
+//!   [`retention::MAX_CELLS`] cohort cells, the lifecycle at most
+//!   [`retention::MAX_LIFECYCLE_PERIODS`] periods, whatever time range the
+//!   data spans.
 //! - **Bounded sizes.** An event log holds at most [`log::MAX_ROWS`] rows and
 //!   [`log::MAX_DICTIONARY_LEN`] distinct values per dictionary column, 65,536
 //!   kinds and as many channels (built-in ones included) and 255 currencies;
@@ -153,6 +162,7 @@ pub mod log;
 pub mod paths;
 pub mod pattern;
 pub mod persona;
+pub mod retention;
 pub mod sample;
 pub mod step;
 pub mod survey;

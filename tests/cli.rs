@@ -1,5 +1,5 @@
 //! The command-line examples (`pyramid`, `nps`, `personas`, `funnel`,
-//! `patterns`)
+//! `patterns`, `retention`)
 //! run as processes on real-world CSV variations of the reference files
 //! (which must give the same output as the canonical file) and on malformed
 //! input (which must give one `error: ...` line naming the problem and a
@@ -988,4 +988,111 @@ fn personas_output_does_not_depend_on_row_order() {
         std::fs::read_to_string(&per_a).unwrap(),
         std::fs::read_to_string(&per_b).unwrap()
     );
+}
+
+#[test]
+fn retention_accepts_csv_variations_and_refuses_bad_input() {
+    let tmp = Scratch::new();
+    let text = data("events_small.csv");
+    let canon = tmp.file(&text);
+    let c = p(&canon);
+    let expected = json(&run("retention", &[c]), "canon");
+    assert_eq!(expected["cohorts"][0]["cohort"], "2024-01-01");
+    let mut cases = variations(&text);
+    cases.push(("+00:00", text.replace("Z,", "+00:00,")));
+    cases.push(("fraction", text.replace("Z,", ".999Z,")));
+    cases.push(("space, no zone", text.replace('T', " ").replace("Z,", ",")));
+    cases.push(("UTC suffix", text.replace('T', " ").replace("Z,", " UTC,")));
+    for (what, v) in cases {
+        let f = tmp.file(v);
+        assert_eq!(json(&run("retention", &[p(&f)]), what), expected, "{what}");
+    }
+    // Text user ids: the same cohorts.
+    let texted: String = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| match (i, l.split_once(',')) {
+            (0, _) | (_, None) => format!("{l}\n"),
+            (_, Some((u, rest))) => format!("{},{rest}\n", quote(&format!("ü,\"{u}\""))),
+        })
+        .collect();
+    let f = tmp.file(texted);
+    assert_eq!(json(&run("retention", &[p(&f)]), "text ids"), expected);
+    // Flags, days and threads.
+    let v = json(
+        &run("retention", &["--days=0", c, "--threads", "3"]),
+        "days 0",
+    );
+    assert_eq!(v["cohorts"][0]["days"], serde_json::json!([1]));
+    let v = json(&run("retention", &[c, "--days", "30"]), "days 30");
+    assert_eq!(v["cohorts"][0]["days"].as_array().unwrap().len(), 31);
+    // Header only: no cohorts; a row before 1970 and one in 2200.
+    let header = tmp.file("user_id,ts,event\n");
+    assert_eq!(
+        json(&run("retention", &[p(&header)]), "header"),
+        serde_json::json!({"cohorts": []})
+    );
+    let far = tmp.file("user_id,ts,event\n1,1969-12-31T23:59:59Z,a\n1,1970-01-01T00:00:00Z,b\n2,2200-01-01T00:00:00Z,c\n");
+    assert_eq!(
+        json(&run("retention", &[p(&far), "--days", "1"]), "far"),
+        serde_json::json!({"cohorts": [
+            {"cohort": "1969-12-31", "users": 1, "days": [1, 1]},
+            {"cohort": "2200-01-01", "users": 1, "days": [1, 0]}
+        ]})
+    );
+
+    let bad: Vec<(String, Vec<&str>)> = vec![
+        (set_cell(&text, 3, 0, ""), vec!["line 3", "user_id"]),
+        (
+            set_cell(&text, 3, 1, "2024-13-01T00:00:00Z"),
+            vec!["line 3", "2024-13-01T00:00:00Z"],
+        ),
+        (
+            set_cell(&text, 3, 1, "1704067200"),
+            vec!["line 3", "1704067200"],
+        ),
+        (set_cell(&text, 3, 1, ""), vec!["line 3", "ts"]),
+        (
+            edit(&text, 4, |l| format!("{l},x")),
+            vec!["line 4", "4 fields"],
+        ),
+        (
+            edit(&text, 4, |l| l.replacen(",", ",\"", 1)),
+            vec!["line 4"],
+        ),
+        (text.replacen("event", "evt", 1), vec!["line 1", "event"]),
+        (
+            text.replacen("user_id", "uid", 1),
+            vec!["line 1", "user_id"],
+        ),
+    ];
+    for (i, (body, needles)) in bad.into_iter().enumerate() {
+        let f = tmp.file(body);
+        let out = run("retention", &[p(&f)]);
+        assert_error(&out, &needles, &format!("retention bad {i}"));
+        assert_eq!(out.code, Some(1), "retention bad {i}");
+    }
+    let arg_cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec![], "FILE"),
+        (vec![c, "--days", "-1"], "-1"),
+        (vec![c, "--days", "x"], "\"x\""),
+        (vec![c, "--days", "1.5"], "1.5"),
+        (vec![c, "--days", "3661"], "3661"),
+        (
+            vec![c, "--days", "99999999999999999999"],
+            "99999999999999999999",
+        ),
+        (vec![c, "--days"], "--days"),
+        (vec![c, "--bogus"], "--bogus"),
+        (vec![c, "--threads", "x"], "--threads"),
+    ];
+    for (args, needle) in arg_cases {
+        let out = run("retention", &args);
+        assert_error(&out, &[needle, "usage"], &format!("{args:?}"));
+        assert_eq!(out.code, Some(2), "{args:?}");
+    }
+    let out = run("retention", &[c, c]);
+    assert_error(&out, &[c, "usage"], "two files");
+    assert_eq!(out.code, Some(2));
+    common_failures("retention", "user_id,ts,event", &[]);
 }

@@ -23,4 +23,5 @@ mod persona_definitions;
 mod personas;
 mod personas_log;
 mod pyramid;
+mod retention;
 mod survey_contract;
