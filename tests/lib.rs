@@ -7,6 +7,7 @@
     clippy::panic
 )]
 
+mod attribution;
 mod cli;
 mod funnel;
 mod funnel_contract;
