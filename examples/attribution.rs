@@ -24,6 +24,8 @@
 //! (Zhao et al. 2018; the classic value of the conversions game), `position_based` 40/20/40.
 //! `conversion_probability` is the chain's P(conversion). `compute_seconds` covers parsing the
 //! file's bytes and every model (reading the file into memory comes before the clock starts).
+//! `--models heuristics` (for benchmarks) runs only the rule-based models and leaves `markov`
+//! and `shapley` out.
 //!
 //! Malformed input (a missing column, a row of another width than the header, an empty path, a
 //! count that is not a whole number, a negative value, a quote left open) gives one
@@ -65,6 +67,11 @@ struct Cli {
     /// The time-decay half-life in hours (with --journeys; default 168).
     #[arg(long, value_name = "H")]
     half_life_hours: Option<f64>,
+    /// Which models: `all` (default) or `heuristics` (first touch, last
+    /// touch, linear, position-based and, with --journeys, time decay; no
+    /// markov or shapley in the output; for benchmarks).
+    #[arg(long, value_name = "all|heuristics", default_value = "all", value_parser = ["all", "heuristics"])]
+    models: String,
     /// The path file (path,total_conversions,total_conversion_value,total_null).
     #[arg(value_name = "FILE.csv")]
     files: Vec<String>,
@@ -85,8 +92,10 @@ struct ChannelOut {
     position_based: Credit,
     #[serde(skip_serializing_if = "Option::is_none")]
     time_decay: Option<Credit>,
-    markov: MarkovOut,
-    shapley: Credit,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    markov: Option<MarkovOut>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shapley: Option<Credit>,
 }
 
 #[derive(Serialize)]
@@ -128,15 +137,15 @@ fn run(cli: &Cli) -> Result<(), String> {
         PathSet::parse_csv(&bytes)
     }
     .map_err(|e| format!("{path}: {e}"))?;
-    let (markov, heuristics) = models(&paths, cli.order, journeys)?;
+    let all = cli.models == "all";
+    let (markov, heuristics) = models(&paths, cli.order, journeys, all)?;
     let compute_seconds = started.elapsed().as_secs_f64();
 
     let [first, last, linear, position, shapley, decay] = heuristics;
     let get = |c: &Credits, name: &str| c.get(name).copied().unwrap_or_default();
-    let channels = markov
-        .channels
-        .iter()
-        .map(|(name, m)| {
+    let channels = first
+        .keys()
+        .map(|name| {
             let n = name.as_str();
             (
                 n,
@@ -146,28 +155,46 @@ fn run(cli: &Cli) -> Result<(), String> {
                     linear: get(&linear, n),
                     position_based: get(&position, n),
                     time_decay: journeys.then(|| get(&decay, n)),
-                    markov: MarkovOut {
-                        removal_effect: m.removal_effect,
-                        conversions: m.conversions,
-                        value: m.value,
-                    },
-                    shapley: get(&shapley, n),
+                    markov: markov.as_ref().map(|m| {
+                        let c = m.channels.get(n).copied().unwrap_or_default();
+                        MarkovOut {
+                            removal_effect: c.removal_effect,
+                            conversions: c.conversions,
+                            value: c.value,
+                        }
+                    }),
+                    shapley: all.then(|| get(&shapley, n)),
                 },
             )
         })
         .collect();
+    let total = (paths.total_conversions() + paths.total_nulls()) as f64;
     let output = Output {
         channels,
-        conversion_probability: markov.conversion_probability,
+        conversion_probability: markov.as_ref().map_or_else(
+            || {
+                if total > 0.0 {
+                    paths.total_conversions() as f64 / total
+                } else {
+                    0.0
+                }
+            },
+            |m| m.conversion_probability,
+        ),
         compute_seconds,
     };
     let text = serde_json::to_string(&output).map_err(|e| e.to_string())?;
     out::emit(&text)
 }
 
-/// The Markov model on one thread, the rule-based models and Shapley on
-/// another.
-fn models(paths: &PathSet, order: u8, journeys: bool) -> Result<(MarkovResult, [Credits; 6]), String> {
+/// The Markov model on one thread (when asked for), the rule-based models
+/// and Shapley on another.
+fn models(
+    paths: &PathSet,
+    order: u8,
+    journeys: bool,
+    all: bool,
+) -> Result<(Option<MarkovResult>, [Credits; 6]), String> {
     let heuristics = || -> Result<[Credits; 6], String> {
         let run = |m: &dyn Model| m.attribute(paths).map_err(|e| e.to_string());
         Ok([
@@ -175,10 +202,13 @@ fn models(paths: &PathSet, order: u8, journeys: bool) -> Result<(MarkovResult, [
             run(&LastTouch)?,
             run(&Linear)?,
             run(&PositionBased::default())?,
-            run(&SimplifiedShapley)?,
+            if all { run(&SimplifiedShapley)? } else { Credits::new() },
             if journeys { run(&TimeDecay)? } else { Credits::new() },
         ])
     };
+    if !all {
+        return Ok((None, heuristics()?));
+    }
     let markov = || Markov::order(order).solve(paths).map_err(|e| e.to_string());
     std::thread::scope(|s| {
         let h = s.spawn(heuristics);
@@ -186,7 +216,7 @@ fn models(paths: &PathSet, order: u8, journeys: bool) -> Result<(MarkovResult, [
         let h = h
             .join()
             .unwrap_or_else(|_| Err("a model thread panicked".to_owned()))?;
-        Ok((m, h))
+        Ok((Some(m), h))
     })
 }
 

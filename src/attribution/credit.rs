@@ -81,31 +81,67 @@ impl Tally {
         }
     }
 
-    /// Splits a path's conversions and value over `targets` by `share(k)`
-    /// (shares that sum to 1); the last target gets the rounding remainder,
-    /// so each path's credit sums exactly to its totals.
+    /// Splits a path's conversions and value equally over `targets`; the
+    /// last target gets the rounding remainder, so each path's credit sums
+    /// exactly to its totals.
     #[inline]
-    pub(crate) fn split(
+    pub(crate) fn split_equal(&mut self, targets: &[u32], conv: Fixed, value: Fixed) {
+        let Some((&last, rest)) = targets.split_last() else {
+            return;
+        };
+        let share = 1.0 / targets.len() as f64;
+        let dc = Fixed::from_share(conv.to_f64() * share).min(conv);
+        let dv = Fixed::from_share(value.to_f64() * share).min(value);
+        for &c in rest {
+            self.whole(c, dc, dv);
+        }
+        let n = rest.len() as u64;
+        self.whole(
+            last,
+            conv.minus_clamped(dc.times(n)),
+            value.minus_clamped(dv.times(n)),
+        );
+    }
+
+    /// Splits a path's conversions and value over its touches by position:
+    /// `first` to the first touch, `middle` to each touch between, the rest
+    /// to the last (so each path's credit sums exactly to its totals).
+    #[inline]
+    pub(crate) fn split_ends(
         &mut self,
         targets: &[u32],
         conv: Fixed,
         value: Fixed,
-        share: impl Fn(usize) -> f64,
+        first: f64,
+        middle: f64,
     ) {
-        let Some((&last, rest)) = targets.split_last() else {
+        let [head, between @ .., tail] = targets else {
+            if let Some(&c) = targets.first() {
+                self.whole(c, conv, value);
+            }
             return;
         };
         let (conv_f, value_f) = (conv.to_f64(), value.to_f64());
-        let (mut conv_left, mut value_left) = (conv, value);
-        for (k, &c) in rest.iter().enumerate() {
-            let s = share(k);
-            let dc = Fixed::from_share(conv_f * s).min(conv_left);
-            let dv = Fixed::from_share(value_f * s).min(value_left);
-            conv_left = conv_left.minus_clamped(dc);
-            value_left = value_left.minus_clamped(dv);
-            self.whole(c, dc, dv);
+        let fc = Fixed::from_share(conv_f * first).min(conv);
+        let fv = Fixed::from_share(value_f * first).min(value);
+        self.whole(*head, fc, fv);
+        let (mut conv_left, mut value_left) = (conv.minus_clamped(fc), value.minus_clamped(fv));
+        if !between.is_empty() {
+            let mc = Fixed::from_share(conv_f * middle).min(conv_left);
+            let mv = Fixed::from_share(value_f * middle).min(value_left);
+            let n = between.len() as u64;
+            let (mc, mv) = if mc.times(n) > conv_left || mv.times(n) > value_left {
+                (Fixed::ZERO, Fixed::ZERO)
+            } else {
+                (mc, mv)
+            };
+            for &c in between {
+                self.whole(c, mc, mv);
+            }
+            conv_left = conv_left.minus_clamped(mc.times(n));
+            value_left = value_left.minus_clamped(mv.times(n));
         }
-        self.whole(last, conv_left, value_left);
+        self.whole(*tail, conv_left, value_left);
     }
 
     /// The credit of channel id `c`.

@@ -76,7 +76,6 @@ impl Fixed {
     }
 
     /// `k` times the amount (saturating).
-    #[cfg(test)]
     #[must_use]
     pub(crate) fn times(self, k: u64) -> Fixed {
         Fixed(self.0.saturating_mul(i128::from(k)))

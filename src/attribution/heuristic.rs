@@ -278,8 +278,7 @@ impl Model for Linear {
 
     fn attribute(&self, paths: &PathSet) -> Result<Credits> {
         Ok(tally(paths, |ids, conv, value, t| {
-            let share = 1.0 / ids.len() as f64;
-            t.split(ids, conv, value, |_| share);
+            t.split_equal(ids, conv, value);
         }))
     }
 }
@@ -292,7 +291,8 @@ impl Model for PositionBased {
     fn attribute(&self, paths: &PathSet) -> Result<Credits> {
         Ok(tally(paths, |ids, conv, value, t| {
             let len = ids.len();
-            t.split(ids, conv, value, |k| self.share(k, len));
+            let middle = if len > 2 { self.share(1, len) } else { 0.0 };
+            t.split_ends(ids, conv, value, self.share(0, len), middle);
         }))
     }
 }

@@ -395,6 +395,43 @@ impl PathSet {
 
     // ----- crate-internal access for the models -----
 
+    /// An empty set with the same time-decay setting.
+    pub(crate) fn empty_like(&self) -> PathSet {
+        let mut set = PathSet::new();
+        set.decay = self.decay.as_ref().map(|d| Decay {
+            half_life: d.half_life,
+            conversions: Vec::new(),
+            values: Vec::new(),
+            untimed: 0,
+        });
+        set
+    }
+
+    /// Makes room for about `rows` more distinct paths (at most 2^24 at a
+    /// time: an estimate, not a promise).
+    pub(crate) fn reserve(&mut self, rows: usize) {
+        let rows = rows.min(1 << 24);
+        let PathSet {
+            touches,
+            starts,
+            index,
+            state,
+            ..
+        } = self;
+        index.reserve(rows, |&r| {
+            let r = r as usize;
+            match (starts.get(r), starts.get(r + 1)) {
+                (Some(&a), Some(&b)) => state.hash_one(touches.get(a as usize..b as usize).unwrap_or(&[])),
+                _ => 0,
+            }
+        });
+        self.conversions.reserve(rows);
+        self.values.reserve(rows);
+        self.nulls.reserve(rows);
+        self.starts.reserve(rows);
+        self.touches.reserve(rows.saturating_mul(4));
+    }
+
     /// The channel ids of path `row`.
     pub(crate) fn row_ids(&self, row: usize) -> &[u32] {
         let (Some(&a), Some(&b)) = (self.starts.get(row), self.starts.get(row + 1)) else {

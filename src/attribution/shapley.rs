@@ -158,9 +158,7 @@ impl Model for SimplifiedShapley {
             if conv == 0 {
                 continue;
             }
-            let set = distinct.of(ids);
-            let share = 1.0 / set.len() as f64;
-            t.split(set, Fixed::count(conv), value, |_| share);
+            t.split_equal(distinct.of(ids), Fixed::count(conv), value);
         }
         Ok(t.into_credits(paths))
     }
