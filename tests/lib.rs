@@ -8,6 +8,7 @@
 )]
 
 mod attribution;
+mod attribution_props;
 mod cli;
 mod funnel;
 mod funnel_contract;

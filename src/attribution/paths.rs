@@ -749,11 +749,13 @@ impl PathSet {
             set.add_ids(ids, conv, value, nulls)?;
         }
         if let (Some(mine), Some(d)) = (&mut set.decay, data.decay) {
-            if d.conversions.len() != channels || d.values.len() != channels {
-                return Err(bad("time-decay credit for another number of channels"));
+            if d.conversions.len() > channels || d.values.len() > channels {
+                return Err(bad("time-decay credit for more channels than the list"));
             }
             mine.conversions = d.conversions;
             mine.values = d.values;
+            mine.conversions.resize(channels, Fixed::ZERO);
+            mine.values.resize(channels, Fixed::ZERO);
             mine.untimed = d.untimed;
         }
         Ok(set)

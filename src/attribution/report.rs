@@ -57,8 +57,9 @@ pub struct AttributionConfig {
     pub position_based: PositionBased,
     /// The Markov model (default order 1).
     pub markov: Markov,
-    /// The exact Shapley value's game (default: the conversion-rate game;
-    /// computed when there are at most 20 channels).
+    /// The exact Shapley value's game (default: the conversions game, whose
+    /// value equals the simplified one; computed when there are at most 20
+    /// channels).
     pub shapley: Shapley,
     /// Whether to report the ordered Shapley value (default no).
     pub ordered_shapley: bool,

@@ -49,14 +49,15 @@ pub struct SimplifiedShapley;
 #[serde(rename_all = "snake_case")]
 pub enum ShapleyGame {
     /// `v(S)` = the conversions (value) of the journeys whose channels all
-    /// lie in `S`. Its Shapley value is [`SimplifiedShapley`]'s.
+    /// lie in `S` (the default: Zhao et al.'s game). Its Shapley value is
+    /// [`SimplifiedShapley`]'s; a channel on no converting path gets 0.
+    #[default]
     Conversions,
     /// `v(S)` = the conversions (value) per journey among the journeys whose
     /// channels all lie in `S` (0 when there are none): a channel that
     /// brings journeys that do not convert lowers the coalitions it joins.
     /// The values are scaled by the number of journeys, so the credit adds
     /// up to the conversions (value); a channel's credit can be negative.
-    #[default]
     ConversionRate,
 }
 
@@ -72,10 +73,10 @@ pub enum ShapleyGame {
 /// paths.add(&["a", "b"], 5, 50.0, 5)?;
 /// paths.add(&["a"], 1, 10.0, 9)?;
 /// paths.add(&["b"], 4, 20.0, 6)?;
-/// let exact = Shapley { game: ShapleyGame::Conversions }.attribute(&paths)?;
+/// let exact = Shapley::default().attribute(&paths)?; // the conversions game
 /// let simple = SimplifiedShapley.attribute(&paths)?;
 /// assert!((exact["a"].conversions - simple["a"].conversions).abs() < 1e-12);
-/// let rate = Shapley::default().attribute(&paths)?; // the conversion-rate game
+/// let rate = Shapley { game: ShapleyGame::ConversionRate }.attribute(&paths)?;
 /// let total: f64 = rate.values().map(|c| c.conversions).sum();
 /// assert!((total - 10.0).abs() < 1e-12);
 /// # Ok::<(), cxjourney::Error>(())
@@ -86,8 +87,7 @@ pub enum ShapleyGame {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Shapley {
-    /// The characteristic function (default
-    /// [`ShapleyGame::ConversionRate`]).
+    /// The characteristic function (default [`ShapleyGame::Conversions`]).
     pub game: ShapleyGame,
 }
 

@@ -262,8 +262,12 @@ fn credits(
     total_conversions: f64,
     total_value: f64,
 ) -> IndexMap<String, MarkovCredit> {
-    let sum_re: f64 = e.removal.iter().sum();
-    let sum_rv: f64 = e.removal_value.iter().sum();
+    // Summed in the order of the channel names, so the result does not
+    // depend on the order the channels were first seen in.
+    let by_name = paths.ids_by_name();
+    let at = |v: &[f64], c: u32| v.get(c as usize).copied().unwrap_or(0.0);
+    let sum_re: f64 = by_name.iter().map(|&c| at(&e.removal, c)).sum();
+    let sum_rv: f64 = by_name.iter().map(|&c| at(&e.removal_value, c)).sum();
     named(paths, |c| {
         let re = e.removal.get(c as usize).copied().unwrap_or(0.0);
         let rv = e.removal_value.get(c as usize).copied().unwrap_or(0.0);

@@ -102,16 +102,18 @@ impl Probs {
             let conv = chain.conv_w.get(s).copied().unwrap_or(0.0);
             let null = chain.null_w.get(s).copied().unwrap_or(0.0);
             let w: f64 = chain.out(s).map(|(_, _, w)| w).sum::<f64>() + conv + null;
-            if w <= 0.0 {
-                continue;
-            }
             for (e, to, x) in chain.out(s) {
-                if let Some(q) = out_q.get_mut(e) {
-                    *q = x / w;
+                if w > 0.0 {
+                    if let Some(q) = out_q.get_mut(e) {
+                        *q = x / w;
+                    }
                 }
                 if let Some(c) = in_count.get_mut(to as usize + 1) {
                     *c += 1;
                 }
+            }
+            if w <= 0.0 {
+                continue;
             }
             if let Some(p) = pc.get_mut(s) {
                 *p = conv / w;
@@ -229,6 +231,31 @@ fn check_absorbing(chain: &Chain, p: &Probs) -> Result<()> {
     }
 }
 
+/// For each state, whether a walk from it can end in `(conversion)`.
+fn can_convert(chain: &Chain, p: &Probs) -> Vec<bool> {
+    let mut reaches = vec![false; p.n];
+    let mut stack = Vec::new();
+    for (s, &w) in chain.conv_w.iter().enumerate() {
+        if w > 0.0 {
+            if let Some(r) = reaches.get_mut(s) {
+                *r = true;
+            }
+            stack.push(s);
+        }
+    }
+    while let Some(s) = stack.pop() {
+        for (t, q) in p.inputs(s) {
+            if q > 0.0 && reaches.get(t) == Some(&false) {
+                if let Some(r) = reaches.get_mut(t) {
+                    *r = true;
+                }
+                stack.push(t);
+            }
+        }
+    }
+    reaches
+}
+
 /// Removal effects of every channel of `chain`.
 pub(crate) fn effects(chain: &Chain, solver: Solver) -> Result<Effects> {
     let channels = chain.names.len();
@@ -301,6 +328,9 @@ pub(crate) fn effects(chain: &Chain, solver: Solver) -> Result<Effects> {
             }
         }
     }
+    // States from which a walk can convert: a channel none of whose states
+    // can has no removal effect, exactly (no solve, no rounding).
+    let converts = can_convert(chain, &p);
     let mut removal = vec![0.0; channels];
     let mut removal_value = vec![0.0; channels];
     let mut keep = vec![true; n];
@@ -308,6 +338,9 @@ pub(crate) fn effects(chain: &Chain, solver: Solver) -> Result<Effects> {
         let Some(states) = holders.get(c).filter(|h| !h.is_empty()) else {
             continue;
         };
+        if !states.iter().any(|&s| converts.get(s as usize) == Some(&true)) {
+            continue;
+        }
         keep.iter_mut().for_each(|k| *k = true);
         for &s in states {
             if let Some(k) = keep.get_mut(s as usize) {
