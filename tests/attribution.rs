@@ -259,7 +259,8 @@ fn report_conserves_every_model() {
         close(name, s, report.channels[name].shapley.conversions, 1e-12, 1e-12);
     }
     let text = report.to_string();
-    assert!(text.contains("marketplace") && text.contains("shap_ex"), "{text}");
+    assert!(text.contains("marketplace") && text.contains("markov"), "{text}");
+    assert!(!text.contains("shap_ex"), "equal to the simplified value: {text}");
 }
 
 /// Runs the example; its JSON, or its exit code and stderr.

@@ -274,7 +274,9 @@ impl AttributionReport {
 
 impl fmt::Display for AttributionReport {
     /// Two tables, conversions then value, one row per channel and one
-    /// column per model, with the totals.
+    /// column per model (the exact Shapley value only when it differs from
+    /// the simplified one), then the Markov removal effects with their
+    /// bootstrap intervals.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
@@ -287,7 +289,13 @@ impl fmt::Display for AttributionReport {
             self.conversion_probability
         )?;
         let decay = self.channels.values().any(|c| c.time_decay.is_some());
-        let exact = self.channels.values().any(|c| c.shapley_exact.is_some());
+        // The exact value is shown when it says something the simplified one
+        // does not (with the conversions game they are equal).
+        let exact = self.channels.values().any(|c| {
+            c.shapley_exact.is_some_and(|e| {
+                (e.conversions - c.shapley.conversions).abs() > 1e-9 * (1.0 + e.conversions.abs())
+            })
+        });
         let mut heads = vec!["first", "last", "last_nd", "linear", "position"];
         if decay {
             heads.push("decay");
