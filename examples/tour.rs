@@ -30,6 +30,7 @@ macro_rules! print {
 }
 
 use chrono::TimeDelta;
+use cxjourney::attribution::{AttributionAccumulator, AttributionConfig, Bootstrap, RefundPolicy};
 use cxjourney::funnel::{
     Funnel, FunnelAccumulator, FunnelConfig, FunnelMode, Property, StageFunnel, Step, Touch,
 };
@@ -39,10 +40,11 @@ use cxjourney::retention::{
     Activity, Calendar, LifecycleAccumulator, LifecycleConfig, NewMeans, Period,
     RepeatBuyingAccumulator, RepeatBuyingConfig, RetentionAccumulator, RetentionConfig,
 };
+use cxjourney::log::EventLog;
 use cxjourney::sample::{SampleConfig, SampleShop, sample_advocacy, sample_survey};
 use cxjourney::{
     Accumulator, BuiltinKind, Journey, JourneyConfig, JourneyOverview, PaymentMethod, Persona,
-    PyramidConfig, PyramidReport, Stage,
+    PyramidConfig, PyramidReport, Stage, run_on_log,
 };
 
 fn main() -> Result<(), cxjourney::Error> {
@@ -334,6 +336,29 @@ fn main() -> Result<(), cxjourney::Error> {
         acc.add(v)?;
     }
     print!("{}", acc.finish()?);
+
+    section("Which channels earned the orders: attribution");
+    println!(
+        "one path per order: the channels of the sessions in the 30 days before it; every model side by side"
+    );
+    let log = EventLog::from_touchpoints(&shop.touchpoints, &JourneyConfig::default())?;
+    let keep = AttributionConfig {
+        bootstrap: Some(Bootstrap {
+            replicates: 100,
+            ..Bootstrap::default()
+        }),
+        ..AttributionConfig::default()
+    };
+    print!("{}", run_on_log::<AttributionAccumulator>(&log, &keep, 2)?);
+    println!();
+    println!(
+        "with refund netting: returned, refunded and cancelled orders net of what was paid back (a cash-on-delivery parcel sent back nets to nothing):"
+    );
+    let net = AttributionConfig {
+        refunds: RefundPolicy::Net,
+        ..AttributionConfig::default()
+    };
+    print!("{}", run_on_log::<AttributionAccumulator>(&log, &net, 2)?);
     Ok(())
 }
 

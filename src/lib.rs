@@ -157,6 +157,7 @@ mod model;
 mod numeric;
 mod overview;
 
+pub mod attribution;
 pub mod funnel;
 pub mod log;
 pub mod paths;

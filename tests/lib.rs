@@ -7,6 +7,8 @@
     clippy::panic
 )]
 
+mod attribution;
+mod attribution_props;
 mod cli;
 mod common;
 mod csv_file;

@@ -1,0 +1,228 @@
+//! Multi-touch attribution of a path file (ChannelAttribution's format) or a
+//! journeys file: every model side by side, as JSON.
+//!
+//! ```text
+//! cargo run --release --example attribution -- FILE.csv [--order 1|2]
+//! cargo run --release --example attribution -- --journeys FILE.csv --half-life-hours H [--order 1|2]
+//! ```
+//!
+//! A path file has the columns `path,total_conversions,total_conversion_value,total_null`
+//! (ChannelAttribution's `var_path`, `var_conv`, `var_value`, `var_null`;
+//! the value and null columns may be left out). A journeys file has
+//! `journey_id,path,hours_to_end,converted,conversion_value`, one journey
+//! per row, `hours_to_end` one number per touch joined by `>`. Paths are
+//! split on `>`, tokens trimmed of spaces, empty tokens dropped
+//! (ChannelAttribution's rules); rows with the same path add up.
+//!
+//! Prints one JSON object:
+//! `{"channels": {"<name>": {"first_touch": {"conversions": x, "value": y}, "last_touch": {...},
+//! "linear": {...}, "position_based": {...}, "markov": {"removal_effect": r, "conversions": x,
+//! "value": y}, "shapley": {...}}, ...}, "conversion_probability": p, "compute_seconds": S}`,
+//! channels in the byte order of their names; with `--journeys`, each channel also has
+//! `time_decay` (half-life `H` hours, default 168). `markov` is the exact
+//! Markov model of order `--order` (1 to 4, default 1), `shapley` the simplified Shapley value
+//! (Zhao et al. 2018; the classic value of the conversions game), `position_based` 40/20/40.
+//! `conversion_probability` is the chain's P(conversion). `compute_seconds` covers parsing the
+//! file's bytes and every model (reading the file into memory comes before the clock starts).
+//! `--models heuristics` (for benchmarks) runs only the rule-based models and leaves `markov`
+//! and `shapley` out.
+//!
+//! Malformed input (a missing column, a row of another width than the header, an empty path, a
+//! count that is not a whole number, a negative value, a quote left open) gives one
+//! `error: ...` line naming the file, the line, the column and the value on stderr, and exit
+//! status 2; so does a usage error.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use chrono::TimeDelta;
+use clap::Parser;
+use cxjourney::attribution::{
+    Credit, Credits, FirstTouch, LastTouch, Linear, Markov, MarkovResult, Model, PathSet,
+    PositionBased, SimplifiedShapley, TimeDecay,
+};
+use indexmap::IndexMap;
+use serde::Serialize;
+
+#[path = "common/args.rs"]
+mod args;
+#[path = "common/out.rs"]
+mod out;
+
+/// Every attribution model side by side on a path or journeys file.
+#[derive(Debug, Parser)]
+#[command(
+    name = "attribution",
+    version,
+    override_usage = "attribution FILE.csv [--order 1|2] | attribution --journeys FILE.csv [--half-life-hours H] [--order 1|2]"
+)]
+struct Cli {
+    /// The Markov model's order, 1 to 4.
+    #[arg(long, value_name = "K", default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=4))]
+    order: u8,
+    /// Read a journeys file (journey_id,path,hours_to_end,converted,conversion_value).
+    #[arg(long, value_name = "FILE.csv")]
+    journeys: Option<String>,
+    /// The time-decay half-life in hours (with --journeys; default 168).
+    #[arg(long, value_name = "H")]
+    half_life_hours: Option<f64>,
+    /// Which models: `all` (default) or `heuristics` (first touch, last
+    /// touch, linear, position-based and, with --journeys, time decay; no
+    /// markov or shapley in the output; for benchmarks).
+    #[arg(long, value_name = "all|heuristics", default_value = "all", value_parser = ["all", "heuristics"])]
+    models: String,
+    /// The path file (path,total_conversions,total_conversion_value,total_null).
+    #[arg(value_name = "FILE.csv")]
+    files: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct Output<'a> {
+    channels: IndexMap<&'a str, ChannelOut>,
+    conversion_probability: f64,
+    compute_seconds: f64,
+}
+
+#[derive(Serialize)]
+struct ChannelOut {
+    first_touch: Credit,
+    last_touch: Credit,
+    linear: Credit,
+    position_based: Credit,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    time_decay: Option<Credit>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    markov: Option<MarkovOut>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shapley: Option<Credit>,
+}
+
+#[derive(Serialize)]
+struct MarkovOut {
+    removal_effect: f64,
+    conversions: f64,
+    value: f64,
+}
+
+fn main() -> ExitCode {
+    args::main_with::<Cli>(run, 2)
+}
+
+fn run(cli: &Cli) -> Result<(), String> {
+    let (path, journeys) = match (&cli.journeys, cli.files.as_slice()) {
+        (Some(j), []) => (j.as_str(), true),
+        (None, [one]) => (one.as_str(), false),
+        (None, []) => return Err("no input file given".to_owned()),
+        (Some(_), more) | (None, more) => {
+            return Err(format!("more than one input file given: {}", more.join(" ")));
+        }
+    };
+    let half_life = match (journeys, cli.half_life_hours) {
+        (false, Some(_)) => {
+            return Err("--half-life-hours needs a journeys file (--journeys FILE.csv)".to_owned());
+        }
+        (_, Some(h)) if !(h.is_finite() && h > 0.0 && h < 1e9) => {
+            return Err(format!("--half-life-hours {h}: expected a positive number of hours"));
+        }
+        (_, h) => h.unwrap_or(168.0),
+    };
+    let bytes = read(path)?;
+
+    let started = Instant::now();
+    let paths = if journeys {
+        let hl = TimeDelta::nanoseconds((half_life * 3.6e12).round() as i64);
+        PathSet::parse_journeys_csv(&bytes, hl)
+    } else {
+        PathSet::parse_csv(&bytes)
+    }
+    .map_err(|e| format!("{path}: {e}"))?;
+    let all = cli.models == "all";
+    let (markov, heuristics) = models(&paths, cli.order, journeys, all)?;
+    let compute_seconds = started.elapsed().as_secs_f64();
+
+    let [first, last, linear, position, shapley, decay] = heuristics;
+    let get = |c: &Credits, name: &str| c.get(name).copied().unwrap_or_default();
+    let channels = first
+        .keys()
+        .map(|name| {
+            let n = name.as_str();
+            (
+                n,
+                ChannelOut {
+                    first_touch: get(&first, n),
+                    last_touch: get(&last, n),
+                    linear: get(&linear, n),
+                    position_based: get(&position, n),
+                    time_decay: journeys.then(|| get(&decay, n)),
+                    markov: markov.as_ref().map(|m| {
+                        let c = m.channels.get(n).copied().unwrap_or_default();
+                        MarkovOut {
+                            removal_effect: c.removal_effect,
+                            conversions: c.conversions,
+                            value: c.value,
+                        }
+                    }),
+                    shapley: all.then(|| get(&shapley, n)),
+                },
+            )
+        })
+        .collect();
+    let total = (paths.total_conversions() + paths.total_nulls()) as f64;
+    let output = Output {
+        channels,
+        conversion_probability: markov.as_ref().map_or_else(
+            || {
+                if total > 0.0 {
+                    paths.total_conversions() as f64 / total
+                } else {
+                    0.0
+                }
+            },
+            |m| m.conversion_probability,
+        ),
+        compute_seconds,
+    };
+    let text = serde_json::to_string(&output).map_err(|e| e.to_string())?;
+    out::emit(&text)
+}
+
+/// The Markov model on one thread (when asked for), the rule-based models
+/// and Shapley on another.
+fn models(
+    paths: &PathSet,
+    order: u8,
+    journeys: bool,
+    all: bool,
+) -> Result<(Option<MarkovResult>, [Credits; 6]), String> {
+    let heuristics = || -> Result<[Credits; 6], String> {
+        let run = |m: &dyn Model| m.attribute(paths).map_err(|e| e.to_string());
+        Ok([
+            run(&FirstTouch)?,
+            run(&LastTouch)?,
+            run(&Linear)?,
+            run(&PositionBased::default())?,
+            if all { run(&SimplifiedShapley)? } else { Credits::new() },
+            if journeys { run(&TimeDecay)? } else { Credits::new() },
+        ])
+    };
+    if !all {
+        return Ok((None, heuristics()?));
+    }
+    let markov = || Markov::order(order).solve(paths).map_err(|e| e.to_string());
+    std::thread::scope(|s| {
+        let h = s.spawn(heuristics);
+        let m = markov()?;
+        let h = h
+            .join()
+            .unwrap_or_else(|_| Err("a model thread panicked".to_owned()))?;
+        Ok((Some(m), h))
+    })
+}
+
+fn read(path: &str) -> Result<Vec<u8>, String> {
+    if Path::new(path).is_dir() {
+        return Err(format!("{path} is a directory, not a CSV file"));
+    }
+    std::fs::read(path).map_err(|e| format!("cannot open {path:?}: {e}"))
+}

@@ -1,0 +1,357 @@
+//! The rule-based models: first touch, last touch, last non-direct, linear,
+//! position-based and time decay. Each splits every converting path's
+//! conversions and value among its touches by a fixed rule; paths without
+//! conversions contribute nothing.
+//!
+//! They reproduce ChannelAttribution's `heuristic_models` (first, last,
+//! linear) and mam (`marketing_attribution_models`: position-based and time
+//! decay) to rounding; the tests check the reference set.
+
+use serde::{Deserialize, Serialize};
+
+use crate::attribution::credit::{Credits, Model, Tally, named};
+use crate::attribution::fixed::Fixed;
+use crate::attribution::paths::PathSet;
+use crate::error::{Error, Result};
+
+/// All of a path's credit to its first touch.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FirstTouch;
+
+/// All of a path's credit to its last touch.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LastTouch;
+
+/// All of a path's credit to its last touch that is not the direct channel;
+/// a path that is direct all along credits direct.
+///
+/// ```
+/// use cxjourney::attribution::{LastNonDirect, Model, PathSet};
+/// let mut paths = PathSet::new();
+/// paths.add(&["email", "direct"], 1, 10.0, 0)?;
+/// paths.add(&["direct", "direct"], 1, 5.0, 0)?;
+/// let credit = LastNonDirect::default().attribute(&paths)?;
+/// assert_eq!(credit["email"].conversions, 1.0);
+/// assert_eq!(credit["direct"].value, 5.0);
+/// # Ok::<(), cxjourney::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LastNonDirect {
+    /// The name of the direct channel (default `"direct"`, the crate's
+    /// [`Channel::DIRECT`](crate::Channel::DIRECT)).
+    pub direct: String,
+}
+
+impl Default for LastNonDirect {
+    fn default() -> Self {
+        LastNonDirect {
+            direct: "direct".to_owned(),
+        }
+    }
+}
+
+/// Equal credit to every touch: `1 / len` each, where `len` counts repeated
+/// touches (a channel touched twice in a path of four gets 2/4).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Linear;
+
+/// Credit by position: a share to the first touch, a share to the last, the
+/// rest split evenly over the touches between (40/20/40 by default, mam's
+/// `run_position_based`). A path of one touch gives it everything; a path
+/// of two splits between them in the ratio of the first and last shares
+/// (50/50 by default). Credit is by position, so a channel's repeated
+/// touches add up.
+///
+/// ```
+/// use cxjourney::attribution::{Model, PathSet, PositionBased};
+/// let mut paths = PathSet::new();
+/// paths.add(&["a", "b", "c", "a"], 10, 100.0, 0)?;
+/// let credit = PositionBased::default().attribute(&paths)?;
+/// assert!((credit["a"].conversions - 8.0).abs() < 1e-9); // 40% + 40%
+/// assert!((credit["b"].value - 10.0).abs() < 1e-9);      // 20% / 2
+/// let first_heavy = PositionBased::new(0.6, 0.2, 0.2)?;
+/// assert!((first_heavy.attribute(&paths)?["a"].conversions - 8.0).abs() < 1e-9);
+/// # Ok::<(), cxjourney::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "PositionWeights", into = "PositionWeights")]
+pub struct PositionBased {
+    first: f64,
+    middle: f64,
+    last: f64,
+}
+
+/// The serialized form of [`PositionBased`], checked when read.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PositionWeights {
+    first: f64,
+    middle: f64,
+    last: f64,
+}
+
+impl TryFrom<PositionWeights> for PositionBased {
+    type Error = Error;
+    fn try_from(w: PositionWeights) -> Result<Self> {
+        PositionBased::new(w.first, w.middle, w.last)
+    }
+}
+
+impl From<PositionBased> for PositionWeights {
+    fn from(p: PositionBased) -> Self {
+        PositionWeights {
+            first: p.first,
+            middle: p.middle,
+            last: p.last,
+        }
+    }
+}
+
+impl Default for PositionBased {
+    /// 40% first, 20% middle, 40% last (mam's default, and the common
+    /// "U-shaped" model).
+    fn default() -> Self {
+        PositionBased {
+            first: 0.4,
+            middle: 0.2,
+            last: 0.4,
+        }
+    }
+}
+
+impl PositionBased {
+    /// The shares of the first touch, the touches between, and the last
+    /// touch.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] unless every share is finite, at least 0,
+    /// and the three add up to 1 (within 1e-9).
+    pub fn new(first: f64, middle: f64, last: f64) -> Result<PositionBased> {
+        for (field, x) in [
+            ("position_based.first", first),
+            ("position_based.middle", middle),
+            ("position_based.last", last),
+        ] {
+            if !(x.is_finite() && x >= 0.0) {
+                return Err(Error::InvalidConfig {
+                    field,
+                    value: x.to_string(),
+                    reason: "a position share must be a finite number of at least 0",
+                });
+            }
+        }
+        let sum = first + middle + last;
+        if (sum - 1.0).abs() > 1e-9 {
+            return Err(Error::InvalidConfig {
+                field: "position_based",
+                value: format!("{first} + {middle} + {last} = {sum}"),
+                reason: "the first, middle and last shares must add up to 1",
+            });
+        }
+        Ok(PositionBased {
+            first,
+            middle,
+            last,
+        })
+    }
+
+    /// The first touch's share.
+    #[must_use]
+    pub fn first(&self) -> f64 {
+        self.first
+    }
+
+    /// The share split over the touches between the first and the last.
+    #[must_use]
+    pub fn middle(&self) -> f64 {
+        self.middle
+    }
+
+    /// The last touch's share.
+    #[must_use]
+    pub fn last(&self) -> f64 {
+        self.last
+    }
+
+    /// The share of touch `k` of a path of `len` touches.
+    fn share(&self, k: usize, len: usize) -> f64 {
+        match len {
+            0 | 1 => 1.0,
+            2 => {
+                let ends = self.first + self.last;
+                if ends <= 0.0 {
+                    0.5
+                } else if k == 0 {
+                    self.first / ends
+                } else {
+                    self.last / ends
+                }
+            }
+            _ if k == 0 => self.first,
+            _ if k + 1 == len => self.last,
+            _ => self.middle / (len - 2) as f64,
+        }
+    }
+}
+
+/// Credit by recency: touch `k` gets the weight `0.5^(age_k / half_life)`,
+/// normalised within its journey, where `age_k` is the time from the touch
+/// to the conversion (mam's `run_time_decay`).
+///
+/// Weights need each journey's touch times, so the credit is accumulated
+/// while paths are added: the half-life is the path set's
+/// ([`PathSet::with_time_decay`]; 7 days by default in
+/// [`AttributionConfig`](crate::attribution::AttributionConfig)).
+///
+/// # Errors
+/// [`Error::InvalidConfig`] when the path set has no touch times (it was
+/// not made with a half-life) or some of its conversions were added without
+/// them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimeDecay;
+
+/// Runs `credit(ids, conv, value, tally)` over every converting path.
+fn tally(paths: &PathSet, mut credit: impl FnMut(&[u32], Fixed, Fixed, &mut Tally)) -> Credits {
+    let mut t = Tally::new(paths.channel_count());
+    for (ids, conv, value, _) in paths.rows() {
+        if conv == 0 {
+            continue;
+        }
+        credit(ids, Fixed::count(conv), value, &mut t);
+    }
+    t.into_credits(paths)
+}
+
+impl Model for FirstTouch {
+    fn name(&self) -> &'static str {
+        "first_touch"
+    }
+
+    fn attribute(&self, paths: &PathSet) -> Result<Credits> {
+        Ok(tally(paths, |ids, conv, value, t| {
+            if let Some(&c) = ids.first() {
+                t.whole(c, conv, value);
+            }
+        }))
+    }
+}
+
+impl Model for LastTouch {
+    fn name(&self) -> &'static str {
+        "last_touch"
+    }
+
+    fn attribute(&self, paths: &PathSet) -> Result<Credits> {
+        Ok(tally(paths, |ids, conv, value, t| {
+            if let Some(&c) = ids.last() {
+                t.whole(c, conv, value);
+            }
+        }))
+    }
+}
+
+impl Model for LastNonDirect {
+    fn name(&self) -> &'static str {
+        "last_non_direct"
+    }
+
+    fn attribute(&self, paths: &PathSet) -> Result<Credits> {
+        let direct = paths.channels().position(|c| c == self.direct).map(|i| i as u32);
+        Ok(tally(paths, |ids, conv, value, t| {
+            let pick = ids
+                .iter()
+                .rev()
+                .find(|&&c| Some(c) != direct)
+                .or(ids.last());
+            if let Some(&c) = pick {
+                t.whole(c, conv, value);
+            }
+        }))
+    }
+}
+
+impl Model for Linear {
+    fn name(&self) -> &'static str {
+        "linear"
+    }
+
+    fn attribute(&self, paths: &PathSet) -> Result<Credits> {
+        Ok(tally(paths, |ids, conv, value, t| {
+            t.split_equal(ids, conv, value);
+        }))
+    }
+}
+
+impl Model for PositionBased {
+    fn name(&self) -> &'static str {
+        "position_based"
+    }
+
+    fn attribute(&self, paths: &PathSet) -> Result<Credits> {
+        Ok(tally(paths, |ids, conv, value, t| {
+            let len = ids.len();
+            let middle = if len > 2 { self.share(1, len) } else { 0.0 };
+            t.split_ends(ids, conv, value, self.share(0, len), middle);
+        }))
+    }
+}
+
+impl Model for TimeDecay {
+    fn name(&self) -> &'static str {
+        "time_decay"
+    }
+
+    fn attribute(&self, paths: &PathSet) -> Result<Credits> {
+        let Some(decay) = paths.decay() else {
+            return Err(Error::InvalidConfig {
+                field: "time_decay",
+                value: "paths without touch times".to_owned(),
+                reason: "time decay needs touch times: build the paths with a half-life (PathSet::with_time_decay, parse_journeys_csv, or from journeys)",
+            });
+        };
+        if decay.untimed > 0 {
+            return Err(Error::InvalidConfig {
+                field: "time_decay",
+                value: format!("{} conversions without touch times", decay.untimed),
+                reason: "time decay needs the touch times of every converting journey",
+            });
+        }
+        let get = |v: &[Fixed], c: u32| v.get(c as usize).copied().unwrap_or_default().to_f64();
+        Ok(named(paths, |c| crate::attribution::credit::Credit {
+            conversions: get(&decay.conversions, c),
+            value: get(&decay.values, c),
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shares_follow_the_rules() {
+        let p = PositionBased::default();
+        assert_eq!(p.share(0, 1), 1.0);
+        assert_eq!((p.share(0, 2), p.share(1, 2)), (0.5, 0.5));
+        assert_eq!((p.share(0, 4), p.share(1, 4), p.share(3, 4)), (0.4, 0.1, 0.4));
+        let q = PositionBased::new(0.0, 1.0, 0.0).unwrap();
+        assert_eq!(q.share(0, 2), 0.5);
+        assert!(PositionBased::new(0.5, 0.5, 0.5).is_err());
+        assert!(PositionBased::new(-0.1, 0.6, 0.5).is_err());
+        assert!(PositionBased::new(f64::NAN, 0.5, 0.5).is_err());
+        assert!(serde_json::from_str::<PositionBased>(r#"{"first":0.9,"middle":0.9,"last":0}"#).is_err());
+        let json = serde_json::to_string(&p).unwrap();
+        assert_eq!(serde_json::from_str::<PositionBased>(&json).unwrap(), p);
+    }
+
+    #[test]
+    fn time_decay_needs_times() {
+        let mut paths = PathSet::new();
+        paths.add(&["a"], 1, 1.0, 0).unwrap();
+        assert!(TimeDecay.attribute(&paths).is_err());
+        let mut timed = PathSet::with_time_decay(chrono::TimeDelta::days(7)).unwrap();
+        timed.add(&["a"], 1, 1.0, 0).unwrap();
+        assert!(TimeDecay.attribute(&timed).is_err());
+    }
+}

@@ -1,0 +1,1084 @@
+//! Reading path files (ChannelAttribution's format) and journeys files from
+//! bytes already in memory: no I/O here, the caller reads the file.
+
+use chrono::TimeDelta;
+
+use crate::attribution::fixed::{Fixed, MAX_INPUT};
+use crate::attribution::paths::{MAX_COUNT, PathSet};
+use crate::error::{Error, Result};
+
+/// One field of the current record: a range of the input, or (for a quoted
+/// field, unescaped) of the scratch buffer.
+#[derive(Debug, Clone, Copy)]
+enum Field {
+    Data(usize, usize),
+    Scratch(usize, usize),
+}
+
+/// CSV records over bytes: `,` separated, `"` quoting with `""` escapes
+/// (quoted fields may span lines), LF or CRLF line ends, a byte-order mark,
+/// blank lines skipped.
+struct Records<'a> {
+    data: &'a [u8],
+    pos: usize,
+    /// The 1-based line at `pos`.
+    line: u64,
+    scratch: Vec<u8>,
+    fields: Vec<Field>,
+}
+
+impl<'a> Records<'a> {
+    fn new(data: &'a [u8]) -> Records<'a> {
+        let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
+        Records {
+            data,
+            pos: 0,
+            line: 1,
+            scratch: Vec::new(),
+            fields: Vec::new(),
+        }
+    }
+
+    /// Reads the next record that is not blank; its first line, or `None`
+    /// at the end.
+    fn next(&mut self) -> Result<Option<u64>> {
+        loop {
+            let data = self.data;
+            let rest = data.get(self.pos..).unwrap_or(&[]);
+            if rest.is_empty() {
+                return Ok(None);
+            }
+            let start_line = self.line;
+            self.fields.clear();
+            let base = self.pos;
+            let mut a = base;
+            let mut end = data.len();
+            let mut quoted = false;
+            for i in memchr::memchr3_iter(b',', b'\n', b'"', rest) {
+                match rest.get(i) {
+                    Some(b',') => {
+                        self.fields.push(Field::Data(a, base + i));
+                        a = base + i + 1;
+                    }
+                    Some(b'\n') => {
+                        end = base + i;
+                        break;
+                    }
+                    _ => {
+                        quoted = true;
+                        break;
+                    }
+                }
+            }
+            if quoted {
+                self.fields.clear();
+                self.quoted_record(start_line)?;
+                return Ok(Some(start_line));
+            }
+            let mut field_end = end;
+            if field_end > a && data.get(field_end - 1) == Some(&b'\r') {
+                field_end -= 1;
+            }
+            self.fields.push(Field::Data(a, field_end));
+            self.pos = end + 1;
+            self.line += 1;
+            if self.fields.len() == 1 && self.field(0).iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            return Ok(Some(start_line));
+        }
+    }
+
+    /// Reads a record with quoted fields, byte by byte.
+    fn quoted_record(&mut self, start_line: u64) -> Result<()> {
+        self.scratch.clear();
+        let data = self.data;
+        let mut i = self.pos;
+        loop {
+            // One field starting at i.
+            if data.get(i) == Some(&b'"') {
+                let from = self.scratch.len();
+                i += 1;
+                loop {
+                    let rest = data.get(i..).unwrap_or(&[]);
+                    let Some(q) = rest.iter().position(|&b| b == b'"') else {
+                        return Err(Error::InvalidRecord {
+                            line: start_line,
+                            column: "row".to_owned(),
+                            value: String::from_utf8_lossy(
+                                data.get(self.pos..).unwrap_or(&[]).get(..80).unwrap_or(rest),
+                            )
+                            .into_owned(),
+                            reason: "a quoted field is not closed".to_owned(),
+                        });
+                    };
+                    let chunk = rest.get(..q).unwrap_or(&[]);
+                    self.line += chunk.iter().filter(|&&b| b == b'\n').count() as u64;
+                    self.scratch.extend_from_slice(chunk);
+                    i += q + 1;
+                    if data.get(i) == Some(&b'"') {
+                        self.scratch.push(b'"');
+                        i += 1;
+                    } else {
+                        break;
+                    }
+                }
+                self.fields.push(Field::Scratch(from, self.scratch.len()));
+                // Only spaces may follow the closing quote.
+                while let Some(&b) = data.get(i) {
+                    match b {
+                        b' ' | b'\t' | b'\r' => i += 1,
+                        b',' | b'\n' => break,
+                        _ => {
+                            return Err(Error::InvalidRecord {
+                                line: self.line,
+                                column: "row".to_owned(),
+                                value: String::from_utf8_lossy(&[b]).into_owned(),
+                                reason: "text after a closing quote".to_owned(),
+                            });
+                        }
+                    }
+                }
+            } else {
+                let rest = data.get(i..).unwrap_or(&[]);
+                let end = rest
+                    .iter()
+                    .position(|&b| b == b',' || b == b'\n')
+                    .unwrap_or(rest.len());
+                let mut field_end = i + end;
+                if data.get(i + end) != Some(&b',') && field_end > i && data.get(field_end - 1) == Some(&b'\r') {
+                    field_end -= 1;
+                }
+                self.fields.push(Field::Data(i, field_end));
+                i += end;
+            }
+            match data.get(i) {
+                Some(b',') => i += 1,
+                Some(b'\n') => {
+                    self.line += 1;
+                    self.pos = i + 1;
+                    return Ok(());
+                }
+                _ => {
+                    self.pos = data.len();
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.fields.len()
+    }
+
+    fn field(&self, i: usize) -> &[u8] {
+        match self.fields.get(i) {
+            Some(&Field::Data(a, b)) => self.data.get(a..b).unwrap_or(&[]),
+            Some(&Field::Scratch(a, b)) => self.scratch.get(a..b).unwrap_or(&[]),
+            None => &[],
+        }
+    }
+}
+
+/// Where each named column is in the header.
+#[derive(Debug, Clone)]
+struct Header {
+    names: Vec<String>,
+}
+
+impl Header {
+    fn read(records: &mut Records<'_>, expected: &str) -> Result<Header> {
+        if records.next()?.is_none() {
+            return Err(Error::InvalidRecord {
+                line: 1,
+                column: "header".to_owned(),
+                value: String::new(),
+                reason: format!("empty input: expected a header {expected}"),
+            });
+        }
+        let names = (0..records.len())
+            .map(|i| String::from_utf8_lossy(records.field(i)).trim().to_owned())
+            .collect();
+        Ok(Header { names })
+    }
+
+    fn find(&self, name: &str) -> Option<usize> {
+        self.names.iter().position(|n| n == name)
+    }
+
+    fn require(&self, name: &str, expected: &str) -> Result<usize> {
+        self.find(name).ok_or_else(|| Error::InvalidRecord {
+            line: 1,
+            column: "header".to_owned(),
+            value: self.names.join(","),
+            reason: format!("the header lacks the column {name:?} (expected {expected})"),
+        })
+    }
+}
+
+fn record_error(line: u64, column: &str, value: &[u8], reason: impl Into<String>) -> Error {
+    Error::InvalidRecord {
+        line,
+        column: column.to_owned(),
+        value: String::from_utf8_lossy(value).into_owned(),
+        reason: reason.into(),
+    }
+}
+
+/// A whole, non-negative count of at most [`MAX_COUNT`] (`3` or `3.0`).
+fn parse_count(bytes: &[u8], line: u64, column: &str) -> Result<u64> {
+    let t = bytes.trim_ascii();
+    if !t.is_empty() && t.len() <= 16 && t.iter().all(u8::is_ascii_digit) {
+        let n = t
+            .iter()
+            .fold(0u64, |n, &b| n * 10 + u64::from(b - b'0'));
+        if n > MAX_COUNT {
+            return Err(record_error(line, column, bytes, "a count must be at most 2^53"));
+        }
+        return Ok(n);
+    }
+    let x = parse_float(bytes, line, column)?;
+    if x < 0.0 || x.fract() != 0.0 || x > MAX_COUNT as f64 {
+        return Err(record_error(
+            line,
+            column,
+            bytes,
+            "a count must be a whole number from 0 to 2^53",
+        ));
+    }
+    Ok(x as u64)
+}
+
+fn parse_float(bytes: &[u8], line: u64, column: &str) -> Result<f64> {
+    let t = bytes.trim_ascii();
+    std::str::from_utf8(t)
+        .ok()
+        .and_then(|s| s.parse::<f64>().ok())
+        .filter(|x| x.is_finite())
+        .ok_or_else(|| record_error(line, column, bytes, "not a finite number"))
+}
+
+/// A plain decimal (`185.13`, `0`, `12.`) of at most 15 whole and 12
+/// fraction digits, exactly in fixed point; `None` for anything else.
+fn plain_decimal(t: &[u8]) -> Option<Fixed> {
+    let (whole, frac) = match memchr::memchr(b'.', t) {
+        Some(dot) => (t.get(..dot)?, t.get(dot + 1..)?),
+        None => (t, &[][..]),
+    };
+    if whole.is_empty() && frac.is_empty() || whole.len() > 15 || frac.len() > 12 {
+        return None;
+    }
+    let mut units: i128 = 0;
+    for &b in whole.iter().chain(frac) {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        units = units * 10 + i128::from(b - b'0');
+    }
+    units *= 10i128.pow(12 - frac.len() as u32);
+    Some(Fixed(units))
+}
+
+/// A conversion value: finite, at least 0, at most 2^53.
+fn parse_value(bytes: &[u8], line: u64, column: &str) -> Result<Fixed> {
+    let t = bytes.trim_ascii();
+    if let Some(v) = plain_decimal(t) {
+        if v <= Fixed::from_f64(MAX_INPUT).unwrap_or_default() {
+            return Ok(v);
+        }
+    }
+    let x = parse_float(bytes, line, column)?;
+    Fixed::from_f64(x).ok_or_else(|| {
+        record_error(
+            line,
+            column,
+            bytes,
+            if x < 0.0 {
+                "a conversion value cannot be negative"
+            } else {
+                "a conversion value must be at most 2^53"
+            },
+        )
+    })
+}
+
+/// Channel ids of the tokens seen so far, keyed by length and the first and
+/// last eight bytes, so that a token of a known channel (of at most 16
+/// bytes) costs two integer compares instead of a UTF-8 check, a hash of the
+/// string and a byte comparison.
+struct TokenTable {
+    slots: Vec<TokenSlot>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct TokenSlot {
+    len: u32,
+    id: u32,
+    head: u64,
+    tail: u64,
+}
+
+const EMPTY_SLOT: TokenSlot = TokenSlot {
+    len: u32::MAX,
+    id: 0,
+    head: 0,
+    tail: 0,
+};
+
+/// The little-endian value of up to eight bytes (zero padded).
+fn word(b: &[u8]) -> u64 {
+    match b.get(..8).and_then(|w| <[u8; 8]>::try_from(w).ok()) {
+        Some(w) => u64::from_le_bytes(w),
+        None => b
+            .iter()
+            .enumerate()
+            .fold(0u64, |acc, (i, &x)| acc | u64::from(x) << (8 * i)),
+    }
+}
+
+impl TokenTable {
+    fn new() -> TokenTable {
+        TokenTable {
+            slots: vec![EMPTY_SLOT; 256],
+        }
+    }
+
+    fn key(token: &[u8]) -> (u64, u64) {
+        let head = word(token);
+        let tail = if token.len() > 8 {
+            word(token.get(token.len().saturating_sub(8)..).unwrap_or(&[]))
+        } else {
+            0
+        };
+        (head, tail)
+    }
+
+    fn id(&mut self, set: &mut PathSet, token: &[u8], line: u64, column: &str, cell: &[u8]) -> Result<u32> {
+        if token.len() > 16 {
+            return intern(set, token, line, column, cell);
+        }
+        let (head, tail) = Self::key(token);
+        self.lookup(set, token, head, tail, line, column, cell)
+    }
+
+    /// [`TokenTable::id`] with the token's key already made: a
+    /// direct-mapped table, one compare on a hit.
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    fn lookup(
+        &mut self,
+        set: &mut PathSet,
+        token: &[u8],
+        head: u64,
+        tail: u64,
+        line: u64,
+        column: &str,
+        cell: &[u8],
+    ) -> Result<u32> {
+        let len = token.len() as u32;
+        let i = ((head ^ tail.rotate_left(29) ^ u64::from(len)).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            >> 56) as usize;
+        if let Some(slot) = self.slots.get(i) {
+            if slot.len == len && slot.head == head && slot.tail == tail {
+                return Ok(slot.id);
+            }
+        }
+        self.miss(set, token, i, head, tail, line, column, cell)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    #[cold]
+    fn miss(
+        &mut self,
+        set: &mut PathSet,
+        token: &[u8],
+        i: usize,
+        head: u64,
+        tail: u64,
+        line: u64,
+        column: &str,
+        cell: &[u8],
+    ) -> Result<u32> {
+        let id = intern(set, token, line, column, cell)?;
+        if let Some(slot) = self.slots.get_mut(i) {
+            if slot.len == u32::MAX {
+                *slot = TokenSlot {
+                    len: token.len() as u32,
+                    id,
+                    head,
+                    tail,
+                };
+            }
+        }
+        Ok(id)
+    }
+}
+
+fn intern(set: &mut PathSet, token: &[u8], line: u64, column: &str, cell: &[u8]) -> Result<u32> {
+    let name = std::str::from_utf8(token)
+        .map_err(|_| record_error(line, column, cell, "a channel name is not UTF-8"))?;
+    set.intern(name)
+}
+
+/// Splits a path by ChannelAttribution's rules (split on `>`, trim spaces
+/// from both ends of each token, drop empty tokens) and interns the
+/// channels into `ids`.
+fn parse_path(
+    set: &mut PathSet,
+    table: &mut TokenTable,
+    bytes: &[u8],
+    line: u64,
+    column: &str,
+    ids: &mut Vec<u32>,
+) -> Result<()> {
+    ids.clear();
+    let mut a = 0;
+    for end in memchr::memchr_iter(b'>', bytes).chain(std::iter::once(bytes.len())) {
+        let token = trim_spaces(bytes.get(a..end).unwrap_or(&[]));
+        a = end + 1;
+        if token.is_empty() {
+            continue;
+        }
+        ids.push(table.id(set, token, line, column, bytes)?);
+    }
+    if ids.is_empty() {
+        return Err(record_error(line, column, bytes, "empty path"));
+    }
+    Ok(())
+}
+
+fn trim_spaces(mut t: &[u8]) -> &[u8] {
+    while let [b' ', rest @ ..] = t {
+        t = rest;
+    }
+    while let [rest @ .., b' '] = t {
+        t = rest;
+    }
+    t
+}
+
+/// Checks the width of a record against the header's.
+fn check_width(records: &Records<'_>, header: &Header, line: u64) -> Result<()> {
+    if records.len() != header.names.len() {
+        let fields: Vec<String> = (0..records.len())
+            .map(|i| String::from_utf8_lossy(records.field(i)).into_owned())
+            .collect();
+        return Err(Error::InvalidRecord {
+            line,
+            column: "row".to_owned(),
+            value: fields.join(","),
+            reason: format!(
+                "{} fields where the header has {}",
+                records.len(),
+                header.names.len()
+            ),
+        });
+    }
+    Ok(())
+}
+
+const PATHS_HEADER: &str = "path,total_conversions,total_conversion_value,total_null";
+const JOURNEYS_HEADER: &str = "journey_id,path,hours_to_end,converted,conversion_value";
+
+/// Inputs from this size up are read on two threads.
+const TWO_THREADS: usize = 1 << 20;
+
+/// The columns a reader needs, resolved from the header.
+#[derive(Debug, Clone, Copy)]
+struct Columns {
+    path: usize,
+    conversions: usize,
+    value: Option<usize>,
+    nulls: Option<usize>,
+    hours: usize,
+}
+
+/// What one reader keeps from row to row.
+struct RowState {
+    table: TokenTable,
+    ids: Vec<u32>,
+    ages: Vec<f64>,
+}
+
+type RowFn = fn(&mut PathSet, &Records<'_>, u64, &Columns, &mut RowState) -> Result<()>;
+
+/// The bit `0x80` of every byte of `w` that equals the byte broadcast in
+/// `c` (exact: no false positives).
+#[inline]
+fn eq_mask(w: u64, c: u64) -> u64 {
+    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    let x = w ^ c;
+    !(((x & LOW7).wrapping_add(LOW7)) | x | LOW7)
+}
+
+const COMMAS: u64 = 0x2C2C_2C2C_2C2C_2C2C;
+const ARROWS: u64 = 0x3E3E_3E3E_3E3E_3E3E;
+
+/// The little-endian word of `line[i..i + 8]`, zero padded past the end.
+#[inline]
+fn load(line: &[u8], i: usize) -> u64 {
+    match line.get(i..i + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()) {
+        Some(w) => u64::from_le_bytes(w),
+        None => word(line.get(i..).unwrap_or(&[])),
+    }
+}
+
+/// A count made of digits only (the common case), else `None`.
+#[inline]
+fn digits(t: &[u8]) -> Option<u64> {
+    if t.is_empty() || t.len() > 16 {
+        return None;
+    }
+    let mut n = 0u64;
+    for &b in t {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        n = n * 10 + u64::from(b - b'0');
+    }
+    (n <= MAX_COUNT).then_some(n)
+}
+
+/// One line of a path file without quotes, the common way: commas and
+/// `>` found eight bytes at a time, channels looked up by their bytes,
+/// counts and values read as plain decimals. `false` when the line is not
+/// of that simple form (the general reader then takes it, and names any
+/// error).
+fn fast_paths_line(
+    set: &mut PathSet,
+    line: &[u8],
+    c: &Columns,
+    width: usize,
+    st: &mut RowState,
+) -> Result<bool> {
+    st.ids.clear();
+    let mut field = 0usize;
+    let mut field_start = 0usize;
+    let mut token_start = 0usize;
+    let (mut conv, mut nulls, mut value) = (None, 0u64, Fixed::ZERO);
+    let mut ok = true;
+    let mut on_field_end = |set: &mut PathSet, st: &mut RowState, field: usize, a: usize, b: usize, token_start: usize| -> Result<bool> {
+        let cell = line.get(a..b).unwrap_or(&[]);
+        if field == c.path {
+            return push_token(set, st, line, token_start, b);
+        }
+        if field == c.conversions {
+            conv = digits(cell.trim_ascii());
+            return Ok(conv.is_some());
+        }
+        if Some(field) == c.nulls {
+            let Some(n) = digits(cell.trim_ascii()) else {
+                return Ok(false);
+            };
+            nulls = n;
+        } else if Some(field) == c.value {
+            let Some(v) = plain_decimal(cell.trim_ascii()) else {
+                return Ok(false);
+            };
+            value = v;
+        }
+        Ok(true)
+    };
+    let mut i = 0;
+    while i < line.len() && ok {
+        let w = load(line, i);
+        let mut m = eq_mask(w, COMMAS) | eq_mask(w, ARROWS);
+        while m != 0 && ok {
+            let p = i + (m.trailing_zeros() / 8) as usize;
+            m &= m - 1;
+            if p >= line.len() {
+                break;
+            }
+            if line.get(p) == Some(&b',') {
+                ok = on_field_end(set, st, field, field_start, p, token_start)?;
+                field += 1;
+                field_start = p + 1;
+                token_start = p + 1;
+            } else if field == c.path {
+                ok = push_token(set, st, line, token_start, p)?;
+                token_start = p + 1;
+            }
+        }
+        i += 8;
+    }
+    if !ok {
+        return Ok(false);
+    }
+    if !on_field_end(set, st, field, field_start, line.len(), token_start)? || field + 1 != width {
+        return Ok(false);
+    }
+    let Some(conv) = conv else {
+        return Ok(false);
+    };
+    if st.ids.is_empty() || (conv == 0 && value > Fixed::ZERO) || value > Fixed::from_f64(MAX_INPUT).unwrap_or_default() {
+        return Ok(false);
+    }
+    set.add_ids(&st.ids, conv, value, nulls)?;
+    Ok(true)
+}
+
+/// Looks up the channel of `line[a..b]` (trimmed of spaces; empty tokens
+/// dropped) and pushes it.
+#[inline(always)]
+fn push_token(set: &mut PathSet, st: &mut RowState, line: &[u8], a: usize, b: usize) -> Result<bool> {
+    let (mut a, mut b) = (a, b.min(line.len()));
+    while a < b && line.get(a) == Some(&b' ') {
+        a += 1;
+    }
+    while b > a && line.get(b - 1) == Some(&b' ') {
+        b -= 1;
+    }
+    let len = b - a;
+    if len == 0 {
+        return Ok(true);
+    }
+    let token = line.get(a..b).unwrap_or(&[]);
+    let found = if len > 16 {
+        st.table.id(set, token, 0, "path", line)
+    } else {
+        // Eight-byte loads from the line, masked to the token.
+        let keep = |n: usize| if n >= 8 { u64::MAX } else { (1u64 << (8 * n)) - 1 };
+        let head = load(line, a) & keep(len);
+        let tail = if len > 8 { load(line, b - 8) } else { 0 };
+        st.table.lookup(set, token, head, tail, 0, "path", line)
+    };
+    match found {
+        Ok(id) => {
+            st.ids.push(id);
+            Ok(true)
+        }
+        // Not UTF-8: the general reader names the line.
+        Err(Error::InvalidRecord { .. }) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// Reads the rows of `data` (after the header) into `set`: on two threads
+/// for large inputs without quotes (split at a line end, each half into its
+/// own set, merged in order, so the result is the one thread's), else on
+/// one.
+#[allow(clippy::too_many_arguments)]
+fn read_rows(
+    data: &[u8],
+    body: usize,
+    first_line: u64,
+    set: PathSet,
+    header: &Header,
+    cols: &Columns,
+    row: RowFn,
+    fast: bool,
+) -> Result<PathSet> {
+    read_rows_from(data, body, first_line, set, header, cols, row, fast, TWO_THREADS)
+}
+
+/// [`read_rows`] with the size from which two threads are used.
+#[allow(clippy::too_many_arguments)]
+fn read_rows_from(
+    data: &[u8],
+    body: usize,
+    first_line: u64,
+    set: PathSet,
+    header: &Header,
+    cols: &Columns,
+    row: RowFn,
+    fast: bool,
+    two_threads: usize,
+) -> Result<PathSet> {
+    let rest = data.get(body..).unwrap_or(&[]);
+    let split = (rest.len() >= two_threads && memchr::memchr(b'"', rest).is_none())
+        .then(|| memchr::memchr(b'\n', rest.get(rest.len() / 2..).unwrap_or(&[])))
+        .flatten()
+        .map(|i| rest.len() / 2 + i + 1);
+    let one = |part: &[u8], line: u64, mut set: PathSet| -> Result<PathSet> {
+        set.reserve(part.len() / 48);
+        let mut state = RowState {
+            table: TokenTable::new(),
+            ids: Vec::new(),
+            ages: Vec::new(),
+        };
+        if fast && memchr::memchr(b'"', part).is_none() {
+            // Line by line: the fast reader, or the general one for a line
+            // it does not take.
+            let width = header.names.len();
+            let mut pos = 0;
+            let mut number = line;
+            while pos < part.len() {
+                let end = memchr::memchr(b'\n', part.get(pos..).unwrap_or(&[])).map_or(part.len(), |i| pos + i);
+                let raw = part.get(pos..end).unwrap_or(&[]);
+                let text = raw.strip_suffix(b"\r").unwrap_or(raw);
+                if !fast_paths_line(&mut set, text, cols, width, &mut state)? {
+                    let mut records = Records::new(raw);
+                    records.line = number;
+                    if let Some(l) = records.next()? {
+                        check_width(&records, header, l)?;
+                        row(&mut set, &records, l, cols, &mut state)?;
+                    }
+                }
+                pos = end + 1;
+                number += 1;
+            }
+            return Ok(set);
+        }
+        let mut records = Records::new(part);
+        records.line = line;
+        while let Some(line) = records.next()? {
+            check_width(&records, header, line)?;
+            row(&mut set, &records, line, cols, &mut state)?;
+        }
+        Ok(set)
+    };
+    let Some(split) = split else {
+        return one(rest, first_line, set);
+    };
+    let (a, b) = rest.split_at(split.min(rest.len()));
+    let b_line = first_line + memchr::memchr_iter(b'\n', a).count() as u64;
+    let empty = set.empty_like();
+    let (first, second) = std::thread::scope(|s| {
+        let h = s.spawn(|| one(b, b_line, empty));
+        let first = one(a, first_line, set);
+        let second = h.join().unwrap_or_else(|_| {
+            Err(Error::NumericFailure {
+                what: "a path reader thread panicked".to_owned(),
+            })
+        });
+        (first, second)
+    });
+    let mut first = first?;
+    first.merge(second?)?;
+    Ok(first)
+}
+
+/// The header, and where the rows start in `data`.
+fn header(data: &[u8], expected: &str) -> Result<(Header, usize, u64)> {
+    let mut records = Records::new(data);
+    let header = Header::read(&mut records, expected)?;
+    let bom = data.len() - records.data.len();
+    Ok((header, bom + records.pos, records.line))
+}
+
+fn paths_row(set: &mut PathSet, r: &Records<'_>, line: u64, c: &Columns, st: &mut RowState) -> Result<()> {
+    let conv = parse_count(r.field(c.conversions), line, "total_conversions")?;
+    let nulls = match c.nulls {
+        Some(i) => parse_count(r.field(i), line, "total_null")?,
+        None => 0,
+    };
+    let value = match c.value {
+        Some(i) => parse_value(r.field(i), line, "total_conversion_value")?,
+        None => Fixed::ZERO,
+    };
+    if conv == 0 && value > Fixed::ZERO {
+        let cell = c.value.map_or(&[][..], |i| r.field(i));
+        return Err(record_error(
+            line,
+            "total_conversion_value",
+            cell,
+            "a path without conversions cannot carry conversion value",
+        ));
+    }
+    parse_path(set, &mut st.table, r.field(c.path), line, "path", &mut st.ids)?;
+    set.add_ids(&st.ids, conv, value, nulls)
+}
+
+fn journeys_row(set: &mut PathSet, r: &Records<'_>, line: u64, c: &Columns, st: &mut RowState) -> Result<()> {
+    let converted = match r.field(c.conversions).trim_ascii() {
+        b"1" | b"true" | b"True" | b"TRUE" => true,
+        b"0" | b"false" | b"False" | b"FALSE" => false,
+        other => match parse_float(other, line, "converted").ok() {
+            Some(x) if x == 1.0 => true,
+            Some(x) if x == 0.0 => false,
+            _ => {
+                return Err(record_error(
+                    line,
+                    "converted",
+                    other,
+                    "expected 0 or 1 (or false / true)",
+                ));
+            }
+        },
+    };
+    let value = match c.value {
+        Some(i) => parse_value(r.field(i), line, "conversion_value")?,
+        None => Fixed::ZERO,
+    };
+    if !converted && value > Fixed::ZERO {
+        let cell = c.value.map_or(&[][..], |i| r.field(i));
+        return Err(record_error(
+            line,
+            "conversion_value",
+            cell,
+            "a journey that did not convert cannot carry conversion value",
+        ));
+    }
+    parse_path(set, &mut st.table, r.field(c.path), line, "path", &mut st.ids)?;
+    st.ages.clear();
+    let hours = r.field(c.hours);
+    for token in hours.split(|&b| b == b'>') {
+        let token = trim_spaces(token);
+        if token.is_empty() {
+            continue;
+        }
+        let h = parse_float(token, line, "hours_to_end")?;
+        if h < 0.0 {
+            return Err(record_error(
+                line,
+                "hours_to_end",
+                hours,
+                "hours to the end of a journey cannot be negative",
+            ));
+        }
+        st.ages.push(h * 3600.0);
+    }
+    if st.ages.len() != st.ids.len() {
+        return Err(record_error(
+            line,
+            "hours_to_end",
+            hours,
+            format!(
+                "{} numbers for a path of {} touches (one per touch, joined by '>')",
+                st.ages.len(),
+                st.ids.len()
+            ),
+        ));
+    }
+    let conv = u64::from(converted);
+    set.add_ids_timed(&st.ids, &st.ages, conv, value, 1 - conv)
+}
+
+impl PathSet {
+    /// Reads paths in ChannelAttribution's format: a CSV with a header and
+    /// the columns `path` and `total_conversions`, and optionally
+    /// `total_conversion_value` and `total_null` (0 when absent); other
+    /// columns are ignored. A path is split on `>`, each token trimmed of
+    /// spaces, empty tokens dropped (ChannelAttribution's rules); channel
+    /// names are case-sensitive. Rows with the same path add up. Large
+    /// inputs are read on two threads, with the same result.
+    ///
+    /// ```
+    /// use cxjourney::attribution::PathSet;
+    /// let csv = "path,total_conversions,total_conversion_value,total_null\n\
+    ///            search > search > email,2,150.50,3\n\
+    ///            social,0,0.00,4\n";
+    /// let paths = PathSet::parse_csv(csv.as_bytes())?;
+    /// assert_eq!(paths.len(), 2);
+    /// assert_eq!(paths.total_value(), 150.5);
+    /// let first: Vec<&str> = paths.paths().next().unwrap().channels().collect();
+    /// assert_eq!(first, ["search", "search", "email"]);
+    /// # Ok::<(), cxjourney::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidRecord`] naming the line, the column and the value:
+    /// a missing column, a row of another width than the header, an empty
+    /// path, a count that is not a whole number from 0 to 2^53, a value
+    /// that is negative or not a number, a value on a path without
+    /// conversions, a quote left open; [`Error::TooMuchWork`] beyond
+    /// [`MAX_TOUCHES`](crate::attribution::MAX_TOUCHES) touches.
+    pub fn parse_csv(data: &[u8]) -> Result<PathSet> {
+        let (header, body, line) = header(data, PATHS_HEADER)?;
+        let cols = Columns {
+            path: header.require("path", PATHS_HEADER)?,
+            conversions: header.require("total_conversions", PATHS_HEADER)?,
+            value: header.find("total_conversion_value"),
+            nulls: header.find("total_null"),
+            hours: 0,
+        };
+        read_rows(data, body, line, PathSet::new(), &header, &cols, paths_row, true)
+    }
+
+    /// Reads one journey per row: a CSV with a header and the columns
+    /// `path` (channels as in [`PathSet::parse_csv`]), `hours_to_end` (one
+    /// number per touch, joined by `>`: the hours from the touch to the end
+    /// of the journey), `converted` (`0`/`1` or `false`/`true`) and
+    /// optionally `conversion_value` and `journey_id`; other columns are
+    /// ignored. Journeys with the same path add up, and time decay is
+    /// credited with `half_life` (mam's `run_time_decay` takes hours: 168
+    /// hours is `TimeDelta::hours(168)`).
+    ///
+    /// ```
+    /// use chrono::TimeDelta;
+    /// use cxjourney::attribution::{Model, PathSet, TimeDecay};
+    /// let csv = "journey_id,path,hours_to_end,converted,conversion_value\n\
+    ///            1,search > email,24.0 > 0.0,1,90.00\n\
+    ///            2,social,3.5,0,0.00\n";
+    /// let paths = PathSet::parse_journeys_csv(csv.as_bytes(), TimeDelta::hours(24))?;
+    /// let credit = TimeDecay.attribute(&paths)?;
+    /// assert!((credit["email"].value - 60.0).abs() < 1e-9); // weights 1/2 and 1
+    /// # Ok::<(), cxjourney::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`PathSet::parse_csv`], and [`Error::InvalidRecord`] when
+    /// `hours_to_end` does not hold one number of at least 0 per touch or
+    /// `converted` is not a 0/1 flag; [`Error::InvalidConfig`] when
+    /// `half_life` is not positive.
+    pub fn parse_journeys_csv(data: &[u8], half_life: TimeDelta) -> Result<PathSet> {
+        let set = PathSet::with_time_decay(half_life)?;
+        let (header, body, line) = header(data, JOURNEYS_HEADER)?;
+        let cols = Columns {
+            path: header.require("path", JOURNEYS_HEADER)?,
+            conversions: header.require("converted", JOURNEYS_HEADER)?,
+            value: header.find("conversion_value"),
+            nulls: None,
+            hours: header.require("hours_to_end", JOURNEYS_HEADER)?,
+        };
+        read_rows(data, body, line, set, &header, &cols, journeys_row, false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows(set: &PathSet) -> Vec<(Vec<String>, u64, f64, u64)> {
+        set.paths()
+            .map(|p| {
+                (
+                    p.channels().map(str::to_owned).collect(),
+                    p.conversions(),
+                    p.value(),
+                    p.nulls(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn reads_channelattribution_rules() {
+        let csv = "\u{feff}path,total_conversions,total_conversion_value,total_null\r\n\
+                   a >  b>>c ,2,10.5,1\r\n\
+                   \r\n\
+                   \"x, y > z\",1,1,0\n\
+                   a > b > c,1,1.5,0";
+        let set = PathSet::parse_csv(csv.as_bytes()).unwrap();
+        assert_eq!(
+            rows(&set),
+            vec![
+                (vec!["a".into(), "b".into(), "c".into()], 3, 12.0, 1),
+                (vec!["x, y".into(), "z".into()], 1, 1.0, 0),
+            ]
+        );
+        // Columns in any order; value and nulls optional.
+        let set = PathSet::parse_csv(b"total_conversions,path\n3.0,Search\n").unwrap();
+        assert_eq!(rows(&set), vec![(vec!["Search".into()], 3, 0.0, 0)]);
+    }
+
+    #[test]
+    fn errors_name_line_column_and_value() {
+        let cases: &[(&str, &str, u64)] = &[
+            ("", "header", 1),
+            ("path,conv\n", "header", 1),
+            ("path,total_conversions\n >  > ,1\n", "path", 2),
+            ("path,total_conversions\na,-1\n", "total_conversions", 2),
+            ("path,total_conversions\na,1.5\n", "total_conversions", 2),
+            ("path,total_conversions\na,x\n", "total_conversions", 2),
+            ("path,total_conversions\n\na,1,2\n", "row", 3),
+            ("path,total_conversions,total_conversion_value\na,0,5\n", "total_conversion_value", 2),
+            ("path,total_conversions,total_conversion_value\na,1,-5\n", "total_conversion_value", 2),
+            ("path,total_conversions\n\"a,1\n", "row", 2),
+        ];
+        for &(csv, column, line) in cases {
+            match PathSet::parse_csv(csv.as_bytes()) {
+                Err(Error::InvalidRecord { line: l, column: c, .. }) => {
+                    assert_eq!((l, c.as_str()), (line, column), "{csv:?}");
+                }
+                other => panic!("{csv:?}: {other:?}"),
+            }
+        }
+    }
+
+    fn canonical(set: &PathSet) -> String {
+        let mut rows: Vec<String> = rows(set)
+            .into_iter()
+            .map(|(p, c, v, n)| format!("{}|{c}|{v}|{n}", p.join(">")))
+            .collect();
+        rows.sort();
+        format!("{:?} {rows:?}", set.channels().collect::<Vec<_>>())
+    }
+
+    /// A path file of `n` rows, with repeats.
+    fn big(n: usize) -> String {
+        let names = ["search", "social", "email", "a-very-long-channel-name", "x", "marketplace"];
+        let mut text = String::from("path,total_conversions,total_conversion_value,total_null\n");
+        let mut rng = crate::numeric::Rng::new(3);
+        for _ in 0..n {
+            let len = 1 + rng.below(6) as usize;
+            let p: Vec<&str> = (0..len).map(|_| names[rng.below(6) as usize]).collect();
+            let conv = rng.below(3);
+            let sep = if rng.chance(0.5) { " > " } else { ">" };
+            text.push_str(&format!("{},{conv},{}.{:02},{}\n", p.join(sep), conv * 7, rng.below(100) * u64::from(conv > 0), 1 + rng.below(4)));
+        }
+        text
+    }
+
+    fn parse_with(data: &[u8], two_threads: usize, fast: bool) -> Result<PathSet> {
+        let (header, body, line) = header(data, PATHS_HEADER)?;
+        let cols = Columns {
+            path: header.require("path", PATHS_HEADER)?,
+            conversions: header.require("total_conversions", PATHS_HEADER)?,
+            value: header.find("total_conversion_value"),
+            nulls: header.find("total_null"),
+            hours: 0,
+        };
+        read_rows_from(data, body, line, PathSet::new(), &header, &cols, paths_row, fast, two_threads)
+    }
+
+    #[test]
+    fn every_reader_reads_the_same() {
+        let text = big(60_000);
+        assert!(text.len() > TWO_THREADS);
+        let base = canonical(&parse_with(text.as_bytes(), usize::MAX, false).unwrap());
+        for (two, fast) in [(usize::MAX, true), (1 << 20, true), (1 << 20, false)] {
+            let set = parse_with(text.as_bytes(), two, fast).unwrap();
+            assert_eq!(canonical(&set), base, "{two} {fast}");
+        }
+        assert_eq!(canonical(&PathSet::parse_csv(text.as_bytes()).unwrap()), base);
+        // An error in the second half names its line.
+        let mut bad = text.clone();
+        bad.push_str("email,x,0,1\n");
+        let lines = bad.lines().count() as u64;
+        match PathSet::parse_csv(bad.as_bytes()) {
+            Err(Error::InvalidRecord { line, column, .. }) => {
+                assert_eq!((line, column.as_str()), (lines, "total_conversions"));
+            }
+            other => panic!("{other:?}"),
+        }
+        // Lines the fast reader leaves to the general one.
+        let odd = "path,total_conversions,total_conversion_value,total_null\n\
+                   a > b,3.0,1e1,2\n  \n\
+                   a > b,1,5,0\n\
+                   \"a > b\",1,0.5,0\r\n";
+        let set = PathSet::parse_csv(odd.as_bytes()).unwrap();
+        assert_eq!(rows(&set), vec![(vec!["a".into(), "b".into()], 5, 15.5, 2)]);
+    }
+
+    #[test]
+    fn plain_decimals_are_exact() {
+        assert_eq!(plain_decimal(b"185.13").unwrap(), Fixed::from_f64(185.13).unwrap());
+        assert_eq!(plain_decimal(b"7").unwrap(), Fixed::count(7));
+        assert_eq!(plain_decimal(b"0.5").unwrap().to_f64(), 0.5);
+        assert_eq!(plain_decimal(b".5").unwrap().to_f64(), 0.5);
+        for bad in [&b""[..], b".", b"-1", b"1e3", b"1.2.3", b"1,5", b"0.1234567890123"] {
+            assert!(plain_decimal(bad).is_none(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn journeys_need_one_age_per_touch() {
+        let h = TimeDelta::hours(24);
+        let bad = [
+            "path,hours_to_end,converted\na > b,1.0,1\n",
+            "path,hours_to_end,converted\na,-1,1\n",
+            "path,hours_to_end,converted\na,1,2\n",
+            "path,hours_to_end,converted,conversion_value\na,1,0,3\n",
+        ];
+        for csv in bad {
+            assert!(
+                matches!(PathSet::parse_journeys_csv(csv.as_bytes(), h), Err(Error::InvalidRecord { .. })),
+                "{csv}"
+            );
+        }
+        let ok = "journey_id,path,hours_to_end,converted,conversion_value\n1,a > b,2 > 0,true,5\n2,a > b,1 > 0,0,0\n";
+        let set = PathSet::parse_journeys_csv(ok.as_bytes(), h).unwrap();
+        assert_eq!(rows(&set), vec![(vec!["a".into(), "b".into()], 1, 5.0, 1)]);
+    }
+}

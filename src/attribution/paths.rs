@@ -1,0 +1,845 @@
+//! The path set: distinct channel paths, each with its conversions, value
+//! and non-converting journeys; what every model reads.
+
+use std::hash::BuildHasher;
+
+use chrono::TimeDelta;
+use hashbrown::HashTable;
+use indexmap::IndexSet;
+use serde::{Deserialize, Serialize};
+
+use crate::attribution::fixed::Fixed;
+use crate::error::{Error, Result};
+use crate::hash::SeededState;
+use crate::model::time::secs_f64;
+
+/// The largest count (conversions or non-converting journeys) one path may
+/// carry in one call: 2^53, the largest integer every `f64` holds.
+pub const MAX_COUNT: u64 = 1 << 53;
+
+/// The most touches a path set holds over all its distinct paths, and the
+/// most distinct paths (offsets are `u32`).
+pub const MAX_TOUCHES: usize = (u32::MAX - 1) as usize;
+
+/// Distinct channel paths with their counts: the input of every model.
+///
+/// A path is a non-empty sequence of channel names (repeats allowed, as
+/// `search > search > email`); adding a path that is already in the set
+/// adds its counts to it. Each path carries its number of conversions,
+/// their total value and its number of journeys that did not convert
+/// (ChannelAttribution's `total_conversions`, `total_conversion_value`,
+/// `total_null`). Values are kept in fixed point (units of 10^-12), so sums
+/// are exact and every model's result is the same whatever order the paths
+/// were added or merged in.
+///
+/// A path set made with [`PathSet::with_time_decay`] also accumulates the
+/// time-decay credit of every path added with touch times
+/// ([`PathSet::add_timed`]): the weights need each journey's own touch
+/// times, which distinct paths do not keep.
+///
+/// Build one from ChannelAttribution's CSV ([`PathSet::parse_csv`]), from a
+/// journeys file ([`PathSet::parse_journeys_csv`]), by hand
+/// ([`PathSet::add`]), or from an event log through
+/// [`AttributionAccumulator`](crate::attribution::AttributionAccumulator).
+///
+/// ```
+/// use cxjourney::attribution::PathSet;
+/// let mut paths = PathSet::new();
+/// paths.add(&["search", "email"], 2, 150.0, 3)?;
+/// paths.add(&["social"], 0, 0.0, 5)?;
+/// paths.add(&["search", "email"], 1, 50.0, 0)?; // the same path: counts add up
+/// assert_eq!(paths.len(), 2);
+/// assert_eq!(paths.total_conversions(), 3);
+/// assert_eq!(paths.total_value(), 200.0);
+/// assert_eq!(paths.channels().collect::<Vec<_>>(), ["search", "email", "social"]);
+/// # Ok::<(), cxjourney::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct PathSet {
+    channels: IndexSet<Box<str>, SeededState>,
+    /// Every path's channel ids, one after another.
+    touches: Vec<u32>,
+    /// Path `i` is `touches[starts[i]..starts[i + 1]]`.
+    starts: Vec<u32>,
+    conversions: Vec<u64>,
+    values: Vec<Fixed>,
+    nulls: Vec<u64>,
+    /// Path ids by the hash of their touches.
+    index: HashTable<u32>,
+    state: SeededState,
+    decay: Option<Decay>,
+    total_conversions: u64,
+    total_value: Fixed,
+    total_nulls: u64,
+}
+
+/// Time-decay credit accumulated per channel as timed paths are added.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Decay {
+    /// The half-life, in seconds.
+    #[serde(with = "crate::model::time")]
+    pub(crate) half_life: TimeDelta,
+    /// Conversions credited to each channel id.
+    pub(crate) conversions: Vec<Fixed>,
+    /// Value credited to each channel id.
+    pub(crate) values: Vec<Fixed>,
+    /// Conversions added without touch times (then time decay has no
+    /// complete answer).
+    pub(crate) untimed: u64,
+}
+
+/// One distinct path of a [`PathSet`].
+#[derive(Debug, Clone, Copy)]
+pub struct PathRow<'a> {
+    set: &'a PathSet,
+    row: usize,
+}
+
+impl<'a> PathRow<'a> {
+    /// The channels of the path, in order.
+    pub fn channels(&self) -> impl ExactSizeIterator<Item = &'a str> + 'a {
+        let set = self.set;
+        set.row_ids(self.row)
+            .iter()
+            .map(move |&c| set.channel_name(c))
+    }
+
+    /// The number of touches.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.set.row_ids(self.row).len()
+    }
+
+    /// Whether the path has no touches (never: empty paths are refused).
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The conversions of the path.
+    #[must_use]
+    pub fn conversions(&self) -> u64 {
+        self.set.conversions.get(self.row).copied().unwrap_or(0)
+    }
+
+    /// The total value of the path's conversions.
+    #[must_use]
+    pub fn value(&self) -> f64 {
+        self.set
+            .values
+            .get(self.row)
+            .copied()
+            .unwrap_or_default()
+            .to_f64()
+    }
+
+    /// The journeys along the path that did not convert.
+    #[must_use]
+    pub fn nulls(&self) -> u64 {
+        self.set.nulls.get(self.row).copied().unwrap_or(0)
+    }
+}
+
+impl Default for PathSet {
+    fn default() -> Self {
+        PathSet::new()
+    }
+}
+
+impl std::fmt::Debug for PathSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PathSet")
+            .field("channels", &self.channels)
+            .field("paths", &self.len())
+            .field("conversions", &self.total_conversions)
+            .field("value", &self.total_value())
+            .field("nulls", &self.total_nulls)
+            .field("half_life", &self.decay.as_ref().map(|d| d.half_life))
+            .finish()
+    }
+}
+
+fn count_error(what: &'static str) -> Error {
+    Error::TooMuchWork {
+        what,
+        limit: MAX_COUNT,
+    }
+}
+
+impl PathSet {
+    /// An empty path set without time decay.
+    #[must_use]
+    pub fn new() -> PathSet {
+        PathSet {
+            channels: IndexSet::default(),
+            touches: Vec::new(),
+            starts: vec![0],
+            conversions: Vec::new(),
+            values: Vec::new(),
+            nulls: Vec::new(),
+            index: HashTable::new(),
+            state: SeededState::default(),
+            decay: None,
+            total_conversions: 0,
+            total_value: Fixed::ZERO,
+            total_nulls: 0,
+        }
+    }
+
+    /// An empty path set that also credits time decay: paths added with
+    /// touch times ([`PathSet::add_timed`]) give each touch the weight
+    /// `0.5^(age / half_life)`, normalised within the journey, where `age`
+    /// is the time from the touch to the end of the journey (mam's
+    /// `run_time_decay`; 7 days is this crate's default).
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] when `half_life` is not positive.
+    pub fn with_time_decay(half_life: TimeDelta) -> Result<PathSet> {
+        if half_life <= TimeDelta::zero() {
+            return Err(Error::InvalidConfig {
+                field: "half_life",
+                value: format!("{} s", secs_f64(half_life)),
+                reason: "the time-decay half-life must be positive",
+            });
+        }
+        let mut set = PathSet::new();
+        set.decay = Some(Decay {
+            half_life,
+            conversions: Vec::new(),
+            values: Vec::new(),
+            untimed: 0,
+        });
+        Ok(set)
+    }
+
+    /// The time-decay half-life, if the set credits time decay.
+    #[must_use]
+    pub fn half_life(&self) -> Option<TimeDelta> {
+        self.decay.as_ref().map(|d| d.half_life)
+    }
+
+    /// The number of distinct paths.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.conversions.len()
+    }
+
+    /// Whether the set has no path.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.conversions.is_empty()
+    }
+
+    /// The channels, in the order they were first seen.
+    pub fn channels(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
+        self.channels.iter().map(|c| &**c)
+    }
+
+    /// The number of channels.
+    #[must_use]
+    pub fn channel_count(&self) -> usize {
+        self.channels.len()
+    }
+
+    /// The distinct paths, in the order they were first added.
+    pub fn paths(&self) -> impl ExactSizeIterator<Item = PathRow<'_>> + '_ {
+        (0..self.len()).map(move |row| PathRow { set: self, row })
+    }
+
+    /// The total number of conversions.
+    #[must_use]
+    pub fn total_conversions(&self) -> u64 {
+        self.total_conversions
+    }
+
+    /// The total value of the conversions.
+    #[must_use]
+    pub fn total_value(&self) -> f64 {
+        self.total_value.to_f64()
+    }
+
+    /// The total number of journeys that did not convert.
+    #[must_use]
+    pub fn total_nulls(&self) -> u64 {
+        self.total_nulls
+    }
+
+    /// Adds `conversions` conversions worth `value` in total and `nulls`
+    /// journeys that did not convert, all along `path`.
+    ///
+    /// # Errors
+    /// [`Error::EmptyInput`] for an empty path or an empty channel name;
+    /// [`Error::InvalidAmount`] for a value that is negative, not finite or
+    /// above 2^53, or positive without conversions; [`Error::TooMuchWork`]
+    /// for counts above [`MAX_COUNT`] or a set beyond [`MAX_TOUCHES`]
+    /// touches.
+    pub fn add(&mut self, path: &[&str], conversions: u64, value: f64, nulls: u64) -> Result<()> {
+        let value = check_counts(conversions, value, nulls)?;
+        let ids = self.intern_path(path)?;
+        if let Some(d) = &mut self.decay {
+            d.untimed = d.untimed.saturating_add(conversions);
+        }
+        self.add_ids(&ids, conversions, value, nulls)
+    }
+
+    /// [`PathSet::add`] with the touch times: `ages[k]` is the time from
+    /// touch `k` to the end of the journey (the conversion, or the last
+    /// touch of a journey that did not convert). When the set credits time
+    /// decay ([`PathSet::with_time_decay`]), the conversions and value are
+    /// also credited by the touches' time-decay weights.
+    ///
+    /// # Errors
+    /// As [`PathSet::add`]; [`Error::Mismatch`] when `ages` does not have
+    /// one age per touch; [`Error::TimeOutOfRange`] for a negative age.
+    pub fn add_timed(
+        &mut self,
+        path: &[&str],
+        ages: &[TimeDelta],
+        conversions: u64,
+        value: f64,
+        nulls: u64,
+    ) -> Result<()> {
+        let value = check_counts(conversions, value, nulls)?;
+        if ages.len() != path.len() {
+            return Err(Error::Mismatch {
+                expected: format!("one age per touch ({} touches)", path.len()),
+                found: format!("{} ages", ages.len()),
+            });
+        }
+        let mut secs = Vec::with_capacity(ages.len());
+        for &a in ages {
+            if a < TimeDelta::zero() {
+                return Err(Error::TimeOutOfRange {
+                    context: format!(
+                        "a touch's age (time to the end of its journey) is negative: {} s",
+                        secs_f64(a)
+                    ),
+                });
+            }
+            secs.push(secs_f64(a));
+        }
+        let ids = self.intern_path(path)?;
+        self.add_ids_timed(&ids, &secs, conversions, value, nulls)
+    }
+
+    /// Adds every path of `other` to this set (the counts of paths in both
+    /// add up), with its time-decay credit.
+    ///
+    /// # Errors
+    /// [`Error::Mismatch`] when both sets have paths and credit time decay
+    /// with different half-lives (or only one of them does);
+    /// [`Error::TooMuchWork`] beyond [`MAX_TOUCHES`].
+    pub fn merge(&mut self, other: PathSet) -> Result<()> {
+        let same_decay = self.half_life() == other.half_life();
+        if !same_decay {
+            if other.is_empty() && other.decay.as_ref().is_none_or(|d| d.untimed == 0) {
+                return Ok(());
+            }
+            if self.is_empty() && self.decay.as_ref().is_none_or(|d| d.untimed == 0) {
+                self.decay = other.decay.as_ref().map(|d| Decay {
+                    half_life: d.half_life,
+                    conversions: Vec::new(),
+                    values: Vec::new(),
+                    untimed: 0,
+                });
+            } else {
+                let show = |h: Option<TimeDelta>| {
+                    h.map_or_else(
+                        || "paths without time decay".to_owned(),
+                        |h| format!("paths with a time-decay half-life of {} s", secs_f64(h)),
+                    )
+                };
+                return Err(Error::Mismatch {
+                    expected: show(self.half_life()),
+                    found: show(other.half_life()),
+                });
+            }
+        }
+        let map: Vec<u32> = other
+            .channels
+            .iter()
+            .map(|name| self.intern(name))
+            .collect::<Result<_>>()?;
+        let mut ids = Vec::new();
+        for row in 0..other.len() {
+            ids.clear();
+            ids.extend(
+                other
+                    .row_ids(row)
+                    .iter()
+                    .map(|&c| map.get(c as usize).copied().unwrap_or(0)),
+            );
+            let conv = other.conversions.get(row).copied().unwrap_or(0);
+            let value = other.values.get(row).copied().unwrap_or_default();
+            let nulls = other.nulls.get(row).copied().unwrap_or(0);
+            self.add_ids(&ids, conv, value, nulls)?;
+        }
+        if let (Some(mine), Some(theirs)) = (&mut self.decay, &other.decay) {
+            mine.untimed = mine.untimed.saturating_add(theirs.untimed);
+            mine.conversions.resize(self.channels.len(), Fixed::ZERO);
+            mine.values.resize(self.channels.len(), Fixed::ZERO);
+            for (c, &to) in map.iter().enumerate() {
+                let to = to as usize;
+                if let (Some(dst), Some(src)) =
+                    (mine.conversions.get_mut(to), theirs.conversions.get(c))
+                {
+                    *dst += *src;
+                }
+                if let (Some(dst), Some(src)) = (mine.values.get_mut(to), theirs.values.get(c)) {
+                    *dst += *src;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    // ----- crate-internal access for the models -----
+
+    /// An empty set with the same time-decay setting.
+    pub(crate) fn empty_like(&self) -> PathSet {
+        let mut set = PathSet::new();
+        set.decay = self.decay.as_ref().map(|d| Decay {
+            half_life: d.half_life,
+            conversions: Vec::new(),
+            values: Vec::new(),
+            untimed: 0,
+        });
+        set
+    }
+
+    /// Makes room for about `rows` more distinct paths (at most 2^24 at a
+    /// time: an estimate, not a promise).
+    pub(crate) fn reserve(&mut self, rows: usize) {
+        let rows = rows.min(1 << 24);
+        let PathSet {
+            touches,
+            starts,
+            index,
+            state,
+            ..
+        } = self;
+        index.reserve(rows, |&r| {
+            let r = r as usize;
+            match (starts.get(r), starts.get(r + 1)) {
+                (Some(&a), Some(&b)) => state.hash_one(touches.get(a as usize..b as usize).unwrap_or(&[])),
+                _ => 0,
+            }
+        });
+        self.conversions.reserve(rows);
+        self.values.reserve(rows);
+        self.nulls.reserve(rows);
+        self.starts.reserve(rows);
+        self.touches.reserve(rows.saturating_mul(4));
+    }
+
+    /// The channel ids of path `row`.
+    pub(crate) fn row_ids(&self, row: usize) -> &[u32] {
+        let (Some(&a), Some(&b)) = (self.starts.get(row), self.starts.get(row + 1)) else {
+            return &[];
+        };
+        self.touches.get(a as usize..b as usize).unwrap_or(&[])
+    }
+
+    /// The name of channel `id` (`""` for an unknown id).
+    pub(crate) fn channel_name(&self, id: u32) -> &str {
+        self.channels.get_index(id as usize).map_or("", |c| &**c)
+    }
+
+    /// Every path as `(channel ids, conversions, value, nulls)`.
+    pub(crate) fn rows(&self) -> impl Iterator<Item = (&[u32], u64, Fixed, u64)> + '_ {
+        (0..self.len()).map(move |r| {
+            (
+                self.row_ids(r),
+                self.conversions.get(r).copied().unwrap_or(0),
+                self.values.get(r).copied().unwrap_or_default(),
+                self.nulls.get(r).copied().unwrap_or(0),
+            )
+        })
+    }
+
+    /// The time-decay credit, if the set keeps one.
+    pub(crate) fn decay(&self) -> Option<&Decay> {
+        self.decay.as_ref()
+    }
+
+    /// The channel ids in the byte order of their names: the canonical
+    /// order of every result.
+    pub(crate) fn ids_by_name(&self) -> Vec<u32> {
+        let mut ids: Vec<u32> = (0..self.channels.len() as u32).collect();
+        ids.sort_by(|&a, &b| self.channel_name(a).cmp(self.channel_name(b)));
+        ids
+    }
+
+    /// For each channel id, its position in [`PathSet::ids_by_name`].
+    pub(crate) fn name_ranks(&self) -> Vec<u32> {
+        let mut ranks = vec![0u32; self.channels.len()];
+        for (rank, id) in self.ids_by_name().into_iter().enumerate() {
+            if let Some(r) = ranks.get_mut(id as usize) {
+                *r = rank as u32;
+            }
+        }
+        ranks
+    }
+
+    /// The id of channel `name`, interning it.
+    pub(crate) fn intern(&mut self, name: &str) -> Result<u32> {
+        if let Some(i) = self.channels.get_index_of(name) {
+            return Ok(i as u32);
+        }
+        if name.is_empty() {
+            return Err(Error::EmptyInput {
+                what: "channel name in a path",
+            });
+        }
+        if self.channels.len() >= MAX_TOUCHES {
+            return Err(Error::TooMuchWork {
+                what: "channels in a path set",
+                limit: MAX_TOUCHES as u64,
+            });
+        }
+        let (i, _) = self.channels.insert_full(name.into());
+        Ok(i as u32)
+    }
+
+    fn intern_path(&mut self, path: &[&str]) -> Result<Vec<u32>> {
+        if path.is_empty() {
+            return Err(Error::EmptyInput { what: "path" });
+        }
+        path.iter().map(|name| self.intern(name)).collect()
+    }
+
+    /// Adds a path of interned channel ids (each below the channel count).
+    pub(crate) fn add_ids(
+        &mut self,
+        ids: &[u32],
+        conversions: u64,
+        value: Fixed,
+        nulls: u64,
+    ) -> Result<()> {
+        if ids.is_empty() {
+            return Err(Error::EmptyInput { what: "path" });
+        }
+        self.total_conversions = self.total_conversions.saturating_add(conversions);
+        self.total_value += value;
+        self.total_nulls = self.total_nulls.saturating_add(nulls);
+        let hash = self.state.hash_one(ids);
+        let PathSet {
+            touches,
+            starts,
+            index,
+            state,
+            ..
+        } = self;
+        let slice = |row: u32| -> &[u32] {
+            let row = row as usize;
+            match (starts.get(row), starts.get(row + 1)) {
+                (Some(&a), Some(&b)) => touches.get(a as usize..b as usize).unwrap_or(&[]),
+                _ => &[],
+            }
+        };
+        if let Some(&row) = index.find(hash, |&r| slice(r) == ids) {
+            let row = row as usize;
+            if let Some(c) = self.conversions.get_mut(row) {
+                *c = c.saturating_add(conversions);
+            }
+            if let Some(v) = self.values.get_mut(row) {
+                *v += value;
+            }
+            if let Some(n) = self.nulls.get_mut(row) {
+                *n = n.saturating_add(nulls);
+            }
+            return Ok(());
+        }
+        let end = touches.len() + ids.len();
+        if end > MAX_TOUCHES || self.conversions.len() >= MAX_TOUCHES {
+            return Err(Error::TooMuchWork {
+                what: "touches in a path set",
+                limit: MAX_TOUCHES as u64,
+            });
+        }
+        let row = self.conversions.len() as u32;
+        touches.extend_from_slice(ids);
+        starts.push(end as u32);
+        index.insert_unique(hash, row, |&r| {
+            let r = r as usize;
+            match (starts.get(r), starts.get(r + 1)) {
+                (Some(&a), Some(&b)) => state.hash_one(touches.get(a as usize..b as usize).unwrap_or(&[])),
+                _ => 0,
+            }
+        });
+        self.conversions.push(conversions);
+        self.values.push(value);
+        self.nulls.push(nulls);
+        Ok(())
+    }
+
+    /// Adds a path of interned ids with each touch's age in seconds, and
+    /// credits time decay when the set keeps it.
+    pub(crate) fn add_ids_timed(
+        &mut self,
+        ids: &[u32],
+        ages: &[f64],
+        conversions: u64,
+        value: Fixed,
+        nulls: u64,
+    ) -> Result<()> {
+        self.add_ids(ids, conversions, value, nulls)?;
+        let channels = self.channels.len();
+        let Some(decay) = &mut self.decay else {
+            return Ok(());
+        };
+        if conversions == 0 {
+            return Ok(());
+        }
+        decay.conversions.resize(channels, Fixed::ZERO);
+        decay.values.resize(channels, Fixed::ZERO);
+        let half_life = secs_f64(decay.half_life);
+        // Relative to the youngest touch, so that weights never all
+        // underflow; normalising removes the common factor.
+        let youngest = ages.iter().copied().fold(f64::INFINITY, f64::min);
+        let weight = |age: f64| 0.5f64.powf((age - youngest) / half_life);
+        let total: f64 = ages.iter().map(|&a| weight(a)).sum();
+        let conv_total = Fixed::from_f64(conversions as f64).unwrap_or_default();
+        let value_f = value.to_f64();
+        let (mut conv_left, mut value_left) = (conv_total, value);
+        let last = ids.len().saturating_sub(1);
+        for (k, (&c, &age)) in ids.iter().zip(ages).enumerate() {
+            let (dc, dv) = if k == last {
+                // The rounding remainder, so the journey's credit sums exactly.
+                (conv_left, value_left)
+            } else {
+                let share = weight(age) / total;
+                let dc = Fixed::from_f64(conversions as f64 * share)
+                    .unwrap_or_default()
+                    .min(conv_left);
+                let dv = Fixed::from_f64(value_f * share)
+                    .unwrap_or_default()
+                    .min(value_left);
+                (dc, dv)
+            };
+            conv_left = conv_left.minus_clamped(dc);
+            value_left = value_left.minus_clamped(dv);
+            if let Some(x) = decay.conversions.get_mut(c as usize) {
+                *x += dc;
+            }
+            if let Some(x) = decay.values.get_mut(c as usize) {
+                *x += dv;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Checks one path's counts and value; the value in fixed point.
+pub(crate) fn check_counts(conversions: u64, value: f64, nulls: u64) -> Result<Fixed> {
+    if conversions > MAX_COUNT {
+        return Err(count_error("conversions of one path"));
+    }
+    if nulls > MAX_COUNT {
+        return Err(count_error("non-converting journeys of one path"));
+    }
+    let fixed = Fixed::from_f64(value).ok_or_else(|| Error::InvalidAmount {
+        value: value.to_string(),
+        reason: if value.is_nan() || value.is_infinite() {
+            "a conversion value must be a finite number"
+        } else if value < 0.0 {
+            "a conversion value cannot be negative"
+        } else {
+            "a conversion value must be at most 2^53"
+        },
+    })?;
+    if conversions == 0 && fixed > Fixed::ZERO {
+        return Err(Error::InvalidAmount {
+            value: value.to_string(),
+            reason: "a path without conversions cannot carry conversion value",
+        });
+    }
+    Ok(fixed)
+}
+
+/// The serialized form of a path set.
+#[derive(Serialize)]
+struct PathSetRef<'a> {
+    channels: Vec<&'a str>,
+    touches: &'a [u32],
+    starts: &'a [u32],
+    conversions: &'a [u64],
+    values: &'a [Fixed],
+    nulls: &'a [u64],
+    decay: Option<&'a Decay>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PathSetData {
+    channels: Vec<String>,
+    touches: Vec<u32>,
+    starts: Vec<u32>,
+    conversions: Vec<u64>,
+    values: Vec<Fixed>,
+    nulls: Vec<u64>,
+    decay: Option<Decay>,
+}
+
+impl Serialize for PathSet {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        PathSetRef {
+            channels: self.channels().collect(),
+            touches: &self.touches,
+            starts: &self.starts,
+            conversions: &self.conversions,
+            values: &self.values,
+            nulls: &self.nulls,
+            decay: self.decay.as_ref(),
+        }
+        .serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for PathSet {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let data = PathSetData::deserialize(d)?;
+        PathSet::from_data(data).map_err(serde::de::Error::custom)
+    }
+}
+
+impl PathSet {
+    /// Rebuilds a path set from its serialized parts, checking every one.
+    fn from_data(data: PathSetData) -> Result<PathSet> {
+        let bad = |what: &str| Error::Mismatch {
+            expected: "a serialized path set".to_owned(),
+            found: what.to_owned(),
+        };
+        let rows = data.conversions.len();
+        if data.values.len() != rows || data.nulls.len() != rows || data.starts.len() != rows + 1
+        {
+            return Err(bad("columns of different lengths"));
+        }
+        if data.starts.first() != Some(&0)
+            || data.starts.last().map(|&s| s as usize) != Some(data.touches.len())
+            || data.starts.windows(2).any(|w| w.first() >= w.get(1))
+        {
+            return Err(bad("path offsets out of order or an empty path"));
+        }
+        let channels = data.channels.len();
+        if data.touches.iter().any(|&c| c as usize >= channels) {
+            return Err(bad("a channel id beyond the channel list"));
+        }
+        let mut set = match &data.decay {
+            Some(d) => PathSet::with_time_decay(d.half_life)?,
+            None => PathSet::new(),
+        };
+        for (i, name) in data.channels.iter().enumerate() {
+            let id = set.intern(name)?;
+            if id as usize != i {
+                return Err(bad("a channel listed twice"));
+            }
+        }
+        for (row, w) in data.starts.windows(2).enumerate() {
+            let (Some(&a), Some(&b)) = (w.first(), w.get(1)) else {
+                continue;
+            };
+            let ids = data.touches.get(a as usize..b as usize).unwrap_or(&[]);
+            let conv = data.conversions.get(row).copied().unwrap_or(0);
+            let nulls = data.nulls.get(row).copied().unwrap_or(0);
+            let value = data.values.get(row).copied().unwrap_or_default();
+            if conv > MAX_COUNT || nulls > MAX_COUNT {
+                return Err(bad("a count above 2^53"));
+            }
+            set.add_ids(ids, conv, value, nulls)?;
+        }
+        if let (Some(mine), Some(d)) = (&mut set.decay, data.decay) {
+            if d.conversions.len() > channels || d.values.len() > channels {
+                return Err(bad("time-decay credit for more channels than the list"));
+            }
+            mine.conversions = d.conversions;
+            mine.values = d.values;
+            mine.conversions.resize(channels, Fixed::ZERO);
+            mine.values.resize(channels, Fixed::ZERO);
+            mine.untimed = d.untimed;
+        }
+        Ok(set)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_paths_add_up_and_merge() {
+        let mut a = PathSet::new();
+        a.add(&["a", "b"], 1, 10.0, 2).unwrap();
+        a.add(&["b"], 0, 0.0, 1).unwrap();
+        let mut b = PathSet::new();
+        b.add(&["b"], 2, 5.5, 0).unwrap();
+        b.add(&["c", "a", "b"], 1, 1.0, 0).unwrap();
+        a.merge(b).unwrap();
+        assert_eq!(a.len(), 3);
+        assert_eq!(a.total_conversions(), 4);
+        assert_eq!(a.total_nulls(), 3);
+        assert_eq!(a.total_value(), 16.5);
+        let rows: Vec<(Vec<&str>, u64, f64, u64)> = a
+            .paths()
+            .map(|p| (p.channels().collect(), p.conversions(), p.value(), p.nulls()))
+            .collect();
+        assert_eq!(rows[1], (vec!["b"], 2, 5.5, 1));
+        let json = serde_json::to_string(&a).unwrap();
+        let back: PathSet = serde_json::from_str(&json).unwrap();
+        assert_eq!(serde_json::to_string(&back).unwrap(), json);
+    }
+
+    #[test]
+    fn bad_input_is_an_error() {
+        let mut s = PathSet::new();
+        assert!(matches!(s.add(&[], 1, 0.0, 0), Err(Error::EmptyInput { .. })));
+        assert!(matches!(s.add(&[""], 1, 0.0, 0), Err(Error::EmptyInput { .. })));
+        assert!(matches!(s.add(&["a"], 0, 1.0, 1), Err(Error::InvalidAmount { .. })));
+        assert!(matches!(s.add(&["a"], 1, -1.0, 1), Err(Error::InvalidAmount { .. })));
+        assert!(matches!(s.add(&["a"], 1, f64::NAN, 1), Err(Error::InvalidAmount { .. })));
+        assert!(matches!(s.add(&["a"], MAX_COUNT + 1, 0.0, 0), Err(Error::TooMuchWork { .. })));
+        assert!(matches!(
+            s.add_timed(&["a"], &[], 1, 0.0, 0),
+            Err(Error::Mismatch { .. })
+        ));
+        assert!(matches!(
+            s.add_timed(&["a"], &[TimeDelta::seconds(-1)], 1, 0.0, 0),
+            Err(Error::TimeOutOfRange { .. })
+        ));
+        assert!(PathSet::with_time_decay(TimeDelta::zero()).is_err());
+        assert!(s.is_empty());
+        for bad in [
+            r#"{"channels":["a"],"touches":[1],"starts":[0,1],"conversions":[1],"values":["0"],"nulls":[0],"decay":null}"#,
+            r#"{"channels":["a","a"],"touches":[0],"starts":[0,1],"conversions":[1],"values":["0"],"nulls":[0],"decay":null}"#,
+            r#"{"channels":["a"],"touches":[0],"starts":[0,0,1],"conversions":[1,1],"values":["0","0"],"nulls":[0,0],"decay":null}"#,
+            r#"{"channels":["a"],"touches":[0],"starts":[0,1],"conversions":[1],"values":[],"nulls":[0],"decay":null}"#,
+        ] {
+            assert!(serde_json::from_str::<PathSet>(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn time_decay_credit_sums_to_the_conversions() {
+        let mut s = PathSet::with_time_decay(TimeDelta::hours(24)).unwrap();
+        s.add_timed(
+            &["a", "b", "a"],
+            &[TimeDelta::hours(48), TimeDelta::hours(24), TimeDelta::zero()],
+            3,
+            70.0,
+            1,
+        )
+        .unwrap();
+        let d = s.decay().unwrap();
+        let conv: f64 = d.conversions.iter().map(|x| x.to_f64()).sum();
+        let value: f64 = d.values.iter().map(|x| x.to_f64()).sum();
+        assert_eq!(conv, 3.0);
+        assert_eq!(value, 70.0);
+        // Weights 1/4, 1/2, 1 of 7/4: a gets 5/7, b 2/7.
+        assert!((d.conversions[0].to_f64() - 15.0 / 7.0).abs() < 1e-9);
+        assert!((d.values[1].to_f64() - 20.0).abs() < 1e-9);
+        let mut plain = PathSet::new();
+        plain.add(&["a"], 1, 0.0, 0).unwrap();
+        assert!(matches!(s.clone().merge(plain), Err(Error::Mismatch { .. })));
+        assert!(s.merge(PathSet::new()).is_ok());
+    }
+}
