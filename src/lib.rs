@@ -140,6 +140,7 @@ pub mod log;
 pub mod persona;
 pub mod sample;
 pub mod survey;
+pub mod value;
 
 pub use analysis::{Accumulator, run_on_log};
 pub use error::{Error, Result};

@@ -1,0 +1,488 @@
+//! The RFM accumulator (on the [`Accumulator`] contract) and its report:
+//! per customer the lifetimes summary, the RFM inputs, the scores and the
+//! segment; per segment the counts.
+
+use std::cmp::Ordering;
+use std::fmt;
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+
+use crate::analysis::Accumulator;
+use crate::error::{Error, Result};
+use crate::log::JourneyView;
+use crate::model::Currency;
+use crate::value::config::{MonetaryBasis, Period, RfmConfig};
+use crate::value::customer::{CustomerKey, CustomerOrders};
+use crate::value::qcut::rank_scores;
+use crate::value::segment::{Coverage, RfmCell};
+
+/// RFM scores, segments and the lifetimes summary over customers' journeys,
+/// mergeable across threads or machines.
+///
+/// A customer's transactions are the journey's completed-order rows
+/// ([`BuiltinKind::OrderCompleted`](crate::BuiltinKind::OrderCompleted))
+/// whose UTC day is on or before [`RfmConfig::as_of`]: the amount is the
+/// row's value (none counts as 0), the discount flag the row's. Customers
+/// without such a row are left out, as `lifetimes` leaves them out.
+///
+/// Per customer (the reference set's definitions, SEMANTICS.md section 4):
+///
+/// - **lifetimes** (`summary_data_from_transaction_data(..., freq="D")`):
+///   transactions bucketed per period (same-day purchases merged, amounts
+///   summed); `frequency` = periods with a purchase - 1; `recency` = last -
+///   first period; `T` = the analysis date's period - first period;
+///   `monetary_value` = the mean of the per-period sums over the repeat
+///   periods (the first excluded), 0 without repeats.
+/// - **RFM inputs**: `recency_days` = analysis date - the day of the last
+///   order; `frequency_tx` = orders (rows); `monetary_sum` = the sum of the
+///   amounts; `discounted_share` = the share of discounted orders.
+/// - **scores**: customers in [`CustomerKey`] order, ranked with pandas'
+///   `rank(method="first")` (ties to the earlier customer), cut by
+///   `qcut(rank, bins)` ([the exact rule](crate::value#scores)); R ranks
+///   `recency_days` descending (the most recent score highest), F ranks
+///   `frequency_tx`, M the sum or the mean ([`MonetaryBasis`]).
+/// - **segment**: the first rule of [`RfmConfig::segments`] that takes the
+///   scores, else its fallback.
+///
+/// The unit is a customer's whole journey: partial states must hold
+/// different customers (as [`run_on_log`](crate::run_on_log)'s parts do);
+/// [`finish`](Accumulator::finish) refuses a customer found in two.
+///
+/// ```
+/// use chrono::{NaiveDate, TimeZone, Utc};
+/// use cxjourney::log::EventLog;
+/// use cxjourney::value::{RfmAccumulator, RfmConfig};
+/// use cxjourney::{Accumulator, BuiltinKind, Currency, CustomerId, JourneyConfig, Money, Touchpoint};
+/// let order = |c: u64, d: u32, amount: &str| {
+///     let at = Utc.with_ymd_and_hms(2024, 12, d, 10, 0, 0).unwrap();
+///     Touchpoint::new(CustomerId(c), at, BuiltinKind::OrderCompleted)
+///         .with_value(Money::parse(amount, Currency::IDR).unwrap())
+/// };
+/// let log = EventLog::from_touchpoints(
+///     [order(1, 2, "10.00"), order(1, 2, "5.00"), order(1, 20, "7.50"), order(2, 30, "40")],
+///     &JourneyConfig::default(),
+/// )?;
+/// let config = RfmConfig::new(NaiveDate::from_ymd_opt(2024, 12, 31).unwrap());
+/// let mut acc = RfmAccumulator::new(&config)?;
+/// for journey in log.journeys() {
+///     acc.add(journey)?;
+/// }
+/// let report = acc.finish()?;
+/// let one = &report.customers[0];
+/// // Two purchase days: one repeat, 18 days after the first, 29 before the end.
+/// assert_eq!((one.frequency, one.recency, one.t), (1, 18, 29));
+/// assert_eq!(one.monetary_value, 7.5);
+/// assert_eq!((one.recency_days, one.frequency_tx, one.monetary_sum), (11, 3, 22.5));
+/// // Customer 2 bought last: R 5; customer 1 bought more often: F 5.
+/// assert_eq!((one.r_score, one.f_score), (1, 5));
+/// assert_eq!(report.customers[1].r_score, 5);
+/// # Ok::<(), cxjourney::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RfmAccumulator {
+    config: RfmConfig,
+    currency: Option<Currency>,
+    customers: Vec<CustomerOrders>,
+}
+
+impl Accumulator for RfmAccumulator {
+    type Config = RfmConfig;
+    type Unit<'a> = JourneyView<'a>;
+    type Report = RfmReport;
+
+    /// An empty accumulator.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] for a bad configuration ([`RfmConfig::validate`]).
+    fn new(config: &RfmConfig) -> Result<Self> {
+        config.validate()?;
+        Ok(RfmAccumulator {
+            config: config.clone(),
+            currency: None,
+            customers: Vec::new(),
+        })
+    }
+
+    /// Adds one customer's journey.
+    ///
+    /// # Errors
+    /// [`Error::MixedCurrencies`] for an amount in another currency than the
+    /// amounts before it; [`Error::AmountOverflow`] when a customer's sum
+    /// leaves 64-bit minor units.
+    fn add(&mut self, journey: JourneyView<'_>) -> Result<()> {
+        let as_of = self.config.as_of_day();
+        if let Some(c) = CustomerOrders::of(&journey, &self.config, as_of, &mut self.currency)? {
+            self.customers.push(c);
+        }
+        Ok(())
+    }
+
+    /// Adds another accumulator's customers.
+    ///
+    /// # Errors
+    /// [`Error::Mismatch`] when the two were made with different
+    /// configurations; [`Error::MixedCurrencies`] when their amounts are in
+    /// different currencies.
+    fn merge(&mut self, other: RfmAccumulator) -> Result<()> {
+        if other.config != self.config {
+            return Err(Error::Mismatch {
+                expected: format!("an RFM state as of {}", self.config.as_of),
+                found: format!(
+                    "an RFM state of another configuration (as of {})",
+                    other.config.as_of
+                ),
+            });
+        }
+        match (self.currency, other.currency) {
+            (Some(a), Some(b)) if a != b => {
+                return Err(Error::MixedCurrencies {
+                    first: a.to_string(),
+                    second: b.to_string(),
+                });
+            }
+            (None, b) => self.currency = b,
+            _ => {}
+        }
+        if self.customers.is_empty() {
+            self.customers = other.customers;
+        } else {
+            self.customers.extend(other.customers);
+        }
+        Ok(())
+    }
+
+    /// Ranks, scores and segments every customer.
+    ///
+    /// # Errors
+    /// [`Error::Mismatch`] when one customer was added to two partial states.
+    fn finish(mut self) -> Result<RfmReport> {
+        self.customers.sort_unstable_by(|a, b| a.key.cmp(&b.key));
+        if let Some(w) = self.customers.windows(2).find(|w| w[0].key == w[1].key) {
+            return Err(Error::Mismatch {
+                expected: "each customer in one partial RFM state".into(),
+                found: format!("customer {} in two", w[0].key),
+            });
+        }
+        Ok(report(self))
+    }
+}
+
+/// Positions `0..n` stably sorted by `cmp`, turned into ranks: `rank[i]` is
+/// customer `i`'s 1-based rank.
+fn ranks(n: usize, cmp: impl Fn(usize, usize) -> Ordering) -> Vec<u32> {
+    let mut order: Vec<u32> = (0..n as u32).collect();
+    order.sort_by(|&a, &b| cmp(a as usize, b as usize));
+    let mut rank = vec![0u32; n];
+    for (pos, &i) in order.iter().enumerate() {
+        if let Some(r) = rank.get_mut(i as usize) {
+            *r = pos as u32 + 1;
+        }
+    }
+    rank
+}
+
+fn report(acc: RfmAccumulator) -> RfmReport {
+    let RfmAccumulator {
+        config,
+        currency,
+        customers,
+    } = acc;
+    let n = customers.len();
+    let as_of = config.as_of_day();
+    let scale = 10f64.powi(currency.map_or(2, |c| c.minor_digits()) as i32);
+    let by_rank = rank_scores(n, config.bins);
+    let score = |rank: &[u32], i: usize| -> u8 {
+        rank.get(i)
+            .and_then(|&r| by_rank.get((r as usize).wrapping_sub(1)))
+            .copied()
+            .unwrap_or(1)
+    };
+    let get = |i: usize| customers.get(i);
+    // R: recency days descending, i.e. the last order day ascending.
+    let r_rank = ranks(n, |a, b| {
+        let (a, b) = (get(a).map(|c| c.last_day), get(b).map(|c| c.last_day));
+        a.cmp(&b)
+    });
+    let f_rank = ranks(n, |a, b| {
+        get(a).map(|c| c.orders).cmp(&get(b).map(|c| c.orders))
+    });
+    let m_rank = ranks(n, |a, b| match (get(a), get(b)) {
+        (Some(x), Some(y)) => match config.monetary {
+            MonetaryBasis::Sum => x.sum_minor.cmp(&y.sum_minor),
+            // sx / nx against sy / ny, exactly.
+            MonetaryBasis::Mean => (i128::from(x.sum_minor) * i128::from(y.orders))
+                .cmp(&(i128::from(y.sum_minor) * i128::from(x.orders))),
+        },
+        _ => Ordering::Equal,
+    });
+
+    let rules = config.segments.rules();
+    let names: Vec<Arc<str>> = rules
+        .iter()
+        .map(|r| Arc::from(r.name.as_str()))
+        .chain(std::iter::once(Arc::from(config.segments.others())))
+        .collect();
+    // The segment of every cell, looked up once per customer.
+    let bins = usize::from(config.bins);
+    let mut table = vec![0u16; bins * bins * bins];
+    for (slot, idx) in table.iter_mut().enumerate() {
+        let cell = RfmCell {
+            r: (slot / (bins * bins) + 1) as u8,
+            f: (slot / bins % bins + 1) as u8,
+            m: (slot % bins + 1) as u8,
+        };
+        *idx = config.segments.index_of(cell) as u16;
+    }
+    let mut sums: Vec<SegmentSums> = vec![SegmentSums::default(); names.len()];
+    let mut transactions = 0u64;
+    let mut rows = Vec::with_capacity(n);
+    for (i, c) in customers.iter().enumerate() {
+        let cell = RfmCell {
+            r: score(&r_rank, i),
+            f: score(&f_rank, i),
+            m: score(&m_rank, i),
+        };
+        let slot = (usize::from(cell.r) - 1) * bins * bins
+            + (usize::from(cell.f) - 1) * bins
+            + usize::from(cell.m)
+            - 1;
+        let seg = table.get(slot).copied().map_or(names.len() - 1, usize::from);
+        let name = names.get(seg).cloned().unwrap_or_else(|| Arc::from(""));
+        if let Some(s) = sums.get_mut(seg) {
+            s.customers += 1;
+            s.orders = s.orders.saturating_add(c.orders);
+            s.revenue_minor = s.revenue_minor.saturating_add(i128::from(c.sum_minor));
+            s.recency_days += i128::from(as_of - c.last_day);
+        }
+        transactions = transactions.saturating_add(c.orders);
+        let lt = c.lifetimes(config.period, as_of, scale);
+        rows.push(CustomerRfm {
+            customer: c.key.clone(),
+            frequency: lt.frequency,
+            recency: lt.recency,
+            t: lt.t,
+            monetary_value: lt.monetary_value,
+            recency_days: as_of - c.last_day,
+            frequency_tx: c.orders,
+            monetary_sum: c.sum_minor as f64 / scale,
+            monetary_sum_minor: c.sum_minor,
+            discounted_share: c.discounted as f64 / c.orders.max(1) as f64,
+            r_score: cell.r,
+            f_score: cell.f,
+            m_score: cell.m,
+            segment: name,
+        });
+    }
+    let segments = names
+        .iter()
+        .zip(&sums)
+        .map(|(name, s)| {
+            let k = s.customers as f64;
+            (
+                name.to_string(),
+                SegmentSummary {
+                    customers: s.customers,
+                    share: if n == 0 { 0.0 } else { k / n as f64 },
+                    orders: s.orders,
+                    revenue: s.revenue_minor as f64 / scale,
+                    mean_order_value: (s.orders > 0)
+                        .then(|| s.revenue_minor as f64 / scale / s.orders as f64),
+                    mean_recency_days: (s.customers > 0).then(|| s.recency_days as f64 / k),
+                },
+            )
+        })
+        .collect();
+    RfmReport {
+        as_of: config.as_of,
+        bins: config.bins,
+        monetary: config.monetary,
+        period: config.period,
+        currency,
+        rule_set: config.segments.name().to_owned(),
+        coverage: config.segments.coverage(config.bins),
+        transactions,
+        customers: rows,
+        segments,
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+struct SegmentSums {
+    customers: u64,
+    orders: u64,
+    revenue_minor: i128,
+    recency_days: i128,
+}
+
+/// One customer's lifetimes summary, RFM inputs, scores and segment.
+///
+/// The first five fields are `lifetimes`' columns (`T` in JSON), the next
+/// four the RFM inputs of the reference set; amounts are in major units of
+/// the report's currency.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomerRfm {
+    /// The customer.
+    pub customer: CustomerKey,
+    /// lifetimes `frequency`: periods with a purchase, minus one.
+    pub frequency: u64,
+    /// lifetimes `recency`: from the first to the last purchase, in periods.
+    pub recency: i64,
+    /// lifetimes `T`: from the first purchase to the analysis date, in periods.
+    #[serde(rename = "T")]
+    pub t: i64,
+    /// lifetimes `monetary_value`: the mean per-period sum of the repeat
+    /// periods (0 without repeats).
+    pub monetary_value: f64,
+    /// Days from the last order to the analysis date.
+    pub recency_days: i64,
+    /// Orders (rows, same-day orders counted apart).
+    pub frequency_tx: u64,
+    /// The sum of the amounts.
+    pub monetary_sum: f64,
+    /// The sum of the amounts in minor units (exact).
+    pub monetary_sum_minor: i64,
+    /// The share of orders with discounted prices.
+    pub discounted_share: f64,
+    /// The R score (the most recent customers score highest).
+    pub r_score: u8,
+    /// The F score.
+    pub f_score: u8,
+    /// The M score.
+    pub m_score: u8,
+    /// The segment.
+    pub segment: Arc<str>,
+}
+
+impl CustomerRfm {
+    /// The scores as one cell.
+    #[must_use]
+    pub fn cell(&self) -> RfmCell {
+        RfmCell {
+            r: self.r_score,
+            f: self.f_score,
+            m: self.m_score,
+        }
+    }
+
+    /// R + F + M.
+    #[must_use]
+    pub fn score_sum(&self) -> u16 {
+        u16::from(self.r_score) + u16::from(self.f_score) + u16::from(self.m_score)
+    }
+}
+
+/// One segment's customers and what they bought.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SegmentSummary {
+    /// Customers in the segment.
+    pub customers: u64,
+    /// Their share of all customers.
+    pub share: f64,
+    /// Their orders.
+    pub orders: u64,
+    /// The sum of their amounts, major units.
+    pub revenue: f64,
+    /// Revenue over orders (`None` without orders).
+    pub mean_order_value: Option<f64>,
+    /// The mean of their `recency_days` (`None` without customers).
+    pub mean_recency_days: Option<f64>,
+}
+
+/// What [`RfmAccumulator`] reports.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RfmReport {
+    /// The analysis date.
+    pub as_of: NaiveDate,
+    /// Score bins.
+    pub bins: u8,
+    /// What the M score ranks.
+    pub monetary: MonetaryBasis,
+    /// The lifetimes period.
+    pub period: Period,
+    /// The currency of the amounts (`None` when no order had one; amounts
+    /// are then read with 2 minor digits).
+    pub currency: Option<Currency>,
+    /// The rule set's name.
+    pub rule_set: String,
+    /// How the rule set covers the score cells.
+    pub coverage: Coverage,
+    /// Orders counted (on or before the analysis date).
+    pub transactions: u64,
+    /// Every customer with an order, in [`CustomerKey`] order.
+    pub customers: Vec<CustomerRfm>,
+    /// Every segment, in the rule set's order, the fallback last.
+    pub segments: IndexMap<String, SegmentSummary>,
+}
+
+impl RfmReport {
+    /// Customers per (R, F) score: row `r - 1`, column `f - 1`.
+    #[must_use]
+    pub fn rf_grid(&self) -> Vec<Vec<u64>> {
+        let b = usize::from(self.bins);
+        let mut grid = vec![vec![0u64; b]; b];
+        for c in &self.customers {
+            let (r, f) = (usize::from(c.r_score), usize::from(c.f_score));
+            if let Some(x) = grid
+                .get_mut(r.wrapping_sub(1))
+                .and_then(|row| row.get_mut(f.wrapping_sub(1)))
+            {
+                *x += 1;
+            }
+        }
+        grid
+    }
+}
+
+impl fmt::Display for RfmReport {
+    /// The segments as a table, the R x F grid and the coverage.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let cur = self.currency.map_or_else(String::new, |c| format!(" {c}"));
+        writeln!(
+            f,
+            "{} customers, {} orders as of {}; {} scores ({} bins), segments: {}",
+            self.customers.len(),
+            self.transactions,
+            self.as_of,
+            self.monetary,
+            self.bins,
+            self.rule_set
+        )?;
+        writeln!(
+            f,
+            "  {:<22} {:>9} {:>7} {:>8} {:>18} {:>16} {:>12}",
+            "segment", "customers", "share", "orders", "revenue", "mean order", "mean recency"
+        )?;
+        for (name, s) in &self.segments {
+            writeln!(
+                f,
+                "  {:<22} {:>9} {:>6.1}% {:>8} {:>18} {:>16} {:>11}",
+                name,
+                s.customers,
+                100.0 * s.share,
+                s.orders,
+                format!("{:.0}{cur}", s.revenue),
+                s.mean_order_value
+                    .map_or_else(|| "-".to_owned(), |v| format!("{v:.0}{cur}")),
+                s.mean_recency_days
+                    .map_or_else(|| "-".to_owned(), |v| format!("{v:.0}d")),
+            )?;
+        }
+        writeln!(f, "customers by R (rows, {} = most recent) and F (columns):", self.bins)?;
+        write!(f, "  {:>4}", "")?;
+        for c in 1..=self.bins {
+            write!(f, " {:>6}", format!("F{c}"))?;
+        }
+        writeln!(f)?;
+        for (r, row) in self.rf_grid().iter().enumerate().rev() {
+            write!(f, "  {:>4}", format!("R{}", r + 1))?;
+            for n in row {
+                write!(f, " {n:>6}")?;
+            }
+            writeln!(f)?;
+        }
+        writeln!(f, "rule coverage: {}", self.coverage)
+    }
+}
