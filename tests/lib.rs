@@ -19,3 +19,4 @@ mod personas;
 mod personas_log;
 mod pyramid;
 mod survey_contract;
+mod value;

@@ -79,36 +79,43 @@ impl fmt::Display for CustomerKey {
 }
 
 /// One customer's orders up to the analysis date.
+///
+/// The RFM figures take the orders on or before the analysis day; the
+/// lifetimes figures those in or before the analysis day's period (with
+/// weekly periods, the rest of the analysis week too, as `lifetimes` cuts by
+/// period). A customer is listed when it has an order on or before the
+/// analysis day.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct CustomerOrders {
     pub(crate) key: CustomerKey,
-    /// Days since 1970-01-01 (UTC) of the first and the last order.
-    pub(crate) first_day: i64,
+    /// Days since 1970-01-01 (UTC) of the last order.
     pub(crate) last_day: i64,
-    /// The lifetimes periods of the first and the last order.
-    pub(crate) first_period: i64,
-    pub(crate) last_period: i64,
-    /// Distinct periods with an order.
-    pub(crate) periods: u64,
     /// Orders (rows).
     pub(crate) orders: u64,
     /// Orders with discounted prices.
     pub(crate) discounted: u64,
     /// The sum of the amounts, minor units.
     pub(crate) sum_minor: i64,
+    /// The lifetimes periods of the first and the last order.
+    pub(crate) first_period: i64,
+    pub(crate) last_period: i64,
+    /// Distinct periods with an order.
+    pub(crate) periods: u64,
+    /// The sum of the amounts in the lifetimes window, minor units.
+    pub(crate) period_sum_minor: i64,
     /// The sum of the amounts in the first period, minor units.
     pub(crate) first_period_minor: i64,
 }
 
 impl CustomerOrders {
-    /// The orders of one journey: its completed-order rows on or before the
-    /// analysis date. `None` when it has none. A row without an amount
-    /// counts as an order of 0. `currency` is the currency seen so far; the
-    /// first amount sets it.
+    /// The orders of one journey: its completed-order rows up to the
+    /// analysis date. `None` when it has none on or before the analysis day.
+    /// A row without an amount counts as an order of 0. `currency` is the
+    /// currency seen so far; the first amount sets it.
     ///
     /// # Errors
     /// [`Error::MixedCurrencies`] for an amount in another currency;
-    /// [`Error::AmountOverflow`] when the sum leaves 64-bit minor units.
+    /// [`Error::AmountOverflow`] when a sum leaves 64-bit minor units.
     pub(crate) fn of(
         journey: &JourneyView<'_>,
         config: &RfmConfig,
@@ -119,13 +126,18 @@ impl CustomerOrders {
         let kinds = journey.kind_codes();
         let values = journey.value_minors();
         let discounted = journey.discounted_flags();
+        let as_of_period = config.period.of_day(as_of_day);
+        let overflow = || Error::AmountOverflow {
+            context: format!("the order amounts of customer {}", CustomerKey::of(journey)),
+        };
         let mut acc: Option<CustomerOrders> = None;
         for (i, (&us, &kind)) in times.iter().zip(kinds).enumerate() {
             if kind != ORDER {
                 continue;
             }
             let day = us.div_euclid(DAY_US);
-            if day > as_of_day {
+            let period = config.period.of_day(day);
+            if period > as_of_period {
                 // Rows are in time order: the rest are later still.
                 break;
             }
@@ -146,49 +158,41 @@ impl CustomerOrders {
                 }
                 _ => 0,
             };
-            let disc = u64::from(discounted.get(i).copied().unwrap_or(false));
-            let period = config.period.of_day(day);
-            let overflow = || Error::AmountOverflow {
-                context: format!("the order amounts of customer {}", CustomerKey::of(journey)),
-            };
-            match &mut acc {
-                None => {
-                    acc = Some(CustomerOrders {
-                        key: CustomerKey::of(journey),
-                        first_day: day,
-                        last_day: day,
-                        first_period: period,
-                        last_period: period,
-                        periods: 1,
-                        orders: 1,
-                        discounted: disc,
-                        sum_minor: minor,
-                        first_period_minor: minor,
-                    });
-                }
-                Some(c) => {
-                    if period != c.last_period {
-                        c.periods += 1;
-                        c.last_period = period;
-                    } else if period == c.first_period {
-                        c.first_period_minor =
-                            c.first_period_minor.checked_add(minor).ok_or_else(overflow)?;
-                    }
-                    c.last_day = day;
-                    c.orders += 1;
-                    c.discounted += disc;
-                    c.sum_minor = c.sum_minor.checked_add(minor).ok_or_else(overflow)?;
-                }
+            let c = acc.get_or_insert_with(|| CustomerOrders {
+                key: CustomerKey::of(journey),
+                last_day: day,
+                orders: 0,
+                discounted: 0,
+                sum_minor: 0,
+                first_period: period,
+                last_period: period,
+                periods: 1,
+                period_sum_minor: 0,
+                first_period_minor: 0,
+            });
+            if period != c.last_period {
+                c.periods += 1;
+                c.last_period = period;
+            }
+            if period == c.first_period {
+                c.first_period_minor = c.first_period_minor.checked_add(minor).ok_or_else(overflow)?;
+            }
+            c.period_sum_minor = c.period_sum_minor.checked_add(minor).ok_or_else(overflow)?;
+            if day <= as_of_day {
+                c.last_day = day;
+                c.orders += 1;
+                c.discounted += u64::from(discounted.get(i).copied().unwrap_or(false));
+                c.sum_minor = c.sum_minor.checked_add(minor).ok_or_else(overflow)?;
             }
         }
-        Ok(acc)
+        Ok(acc.filter(|c| c.orders > 0))
     }
 
     /// The lifetimes figures: frequency (repeat periods), recency and T in
     /// periods, and the mean amount of the repeat periods in major units.
     pub(crate) fn lifetimes(&self, period: Period, as_of_day: i64, scale: f64) -> Lifetimes {
         let frequency = self.periods.saturating_sub(1);
-        let repeat = self.sum_minor.saturating_sub(self.first_period_minor);
+        let repeat = self.period_sum_minor.saturating_sub(self.first_period_minor);
         Lifetimes {
             frequency,
             recency: self.last_period - self.first_period,

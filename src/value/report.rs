@@ -26,7 +26,9 @@ use crate::value::segment::{Coverage, RfmCell};
 /// ([`BuiltinKind::OrderCompleted`](crate::BuiltinKind::OrderCompleted))
 /// whose UTC day is on or before [`RfmConfig::as_of`]: the amount is the
 /// row's value (none counts as 0), the discount flag the row's. Customers
-/// without such a row are left out, as `lifetimes` leaves them out.
+/// without such a row are left out, as `lifetimes` leaves them out. (With
+/// weekly periods the lifetimes figures, like `lifetimes`, also take the
+/// orders after the analysis day in the analysis week.)
 ///
 /// Per customer (the reference set's definitions, SEMANTICS.md section 4):
 ///
