@@ -226,3 +226,4 @@ fn write_csv(report: &RfmReport) -> Result<(), String> {
         _ => Ok(()),
     }
 }
+

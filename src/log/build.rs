@@ -269,6 +269,26 @@ impl EventLogBuilder {
         Ok(CustomerId(TEXT_KEY | u64::from(keys.intern(key)?)))
     }
 
+    /// Turns a builder of rows with plain customer ids into a builder of
+    /// customer keys, as if each row had come through
+    /// [`customer_for_key`](Self::customer_for_key) with its id in decimal:
+    /// a reader can push integer ids (and group them without numbering keys)
+    /// until the first text key. Nothing to do for a keyed builder.
+    ///
+    /// # Errors
+    /// [`Error::Mismatch`] when a row's id is 2^63 or more (not a key).
+    pub(crate) fn ids_to_keys(&mut self) -> Result<()> {
+        if let Some(&c) = self.customer.iter().find(|&&c| c >= TEXT_KEY) {
+            return Err(Error::Mismatch {
+                expected: "customer ids below 2^63 to turn into keys".into(),
+                found: c.to_string(),
+            });
+        }
+        self.by_id = false;
+        self.keyed = true;
+        Ok(())
+    }
+
     /// Adds a touchpoint.
     ///
     /// # Errors
@@ -636,7 +656,9 @@ fn append<T: Copy>(dst: &mut Vec<T>, n: usize, src: &[T], m: usize, null: T, map
 /// Customer ids that are dense (at most about two per row, as integer keys
 /// and the numbering of text keys give) are grouped by a counting sort in two
 /// passes, which keeps each customer's rows in input order: rows exported in
-/// time order then need no sort at all. Sparse ids fall back to one sort of
+/// time order then need no sort at all (the runs are checked after one
+/// gather, reading the columns in order, and only runs out of order are
+/// sorted and gathered again). Sparse ids fall back to one sort of
 /// (customer, time, row) keys.
 fn group(
     customer: &mut Vec<u64>,
@@ -647,16 +669,11 @@ fn group(
     if n == 0 {
         return (Vec::new(), vec![0]);
     }
-    let cmp_rows = |a: u32, b: u32| {
-        let (a, b) = (a as usize, b as usize);
-        cols.time
-            .get(a)
-            .cmp(&cols.time.get(b))
-            .then_with(|| tie(cols, dicts, a, b))
-    };
     let max = customer.iter().copied().max().unwrap_or(0);
     let dense = usize::try_from(max).is_ok_and(|m| m <= 2 * n + 1024);
-    let perm: Vec<u32> = if dense {
+    let mut customers = Vec::new();
+    let mut offsets = Vec::new();
+    if dense {
         let k = max as usize + 1;
         let mut next = vec![0u32; k + 1];
         for &c in customer.iter() {
@@ -670,7 +687,15 @@ fn group(
                 *x += prev;
             }
         }
-        let starts = next.clone();
+        for (c, w) in next.windows(2).enumerate() {
+            if let (Some(&lo), Some(&hi)) = (w.first(), w.get(1))
+                && hi > lo
+            {
+                customers.push(CustomerId(c as u64));
+                offsets.push(lo);
+            }
+        }
+        offsets.push(n as u32);
         let mut perm = vec![0u32; n];
         for (i, &c) in customer.iter().enumerate() {
             if let Some(slot) = next.get_mut(c as usize)
@@ -680,24 +705,35 @@ fn group(
                 *slot += 1;
             }
         }
-        for w in starts.windows(2) {
+        drop(next);
+        if perm.iter().enumerate().any(|(i, &p)| p as usize != i) {
+            permute(cols, &perm);
+        }
+        // Each customer's rows are in input order now: sort the runs that
+        // are not in journey order (none, for rows exported in time order).
+        let cmp_rows = |a: u32, b: u32| {
+            let (a, b) = (a as usize, b as usize);
+            cols.time
+                .get(a)
+                .cmp(&cols.time.get(b))
+                .then_with(|| tie(cols, dicts, a, b))
+        };
+        let mut fix: Option<Vec<u32>> = None;
+        for w in offsets.windows(2) {
             let (lo, hi) = (
                 w.first().copied().unwrap_or(0),
                 w.get(1).copied().unwrap_or(0),
             );
-            if let Some(run) = perm.get_mut(lo as usize..hi as usize)
-                && run.windows(2).any(|p| {
-                    cmp_rows(
-                        p.first().copied().unwrap_or(0),
-                        p.get(1).copied().unwrap_or(0),
-                    )
-                    .is_gt()
-                })
-            {
-                run.sort_by(|&a, &b| cmp_rows(a, b));
+            if (lo + 1..hi).any(|j| cmp_rows(j - 1, j).is_gt()) {
+                let fix = fix.get_or_insert_with(|| (0..n as u32).collect());
+                if let Some(run) = fix.get_mut(lo as usize..hi as usize) {
+                    run.sort_by(|&a, &b| cmp_rows(a, b));
+                }
             }
         }
-        perm
+        if let Some(fix) = fix {
+            permute(cols, &fix);
+        }
     } else {
         let mut keys: Vec<(u64, i64, u32)> = customer
             .iter()
@@ -719,23 +755,19 @@ fn group(
             }
             i = j;
         }
-        keys.iter().map(|k| k.2).collect()
-    };
-    if perm.iter().enumerate().any(|(i, &p)| p as usize != i) {
-        gather(customer, &perm);
-        permute(cols, &perm);
-    }
-    let mut customers = Vec::new();
-    let mut offsets = vec![0u32];
-    for (i, &c) in customer.iter().enumerate() {
-        if customers.last() != Some(&CustomerId(c)) {
-            if i > 0 {
+        for (i, &(c, _, _)) in keys.iter().enumerate() {
+            if customers.last() != Some(&CustomerId(c)) {
+                customers.push(CustomerId(c));
                 offsets.push(i as u32);
             }
-            customers.push(CustomerId(c));
+        }
+        offsets.push(n as u32);
+        let perm: Vec<u32> = keys.iter().map(|k| k.2).collect();
+        drop(keys);
+        if perm.iter().enumerate().any(|(i, &p)| p as usize != i) {
+            permute(cols, &perm);
         }
     }
-    offsets.push(n as u32);
     (customers, offsets)
 }
 
@@ -844,15 +876,33 @@ fn pad(c: &mut Columns, n: usize) {
     p(&mut c.promised_nanos, n, 0);
 }
 
-fn gather<T: Copy>(col: &mut Vec<T>, perm: &[u32]) {
-    if col.is_empty() {
+/// Reorders `col` by `perm`, writing into `scratch` and swapping it in: the
+/// old column's memory becomes the scratch of the next column of the same
+/// type, so each thread allocates (and the kernel zeroes) one buffer per
+/// element type rather than one per column. A column whose values are all
+/// equal is already in every order and is left as it is.
+fn gather<T: Copy + PartialEq>(col: &mut Vec<T>, perm: &[u32], scratch: &mut Vec<T>) {
+    let Some(&first) = col.first() else {
+        return;
+    };
+    if col.iter().all(|&v| v == first) {
         return;
     }
-    let out: Vec<T> = perm
-        .iter()
-        .filter_map(|&i| col.get(i as usize).copied())
-        .collect();
-    *col = out;
+    scratch.clear();
+    // `map` keeps the exact length known, so the extend writes without a
+    // capacity check per row (every index of a permutation is in range).
+    scratch.extend(perm.iter().map(|&i| col.get(i as usize).copied().unwrap_or(first)));
+    std::mem::swap(col, scratch);
+}
+
+/// Scratch buffers of one thread, one per element type.
+#[derive(Default)]
+struct Scratch {
+    w64: Vec<i64>,
+    w32: Vec<u32>,
+    w16: Vec<u16>,
+    w8: Vec<u8>,
+    flags: Vec<bool>,
 }
 
 /// Reorders every column by `perm`, the columns split over two threads.
@@ -879,25 +929,27 @@ fn permute(c: &mut Columns, perm: &[u32]) {
     } = c;
     std::thread::scope(|s| {
         s.spawn(|| {
-            gather(time, perm);
-            gather(nanos, perm);
-            gather(event, perm);
-            gather(product, perm);
-            gather(category, perm);
-            gather(device, perm);
-            gather(payment, perm);
+            let mut x = Scratch::default();
+            gather(time, perm, &mut x.w64);
+            gather(nanos, perm, &mut x.w16);
+            gather(event, perm, &mut x.w32);
+            gather(product, perm, &mut x.w32);
+            gather(category, perm, &mut x.w32);
+            gather(device, perm, &mut x.w8);
+            gather(payment, perm, &mut x.w8);
         });
-        gather(kind, perm);
-        gather(channel, perm);
-        gather(order, perm);
-        gather(campaign, perm);
-        gather(value, perm);
-        gather(currency, perm);
-        gather(discounted, perm);
-        gather(checkout, perm);
-        gather(stage, perm);
-        gather(promised, perm);
-        gather(promised_nanos, perm);
+        let mut x = Scratch::default();
+        gather(kind, perm, &mut x.w16);
+        gather(channel, perm, &mut x.w16);
+        gather(order, perm, &mut x.w32);
+        gather(campaign, perm, &mut x.w32);
+        gather(value, perm, &mut x.w64);
+        gather(currency, perm, &mut x.w8);
+        gather(discounted, perm, &mut x.flags);
+        gather(checkout, perm, &mut x.w8);
+        gather(stage, perm, &mut x.w8);
+        gather(promised, perm, &mut x.w64);
+        gather(promised_nanos, perm, &mut x.w16);
     });
 }
 

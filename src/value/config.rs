@@ -156,9 +156,9 @@ impl RfmConfig {
 
     /// The analysis date as days since 1970-01-01.
     pub(crate) fn as_of_day(&self) -> i64 {
-        self.as_of
-            .signed_duration_since(NaiveDate::default())
-            .num_days()
+        use chrono::Datelike;
+        // 1970-01-01 is day 719,163 counted from 0001-01-01 (day 1).
+        i64::from(self.as_of.num_days_from_ce()) - 719_163
     }
 }
 
@@ -182,6 +182,15 @@ mod tests {
         assert_eq!(Period::Day.of_day(17), 17);
         assert_eq!(Period::Week.of_day(-4), -1);
         assert_eq!(NaiveDate::default(), NaiveDate::from_ymd_opt(1970, 1, 1).unwrap());
+    }
+
+    #[test]
+    fn the_analysis_day_counts_from_1970() {
+        for (y, m, d) in [(1970, 1, 1), (2024, 12, 31), (1969, 12, 31), (1, 1, 1)] {
+            let date = NaiveDate::from_ymd_opt(y, m, d).unwrap();
+            let want = date.signed_duration_since(NaiveDate::default()).num_days();
+            assert_eq!(RfmConfig::new(date).as_of_day(), want, "{date}");
+        }
     }
 
     #[test]

@@ -14,7 +14,7 @@ use std::io::Read;
 use crate::error::{Error, Result};
 use crate::journey::JourneyConfig;
 use crate::log::{EventLog, EventLogBuilder, parse_timestamp};
-use crate::model::{BuiltinKind, Channel, Currency, Money, TouchpointKind};
+use crate::model::{BuiltinKind, Channel, Currency, CustomerId, Money, TouchpointKind};
 
 /// The columns [`read_transactions`] knows; `customer_id`, `ts` and `amount`
 /// are required.
@@ -176,6 +176,7 @@ pub fn read_transactions<R: Read>(
     let digits = options.currency.minor_digits();
     let mut last_key: Vec<u8> = Vec::new();
     let mut last_id = None;
+    let mut keyed = false;
     while next(&mut reader, &mut record)? {
         if blank(&record) {
             continue;
@@ -210,7 +211,18 @@ pub fn read_transactions<R: Read>(
         let customer = match last_id {
             Some(id) if last_key == key.as_bytes() => id,
             _ => {
-                let id = builder.customer_for_key(key)?;
+                // Integer ids go in as they are (the log groups them without
+                // numbering keys) until the first text key.
+                let id = match key.parse::<u64>() {
+                    Ok(v) if !keyed && v < 1 << 63 => CustomerId(v),
+                    _ => {
+                        if !keyed {
+                            builder.ids_to_keys()?;
+                            keyed = true;
+                        }
+                        builder.customer_for_key(key)?
+                    }
+                };
                 last_key.clear();
                 last_key.extend_from_slice(key.as_bytes());
                 last_id = Some(id);

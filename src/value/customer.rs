@@ -89,18 +89,18 @@ impl fmt::Display for CustomerKey {
 pub(crate) struct CustomerOrders {
     pub(crate) key: CustomerKey,
     /// Days since 1970-01-01 (UTC) of the last order.
-    pub(crate) last_day: i64,
+    pub(crate) last_day: i32,
+    /// The lifetimes periods of the first and the last order.
+    pub(crate) first_period: i32,
+    pub(crate) last_period: i32,
     /// Orders (rows).
-    pub(crate) orders: u64,
+    pub(crate) orders: u32,
     /// Orders with discounted prices.
-    pub(crate) discounted: u64,
+    pub(crate) discounted: u32,
+    /// Distinct periods with an order.
+    pub(crate) periods: u32,
     /// The sum of the amounts, minor units.
     pub(crate) sum_minor: i64,
-    /// The lifetimes periods of the first and the last order.
-    pub(crate) first_period: i64,
-    pub(crate) last_period: i64,
-    /// Distinct periods with an order.
-    pub(crate) periods: u64,
     /// The sum of the amounts in the lifetimes window, minor units.
     pub(crate) period_sum_minor: i64,
     /// The sum of the amounts in the first period, minor units.
@@ -122,81 +122,77 @@ impl CustomerOrders {
         as_of_day: i64,
         currency: &mut Option<Currency>,
     ) -> Result<Option<CustomerOrders>> {
-        let times = journey.times();
-        let kinds = journey.kind_codes();
-        let values = journey.value_minors();
-        let discounted = journey.discounted_flags();
-        let as_of_period = config.period.of_day(as_of_day);
-        let overflow = || Error::AmountOverflow {
-            context: format!("the order amounts of customer {}", CustomerKey::of(journey)),
+        let scan = match config.period {
+            Period::Day => scan(journey, as_of_day, as_of_day, |d| d),
+            Period::Week => scan(
+                journey,
+                as_of_day,
+                Period::Week.of_day(as_of_day),
+                |d| Period::Week.of_day(d),
+            ),
         };
-        let mut acc: Option<CustomerOrders> = None;
-        for (i, (&us, &kind)) in times.iter().zip(kinds).enumerate() {
-            if kind != ORDER {
-                continue;
+        let Some(s) = scan else {
+            return Ok(None);
+        };
+        // The currency of the amounts: the log's only one, or each row's.
+        let table = &journey.log().dicts.currencies;
+        let mut check = |c: Currency| match *currency {
+            Some(a) if a != c => Err(Error::MixedCurrencies {
+                first: a.to_string(),
+                second: c.to_string(),
+            }),
+            Some(_) => Ok(()),
+            None => {
+                *currency = Some(c);
+                Ok(())
             }
-            let day = us.div_euclid(DAY_US);
-            let period = config.period.of_day(day);
-            if period > as_of_period {
-                // Rows are in time order: the rest are later still.
-                break;
-            }
-            let minor = match values.get(i).copied() {
-                Some(v) if v >= 0 => {
-                    let row_currency = journey.row(i).and_then(|r| r.value()).map(|m| m.currency());
-                    match (*currency, row_currency) {
-                        (Some(a), Some(b)) if a != b => {
-                            return Err(Error::MixedCurrencies {
-                                first: a.to_string(),
-                                second: b.to_string(),
-                            });
+        };
+        if s.valued {
+            match table.as_slice() {
+                [one] => check(*one)?,
+                _ => {
+                    for row in journey.rows().take(s.rows) {
+                        if row.is(BuiltinKind::OrderCompleted)
+                            && let Some(m) = row.value()
+                        {
+                            check(m.currency())?;
                         }
-                        (None, b) => *currency = b,
-                        _ => {}
                     }
-                    v
                 }
-                _ => 0,
-            };
-            let c = acc.get_or_insert_with(|| CustomerOrders {
-                key: CustomerKey::of(journey),
-                last_day: day,
-                orders: 0,
-                discounted: 0,
-                sum_minor: 0,
-                first_period: period,
-                last_period: period,
-                periods: 1,
-                period_sum_minor: 0,
-                first_period_minor: 0,
-            });
-            if period != c.last_period {
-                c.periods += 1;
-                c.last_period = period;
-            }
-            if period == c.first_period {
-                c.first_period_minor = c.first_period_minor.checked_add(minor).ok_or_else(overflow)?;
-            }
-            c.period_sum_minor = c.period_sum_minor.checked_add(minor).ok_or_else(overflow)?;
-            if day <= as_of_day {
-                c.last_day = day;
-                c.orders += 1;
-                c.discounted += u64::from(discounted.get(i).copied().unwrap_or(false));
-                c.sum_minor = c.sum_minor.checked_add(minor).ok_or_else(overflow)?;
             }
         }
-        Ok(acc.filter(|c| c.orders > 0))
+        let fit = |v: i128| {
+            i64::try_from(v).map_err(|_| Error::AmountOverflow {
+                context: format!("the order amounts of customer {}", CustomerKey::of(journey)),
+            })
+        };
+        // Days and periods fit 32 bits (times are within +-292,000 years),
+        // counts too (a log holds fewer than 2^32 rows).
+        let small = |v: i64| i32::try_from(v).unwrap_or(if v < 0 { i32::MIN } else { i32::MAX });
+        let count = |v: u64| u32::try_from(v).unwrap_or(u32::MAX);
+        Ok(Some(CustomerOrders {
+            key: CustomerKey::of(journey),
+            last_day: small(s.last_day),
+            first_period: small(s.first_period),
+            last_period: small(s.last_period),
+            orders: count(s.orders),
+            discounted: count(s.discounted),
+            periods: count(s.periods),
+            sum_minor: fit(s.sum)?,
+            period_sum_minor: fit(s.period_sum)?,
+            first_period_minor: fit(s.first_period_sum)?,
+        }))
     }
 
     /// The lifetimes figures: frequency (repeat periods), recency and T in
     /// periods, and the mean amount of the repeat periods in major units.
     pub(crate) fn lifetimes(&self, period: Period, as_of_day: i64, scale: f64) -> Lifetimes {
-        let frequency = self.periods.saturating_sub(1);
+        let frequency = u64::from(self.periods.saturating_sub(1));
         let repeat = self.period_sum_minor.saturating_sub(self.first_period_minor);
         Lifetimes {
             frequency,
-            recency: self.last_period - self.first_period,
-            t: period.of_day(as_of_day) - self.first_period,
+            recency: i64::from(self.last_period) - i64::from(self.first_period),
+            t: period.of_day(as_of_day) - i64::from(self.first_period),
             monetary_value: if frequency == 0 {
                 0.0
             } else {
@@ -204,6 +200,88 @@ impl CustomerOrders {
             },
         }
     }
+}
+
+/// What one pass over a journey's order rows collects (sums in i128, so no
+/// row can overflow them; they are checked once at the end).
+struct Scan {
+    /// Rows read (up to the last order in the lifetimes window).
+    rows: usize,
+    /// Whether an order row had an amount.
+    valued: bool,
+    last_day: i64,
+    orders: u64,
+    discounted: u64,
+    sum: i128,
+    first_period: i64,
+    last_period: i64,
+    periods: u64,
+    period_sum: i128,
+    first_period_sum: i128,
+}
+
+/// The pass over the order rows of one journey, for one period function
+/// (so each is compiled on its own): orders on or before `as_of_day` for the
+/// RFM figures, orders in periods up to `as_of_period` for the lifetimes
+/// figures. `None` without an order on or before the analysis day.
+#[inline]
+fn scan(
+    journey: &JourneyView<'_>,
+    as_of_day: i64,
+    as_of_period: i64,
+    period_of: impl Fn(i64) -> i64,
+) -> Option<Scan> {
+    let times = journey.times();
+    let kinds = journey.kind_codes();
+    let values = journey.value_minors();
+    let flags = journey.discounted_flags();
+    let mut s = Scan {
+        rows: 0,
+        valued: false,
+        last_day: 0,
+        orders: 0,
+        discounted: 0,
+        sum: 0,
+        first_period: 0,
+        last_period: 0,
+        periods: 0,
+        period_sum: 0,
+        first_period_sum: 0,
+    };
+    for (i, (&us, &kind)) in times.iter().zip(kinds).enumerate() {
+        if kind != ORDER {
+            continue;
+        }
+        let day = us.div_euclid(DAY_US);
+        let period = period_of(day);
+        if period > as_of_period {
+            // Rows are in time order: the rest are later still.
+            break;
+        }
+        s.rows = i + 1;
+        let v = values.get(i).copied().unwrap_or(-1);
+        let minor = i128::from(v.max(0));
+        s.valued |= v >= 0;
+        if s.periods == 0 {
+            s.first_period = period;
+            s.last_period = period;
+            s.periods = 1;
+        } else if period != s.last_period {
+            s.periods += 1;
+            s.last_period = period;
+        }
+        if period == s.first_period {
+            s.first_period_sum += minor;
+        }
+        s.period_sum += minor;
+        if day <= as_of_day {
+            s.last_day = day;
+            s.orders += 1;
+            s.discounted += u64::from(flags.get(i).copied().unwrap_or(false));
+            s.sum += minor;
+        }
+    }
+    (s.orders > 0).then_some(s)
 }
 
 /// The four figures of `lifetimes.utils.summary_data_from_transaction_data`.

@@ -2,7 +2,6 @@
 //! per customer the lifetimes summary, the RFM inputs, the scores and the
 //! segment; per segment the counts.
 
-use std::cmp::Ordering;
 use std::fmt;
 use std::sync::Arc;
 
@@ -117,6 +116,13 @@ impl Accumulator for RfmAccumulator {
     fn add(&mut self, journey: JourneyView<'_>) -> Result<()> {
         let as_of = self.config.as_of_day();
         if let Some(c) = CustomerOrders::of(&journey, &self.config, as_of, &mut self.currency)? {
+            if self.customers.capacity() == 0 {
+                // Room for the rest of the log's customers: address space
+                // only, so no copies as the list grows (pages never written
+                // cost no memory).
+                let rest = journey.log().customer_count().saturating_sub(journey.index());
+                self.customers.reserve(rest.min(1 << 24));
+            }
             self.customers.push(c);
         }
         Ok(())
@@ -172,18 +178,73 @@ impl Accumulator for RfmAccumulator {
     }
 }
 
-/// Positions `0..n` stably sorted by `cmp`, turned into ranks: `rank[i]` is
-/// customer `i`'s 1-based rank.
-fn ranks(n: usize, cmp: impl Fn(usize, usize) -> Ordering) -> Vec<u32> {
-    let mut order: Vec<u32> = (0..n as u32).collect();
-    order.sort_by(|&a, &b| cmp(a as usize, b as usize));
-    let mut rank = vec![0u32; n];
-    for (pos, &i) in order.iter().enumerate() {
-        if let Some(r) = rank.get_mut(i as usize) {
-            *r = pos as u32 + 1;
+/// Buffers for ranking customers, shared by the three scores.
+#[derive(Default)]
+struct Ranker {
+    keys: Vec<u64>,
+    order: Vec<u32>,
+    next: Vec<u32>,
+}
+
+impl Ranker {
+    /// Customers in rank order by `key` ascending, ties to the earlier
+    /// customer (pandas' `rank(method="first")` over customers in key
+    /// order). A stable LSD radix sort on 8-bit digits of the key's distance
+    /// from the smallest key, skipping the digits above the span: days and
+    /// order counts take one or two passes, sums in minor units three or
+    /// four.
+    fn order(&mut self, keys: impl Iterator<Item = i64>) -> &[u32] {
+        self.keys.clear();
+        // Order-preserving map to unsigned.
+        self.keys.extend(keys.map(|k| (k as u64) ^ (1 << 63)));
+        let n = self.keys.len();
+        let min = self.keys.iter().copied().min().unwrap_or(0);
+        let span = self.keys.iter().copied().max().unwrap_or(0) - min;
+        self.order.clear();
+        self.order.extend(0..n as u32);
+        self.next.clear();
+        self.next.resize(n, 0);
+        let keys = &self.keys;
+        let mut shift = 0u32;
+        while shift < 64 && span >> shift != 0 {
+            let digit = |i: u32| {
+                keys.get(i as usize)
+                    .map_or(0, |&k| ((k - min) >> shift) as usize & 0xff)
+            };
+            let mut at = [0usize; 257];
+            for &i in &self.order {
+                if let Some(c) = at.get_mut(digit(i) + 1) {
+                    *c += 1;
+                }
+            }
+            for d in 1..at.len() {
+                let prev = at.get(d - 1).copied().unwrap_or(0);
+                if let Some(c) = at.get_mut(d) {
+                    *c += prev;
+                }
+            }
+            for &i in &self.order {
+                if let Some(slot) = at.get_mut(digit(i))
+                    && let Some(x) = self.next.get_mut(*slot)
+                {
+                    *x = i;
+                    *slot += 1;
+                }
+            }
+            std::mem::swap(&mut self.order, &mut self.next);
+            shift += 8;
+        }
+        &self.order
+    }
+}
+
+/// Each customer's score (`out[i]`), from the customers in rank order.
+fn scores_of(order: &[u32], by_rank: &[u8], out: &mut [u8]) {
+    for (&i, &score) in order.iter().zip(by_rank) {
+        if let Some(s) = out.get_mut(i as usize) {
+            *s = score;
         }
     }
-    rank
 }
 
 fn report(acc: RfmAccumulator) -> RfmReport {
@@ -196,31 +257,34 @@ fn report(acc: RfmAccumulator) -> RfmReport {
     let as_of = config.as_of_day();
     let scale = 10f64.powi(currency.map_or(2, |c| c.minor_digits()) as i32);
     let by_rank = rank_scores(n, config.bins);
-    let score = |rank: &[u32], i: usize| -> u8 {
-        rank.get(i)
-            .and_then(|&r| by_rank.get((r as usize).wrapping_sub(1)))
-            .copied()
-            .unwrap_or(1)
-    };
-    let get = |i: usize| customers.get(i);
+    let mut ranker = Ranker::default();
+    let (mut r_score, mut f_score, mut m_score) = (vec![1u8; n], vec![1u8; n], vec![1u8; n]);
     // R: recency days descending, i.e. the last order day ascending.
-    let r_rank = ranks(n, |a, b| {
-        let (a, b) = (get(a).map(|c| c.last_day), get(b).map(|c| c.last_day));
-        a.cmp(&b)
-    });
-    let f_rank = ranks(n, |a, b| {
-        get(a).map(|c| c.orders).cmp(&get(b).map(|c| c.orders))
-    });
-    let m_rank = ranks(n, |a, b| match (get(a), get(b)) {
-        (Some(x), Some(y)) => match config.monetary {
-            MonetaryBasis::Sum => x.sum_minor.cmp(&y.sum_minor),
-            // sx / nx against sy / ny, exactly.
-            MonetaryBasis::Mean => (i128::from(x.sum_minor) * i128::from(y.orders))
-                .cmp(&(i128::from(y.sum_minor) * i128::from(x.orders))),
-        },
-        _ => Ordering::Equal,
-    });
-
+    let order = ranker.order(customers.iter().map(|c| i64::from(c.last_day)));
+    scores_of(order, &by_rank, &mut r_score);
+    let order = ranker.order(customers.iter().map(|c| i64::from(c.orders)));
+    scores_of(order, &by_rank, &mut f_score);
+    match config.monetary {
+        MonetaryBasis::Sum => {
+            let order = ranker.order(customers.iter().map(|c| c.sum_minor));
+            scores_of(order, &by_rank, &mut m_score);
+        }
+        MonetaryBasis::Mean => {
+            // sx / nx against sy / ny, exactly; the position breaks ties.
+            let mut order: Vec<u32> = (0..n as u32).collect();
+            let mean = |i: u32| {
+                customers.get(i as usize).map_or((0, 1), |c| {
+                    (i128::from(c.sum_minor), i128::from(c.orders.max(1)))
+                })
+            };
+            order.sort_unstable_by(|&a, &b| {
+                let ((sa, na), (sb, nb)) = (mean(a), mean(b));
+                (sa * nb).cmp(&(sb * na)).then(a.cmp(&b))
+            });
+            scores_of(&order, &by_rank, &mut m_score);
+        }
+    }
+    drop(ranker);
     let rules = config.segments.rules();
     let names: Vec<Arc<str>> = rules
         .iter()
@@ -242,10 +306,11 @@ fn report(acc: RfmAccumulator) -> RfmReport {
     let mut transactions = 0u64;
     let mut rows = Vec::with_capacity(n);
     for (i, c) in customers.iter().enumerate() {
+        let at = |v: &[u8]| v.get(i).copied().unwrap_or(1);
         let cell = RfmCell {
-            r: score(&r_rank, i),
-            f: score(&f_rank, i),
-            m: score(&m_rank, i),
+            r: at(&r_score),
+            f: at(&f_score),
+            m: at(&m_score),
         };
         let slot = (usize::from(cell.r) - 1) * bins * bins
             + (usize::from(cell.f) - 1) * bins
@@ -255,11 +320,11 @@ fn report(acc: RfmAccumulator) -> RfmReport {
         let name = names.get(seg).cloned().unwrap_or_else(|| Arc::from(""));
         if let Some(s) = sums.get_mut(seg) {
             s.customers += 1;
-            s.orders = s.orders.saturating_add(c.orders);
+            s.orders = s.orders.saturating_add(u64::from(c.orders));
             s.revenue_minor = s.revenue_minor.saturating_add(i128::from(c.sum_minor));
-            s.recency_days += i128::from(as_of - c.last_day);
+            s.recency_days += i128::from(as_of - i64::from(c.last_day));
         }
-        transactions = transactions.saturating_add(c.orders);
+        transactions = transactions.saturating_add(u64::from(c.orders));
         let lt = c.lifetimes(config.period, as_of, scale);
         rows.push(CustomerRfm {
             customer: c.key.clone(),
@@ -267,11 +332,11 @@ fn report(acc: RfmAccumulator) -> RfmReport {
             recency: lt.recency,
             t: lt.t,
             monetary_value: lt.monetary_value,
-            recency_days: as_of - c.last_day,
-            frequency_tx: c.orders,
+            recency_days: as_of - i64::from(c.last_day),
+            frequency_tx: u64::from(c.orders),
             monetary_sum: c.sum_minor as f64 / scale,
             monetary_sum_minor: c.sum_minor,
-            discounted_share: c.discounted as f64 / c.orders.max(1) as f64,
+            discounted_share: f64::from(c.discounted) / f64::from(c.orders.max(1)),
             r_score: cell.r,
             f_score: cell.f,
             m_score: cell.m,
