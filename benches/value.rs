@@ -128,7 +128,9 @@ fn rfm(c: &mut Criterion) {
     let text = csv(&rows);
     g.bench_function("read_transactions (CSV in memory)", |bench| {
         bench.iter(|| {
-            black_box(read_transactions(text.as_slice(), &TransactionCsvOptions::default()).unwrap())
+            black_box(
+                read_transactions(text.as_slice(), &TransactionCsvOptions::default()).unwrap(),
+            )
         })
     });
     g.finish();

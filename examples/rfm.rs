@@ -127,8 +127,7 @@ fn run(cli: &Cli) -> Result<(), String> {
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
     let log = builder.finish().map_err(|e| e.to_string())?;
-    let report =
-        run_on_log::<RfmAccumulator>(&log, &config, threads).map_err(|e| e.to_string())?;
+    let report = run_on_log::<RfmAccumulator>(&log, &config, threads).map_err(|e| e.to_string())?;
     let compute_seconds = started.elapsed().as_secs_f64();
 
     write_csv(&report)?;
@@ -181,12 +180,7 @@ fn decimal(minor: i64, digits: u32) -> String {
     let sign = if minor < 0 { "-" } else { "" };
     let m = minor.unsigned_abs();
     let s = scale.unsigned_abs();
-    format!(
-        "{sign}{}.{:0width$}",
-        m / s,
-        m % s,
-        width = digits as usize
-    )
+    format!("{sign}{}.{:0width$}", m / s, m % s, width = digits as usize)
 }
 
 /// Writes the report's customers as CSV to stdout; a closed pipe ends the
@@ -226,4 +220,3 @@ fn write_csv(report: &RfmReport) -> Result<(), String> {
         _ => Ok(()),
     }
 }
-

@@ -8,6 +8,7 @@
 )]
 
 mod cli;
+mod fulfilment;
 mod funnel;
 mod funnel_contract;
 mod journey;

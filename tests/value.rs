@@ -108,9 +108,23 @@ fn check_against_reference(rows: &[(u64, Row)]) {
         ] {
             assert_eq!(got, &l[col], "{}", what(col));
         }
-        close(row.monetary_value, &l["monetary_value"], &what("monetary_value"));
-        assert_eq!(row.recency_days, s["recency_days"], "{}", what("recency_days"));
-        assert_eq!(row.frequency_tx, s["frequency_tx"], "{}", what("frequency_tx"));
+        close(
+            row.monetary_value,
+            &l["monetary_value"],
+            &what("monetary_value"),
+        );
+        assert_eq!(
+            row.recency_days,
+            s["recency_days"],
+            "{}",
+            what("recency_days")
+        );
+        assert_eq!(
+            row.frequency_tx,
+            s["frequency_tx"],
+            "{}",
+            what("frequency_tx")
+        );
         close(row.monetary_sum, &s["monetary_sum"], &what("monetary_sum"));
         close(
             row.discounted_share,
@@ -216,25 +230,60 @@ fn weekly_periods_and_other_options() {
     // the peer call of SEMANTICS.md, freq changed): customer, frequency,
     // recency, T, monetary_value.
     let want: [(u64, u64, i64, i64, f64); 40] = [
-        (1, 0, 0, 21, 0.0), (2, 2, 18, 21, 73.27000000000001), (3, 1, 7, 16, 58.07),
-        (4, 2, 17, 26, 40.825), (5, 3, 22, 23, 59.45333333333334), (6, 8, 26, 28, 26.331249999999997),
-        (7, 19, 40, 46, 58.31315789473685), (8, 1, 6, 25, 15.7), (9, 26, 45, 45, 52.051153846153845),
-        (10, 7, 39, 44, 123.40571428571427), (11, 0, 0, 5, 0.0), (12, 6, 21, 29, 13.005),
-        (13, 6, 47, 48, 55.455000000000005), (14, 2, 12, 19, 22.72), (15, 11, 39, 39, 36.61909090909091),
-        (16, 16, 46, 47, 29.646874999999998), (17, 4, 27, 28, 67.61), (18, 4, 19, 19, 129.05),
-        (19, 0, 0, 9, 0.0), (20, 12, 46, 48, 14.175833333333335), (21, 1, 20, 46, 29.49),
-        (22, 24, 47, 47, 83.95333333333333), (23, 0, 0, 4, 0.0), (24, 0, 0, 3, 0.0),
-        (25, 0, 0, 11, 0.0), (26, 6, 35, 39, 35.31166666666667), (27, 1, 26, 40, 34.15),
-        (28, 8, 31, 31, 17.78), (29, 2, 43, 44, 26.95), (30, 0, 0, 19, 0.0), (31, 8, 30, 38, 36.96),
-        (32, 0, 0, 2, 0.0), (33, 10, 39, 49, 19.218), (34, 6, 32, 35, 61.53666666666667),
-        (35, 0, 0, 35, 0.0), (36, 0, 0, 29, 0.0), (37, 6, 22, 23, 34.505), (38, 6, 28, 28, 41.47),
-        (39, 8, 27, 43, 69.22375), (40, 0, 0, 18, 0.0),
+        (1, 0, 0, 21, 0.0),
+        (2, 2, 18, 21, 73.27000000000001),
+        (3, 1, 7, 16, 58.07),
+        (4, 2, 17, 26, 40.825),
+        (5, 3, 22, 23, 59.45333333333334),
+        (6, 8, 26, 28, 26.331249999999997),
+        (7, 19, 40, 46, 58.31315789473685),
+        (8, 1, 6, 25, 15.7),
+        (9, 26, 45, 45, 52.051153846153845),
+        (10, 7, 39, 44, 123.40571428571427),
+        (11, 0, 0, 5, 0.0),
+        (12, 6, 21, 29, 13.005),
+        (13, 6, 47, 48, 55.455000000000005),
+        (14, 2, 12, 19, 22.72),
+        (15, 11, 39, 39, 36.61909090909091),
+        (16, 16, 46, 47, 29.646874999999998),
+        (17, 4, 27, 28, 67.61),
+        (18, 4, 19, 19, 129.05),
+        (19, 0, 0, 9, 0.0),
+        (20, 12, 46, 48, 14.175833333333335),
+        (21, 1, 20, 46, 29.49),
+        (22, 24, 47, 47, 83.95333333333333),
+        (23, 0, 0, 4, 0.0),
+        (24, 0, 0, 3, 0.0),
+        (25, 0, 0, 11, 0.0),
+        (26, 6, 35, 39, 35.31166666666667),
+        (27, 1, 26, 40, 34.15),
+        (28, 8, 31, 31, 17.78),
+        (29, 2, 43, 44, 26.95),
+        (30, 0, 0, 19, 0.0),
+        (31, 8, 30, 38, 36.96),
+        (32, 0, 0, 2, 0.0),
+        (33, 10, 39, 49, 19.218),
+        (34, 6, 32, 35, 61.53666666666667),
+        (35, 0, 0, 35, 0.0),
+        (36, 0, 0, 29, 0.0),
+        (37, 6, 22, 23, 34.505),
+        (38, 6, 28, 28, 41.47),
+        (39, 8, 27, 43, 69.22375),
+        (40, 0, 0, 18, 0.0),
     ];
     assert_eq!(weekly.customers.len(), want.len());
     for (c, &(id, frequency, recency, t, money)) in weekly.customers.iter().zip(&want) {
         assert_eq!(c.customer, CustomerKey::Id(id));
-        assert_eq!((c.frequency, c.recency, c.t), (frequency, recency, t), "customer {id}");
-        assert!((c.monetary_value - money).abs() <= 1e-9, "customer {id}: {}", c.monetary_value);
+        assert_eq!(
+            (c.frequency, c.recency, c.t),
+            (frequency, recency, t),
+            "customer {id}"
+        );
+        assert!(
+            (c.monetary_value - money).abs() <= 1e-9,
+            "customer {id}: {}",
+            c.monetary_value
+        );
     }
     // The RFM inputs do not depend on the period.
     assert_eq!(weekly.customers[1].recency_days, 17);
@@ -247,7 +296,12 @@ fn weekly_periods_and_other_options() {
         2,
     )
     .unwrap();
-    assert!(deciles.customers.iter().all(|c| (1..=10).contains(&c.m_score)));
+    assert!(
+        deciles
+            .customers
+            .iter()
+            .all(|c| (1..=10).contains(&c.m_score))
+    );
     assert_eq!(deciles.segments.len(), 11);
     assert!(!deciles.coverage.is_partition());
     let others = deciles.segments["Others"].customers;
@@ -338,7 +392,11 @@ fn example_rows(out: &Out, what: &str) -> Vec<(u64, Row)> {
                     frequency_tx: c[6].to_owned(),
                     monetary_sum: c[7].parse().unwrap(),
                     discounted_share: c[8].parse().unwrap(),
-                    scores: [c[9].parse().unwrap(), c[10].parse().unwrap(), c[11].parse().unwrap()],
+                    scores: [
+                        c[9].parse().unwrap(),
+                        c[10].parse().unwrap(),
+                        c[11].parse().unwrap(),
+                    ],
                     segment: c[12].to_owned(),
                 },
             )
@@ -360,7 +418,11 @@ fn example_reproduces_the_reference_set() {
     check_against_reference(&example_rows(&out, "small set"));
     // Money is printed exactly: the sum in cents, the share and the mean as
     // the shortest text that reads back the same float.
-    assert!(out.stdout.contains("\n2,2,127,144,73.27,17,3,195.42,"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("\n2,2,127,144,73.27,17,3,195.42,"),
+        "{}",
+        out.stdout
+    );
     // Threads and argument order do not change a byte.
     let again = run(&["--threads", "3", "--as-of", "2024-12-31", &file]);
     assert_eq!(again.stdout, out.stdout);
@@ -369,7 +431,11 @@ fn example_reproduces_the_reference_set() {
 #[test]
 fn example_reads_real_world_variations_alike() {
     let text = std::fs::read_to_string(format!("{DATA}/data/transactions_small.csv")).unwrap();
-    let canonical = run(&[&format!("{DATA}/data/transactions_small.csv"), "--as-of", "2024-12-31"]);
+    let canonical = run(&[
+        &format!("{DATA}/data/transactions_small.csv"),
+        "--as-of",
+        "2024-12-31",
+    ]);
     assert_eq!(canonical.code, Some(0));
     let mut lines: Vec<&str> = text.lines().collect();
     let header = lines.remove(0);
@@ -377,8 +443,14 @@ fn example_reads_real_world_variations_alike() {
     shuffled.reverse();
     shuffled.rotate_left(100);
     let variations: Vec<(&str, String)> = vec![
-        ("rows reversed and rotated", format!("{header}\n{}\n", shuffled.join("\n"))),
-        ("CRLF and a byte-order mark", format!("\u{feff}{}", text.replace('\n', "\r\n"))),
+        (
+            "rows reversed and rotated",
+            format!("{header}\n{}\n", shuffled.join("\n")),
+        ),
+        (
+            "CRLF and a byte-order mark",
+            format!("\u{feff}{}", text.replace('\n', "\r\n")),
+        ),
         (
             "blank lines and spaces around cells",
             text.replace(',', " , ").replace("\n3", "\n\n\n3"),
@@ -388,7 +460,13 @@ fn example_reads_real_world_variations_alike() {
             std::iter::once("amount,\"discounted\",extra,customer_id,ts".to_owned())
                 .chain(lines.iter().map(|l| {
                     let c: Vec<&str> = l.split(',').collect();
-                    format!("\"{}\",{},x,\"{}\",{}", c[2], c[3].to_uppercase(), c[0], c[1])
+                    format!(
+                        "\"{}\",{},x,\"{}\",{}",
+                        c[2],
+                        c[3].to_uppercase(),
+                        c[0],
+                        c[1]
+                    )
                 }))
                 .collect::<Vec<_>>()
                 .join("\n"),
@@ -398,8 +476,7 @@ fn example_reads_real_world_variations_alike() {
             std::iter::once(header.to_owned())
                 .chain(lines.iter().map(|l| {
                     let c: Vec<&str> = l.split(',').collect();
-                    let t = cxjourney::log::parse_timestamp(c[1]).unwrap()
-                        + TimeDelta::hours(7);
+                    let t = cxjourney::log::parse_timestamp(c[1]).unwrap() + TimeDelta::hours(7);
                     let local = t.naive_utc().format("%Y-%m-%dT%H:%M:%S+07:00");
                     format!("{},{local},{}0,{}", c[0], c[2], c[3])
                 }))
@@ -442,7 +519,11 @@ fn example_rejects_malformed_input_with_one_line() {
     let dir = scratch();
     let cases: [(&str, &str, &[&str]); 9] = [
         ("empty", "", &["empty file"]),
-        ("no amount column", "customer_id,ts\n1,2024-01-01T00:00:00Z\n", &["line 1", "\"amount\""]),
+        (
+            "no amount column",
+            "customer_id,ts\n1,2024-01-01T00:00:00Z\n",
+            &["line 1", "\"amount\""],
+        ),
         (
             "bad amount",
             "customer_id,ts,amount,discounted\n1,2024-01-01T00:00:00Z,1.00,false\n2,2024-01-02T00:00:00Z,abc,false\n",
@@ -493,8 +574,16 @@ fn example_rejects_malformed_input_with_one_line() {
     );
     let file = format!("{DATA}/data/transactions_small.csv");
     assert_error(&run(&[&file]), &["--as-of"], "no --as-of");
-    assert_error(&run(&[&file, "--as-of", "31/12/2024"]), &["31/12/2024"], "bad date");
-    assert_error(&run(&[&file, "--as-of", "2024-12-31", "--bins", "0"]), &["bins"], "bins");
+    assert_error(
+        &run(&[&file, "--as-of", "31/12/2024"]),
+        &["31/12/2024"],
+        "bad date",
+    );
+    assert_error(
+        &run(&[&file, "--as-of", "2024-12-31", "--bins", "0"]),
+        &["bins"],
+        "bins",
+    );
     assert_error(
         &run(&[&file, "--as-of", "2024-12-31", "--segments", "nope"]),
         &["nope"],
@@ -518,7 +607,11 @@ fn assert_error(out: &Out, needles: &[&str], what: &str) {
     assert_eq!(errors.len(), 1, "{what}: {}", out.stderr);
     assert_eq!(out.stderr.lines().count(), 1, "{what}: {}", out.stderr);
     for n in needles {
-        assert!(out.stderr.contains(n), "{what}: {n:?} not in {}", out.stderr);
+        assert!(
+            out.stderr.contains(n),
+            "{what}: {n:?} not in {}",
+            out.stderr
+        );
     }
 }
 
@@ -532,7 +625,13 @@ fn example_takes_rule_sets_as_data() {
     )
     .unwrap();
     let file = format!("{DATA}/data/transactions_small.csv");
-    let out = run(&[&file, "--as-of", "2024-12-31", "--segments", rules.to_str().unwrap()]);
+    let out = run(&[
+        &file,
+        "--as-of",
+        "2024-12-31",
+        "--segments",
+        rules.to_str().unwrap(),
+    ]);
     assert_eq!(out.code, Some(0), "{}", out.stderr);
     for line in out.stdout.lines().skip(1) {
         let c: Vec<&str> = line.split(',').collect();
@@ -551,9 +650,13 @@ fn arb_orders() -> impl Strategy<Value = Vec<(u64, i64, i64, bool)>> {
 
 fn order(c: u64, hour: i64, minor: i64, discounted: bool) -> Touchpoint {
     let t0 = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
-    Touchpoint::new(CustomerId(c), t0 + TimeDelta::hours(hour), BuiltinKind::OrderCompleted)
-        .with_value(Money::new(minor, Currency::IDR).unwrap())
-        .with_discounted(discounted)
+    Touchpoint::new(
+        CustomerId(c),
+        t0 + TimeDelta::hours(hour),
+        BuiltinKind::OrderCompleted,
+    )
+    .with_value(Money::new(minor, Currency::IDR).unwrap())
+    .with_discounted(discounted)
 }
 
 fn log_of(orders: &[(u64, i64, i64, bool)]) -> EventLog {
@@ -569,7 +672,10 @@ fn report_of(orders: &[(u64, i64, i64, bool)], config: &RfmConfig) -> RfmReport 
 }
 
 fn customer(report: &RfmReport, id: u64) -> Option<&CustomerRfm> {
-    report.customers.iter().find(|c| c.customer == CustomerKey::Id(id))
+    report
+        .customers
+        .iter()
+        .find(|c| c.customer == CustomerKey::Id(id))
 }
 
 proptest! {

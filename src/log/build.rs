@@ -891,7 +891,10 @@ fn gather<T: Copy + PartialEq>(col: &mut Vec<T>, perm: &[u32], scratch: &mut Vec
     scratch.clear();
     // `map` keeps the exact length known, so the extend writes without a
     // capacity check per row (every index of a permutation is in range).
-    scratch.extend(perm.iter().map(|&i| col.get(i as usize).copied().unwrap_or(first)));
+    scratch.extend(
+        perm.iter()
+            .map(|&i| col.get(i as usize).copied().unwrap_or(first)),
+    );
     std::mem::swap(col, scratch);
 }
 

@@ -181,7 +181,10 @@ mod tests {
         assert_eq!(Period::Week.of_day(day(2025, 1, 6)), w + 1);
         assert_eq!(Period::Day.of_day(17), 17);
         assert_eq!(Period::Week.of_day(-4), -1);
-        assert_eq!(NaiveDate::default(), NaiveDate::from_ymd_opt(1970, 1, 1).unwrap());
+        assert_eq!(
+            NaiveDate::default(),
+            NaiveDate::from_ymd_opt(1970, 1, 1).unwrap()
+        );
     }
 
     #[test]

@@ -120,8 +120,7 @@ pub fn read_transactions<R: Read>(
                 line: 0,
                 column: "header".into(),
                 value: String::new(),
-                reason: "empty input: expected the header customer_id,ts,amount,discounted"
-                    .into(),
+                reason: "empty input: expected the header customer_id,ts,amount,discounted".into(),
             });
         }
         if blank(&record) {
@@ -199,7 +198,11 @@ pub fn read_transactions<R: Read>(
         };
         let bad = |c: usize, value: &str, reason: &str| Error::InvalidRecord {
             line,
-            column: TRANSACTION_COLUMNS.get(c).copied().unwrap_or("?").to_owned(),
+            column: TRANSACTION_COLUMNS
+                .get(c)
+                .copied()
+                .unwrap_or("?")
+                .to_owned(),
             value: value.to_owned(),
             reason: reason.to_owned(),
         };
@@ -275,7 +278,11 @@ fn parse_amount(text: &str, digits: u32) -> std::result::Result<i64, &'static st
     if whole.is_empty() && frac.is_empty() {
         return Err("not a decimal amount such as 19.99");
     }
-    if !whole.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) {
+    if !whole
+        .bytes()
+        .chain(frac.bytes())
+        .all(|b| b.is_ascii_digit())
+    {
         return Err("not a decimal amount such as 19.99");
     }
     let digits = digits as usize;
@@ -450,14 +457,25 @@ mod tests {
         assert_eq!(parse_amount("+1.50", 2), Ok(150));
         assert_eq!(parse_amount("22.4300", 2), Ok(2243));
         assert_eq!(parse_amount("7", 0), Ok(7));
-        for bad in ["", ".", "-1", "1.234", "1e3", "1,5", "abc", "1.2.3", "99999999999999999999"] {
+        for bad in [
+            "",
+            ".",
+            "-1",
+            "1.234",
+            "1e3",
+            "1,5",
+            "abc",
+            "1.2.3",
+            "99999999999999999999",
+        ] {
             assert!(parse_amount(bad, 2).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn lines_after_blank_lines_are_counted() {
-        let text = "customer_id,ts,amount\r\n\r\n1,2024-01-01T00:00:00Z,1\n\n\n2,2024-01-01T00:00:00Z,x\n";
+        let text =
+            "customer_id,ts,amount\r\n\r\n1,2024-01-01T00:00:00Z,1\n\n\n2,2024-01-01T00:00:00Z,x\n";
         let err = read_transactions(text.as_bytes(), &TransactionCsvOptions::default())
             .err()
             .unwrap();

@@ -124,12 +124,9 @@ impl CustomerOrders {
     ) -> Result<Option<CustomerOrders>> {
         let scan = match config.period {
             Period::Day => scan(journey, as_of_day, as_of_day, |d| d),
-            Period::Week => scan(
-                journey,
-                as_of_day,
-                Period::Week.of_day(as_of_day),
-                |d| Period::Week.of_day(d),
-            ),
+            Period::Week => scan(journey, as_of_day, Period::Week.of_day(as_of_day), |d| {
+                Period::Week.of_day(d)
+            }),
         };
         let Some(s) = scan else {
             return Ok(None);
@@ -188,7 +185,9 @@ impl CustomerOrders {
     /// periods, and the mean amount of the repeat periods in major units.
     pub(crate) fn lifetimes(&self, period: Period, as_of_day: i64, scale: f64) -> Lifetimes {
         let frequency = u64::from(self.periods.saturating_sub(1));
-        let repeat = self.period_sum_minor.saturating_sub(self.first_period_minor);
+        let repeat = self
+            .period_sum_minor
+            .saturating_sub(self.first_period_minor);
         Lifetimes {
             frequency,
             recency: i64::from(self.last_period) - i64::from(self.first_period),

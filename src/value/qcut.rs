@@ -40,7 +40,11 @@ fn edges(n: usize, bins: u8) -> Vec<f64> {
             let t = v - prev;
             let (a, b) = (prev + 1.0, prev + 2.0);
             let d = b - a;
-            if t >= 0.5 { b - d * (1.0 - t) } else { a + d * t }
+            if t >= 0.5 {
+                b - d * (1.0 - t)
+            } else {
+                a + d * t
+            }
         })
         .collect()
 }
@@ -84,10 +88,7 @@ mod tests {
         assert_eq!(counts(19, 6), [4, 3, 3, 3, 2, 4]);
         assert_eq!(counts(8, 7), [2, 1, 1, 1, 1, 1, 1]);
         assert_eq!(counts(91, 10), [10, 9, 9, 9, 9, 9, 9, 9, 9, 9]);
-        assert_eq!(
-            counts(66, 13),
-            [6, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5]
-        );
+        assert_eq!(counts(66, 13), [6, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5]);
         assert_eq!(counts(9, 4), [3, 2, 2, 2]);
         assert_eq!(counts(40, 5), [8, 8, 8, 8, 8]);
         assert_eq!(counts(2, 2), [1, 1]);

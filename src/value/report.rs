@@ -120,7 +120,10 @@ impl Accumulator for RfmAccumulator {
                 // Room for the rest of the log's customers: address space
                 // only, so no copies as the list grows (pages never written
                 // cost no memory).
-                let rest = journey.log().customer_count().saturating_sub(journey.index());
+                let rest = journey
+                    .log()
+                    .customer_count()
+                    .saturating_sub(journey.index());
                 self.customers.reserve(rest.min(1 << 24));
             }
             self.customers.push(c);
@@ -316,7 +319,10 @@ fn report(acc: RfmAccumulator) -> RfmReport {
             + (usize::from(cell.f) - 1) * bins
             + usize::from(cell.m)
             - 1;
-        let seg = table.get(slot).copied().map_or(names.len() - 1, usize::from);
+        let seg = table
+            .get(slot)
+            .copied()
+            .map_or(names.len() - 1, usize::from);
         let name = names.get(seg).cloned().unwrap_or_else(|| Arc::from(""));
         if let Some(s) = sums.get_mut(seg) {
             s.customers += 1;
@@ -537,7 +543,11 @@ impl fmt::Display for RfmReport {
                     .map_or_else(|| "-".to_owned(), |v| format!("{v:.0}d")),
             )?;
         }
-        writeln!(f, "customers by R (rows, {} = most recent) and F (columns):", self.bins)?;
+        writeln!(
+            f,
+            "customers by R (rows, {} = most recent) and F (columns):",
+            self.bins
+        )?;
         write!(f, "  {:>4}", "")?;
         for c in 1..=self.bins {
             write!(f, " {:>6}", format!("F{c}"))?;

@@ -607,7 +607,11 @@ impl fmt::Display for Coverage {
             write!(f, ": {}", list(&mut it, self.overlapping_cells))?;
         }
         if !self.unreachable.is_empty() {
-            write!(f, "; rules that take no cell: {}", self.unreachable.join(", "))?;
+            write!(
+                f,
+                "; rules that take no cell: {}",
+                self.unreachable.join(", ")
+            )?;
         }
         Ok(())
     }
@@ -666,9 +670,15 @@ mod tests {
         // rfm_package: R 2, F 3, M 3 is taken by "Loyal Customers" first,
         // then "Need Attention" and "About To Sleep".
         let set = RuleSet::rfm_package();
-        assert_eq!(set.segment_of(RfmCell { r: 2, f: 3, m: 3 }), "Loyal Customers");
+        assert_eq!(
+            set.segment_of(RfmCell { r: 2, f: 3, m: 3 }),
+            "Loyal Customers"
+        );
         assert_eq!(set.segment_of(RfmCell { r: 1, f: 1, m: 1 }), "Lost");
-        assert_eq!(set.segment_of(RfmCell { r: 5, f: 1, m: 1 }), "New Customers");
+        assert_eq!(
+            set.segment_of(RfmCell { r: 5, f: 1, m: 1 }),
+            "New Customers"
+        );
     }
 
     #[test]
@@ -727,6 +737,9 @@ mod tests {
         let c = set.coverage(5);
         assert_eq!(c.unreachable, ["never", "high"]);
         assert_eq!(c.overlapping_cells, 125);
-        assert!(c.to_string().contains("rules that take no cell: never, high"));
+        assert!(
+            c.to_string()
+                .contains("rules that take no cell: never, high")
+        );
     }
 }
