@@ -298,6 +298,21 @@ impl OrderFacts {
 /// `wrong_item_events` names the rows that mark a wrong-item return (see
 /// [`FulfilmentConfig::wrong_item_events`](crate::fulfilment::FulfilmentConfig::wrong_item_events)).
 ///
+/// Rows belong to an order through their order id ([`Row::order`](crate::log::Row::order)).
+/// The order's own row is its completed-order row (payment, channel, value,
+/// promised delivery); an order id without one is no order. After it come the
+/// fulfilment rows: shipment, delivery attempts, delivery, cancellation,
+/// return request, return, refund (the first of each counts, attempts are
+/// counted).
+///
+/// **Return to origin.** A `returned` row of an order with no `delivered`
+/// row before it is a return to origin (RTO): the parcel came back to the
+/// seller undelivered (refused at the door, nobody home, a cash-on-delivery
+/// buyer who changed their mind). A `returned` row after a `delivered` row
+/// is a customer return. This is how the sample shop writes them, and how a
+/// courier's status feed reads: a parcel never delivered cannot be returned
+/// by the customer.
+///
 /// ```
 /// use chrono::{TimeDelta, TimeZone, Utc};
 /// use cxjourney::fulfilment::orders;

@@ -1,48 +1,4 @@
-//! The return-to-origin (RTO) risk of an order before it ships: transparent
-//! additive points, each with its reason, and bands of points.
-//!
-//! # Points (defaults, [`RtoWeights::default`])
-//!
-//! | factor | points | why |
-//! |---|---|---|
-//! | cash on delivery | 3 | the buyer has paid nothing and can refuse the parcel at the door; the dominant driver of RTO in cash-on-delivery markets |
-//! | first order | 1 | no track record: a new buyer's address and intent are unproven |
-//! | past returns to origin | 2 each, at most 4 | a buyer who refused parcels before is the strongest personal signal |
-//! | days to the first delivery attempt | 1 from 3 days, 2 from 5 days | the longer the wait, the more buyers change their mind or buy elsewhere |
-//! | order value against the buyer's history | 1 above twice the mean of their earlier orders | an unusually large cash-on-delivery order is more often refused (or fake) |
-//! | area | as given per area (none by default) | couriers' failed-delivery rates differ by region; the log has no area column, so this comes from the caller ([`RtoInput::area`]) |
-//!
-//! The weights are round numbers that order the factors as the trade
-//! describes them, not fitted values: they are meant to be read, argued with
-//! and changed ([`RtoWeights`] is data, serde). The calibration table of
-//! [`FulfilmentReport::rto_calibration`](crate::fulfilment::FulfilmentReport::rto_calibration)
-//! shows how each band fared on your own orders; fit your weights to it.
-//!
-//! # Bands (defaults)
-//!
-//! `low` 0-2 points, `medium` 3-4, `high` 5 and more. Cash on delivery alone
-//! (3 points) makes an order `medium`; `low` holds prepaid orders with at
-//! most minor signals; `high` needs cash on delivery and at least two more
-//! points, or a prepaid order from a buyer with a history of returns to
-//! origin and more.
-//!
-//! On the sample shop (2,400 customers, seed 42; the tour prints it) the
-//! bands come out at 2.3%, 9.5% and 10.7% observed RTO. The sample shop
-//! plants one driver of RTO only, the payment method (12% of cash-on-delivery
-//! orders come back, 2% of prepaid ones), so the calibration there confirms
-//! the cash-on-delivery weight and shows no lift from the other factors (the
-//! report's per-factor table says so): their weights need real data.
-//!
-//! # What is known before an order ships
-//!
-//! Everything the score reads is known when the parcel is handed to the
-//! courier: the payment method, whether the buyer ordered before, the RTOs of
-//! their earlier orders that had come back by the time of this order, the
-//! value of their earlier orders, and the planned days to the first
-//! delivery attempt. On a log (historical orders), the first
-//! `delivery_attempt` row stands for the courier's plan (else the promised
-//! delivery time); the outcome itself (delivered or back to origin) is never
-//! read.
+//! The return-to-origin (RTO) risk score: see [`RtoScorer`].
 
 use std::fmt;
 
@@ -53,8 +9,8 @@ use crate::error::{Error, Result};
 use crate::fulfilment::order::{Facts, NONE};
 use crate::model::PaymentMethod;
 
-/// The points of each factor. See the [module docs](self) for the defaults
-/// and their reasons.
+/// The points of each factor. See [`RtoScorer`] for the defaults and
+/// their reasons.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RtoWeights {
@@ -324,22 +280,67 @@ impl fmt::Display for RtoScore {
     }
 }
 
-/// Scores orders with an [`RtoConfig`].
+/// Scores orders with an [`RtoConfig`]: the return-to-origin (RTO) risk of
+/// an order before it ships, as transparent additive points, each with its
+/// reason, and bands of points.
+///
+/// # Points (defaults, [`RtoWeights::default`])
+///
+/// | factor | points | why |
+/// |---|---|---|
+/// | cash on delivery | 3 | the buyer has paid nothing and can refuse the parcel at the door; the dominant driver of RTO in cash-on-delivery markets |
+/// | first order | 1 | no track record: a new buyer's address and intent are unproven |
+/// | past returns to origin | 2 each, at most 4 | a buyer who refused parcels before is the strongest personal signal |
+/// | days to the first delivery attempt | 1 from 3 days, 2 from 5 days | the longer the wait, the more buyers change their mind or buy elsewhere |
+/// | order value against the buyer's history | 1 above twice the mean of their earlier orders | an unusually large cash-on-delivery order is more often refused (or fake) |
+/// | area | as given per area (none by default) | couriers' failed-delivery rates differ by region; the log has no area column, so this comes from the caller ([`RtoInput::area`]) |
+///
+/// The weights are round numbers that order the factors as the trade
+/// describes them, not fitted values: they are meant to be read, argued with
+/// and changed ([`RtoWeights`] is data, serde). The calibration table of
+/// [`FulfilmentReport::rto_calibration`](crate::fulfilment::FulfilmentReport::rto_calibration)
+/// shows how each band fared on your own orders; fit your weights to it.
+///
+/// # Bands (defaults)
+///
+/// `low` 0-2 points, `medium` 3-4, `high` 5 and more. Cash on delivery alone
+/// (3 points) makes an order `medium`; `low` holds prepaid orders with at
+/// most minor signals; `high` needs cash on delivery and at least two more
+/// points, or a prepaid order from a buyer with a history of returns to
+/// origin and more.
+///
+/// On the sample shop (2,400 customers, seed 42; the tour prints it) the
+/// bands come out at 2.3%, 9.5% and 10.7% observed RTO. The sample shop
+/// plants one driver of RTO only, the payment method (12% of cash-on-delivery
+/// orders come back, 2% of prepaid ones), so the calibration there confirms
+/// the cash-on-delivery weight and shows no lift from the other factors (the
+/// report's per-factor table says so): their weights need real data.
+///
+/// # What is known before an order ships
+///
+/// Everything the score reads is known when the parcel is handed to the
+/// courier: the payment method, whether the buyer ordered before, the RTOs of
+/// their earlier orders that had come back by the time of this order, the
+/// value of their earlier orders, and the planned days to the first
+/// delivery attempt. On a log (historical orders), the first
+/// `delivery_attempt` row stands for the courier's plan (else the promised
+/// delivery time); the outcome itself (delivered or back to origin) is never
+/// read.
 ///
 /// ```
 /// use cxjourney::fulfilment::{RtoConfig, RtoInput, RtoScorer};
 /// let scorer = RtoScorer::new(RtoConfig::default())?;
 /// let score = scorer.score(&RtoInput {
-///     cash_on_delivery: true,
-///     first_order: true,
-///     days_to_first_attempt: Some(3.5),
-///     ..RtoInput::default()
+///    cash_on_delivery: true,
+///    first_order: true,
+///    days_to_first_attempt: Some(3.5),
+///    ..RtoInput::default()
 /// });
 /// assert_eq!(score.points, 5);
 /// assert_eq!(score.band, "high");
 /// assert_eq!(
-///     score.to_string(),
-///     "5 points (high): cash_on_delivery +3, first_order +1, attempt_delay +1"
+///    score.to_string(),
+///    "5 points (high): cash_on_delivery +3, first_order +1, attempt_delay +1"
 /// );
 /// # Ok::<(), cxjourney::Error>(())
 /// ```
@@ -530,19 +531,19 @@ pub struct OrderRisk {
 /// let t0 = Utc.with_ymd_and_hms(2024, 11, 11, 9, 0, 0).unwrap();
 /// let at = |h: i64| t0 + TimeDelta::hours(h);
 /// let cod = |h: i64, o: &str| {
-///     Touchpoint::new(CustomerId(1), at(h), K::OrderCompleted)
-///         .with_order(o)
-///         .with_payment(PaymentMethod::CashOnDelivery)
+///    Touchpoint::new(CustomerId(1), at(h), K::OrderCompleted)
+///        .with_order(o)
+///        .with_payment(PaymentMethod::CashOnDelivery)
 /// };
 /// let log = EventLog::from_touchpoints(
-///     [
-///         cod(0, "a"),
-///         Touchpoint::new(CustomerId(1), at(30), K::DeliveryAttempt).with_order("a"),
-///         Touchpoint::new(CustomerId(1), at(120), K::Returned).with_order("a"),
-///         cod(200, "b"),
-///         Touchpoint::new(CustomerId(1), at(300), K::DeliveryAttempt).with_order("b"),
-///     ],
-///     &JourneyConfig::default(),
+///    [
+///        cod(0, "a"),
+///        Touchpoint::new(CustomerId(1), at(30), K::DeliveryAttempt).with_order("a"),
+///        Touchpoint::new(CustomerId(1), at(120), K::Returned).with_order("a"),
+///        cod(200, "b"),
+///        Touchpoint::new(CustomerId(1), at(300), K::DeliveryAttempt).with_order("b"),
+///    ],
+///    &JourneyConfig::default(),
 /// )?;
 /// let scorer = RtoScorer::new(RtoConfig::default())?;
 /// let risks = order_risks(&log.journeys().next().unwrap(), &scorer);

@@ -661,7 +661,7 @@ fn append<T: Copy>(dst: &mut Vec<T>, n: usize, src: &[T], m: usize, null: T, map
 /// sorted and gathered again). Sparse ids fall back to one sort of
 /// (customer, time, row) keys.
 fn group(
-    customer: &mut Vec<u64>,
+    customer: &mut [u64],
     cols: &mut Columns,
     dicts: &Dictionaries,
 ) -> (Vec<CustomerId>, Vec<u32>) {

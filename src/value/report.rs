@@ -171,10 +171,14 @@ impl Accumulator for RfmAccumulator {
     /// [`Error::Mismatch`] when one customer was added to two partial states.
     fn finish(mut self) -> Result<RfmReport> {
         self.customers.sort_unstable_by(|a, b| a.key.cmp(&b.key));
-        if let Some(w) = self.customers.windows(2).find(|w| w[0].key == w[1].key) {
+        if let Some([a, _]) = self
+            .customers
+            .windows(2)
+            .find(|w| w.first().map(|c| &c.key) == w.get(1).map(|c| &c.key))
+        {
             return Err(Error::Mismatch {
                 expected: "each customer in one partial RFM state".into(),
-                found: format!("customer {} in two", w[0].key),
+                found: format!("customer {} in two", a.key),
             });
         }
         Ok(report(self))

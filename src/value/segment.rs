@@ -1,28 +1,4 @@
-//! Segments as rule sets over R, F and M scores: rules in precedence order
-//! (the first rule that matches a customer's scores wins), an "others"
-//! fallback for scores no rule covers, and a coverage report that names the
-//! uncovered and the overlapping cells.
-//!
-//! Three rule sets are built in:
-//!
-//! - [`RuleSet::rf_grid`] (the default): the R x F grid of ten segments
-//!   widely used with quintile scores, the F score standing for F and M. As
-//!   a map from the two-digit code `RF`: `5[4-5]` champions, `[3-4][4-5]`
-//!   loyal customers, `[4-5][2-3]` potential loyalists, `51` new customers,
-//!   `41` promising, `33` need attention, `3[1-2]` about to sleep, `[1-2][3-4]`
-//!   at risk, `[1-2]5` can't lose them, `[1-2][1-2]` hibernating. It covers
-//!   every cell of five bins exactly once.
-//! - [`RuleSet::rfm_package`]: the rule set of the example of `rfm_segment`
-//!   in the R package `rfm` (rsquaredacademy), with its ten segment names,
-//!   its bounds on R, F and M, its first-match precedence and its "Others".
-//! - [`RuleSet::rfm_package_legacy`]: the package's earlier example (F and M
-//!   sharing bounds, "Lost" as R 1-2 F 1-2).
-//!
-//! Both R rule sets leave cells uncovered and let rules overlap;
-//! [`RuleSet::coverage`] lists both, so a customer in "Others" is explained.
-//! Your own rules are data: build them with [`RuleSet::new`] or deserialize
-//! them (`{"name": ..., "rules": [{"name": ..., "r": [4, 5], "f": [1, 2]}],
-//! "others": ...}`; a rule without `r`, `f` or `m` accepts any score there).
+//! Segments as rule sets over R, F and M scores: see [`RuleSet`].
 
 use std::fmt;
 
@@ -188,8 +164,31 @@ impl SegmentRule {
     }
 }
 
-/// Segment rules in precedence order with a fallback. See the
-/// [module docs](self).
+/// Segments as a rule set over R, F and M scores: rules in precedence order
+/// (the first rule that matches a customer's scores wins), an "others"
+/// fallback for scores no rule covers, and a coverage report that names the
+/// uncovered and the overlapping cells.
+///
+/// Three rule sets are built in:
+///
+/// - [`RuleSet::rf_grid`] (the default): the R x F grid of ten segments
+///   widely used with quintile scores, the F score standing for F and M. As
+///   a map from the two-digit code `RF`: `5[4-5]` champions, `[3-4][4-5]`
+///   loyal customers, `[4-5][2-3]` potential loyalists, `51` new customers,
+///   `41` promising, `33` need attention, `3[1-2]` about to sleep, `[1-2][3-4]`
+///   at risk, `[1-2]5` can't lose them, `[1-2][1-2]` hibernating. It covers
+///   every cell of five bins exactly once.
+/// - [`RuleSet::rfm_package`]: the rule set of the example of `rfm_segment`
+///   in the R package `rfm` (rsquaredacademy), with its ten segment names,
+///   its bounds on R, F and M, its first-match precedence and its "Others".
+/// - [`RuleSet::rfm_package_legacy`]: the package's earlier example (F and M
+///   sharing bounds, "Lost" as R 1-2 F 1-2).
+///
+/// Both R rule sets leave cells uncovered and let rules overlap;
+/// [`RuleSet::coverage`] lists both, so a customer in "Others" is explained.
+/// Your own rules are data: build them with [`RuleSet::new`] or deserialize
+/// them (`{"name": ..., "rules": [{"name": ..., "r": [4, 5], "f": [1, 2]}],
+/// "others": ...}`; a rule without `r`, `f` or `m` accepts any score there).
 ///
 /// ```
 /// use cxjourney::value::{RfmCell, RuleSet, ScoreRange, SegmentRule};
@@ -332,7 +331,7 @@ impl RuleSet {
         Ok(())
     }
 
-    /// The R x F grid (the default). See the [module docs](self).
+    /// The R x F grid (the default). See [`RuleSet`].
     #[must_use]
     pub fn rf_grid() -> RuleSet {
         let r = ScoreRange::of;
