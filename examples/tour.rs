@@ -41,10 +41,14 @@ use cxjourney::retention::{
     RepeatBuyingAccumulator, RepeatBuyingConfig, RetentionAccumulator, RetentionConfig,
 };
 use cxjourney::log::EventLog;
+use cxjourney::fulfilment::{
+    Better, FulfilmentAccumulator, FulfilmentConfig, RtoScorer, order_risks,
+};
 use cxjourney::sample::{SampleConfig, SampleShop, sample_advocacy, sample_survey};
+use cxjourney::value::{RfmAccumulator, RfmConfig, RuleSet};
 use cxjourney::{
-    Accumulator, BuiltinKind, Journey, JourneyConfig, JourneyOverview, PaymentMethod, Persona,
-    PyramidConfig, PyramidReport, Stage, run_on_log,
+    Accumulator, BuiltinKind, Dimension, Journey, JourneyConfig, JourneyOverview, PaymentMethod,
+    Persona, PyramidConfig, PyramidReport, Stage, run_on_log,
 };
 
 fn main() -> Result<(), cxjourney::Error> {
@@ -359,6 +363,61 @@ fn main() -> Result<(), cxjourney::Error> {
         ..AttributionConfig::default()
     };
     print!("{}", run_on_log::<AttributionAccumulator>(&log, &net, 2)?);
+
+    section("Who are the best customers: RFM segments");
+    let log = EventLog::from_touchpoints(&shop.touchpoints, &JourneyConfig::default())?;
+    let rfm = run_on_log::<RfmAccumulator>(&log, &RfmConfig::new(as_of.date_naive()), 2)?;
+    print!("{rfm}");
+    let r_rules = RuleSet::rfm_package();
+    println!(
+        "the R package rfm's rule set on these scores: {}",
+        r_rules.coverage(rfm.bins)
+    );
+
+    section("Does the shop keep its promises: fulfilment");
+    let fulfilment = run_on_log::<FulfilmentAccumulator>(&log, &FulfilmentConfig::default(), 2)?;
+    print!("{fulfilment}");
+    println!();
+    println!("the fulfilment layer, survey and behaviour side by side:");
+    if let Some(d) = pyramid.dimensions.get(&Dimension::Fulfilment) {
+        println!(
+            "  survey: fulfilment score {} (0-100, {} respondents)",
+            d.score_0_100
+                .map_or_else(|| "-".to_owned(), |s| format!("{s:.1}")),
+            d.n_scored
+        );
+    }
+    for e in fulfilment.evidence() {
+        let value = match (e.value, e.unit.as_str()) {
+            (Some(v), "share") => format!("{:.1}%", 100.0 * v),
+            (Some(v), _) => format!("{v:.1} {}", e.unit),
+            (None, _) => "-".to_owned(),
+        };
+        println!(
+            "  behaviour: {:<24} {value:>9} ({} better, n = {})",
+            e.measure,
+            match e.better {
+                Better::Higher => "higher",
+                Better::Lower => "lower",
+            },
+            e.n
+        );
+    }
+
+    section("Return to origin: risk before shipping against what came back");
+    print!("{}", fulfilment.rto);
+    let scorer = RtoScorer::new(FulfilmentConfig::default().rto)?;
+    if let Some((customer, risk)) = log.journeys().find_map(|j| {
+        order_risks(&j, &scorer)
+            .into_iter()
+            .find(|r| r.returned_to_origin == Some(true) && r.score.reasons.len() > 1)
+            .map(|r| (j.customer(), r))
+    }) {
+        println!(
+            "order {} of customer {customer}: {} -> came back to origin",
+            risk.order, risk.score
+        );
+    }
     Ok(())
 }
 

@@ -158,6 +158,7 @@ mod numeric;
 mod overview;
 
 pub mod attribution;
+pub mod fulfilment;
 pub mod funnel;
 pub mod log;
 pub mod paths;
@@ -167,6 +168,7 @@ pub mod retention;
 pub mod sample;
 pub mod step;
 pub mod survey;
+pub mod value;
 
 pub use analysis::{Accumulator, run_on_log};
 pub use error::{Error, Result};

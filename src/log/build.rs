@@ -269,6 +269,26 @@ impl EventLogBuilder {
         Ok(CustomerId(TEXT_KEY | u64::from(keys.intern(key)?)))
     }
 
+    /// Turns a builder of rows with plain customer ids into a builder of
+    /// customer keys, as if each row had come through
+    /// [`customer_for_key`](Self::customer_for_key) with its id in decimal:
+    /// a reader can push integer ids (and group them without numbering keys)
+    /// until the first text key. Nothing to do for a keyed builder.
+    ///
+    /// # Errors
+    /// [`Error::Mismatch`] when a row's id is 2^63 or more (not a key).
+    pub(crate) fn ids_to_keys(&mut self) -> Result<()> {
+        if let Some(&c) = self.customer.iter().find(|&&c| c >= TEXT_KEY) {
+            return Err(Error::Mismatch {
+                expected: "customer ids below 2^63 to turn into keys".into(),
+                found: c.to_string(),
+            });
+        }
+        self.by_id = false;
+        self.keyed = true;
+        Ok(())
+    }
+
     /// Adds a touchpoint.
     ///
     /// # Errors
