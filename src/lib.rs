@@ -135,6 +135,7 @@ mod model;
 mod numeric;
 mod overview;
 
+pub mod action;
 pub mod funnel;
 pub mod log;
 pub mod persona;
