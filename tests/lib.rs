@@ -7,6 +7,7 @@
     clippy::panic
 )]
 
+mod action;
 mod cli;
 mod common;
 mod funnel;

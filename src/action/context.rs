@@ -166,7 +166,7 @@ impl CustomerContext {
 
     /// The context from a persona classification, the behaviour profile it
     /// was made from and the customer's journey, as of the profile's
-    /// `as_of`. The weakest dimension, RFM segment, RTO risk and
+    /// `as_of` (the stage is the one entered last by then). The weakest dimension, RFM segment, RTO risk and
     /// campaign-day flag are left for the caller.
     #[must_use]
     pub fn from_profile(
@@ -178,7 +178,11 @@ impl CustomerContext {
             customer: classification.customer,
             scores: classification.scores.0,
             primary: classification.persona(),
-            stage: view.current_stage(),
+            stage: view
+                .stage_path()
+                .take_while(|v| v.entered_at <= profile.as_of)
+                .last()
+                .map(|v| v.stage),
             weakest_dimension: None,
             checkout: profile.checkout,
             orders: profile.orders,

@@ -5,7 +5,9 @@ use serde::{Deserialize, Serialize};
 
 use super::catalog::{ActionChannel, BuiltinAction, ChannelChoice, CustomAction};
 use super::context::CustomerContext;
-use super::rule::{CompiledRule, Cond, Guardrails, MAX_RULES, Rule, action_index, rule_error};
+use super::rule::{
+    CompiledRule, Cond, Guardrails, MAX_RULES, Rule, action_index, fact, rule_error,
+};
 use crate::error::{Error, Result};
 use crate::model::CustomName;
 use crate::persona::{ReminderChannel, ReminderNeed};
@@ -476,6 +478,7 @@ impl RuleSet {
             None => 0,
         };
         let mostly_discounted = ctx.orders > 0 && ctx.discounted_order_share >= c.discount_share;
+        let facts = facts(ctx);
         for &ri in &c.order {
             if out.actions.len() >= c.max_actions {
                 break;
@@ -483,7 +486,9 @@ impl RuleSet {
             let Some(rule) = c.rules.get(ri as usize) else {
                 continue;
             };
-            if !rule.conds.iter().all(|cond| cond.holds(ctx)) {
+            if rule.prefilter.iter().any(|m| facts & m == 0)
+                || !rule.conds.iter().all(|cond| cond.holds(ctx))
+            {
                 continue;
             }
             let rec = Recommendation {
@@ -584,6 +589,30 @@ fn cap_full(
         .count();
     let planned = chosen.iter().filter(|p| hit(p.action, p.channel)).count();
     (sent + planned) as u64 >= u64::from(cap.max)
+}
+
+/// The context's facts word (see [`fact`]).
+#[inline]
+fn facts(ctx: &CustomerContext) -> u64 {
+    let mut f = fact::ALWAYS;
+    let bit = |on: bool, b: u64| if on { b } else { 0 };
+    if let Some(p) = ctx.primary {
+        f |= 1 << (fact::PRIMARY + p.index() as u32);
+    }
+    if let Some(s) = ctx.stage {
+        f |= 1 << (fact::STAGE + s.index() as u32);
+    }
+    if let Some(d) = ctx.weakest_dimension {
+        f |= 1 << (fact::WEAKEST + d.index() as u32);
+    }
+    let e = &ctx.events;
+    f | bit(e.failed_delivery, fact::FAILED_DELIVERY)
+        | bit(e.refund_pending, fact::REFUND_PENDING)
+        | bit(e.support_unanswered, fact::SUPPORT_UNANSWERED)
+        | bit(ctx.campaign_day, fact::CAMPAIGN_DAY)
+        | bit(e.cart_abandoned_hours.is_some(), fact::CART_OPEN)
+        | bit(ctx.rto_risk.is_some(), fact::RTO_KNOWN)
+        | bit(ctx.days_since_last_order.is_some(), fact::LAST_ORDER_KNOWN)
 }
 
 /// The channel of a choice for this customer.

@@ -37,6 +37,13 @@
 //! - [`RuleSet::default`]: the default rules, documented one by one with
 //!   their source.
 //!
+//! - [`JourneyMap`]: stages by lanes (doing, thinking, feeling,
+//!   touchpoints, pain points, opportunities) with an emotion score per
+//!   stage in −2..=+2, filled from measured evidence by a
+//!   [`JourneyMapBuilder`], per persona or for everyone; a versioned JSON
+//!   format ([`MAP_FORMAT`], [`MAP_VERSION`]) with a JSON Schema in the
+//!   repository (`schemas/journey_map.v1.json`).
+//!
 //! Evaluation is pure: `now` is an argument, no clock is read.
 //!
 //! ```
@@ -62,6 +69,7 @@ mod catalog;
 mod context;
 mod defaults;
 mod eval;
+mod map;
 mod rule;
 
 pub use catalog::{ActionChannel, BuiltinAction, ChannelChoice, CustomAction};
@@ -70,6 +78,10 @@ pub use defaults::default_rules;
 pub use eval::{
     ActionKey, Evaluation, Guardrail, NextAction, Recommendation, RuleKey, RuleSet, RuleSetData,
     SentAction, Suppressed,
+};
+pub use map::{
+    Count, Feeling, FeelingSource, JourneyMap, JourneyMapBuilder, MAP_FORMAT, MAP_VERSION,
+    Opportunity, PainKind, PainPoint, StageLanes, Thought,
 };
 pub use rule::{
     Condition, FrequencyCap, Guardrails, MAX_CONDITION_DEPTH, MAX_RULES, QuietHours, Rule,

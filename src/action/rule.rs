@@ -271,9 +271,32 @@ pub(crate) enum Cond {
     Not(Box<Cond>),
 }
 
+/// Bits of [`facts`]: what a customer context has, one word, so that most
+/// rules are rejected by a few `AND`s before their conditions are read.
+pub(crate) mod fact {
+    pub(crate) const PRIMARY: u32 = 0;
+    pub(crate) const STAGE: u32 = 8;
+    pub(crate) const WEAKEST: u32 = 16;
+    pub(crate) const FAILED_DELIVERY: u64 = 1 << 24;
+    pub(crate) const REFUND_PENDING: u64 = 1 << 25;
+    pub(crate) const SUPPORT_UNANSWERED: u64 = 1 << 26;
+    pub(crate) const CAMPAIGN_DAY: u64 = 1 << 27;
+    pub(crate) const CART_OPEN: u64 = 1 << 28;
+    pub(crate) const RTO_KNOWN: u64 = 1 << 29;
+    pub(crate) const LAST_ORDER_KNOWN: u64 = 1 << 30;
+    /// Always set: the mask of a prefilter slot that checks nothing.
+    pub(crate) const ALWAYS: u64 = 1 << 63;
+}
+
+/// How many prefilter masks a rule keeps.
+pub(crate) const PREFILTER: usize = 4;
+
 /// A rule compiled: action and channel as indices.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct CompiledRule {
+    /// Each mask must meet the context's facts (`facts & mask != 0`): a
+    /// necessary condition for the rule, from its top-level conditions.
+    pub(crate) prefilter: [u64; PREFILTER],
     pub(crate) conds: Vec<Cond>,
     pub(crate) action: u16,
     pub(crate) channel: ChannelChoice,
@@ -451,7 +474,29 @@ impl Rule {
             .iter()
             .map(|c| c.compile(id, 0))
             .collect::<Result<Vec<_>>>()?;
+        let mut prefilter = [fact::ALWAYS; PREFILTER];
+        let mut slots = prefilter.iter_mut();
+        for c in &conds {
+            let mask = match c {
+                Cond::Primary(m) => u64::from(*m) << fact::PRIMARY,
+                Cond::Stage(m) => u64::from(*m) << fact::STAGE,
+                Cond::Weakest(m) => u64::from(*m) << fact::WEAKEST,
+                Cond::FailedDelivery => fact::FAILED_DELIVERY,
+                Cond::RefundPending => fact::REFUND_PENDING,
+                Cond::SupportUnanswered => fact::SUPPORT_UNANSWERED,
+                Cond::CampaignDay => fact::CAMPAIGN_DAY,
+                Cond::Cart(..) => fact::CART_OPEN,
+                Cond::Rto(_) => fact::RTO_KNOWN,
+                Cond::DaysSince(_) => fact::LAST_ORDER_KNOWN,
+                _ => continue,
+            };
+            match slots.next() {
+                Some(slot) => *slot = mask,
+                None => break,
+            }
+        }
         Ok(CompiledRule {
+            prefilter,
             conds,
             action,
             channel,
