@@ -297,6 +297,7 @@ pub(crate) struct CompiledRule {
     /// Each mask must meet the context's facts (`facts & mask != 0`): a
     /// necessary condition for the rule, from its top-level conditions.
     pub(crate) prefilter: [u64; PREFILTER],
+    /// The conditions the prefilter does not decide exactly.
     pub(crate) conds: Vec<Cond>,
     pub(crate) action: u16,
     pub(crate) channel: ChannelChoice,
@@ -476,8 +477,11 @@ impl Rule {
             .collect::<Result<Vec<_>>>()?;
         let mut prefilter = [fact::ALWAYS; PREFILTER];
         let mut slots = prefilter.iter_mut();
-        for c in &conds {
-            let mask = match c {
+        let mut residual = Vec::new();
+        for c in conds {
+            // Conditions the facts word decides exactly need no second look.
+            let exact = !matches!(c, Cond::Cart(..) | Cond::Rto(_) | Cond::DaysSince(_));
+            let mask = match &c {
                 Cond::Primary(m) => u64::from(*m) << fact::PRIMARY,
                 Cond::Stage(m) => u64::from(*m) << fact::STAGE,
                 Cond::Weakest(m) => u64::from(*m) << fact::WEAKEST,
@@ -488,16 +492,24 @@ impl Rule {
                 Cond::Cart(..) => fact::CART_OPEN,
                 Cond::Rto(_) => fact::RTO_KNOWN,
                 Cond::DaysSince(_) => fact::LAST_ORDER_KNOWN,
-                _ => continue,
+                _ => {
+                    residual.push(c);
+                    continue;
+                }
             };
             match slots.next() {
-                Some(slot) => *slot = mask,
-                None => break,
+                Some(slot) => {
+                    *slot = mask;
+                    if !exact {
+                        residual.push(c);
+                    }
+                }
+                None => residual.push(c),
             }
         }
         Ok(CompiledRule {
             prefilter,
-            conds,
+            conds: residual,
             action,
             channel,
             priority: self.priority,
