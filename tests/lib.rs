@@ -21,4 +21,5 @@ mod persona_definitions;
 mod personas;
 mod personas_log;
 mod pyramid;
+mod service;
 mod survey_contract;
