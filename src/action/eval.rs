@@ -624,7 +624,7 @@ fn cap_full(
     let since = now_us.saturating_sub(cap.window_micros);
     let sent = history
         .iter()
-        .filter(|s| s.at.timestamp_micros() > since && hit(s.action, s.channel))
+        .filter(|s| hit(s.action, s.channel) && s.at.timestamp_micros() > since)
         .count();
     let planned = chosen.iter().filter(|p| hit(p.action, p.channel)).count();
     (sent + planned) as u64 >= u64::from(cap.max)
