@@ -162,11 +162,14 @@ fn error(status: StatusCode, message: String) -> Response {
 async fn post_events(State(app): State<Arc<App>>, body: String) -> Response {
     let mut batch = String::from(HEADER);
     let mut n = 0usize;
+    // The body's line number of each CSV record of the batch.
+    let mut body_lines = Vec::new();
     for (i, line) in body.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
         n += 1;
+        body_lines.push(i + 1);
         if n > MAX_LINES {
             return error(
                 StatusCode::PAYLOAD_TOO_LARGE,
@@ -178,9 +181,8 @@ async fn post_events(State(app): State<Arc<App>>, body: String) -> Response {
             Err(e) => return error(StatusCode::BAD_REQUEST, format!("line {}: {e}", i + 1)),
         }
     }
-    // Check the batch alone first: the reader's errors name its CSV line,
-    // which is one more than the line of the body (the header) when the
-    // body has no blank lines.
+    // Check the batch alone first: the reader's errors name its CSV line
+    // (line 1 is the header), mapped back to the line of the body.
     if let Err(e) = read_csv(batch.as_bytes(), &CsvOptions::default()) {
         let message = match e {
             cxjourney::Error::InvalidRecord {
@@ -188,10 +190,16 @@ async fn post_events(State(app): State<Arc<App>>, body: String) -> Response {
                 column,
                 value,
                 reason,
-            } => format!(
-                "line {}: {column} {value:?}: {reason}",
-                line.saturating_sub(1)
-            ),
+            } => {
+                let at = usize::try_from(line)
+                    .ok()
+                    .and_then(|l| l.checked_sub(2))
+                    .and_then(|k| body_lines.get(k));
+                match at {
+                    Some(at) => format!("line {at}: {column} {value:?}: {reason}"),
+                    None => format!("line ?: {column} {value:?}: {reason}"),
+                }
+            }
             other => format!("line ?: {other}"),
         };
         return error(StatusCode::BAD_REQUEST, message);

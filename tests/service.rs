@@ -11,18 +11,19 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+/// The example, built (or found up to date) first: `cargo test --test
+/// integration` alone does not build examples, and a stale binary would
+/// test old code.
 fn exe(name: &str) -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let dir = exe.parent().unwrap().parent().unwrap().join("examples");
     let path = dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    if !path.exists() {
-        let status = Command::new(env!("CARGO"))
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .args(["build", "--quiet", "--example", name])
-            .status()
-            .unwrap();
-        assert!(status.success(), "cannot build the {name} example");
-    }
+    let status = Command::new(env!("CARGO"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["build", "--quiet", "--example", name])
+        .status()
+        .unwrap();
+    assert!(status.success(), "cannot build the {name} example");
     path
 }
 
@@ -154,6 +155,12 @@ fn the_service_answers_the_contract() {
     assert_eq!(status, 400);
     assert!(e["error"].as_str().unwrap().starts_with("line 2:"), "{e}");
     assert_eq!(request(port, "POST", "/events", "not json\n").0, 400);
+    // Blank lines do not shift the line named.
+    let bad = line("u0000001", 2, "view_item").replace("2025-01-20T00:02:00Z", "later");
+    let body = format!("\n{}\n\n{bad}\n", line("u0000001", 1, "view_item"));
+    let (status, e) = request(port, "POST", "/events", &body);
+    assert_eq!(status, 400);
+    assert!(e["error"].as_str().unwrap().starts_with("line 4:"), "{e}");
     let (_, c) = request(port, "GET", "/customers/u0000001", "");
     assert_eq!(
         c["touchpoints"].as_u64().unwrap(),
