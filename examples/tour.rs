@@ -30,19 +30,20 @@ macro_rules! print {
 }
 
 use chrono::TimeDelta;
+use cxjourney::action::{CustomerContext, JourneyMapBuilder, NextAction, RuleSet as ActionRules};
 use cxjourney::attribution::{AttributionAccumulator, AttributionConfig, Bootstrap, RefundPolicy};
+use cxjourney::fulfilment::{
+    Better, FulfilmentAccumulator, FulfilmentConfig, RtoScorer, order_risks,
+};
 use cxjourney::funnel::{
     Funnel, FunnelAccumulator, FunnelConfig, FunnelMode, Property, StageFunnel, Step, Touch,
 };
+use cxjourney::log::EventLog;
 use cxjourney::paths::{Label, PathsAccumulator, PathsConfig};
 use cxjourney::persona::{Classifier, Evidence, PersonaConfig};
 use cxjourney::retention::{
     Activity, Calendar, LifecycleAccumulator, LifecycleConfig, NewMeans, Period,
     RepeatBuyingAccumulator, RepeatBuyingConfig, RetentionAccumulator, RetentionConfig,
-};
-use cxjourney::log::EventLog;
-use cxjourney::fulfilment::{
-    Better, FulfilmentAccumulator, FulfilmentConfig, RtoScorer, order_risks,
 };
 use cxjourney::sample::{SampleConfig, SampleShop, sample_advocacy, sample_survey};
 use cxjourney::value::{RfmAccumulator, RfmConfig, RuleSet};
@@ -274,7 +275,8 @@ fn main() -> Result<(), cxjourney::Error> {
     let pyramid = PyramidReport::from_responses(&responses, &PyramidConfig::default())?;
     print!("{pyramid}");
     println!();
-    print!("{}", sample_advocacy(&shop, &responses, 1)?.finish()?);
+    let advocacy = sample_advocacy(&shop, &responses, 1)?.finish()?;
+    print!("{advocacy}");
 
     section("Where customers go: paths into and out of checkout");
     let around_checkout = PathsConfig::around(Step::kind(BuiltinKind::CheckoutStart))
@@ -417,6 +419,51 @@ fn main() -> Result<(), cxjourney::Error> {
             "order {} of customer {customer}: {} -> came back to origin",
             risk.order, risk.score
         );
+    }
+
+    section("Where the journey hurts, and what to do next");
+    let rules = ActionRules::default();
+    let campaign_day = shop
+        .campaign_days
+        .iter()
+        .any(|(d, _)| d.date_naive() == (as_of + TimeDelta::hours(7)).date_naive());
+    let mut map = JourneyMapBuilder::new(None, as_of);
+    let mut examples: Vec<(Persona, CustomerContext, Vec<NextAction>)> = Vec::new();
+    for j in &journeys {
+        let profile = classifier.profile(j, as_of);
+        let class = classifier.classify(&profile);
+        let mut ctx = CustomerContext::from_profile(&class, &profile, &j.view());
+        ctx.weakest_dimension = pyramid.weakest_foundation;
+        ctx.campaign_day = campaign_day;
+        let evaluation = rules.evaluate(&ctx, &[], as_of);
+        map.add(&j.view(), &ctx, &rules, &evaluation);
+        // Five example customers: the first with actions of each of five personas.
+        if let Some(p) = ctx.primary.filter(|p| {
+            *p != Persona::Surfer
+                && evaluation.actions.len() >= 2
+                && !examples.iter().any(|e| e.0 == *p)
+        }) {
+            let actions = rules.spell(&evaluation);
+            examples.push((p, ctx, actions));
+        }
+    }
+    let map = map.finish(Some(&pyramid), advocacy.all.nps.nps);
+    print!("{map}");
+    println!();
+    println!("next best actions for five customers (now: {as_of}):");
+    for (persona, ctx, actions) in examples.iter().take(5) {
+        let stage = ctx.stage.map_or("-", |s| s.as_str());
+        println!("customer {} ({persona}, at {stage}):", ctx.customer);
+        for (i, a) in actions.iter().enumerate() {
+            println!(
+                "  {}. {} via {} [rule {}]",
+                i + 1,
+                a.action,
+                a.channel,
+                a.rule
+            );
+            println!("     {}", a.reason);
+        }
     }
     Ok(())
 }

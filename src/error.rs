@@ -127,6 +127,19 @@ pub enum Error {
         reason: &'static str,
     },
 
+    /// A rule of a rule set does not validate: an unknown name (persona,
+    /// stage, dimension, action, channel), an impossible threshold, a
+    /// condition that can never hold, or an id used twice.
+    ///
+    /// Fix the rule named by `rule` (its id).
+    #[error("invalid rule {rule:?}: {reason}")]
+    InvalidRule {
+        /// The rule's id.
+        rule: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+
     /// A timestamp or duration computation fell outside the representable range.
     #[error("time out of range: {context}")]
     TimeOutOfRange {

@@ -157,6 +157,7 @@ mod model;
 mod numeric;
 mod overview;
 
+pub mod action;
 pub mod attribution;
 pub mod fulfilment;
 pub mod funnel;

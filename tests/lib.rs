@@ -7,6 +7,7 @@
     clippy::panic
 )]
 
+mod action;
 mod attribution;
 mod attribution_props;
 mod cli;
@@ -27,5 +28,6 @@ mod personas;
 mod personas_log;
 mod pyramid;
 mod retention;
+mod service;
 mod survey_contract;
 mod value;

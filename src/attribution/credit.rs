@@ -147,8 +147,18 @@ impl Tally {
     /// The credit of channel id `c`.
     pub(crate) fn get(&self, c: u32) -> Credit {
         Credit {
-            conversions: self.conv.get(c as usize).copied().unwrap_or_default().to_f64(),
-            value: self.value.get(c as usize).copied().unwrap_or_default().to_f64(),
+            conversions: self
+                .conv
+                .get(c as usize)
+                .copied()
+                .unwrap_or_default()
+                .to_f64(),
+            value: self
+                .value
+                .get(c as usize)
+                .copied()
+                .unwrap_or_default()
+                .to_f64(),
         }
     }
 

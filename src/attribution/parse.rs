@@ -106,7 +106,10 @@ impl<'a> Records<'a> {
                             line: start_line,
                             column: "row".to_owned(),
                             value: String::from_utf8_lossy(
-                                data.get(self.pos..).unwrap_or(&[]).get(..80).unwrap_or(rest),
+                                data.get(self.pos..)
+                                    .unwrap_or(&[])
+                                    .get(..80)
+                                    .unwrap_or(rest),
                             )
                             .into_owned(),
                             reason: "a quoted field is not closed".to_owned(),
@@ -146,7 +149,10 @@ impl<'a> Records<'a> {
                     .position(|&b| b == b',' || b == b'\n')
                     .unwrap_or(rest.len());
                 let mut field_end = i + end;
-                if data.get(i + end) != Some(&b',') && field_end > i && data.get(field_end - 1) == Some(&b'\r') {
+                if data.get(i + end) != Some(&b',')
+                    && field_end > i
+                    && data.get(field_end - 1) == Some(&b'\r')
+                {
                     field_end -= 1;
                 }
                 self.fields.push(Field::Data(i, field_end));
@@ -229,11 +235,14 @@ fn record_error(line: u64, column: &str, value: &[u8], reason: impl Into<String>
 fn parse_count(bytes: &[u8], line: u64, column: &str) -> Result<u64> {
     let t = bytes.trim_ascii();
     if !t.is_empty() && t.len() <= 16 && t.iter().all(u8::is_ascii_digit) {
-        let n = t
-            .iter()
-            .fold(0u64, |n, &b| n * 10 + u64::from(b - b'0'));
+        let n = t.iter().fold(0u64, |n, &b| n * 10 + u64::from(b - b'0'));
         if n > MAX_COUNT {
-            return Err(record_error(line, column, bytes, "a count must be at most 2^53"));
+            return Err(record_error(
+                line,
+                column,
+                bytes,
+                "a count must be at most 2^53",
+            ));
         }
         return Ok(n);
     }
@@ -353,7 +362,14 @@ impl TokenTable {
         (head, tail)
     }
 
-    fn id(&mut self, set: &mut PathSet, token: &[u8], line: u64, column: &str, cell: &[u8]) -> Result<u32> {
+    fn id(
+        &mut self,
+        set: &mut PathSet,
+        token: &[u8],
+        line: u64,
+        column: &str,
+        cell: &[u8],
+    ) -> Result<u32> {
         if token.len() > 16 {
             return intern(set, token, line, column, cell);
         }
@@ -557,7 +573,13 @@ fn fast_paths_line(
     let mut token_start = 0usize;
     let (mut conv, mut nulls, mut value) = (None, 0u64, Fixed::ZERO);
     let mut ok = true;
-    let mut on_field_end = |set: &mut PathSet, st: &mut RowState, field: usize, a: usize, b: usize, token_start: usize| -> Result<bool> {
+    let mut on_field_end = |set: &mut PathSet,
+                            st: &mut RowState,
+                            field: usize,
+                            a: usize,
+                            b: usize,
+                            token_start: usize|
+     -> Result<bool> {
         let cell = line.get(a..b).unwrap_or(&[]);
         if field == c.path {
             return push_token(set, st, line, token_start, b);
@@ -610,7 +632,10 @@ fn fast_paths_line(
     let Some(conv) = conv else {
         return Ok(false);
     };
-    if st.ids.is_empty() || (conv == 0 && value > Fixed::ZERO) || value > Fixed::from_f64(MAX_INPUT).unwrap_or_default() {
+    if st.ids.is_empty()
+        || (conv == 0 && value > Fixed::ZERO)
+        || value > Fixed::from_f64(MAX_INPUT).unwrap_or_default()
+    {
         return Ok(false);
     }
     set.add_ids(&st.ids, conv, value, nulls)?;
@@ -620,7 +645,13 @@ fn fast_paths_line(
 /// Looks up the channel of `line[a..b]` (trimmed of spaces; empty tokens
 /// dropped) and pushes it.
 #[inline(always)]
-fn push_token(set: &mut PathSet, st: &mut RowState, line: &[u8], a: usize, b: usize) -> Result<bool> {
+fn push_token(
+    set: &mut PathSet,
+    st: &mut RowState,
+    line: &[u8],
+    a: usize,
+    b: usize,
+) -> Result<bool> {
     let (mut a, mut b) = (a, b.min(line.len()));
     while a < b && line.get(a) == Some(&b' ') {
         a += 1;
@@ -637,7 +668,13 @@ fn push_token(set: &mut PathSet, st: &mut RowState, line: &[u8], a: usize, b: us
         st.table.id(set, token, 0, "path", line)
     } else {
         // Eight-byte loads from the line, masked to the token.
-        let keep = |n: usize| if n >= 8 { u64::MAX } else { (1u64 << (8 * n)) - 1 };
+        let keep = |n: usize| {
+            if n >= 8 {
+                u64::MAX
+            } else {
+                (1u64 << (8 * n)) - 1
+            }
+        };
         let head = load(line, a) & keep(len);
         let tail = if len > 8 { load(line, b - 8) } else { 0 };
         st.table.lookup(set, token, head, tail, 0, "path", line)
@@ -668,7 +705,17 @@ fn read_rows(
     row: RowFn,
     fast: bool,
 ) -> Result<PathSet> {
-    read_rows_from(data, body, first_line, set, header, cols, row, fast, TWO_THREADS)
+    read_rows_from(
+        data,
+        body,
+        first_line,
+        set,
+        header,
+        cols,
+        row,
+        fast,
+        TWO_THREADS,
+    )
 }
 
 /// [`read_rows`] with the size from which two threads are used.
@@ -703,7 +750,8 @@ fn read_rows_from(
             let mut pos = 0;
             let mut number = line;
             while pos < part.len() {
-                let end = memchr::memchr(b'\n', part.get(pos..).unwrap_or(&[])).map_or(part.len(), |i| pos + i);
+                let end = memchr::memchr(b'\n', part.get(pos..).unwrap_or(&[]))
+                    .map_or(part.len(), |i| pos + i);
                 let raw = part.get(pos..end).unwrap_or(&[]);
                 let text = raw.strip_suffix(b"\r").unwrap_or(raw);
                 if !fast_paths_line(&mut set, text, cols, width, &mut state)? {
@@ -756,7 +804,13 @@ fn header(data: &[u8], expected: &str) -> Result<(Header, usize, u64)> {
     Ok((header, bom + records.pos, records.line))
 }
 
-fn paths_row(set: &mut PathSet, r: &Records<'_>, line: u64, c: &Columns, st: &mut RowState) -> Result<()> {
+fn paths_row(
+    set: &mut PathSet,
+    r: &Records<'_>,
+    line: u64,
+    c: &Columns,
+    st: &mut RowState,
+) -> Result<()> {
     let conv = parse_count(r.field(c.conversions), line, "total_conversions")?;
     let nulls = match c.nulls {
         Some(i) => parse_count(r.field(i), line, "total_null")?,
@@ -775,11 +829,24 @@ fn paths_row(set: &mut PathSet, r: &Records<'_>, line: u64, c: &Columns, st: &mu
             "a path without conversions cannot carry conversion value",
         ));
     }
-    parse_path(set, &mut st.table, r.field(c.path), line, "path", &mut st.ids)?;
+    parse_path(
+        set,
+        &mut st.table,
+        r.field(c.path),
+        line,
+        "path",
+        &mut st.ids,
+    )?;
     set.add_ids(&st.ids, conv, value, nulls)
 }
 
-fn journeys_row(set: &mut PathSet, r: &Records<'_>, line: u64, c: &Columns, st: &mut RowState) -> Result<()> {
+fn journeys_row(
+    set: &mut PathSet,
+    r: &Records<'_>,
+    line: u64,
+    c: &Columns,
+    st: &mut RowState,
+) -> Result<()> {
     let converted = match r.field(c.conversions).trim_ascii() {
         b"1" | b"true" | b"True" | b"TRUE" => true,
         b"0" | b"false" | b"False" | b"FALSE" => false,
@@ -809,7 +876,14 @@ fn journeys_row(set: &mut PathSet, r: &Records<'_>, line: u64, c: &Columns, st: 
             "a journey that did not convert cannot carry conversion value",
         ));
     }
-    parse_path(set, &mut st.table, r.field(c.path), line, "path", &mut st.ids)?;
+    parse_path(
+        set,
+        &mut st.table,
+        r.field(c.path),
+        line,
+        "path",
+        &mut st.ids,
+    )?;
     st.ages.clear();
     let hours = r.field(c.hours);
     for token in hours.split(|&b| b == b'>') {
@@ -882,7 +956,16 @@ impl PathSet {
             nulls: header.find("total_null"),
             hours: 0,
         };
-        read_rows(data, body, line, PathSet::new(), &header, &cols, paths_row, true)
+        read_rows(
+            data,
+            body,
+            line,
+            PathSet::new(),
+            &header,
+            &cols,
+            paths_row,
+            true,
+        )
     }
 
     /// Reads one journey per row: a CSV with a header and the columns
@@ -972,13 +1055,23 @@ mod tests {
             ("path,total_conversions\na,1.5\n", "total_conversions", 2),
             ("path,total_conversions\na,x\n", "total_conversions", 2),
             ("path,total_conversions\n\na,1,2\n", "row", 3),
-            ("path,total_conversions,total_conversion_value\na,0,5\n", "total_conversion_value", 2),
-            ("path,total_conversions,total_conversion_value\na,1,-5\n", "total_conversion_value", 2),
+            (
+                "path,total_conversions,total_conversion_value\na,0,5\n",
+                "total_conversion_value",
+                2,
+            ),
+            (
+                "path,total_conversions,total_conversion_value\na,1,-5\n",
+                "total_conversion_value",
+                2,
+            ),
             ("path,total_conversions\n\"a,1\n", "row", 2),
         ];
         for &(csv, column, line) in cases {
             match PathSet::parse_csv(csv.as_bytes()) {
-                Err(Error::InvalidRecord { line: l, column: c, .. }) => {
+                Err(Error::InvalidRecord {
+                    line: l, column: c, ..
+                }) => {
                     assert_eq!((l, c.as_str()), (line, column), "{csv:?}");
                 }
                 other => panic!("{csv:?}: {other:?}"),
@@ -997,7 +1090,14 @@ mod tests {
 
     /// A path file of `n` rows, with repeats.
     fn big(n: usize) -> String {
-        let names = ["search", "social", "email", "a-very-long-channel-name", "x", "marketplace"];
+        let names = [
+            "search",
+            "social",
+            "email",
+            "a-very-long-channel-name",
+            "x",
+            "marketplace",
+        ];
         let mut text = String::from("path,total_conversions,total_conversion_value,total_null\n");
         let mut rng = crate::numeric::Rng::new(3);
         for _ in 0..n {
@@ -1005,7 +1105,13 @@ mod tests {
             let p: Vec<&str> = (0..len).map(|_| names[rng.below(6) as usize]).collect();
             let conv = rng.below(3);
             let sep = if rng.chance(0.5) { " > " } else { ">" };
-            text.push_str(&format!("{},{conv},{}.{:02},{}\n", p.join(sep), conv * 7, rng.below(100) * u64::from(conv > 0), 1 + rng.below(4)));
+            text.push_str(&format!(
+                "{},{conv},{}.{:02},{}\n",
+                p.join(sep),
+                conv * 7,
+                rng.below(100) * u64::from(conv > 0),
+                1 + rng.below(4)
+            ));
         }
         text
     }
@@ -1019,7 +1125,17 @@ mod tests {
             nulls: header.find("total_null"),
             hours: 0,
         };
-        read_rows_from(data, body, line, PathSet::new(), &header, &cols, paths_row, fast, two_threads)
+        read_rows_from(
+            data,
+            body,
+            line,
+            PathSet::new(),
+            &header,
+            &cols,
+            paths_row,
+            fast,
+            two_threads,
+        )
     }
 
     #[test]
@@ -1031,7 +1147,10 @@ mod tests {
             let set = parse_with(text.as_bytes(), two, fast).unwrap();
             assert_eq!(canonical(&set), base, "{two} {fast}");
         }
-        assert_eq!(canonical(&PathSet::parse_csv(text.as_bytes()).unwrap()), base);
+        assert_eq!(
+            canonical(&PathSet::parse_csv(text.as_bytes()).unwrap()),
+            base
+        );
         // An error in the second half names its line.
         let mut bad = text.clone();
         bad.push_str("email,x,0,1\n");
@@ -1053,11 +1172,22 @@ mod tests {
 
     #[test]
     fn plain_decimals_are_exact() {
-        assert_eq!(plain_decimal(b"185.13").unwrap(), Fixed::from_f64(185.13).unwrap());
+        assert_eq!(
+            plain_decimal(b"185.13").unwrap(),
+            Fixed::from_f64(185.13).unwrap()
+        );
         assert_eq!(plain_decimal(b"7").unwrap(), Fixed::count(7));
         assert_eq!(plain_decimal(b"0.5").unwrap().to_f64(), 0.5);
         assert_eq!(plain_decimal(b".5").unwrap().to_f64(), 0.5);
-        for bad in [&b""[..], b".", b"-1", b"1e3", b"1.2.3", b"1,5", b"0.1234567890123"] {
+        for bad in [
+            &b""[..],
+            b".",
+            b"-1",
+            b"1e3",
+            b"1.2.3",
+            b"1,5",
+            b"0.1234567890123",
+        ] {
             assert!(plain_decimal(bad).is_none(), "{bad:?}");
         }
     }
@@ -1073,7 +1203,10 @@ mod tests {
         ];
         for csv in bad {
             assert!(
-                matches!(PathSet::parse_journeys_csv(csv.as_bytes(), h), Err(Error::InvalidRecord { .. })),
+                matches!(
+                    PathSet::parse_journeys_csv(csv.as_bytes(), h),
+                    Err(Error::InvalidRecord { .. })
+                ),
                 "{csv}"
             );
         }
