@@ -13,8 +13,12 @@
 //! persona looks at) and counted on stderr. `value` is the order amount in the `--currency`,
 //! `discounted` is `true` or `false`. `--as-of` includes the whole day (UTC). Prints one JSON
 //! object: `{"customers": N, "distribution": {...}, "examples": [...], "compute_seconds": S}`,
-//! where `compute_seconds` covers reading, parsing, grouping, profiling and classifying. With
-//! `--per-user OUT.csv` it also writes `user_id,persona,score` for every customer. The CSV may use
+//! where `compute_seconds` covers reading, parsing, grouping, profiling and classifying, and the
+//! distribution counts customers per persona, then `undetermined` ones (too little behaviour to
+//! tell: fewer actions than `PersonaConfig::min_actions`). With `--per-user OUT.csv` it also
+//! writes `user_id,persona,score` for every customer (`persona` is `undetermined` for those, with
+//! the highest score). Scores leave out the evidence the file cannot carry (`Evidence::of_log`:
+//! no discount flag on any product view, no promotion or coupon event). The CSV may use
 //! CRLF line ends, a byte-order mark, quoted fields (commas, quotes and line breaks inside) and
 //! spaces around cells; blank lines are skipped. Bad input (a missing column, a row with another
 //! number of fields than the header, an empty id or event, a time that is not ISO-8601, a negative
@@ -34,8 +38,8 @@ use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use clap::Parser;
 use cxjourney::log::{CsvOptions, EventLog, JourneyView, read_csv};
 use cxjourney::persona::{
-    BehaviourProfile, CheckoutProfile, Classifier, Feature, PersonaAccumulator, PersonaReport,
-    PersonaRun, SessionModeCounts,
+    BehaviourProfile, CheckoutProfile, Classifier, Evidence, Feature, PersonaAccumulator,
+    PersonaReport, PersonaRun, SessionModeCounts,
 };
 use cxjourney::{Accumulator, Currency, Error, Persona, run_on_log};
 use indexmap::IndexMap;
@@ -89,7 +93,8 @@ fn currency(s: &str) -> Result<Currency, String> {
 #[derive(Serialize)]
 struct Output {
     customers: u64,
-    distribution: IndexMap<Persona, u64>,
+    /// Customers per persona, then `undetermined`.
+    distribution: IndexMap<&'static str, u64>,
     examples: Vec<Example>,
     compute_seconds: f64,
 }
@@ -129,8 +134,9 @@ const EXAMPLES: usize = 5;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Classified {
     personas: PersonaAccumulator,
-    /// `(customer, persona, score)`, ascending by customer after a merge.
-    per_user: Vec<(usize, Persona, f64)>,
+    /// `(customer, persona or undetermined, score)`, ascending by customer
+    /// after a merge.
+    per_user: Vec<(usize, Option<Persona>, f64)>,
     /// The first customer of each persona whose score passed, by persona.
     first_passed: Vec<Option<(usize, BehaviourProfile)>>,
     /// The first classified customers, at most [`EXAMPLES`].
@@ -140,7 +146,7 @@ struct Classified {
 /// What [`Classified`] reports.
 struct Results {
     report: PersonaReport,
-    per_user: Vec<(usize, Persona, f64)>,
+    per_user: Vec<(usize, Option<Persona>, f64)>,
     /// The explained customers, ascending.
     examples: Vec<(usize, BehaviourProfile)>,
 }
@@ -164,9 +170,9 @@ impl Accumulator for Classified {
             return Ok(());
         };
         let i = journey.index();
-        self.per_user.push((i, c.primary, c.score));
+        self.per_user.push((i, c.persona(), c.score));
         if let Some(slot @ None) = self.first_passed.get_mut(c.primary.index()) {
-            if c.passed {
+            if c.passed && !c.undetermined {
                 *slot = Some((i, profile.clone()));
             }
         }
@@ -248,7 +254,9 @@ fn classify(cli: &Cli) -> Result<(), String> {
 
     let read_seconds = started.elapsed().as_secs_f64();
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
-    let run = PersonaRun::new(cli.as_of);
+    let mut run = PersonaRun::new(cli.as_of);
+    // Terms whose evidence this file cannot carry are left out of the scores.
+    run.persona.evidence = Evidence::of_log(&log);
     let results = run_on_log::<Classified>(&log, &run, threads).map_err(|e| e.to_string())?;
     let examples = explain_examples(&log, &run, &results.examples)?;
     let compute_seconds = started.elapsed().as_secs_f64();
@@ -264,7 +272,13 @@ fn classify(cli: &Cli) -> Result<(), String> {
     );
     let out = Output {
         customers: results.report.customers,
-        distribution: results.report.distribution,
+        distribution: results
+            .report
+            .distribution
+            .iter()
+            .map(|(p, n)| (p.as_str(), *n))
+            .chain([("undetermined", results.report.undetermined)])
+            .collect(),
         examples,
         compute_seconds: (compute_seconds * 1000.0).round() / 1000.0,
     };
@@ -320,6 +334,7 @@ fn explain_examples(
             scores: c.scores.iter().map(|(p, s)| (p, round(s))).collect(),
             reasons: reasons
                 .iter()
+                .filter(|r| !r.left_out)
                 .map(|r| ExampleReason {
                     feature: r.feature,
                     value: r.value.map(round),
@@ -341,7 +356,7 @@ fn explain_examples(
 fn write_per_user(
     path: &std::path::Path,
     log: &EventLog,
-    per_user: &[(usize, Persona, f64)],
+    per_user: &[(usize, Option<Persona>, f64)],
 ) -> Result<(), csv::Error> {
     let mut w = csv::Writer::from_path(path)?;
     w.write_record(["user_id", "persona", "score"])?;
@@ -350,7 +365,8 @@ fn write_per_user(
         let user = log.journey(*i).and_then(|j| j.customer_key()).unwrap_or("");
         score.clear();
         std::fmt::Write::write_fmt(&mut score, format_args!("{s:.4}")).ok();
-        w.write_record([user, persona.as_str(), score.as_str()])?;
+        let persona = persona.map_or("undetermined", Persona::as_str);
+        w.write_record([user, persona, score.as_str()])?;
     }
     w.flush()?;
     Ok(())

@@ -33,7 +33,7 @@ use chrono::TimeDelta;
 use cxjourney::funnel::{
     Funnel, FunnelAccumulator, FunnelConfig, FunnelMode, Property, StageFunnel, Step, Touch,
 };
-use cxjourney::persona::Classifier;
+use cxjourney::persona::{Classifier, Evidence, PersonaConfig};
 use cxjourney::retention::{
     Activity, Calendar, LifecycleAccumulator, LifecycleConfig, NewMeans, Period,
     RepeatBuyingAccumulator, RepeatBuyingConfig, RetentionAccumulator, RetentionConfig,
@@ -229,7 +229,12 @@ fn main() -> Result<(), cxjourney::Error> {
     print!("{}", acc.finish()?);
 
     section("Who they are: personas from behaviour");
-    let classifier = Classifier::default();
+    // Scores leave out the evidence the shop's log cannot carry (it has no
+    // coupon events).
+    let classifier = Classifier::new(PersonaConfig {
+        evidence: Evidence::of_touchpoints(&shop.touchpoints),
+        ..PersonaConfig::default()
+    })?;
     let as_of = shop
         .touchpoints
         .iter()

@@ -8,6 +8,7 @@
 )]
 
 mod cli;
+mod common;
 mod funnel;
 mod funnel_contract;
 mod journey;
@@ -15,6 +16,7 @@ mod layering;
 mod log;
 mod model;
 mod overview;
+mod persona_definitions;
 mod personas;
 mod personas_log;
 mod pyramid;

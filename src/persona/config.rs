@@ -137,6 +137,41 @@ impl CampaignDay {
     }
 }
 
+/// The campaign calendar a classification used, as reports show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CampaignCalendar {
+    /// The time zone, such as `"UTC+07:00 (WIB)"`.
+    pub time_zone: String,
+    /// The same as minutes east of UTC.
+    pub utc_offset_minutes: i32,
+    /// The recurring campaign days, `"MM-DD name"`.
+    pub days: Vec<String>,
+    /// Days before each campaign day that count as the campaign.
+    pub lead_days: u32,
+    /// Whether orders naming a campaign count as campaign orders too.
+    pub from_field: bool,
+}
+
+impl std::fmt::Display for CampaignCalendar {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "campaign calendar in {}: {} days ({}), {} lead day{}{}",
+            self.time_zone,
+            self.days.len(),
+            self.days.join(", "),
+            self.lead_days,
+            if self.lead_days == 1 { "" } else { "s" },
+            if self.from_field {
+                ", and orders naming a campaign"
+            } else {
+                ""
+            }
+        )
+    }
+}
+
 /// How sessions get their mode (after Moe 2003, "Buying, searching, or
 /// browsing: differentiating between online shoppers using in-store
 /// navigational clickstream", *Journal of Consumer Psychology* 13(1-2)).
@@ -214,6 +249,13 @@ pub struct ResearcherThresholds {
     /// Purchase intent: orders, checkouts and wishlist adds, 0 to 1.
     /// Judgment call.
     pub intent_actions: Ramp,
+    /// Second gate "one need": category concentration, 0.3 to 0.5. The
+    /// source's researcher "memang ingin beli barang" (really wants to buy
+    /// a thing) and compares within that need; the surfer compares too but
+    /// wanders ("membuang waktu"). Below 0.3 (views spread evenly over four
+    /// categories or more) the customer is no researcher. The ends are a
+    /// judgment call.
+    pub focus_gate: Ramp,
 }
 
 impl Default for ResearcherThresholds {
@@ -223,6 +265,7 @@ impl Default for ResearcherThresholds {
             research_actions: Ramp::new(2.0, 8.0),
             category_concentration: Ramp::new(0.35, 0.7),
             intent_actions: Ramp::new(0.0, 1.0),
+            focus_gate: Ramp::new(0.3, 0.5),
         }
     }
 }
@@ -243,6 +286,11 @@ pub struct FocusedThresholds {
     /// Product views before the first purchase attempt, 8 down to 3.
     /// Judgment call.
     pub views_before_first_checkout: Ramp,
+    /// Gate "shops straight away": shopping sessions up to the first
+    /// purchase attempt, 3 down to 1. Source: the persona definition
+    /// ("masuk website langsung belanja", enters the site and shops at
+    /// once); a second visit still half counts (judgment call).
+    pub first_visits_gate: Ramp,
 }
 
 impl Default for FocusedThresholds {
@@ -251,29 +299,64 @@ impl Default for FocusedThresholds {
             sessions_to_first_checkout: Ramp::new(2.0, 1.0),
             first_checkout_session_minutes: Ramp::new(60.0, 20.0),
             views_before_first_checkout: Ramp::new(8.0, 3.0),
+            first_visits_gate: Ramp::new(3.0, 1.0),
         }
     }
 }
 
-/// Ramps of the deal-driven score: buys mostly discounted items, on
-/// campaign days.
+/// Ramps of the deal-driven score: buys what is discounted.
+///
+/// The source (the acquisition course the crate's personas come from)
+/// defines the sale- or discount-driven shopper as one who is "terpengaruh
+/// informasi diskon dan harga coret, beli yang ada diskon": influenced by
+/// discount information and struck-through prices, buys what is discounted.
+/// So the score is carried by orders bought on an offer (a discounted price,
+/// a coupon, or a promotion that led to the order); orders on campaign days
+/// such as 11.11 are supporting evidence and never the gate.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DealThresholds {
-    /// Share of orders with discounted or strike-through prices, 0.3 to 0.7
-    /// (also the gate). Source: the persona definition ("mostly"); the ends
-    /// are a judgment call.
+    /// Share of orders bought on an offer: discounted (the order or one of
+    /// its cart items flagged discounted) or with a coupon entered or applied
+    /// in the order's session; in an input that can show no discount, led by
+    /// a promotion (see [`PersonaConfig::promotion_window`]). 0.3 to 0.7; the gate and the
+    /// heaviest term (0.3). Source: the persona definition ("buys what is
+    /// discounted"); the ends are a judgment call (most orders).
+    pub deal_order_share: Ramp,
+    /// Orders bought on an offer, 1 to 2 (term 0.15): one discounted order
+    /// is weak evidence (a researcher may happen to buy at a sale price),
+    /// coming back for a second one is the habit. Judgment call.
+    pub deal_orders: Ramp,
+    /// Share of orders at a discount (flag or coupon), 0.3 to 0.7 (term 0.1).
+    /// Source: the persona definition ("struck-through prices"); the ends are
+    /// a judgment call.
     pub discounted_order_share: Ramp,
-    /// Share of orders on campaign days, 0.2 to 0.6. Judgment call.
+    /// Share of orders on an offer led by a promotion view or click, 0.2 to
+    /// 0.6 (term 0.15). Source: the persona definition ("influenced by discount
+    /// information"); the ends are a judgment call.
+    pub promotion_order_share: Ramp,
+    /// Share of orders with a coupon entered or applied, 0 to 0.5 (term
+    /// 0.05). Judgment call.
+    pub coupon_order_share: Ramp,
+    /// Share of orders bought on an offer on a campaign day (or in a
+    /// campaign, see [`PersonaConfig::campaigns_from_field`]), 0.2 to 0.6
+    /// (term 0.05): supporting evidence only. Judgment call.
     pub campaign_order_share: Ramp,
-    /// Share of product views at discounted prices, 0.2 to 0.6. Judgment call.
+    /// Share of product views at discounted prices: struck-through prices
+    /// seen ("harga coret"), 0.2 to 0.6 (term 0.2;
+    /// left out when no product view of the input carries a discount flag,
+    /// see [`Evidence`]). Judgment call.
     pub discounted_view_share: Ramp,
 }
 
 impl Default for DealThresholds {
     fn default() -> Self {
         DealThresholds {
+            deal_order_share: Ramp::new(0.3, 0.7),
+            deal_orders: Ramp::new(1.0, 2.0),
             discounted_order_share: Ramp::new(0.3, 0.7),
+            promotion_order_share: Ramp::new(0.2, 0.6),
+            coupon_order_share: Ramp::new(0.0, 0.5),
             campaign_order_share: Ramp::new(0.2, 0.6),
             discounted_view_share: Ramp::new(0.2, 0.6),
         }
@@ -296,7 +379,10 @@ pub struct ImpulsiveThresholds {
     /// "Came for little": product views before the first add to cart, 6 down
     /// to 2. Judgment call.
     pub views_before_first_cart: Ramp,
-    /// "One-time": orders, 2 down to 1. Source: the persona definition.
+    /// "One-time": orders, 2 down to 1, a term and a gate (no order, a
+    /// basket left at checkout, counts as one-time). Source: the persona
+    /// definition ("belum tentu balik lagi", may not come back); a shopper
+    /// who comes back for a second order on an offer is deal-driven.
     pub orders: Ramp,
     /// "Did not come back": shopping sessions after the last order, 1 down
     /// to 0. Source: the persona definition.
@@ -316,14 +402,26 @@ impl Default for ImpulsiveThresholds {
     }
 }
 
-/// Ramps of the loyal score: buys again and again, recently, tells others.
+/// Ramps of the loyal score: comes back and buys at ordinary prices,
+/// recently, tells others.
+///
+/// The source defines the loyal customer as one who is "sudah biasa beli di
+/// ecommerce tersebut, sering menceritakan pengalaman belanja di ecommerce
+/// tersebut": used to buying at this shop, often tells others about it.
+/// Against the deal-driven shopper ("beli yang ada diskon", buys what is
+/// discounted), loyalty is coming back when there is no offer: the orders
+/// counted here are the orders at ordinary prices (not discounted, no
+/// coupon, not led by a promotion). A repeat buyer whose repeat orders are
+/// mostly on offer is deal-driven, not loyal.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LoyalThresholds {
-    /// Gate "buys again": orders, 1 to 2. Source: the persona definition
-    /// (a repeat buyer has at least two orders).
+    /// Gate "buys again without an offer": orders at ordinary prices, 1 to 2.
+    /// Source: the persona definition (a repeat buyer has at least two
+    /// orders; loyalty does not need an offer).
     pub repeat_gate: Ramp,
-    /// Orders, 2 to 4. Judgment call.
+    /// Orders (all of them: the habit of buying here), 2 to 4. Judgment
+    /// call.
     pub orders: Ramp,
     /// Days since the last order, 120 down to 45. Judgment call (about a
     /// quarter of a year, the usual horizon of RFM recency scores).
@@ -341,6 +439,121 @@ impl Default for LoyalThresholds {
             days_since_last_order: Ramp::new(120.0, 45.0),
             advocacy_actions: Ramp::new(0.0, 1.0),
         }
+    }
+}
+
+/// Which optional signals the input can carry at all.
+///
+/// Many event logs cannot carry some of the evidence the scores read: GA4
+/// and Segment put no discount flag on a product view, a shop without
+/// coupons logs no coupon events. A term whose feature is unknown for the
+/// whole input is left out of its score and its weight spread over the other
+/// terms (the explanation marks it), so a missing column never lowers a
+/// score. [`Evidence::of_log`] finds out from a log; the default assumes
+/// every signal can be present (the right choice when scoring one customer
+/// of a shop whose data is known to carry them).
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use cxjourney::log::EventLog;
+/// use cxjourney::persona::Evidence;
+/// use cxjourney::{BuiltinKind as K, CustomerId, JourneyConfig, Touchpoint};
+/// let t = Utc.with_ymd_and_hms(2025, 3, 3, 10, 0, 0).unwrap();
+/// let rows = [
+///     Touchpoint::new(CustomerId(1), t, K::ProductView).with_product("a"),
+///     Touchpoint::new(CustomerId(1), t, K::OrderCompleted).with_discounted(true),
+/// ];
+/// let log = EventLog::from_touchpoints(&rows, &JourneyConfig::default())?;
+/// let e = Evidence::of_log(&log);
+/// assert!(e.discount_flags && !e.view_discount_flags && !e.promotions && !e.coupons);
+/// # Ok::<(), cxjourney::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Evidence {
+    /// Some row carries a discount flag (`discounted` true).
+    pub discount_flags: bool,
+    /// Some product view carries a discount flag.
+    pub view_discount_flags: bool,
+    /// Some row is a promotion view or click.
+    pub promotions: bool,
+    /// Some row is a coupon event (entered, applied, denied or removed).
+    pub coupons: bool,
+}
+
+impl Default for Evidence {
+    /// Every signal can be present.
+    fn default() -> Self {
+        Evidence::ALL
+    }
+}
+
+impl Evidence {
+    /// Every signal can be present.
+    pub const ALL: Evidence = Evidence {
+        discount_flags: true,
+        view_discount_flags: true,
+        promotions: true,
+        coupons: true,
+    };
+
+    /// What a list of touchpoints carries (as [`Evidence::of_log`]).
+    #[must_use]
+    pub fn of_touchpoints(touchpoints: &[crate::model::Touchpoint]) -> Evidence {
+        use crate::model::BuiltinKind as K;
+        let mut e = Evidence {
+            discount_flags: false,
+            view_discount_flags: false,
+            promotions: false,
+            coupons: false,
+        };
+        for t in touchpoints {
+            let kind = t.kind.builtin();
+            if t.discounted {
+                e.discount_flags = true;
+                e.view_discount_flags |= kind == Some(K::ProductView);
+            }
+            e.promotions |= matches!(kind, Some(K::PromotionView | K::PromotionClick));
+            e.coupons |= matches!(
+                kind,
+                Some(K::CouponEntered | K::CouponApplied | K::CouponDenied | K::CouponRemoved)
+            );
+        }
+        e
+    }
+
+    /// What a log carries: one pass over its kind and discount columns.
+    #[must_use]
+    pub fn of_log(log: &crate::log::EventLog) -> Evidence {
+        use crate::model::BuiltinKind as K;
+        let kinds = &log.cols.kind;
+        let flags = &log.cols.discounted;
+        let code = |k: K| u16::try_from(k.index()).unwrap_or(u16::MAX);
+        let view = code(K::ProductView);
+        let (pv, pc) = (code(K::PromotionView), code(K::PromotionClick));
+        let coupons = [
+            code(K::CouponEntered),
+            code(K::CouponApplied),
+            code(K::CouponDenied),
+            code(K::CouponRemoved),
+        ];
+        let mut e = Evidence {
+            discount_flags: false,
+            view_discount_flags: false,
+            promotions: false,
+            coupons: false,
+        };
+        for (&k, &d) in kinds.iter().zip(flags) {
+            if d {
+                e.discount_flags = true;
+                e.view_discount_flags |= k == view;
+            }
+        }
+        for &k in kinds {
+            e.promotions |= k == pv || k == pc;
+            e.coupons |= coupons.contains(&k);
+        }
+        e
     }
 }
 
@@ -369,6 +582,13 @@ pub struct PersonaConfig {
     /// as seconds.
     #[serde(with = "crate::model::time")]
     pub reminder_window: TimeDelta,
+    /// A promotion click (`select_promotion`, Segment "Promotion Clicked")
+    /// at most this long before an order led to the order; so did a promotion view or click in the order's own
+    /// session. A promotion view outside the session (a banner impression, a
+    /// pushed message) shows exposure, not influence, and does not count.
+    /// Default 24 hours: judgment call. Serialized as seconds.
+    #[serde(with = "crate::model::time")]
+    pub promotion_window: TimeDelta,
     /// Recurring campaign days. Default: the twin dates 1.1 to 12.12 (the
     /// monthly marketplace sales of Indonesia; judgment call), of which 11.11
     /// and 12.12 (Harbolnas, Hari Belanja Online Nasional, held on 12
@@ -378,10 +598,28 @@ pub struct PersonaConfig {
     /// their carts the evening before a midnight sale). Default 1: judgment
     /// call.
     pub campaign_lead_days: u32,
-    /// The shop's time zone as minutes east of UTC, for calendar days.
-    /// Default 420 (UTC+7, western Indonesia): judgment call for the crate's
-    /// home market.
+    /// The time zone of the campaign calendar and of calendar days, as
+    /// minutes east of UTC. Default 420: UTC+7, WIB (Waktu Indonesia Barat,
+    /// western Indonesia, where the national campaign days start at local
+    /// midnight); judgment call for the crate's home market. A shop in
+    /// Makassar (WITA) sets 480, one in Jayapura (WIT) 540.
     pub utc_offset_minutes: i32,
+    /// Whether an order whose touchpoint names a campaign (the `campaign`
+    /// field) also counts as a campaign order, besides the calendar. Default
+    /// true: judgment call (a shop's own campaigns are not on the calendar).
+    pub campaigns_from_field: bool,
+    /// A customer with fewer behaviour actions than this (product views,
+    /// comparisons, reviews read or written, wishlist and cart adds,
+    /// checkouts, orders, promotion and coupon events) is reported as
+    /// undetermined rather than given the highest score, unless they started
+    /// a checkout or ordered: one view in one session says too little about a
+    /// shopper, a purchase attempt says enough. Default 3: judgment call. Set
+    /// 0 to always get the highest score.
+    pub min_actions: u32,
+    /// Which optional signals the input carries ([`Evidence::of_log`]);
+    /// terms whose feature the input cannot carry are left out. Default:
+    /// every signal can be present.
+    pub evidence: Evidence,
     /// Session modes.
     pub session_modes: SessionModeConfig,
     /// A persona passes when its score is at least this. Default 0.5, the
@@ -390,12 +628,17 @@ pub struct PersonaConfig {
     /// Which persona is primary when several pass, first wins. Default:
     /// impulsive / one-time, deal-driven, loyal, focused buyer, researcher,
     /// surfer. The rule is "the more specific evidence wins": impulsive needs
-    /// a basket grown by offers, which deal-driven and focused ignore;
-    /// deal-driven needs discounts on campaign days, which loyal ignores (a
-    /// repeat buyer who only buys on sale days comes for the sale); loyal
-    /// needs repeat orders, which focused ignores; focused needs a purchase in
-    /// the first short session; researcher needs long deliberation focused on
-    /// one need, which surfer ignores. Judgment call.
+    /// a basket grown by offers, which deal-driven and focused ignore.
+    /// Deal-driven comes before loyal by the source's definitions: the
+    /// deal-driven shopper "beli yang ada diskon" (buys what is discounted)
+    /// while the loyal one "sudah biasa beli di ecommerce tersebut" (is used
+    /// to buying at the shop); a repeat buyer whose orders are mostly on an
+    /// offer comes for the offer, and loyalty is coming back without one (the
+    /// loyal score counts only orders at ordinary prices, so both pass only
+    /// for a customer with both kinds of orders). Loyal needs repeat orders,
+    /// which focused ignores; focused needs a purchase in the first short
+    /// session; researcher needs long deliberation focused on one need, which
+    /// surfer ignores. Judgment call.
     pub precedence: Vec<Persona>,
     /// The lowest NPS answer that makes a promoter. Default 9: source, the Net
     /// Promoter Score (Reichheld 2003, promoters answer 9 or 10).
@@ -435,9 +678,13 @@ impl Default for PersonaConfig {
         PersonaConfig {
             unplanned_window: TimeDelta::minutes(10),
             reminder_window: TimeDelta::hours(48),
+            promotion_window: TimeDelta::hours(24),
             campaign_days,
             campaign_lead_days: 1,
             utc_offset_minutes: 420,
+            campaigns_from_field: true,
+            min_actions: 3,
+            evidence: Evidence::ALL,
             session_modes: SessionModeConfig::default(),
             pass_score: 0.5,
             precedence: DEFAULT_PRECEDENCE.to_vec(),
@@ -477,6 +724,13 @@ impl PersonaConfig {
                 "must not be negative",
             );
         }
+        if self.promotion_window < TimeDelta::zero() {
+            return bad(
+                "promotion_window",
+                self.promotion_window.to_string(),
+                "must not be negative",
+            );
+        }
         if self.reminder_window < TimeDelta::zero() {
             return bad(
                 "reminder_window",
@@ -500,7 +754,7 @@ impl PersonaConfig {
                 "at most 31",
             );
         }
-        if self.utc_offset_minutes.abs() > 18 * 60 {
+        if self.utc_offset_minutes.unsigned_abs() > 18 * 60 {
             return bad(
                 "utc_offset_minutes",
                 self.utc_offset_minutes.to_string(),
@@ -563,6 +817,9 @@ impl PersonaConfig {
                 "researcher.category_concentration",
             ),
             (rs.intent_actions, "researcher.intent_actions"),
+            (rs.focus_gate, "researcher.focus_gate"),
+            (f.first_visits_gate, "focused_buyer.first_visits_gate"),
+            (d.deal_orders, "deal_driven.deal_orders"),
             (
                 f.sessions_to_first_checkout,
                 "focused_buyer.sessions_to_first_checkout",
@@ -575,10 +832,13 @@ impl PersonaConfig {
                 f.views_before_first_checkout,
                 "focused_buyer.views_before_first_checkout",
             ),
+            (d.deal_order_share, "deal_driven.deal_order_share"),
             (
                 d.discounted_order_share,
                 "deal_driven.discounted_order_share",
             ),
+            (d.promotion_order_share, "deal_driven.promotion_order_share"),
+            (d.coupon_order_share, "deal_driven.coupon_order_share"),
             (d.campaign_order_share, "deal_driven.campaign_order_share"),
             (d.discounted_view_share, "deal_driven.discounted_view_share"),
             (i.basket_growth, "impulsive_one_time.basket_growth"),
@@ -604,6 +864,33 @@ impl PersonaConfig {
             ramp.validate(field)?;
         }
         Ok(())
+    }
+
+    /// The campaign calendar this configuration classifies with, for
+    /// reports.
+    #[must_use]
+    pub fn calendar(&self) -> CampaignCalendar {
+        let m = self.utc_offset_minutes;
+        let sign = if m < 0 { '-' } else { '+' };
+        let a = m.unsigned_abs();
+        let mut time_zone = format!("UTC{sign}{:02}:{:02}", a / 60, a % 60);
+        match m {
+            420 => time_zone.push_str(" (WIB)"),
+            480 => time_zone.push_str(" (WITA)"),
+            540 => time_zone.push_str(" (WIT)"),
+            _ => {}
+        }
+        CampaignCalendar {
+            time_zone,
+            utc_offset_minutes: m,
+            days: self
+                .campaign_days
+                .iter()
+                .map(|d| format!("{:02}-{:02} {}", d.month, d.day, d.name))
+                .collect(),
+            lead_days: self.campaign_lead_days,
+            from_field: self.campaigns_from_field,
+        }
     }
 
     /// A table of calendar days (month 1-12, day 1-31) that count as campaign
@@ -679,6 +966,18 @@ mod tests {
             ..PersonaConfig::default()
         };
         assert!(c.validate().is_err());
+        // Issue 15, finding 6: `abs()` of i32::MIN overflowed.
+        let c = PersonaConfig {
+            utc_offset_minutes: i32::MIN,
+            ..PersonaConfig::default()
+        };
+        assert!(matches!(
+            c.validate(),
+            Err(Error::InvalidConfig {
+                field: "utc_offset_minutes",
+                ..
+            })
+        ));
     }
 
     #[test]

@@ -16,7 +16,13 @@
 //!    first one of [`PersonaConfig::precedence`] that passes.
 //!    [`Classifier::explain`] adds the [`Reason`]s: feature, value, threshold
 //!    and how much each moved the score. [`Profiler::classify_view`] does
-//!    both for one journey after another, reusing its tables.
+//!    both for one journey after another, reusing its tables. The
+//!    definitions follow the source's sentences (quoted on
+//!    [`DealThresholds`] and [`LoyalThresholds`]): deal-driven is buying on
+//!    an offer (discount, coupon, promotion), loyal is coming back at
+//!    ordinary prices. Evidence the input cannot carry ([`Evidence`]) is
+//!    left out of the scores rather than counted as absent, and a customer
+//!    with too little behaviour is [undetermined](Classification::undetermined).
 //! 3. Over time: [`Classifier::classify_at`] classifies as of any instant and
 //!    [`Classifier::transitions`] lists persona changes between two.
 //! 4. Population: [`PersonaAccumulator`] (the crate's
@@ -60,9 +66,9 @@ mod session;
 
 pub use checkout::{CheckoutProfile, PaymentStyle, ReminderChannel, ReminderNeed};
 pub use config::{
-    CampaignDay, DEFAULT_PRECEDENCE, DealThresholds, FocusedThresholds, ImpulsiveThresholds,
-    LoyalThresholds, PersonaConfig, Ramp, ResearcherThresholds, SessionModeConfig,
-    SurferThresholds,
+    CampaignCalendar, CampaignDay, DEFAULT_PRECEDENCE, DealThresholds, Evidence, FocusedThresholds,
+    ImpulsiveThresholds, LoyalThresholds, PersonaConfig, Ramp, ResearcherThresholds,
+    SessionModeConfig, SurferThresholds,
 };
 pub use profile::{BehaviourProfile, Profiler};
 pub use report::{
@@ -185,6 +191,7 @@ impl Classifier {
             score: scores.get(primary.index()).copied().unwrap_or(0.0),
             passed,
             scores: PersonaScores(scores),
+            undetermined: score::undetermined(profile, c),
         }
     }
 

@@ -41,21 +41,48 @@ pub struct BehaviourProfile {
     /// Days from the first touch to the first order, or to the last touch
     /// when there is no order: how long the customer took.
     pub deliberation_days: f64,
-    /// Share of orders with discounted prices (the order or one of its cart
-    /// items marked discounted).
+    /// Share of orders with discounted prices: the order or one of its cart
+    /// items flagged discounted, or a coupon applied in the order's session.
     pub discounted_order_share: f64,
-    /// Share of orders on campaign days (lead days included).
+    /// Share of orders bought on an offer: discounted, or with a coupon
+    /// entered or applied in the order's session (since the previous order).
+    /// When the input can show no discount at all ([`Evidence`]: no discount
+    /// flag, no coupon event anywhere), an order led by a promotion counts
+    /// instead. Each order is judged on its own evidence, so adding an order
+    /// at ordinary prices never turns another order into one on an offer.
+    ///
+    /// [`Evidence`]: crate::persona::Evidence
+    pub deal_order_share: f64,
+    /// Share of orders on an offer that a promotion led to: a promotion view
+    /// or click in the order's session, or a promotion click within
+    /// [`PersonaConfig::promotion_window`] before it. (A full-price order
+    /// after a promotion is no deal: "beli yang ada diskon".)
+    pub promotion_order_share: f64,
+    /// Share of orders with a coupon entered or applied in the order's
+    /// session, since the previous order.
+    pub coupon_order_share: f64,
+    /// Share of orders bought on an offer on a campaign day (lead days
+    /// included) or, with [`PersonaConfig::campaigns_from_field`], naming a
+    /// campaign.
+    pub campaign_deal_order_share: f64,
+    /// Share of orders on campaign days (lead days included) or naming a
+    /// campaign (with [`PersonaConfig::campaigns_from_field`]).
     pub campaign_order_share: f64,
     /// Share of product views at discounted or strike-through prices.
     pub discounted_view_share: f64,
-    /// Basket growth: extra items (beyond the first) per order.
+    /// Basket growth: extra items (beyond the first) per order. For a
+    /// customer without an order, per basket taken to checkout and left
+    /// (`abandoned_baskets`): a shopper who added unplanned items under a
+    /// promotion and dropped at checkout was swayed all the same.
     pub basket_growth: f64,
     /// Share of ordered items that were unplanned: an item beyond the first of
     /// its ordering session, first seen at most the unplanned window before
-    /// it was added. The first item is what the customer came for.
+    /// it was added. The first item is what the customer came for. Without an
+    /// order, over the abandoned baskets' items.
     pub unplanned_item_share: f64,
     /// Bundle and discount uptake: share of orders whose extra items were at
-    /// discounted (package or strike-through) prices.
+    /// discounted (package or strike-through) prices. Without an order, share
+    /// of abandoned baskets.
     pub bundle_uptake: f64,
     /// Product detail views.
     pub product_views: u32,
@@ -69,6 +96,16 @@ pub struct BehaviourProfile {
     pub reviews_written: u32,
     /// Completed orders.
     pub orders: u32,
+    /// Orders bought on an offer (as in `deal_order_share`).
+    pub deal_orders: u32,
+    /// Orders at ordinary prices: not discounted, no coupon, not led by a
+    /// promotion (`orders` minus `deal_orders`).
+    pub ordinary_orders: u32,
+    /// Baskets taken to checkout (checkout started with items in the cart)
+    /// and left without an order by the end of their session.
+    pub abandoned_baskets: u32,
+    /// Coupon events: codes entered, applied, denied or removed.
+    pub coupon_actions: u32,
     /// Checkouts started.
     pub checkouts: u32,
     /// Wishlist adds.
@@ -178,6 +215,14 @@ impl BehaviourProfile {
             views_before_first_checkout: None,
             views_before_first_cart: None,
             orders: 0,
+            deal_orders: 0,
+            ordinary_orders: 0,
+            abandoned_baskets: 0,
+            coupon_actions: 0,
+            deal_order_share: 0.0,
+            promotion_order_share: 0.0,
+            coupon_order_share: 0.0,
+            campaign_deal_order_share: 0.0,
             first_order_at: None,
             last_order_at: None,
             tenure_days: 0.0,
@@ -215,6 +260,12 @@ pub(crate) struct Compiled {
     unplanned: i128,
     /// The reminder window in nanoseconds.
     reminder: i128,
+    /// The promotion window in nanoseconds.
+    promotion: i128,
+    /// Whether orders naming a campaign are campaign orders.
+    from_field: bool,
+    /// Whether the input can show a discount (flags or coupons).
+    discounts_visible: bool,
     /// The shop's offset from UTC in microseconds.
     offset_us: i64,
     campaign: [[bool; 32]; 13],
@@ -235,6 +286,9 @@ impl Compiled {
         Compiled {
             unplanned: span_nanos(c.unplanned_window),
             reminder: span_nanos(c.reminder_window),
+            promotion: span_nanos(c.promotion_window),
+            from_field: c.campaigns_from_field,
+            discounts_visible: c.evidence.discount_flags || c.evidence.coupons,
             offset_us: i64::from(c.utc_offset_minutes) * 60_000_000,
             campaign: c.campaign_table(),
             modes: c.session_modes.clone(),
@@ -324,6 +378,7 @@ pub(crate) struct Columns<'a> {
     pub(crate) kinds: &'a [u16],
     pub(crate) products: &'a [u32],
     pub(crate) categories: &'a [u32],
+    pub(crate) campaigns: &'a [u32],
 }
 
 impl<'a> Columns<'a> {
@@ -334,6 +389,7 @@ impl<'a> Columns<'a> {
             kinds: view.kind_codes(),
             products: view.product_keys(),
             categories: view.category_keys(),
+            campaigns: view.campaign_keys(),
         }
     }
 
@@ -485,12 +541,23 @@ struct Pass {
     discounted_views: u32,
     discounted_orders: u32,
     campaign_orders: u32,
+    deal_orders: u32,
+    promotion_orders: u32,
+    coupon_orders: u32,
+    campaign_deal_orders: u32,
+    last_promotion_click: Option<Time>,
+    coupon_applied: bool,
+    coupon_tried: bool,
+    abandoned_items: u32,
+    abandoned_unplanned: u32,
+    abandoned_offers: u32,
     unplanned_items: u32,
     offer_orders: u32,
     upsell_orders: u32,
     // The current session.
     sess_no: u32,
     sess_first: Time,
+    sess_promotion: bool,
     ss: SessionStats,
     basket: Basket,
 }
@@ -532,6 +599,9 @@ pub(crate) fn build(
             st.sess_first = t;
             st.ss = SessionStats::default();
             st.basket = Basket::default();
+            st.sess_promotion = false;
+            st.coupon_applied = false;
+            st.coupon_tried = false;
         }
         p.touchpoints += 1;
         if t.us >= st.day_end_us {
@@ -549,6 +619,13 @@ pub(crate) fn build(
             row(&mut p, &mut st, s, c, &cols, i, t, kind, disc, channel);
         }
         if closes {
+            let b = &st.basket;
+            if b.checkout_started && b.items > 0 {
+                p.abandoned_baskets += 1;
+                st.abandoned_items += b.items;
+                st.abandoned_unplanned += b.unplanned;
+                st.abandoned_offers += u32::from(b.discounted_extra);
+            }
             if st.ss.shopping {
                 p.shopping_sessions += 1;
                 if let Some(m) = st.ss.mode(&c.modes) {
@@ -667,7 +744,25 @@ fn row(
             }
         }
         K::Registration | K::Login => st.registered = true,
-        K::PromotionView | K::PromotionClick => p.promotions += 1,
+        K::PromotionView => {
+            p.promotions += 1;
+            st.sess_promotion = true;
+        }
+        K::PromotionClick => {
+            p.promotions += 1;
+            st.sess_promotion = true;
+            st.last_promotion_click = Some(at);
+        }
+        K::CouponApplied => {
+            p.coupon_actions += 1;
+            st.coupon_applied = true;
+            st.coupon_tried = true;
+        }
+        K::CouponEntered | K::CouponDenied => {
+            p.coupon_actions += 1;
+            st.coupon_tried = true;
+        }
+        K::CouponRemoved => p.coupon_actions += 1,
         K::ReferralSent => p.referrals_sent += 1,
         K::ReviewWritten => p.reviews_written += 1,
         K::Share | K::CartShare => p.shares += 1,
@@ -691,12 +786,27 @@ fn row(
             if basket.unplanned > 0 || basket.discounted_extra || basket.after_checkout {
                 st.upsell_orders += 1;
             }
-            if discounted || basket.any_discounted {
-                st.discounted_orders += 1;
-            }
-            if st.day_is_campaign {
-                st.campaign_orders += 1;
-            }
+            let disc = discounted || basket.any_discounted || st.coupon_applied;
+            let promoted = st.sess_promotion
+                || st
+                    .last_promotion_click
+                    .is_some_and(|r| at.since(r) <= c.promotion);
+            // With discounts visible in the input, an order is on an offer
+            // when it was discounted or a coupon was tried, and a promotion
+            // only supports it; without them, a promotion that led to the
+            // order is the best evidence there is.
+            let deal = disc || st.coupon_tried || (promoted && !c.discounts_visible);
+            let promoted = promoted && deal;
+            let campaign = st.day_is_campaign
+                || (c.from_field && cols.campaigns.get(i).is_some_and(|&k| k != NULL_KEY));
+            st.discounted_orders += u32::from(disc);
+            st.deal_orders += u32::from(deal);
+            st.promotion_orders += u32::from(promoted);
+            st.coupon_orders += u32::from(st.coupon_tried);
+            st.campaign_orders += u32::from(campaign);
+            st.campaign_deal_orders += u32::from(campaign && deal);
+            st.coupon_applied = false;
+            st.coupon_tried = false;
             let when = row.map(|r| r.at());
             if p.first_order_at.is_none() {
                 p.first_order_at = when;
@@ -832,10 +942,23 @@ fn finish(
         p.median_order_gap_days = Some(median / DAY);
     }
     p.discounted_order_share = ratio(st.discounted_orders, p.orders);
+    p.deal_order_share = ratio(st.deal_orders, p.orders);
+    p.promotion_order_share = ratio(st.promotion_orders, p.orders);
+    p.coupon_order_share = ratio(st.coupon_orders, p.orders);
+    p.campaign_deal_order_share = ratio(st.campaign_deal_orders, p.orders);
+    p.deal_orders = st.deal_orders;
+    p.ordinary_orders = p.orders.saturating_sub(st.deal_orders);
     p.campaign_order_share = ratio(st.campaign_orders, p.orders);
-    p.basket_growth = ratio(p.ordered_items.saturating_sub(p.orders), p.orders);
-    p.unplanned_item_share = ratio(st.unplanned_items, p.ordered_items);
-    p.bundle_uptake = ratio(st.offer_orders, p.orders);
+    if p.orders > 0 {
+        p.basket_growth = ratio(p.ordered_items.saturating_sub(p.orders), p.orders);
+        p.unplanned_item_share = ratio(st.unplanned_items, p.ordered_items);
+        p.bundle_uptake = ratio(st.offer_orders, p.orders);
+    } else if p.abandoned_baskets > 0 {
+        let baskets = p.abandoned_baskets;
+        p.basket_growth = ratio(st.abandoned_items.saturating_sub(baskets), baskets);
+        p.unplanned_item_share = ratio(st.abandoned_unplanned, st.abandoned_items);
+        p.bundle_uptake = ratio(st.abandoned_offers, baskets);
+    }
     p.upsell_uptake = ratio(st.upsell_orders, p.orders);
     p.checkout
         .finish(p.orders, st.upsell_orders, st.cs_reminded);
@@ -846,8 +969,9 @@ fn finish(
 mod tests {
     use super::*;
     use crate::journey::JourneyConfig;
+    use crate::model::Persona;
     use crate::model::{BuiltinChannel, PaymentMethod, Touchpoint};
-    use crate::persona::Classifier;
+    use crate::persona::{Classifier, PersonaConfig};
     use chrono::{Datelike, NaiveDate, TimeDelta, TimeZone};
 
     fn at(min: i64) -> DateTime<Utc> {
@@ -921,6 +1045,108 @@ mod tests {
         // Before the first touch: empty.
         let e = cl.profile(&j, at(-1));
         assert_eq!(e.touchpoints, 0);
+    }
+
+    #[test]
+    fn offers_coupons_promotions_and_left_baskets() {
+        // 11 November 2024 03:00 UTC is 10:00 WIB on 11.11; use 14 November.
+        let day = TimeDelta::days(3);
+        let c = CustomerId(9);
+        let t = |m: i64| at(m) + day;
+        let tps = vec![
+            // Order 1: a promotion click ten hours before (within 24 h),
+            // then a discounted order in a later session.
+            Touchpoint::new(c, t(0), K::PromotionClick),
+            Touchpoint::new(c, t(600), K::ProductView).with_product("a"),
+            Touchpoint::new(c, t(601), K::AddToCart).with_product("a"),
+            Touchpoint::new(c, t(602), K::OrderCompleted).with_discounted(true),
+            // Order 2: a coupon applied: discounted.
+            Touchpoint::new(c, t(2000), K::ProductView).with_product("b"),
+            Touchpoint::new(c, t(2001), K::CouponApplied),
+            Touchpoint::new(c, t(2002), K::OrderCompleted),
+            // Order 3: ordinary price, naming a campaign.
+            Touchpoint::new(c, t(4000), K::ProductView).with_product("c"),
+            Touchpoint::new(c, t(4002), K::OrderCompleted).with_campaign("payday"),
+            // Order 4: a promotion view in the same session, discounted.
+            Touchpoint::new(c, t(6000), K::PromotionView),
+            Touchpoint::new(c, t(6001), K::OrderCompleted).with_discounted(true),
+            // Order 5: a promotion click 30 hours before (too long ago),
+            // discounted.
+            Touchpoint::new(c, t(8000), K::PromotionClick),
+            Touchpoint::new(c, t(8000 + 30 * 60), K::OrderCompleted).with_discounted(true),
+            // Order 6: a full-price order right after a promotion click is
+            // no deal where discounts are visible.
+            Touchpoint::new(c, t(12_000), K::PromotionClick),
+            Touchpoint::new(c, t(12_001), K::OrderCompleted),
+        ];
+        let j = Journey::new(tps, &JourneyConfig::default()).unwrap();
+        let cl = Classifier::default();
+        let p = cl.profile(&j, t(20_000));
+        let sixth = |x: u32| f64::from(x) / 6.0;
+        assert_eq!(p.orders, 6);
+        assert_eq!(p.coupon_actions, 1);
+        assert_eq!(p.discounted_order_share, sixth(4));
+        assert_eq!(p.coupon_order_share, sixth(1));
+        assert_eq!(p.promotion_order_share, sixth(2));
+        assert_eq!(p.deal_order_share, sixth(4));
+        assert_eq!((p.deal_orders, p.ordinary_orders), (4, 2));
+        assert_eq!(
+            p.campaign_order_share,
+            sixth(1),
+            "the campaign field counts"
+        );
+        assert_eq!(p.campaign_deal_order_share, 0.0);
+        // An input that cannot show discounts: the promotions are the offer.
+        let mut blind = PersonaConfig::default();
+        blind.evidence.discount_flags = false;
+        blind.evidence.coupons = false;
+        let q = Classifier::new(blind).unwrap().profile(&j, t(20_000));
+        assert_eq!(q.deal_order_share, sixth(5));
+        assert_eq!(q.promotion_order_share, sixth(3));
+        let mut config = PersonaConfig {
+            campaigns_from_field: false,
+            ..PersonaConfig::default()
+        };
+        let p = Classifier::new(config.clone())
+            .unwrap()
+            .profile(&j, t(20_000));
+        assert_eq!(p.campaign_order_share, 0.0);
+        config.promotion_window = TimeDelta::hours(31);
+        let p = Classifier::new(config).unwrap().profile(&j, t(20_000));
+        assert_eq!(p.promotion_order_share, sixth(3));
+    }
+
+    #[test]
+    fn a_basket_left_at_checkout_carries_the_basket_features() {
+        let c = CustomerId(3);
+        let tps = vec![
+            Touchpoint::new(c, at(0), K::PromotionClick),
+            Touchpoint::new(c, at(1), K::ProductView).with_product("a"),
+            Touchpoint::new(c, at(2), K::AddToCart).with_product("a"),
+            Touchpoint::new(c, at(3), K::ProductView)
+                .with_product("b")
+                .with_discounted(true),
+            Touchpoint::new(c, at(4), K::AddToCart)
+                .with_product("b")
+                .with_discounted(true),
+            Touchpoint::new(c, at(5), K::ProductView)
+                .with_product("c")
+                .with_discounted(true),
+            Touchpoint::new(c, at(6), K::AddToCart)
+                .with_product("c")
+                .with_discounted(true),
+            Touchpoint::new(c, at(7), K::CheckoutStart),
+        ];
+        let j = Journey::new(tps, &JourneyConfig::default()).unwrap();
+        let cl = Classifier::default();
+        let p = cl.profile(&j, at(100));
+        assert_eq!((p.orders, p.abandoned_baskets), (0, 1));
+        assert_eq!(p.basket_growth, 2.0);
+        assert!((p.unplanned_item_share - 2.0 / 3.0).abs() < 1e-12);
+        assert_eq!(p.bundle_uptake, 1.0);
+        let c = cl.classify(&p);
+        assert_eq!(c.primary, Persona::ImpulsiveOneTime, "{c:?}");
+        assert!(c.passed && !c.undetermined);
     }
 
     #[test]

@@ -73,6 +73,16 @@ impl PersonaRun {
         self.persona = persona;
         self
     }
+
+    /// Sets what the input can carry ([`PersonaConfig::evidence`]), such as
+    /// [`Evidence::of_log`](crate::persona::Evidence::of_log) of the log the
+    /// run is over: every shard of a split run must use the same evidence,
+    /// that of the whole input.
+    #[must_use]
+    pub fn evidence(mut self, evidence: crate::persona::Evidence) -> PersonaRun {
+        self.persona.evidence = evidence;
+        self
+    }
 }
 
 /// The counts behind a [`PersonaReport`]; they add up under merging.
@@ -85,10 +95,17 @@ struct Counts {
     /// so the state serializes to JSON).
     by_month: BTreeMap<i64, [u64; 6]>,
     no_order: [u64; 6],
+    /// Customers with too little behaviour to tell.
+    #[serde(default)]
+    undetermined: u64,
 }
 
 impl Counts {
     fn add(&mut self, profile: &BehaviourProfile, c: &Classification) {
+        if c.undetermined {
+            self.undetermined = self.undetermined.saturating_add(1);
+            return;
+        }
         bump(&mut self.counts, c.primary);
         if c.passed {
             self.passed += 1;
@@ -123,9 +140,10 @@ impl Counts {
             add_counts(self.by_month.entry(k).or_default(), &v);
         }
         add_counts(&mut self.no_order, &other.no_order);
+        self.undetermined = self.undetermined.saturating_add(other.undetermined);
     }
 
-    fn report(&self) -> PersonaReport {
+    fn report(&self, config: &PersonaConfig) -> PersonaReport {
         let mut by_first_order_month: IndexMap<String, IndexMap<Persona, u64>> = self
             .by_month
             .iter()
@@ -138,9 +156,14 @@ impl Counts {
             by_first_order_month.insert("no_order".to_owned(), persona_map(&self.no_order));
         }
         PersonaReport {
-            customers: self.counts.iter().fold(0, |a: u64, &b| a.saturating_add(b)),
+            customers: self
+                .counts
+                .iter()
+                .fold(self.undetermined, |a: u64, &b| a.saturating_add(b)),
             passed: self.passed,
             distribution: persona_map(&self.counts),
+            undetermined: self.undetermined,
+            calendar: config.calendar(),
             by_acquisition: self
                 .by_acquisition
                 .iter()
@@ -258,7 +281,7 @@ impl PersonaAccumulator {
     /// The report of what was added so far, without consuming the state.
     #[must_use]
     pub fn report(&self) -> PersonaReport {
-        self.counts.report()
+        self.counts.report(&self.run.persona)
     }
 
     /// What the accumulator was made from.
@@ -336,20 +359,26 @@ impl Accumulator for PersonaAccumulator {
 
     /// The report. Never fails.
     fn finish(self) -> Result<PersonaReport> {
-        Ok(self.counts.report())
+        Ok(self.counts.report(&self.run.persona))
     }
 }
 
 /// Persona distribution of a population.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PersonaReport {
-    /// Customers classified.
+    /// Customers classified (undetermined ones included).
     pub customers: u64,
     /// Customers whose primary persona passed the pass score (the rest got
     /// their highest score).
     pub passed: u64,
-    /// Customers per primary persona, in [`Persona::ALL`] order.
+    /// Customers per primary persona, in [`Persona::ALL`] order (undetermined
+    /// customers left out).
     pub distribution: IndexMap<Persona, u64>,
+    /// Customers with too little behaviour to tell (fewer actions than
+    /// [`PersonaConfig::min_actions`]); they are in no other table.
+    pub undetermined: u64,
+    /// The campaign calendar the deal-driven score used.
+    pub calendar: crate::persona::CampaignCalendar,
     /// The distribution per acquisition channel (the first touchpoint's), by
     /// channel name.
     pub by_acquisition: IndexMap<String, IndexMap<Persona, u64>>,
@@ -404,6 +433,19 @@ impl fmt::Display for PersonaReport {
             };
             writeln!(f, "  {:<20} {n:>8} {pct:5.1}%", p.as_str())?;
         }
+        if self.undetermined > 0 {
+            let pct = if self.customers == 0 {
+                0.0
+            } else {
+                100.0 * self.undetermined as f64 / self.customers as f64
+            };
+            writeln!(
+                f,
+                "  {:<20} {:>8} {pct:5.1}%",
+                "undetermined", self.undetermined
+            )?;
+        }
+        writeln!(f, "{}", self.calendar)?;
         writeln!(f)?;
         write_table(f, "by acquisition", &self.by_acquisition)?;
         writeln!(f)?;
@@ -416,9 +458,26 @@ impl fmt::Display for PersonaReport {
 pub struct PersonaConfusion {
     /// `counts[known][classified]`, in [`Persona::ALL`] order.
     pub counts: [[u64; 6]; 6],
+    /// Customers of each known persona reported as undetermined, in
+    /// [`Persona::ALL`] order (they count against recall).
+    #[serde(default)]
+    pub undetermined: [u64; 6],
 }
 
 impl PersonaConfusion {
+    /// Counts one customer's classification (undetermined or its primary
+    /// persona).
+    pub fn add_classification(&mut self, known: Persona, classified: &Classification) {
+        match classified.persona() {
+            Some(p) => self.add(known, p),
+            None => {
+                if let Some(n) = self.undetermined.get_mut(known.index()) {
+                    *n = n.saturating_add(1);
+                }
+            }
+        }
+    }
+
     /// Counts one customer.
     pub fn add(&mut self, known: Persona, classified: Persona) {
         if let Some(n) = self
@@ -426,7 +485,7 @@ impl PersonaConfusion {
             .get_mut(known.index())
             .and_then(|r| r.get_mut(classified.index()))
         {
-            *n += 1;
+            *n = n.saturating_add(1);
         }
     }
 
@@ -435,6 +494,7 @@ impl PersonaConfusion {
         for (a, b) in self.counts.iter_mut().zip(&other.counts) {
             add_counts(a, b);
         }
+        add_counts(&mut self.undetermined, &other.undetermined);
     }
 
     /// Customers counted.
@@ -443,6 +503,7 @@ impl PersonaConfusion {
         self.counts
             .iter()
             .flatten()
+            .chain(&self.undetermined)
             .fold(0, |a, &b| a.saturating_add(b))
     }
 
@@ -470,7 +531,8 @@ impl PersonaConfusion {
     #[must_use]
     pub fn recall(&self, known: Persona) -> f64 {
         let row = self.counts.get(known.index()).copied().unwrap_or([0; 6]);
-        let total: u64 = row.iter().fold(0, |a, &b| a.saturating_add(b));
+        let undetermined = self.undetermined.get(known.index()).copied().unwrap_or(0);
+        let total: u64 = row.iter().fold(undetermined, |a, &b| a.saturating_add(b));
         let hit = row.get(known.index()).copied().unwrap_or(0);
         if total == 0 {
             0.0
@@ -487,13 +549,21 @@ impl fmt::Display for PersonaConfusion {
         for p in Persona::ALL {
             write!(f, " {:>10}", short(*p))?;
         }
-        writeln!(f, " {:>8}", "recall")?;
-        for (&known, row) in Persona::ALL.iter().zip(&self.counts) {
+        writeln!(f, " {:>12} {:>8}", "undetermined", "recall")?;
+        for ((&known, row), undetermined) in Persona::ALL
+            .iter()
+            .zip(&self.counts)
+            .zip(&self.undetermined)
+        {
             write!(f, "{:<12}", short(known))?;
             for n in row {
                 write!(f, " {n:>10}")?;
             }
-            writeln!(f, " {:>7.1}%", 100.0 * self.recall(known))?;
+            writeln!(
+                f,
+                " {undetermined:>12} {:>7.1}%",
+                100.0 * self.recall(known)
+            )?;
         }
         writeln!(
             f,
@@ -596,6 +666,7 @@ mod tests {
             score: 0.7,
             passed: i % 2 == 0,
             scores: crate::persona::PersonaScores::default(),
+            undetermined: i % 5 == 4,
         }
     }
 
@@ -614,7 +685,7 @@ mod tests {
                 // The state travels as JSON.
                 serde_json::from_str::<Counts>(&serde_json::to_string(&acc).unwrap()).unwrap()
             };
-            let whole = acc_of(&items).report();
+            let whole = acc_of(&items).report(&PersonaConfig::default());
             let (x, y, z) = (acc_of(&items[..a]), acc_of(&items[a..b]), acc_of(&items[b..]));
             let mut left = x.clone();
             left.merge(y.clone());
@@ -623,8 +694,9 @@ mod tests {
             let mut yx = y;
             yx.merge(x);
             right.merge(yx);
-            prop_assert_eq!(left.report(), whole.clone());
-            prop_assert_eq!(right.report(), whole);
+            let config = PersonaConfig::default();
+            prop_assert_eq!(left.report(&config), whole.clone());
+            prop_assert_eq!(right.report(&config), whole);
         }
     }
 

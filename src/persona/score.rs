@@ -3,22 +3,28 @@
 //!
 //! Every persona's score is `gate x sum`, where `sum` is a weighted sum of
 //! ramps (weights add up to 1) and `gate` is one ramp for the condition the
-//! definition cannot do without. Each reason says how much its feature moved
+//! definition cannot do without (two gates multiply). Each reason says how much its feature moved
 //! the score: a term adds `weight x ramp`; the gate takes away
 //! `(1 - gate) x sum`. The contributions add up to the score.
 //!
 //! | persona | gate | terms (weight) |
 //! |---|---|---|
 //! | surfer | orders per shopping session (rarely buys) | product views (0.25), shopping sessions (0.15), low category concentration (0.35), comparisons + reviews read + written (0.25) |
-//! | researcher | deliberation days | comparisons + reviews read (0.35), category concentration (0.4), intent: orders + checkouts + wishlist adds (0.25) |
-//! | focused buyer | none | one session to the first purchase attempt (0.4), a short session (0.3), few views before it (0.3) |
-//! | deal-driven | discounted-order share | discounted-order share (0.35), campaign-order share (0.45), discounted-view share (0.2) |
-//! | impulsive / one-time | basket growth | basket growth (0.3), unplanned-item share (0.2), offer uptake (0.2), few views before the first cart add (0.1), one order (0.1), no shopping session after it (0.1) |
-//! | loyal | orders (repeat) | orders (0.5), recency of the last order (0.3), advocacy: referrals + reviews written + shares + promoter NPS (0.2) |
+//! | researcher | category concentration (one need) x deliberation days | comparisons + reviews read (0.35), category concentration (0.4), intent: orders + checkouts + wishlist adds (0.25) |
+//! | focused buyer | shopping sessions to the first purchase attempt | one session to the first purchase attempt (0.4), a short session (0.3), few views before it (0.3) |
+//! | deal-driven | share of orders on an offer | orders on an offer: discounted, coupon or promotion-led, as a share (0.3) and a count (0.15: one order is weak evidence), discounted orders (0.1), promotion-led orders (0.15), coupon orders (0.05), orders on an offer on campaign days (0.05), discounted-view share: struck-through prices seen (0.2) |
+//! | impulsive / one-time | one order (or a basket left at checkout) x basket growth | basket growth (0.3), unplanned-item share (0.2), offer uptake (0.2), few views before the first cart add (0.1), one order (0.1), no shopping session after it (0.1) |
+//! | loyal | orders at ordinary prices (repeat) | orders (0.5), recency of the last order (0.3), advocacy: referrals + reviews written + shares + promoter NPS (0.2) |
 //!
 //! The weights are judgment calls, chosen so that the defining feature of each
 //! persona carries the most weight; the ramps are in
-//! [`PersonaConfig`] with their sources.
+//! [`PersonaConfig`] with their sources. A term whose feature the input
+//! cannot carry ([`Evidence`](crate::persona::Evidence): no discount flag on
+//! any product view, no promotion or coupon event anywhere) is left out and
+//! the weights of the others are scaled up to add up to 1 again; its
+//! [`Reason`] says so (`left_out`). The deal-driven basket features of the
+//! impulsive score (offer uptake) are left out the same way without discount
+//! flags.
 
 use std::fmt;
 
@@ -57,8 +63,23 @@ named_enum! {
         ViewsBeforeFirstCheckout = "views_before_first_checkout",
         /// Share of orders at discounted prices.
         DiscountedOrderShare = "discounted_order_share",
-        /// Share of orders on campaign days.
+        /// Share of orders on campaign days (a profile feature no score
+        /// reads since the deal-driven score takes
+        /// [`Feature::CampaignDealOrderShare`]).
         CampaignOrderShare = "campaign_order_share",
+        /// Share of orders bought on an offer: discounted, with a coupon, or
+        /// led by a promotion.
+        DealOrderShare = "deal_order_share",
+        /// Share of orders led by a promotion view or click.
+        PromotionOrderShare = "promotion_order_share",
+        /// Share of orders with a coupon entered or applied.
+        CouponOrderShare = "coupon_order_share",
+        /// Share of orders bought on an offer on a campaign day.
+        CampaignDealOrderShare = "campaign_deal_order_share",
+        /// Orders bought on an offer.
+        DealOrders = "deal_orders",
+        /// Orders at ordinary prices (no discount, coupon or promotion).
+        OrdinaryPriceOrders = "ordinary_price_orders",
         /// Share of product views at discounted prices.
         DiscountedViewShare = "discounted_view_share",
         /// Extra items per order.
@@ -103,6 +124,11 @@ pub struct Reason {
     /// How much it moved the score: `weight x ramp` for a term, `-(1 - ramp) x
     /// sum of terms` for the gate. The contributions add up to the score.
     pub contribution: f64,
+    /// The term was left out because the input cannot carry its feature
+    /// (see [`Evidence`](crate::persona::Evidence)); its weight went to the
+    /// other terms and its weight, ramp and contribution are 0.
+    #[serde(default)]
+    pub left_out: bool,
 }
 
 impl fmt::Display for Reason {
@@ -111,6 +137,13 @@ impl fmt::Display for Reason {
             || "none".to_owned(),
             |v| format!("{}", (v * 1000.0).round() / 1000.0),
         );
+        if self.left_out {
+            return write!(
+                f,
+                "{} left out: the input carries no such evidence",
+                self.feature
+            );
+        }
         write!(
             f,
             "{}{} = {} (ramp {} -> {}): {:+.3}",
@@ -180,6 +213,52 @@ pub struct Classification {
     pub passed: bool,
     /// Every persona's score.
     pub scores: PersonaScores,
+    /// Too little behaviour to tell (fewer actions than
+    /// [`PersonaConfig::min_actions`] and no purchase attempt): reports count the customer as
+    /// undetermined; `primary` still holds the highest-scoring persona.
+    #[serde(default)]
+    pub undetermined: bool,
+}
+
+impl Classification {
+    /// The primary persona, or `None` for an undetermined customer.
+    #[must_use]
+    pub fn persona(&self) -> Option<Persona> {
+        (!self.undetermined).then_some(self.primary)
+    }
+
+    /// The persona name as per-customer output shows it: the primary
+    /// persona's name, or `"undetermined"`.
+    #[must_use]
+    pub fn label(&self) -> &'static str {
+        self.persona().map_or("undetermined", Persona::as_str)
+    }
+}
+
+/// Whether a profile holds too little behaviour to tell: fewer actions than
+/// [`PersonaConfig::min_actions`] and no purchase attempt (a checkout or an
+/// order is always enough to tell).
+pub(crate) fn undetermined(p: &BehaviourProfile, c: &PersonaConfig) -> bool {
+    p.checkouts == 0 && p.orders == 0 && actions(p) < c.min_actions
+}
+
+/// The behaviour actions of a profile that [`PersonaConfig::min_actions`]
+/// counts.
+pub(crate) fn actions(p: &BehaviourProfile) -> u32 {
+    [
+        p.product_views,
+        p.comparisons,
+        p.review_reads,
+        p.reviews_written,
+        p.wishlist_adds,
+        p.cart_adds,
+        p.checkouts,
+        p.orders,
+        p.promotions,
+        p.coupon_actions,
+    ]
+    .into_iter()
+    .fold(0u32, u32::saturating_add)
 }
 
 /// Which impulsive and one-time signals fired (their ramp reached 0.5).
@@ -264,6 +343,7 @@ impl fmt::Display for Explanation {
 pub(crate) trait Sink {
     fn term(&mut self, feature: Feature, value: Option<f64>, ramp: Ramp, weight: f64, r: f64);
     fn gate(&mut self, feature: Feature, value: Option<f64>, ramp: Ramp, g: f64, sum: f64);
+    fn left_out(&mut self, feature: Feature, value: Option<f64>, ramp: Ramp);
 }
 
 pub(crate) struct Quiet;
@@ -273,6 +353,8 @@ impl Sink for Quiet {
     fn term(&mut self, _: Feature, _: Option<f64>, _: Ramp, _: f64, _: f64) {}
     #[inline(always)]
     fn gate(&mut self, _: Feature, _: Option<f64>, _: Ramp, _: f64, _: f64) {}
+    #[inline(always)]
+    fn left_out(&mut self, _: Feature, _: Option<f64>, _: Ramp) {}
 }
 
 #[derive(Default)]
@@ -290,6 +372,21 @@ impl Sink for Record {
             weight,
             ramp: r,
             contribution: weight * r,
+            left_out: false,
+        });
+    }
+    fn left_out(&mut self, feature: Feature, value: Option<f64>, ramp: Ramp) {
+        self.0.push(Reason {
+            feature,
+            value,
+            threshold: ramp.threshold(),
+            from: ramp.from(),
+            to: ramp.to(),
+            gate: false,
+            weight: 0.0,
+            ramp: 0.0,
+            contribution: 0.0,
+            left_out: true,
         });
     }
     fn gate(&mut self, feature: Feature, value: Option<f64>, ramp: Ramp, g: f64, sum: f64) {
@@ -303,6 +400,7 @@ impl Sink for Record {
             weight: 1.0,
             ramp: g,
             contribution: -(1.0 - g) * sum,
+            left_out: false,
         });
     }
 }
@@ -326,16 +424,48 @@ impl<'s, S: Sink> Acc<'s, S> {
         self.sink.term(feature, value, ramp, weight, r);
     }
 
+    /// Terms of which some may be unknown for the whole input: the known
+    /// ones share the total weight of all.
+    #[inline(always)]
+    fn terms(&mut self, terms: &[(Feature, Option<f64>, Ramp, f64, bool)]) {
+        let (mut all, mut known) = (0.0, 0.0);
+        for t in terms {
+            all += t.3;
+            if t.4 {
+                known += t.3;
+            }
+        }
+        // All known: the weights stay exactly as written.
+        let scale = if known == all {
+            1.0
+        } else if known > 0.0 {
+            all / known
+        } else {
+            0.0
+        };
+        for &(feature, value, ramp, weight, is_known) in terms {
+            if is_known {
+                self.term(feature, value, ramp, weight * scale);
+            } else {
+                self.sink.left_out(feature, value, ramp);
+            }
+        }
+    }
+
+    /// A first gate of two: scales the sum so far; the last gate is
+    /// [`Acc::gate`]. The contributions still add up to the score.
+    #[inline(always)]
+    fn and_gate(&mut self, feature: Feature, value: Option<f64>, ramp: Ramp) {
+        let g = ramp.eval(value.unwrap_or(f64::NAN));
+        self.sink.gate(feature, value, ramp, g, self.sum);
+        self.sum *= g;
+    }
+
     #[inline(always)]
     fn gate(self, feature: Feature, value: Option<f64>, ramp: Ramp) -> f64 {
         let g = ramp.eval(value.unwrap_or(f64::NAN));
         self.sink.gate(feature, value, ramp, g, self.sum);
         (g * self.sum).clamp(0.0, 1.0)
-    }
-
-    #[inline(always)]
-    fn finish(self) -> f64 {
-        self.sum.clamp(0.0, 1.0)
     }
 }
 
@@ -406,6 +536,13 @@ pub(crate) fn score<S: Sink>(
                 .saturating_add(p.checkouts)
                 .saturating_add(p.wishlist_adds);
             a.term(Feature::IntentActions, n(intent), t.intent_actions, 0.25);
+            // "Ingin beli barang": one need, so views stay in few categories;
+            // broad browsing over weeks is the surfer's.
+            a.and_gate(
+                Feature::CategoryConcentration,
+                p.category_concentration,
+                t.focus_gate,
+            );
             a.gate(
                 Feature::DeliberationDays,
                 Some(p.deliberation_days),
@@ -432,75 +569,134 @@ pub(crate) fn score<S: Sink>(
                 t.views_before_first_checkout,
                 0.3,
             );
-            a.finish()
+            // "Masuk website langsung belanja": the purchase attempt comes in
+            // the first visits, not after weeks of browsing.
+            a.gate(
+                Feature::SessionsToFirstCheckout,
+                on(p.sessions_to_first_checkout),
+                t.first_visits_gate,
+            )
         }
         Persona::DealDriven => {
             let t = &c.deal_driven;
+            let e = &c.evidence;
+            let offers = e.discount_flags || e.promotions || e.coupons;
             let bought = p.orders > 0;
             let share = |x: f64| bought.then_some(x);
-            a.term(
-                Feature::DiscountedOrderShare,
-                share(p.discounted_order_share),
-                t.discounted_order_share,
-                0.35,
-            );
-            a.term(
-                Feature::CampaignOrderShare,
-                share(p.campaign_order_share),
-                t.campaign_order_share,
-                0.45,
-            );
-            a.term(
-                Feature::DiscountedViewShare,
-                (p.product_views > 0).then_some(p.discounted_view_share),
-                t.discounted_view_share,
-                0.2,
-            );
+            let views = (p.product_views > 0).then_some(p.discounted_view_share);
+            a.terms(&[
+                (
+                    Feature::DealOrderShare,
+                    share(p.deal_order_share),
+                    t.deal_order_share,
+                    0.3,
+                    offers,
+                ),
+                (
+                    Feature::DealOrders,
+                    share(f64::from(p.deal_orders)),
+                    t.deal_orders,
+                    0.15,
+                    offers,
+                ),
+                (
+                    Feature::DiscountedOrderShare,
+                    share(p.discounted_order_share),
+                    t.discounted_order_share,
+                    0.1,
+                    e.discount_flags || e.coupons,
+                ),
+                (
+                    Feature::PromotionOrderShare,
+                    share(p.promotion_order_share),
+                    t.promotion_order_share,
+                    0.15,
+                    e.promotions,
+                ),
+                (
+                    Feature::CouponOrderShare,
+                    share(p.coupon_order_share),
+                    t.coupon_order_share,
+                    0.05,
+                    e.coupons,
+                ),
+                (
+                    Feature::CampaignDealOrderShare,
+                    share(p.campaign_deal_order_share),
+                    t.campaign_order_share,
+                    0.05,
+                    offers,
+                ),
+                (
+                    Feature::DiscountedViewShare,
+                    views,
+                    t.discounted_view_share,
+                    0.2,
+                    e.view_discount_flags,
+                ),
+            ]);
             a.gate(
-                Feature::DiscountedOrderShare,
-                share(p.discounted_order_share),
-                t.discounted_order_share,
+                Feature::DealOrderShare,
+                share(p.deal_order_share),
+                t.deal_order_share,
             )
         }
         Persona::ImpulsiveOneTime => {
             let t = &c.impulsive_one_time;
-            let bought = p.orders > 0;
+            // An order, or a basket taken to checkout and left: the basket
+            // features are measured on either (see `BehaviourProfile`).
+            let bought = p.orders > 0 || p.abandoned_baskets > 0;
             let share = |x: f64| bought.then_some(x);
-            a.term(
-                Feature::BasketGrowth,
-                share(p.basket_growth),
-                t.basket_growth,
-                0.3,
-            );
-            a.term(
-                Feature::UnplannedItemShare,
-                share(p.unplanned_item_share),
-                t.unplanned_item_share,
-                0.2,
-            );
-            a.term(
-                Feature::OfferUptake,
-                share(p.bundle_uptake),
-                t.offer_uptake,
-                0.2,
-            );
-            a.term(
-                Feature::ViewsBeforeFirstCart,
-                on(p.views_before_first_cart),
-                t.views_before_first_cart,
-                0.1,
-            );
-            a.term(
+            a.terms(&[
+                (
+                    Feature::BasketGrowth,
+                    share(p.basket_growth),
+                    t.basket_growth,
+                    0.3,
+                    true,
+                ),
+                (
+                    Feature::UnplannedItemShare,
+                    share(p.unplanned_item_share),
+                    t.unplanned_item_share,
+                    0.2,
+                    true,
+                ),
+                (
+                    Feature::OfferUptake,
+                    share(p.bundle_uptake),
+                    t.offer_uptake,
+                    0.2,
+                    c.evidence.discount_flags,
+                ),
+                (
+                    Feature::ViewsBeforeFirstCart,
+                    on(p.views_before_first_cart),
+                    t.views_before_first_cart,
+                    0.1,
+                    true,
+                ),
+                (
+                    Feature::Orders,
+                    (p.orders > 0).then_some(f64::from(p.orders)),
+                    t.orders,
+                    0.1,
+                    true,
+                ),
+                (
+                    Feature::SessionsAfterLastOrder,
+                    on(p.sessions_after_last_order),
+                    t.sessions_after_last_order,
+                    0.1,
+                    true,
+                ),
+            ]);
+            // "Belum tentu balik lagi": a second order on an offer is the
+            // deal-driven shopper's habit, not a one-time sway.
+            a.and_gate(
                 Feature::Orders,
-                bought.then_some(f64::from(p.orders)),
+                (p.orders > 0).then_some(f64::from(p.orders)).or(Some(0.0)),
                 t.orders,
-                0.1,
-            );
-            a.term(
-                Feature::SessionsAfterLastOrder,
-                on(p.sessions_after_last_order),
-                t.sessions_after_last_order,
-                0.1,
             );
             a.gate(
                 Feature::BasketGrowth,
@@ -529,7 +725,11 @@ pub(crate) fn score<S: Sink>(
                 t.advocacy_actions,
                 0.2,
             );
-            a.gate(Feature::Orders, n(p.orders), t.repeat_gate)
+            a.gate(
+                Feature::OrdinaryPriceOrders,
+                n(p.ordinary_orders),
+                t.repeat_gate,
+            )
         }
     }
 }
@@ -538,13 +738,13 @@ pub(crate) fn score<S: Sink>(
 pub(crate) fn impulsive_signals(p: &BehaviourProfile, c: &PersonaConfig) -> ImpulsiveSignals {
     let t = &c.impulsive_one_time;
     let fired = |v: Option<f64>, r: Ramp| r.eval(v.unwrap_or(f64::NAN)) >= 0.5;
-    let bought = p.orders > 0;
+    let bought = p.orders > 0 || p.abandoned_baskets > 0;
     ImpulsiveSignals {
         came_for_little: fired(on(p.views_before_first_cart), t.views_before_first_cart),
         bought_more: bought && fired(Some(p.basket_growth), t.basket_growth),
         unplanned_items: bought && fired(Some(p.unplanned_item_share), t.unplanned_item_share),
         swayed_by_offers: bought && fired(Some(p.bundle_uptake), t.offer_uptake),
-        one_time: bought && fired(n(p.orders), t.orders),
+        one_time: p.orders > 0 && fired(n(p.orders), t.orders),
         not_returned: fired(on(p.sessions_after_last_order), t.sessions_after_last_order),
     }
 }
@@ -580,6 +780,66 @@ mod tests {
         let s = [0.2, 0.3, 0.1, 0.0, 0.0, 0.3];
         assert_eq!(primary(&s, &prec, 0.5), (Persona::Researcher, false));
         assert_eq!(primary(&[0.0; 6], &prec, 0.5), (Persona::Surfer, false));
+    }
+
+    #[test]
+    fn unknown_evidence_is_left_out_and_its_weight_spread() {
+        let mut p = BehaviourProfile::empty(CustomerId(1), chrono::DateTime::UNIX_EPOCH);
+        p.orders = 4;
+        p.product_views = 8;
+        p.deal_order_share = 1.0;
+        p.discounted_order_share = 1.0;
+        p.promotion_order_share = 1.0;
+        p.deal_orders = 4;
+        // No view-level flags, no coupons in this input: the two terms whose
+        // features cannot be seen must not hold the score down.
+        let known = PersonaConfig::default();
+        let mut blind = PersonaConfig::default();
+        blind.evidence.view_discount_flags = false;
+        blind.evidence.coupons = false;
+        let all = score(Persona::DealDriven, &p, &known, &mut Quiet);
+        let spread = score(Persona::DealDriven, &p, &blind, &mut Quiet);
+        assert!((all - 0.7).abs() < 1e-12, "{all}");
+        assert!((spread - 0.7 / 0.75).abs() < 1e-12, "{spread}");
+        let mut rec = Record::default();
+        let s = score(Persona::DealDriven, &p, &blind, &mut rec);
+        let left: Vec<Feature> = rec
+            .0
+            .iter()
+            .filter(|r| r.left_out)
+            .map(|r| r.feature)
+            .collect();
+        assert_eq!(
+            left,
+            [Feature::CouponOrderShare, Feature::DiscountedViewShare]
+        );
+        let sum: f64 = rec.0.iter().map(|r| r.contribution).sum();
+        assert!((s - sum).abs() < 1e-12);
+        assert!(rec.0.iter().any(|r| r.to_string().contains("left out")));
+        // Nothing about offers at all: the persona cannot be seen.
+        blind.evidence = crate::persona::Evidence {
+            discount_flags: false,
+            view_discount_flags: false,
+            promotions: false,
+            coupons: false,
+        };
+        assert_eq!(score(Persona::DealDriven, &p, &blind, &mut Quiet), 0.0);
+    }
+
+    #[test]
+    fn campaign_days_alone_never_make_a_deal_shopper() {
+        let mut p = BehaviourProfile::empty(CustomerId(1), chrono::DateTime::UNIX_EPOCH);
+        p.orders = 3;
+        p.campaign_order_share = 1.0;
+        assert_eq!(
+            score(
+                Persona::DealDriven,
+                &p,
+                &PersonaConfig::default(),
+                &mut Quiet
+            ),
+            0.0
+        );
     }
 
     #[test]

@@ -243,7 +243,7 @@ impl SampleShop {
                 continue;
             };
             let p = profiler.profile(j, as_of);
-            table.add(known, classifier.classify(&p).primary);
+            table.add_classification(known, &classifier.classify(&p));
         }
         Ok(table)
     }
