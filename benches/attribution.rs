@@ -50,16 +50,25 @@ fn attribution(c: &mut Criterion) {
         ("markov order 1", &Markov::order(1)),
     ];
     for (name, model) in models {
-        g.bench_function(name, |b| b.iter(|| black_box(model.attribute(&paths).unwrap())));
+        g.bench_function(name, |b| {
+            b.iter(|| black_box(model.attribute(&paths).unwrap()))
+        });
     }
     for order in 2..=if test_mode() { 4 } else { 3 } {
         g.bench_function(format!("markov order {order}"), |b| {
             b.iter(|| black_box(Markov::order(order).solve(&paths).unwrap()))
         });
     }
-    g.bench_function("AttributionReport::from_paths (every model, Markov order 1)", |b| {
-        b.iter(|| black_box(AttributionReport::from_paths(&paths, &AttributionConfig::default()).unwrap()))
-    });
+    g.bench_function(
+        "AttributionReport::from_paths (every model, Markov order 1)",
+        |b| {
+            b.iter(|| {
+                black_box(
+                    AttributionReport::from_paths(&paths, &AttributionConfig::default()).unwrap(),
+                )
+            })
+        },
+    );
     g.bench_function("parse + the example's models (one thread)", |b| {
         b.iter(|| {
             let p = PathSet::parse_csv(csv.as_bytes()).unwrap();

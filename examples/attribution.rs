@@ -114,7 +114,10 @@ fn run(cli: &Cli) -> Result<(), String> {
         (None, [one]) => (one.as_str(), false),
         (None, []) => return Err("no input file given".to_owned()),
         (Some(_), more) | (None, more) => {
-            return Err(format!("more than one input file given: {}", more.join(" ")));
+            return Err(format!(
+                "more than one input file given: {}",
+                more.join(" ")
+            ));
         }
     };
     let half_life = match (journeys, cli.half_life_hours) {
@@ -122,7 +125,9 @@ fn run(cli: &Cli) -> Result<(), String> {
             return Err("--half-life-hours needs a journeys file (--journeys FILE.csv)".to_owned());
         }
         (_, Some(h)) if !(h.is_finite() && h > 0.0 && h < 1e9) => {
-            return Err(format!("--half-life-hours {h}: expected a positive number of hours"));
+            return Err(format!(
+                "--half-life-hours {h}: expected a positive number of hours"
+            ));
         }
         (_, h) => h.unwrap_or(168.0),
     };

@@ -22,7 +22,12 @@ const PEERS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data");
 fn reference(name: &str) -> BTreeMap<String, BTreeMap<String, f64>> {
     let text = std::fs::read_to_string(format!("{PEERS}/ref/{name}")).unwrap();
     let mut reader = csv::Reader::from_reader(text.as_bytes());
-    let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_owned).collect();
+    let header: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect();
     let mut out = BTreeMap::new();
     for record in reader.records() {
         let record = record.unwrap();
@@ -61,7 +66,13 @@ fn totals_and_conversion_probability() {
     assert_eq!(p.total_nulls(), 297);
     close("value", p.total_value(), 8178.29, 1e-12, 0.0);
     let m = Markov::order(1).solve(&p).unwrap();
-    close("P(conv)", m.conversion_probability, 0.2556390977443609, 1e-14, 0.0);
+    close(
+        "P(conv)",
+        m.conversion_probability,
+        0.2556390977443609,
+        1e-14,
+        0.0,
+    );
     assert_eq!(m.states, 8);
     assert_eq!(Markov::order(2).solve(&p).unwrap().states, 64);
 }
@@ -73,10 +84,34 @@ fn check_exact_markov(order: u8, file: &str) {
     for (name, r) in &reference {
         let m = &result.channels[name];
         let what = format!("order {order} {name}");
-        close(&format!("{what} RE"), m.removal_effect, r["removal_effect"], 1e-9, 1e-9);
-        close(&format!("{what} REV"), m.removal_effect_value, r["removal_effect_value"], 1e-9, 1e-9);
-        close(&format!("{what} conv"), m.conversions, r["total_conversions"], 1e-9, 0.0);
-        close(&format!("{what} value"), m.value, r["total_conversion_value"], 1e-9, 0.0);
+        close(
+            &format!("{what} RE"),
+            m.removal_effect,
+            r["removal_effect"],
+            1e-9,
+            1e-9,
+        );
+        close(
+            &format!("{what} REV"),
+            m.removal_effect_value,
+            r["removal_effect_value"],
+            1e-9,
+            1e-9,
+        );
+        close(
+            &format!("{what} conv"),
+            m.conversions,
+            r["total_conversions"],
+            1e-9,
+            0.0,
+        );
+        close(
+            &format!("{what} value"),
+            m.value,
+            r["total_conversion_value"],
+            1e-9,
+            0.0,
+        );
     }
     let conv: f64 = result.channels.values().map(|c| c.conversions).sum();
     let value: f64 = result.channels.values().map(|c| c.value).sum();
@@ -95,7 +130,13 @@ fn mam_removal_effects() {
     let reference = reference("attribution_small_mam_markov_removal.csv");
     let result = Markov::order(1).solve(&paths()).unwrap();
     for (name, r) in &reference {
-        close(name, result.channels[name].removal_effect, r["removal_effect"], 1e-9, 1e-9);
+        close(
+            name,
+            result.channels[name].removal_effect,
+            r["removal_effect"],
+            1e-9,
+            1e-9,
+        );
     }
 }
 
@@ -116,8 +157,20 @@ fn channelattribution_simulated_markov() {
             let what = format!("{file} {name}");
             close(&what, m.conversions, r["total_conversions"], rel, 0.0);
             close(&what, m.value, r["total_conversion_value"], rel, 0.0);
-            close(&what, m.removal_effect, r["removal_effects_conversion"], 0.0, abs);
-            close(&what, m.removal_effect_value, r["removal_effects_conversion_value"], 0.0, abs);
+            close(
+                &what,
+                m.removal_effect,
+                r["removal_effects_conversion"],
+                0.0,
+                abs,
+            );
+            close(
+                &what,
+                m.removal_effect_value,
+                r["removal_effects_conversion_value"],
+                0.0,
+                abs,
+            );
         }
     }
 }
@@ -143,9 +196,10 @@ fn channelattribution_transition_matrix() {
         .iter()
         .map(|t| ((name(&t.from), name(&t.to)), t.probability))
         .collect();
-    let text =
-        std::fs::read_to_string(format!("{PEERS}/ref/attribution_small_ca_transition_matrix_o1.csv"))
-            .unwrap();
+    let text = std::fs::read_to_string(format!(
+        "{PEERS}/ref/attribution_small_ca_transition_matrix_o1.csv"
+    ))
+    .unwrap();
     let mut reader = csv::Reader::from_reader(text.as_bytes());
     let mut n = 0;
     for record in reader.records() {
@@ -171,8 +225,20 @@ fn channelattribution_heuristics() {
         let credit = model.attribute(&p).unwrap();
         for (name, r) in &reference {
             let c = credit[name.as_str()];
-            close(&format!("{column} {name}"), c.conversions, r[&format!("{column}_conversions")], 1e-9, 1e-6);
-            close(&format!("{column} {name}"), c.value, r[&format!("{column}_value")], 1e-9, 1e-6);
+            close(
+                &format!("{column} {name}"),
+                c.conversions,
+                r[&format!("{column}_conversions")],
+                1e-9,
+                1e-6,
+            );
+            close(
+                &format!("{column} {name}"),
+                c.value,
+                r[&format!("{column}_value")],
+                1e-9,
+                1e-6,
+            );
         }
     }
 }
@@ -191,8 +257,20 @@ fn mam_position_based_on_paths() {
         let credit = model.attribute(&p).unwrap();
         for (name, r) in &reference {
             let c = credit[name.as_str()];
-            close(&format!("{column} {name}"), c.conversions, r[&format!("{column}_conversions")], 1e-9, 1e-6);
-            close(&format!("{column} {name}"), c.value, r[&format!("{column}_value")], 1e-9, 1e-6);
+            close(
+                &format!("{column} {name}"),
+                c.conversions,
+                r[&format!("{column}_conversions")],
+                1e-9,
+                1e-6,
+            );
+            close(
+                &format!("{column} {name}"),
+                c.value,
+                r[&format!("{column}_value")],
+                1e-9,
+                1e-6,
+            );
         }
     }
 }
@@ -201,8 +279,11 @@ fn mam_position_based_on_paths() {
 fn mam_journeys_with_time_decay() {
     let reference = reference("journeys_small_mam.csv");
     for (hl, column) in [(168, "time_decay_hl168"), (24, "time_decay_hl24")] {
-        let p = PathSet::parse_journeys_csv(&input("attribution_journeys_small.csv"), TimeDelta::hours(hl))
-            .unwrap();
+        let p = PathSet::parse_journeys_csv(
+            &input("attribution_journeys_small.csv"),
+            TimeDelta::hours(hl),
+        )
+        .unwrap();
         assert_eq!(p.total_conversions(), 68);
         assert_eq!(p.total_conversions() + p.total_nulls(), 200);
         close("value", p.total_value(), 5231.18, 1e-12, 0.0);
@@ -217,8 +298,20 @@ fn mam_journeys_with_time_decay() {
             let credit = model.attribute(&p).unwrap();
             for (name, r) in &reference {
                 let c = credit[name.as_str()];
-                close(&format!("{column} {name}"), c.conversions, r[&format!("{column}_conversions")], 1e-9, 1e-6);
-                close(&format!("{column} {name}"), c.value, r[&format!("{column}_value")], 1e-9, 1e-6);
+                close(
+                    &format!("{column} {name}"),
+                    c.conversions,
+                    r[&format!("{column}_conversions")],
+                    1e-9,
+                    1e-6,
+                );
+                close(
+                    &format!("{column} {name}"),
+                    c.value,
+                    r[&format!("{column}_value")],
+                    1e-9,
+                    1e-6,
+                );
             }
         }
     }
@@ -233,20 +326,42 @@ fn report_conserves_every_model() {
     let report = AttributionReport::from_paths(&paths(), &config).unwrap();
     assert_eq!(report.channels.len(), 8);
     let sum = |f: &dyn Fn(&cxjourney::attribution::ChannelReport) -> (f64, f64)| {
-        report.channels.values().map(f).fold((0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1))
+        report
+            .channels
+            .values()
+            .map(f)
+            .fold((0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1))
     };
     let all: [(&str, (f64, f64)); 8] = [
-        ("first", sum(&|c| (c.first_touch.conversions, c.first_touch.value))),
-        ("last", sum(&|c| (c.last_touch.conversions, c.last_touch.value))),
-        ("lnd", sum(&|c| (c.last_non_direct.conversions, c.last_non_direct.value))),
+        (
+            "first",
+            sum(&|c| (c.first_touch.conversions, c.first_touch.value)),
+        ),
+        (
+            "last",
+            sum(&|c| (c.last_touch.conversions, c.last_touch.value)),
+        ),
+        (
+            "lnd",
+            sum(&|c| (c.last_non_direct.conversions, c.last_non_direct.value)),
+        ),
         ("linear", sum(&|c| (c.linear.conversions, c.linear.value))),
-        ("position", sum(&|c| (c.position_based.conversions, c.position_based.value))),
+        (
+            "position",
+            sum(&|c| (c.position_based.conversions, c.position_based.value)),
+        ),
         ("markov", sum(&|c| (c.markov.conversions, c.markov.value))),
-        ("shapley", sum(&|c| (c.shapley.conversions, c.shapley.value))),
-        ("exact", sum(&|c| {
-            let e = c.shapley_exact.unwrap();
-            (e.conversions, e.value)
-        })),
+        (
+            "shapley",
+            sum(&|c| (c.shapley.conversions, c.shapley.value)),
+        ),
+        (
+            "exact",
+            sum(&|c| {
+                let e = c.shapley_exact.unwrap();
+                (e.conversions, e.value)
+            }),
+        ),
     ];
     for (what, (conv, value)) in all {
         close(what, conv, 102.0, 1e-12, 0.0);
@@ -256,11 +371,23 @@ fn report_conserves_every_model() {
     let ordered = report.ordered_shapley.as_ref().unwrap();
     for (name, positions) in ordered {
         let s: f64 = positions.iter().map(|c| c.conversions).sum();
-        close(name, s, report.channels[name].shapley.conversions, 1e-12, 1e-12);
+        close(
+            name,
+            s,
+            report.channels[name].shapley.conversions,
+            1e-12,
+            1e-12,
+        );
     }
     let text = report.to_string();
-    assert!(text.contains("marketplace") && text.contains("markov"), "{text}");
-    assert!(!text.contains("shap_ex"), "equal to the simplified value: {text}");
+    assert!(
+        text.contains("marketplace") && text.contains("markov"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("shap_ex"),
+        "equal to the simplified value: {text}"
+    );
 }
 
 /// Runs the example; its JSON, or its exit code and stderr.
@@ -287,22 +414,56 @@ fn num(v: &serde_json::Value) -> f64 {
 #[test]
 fn example_reproduces_the_references() {
     let file = format!("{PEERS}/data/attribution_paths_small.csv");
-    for (order, exact) in [("1", "attribution_small_exact_markov_o1.csv"), ("2", "attribution_small_exact_markov_o2.csv")] {
+    for (order, exact) in [
+        ("1", "attribution_small_exact_markov_o1.csv"),
+        ("2", "attribution_small_exact_markov_o2.csv"),
+    ] {
         let json = run_example(&[&file, "--order", order]).unwrap();
-        close("p", num(&json["conversion_probability"]), 0.2556390977443609, 1e-12, 0.0);
+        close(
+            "p",
+            num(&json["conversion_probability"]),
+            0.2556390977443609,
+            1e-12,
+            0.0,
+        );
         assert!(num(&json["compute_seconds"]) >= 0.0);
         let channels = json["channels"].as_object().unwrap();
         assert_eq!(channels.len(), 8);
         for (name, r) in reference(exact) {
             let m = &channels[&name]["markov"];
-            close(&name, num(&m["removal_effect"]), r["removal_effect"], 1e-9, 1e-9);
-            close(&name, num(&m["conversions"]), r["total_conversions"], 1e-9, 0.0);
-            close(&name, num(&m["value"]), r["total_conversion_value"], 1e-9, 0.0);
+            close(
+                &name,
+                num(&m["removal_effect"]),
+                r["removal_effect"],
+                1e-9,
+                1e-9,
+            );
+            close(
+                &name,
+                num(&m["conversions"]),
+                r["total_conversions"],
+                1e-9,
+                0.0,
+            );
+            close(
+                &name,
+                num(&m["value"]),
+                r["total_conversion_value"],
+                1e-9,
+                0.0,
+            );
             let mut keys: Vec<&String> = channels[&name].as_object().unwrap().keys().collect();
             keys.sort();
             assert_eq!(
                 keys,
-                ["first_touch", "last_touch", "linear", "markov", "position_based", "shapley"]
+                [
+                    "first_touch",
+                    "last_touch",
+                    "linear",
+                    "markov",
+                    "position_based",
+                    "shapley"
+                ]
             );
         }
         for (name, r) in reference("attribution_small_mam_paths.csv") {
@@ -313,15 +474,33 @@ fn example_reproduces_the_references() {
                 ("position_based", "position_based"),
             ] {
                 let c = &channels[&name][key];
-                close(&name, num(&c["conversions"]), r[&format!("{column}_conversions")], 1e-9, 1e-6);
-                close(&name, num(&c["value"]), r[&format!("{column}_value")], 1e-9, 1e-6);
+                close(
+                    &name,
+                    num(&c["conversions"]),
+                    r[&format!("{column}_conversions")],
+                    1e-9,
+                    1e-6,
+                );
+                close(
+                    &name,
+                    num(&c["value"]),
+                    r[&format!("{column}_value")],
+                    1e-9,
+                    1e-6,
+                );
             }
         }
     }
     let journeys = format!("{PEERS}/data/attribution_journeys_small.csv");
     for (hl, column) in [("168", "time_decay_hl168"), ("24", "time_decay_hl24")] {
         let json = run_example(&["--journeys", &journeys, "--half-life-hours", hl]).unwrap();
-        close("p", num(&json["conversion_probability"]), 68.0 / 200.0, 1e-12, 0.0);
+        close(
+            "p",
+            num(&json["conversion_probability"]),
+            68.0 / 200.0,
+            1e-12,
+            0.0,
+        );
         let channels = json["channels"].as_object().unwrap();
         for (name, r) in reference("journeys_small_mam.csv") {
             for (key, col) in [
@@ -332,8 +511,20 @@ fn example_reproduces_the_references() {
                 ("time_decay", column),
             ] {
                 let c = &channels[&name][key];
-                close(&name, num(&c["conversions"]), r[&format!("{col}_conversions")], 1e-9, 1e-6);
-                close(&name, num(&c["value"]), r[&format!("{col}_value")], 1e-9, 1e-6);
+                close(
+                    &name,
+                    num(&c["conversions"]),
+                    r[&format!("{col}_conversions")],
+                    1e-9,
+                    1e-6,
+                );
+                close(
+                    &name,
+                    num(&c["value"]),
+                    r[&format!("{col}_value")],
+                    1e-9,
+                    1e-6,
+                );
             }
         }
     }
@@ -341,11 +532,17 @@ fn example_reproduces_the_references() {
 
 #[test]
 fn example_rejects_bad_input_with_one_line() {
-    let dir = tempfile::Builder::new().prefix("cxjourney-attribution-").tempdir().unwrap();
+    let dir = tempfile::Builder::new()
+        .prefix("cxjourney-attribution-")
+        .tempdir()
+        .unwrap();
     let cases: &[(&str, &str)] = &[
         ("path,total_conversions\n > ,1\n", "line 2: path"),
         ("path,total_null\na,1\n", "total_conversions"),
-        ("path,total_conversions\na,-2\n", "line 2: total_conversions \"-2\""),
+        (
+            "path,total_conversions\na,-2\n",
+            "line 2: total_conversions \"-2\"",
+        ),
         ("path,total_conversions\na,1,3\n", "line 2: row"),
         ("", "empty input"),
     ];
@@ -355,7 +552,10 @@ fn example_rejects_bad_input_with_one_line() {
         let (code, err) = run_example(&[f.to_str().unwrap()]).unwrap_err();
         assert_eq!(code, 2, "{err}");
         assert_eq!(err.lines().count(), 1, "{err}");
-        assert!(err.starts_with("error: ") && err.contains(expect), "{text:?}: {err}");
+        assert!(
+            err.starts_with("error: ") && err.contains(expect),
+            "{text:?}: {err}"
+        );
     }
     for args in [
         vec!["--order", "5", "x.csv"],

@@ -8,8 +8,8 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use cxjourney::attribution::{
     AttributionAccumulator, AttributionConfig, AttributionReport, ChannelReport, Credit,
-    FirstTouch, LastNonDirect, LastTouch, Linear, Markov, Model, OrderedShapley, PathSet,
-    PathsPer, PositionBased, RefundPolicy, Shapley, ShapleyGame, SimplifiedShapley, TimeDecay,
+    FirstTouch, LastNonDirect, LastTouch, Linear, Markov, Model, OrderedShapley, PathSet, PathsPer,
+    PositionBased, RefundPolicy, Shapley, ShapleyGame, SimplifiedShapley, TimeDecay,
 };
 use cxjourney::log::EventLog;
 use cxjourney::{
@@ -48,11 +48,24 @@ fn build(raw: &[RawPath], name: impl Fn(usize) -> String) -> PathSet {
         let names: Vec<String> = p.iter().map(|&c| name(c)).collect();
         let refs: Vec<&str> = names.iter().map(String::as_str).collect();
         // Hours to the end do not increase along the path.
-        let mut ages: Vec<TimeDelta> = hours.iter().map(|&h| TimeDelta::minutes(i64::from(h) * 6)).collect();
+        let mut ages: Vec<TimeDelta> = hours
+            .iter()
+            .map(|&h| TimeDelta::minutes(i64::from(h) * 6))
+            .collect();
         ages.sort_unstable_by(|a, b| b.cmp(a));
-        let value = if *conv == 0 { 0.0 } else { (*conv * *cents) as f64 / 100.0 };
-        set.add_timed(&refs, &ages, *conv, value, *nulls + u64::from(*conv + *nulls == 0))
-            .unwrap();
+        let value = if *conv == 0 {
+            0.0
+        } else {
+            (*conv * *cents) as f64 / 100.0
+        };
+        set.add_timed(
+            &refs,
+            &ages,
+            *conv,
+            value,
+            *nulls + u64::from(*conv + *nulls == 0),
+        )
+        .unwrap();
     }
     set
 }
@@ -77,7 +90,10 @@ fn config() -> AttributionConfig {
 /// Every model's `(conversions, value)` column of a report.
 fn columns(r: &AttributionReport) -> Vec<(&'static str, Vec<(String, Credit)>)> {
     let col = |f: fn(&ChannelReport) -> Credit| {
-        r.channels.iter().map(|(n, c)| (n.clone(), f(c))).collect::<Vec<_>>()
+        r.channels
+            .iter()
+            .map(|(n, c)| (n.clone(), f(c)))
+            .collect::<Vec<_>>()
     };
     vec![
         ("first_touch", col(|c| c.first_touch)),
@@ -86,7 +102,13 @@ fn columns(r: &AttributionReport) -> Vec<(&'static str, Vec<(String, Credit)>)> 
         ("linear", col(|c| c.linear)),
         ("position_based", col(|c| c.position_based)),
         ("time_decay", col(|c| c.time_decay.unwrap())),
-        ("markov", col(|c| Credit { conversions: c.markov.conversions, value: c.markov.value })),
+        (
+            "markov",
+            col(|c| Credit {
+                conversions: c.markov.conversions,
+                value: c.markov.value,
+            }),
+        ),
         ("shapley", col(|c| c.shapley)),
         ("shapley_exact", col(|c| c.shapley_exact.unwrap())),
     ]
@@ -274,7 +296,8 @@ fn arb_touchpoint() -> impl Strategy<Value = Touchpoint> {
     )
         .prop_map(move |(c, slot, k, ch, order, value)| {
             let at = DateTime::<Utc>::from_timestamp(1_700_000_000 + slot * 1_800, 0).unwrap();
-            let mut t = Touchpoint::new(CustomerId(c), at, kinds[k]).with_channel(BuiltinChannel::ALL[ch]);
+            let mut t =
+                Touchpoint::new(CustomerId(c), at, kinds[k]).with_channel(BuiltinChannel::ALL[ch]);
             t.order = order.map(|o| format!("o{o}").as_str().into());
             t.value = value.map(|v| Money::new(v, Currency::IDR).unwrap());
             t
@@ -282,15 +305,19 @@ fn arb_touchpoint() -> impl Strategy<Value = Touchpoint> {
 }
 
 fn arb_config() -> impl Strategy<Value = AttributionConfig> {
-    (0..3usize, any::<bool>(), 1i64..200, 1u8..=2).prop_map(|(refunds, per, lookback_hours, order)| {
-        AttributionConfig {
+    (0..3usize, any::<bool>(), 1i64..200, 1u8..=2).prop_map(
+        |(refunds, per, lookback_hours, order)| AttributionConfig {
             refunds: [RefundPolicy::Keep, RefundPolicy::Exclude, RefundPolicy::Net][refunds],
-            paths_per: if per { PathsPer::Customer } else { PathsPer::Conversion },
+            paths_per: if per {
+                PathsPer::Customer
+            } else {
+                PathsPer::Conversion
+            },
             lookback: TimeDelta::hours(lookback_hours),
             markov: Markov::order(order),
             ..AttributionConfig::default()
-        }
-    })
+        },
+    )
 }
 
 proptest! {
@@ -333,7 +360,13 @@ fn columns_without_decay(r: &AttributionReport) -> Vec<(&'static str, Vec<Credit
         ("first_touch", col(|c| c.first_touch)),
         ("linear", col(|c| c.linear)),
         ("time_decay", col(|c| c.time_decay.unwrap_or_default())),
-        ("markov", col(|c| Credit { conversions: c.markov.conversions, value: c.markov.value })),
+        (
+            "markov",
+            col(|c| Credit {
+                conversions: c.markov.conversions,
+                value: c.markov.value,
+            }),
+        ),
         ("shapley", col(|c| c.shapley)),
     ]
 }
@@ -376,7 +409,14 @@ fn journeys_make_the_documented_paths() {
         acc.add(log.journeys().next().unwrap()).unwrap();
         acc.paths()
             .paths()
-            .map(|p| (p.channels().collect::<Vec<_>>().join(" > "), p.conversions(), p.value(), p.nulls()))
+            .map(|p| {
+                (
+                    p.channels().collect::<Vec<_>>().join(" > "),
+                    p.conversions(),
+                    p.value(),
+                    p.nulls(),
+                )
+            })
             .collect::<Vec<_>>()
     };
     assert_eq!(
@@ -389,16 +429,25 @@ fn journeys_make_the_documented_paths() {
     );
     // A lookback of 5 hours keeps only the order's own session.
     assert_eq!(
-        paths(AttributionConfig { lookback: TimeDelta::hours(5), ..AttributionConfig::default() })[0],
+        paths(AttributionConfig {
+            lookback: TimeDelta::hours(5),
+            ..AttributionConfig::default()
+        })[0],
         ("paid_search".to_owned(), 1, 100.0, 0)
     );
     // Order A was partly refunded (40.00 of 100.00).
     assert_eq!(
-        paths(AttributionConfig { refunds: RefundPolicy::Net, ..AttributionConfig::default() })[0],
+        paths(AttributionConfig {
+            refunds: RefundPolicy::Net,
+            ..AttributionConfig::default()
+        })[0],
         ("social > paid_search".to_owned(), 1, 60.0, 0)
     );
     assert_eq!(
-        paths(AttributionConfig { refunds: RefundPolicy::Exclude, ..AttributionConfig::default() })[0],
+        paths(AttributionConfig {
+            refunds: RefundPolicy::Exclude,
+            ..AttributionConfig::default()
+        })[0],
         ("social > paid_search".to_owned(), 0, 0.0, 1)
     );
     // One path per customer: every touch up to the last order, 60 days of lookback.

@@ -135,7 +135,13 @@ impl Tally {
     /// `first` to the first touch, `middle` to each touch between, the rest
     /// to the last (so each path's credit sums exactly to its totals).
     #[inline]
-    pub(crate) fn split_ends(&mut self, targets: &[u32], amounts: Amounts, first: f64, middle: f64) {
+    pub(crate) fn split_ends(
+        &mut self,
+        targets: &[u32],
+        amounts: Amounts,
+        first: f64,
+        middle: f64,
+    ) {
         let Amounts {
             conv,
             value,
@@ -184,8 +190,18 @@ impl Tally {
     /// The credit of channel id `c`.
     pub(crate) fn get(&self, c: u32) -> Credit {
         Credit {
-            conversions: self.conv.get(c as usize).copied().unwrap_or_default().to_f64(),
-            value: self.value.get(c as usize).copied().unwrap_or_default().to_f64(),
+            conversions: self
+                .conv
+                .get(c as usize)
+                .copied()
+                .unwrap_or_default()
+                .to_f64(),
+            value: self
+                .value
+                .get(c as usize)
+                .copied()
+                .unwrap_or_default()
+                .to_f64(),
         }
     }
 

@@ -72,7 +72,10 @@ impl Fixed {
             return self.0 as i64 as f64 / SCALE;
         }
         if let Ok(units) = i64::try_from(self.0) {
-            let (whole, frac) = (units.div_euclid(1_000_000_000_000), units.rem_euclid(1_000_000_000_000));
+            let (whole, frac) = (
+                units.div_euclid(1_000_000_000_000),
+                units.rem_euclid(1_000_000_000_000),
+            );
             return whole as f64 + frac as f64 / SCALE;
         }
         let whole = self.0.div_euclid(SCALE_INT);
@@ -116,9 +119,9 @@ impl Serialize for Fixed {
 impl<'de> Deserialize<'de> for Fixed {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
-        let raw: i128 = text
-            .parse()
-            .map_err(|_| serde::de::Error::custom(format!("invalid fixed-point amount {text:?}")))?;
+        let raw: i128 = text.parse().map_err(|_| {
+            serde::de::Error::custom(format!("invalid fixed-point amount {text:?}"))
+        })?;
         if raw < 0 {
             return Err(serde::de::Error::custom(format!(
                 "negative fixed-point amount {text:?}"
@@ -136,9 +139,14 @@ mod tests {
     fn round_trips_and_sums_exactly() {
         let a = Fixed::from_f64(185.13).unwrap();
         assert_eq!(a.to_f64(), 185.13);
-        let b = Fixed::from_f64(12345.67).unwrap().plus(Fixed::from_f64(0.01).unwrap());
+        let b = Fixed::from_f64(12345.67)
+            .unwrap()
+            .plus(Fixed::from_f64(0.01).unwrap());
         assert_eq!(b.to_f64(), 12345.68);
-        assert_eq!(Fixed::from_minor(15_000_050, 2).unwrap().to_f64(), 150_000.5);
+        assert_eq!(
+            Fixed::from_minor(15_000_050, 2).unwrap().to_f64(),
+            150_000.5
+        );
         assert_eq!(Fixed::count(3).to_f64(), 3.0);
         let sum = (0..1000).fold(Fixed::ZERO, |s, _| s.plus(Fixed::from_f64(0.1).unwrap()));
         let other = Fixed::from_f64(0.1).unwrap().times(1000);

@@ -369,7 +369,10 @@ impl Model for LastNonDirect {
     }
 
     fn attribute(&self, paths: &PathSet) -> Result<Credits> {
-        let direct = paths.channels().position(|c| c == self.direct).map(|i| i as u32);
+        let direct = paths
+            .channels()
+            .position(|c| c == self.direct)
+            .map(|i| i as u32);
         Ok(tally(paths, |ids, a, t| {
             let pick = ids
                 .iter()
@@ -444,13 +447,19 @@ mod tests {
         let p = PositionBased::default();
         assert_eq!(p.share(0, 1), 1.0);
         assert_eq!((p.share(0, 2), p.share(1, 2)), (0.5, 0.5));
-        assert_eq!((p.share(0, 4), p.share(1, 4), p.share(3, 4)), (0.4, 0.1, 0.4));
+        assert_eq!(
+            (p.share(0, 4), p.share(1, 4), p.share(3, 4)),
+            (0.4, 0.1, 0.4)
+        );
         let q = PositionBased::new(0.0, 1.0, 0.0).unwrap();
         assert_eq!(q.share(0, 2), 0.5);
         assert!(PositionBased::new(0.5, 0.5, 0.5).is_err());
         assert!(PositionBased::new(-0.1, 0.6, 0.5).is_err());
         assert!(PositionBased::new(f64::NAN, 0.5, 0.5).is_err());
-        assert!(serde_json::from_str::<PositionBased>(r#"{"first":0.9,"middle":0.9,"last":0}"#).is_err());
+        assert!(
+            serde_json::from_str::<PositionBased>(r#"{"first":0.9,"middle":0.9,"last":0}"#)
+                .is_err()
+        );
         let json = serde_json::to_string(&p).unwrap();
         assert_eq!(serde_json::from_str::<PositionBased>(&json).unwrap(), p);
     }

@@ -210,11 +210,7 @@ impl AttributionAccumulator {
             m.and_then(|m| Fixed::from_minor(m.minor(), m.currency().minor_digits()))
                 .unwrap_or_default()
         };
-        let key = view
-            .order_keys()
-            .get(i)
-            .copied()
-            .filter(|&k| k != NULL_KEY);
+        let key = view.order_keys().get(i).copied().filter(|&k| k != NULL_KEY);
         let policy = self.config.refunds;
         let Some(key) = key.filter(|_| policy != RefundPolicy::Keep) else {
             return Ok((true, value_of(money)));

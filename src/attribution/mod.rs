@@ -66,8 +66,8 @@ pub use heuristic::{
 };
 pub use journeys::{AttributionAccumulator, PathsPer, RefundPolicy};
 pub use markov::{
-    Bootstrap, DEFAULT_MAX_STATES, Interval, MAX_ORDER, MAX_REPLICATES, Markov, MarkovCredit, MarkovInterval,
-    MarkovResult, State, Transition,
+    Bootstrap, DEFAULT_MAX_STATES, Interval, MAX_ORDER, MAX_REPLICATES, Markov, MarkovCredit,
+    MarkovInterval, MarkovResult, State, Transition,
 };
 pub use paths::{MAX_COUNT, MAX_TOUCHES, PathRow, PathSet};
 pub use report::{AttributionConfig, AttributionReport, ChannelReport};

@@ -106,7 +106,10 @@ impl<'a> Records<'a> {
                             line: start_line,
                             column: "row".to_owned(),
                             value: String::from_utf8_lossy(
-                                data.get(self.pos..).unwrap_or(&[]).get(..80).unwrap_or(rest),
+                                data.get(self.pos..)
+                                    .unwrap_or(&[])
+                                    .get(..80)
+                                    .unwrap_or(rest),
                             )
                             .into_owned(),
                             reason: "a quoted field is not closed".to_owned(),
@@ -146,7 +149,10 @@ impl<'a> Records<'a> {
                     .position(|&b| b == b',' || b == b'\n')
                     .unwrap_or(rest.len());
                 let mut field_end = i + end;
-                if data.get(i + end) != Some(&b',') && field_end > i && data.get(field_end - 1) == Some(&b'\r') {
+                if data.get(i + end) != Some(&b',')
+                    && field_end > i
+                    && data.get(field_end - 1) == Some(&b'\r')
+                {
                     field_end -= 1;
                 }
                 self.fields.push(Field::Data(i, field_end));
@@ -229,11 +235,14 @@ fn record_error(line: u64, column: &str, value: &[u8], reason: impl Into<String>
 fn parse_count(bytes: &[u8], line: u64, column: &str) -> Result<u64> {
     let t = bytes.trim_ascii();
     if !t.is_empty() && t.len() <= 16 && t.iter().all(u8::is_ascii_digit) {
-        let n = t
-            .iter()
-            .fold(0u64, |n, &b| n * 10 + u64::from(b - b'0'));
+        let n = t.iter().fold(0u64, |n, &b| n * 10 + u64::from(b - b'0'));
         if n > MAX_COUNT {
-            return Err(record_error(line, column, bytes, "a count must be at most 2^53"));
+            return Err(record_error(
+                line,
+                column,
+                bytes,
+                "a count must be at most 2^53",
+            ));
         }
         return Ok(n);
     }
@@ -353,7 +362,14 @@ impl TokenTable {
         (head, tail)
     }
 
-    fn id(&mut self, set: &mut PathSet, token: &[u8], line: u64, column: &str, cell: &[u8]) -> Result<u32> {
+    fn id(
+        &mut self,
+        set: &mut PathSet,
+        token: &[u8],
+        line: u64,
+        column: &str,
+        cell: &[u8],
+    ) -> Result<u32> {
         if token.len() > 16 {
             return intern(set, token, line, column, cell);
         }
@@ -609,7 +625,9 @@ fn fast_paths_part(
                     }
                 }
                 Some(b'\n') => {
-                    line_end(set, part, line_start, p, number, width, header, cols, row, st, &mut ls)?;
+                    line_end(
+                        set, part, line_start, p, number, width, header, cols, row, st, &mut ls,
+                    )?;
                     line_start = p + 1;
                     number += 1;
                     ls = LineState::new(line_start);
@@ -621,7 +639,19 @@ fn fast_paths_part(
         i += 8;
     }
     if line_start < part.len() {
-        line_end(set, part, line_start, part.len(), number, width, header, cols, row, st, &mut ls)?;
+        line_end(
+            set,
+            part,
+            line_start,
+            part.len(),
+            number,
+            width,
+            header,
+            cols,
+            row,
+            st,
+            &mut ls,
+        )?;
     }
     Ok(())
 }
@@ -706,7 +736,13 @@ fn line_end(
 /// Looks up the channel of `line[a..b]` (trimmed of spaces; empty tokens
 /// dropped) and pushes it.
 #[inline(always)]
-fn push_token(set: &mut PathSet, st: &mut RowState, line: &[u8], a: usize, b: usize) -> Result<bool> {
+fn push_token(
+    set: &mut PathSet,
+    st: &mut RowState,
+    line: &[u8],
+    a: usize,
+    b: usize,
+) -> Result<bool> {
     let (mut a, mut b) = (a, b.min(line.len()));
     while a < b && line.get(a) == Some(&b' ') {
         a += 1;
@@ -723,7 +759,13 @@ fn push_token(set: &mut PathSet, st: &mut RowState, line: &[u8], a: usize, b: us
         st.table.id(set, token, 0, "path", token)
     } else {
         // Eight-byte loads from the line, masked to the token.
-        let keep = |n: usize| if n >= 8 { u64::MAX } else { (1u64 << (8 * n)) - 1 };
+        let keep = |n: usize| {
+            if n >= 8 {
+                u64::MAX
+            } else {
+                (1u64 << (8 * n)) - 1
+            }
+        };
         let head = load(line, a) & keep(len);
         let tail = if len > 8 { load(line, b - 8) } else { 0 };
         st.table.lookup(set, token, head, tail, 0, "path", token)
@@ -754,7 +796,17 @@ fn read_rows(
     row: RowFn,
     fast: bool,
 ) -> Result<PathSet> {
-    read_rows_from(data, body, first_line, set, header, cols, row, fast, TWO_THREADS)
+    read_rows_from(
+        data,
+        body,
+        first_line,
+        set,
+        header,
+        cols,
+        row,
+        fast,
+        TWO_THREADS,
+    )
 }
 
 /// [`read_rows`] with the size from which two threads are used.
@@ -826,7 +878,13 @@ fn header(data: &[u8], expected: &str) -> Result<(Header, usize, u64)> {
     Ok((header, bom + records.pos, records.line))
 }
 
-fn paths_row(set: &mut PathSet, r: &Records<'_>, line: u64, c: &Columns, st: &mut RowState) -> Result<()> {
+fn paths_row(
+    set: &mut PathSet,
+    r: &Records<'_>,
+    line: u64,
+    c: &Columns,
+    st: &mut RowState,
+) -> Result<()> {
     let conv = parse_count(r.field(c.conversions), line, "total_conversions")?;
     let nulls = match c.nulls {
         Some(i) => parse_count(r.field(i), line, "total_null")?,
@@ -845,18 +903,34 @@ fn paths_row(set: &mut PathSet, r: &Records<'_>, line: u64, c: &Columns, st: &mu
             "a path without conversions cannot carry conversion value",
         ));
     }
-    parse_path(set, &mut st.table, r.field(c.path), line, "path", &mut st.ids)?;
+    parse_path(
+        set,
+        &mut st.table,
+        r.field(c.path),
+        line,
+        "path",
+        &mut st.ids,
+    )?;
     set.push_row(&st.ids, conv, value, nulls).map(|_| ())
 }
 
-fn journeys_row(set: &mut PathSet, r: &Records<'_>, line: u64, c: &Columns, st: &mut RowState) -> Result<()> {
+fn journeys_row(
+    set: &mut PathSet,
+    r: &Records<'_>,
+    line: u64,
+    c: &Columns,
+    st: &mut RowState,
+) -> Result<()> {
     let converted = match r.field(c.conversions).trim_ascii() {
         b"1" | b"true" | b"True" | b"TRUE" => true,
         b"0" | b"false" | b"False" | b"FALSE" => false,
-        other => match parse_float(other, line, "converted").ok() {
-            Some(x) if x == 1.0 => true,
-            Some(x) if x == 0.0 => false,
-            _ => {
+        other => {
+            let x = parse_float(other, line, "converted").ok();
+            if x == Some(1.0) {
+                true
+            } else if x == Some(0.0) {
+                false
+            } else {
                 return Err(record_error(
                     line,
                     "converted",
@@ -864,7 +938,7 @@ fn journeys_row(set: &mut PathSet, r: &Records<'_>, line: u64, c: &Columns, st: 
                     "expected 0 or 1 (or false / true)",
                 ));
             }
-        },
+        }
     };
     let value = match c.value {
         Some(i) => parse_value(r.field(i), line, "conversion_value")?,
@@ -879,7 +953,14 @@ fn journeys_row(set: &mut PathSet, r: &Records<'_>, line: u64, c: &Columns, st: 
             "a journey that did not convert cannot carry conversion value",
         ));
     }
-    parse_path(set, &mut st.table, r.field(c.path), line, "path", &mut st.ids)?;
+    parse_path(
+        set,
+        &mut st.table,
+        r.field(c.path),
+        line,
+        "path",
+        &mut st.ids,
+    )?;
     st.ages.clear();
     let hours = r.field(c.hours);
     for token in hours.split(|&b| b == b'>') {
@@ -952,7 +1033,16 @@ impl PathSet {
             nulls: header.find("total_null"),
             hours: 0,
         };
-        read_rows(data, body, line, PathSet::new(), &header, &cols, paths_row, true)
+        read_rows(
+            data,
+            body,
+            line,
+            PathSet::new(),
+            &header,
+            &cols,
+            paths_row,
+            true,
+        )
     }
 
     /// Reads one journey per row: a CSV with a header and the columns
@@ -1042,13 +1132,23 @@ mod tests {
             ("path,total_conversions\na,1.5\n", "total_conversions", 2),
             ("path,total_conversions\na,x\n", "total_conversions", 2),
             ("path,total_conversions\n\na,1,2\n", "row", 3),
-            ("path,total_conversions,total_conversion_value\na,0,5\n", "total_conversion_value", 2),
-            ("path,total_conversions,total_conversion_value\na,1,-5\n", "total_conversion_value", 2),
+            (
+                "path,total_conversions,total_conversion_value\na,0,5\n",
+                "total_conversion_value",
+                2,
+            ),
+            (
+                "path,total_conversions,total_conversion_value\na,1,-5\n",
+                "total_conversion_value",
+                2,
+            ),
             ("path,total_conversions\n\"a,1\n", "row", 2),
         ];
         for &(csv, column, line) in cases {
             match PathSet::parse_csv(csv.as_bytes()) {
-                Err(Error::InvalidRecord { line: l, column: c, .. }) => {
+                Err(Error::InvalidRecord {
+                    line: l, column: c, ..
+                }) => {
                     assert_eq!((l, c.as_str()), (line, column), "{csv:?}");
                 }
                 other => panic!("{csv:?}: {other:?}"),
@@ -1067,7 +1167,14 @@ mod tests {
 
     /// A path file of `n` rows, with repeats.
     fn big(n: usize) -> String {
-        let names = ["search", "social", "email", "a-very-long-channel-name", "x", "marketplace"];
+        let names = [
+            "search",
+            "social",
+            "email",
+            "a-very-long-channel-name",
+            "x",
+            "marketplace",
+        ];
         let mut text = String::from("path,total_conversions,total_conversion_value,total_null\n");
         let mut rng = crate::numeric::Rng::new(3);
         for _ in 0..n {
@@ -1075,7 +1182,13 @@ mod tests {
             let p: Vec<&str> = (0..len).map(|_| names[rng.below(6) as usize]).collect();
             let conv = rng.below(3);
             let sep = if rng.chance(0.5) { " > " } else { ">" };
-            text.push_str(&format!("{},{conv},{}.{:02},{}\n", p.join(sep), conv * 7, rng.below(100) * u64::from(conv > 0), 1 + rng.below(4)));
+            text.push_str(&format!(
+                "{},{conv},{}.{:02},{}\n",
+                p.join(sep),
+                conv * 7,
+                rng.below(100) * u64::from(conv > 0),
+                1 + rng.below(4)
+            ));
         }
         text
     }
@@ -1089,7 +1202,17 @@ mod tests {
             nulls: header.find("total_null"),
             hours: 0,
         };
-        read_rows_from(data, body, line, PathSet::new(), &header, &cols, paths_row, fast, two_threads)
+        read_rows_from(
+            data,
+            body,
+            line,
+            PathSet::new(),
+            &header,
+            &cols,
+            paths_row,
+            fast,
+            two_threads,
+        )
     }
 
     #[test]
@@ -1101,14 +1224,22 @@ mod tests {
             let set = parse_with(text.as_bytes(), two, fast).unwrap();
             assert_eq!(canonical(&set), base, "{two} {fast}");
         }
-        assert_eq!(canonical(&PathSet::parse_csv(text.as_bytes()).unwrap()), base);
+        assert_eq!(
+            canonical(&PathSet::parse_csv(text.as_bytes()).unwrap()),
+            base
+        );
         // The same as adding the rows one by one (the indexed path).
         let mut by_hand = PathSet::new();
         for line in text.lines().skip(1) {
             let f: Vec<&str> = line.split(',').collect();
             let path: Vec<&str> = f[0].split('>').map(str::trim).collect();
             by_hand
-                .add(&path, f[1].parse().unwrap(), f[2].parse().unwrap(), f[3].parse().unwrap())
+                .add(
+                    &path,
+                    f[1].parse().unwrap(),
+                    f[2].parse().unwrap(),
+                    f[3].parse().unwrap(),
+                )
                 .unwrap();
         }
         let parsed = PathSet::parse_csv(text.as_bytes()).unwrap();
@@ -1116,7 +1247,13 @@ mod tests {
         assert_eq!(parsed.len(), by_hand.len());
         // A lookup after a bulk load builds the index first.
         let mut grown = parsed.clone();
-        let first: Vec<String> = parsed.paths().next().unwrap().channels().map(str::to_owned).collect();
+        let first: Vec<String> = parsed
+            .paths()
+            .next()
+            .unwrap()
+            .channels()
+            .map(str::to_owned)
+            .collect();
         let first: Vec<&str> = first.iter().map(String::as_str).collect();
         grown.add(&first, 0, 0.0, 1).unwrap();
         assert_eq!(grown.len(), parsed.len());
@@ -1142,11 +1279,22 @@ mod tests {
 
     #[test]
     fn plain_decimals_are_exact() {
-        assert_eq!(plain_decimal(b"185.13").unwrap(), Fixed::from_f64(185.13).unwrap());
+        assert_eq!(
+            plain_decimal(b"185.13").unwrap(),
+            Fixed::from_f64(185.13).unwrap()
+        );
         assert_eq!(plain_decimal(b"7").unwrap(), Fixed::count(7));
         assert_eq!(plain_decimal(b"0.5").unwrap().to_f64(), 0.5);
         assert_eq!(plain_decimal(b".5").unwrap().to_f64(), 0.5);
-        for bad in [&b""[..], b".", b"-1", b"1e3", b"1.2.3", b"1,5", b"0.1234567890123"] {
+        for bad in [
+            &b""[..],
+            b".",
+            b"-1",
+            b"1e3",
+            b"1.2.3",
+            b"1,5",
+            b"0.1234567890123",
+        ] {
             assert!(plain_decimal(bad).is_none(), "{bad:?}");
         }
     }
@@ -1162,7 +1310,10 @@ mod tests {
         ];
         for csv in bad {
             assert!(
-                matches!(PathSet::parse_journeys_csv(csv.as_bytes(), h), Err(Error::InvalidRecord { .. })),
+                matches!(
+                    PathSet::parse_journeys_csv(csv.as_bytes(), h),
+                    Err(Error::InvalidRecord { .. })
+                ),
                 "{csv}"
             );
         }

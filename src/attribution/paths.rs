@@ -724,7 +724,9 @@ impl PathSet {
         self.conversions.extend_from_slice(&other.conversions);
         self.values.extend_from_slice(&other.values);
         self.nulls.extend_from_slice(&other.nulls);
-        self.total_conversions = self.total_conversions.saturating_add(other.total_conversions);
+        self.total_conversions = self
+            .total_conversions
+            .saturating_add(other.total_conversions);
         self.total_value += other.total_value;
         self.total_nulls = self.total_nulls.saturating_add(other.total_nulls);
         self.indexed = false;
@@ -980,8 +982,7 @@ impl PathSet {
             found: what.to_owned(),
         };
         let rows = data.conversions.len();
-        if data.values.len() != rows || data.nulls.len() != rows || data.starts.len() != rows + 1
-        {
+        if data.values.len() != rows || data.nulls.len() != rows || data.starts.len() != rows + 1 {
             return Err(bad("columns of different lengths"));
         }
         if data.starts.first() != Some(&0)
@@ -1050,7 +1051,14 @@ mod tests {
         assert_eq!(a.total_value(), 16.5);
         let rows: Vec<(Vec<&str>, u64, f64, u64)> = a
             .paths()
-            .map(|p| (p.channels().collect(), p.conversions(), p.value(), p.nulls()))
+            .map(|p| {
+                (
+                    p.channels().collect(),
+                    p.conversions(),
+                    p.value(),
+                    p.nulls(),
+                )
+            })
             .collect();
         assert_eq!(rows[1], (vec!["b"], 2, 5.5, 1));
         let json = serde_json::to_string(&a).unwrap();
@@ -1061,12 +1069,30 @@ mod tests {
     #[test]
     fn bad_input_is_an_error() {
         let mut s = PathSet::new();
-        assert!(matches!(s.add(&[], 1, 0.0, 0), Err(Error::EmptyInput { .. })));
-        assert!(matches!(s.add(&[""], 1, 0.0, 0), Err(Error::EmptyInput { .. })));
-        assert!(matches!(s.add(&["a"], 0, 1.0, 1), Err(Error::InvalidAmount { .. })));
-        assert!(matches!(s.add(&["a"], 1, -1.0, 1), Err(Error::InvalidAmount { .. })));
-        assert!(matches!(s.add(&["a"], 1, f64::NAN, 1), Err(Error::InvalidAmount { .. })));
-        assert!(matches!(s.add(&["a"], MAX_COUNT + 1, 0.0, 0), Err(Error::TooMuchWork { .. })));
+        assert!(matches!(
+            s.add(&[], 1, 0.0, 0),
+            Err(Error::EmptyInput { .. })
+        ));
+        assert!(matches!(
+            s.add(&[""], 1, 0.0, 0),
+            Err(Error::EmptyInput { .. })
+        ));
+        assert!(matches!(
+            s.add(&["a"], 0, 1.0, 1),
+            Err(Error::InvalidAmount { .. })
+        ));
+        assert!(matches!(
+            s.add(&["a"], 1, -1.0, 1),
+            Err(Error::InvalidAmount { .. })
+        ));
+        assert!(matches!(
+            s.add(&["a"], 1, f64::NAN, 1),
+            Err(Error::InvalidAmount { .. })
+        ));
+        assert!(matches!(
+            s.add(&["a"], MAX_COUNT + 1, 0.0, 0),
+            Err(Error::TooMuchWork { .. })
+        ));
         assert!(matches!(
             s.add_timed(&["a"], &[], 1, 0.0, 0),
             Err(Error::Mismatch { .. })
@@ -1092,7 +1118,11 @@ mod tests {
         let mut s = PathSet::with_time_decay(TimeDelta::hours(24)).unwrap();
         s.add_timed(
             &["a", "b", "a"],
-            &[TimeDelta::hours(48), TimeDelta::hours(24), TimeDelta::zero()],
+            &[
+                TimeDelta::hours(48),
+                TimeDelta::hours(24),
+                TimeDelta::zero(),
+            ],
             3,
             70.0,
             1,
@@ -1108,7 +1138,10 @@ mod tests {
         assert!((d.values[1].to_f64() - 20.0).abs() < 1e-9);
         let mut plain = PathSet::new();
         plain.add(&["a"], 1, 0.0, 0).unwrap();
-        assert!(matches!(s.clone().merge(plain), Err(Error::Mismatch { .. })));
+        assert!(matches!(
+            s.clone().merge(plain),
+            Err(Error::Mismatch { .. })
+        ));
         assert!(s.merge(PathSet::new()).is_ok());
     }
 }

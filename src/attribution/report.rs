@@ -15,7 +15,9 @@ use crate::attribution::heuristic::{LastNonDirect, PositionBased, RuleBased};
 use crate::attribution::journeys::{PathsPer, RefundPolicy};
 use crate::attribution::markov::{Bootstrap, Markov, MarkovCredit, MarkovInterval};
 use crate::attribution::paths::PathSet;
-use crate::attribution::shapley::{MAX_SHAPLEY_CHANNELS, OrderedShapley, Shapley, SimplifiedShapley};
+use crate::attribution::shapley::{
+    MAX_SHAPLEY_CHANNELS, OrderedShapley, Shapley, SimplifiedShapley,
+};
 use crate::error::{Error, Result};
 use crate::model::Currency;
 use crate::model::time::secs_f64;
@@ -221,7 +223,8 @@ impl AttributionReport {
             Ok((markov, intervals))
         };
         let rest = || -> Result<_> {
-            let rules = RuleBased::attribute(paths, &config.last_non_direct, &config.position_based)?;
+            let rules =
+                RuleBased::attribute(paths, &config.last_non_direct, &config.position_based)?;
             let shapley = SimplifiedShapley.attribute(paths)?;
             let exact = if paths.channel_count() <= MAX_SHAPLEY_CHANNELS {
                 Some(config.shapley.attribute(paths)?)
@@ -292,10 +295,7 @@ impl AttributionReport {
             conversion_probability: markov.conversion_probability,
             markov_order: markov.order,
             markov_states: markov.states,
-            half_life_seconds: decay
-                .as_ref()
-                .and(paths.half_life())
-                .map(secs_f64),
+            half_life_seconds: decay.as_ref().and(paths.half_life()).map(secs_f64),
             bootstrap: intervals.as_ref().and(config.bootstrap),
             channels,
             ordered_shapley: ordered,
@@ -335,7 +335,13 @@ impl fmt::Display for AttributionReport {
         if exact {
             heads.push("shap_ex");
         }
-        let width = self.channels.keys().map(String::len).max().unwrap_or(7).max(7);
+        let width = self
+            .channels
+            .keys()
+            .map(String::len)
+            .max()
+            .unwrap_or(7)
+            .max(7);
         type Pick = fn(&Credit) -> f64;
         let tables: [(&str, Pick, usize); 2] = [
             ("conversions", |c| c.conversions, 1),
@@ -389,7 +395,11 @@ impl fmt::Display for AttributionReport {
                 c.markov.removal_effect, c.markov.conversions
             )?;
             if let Some(i) = c.markov_interval {
-                write!(f, "   {:.1} .. {:.1}", i.conversions.low, i.conversions.high)?;
+                write!(
+                    f,
+                    "   {:.1} .. {:.1}",
+                    i.conversions.low, i.conversions.high
+                )?;
             }
             writeln!(f)?;
         }

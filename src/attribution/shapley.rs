@@ -280,7 +280,9 @@ impl Model for Shapley {
             ShapleyGame::ConversionRate => total_journeys,
         };
         // Shapley weights by coalition size: |S|! (n - |S| - 1)! / n!.
-        let weights: Vec<f64> = (0..n).map(|k| 1.0 / (n as f64 * binomial(n - 1, k))).collect();
+        let weights: Vec<f64> = (0..n)
+            .map(|k| 1.0 / (n as f64 * binomial(n - 1, k)))
+            .collect();
         let by_rank: Vec<Credit> = (0..n)
             .map(|j| {
                 let bit = 1usize << j;
@@ -291,8 +293,10 @@ impl Model for Shapley {
                         continue;
                     }
                     let k = s.count_ones() as usize;
-                    let dc = conv.get(s | bit).copied().unwrap_or(0.0) - conv.get(s).copied().unwrap_or(0.0);
-                    let dv = value.get(s | bit).copied().unwrap_or(0.0) - value.get(s).copied().unwrap_or(0.0);
+                    let dc = conv.get(s | bit).copied().unwrap_or(0.0)
+                        - conv.get(s).copied().unwrap_or(0.0);
+                    let dv = value.get(s | bit).copied().unwrap_or(0.0)
+                        - value.get(s).copied().unwrap_or(0.0);
                     if let Some(a) = acc_c.get_mut(k) {
                         *a += dc;
                     }
@@ -352,11 +356,16 @@ mod tests {
     #[test]
     fn too_many_channels_is_an_error() {
         let mut paths = PathSet::new();
-        let names: Vec<String> = (0..=MAX_SHAPLEY_CHANNELS).map(|i| format!("c{i}")).collect();
+        let names: Vec<String> = (0..=MAX_SHAPLEY_CHANNELS)
+            .map(|i| format!("c{i}"))
+            .collect();
         for n in &names {
             paths.add(&[n.as_str()], 1, 1.0, 0).unwrap();
         }
-        assert!(matches!(Shapley::default().attribute(&paths), Err(Error::TooMuchWork { .. })));
+        assert!(matches!(
+            Shapley::default().attribute(&paths),
+            Err(Error::TooMuchWork { .. })
+        ));
         assert_eq!(SimplifiedShapley.attribute(&paths).unwrap().len(), 21);
     }
 }

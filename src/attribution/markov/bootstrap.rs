@@ -141,8 +141,7 @@ impl Markov {
             .collect();
         let journeys: u128 = counts.iter().map(|&c| u128::from(c)).sum();
         let channels = paths.channel_count();
-        let mut draws: Vec<[Vec<f64>; 3]> =
-            vec![[Vec::new(), Vec::new(), Vec::new()]; channels];
+        let mut draws: Vec<[Vec<f64>; 3]> = vec![[Vec::new(), Vec::new(), Vec::new()]; channels];
         let mut replicate = chain.clone();
         replicate.rows = None;
         let mut sample = vec![0u64; counts.len()];
@@ -209,7 +208,10 @@ fn reweight(chain: &Chain, sample: &[u64], out: &mut Chain) {
         v.iter_mut().for_each(|x| *x = 0.0);
     }
     for (r, pair) in sample.chunks_exact(2).enumerate() {
-        let (c, n) = (pair.first().copied().unwrap_or(0), pair.get(1).copied().unwrap_or(0));
+        let (c, n) = (
+            pair.first().copied().unwrap_or(0),
+            pair.get(1).copied().unwrap_or(0),
+        );
         if c + n == 0 {
             continue;
         }
@@ -263,7 +265,7 @@ fn multinomial(rng: &mut Rng, total: u128, counts: &[u64], out: &mut [u64]) {
 /// A binomial draw: inversion for small means, Hörmann's BTRS (1993, the
 /// transformed rejection used by numpy) otherwise.
 pub(crate) fn binomial(rng: &mut Rng, n: u64, p: f64) -> u64 {
-    if n == 0 || !(p > 0.0) {
+    if n == 0 || p.is_nan() || p <= 0.0 {
         return 0;
     }
     if p >= 1.0 {
@@ -329,12 +331,23 @@ mod tests {
     #[test]
     fn binomial_moments() {
         let mut rng = Rng::new(42);
-        for &(n, p) in &[(20u64, 0.1), (1000, 0.3), (50, 0.9), (1_000_000, 0.001), (7, 0.5)] {
-            let draws: Vec<f64> = (0..20_000).map(|_| binomial(&mut rng, n, p) as f64).collect();
+        for &(n, p) in &[
+            (20u64, 0.1),
+            (1000, 0.3),
+            (50, 0.9),
+            (1_000_000, 0.001),
+            (7, 0.5),
+        ] {
+            let draws: Vec<f64> = (0..20_000)
+                .map(|_| binomial(&mut rng, n, p) as f64)
+                .collect();
             let mean = draws.iter().sum::<f64>() / draws.len() as f64;
             let var = draws.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / draws.len() as f64;
             let (m, v) = (n as f64 * p, n as f64 * p * (1.0 - p));
-            assert!((mean - m).abs() < 4.0 * (v / 20_000.0).sqrt() + 1e-9, "{n} {p}: {mean} vs {m}");
+            assert!(
+                (mean - m).abs() < 4.0 * (v / 20_000.0).sqrt() + 1e-9,
+                "{n} {p}: {mean} vs {m}"
+            );
             assert!((var / v - 1.0).abs() < 0.06, "{n} {p}: {var} vs {v}");
             assert!(draws.iter().all(|&x| x <= n as f64));
         }
@@ -359,13 +372,30 @@ mod tests {
     fn settings_are_checked() {
         let paths = PathSet::new();
         for b in [
-            Bootstrap { replicates: 0, ..Bootstrap::default() },
-            Bootstrap { replicates: MAX_REPLICATES + 1, ..Bootstrap::default() },
-            Bootstrap { level: 1.0, ..Bootstrap::default() },
-            Bootstrap { level: f64::NAN, ..Bootstrap::default() },
+            Bootstrap {
+                replicates: 0,
+                ..Bootstrap::default()
+            },
+            Bootstrap {
+                replicates: MAX_REPLICATES + 1,
+                ..Bootstrap::default()
+            },
+            Bootstrap {
+                level: 1.0,
+                ..Bootstrap::default()
+            },
+            Bootstrap {
+                level: f64::NAN,
+                ..Bootstrap::default()
+            },
         ] {
             assert!(Markov::order(1).bootstrap(&paths, &b).is_err());
         }
-        assert!(Markov::order(1).bootstrap(&paths, &Bootstrap::default()).unwrap().is_empty());
+        assert!(
+            Markov::order(1)
+                .bootstrap(&paths, &Bootstrap::default())
+                .unwrap()
+                .is_empty()
+        );
     }
 }

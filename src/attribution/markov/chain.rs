@@ -190,7 +190,11 @@ impl Builder {
             max_states,
             state_of: HashMap::default(),
             keys: Vec::new(),
-            direct_state: if order == 1 { vec![NONE; channels] } else { Vec::new() },
+            direct_state: if order == 1 {
+                vec![NONE; channels]
+            } else {
+                Vec::new()
+            },
             edge_of: HashMap::default(),
             dense_edges: vec![NONE; dense_side * dense_side],
             dense_side,
@@ -372,7 +376,10 @@ impl Builder {
         let mut state_ids = Vec::new();
         let mut state_starts = vec![0u32];
         for &old in &order {
-            unpack(self.keys.get(old as usize).copied().unwrap_or(0), &mut state_ids);
+            unpack(
+                self.keys.get(old as usize).copied().unwrap_or(0),
+                &mut state_ids,
+            );
             state_starts.push(state_ids.len() as u32);
         }
         // Edges sorted by (from, to) in the new ids.
@@ -428,7 +435,13 @@ impl Builder {
             null_w: gather(&self.null_w),
             end_value: order
                 .iter()
-                .map(|&old| self.end_value.get(old as usize).copied().unwrap_or_default().to_f64())
+                .map(|&old| {
+                    self.end_value
+                        .get(old as usize)
+                        .copied()
+                        .unwrap_or_default()
+                        .to_f64()
+                })
                 .collect(),
             rows,
         })
@@ -460,11 +473,14 @@ fn canonical_rows(r: RowEdges, row_index: &[u32], paths: &PathSet, ranks: &[u32]
             r.starts.get(i).copied().unwrap_or(0) as usize,
             r.starts.get(i + 1).copied().unwrap_or(0) as usize,
         );
-        out.edges.extend_from_slice(r.edges.get(a..b).unwrap_or(&[]));
+        out.edges
+            .extend_from_slice(r.edges.get(a..b).unwrap_or(&[]));
         out.starts.push(out.edges.len() as u32);
-        out.conversions.push(r.conversions.get(i).copied().unwrap_or(0));
+        out.conversions
+            .push(r.conversions.get(i).copied().unwrap_or(0));
         out.nulls.push(r.nulls.get(i).copied().unwrap_or(0));
-        out.mean_value.push(r.mean_value.get(i).copied().unwrap_or(0.0));
+        out.mean_value
+            .push(r.mean_value.get(i).copied().unwrap_or(0.0));
     }
     out
 }

@@ -238,7 +238,12 @@ impl Markov {
         self.validate()?;
         let chain = Chain::build(paths, usize::from(self.order), self.max_states, false)?;
         let effects = solve::effects(&chain, solver)?;
-        let channels = credits(paths, &effects, paths.total_conversions() as f64, paths.total_value());
+        let channels = credits(
+            paths,
+            &effects,
+            paths.total_conversions() as f64,
+            paths.total_value(),
+        );
         Ok(MarkovResult {
             order: self.order,
             states: chain.len(),
@@ -381,8 +386,14 @@ mod tests {
     fn orders_and_caps_are_checked() {
         let mut paths = PathSet::new();
         paths.add(&["a", "b", "c"], 1, 1.0, 1).unwrap();
-        assert!(matches!(Markov::order(0).solve(&paths), Err(Error::InvalidConfig { .. })));
-        assert!(matches!(Markov::order(5).solve(&paths), Err(Error::InvalidConfig { .. })));
+        assert!(matches!(
+            Markov::order(0).solve(&paths),
+            Err(Error::InvalidConfig { .. })
+        ));
+        assert!(matches!(
+            Markov::order(5).solve(&paths),
+            Err(Error::InvalidConfig { .. })
+        ));
         assert!(matches!(
             Markov::order(1).with_max_states(0).solve(&paths),
             Err(Error::InvalidConfig { .. })
@@ -425,6 +436,9 @@ mod tests {
             assert!((s - 1.0).abs() < 1e-15, "{from}: {s}");
         }
         let json = serde_json::to_string(&m[0]).unwrap();
-        assert_eq!(json, r#"{"from":"(start)","to":["a"],"probability":0.3333333333333333}"#);
+        assert_eq!(
+            json,
+            r#"{"from":"(start)","to":["a"],"probability":0.3333333333333333}"#
+        );
     }
 }

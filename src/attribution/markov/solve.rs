@@ -47,7 +47,9 @@ const MAX_BOUND_STEPS: usize = 100_000;
 pub(crate) enum Method {
     Direct,
     /// Gauss-Seidel; the largest proven relative error bound.
-    Iterative { bound: f64 },
+    Iterative {
+        bound: f64,
+    },
 }
 
 /// Which solver to use (tests force one).
@@ -338,7 +340,10 @@ pub(crate) fn effects(chain: &Chain, solver: Solver) -> Result<Effects> {
         let Some(states) = holders.get(c).filter(|h| !h.is_empty()) else {
             continue;
         };
-        if !states.iter().any(|&s| converts.get(s as usize) == Some(&true)) {
+        if !states
+            .iter()
+            .any(|&s| converts.get(s as usize) == Some(&true))
+        {
             continue;
         }
         keep.iter_mut().for_each(|k| *k = true);
@@ -493,7 +498,11 @@ fn gauss_seidel(
         let ok_p = err <= TOLERANCE * p_conv;
         let ok_w = max_mv == 0.0 || err * max_mv <= TOLERANCE * scale_w;
         if ok_p && ok_w {
-            let rel = (err / p_conv).max(if scale_w > 0.0 { err * max_mv / scale_w } else { 0.0 });
+            let rel = (err / p_conv).max(if scale_w > 0.0 {
+                err * max_mv / scale_w
+            } else {
+                0.0
+            });
             return Some((x, rel));
         }
     }
@@ -532,7 +541,10 @@ fn direct(p: &Probs, keep: &[bool]) -> Result<Vec<f64>> {
             }
         }
     }
-    let mut b: Vec<f64> = idx.iter().map(|&s| p.pi.get(s).copied().unwrap_or(0.0)).collect();
+    let mut b: Vec<f64> = idx
+        .iter()
+        .map(|&s| p.pi.get(s).copied().unwrap_or(0.0))
+        .collect();
     for col in 0..k {
         // Partial pivoting.
         let mut best = col;
@@ -571,7 +583,12 @@ fn direct(p: &Probs, keep: &[bool]) -> Result<Vec<f64>> {
             if let Some(x) = row.get_mut(col) {
                 *x = 0.0;
             }
-            for (x, &y) in row.get_mut(col + 1..).unwrap_or(&mut []).iter_mut().zip(tail) {
+            for (x, &y) in row
+                .get_mut(col + 1..)
+                .unwrap_or(&mut [])
+                .iter_mut()
+                .zip(tail)
+            {
                 *x -= f * y;
             }
             *br -= f * b_col;
@@ -615,8 +632,13 @@ mod tests {
                 .collect();
             let conv = rng.below(4);
             let nulls = rng.below(5) + u64::from(conv == 0);
-            set.add(&path, conv, conv as f64 * (1.0 + rng.below(100) as f64), nulls)
-                .unwrap();
+            set.add(
+                &path,
+                conv,
+                conv as f64 * (1.0 + rng.below(100) as f64),
+                nulls,
+            )
+            .unwrap();
         }
         set
     }
@@ -645,13 +667,19 @@ mod tests {
         // a > b > a > b ...: walks of about the path's length.
         for (len, iterative) in [(200, true), (1_000_000, false)] {
             let mut paths = PathSet::new();
-            let long: Vec<&str> = (0..len).map(|i| if i % 2 == 0 { "a" } else { "b" }).collect();
+            let long: Vec<&str> = (0..len)
+                .map(|i| if i % 2 == 0 { "a" } else { "b" })
+                .collect();
             paths.add(&long, 0, 0.0, 3).unwrap();
             paths.add(&["a", "c"], 1, 1.0, 0).unwrap();
             let chain = Chain::build(&paths, 1, 100, false).unwrap();
             let e = effects(&chain, Solver::Iterative).unwrap();
             let d = effects(&chain, Solver::Direct).unwrap();
-            assert_eq!(matches!(e.method, Method::Iterative { .. }), iterative, "{len}");
+            assert_eq!(
+                matches!(e.method, Method::Iterative { .. }),
+                iterative,
+                "{len}"
+            );
             for (x, y) in e.removal.iter().zip(&d.removal) {
                 assert!((x - y).abs() < 1e-9, "{x} {y}");
             }
