@@ -39,8 +39,7 @@ use std::time::Instant;
 use chrono::TimeDelta;
 use clap::Parser;
 use cxjourney::attribution::{
-    Credit, Credits, FirstTouch, LastTouch, Linear, Markov, MarkovResult, Model, PathSet,
-    PositionBased, SimplifiedShapley, TimeDecay,
+    AttributionConfig, AttributionReport, Credit, Credits, Markov, PathSet, RuleBased,
 };
 use indexmap::IndexMap;
 use serde::Serialize;
@@ -143,40 +142,67 @@ fn run(cli: &Cli) -> Result<(), String> {
     }
     .map_err(|e| format!("{path}: {e}"))?;
     let all = cli.models == "all";
-    let (markov, heuristics) = models(&paths, cli.order, journeys, all)?;
+    let config = AttributionConfig {
+        markov: Markov::order(cli.order),
+        ..AttributionConfig::default()
+    };
+    let (rules, report) = if all {
+        let report = AttributionReport::from_paths(&paths, &config).map_err(|e| e.to_string())?;
+        (None, Some(report))
+    } else {
+        let rules = RuleBased::attribute(&paths, &config.last_non_direct, &config.position_based)
+            .map_err(|e| e.to_string())?;
+        (Some(rules), None)
+    };
     let compute_seconds = started.elapsed().as_secs_f64();
 
-    let [first, last, linear, position, shapley, decay] = heuristics;
-    let get = |c: &Credits, name: &str| c.get(name).copied().unwrap_or_default();
-    let channels = first
-        .keys()
-        .map(|name| {
+    let mut channels = IndexMap::new();
+    if let Some(r) = &report {
+        for (name, c) in &r.channels {
+            channels.insert(
+                name.as_str(),
+                ChannelOut {
+                    first_touch: c.first_touch,
+                    last_touch: c.last_touch,
+                    linear: c.linear,
+                    position_based: c.position_based,
+                    time_decay: if journeys { c.time_decay } else { None },
+                    markov: Some(MarkovOut {
+                        removal_effect: c.markov.removal_effect,
+                        conversions: c.markov.conversions,
+                        value: c.markov.value,
+                    }),
+                    shapley: Some(c.shapley),
+                },
+            );
+        }
+    }
+    if let Some(r) = &rules {
+        let get = |c: &Credits, name: &str| c.get(name).copied().unwrap_or_default();
+        for name in r.first_touch.keys() {
             let n = name.as_str();
-            (
+            channels.insert(
                 n,
                 ChannelOut {
-                    first_touch: get(&first, n),
-                    last_touch: get(&last, n),
-                    linear: get(&linear, n),
-                    position_based: get(&position, n),
-                    time_decay: journeys.then(|| get(&decay, n)),
-                    markov: markov.as_ref().map(|m| {
-                        let c = m.channels.get(n).copied().unwrap_or_default();
-                        MarkovOut {
-                            removal_effect: c.removal_effect,
-                            conversions: c.conversions,
-                            value: c.value,
-                        }
-                    }),
-                    shapley: all.then(|| get(&shapley, n)),
+                    first_touch: get(&r.first_touch, n),
+                    last_touch: get(&r.last_touch, n),
+                    linear: get(&r.linear, n),
+                    position_based: get(&r.position_based, n),
+                    time_decay: if journeys {
+                        r.time_decay.as_ref().map(|d| get(d, n))
+                    } else {
+                        None
+                    },
+                    markov: None,
+                    shapley: None,
                 },
-            )
-        })
-        .collect();
+            );
+        }
+    }
     let total = (paths.total_conversions() + paths.total_nulls()) as f64;
     let output = Output {
         channels,
-        conversion_probability: markov.as_ref().map_or_else(
+        conversion_probability: report.as_ref().map_or_else(
             || {
                 if total > 0.0 {
                     paths.total_conversions() as f64 / total
@@ -184,53 +210,12 @@ fn run(cli: &Cli) -> Result<(), String> {
                     0.0
                 }
             },
-            |m| m.conversion_probability,
+            |r| r.conversion_probability,
         ),
         compute_seconds,
     };
     let text = serde_json::to_string(&output).map_err(|e| e.to_string())?;
     out::emit(&text)
-}
-
-/// The Markov model on one thread (when asked for), the rule-based models
-/// and Shapley on another.
-fn models(
-    paths: &PathSet,
-    order: u8,
-    journeys: bool,
-    all: bool,
-) -> Result<(Option<MarkovResult>, [Credits; 6]), String> {
-    let heuristics = || -> Result<[Credits; 6], String> {
-        let run = |m: &dyn Model| m.attribute(paths).map_err(|e| e.to_string());
-        Ok([
-            run(&FirstTouch)?,
-            run(&LastTouch)?,
-            run(&Linear)?,
-            run(&PositionBased::default())?,
-            if all {
-                run(&SimplifiedShapley)?
-            } else {
-                Credits::new()
-            },
-            if journeys {
-                run(&TimeDecay)?
-            } else {
-                Credits::new()
-            },
-        ])
-    };
-    if !all {
-        return Ok((None, heuristics()?));
-    }
-    let markov = || Markov::order(order).solve(paths).map_err(|e| e.to_string());
-    std::thread::scope(|s| {
-        let h = s.spawn(heuristics);
-        let m = markov()?;
-        let h = h
-            .join()
-            .unwrap_or_else(|_| Err("a model thread panicked".to_owned()))?;
-        Ok((Some(m), h))
-    })
 }
 
 fn read(path: &str) -> Result<Vec<u8>, String> {

@@ -59,6 +59,12 @@
 //!   is one customer's rows, what analyses take. Analyses implement the
 //!   [`Accumulator`] contract; [`run_on_log`] runs one over a log on several
 //!   threads with the same result for any thread count.
+//! - **Which channels earned it**: [`attribution`]: first touch, last touch,
+//!   last non-direct, linear, position-based, time decay, the Markov model
+//!   of order 1 to 4 with exact removal effects (no simulation) and
+//!   bootstrap intervals, and the Shapley value (simplified, exact over
+//!   coalitions, ordered), side by side and conserved; paths from
+//!   ChannelAttribution's CSV or from journeys, refund-aware.
 //! - **Who**: [`Persona`], the six shopper types; [`persona`] scores them
 //!   from behaviour with reasons, and profiles how customers check out.
 //! - **Analyses**: each is a `...Config`, an accumulator with `add` / `merge`
@@ -106,8 +112,11 @@
 //!   elements and 32 conditions and match in time linear in the journey (no
 //!   backtracking); paths keep at most 20 steps on each side. Funnels take at most 32 steps; the
 //!   `strict_once` mode keeps at most 2^20 partial chains per customer; a held
-//!   property times the touchpoints of one journey is capped at 2^26; every
-//!   cap answers [`Error::TooMuchWork`] naming the limit, never a hang.
+//!   property times the touchpoints of one journey is capped at 2^26; a
+//!   Markov chain has at most [`attribution::DEFAULT_MAX_STATES`] states
+//!   unless configured otherwise, and the exact Shapley value takes at most
+//!   [`attribution::MAX_SHAPLEY_CHANNELS`] channels; every cap answers
+//!   [`Error::TooMuchWork`] naming the limit, never a hang.
 //!   Cohort retention reports at most 3,660 periods and holds at most
 //!   [`retention::MAX_CELLS`] cohort cells, the lifecycle at most
 //!   [`retention::MAX_LIFECYCLE_PERIODS`] periods, whatever time range the

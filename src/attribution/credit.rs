@@ -54,6 +54,28 @@ pub trait Model {
     fn attribute(&self, paths: &PathSet) -> Result<Credits>;
 }
 
+/// One path's conversions and value, exact and as floats (converted once
+/// per path, shared by every model that splits them).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Amounts {
+    pub(crate) conv: Fixed,
+    pub(crate) value: Fixed,
+    pub(crate) conv_f: f64,
+    pub(crate) value_f: f64,
+}
+
+impl Amounts {
+    #[inline]
+    pub(crate) fn new(conversions: u64, value: Fixed) -> Amounts {
+        Amounts {
+            conv: Fixed::count(conversions),
+            value,
+            conv_f: conversions as f64,
+            value_f: value.to_f64(),
+        }
+    }
+}
+
 /// Exact per-channel sums of credit in fixed point, so the result does not
 /// depend on the order of the paths.
 #[derive(Debug, Clone)]
@@ -85,13 +107,19 @@ impl Tally {
     /// last target gets the rounding remainder, so each path's credit sums
     /// exactly to its totals.
     #[inline]
-    pub(crate) fn split_equal(&mut self, targets: &[u32], conv: Fixed, value: Fixed) {
+    pub(crate) fn split_equal(&mut self, targets: &[u32], amounts: Amounts) {
+        let Amounts {
+            conv,
+            value,
+            conv_f,
+            value_f,
+        } = amounts;
         let Some((&last, rest)) = targets.split_last() else {
             return;
         };
         let share = 1.0 / targets.len() as f64;
-        let dc = Fixed::from_share(conv.to_f64() * share).min(conv);
-        let dv = Fixed::from_share(value.to_f64() * share).min(value);
+        let dc = Fixed::from_share(conv_f * share).min(conv);
+        let dv = Fixed::from_share(value_f * share).min(value);
         for &c in rest {
             self.whole(c, dc, dv);
         }
@@ -110,18 +138,22 @@ impl Tally {
     pub(crate) fn split_ends(
         &mut self,
         targets: &[u32],
-        conv: Fixed,
-        value: Fixed,
+        amounts: Amounts,
         first: f64,
         middle: f64,
     ) {
+        let Amounts {
+            conv,
+            value,
+            conv_f,
+            value_f,
+        } = amounts;
         let [head, between @ .., tail] = targets else {
             if let Some(&c) = targets.first() {
                 self.whole(c, conv, value);
             }
             return;
         };
-        let (conv_f, value_f) = (conv.to_f64(), value.to_f64());
         let fc = Fixed::from_share(conv_f * first).min(conv);
         let fv = Fixed::from_share(value_f * first).min(value);
         self.whole(*head, fc, fv);
@@ -142,6 +174,17 @@ impl Tally {
             value_left = value_left.minus_clamped(mv.times(n));
         }
         self.whole(*tail, conv_left, value_left);
+    }
+
+    /// Adds another tally of the same channels (exact, so the order of the
+    /// parts does not matter).
+    pub(crate) fn absorb(&mut self, other: &Tally) {
+        for (a, b) in self.conv.iter_mut().zip(&other.conv) {
+            *a += *b;
+        }
+        for (a, b) in self.value.iter_mut().zip(&other.value) {
+            *a += *b;
+        }
     }
 
     /// The credit of channel id `c`.

@@ -62,8 +62,22 @@ impl Fixed {
         Fixed(i128::from(n) * SCALE_INT)
     }
 
-    /// The amount as a float: the whole units plus the rounded fraction.
+    /// The amount as a float: the whole units plus the rounded fraction
+    /// (so decimal amounts print as themselves).
+    #[inline]
     pub(crate) fn to_f64(self) -> f64 {
+        const EXACT: i128 = 1 << 53;
+        if (0..EXACT).contains(&self.0) {
+            // An integer every f64 holds: one rounding, in the division.
+            return self.0 as i64 as f64 / SCALE;
+        }
+        if let Ok(units) = i64::try_from(self.0) {
+            let (whole, frac) = (
+                units.div_euclid(1_000_000_000_000),
+                units.rem_euclid(1_000_000_000_000),
+            );
+            return whole as f64 + frac as f64 / SCALE;
+        }
         let whole = self.0.div_euclid(SCALE_INT);
         let frac = self.0.rem_euclid(SCALE_INT);
         whole as f64 + frac as f64 / SCALE

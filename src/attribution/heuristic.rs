@@ -9,7 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::attribution::credit::{Credits, Model, Tally, named};
+use crate::attribution::credit::{Amounts, Credits, Model, Tally, named};
 use crate::attribution::fixed::Fixed;
 use crate::attribution::paths::PathSet;
 use crate::error::{Error, Result};
@@ -211,14 +211,126 @@ impl PositionBased {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TimeDecay;
 
-/// Runs `credit(ids, conv, value, tally)` over every converting path.
-fn tally(paths: &PathSet, mut credit: impl FnMut(&[u32], Fixed, Fixed, &mut Tally)) -> Credits {
+/// Every rule-based model at once, in one pass over the paths: what
+/// [`AttributionReport`](crate::attribution::AttributionReport) uses, and
+/// the fast way to get them all (each model alone reads every path once).
+///
+/// ```
+/// use cxjourney::attribution::{LastNonDirect, Model, PathSet, PositionBased, RuleBased, Linear};
+/// let mut paths = PathSet::new();
+/// paths.add(&["social", "direct", "email"], 3, 90.0, 2)?;
+/// let all = RuleBased::attribute(&paths, &LastNonDirect::default(), &PositionBased::default())?;
+/// assert_eq!(all.linear, Linear.attribute(&paths)?);
+/// assert_eq!(all.last_non_direct["email"].conversions, 3.0);
+/// assert!(all.time_decay.is_none()); // no touch times
+/// # Ok::<(), cxjourney::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleBased {
+    /// [`FirstTouch`].
+    pub first_touch: Credits,
+    /// [`LastTouch`].
+    pub last_touch: Credits,
+    /// [`LastNonDirect`].
+    pub last_non_direct: Credits,
+    /// [`Linear`].
+    pub linear: Credits,
+    /// [`PositionBased`].
+    pub position_based: Credits,
+    /// [`TimeDecay`], when every conversion came with touch times.
+    pub time_decay: Option<Credits>,
+}
+
+impl RuleBased {
+    /// Every rule-based model's credit, with the given last-non-direct and
+    /// position-based settings; equal to running each model alone.
+    ///
+    /// # Errors
+    /// None at present; `Result` for symmetry with the models.
+    pub fn attribute(
+        paths: &PathSet,
+        last_non_direct: &LastNonDirect,
+        position: &PositionBased,
+    ) -> Result<RuleBased> {
+        let direct = paths
+            .channels()
+            .position(|c| c == last_non_direct.direct)
+            .map(|i| i as u32);
+        let rows = paths.len();
+        // Large sets on two threads; the sums are exact, so the split does
+        // not change the result.
+        let [first, last, lnd, linear, pos] = if rows >= 20_000 {
+            let half = rows / 2;
+            let (mut a, b) = std::thread::scope(|s| {
+                let h = s.spawn(|| rule_tallies(paths, half..rows, direct, position));
+                let a = rule_tallies(paths, 0..half, direct, position);
+                (a, h.join())
+            });
+            let b = b.map_err(|_| Error::NumericFailure {
+                what: "a rule-based model's thread panicked".to_owned(),
+            })?;
+            for (x, y) in a.iter_mut().zip(&b) {
+                x.absorb(y);
+            }
+            a
+        } else {
+            rule_tallies(paths, 0..rows, direct, position)
+        };
+        Ok(RuleBased {
+            first_touch: first.into_credits(paths),
+            last_touch: last.into_credits(paths),
+            last_non_direct: lnd.into_credits(paths),
+            linear: linear.into_credits(paths),
+            position_based: pos.into_credits(paths),
+            time_decay: TimeDecay.attribute(paths).ok(),
+        })
+    }
+}
+
+/// First touch, last touch, last non-direct, linear and position-based
+/// tallies of a range of paths.
+fn rule_tallies(
+    paths: &PathSet,
+    range: std::ops::Range<usize>,
+    direct: Option<u32>,
+    position: &PositionBased,
+) -> [Tally; 5] {
+    let n = paths.channel_count();
+    let [mut first, mut last, mut lnd, mut linear, mut pos] = [(); 5].map(|()| Tally::new(n));
+    for (ids, conv, value, _) in paths.rows_in(range) {
+        if conv == 0 {
+            continue;
+        }
+        let amounts = Amounts::new(conv, value);
+        let conv = amounts.conv;
+        let (Some(&head), Some(&tail)) = (ids.first(), ids.last()) else {
+            continue;
+        };
+        first.whole(head, conv, value);
+        last.whole(tail, conv, value);
+        let pick = ids
+            .iter()
+            .rev()
+            .find(|&&c| Some(c) != direct)
+            .copied()
+            .unwrap_or(tail);
+        lnd.whole(pick, conv, value);
+        linear.split_equal(ids, amounts);
+        let len = ids.len();
+        let middle = if len > 2 { position.share(1, len) } else { 0.0 };
+        pos.split_ends(ids, amounts, position.share(0, len), middle);
+    }
+    [first, last, lnd, linear, pos]
+}
+
+/// Runs `credit(ids, amounts, tally)` over every converting path.
+fn tally(paths: &PathSet, mut credit: impl FnMut(&[u32], Amounts, &mut Tally)) -> Credits {
     let mut t = Tally::new(paths.channel_count());
     for (ids, conv, value, _) in paths.rows() {
         if conv == 0 {
             continue;
         }
-        credit(ids, Fixed::count(conv), value, &mut t);
+        credit(ids, Amounts::new(conv, value), &mut t);
     }
     t.into_credits(paths)
 }
@@ -229,9 +341,9 @@ impl Model for FirstTouch {
     }
 
     fn attribute(&self, paths: &PathSet) -> Result<Credits> {
-        Ok(tally(paths, |ids, conv, value, t| {
+        Ok(tally(paths, |ids, a, t| {
             if let Some(&c) = ids.first() {
-                t.whole(c, conv, value);
+                t.whole(c, a.conv, a.value);
             }
         }))
     }
@@ -243,9 +355,9 @@ impl Model for LastTouch {
     }
 
     fn attribute(&self, paths: &PathSet) -> Result<Credits> {
-        Ok(tally(paths, |ids, conv, value, t| {
+        Ok(tally(paths, |ids, a, t| {
             if let Some(&c) = ids.last() {
-                t.whole(c, conv, value);
+                t.whole(c, a.conv, a.value);
             }
         }))
     }
@@ -261,14 +373,14 @@ impl Model for LastNonDirect {
             .channels()
             .position(|c| c == self.direct)
             .map(|i| i as u32);
-        Ok(tally(paths, |ids, conv, value, t| {
+        Ok(tally(paths, |ids, a, t| {
             let pick = ids
                 .iter()
                 .rev()
                 .find(|&&c| Some(c) != direct)
                 .or(ids.last());
             if let Some(&c) = pick {
-                t.whole(c, conv, value);
+                t.whole(c, a.conv, a.value);
             }
         }))
     }
@@ -280,9 +392,7 @@ impl Model for Linear {
     }
 
     fn attribute(&self, paths: &PathSet) -> Result<Credits> {
-        Ok(tally(paths, |ids, conv, value, t| {
-            t.split_equal(ids, conv, value);
-        }))
+        Ok(tally(paths, |ids, a, t| t.split_equal(ids, a)))
     }
 }
 
@@ -292,10 +402,10 @@ impl Model for PositionBased {
     }
 
     fn attribute(&self, paths: &PathSet) -> Result<Credits> {
-        Ok(tally(paths, |ids, conv, value, t| {
+        Ok(tally(paths, |ids, a, t| {
             let len = ids.len();
             let middle = if len > 2 { self.share(1, len) } else { 0.0 };
-            t.split_ends(ids, conv, value, self.share(0, len), middle);
+            t.split_ends(ids, a, self.share(0, len), middle);
         }))
     }
 }

@@ -17,7 +17,8 @@
 //! - **Models**, each a value behind the one [`Model`] trait
 //!   (`LastTouch.attribute(&paths)`, `Markov::order(2).attribute(&paths)`):
 //!   [`FirstTouch`], [`LastTouch`], [`LastNonDirect`], [`Linear`],
-//!   [`PositionBased`], [`TimeDecay`]; [`Markov`] of order 1 to 4 with exact
+//!   [`PositionBased`], [`TimeDecay`] (all of them in one pass:
+//!   [`RuleBased`]); [`Markov`] of order 1 to 4 with exact
 //!   removal effects ([`Markov::solve`] also gives the transition matrix,
 //!   [`Markov::bootstrap`] seeded confidence intervals); the Shapley value,
 //!   simplified ([`SimplifiedShapley`]), classic over all coalitions
@@ -60,7 +61,9 @@ mod report;
 mod shapley;
 
 pub use credit::{Credit, Credits, Model};
-pub use heuristic::{FirstTouch, LastNonDirect, LastTouch, Linear, PositionBased, TimeDecay};
+pub use heuristic::{
+    FirstTouch, LastNonDirect, LastTouch, Linear, PositionBased, RuleBased, TimeDecay,
+};
 pub use journeys::{AttributionAccumulator, PathsPer, RefundPolicy};
 pub use markov::{
     Bootstrap, DEFAULT_MAX_STATES, Interval, MAX_ORDER, MAX_REPLICATES, Markov, MarkovCredit,

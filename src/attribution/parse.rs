@@ -555,91 +555,182 @@ fn digits(t: &[u8]) -> Option<u64> {
     (n <= MAX_COUNT).then_some(n)
 }
 
-/// One line of a path file without quotes, the common way: commas and
-/// `>` found eight bytes at a time, channels looked up by their bytes,
-/// counts and values read as plain decimals. `false` when the line is not
-/// of that simple form (the general reader then takes it, and names any
-/// error).
-fn fast_paths_line(
+/// The state of the line being read by [`fast_paths_part`].
+struct LineState {
+    field: usize,
+    field_start: usize,
+    token_start: usize,
+    conv: Option<u64>,
+    nulls: u64,
+    value: Fixed,
+    ok: bool,
+}
+
+impl LineState {
+    fn new(start: usize) -> LineState {
+        LineState {
+            field: 0,
+            field_start: start,
+            token_start: start,
+            conv: None,
+            nulls: 0,
+            value: Fixed::ZERO,
+            ok: true,
+        }
+    }
+}
+
+const NEWLINES: u64 = 0x0A0A_0A0A_0A0A_0A0A;
+
+/// The rows of a part of a path file without quotes, the common way: line
+/// ends, commas and `>` found eight bytes at a time in one pass, channels
+/// looked up by their bytes, counts and values read as plain decimals. A
+/// line not of that simple form (a blank line, `3.0`, `1e3`, a wrong width,
+/// a bad value) goes to the general reader, which also names any error.
+#[allow(clippy::too_many_arguments)]
+fn fast_paths_part(
     set: &mut PathSet,
-    line: &[u8],
-    c: &Columns,
-    width: usize,
+    part: &[u8],
+    first_line: u64,
+    header: &Header,
+    cols: &Columns,
+    row: RowFn,
     st: &mut RowState,
-) -> Result<bool> {
+) -> Result<()> {
+    let width = header.names.len();
+    let mut line_start = 0usize;
+    let mut number = first_line;
+    let mut ls = LineState::new(0);
     st.ids.clear();
-    let mut field = 0usize;
-    let mut field_start = 0usize;
-    let mut token_start = 0usize;
-    let (mut conv, mut nulls, mut value) = (None, 0u64, Fixed::ZERO);
-    let mut ok = true;
-    let mut on_field_end = |set: &mut PathSet,
-                            st: &mut RowState,
-                            field: usize,
-                            a: usize,
-                            b: usize,
-                            token_start: usize|
-     -> Result<bool> {
-        let cell = line.get(a..b).unwrap_or(&[]);
-        if field == c.path {
-            return push_token(set, st, line, token_start, b);
-        }
-        if field == c.conversions {
-            conv = digits(cell.trim_ascii());
-            return Ok(conv.is_some());
-        }
-        if Some(field) == c.nulls {
-            let Some(n) = digits(cell.trim_ascii()) else {
-                return Ok(false);
-            };
-            nulls = n;
-        } else if Some(field) == c.value {
-            let Some(v) = plain_decimal(cell.trim_ascii()) else {
-                return Ok(false);
-            };
-            value = v;
-        }
-        Ok(true)
-    };
-    let mut i = 0;
-    while i < line.len() && ok {
-        let w = load(line, i);
-        let mut m = eq_mask(w, COMMAS) | eq_mask(w, ARROWS);
-        while m != 0 && ok {
+    let mut i = 0usize;
+    while i < part.len() {
+        let w = load(part, i);
+        let mut m = eq_mask(w, COMMAS) | eq_mask(w, ARROWS) | eq_mask(w, NEWLINES);
+        while m != 0 {
             let p = i + (m.trailing_zeros() / 8) as usize;
             m &= m - 1;
-            if p >= line.len() {
-                break;
-            }
-            if line.get(p) == Some(&b',') {
-                ok = on_field_end(set, st, field, field_start, p, token_start)?;
-                field += 1;
-                field_start = p + 1;
-                token_start = p + 1;
-            } else if field == c.path {
-                ok = push_token(set, st, line, token_start, p)?;
-                token_start = p + 1;
+            match part.get(p) {
+                Some(b',') => {
+                    if ls.ok {
+                        ls.ok = field_end(set, st, &mut ls, part, cols, p)?;
+                    }
+                    ls.field += 1;
+                    ls.field_start = p + 1;
+                    ls.token_start = p + 1;
+                }
+                Some(b'>') => {
+                    if ls.ok && ls.field == cols.path {
+                        ls.ok = push_token(set, st, part, ls.token_start, p)?;
+                        ls.token_start = p + 1;
+                    }
+                }
+                Some(b'\n') => {
+                    line_end(
+                        set, part, line_start, p, number, width, header, cols, row, st, &mut ls,
+                    )?;
+                    line_start = p + 1;
+                    number += 1;
+                    ls = LineState::new(line_start);
+                    st.ids.clear();
+                }
+                _ => break,
             }
         }
         i += 8;
     }
-    if !ok {
-        return Ok(false);
+    if line_start < part.len() {
+        line_end(
+            set,
+            part,
+            line_start,
+            part.len(),
+            number,
+            width,
+            header,
+            cols,
+            row,
+            st,
+            &mut ls,
+        )?;
     }
-    if !on_field_end(set, st, field, field_start, line.len(), token_start)? || field + 1 != width {
-        return Ok(false);
+    Ok(())
+}
+
+/// Ends field `ls.field` at `end`: a path token, or a number.
+#[inline]
+fn field_end(
+    set: &mut PathSet,
+    st: &mut RowState,
+    ls: &mut LineState,
+    part: &[u8],
+    c: &Columns,
+    end: usize,
+) -> Result<bool> {
+    if ls.field == c.path {
+        return push_token(set, st, part, ls.token_start, end);
     }
-    let Some(conv) = conv else {
-        return Ok(false);
-    };
-    if st.ids.is_empty()
-        || (conv == 0 && value > Fixed::ZERO)
-        || value > Fixed::from_f64(MAX_INPUT).unwrap_or_default()
-    {
-        return Ok(false);
+    let cell = part.get(ls.field_start..end).unwrap_or(&[]).trim_ascii();
+    if ls.field == c.conversions {
+        ls.conv = digits(cell);
+        return Ok(ls.conv.is_some());
     }
-    set.add_ids(&st.ids, conv, value, nulls)?;
+    if Some(ls.field) == c.nulls {
+        let Some(n) = digits(cell) else {
+            return Ok(false);
+        };
+        ls.nulls = n;
+    } else if Some(ls.field) == c.value {
+        let Some(v) = plain_decimal(cell) else {
+            return Ok(false);
+        };
+        ls.value = v;
+    }
     Ok(true)
+}
+
+/// Ends the line `part[start..end]` (its `\n` at `end`): adds the row, or
+/// hands the line to the general reader.
+#[allow(clippy::too_many_arguments)]
+fn line_end(
+    set: &mut PathSet,
+    part: &[u8],
+    start: usize,
+    end: usize,
+    number: u64,
+    width: usize,
+    header: &Header,
+    cols: &Columns,
+    row: RowFn,
+    st: &mut RowState,
+    ls: &mut LineState,
+) -> Result<()> {
+    let text_end = if end > start && part.get(end - 1) == Some(&b'\r') {
+        end - 1
+    } else {
+        end
+    };
+    if ls.ok {
+        ls.ok = text_end >= ls.field_start && field_end(set, st, ls, part, cols, text_end)?;
+    }
+    let max = Fixed::from_f64(MAX_INPUT).unwrap_or_default();
+    if let (true, Some(conv)) = (ls.ok, ls.conv) {
+        if ls.field + 1 == width
+            && !st.ids.is_empty()
+            && !(conv == 0 && ls.value > Fixed::ZERO)
+            && ls.value <= max
+        {
+            return set.push_row(&st.ids, conv, ls.value, ls.nulls).map(|_| ());
+        }
+    }
+    // The general reader takes the line (and skips it when blank).
+    let raw = part.get(start..end).unwrap_or(&[]);
+    let mut records = Records::new(raw);
+    records.line = number;
+    if let Some(l) = records.next()? {
+        check_width(&records, header, l)?;
+        row(set, &records, l, cols, st)?;
+    }
+    Ok(())
 }
 
 /// Looks up the channel of `line[a..b]` (trimmed of spaces; empty tokens
@@ -665,7 +756,7 @@ fn push_token(
     }
     let token = line.get(a..b).unwrap_or(&[]);
     let found = if len > 16 {
-        st.table.id(set, token, 0, "path", line)
+        st.table.id(set, token, 0, "path", token)
     } else {
         // Eight-byte loads from the line, masked to the token.
         let keep = |n: usize| {
@@ -677,7 +768,7 @@ fn push_token(
         };
         let head = load(line, a) & keep(len);
         let tail = if len > 8 { load(line, b - 8) } else { 0 };
-        st.table.lookup(set, token, head, tail, 0, "path", line)
+        st.table.lookup(set, token, head, tail, 0, "path", token)
     };
     match found {
         Ok(id) => {
@@ -744,27 +835,7 @@ fn read_rows_from(
             ages: Vec::new(),
         };
         if fast && memchr::memchr(b'"', part).is_none() {
-            // Line by line: the fast reader, or the general one for a line
-            // it does not take.
-            let width = header.names.len();
-            let mut pos = 0;
-            let mut number = line;
-            while pos < part.len() {
-                let end = memchr::memchr(b'\n', part.get(pos..).unwrap_or(&[]))
-                    .map_or(part.len(), |i| pos + i);
-                let raw = part.get(pos..end).unwrap_or(&[]);
-                let text = raw.strip_suffix(b"\r").unwrap_or(raw);
-                if !fast_paths_line(&mut set, text, cols, width, &mut state)? {
-                    let mut records = Records::new(raw);
-                    records.line = number;
-                    if let Some(l) = records.next()? {
-                        check_width(&records, header, l)?;
-                        row(&mut set, &records, l, cols, &mut state)?;
-                    }
-                }
-                pos = end + 1;
-                number += 1;
-            }
+            fast_paths_part(&mut set, part, line, header, cols, row, &mut state)?;
             return Ok(set);
         }
         let mut records = Records::new(part);
@@ -776,7 +847,9 @@ fn read_rows_from(
         Ok(set)
     };
     let Some(split) = split else {
-        return one(rest, first_line, set);
+        let mut set = one(rest, first_line, set)?;
+        set.dedupe();
+        return Ok(set);
     };
     let (a, b) = rest.split_at(split.min(rest.len()));
     let b_line = first_line + memchr::memchr_iter(b'\n', a).count() as u64;
@@ -792,7 +865,8 @@ fn read_rows_from(
         (first, second)
     });
     let mut first = first?;
-    first.merge(second?)?;
+    first.append(second?)?;
+    first.dedupe();
     Ok(first)
 }
 
@@ -837,7 +911,7 @@ fn paths_row(
         "path",
         &mut st.ids,
     )?;
-    set.add_ids(&st.ids, conv, value, nulls)
+    set.push_row(&st.ids, conv, value, nulls).map(|_| ())
 }
 
 fn journeys_row(
@@ -850,10 +924,13 @@ fn journeys_row(
     let converted = match r.field(c.conversions).trim_ascii() {
         b"1" | b"true" | b"True" | b"TRUE" => true,
         b"0" | b"false" | b"False" | b"FALSE" => false,
-        other => match parse_float(other, line, "converted").ok() {
-            Some(x) if x == 1.0 => true,
-            Some(x) if x == 0.0 => false,
-            _ => {
+        other => {
+            let x = parse_float(other, line, "converted").ok();
+            if x == Some(1.0) {
+                true
+            } else if x == Some(0.0) {
+                false
+            } else {
                 return Err(record_error(
                     line,
                     "converted",
@@ -861,7 +938,7 @@ fn journeys_row(
                     "expected 0 or 1 (or false / true)",
                 ));
             }
-        },
+        }
     };
     let value = match c.value {
         Some(i) => parse_value(r.field(i), line, "conversion_value")?,
@@ -915,7 +992,7 @@ fn journeys_row(
         ));
     }
     let conv = u64::from(converted);
-    set.add_ids_timed(&st.ids, &st.ages, conv, value, 1 - conv)
+    set.push_row_timed(&st.ids, &st.ages, conv, value, 1 - conv)
 }
 
 impl PathSet {
@@ -1151,6 +1228,36 @@ mod tests {
             canonical(&PathSet::parse_csv(text.as_bytes()).unwrap()),
             base
         );
+        // The same as adding the rows one by one (the indexed path).
+        let mut by_hand = PathSet::new();
+        for line in text.lines().skip(1) {
+            let f: Vec<&str> = line.split(',').collect();
+            let path: Vec<&str> = f[0].split('>').map(str::trim).collect();
+            by_hand
+                .add(
+                    &path,
+                    f[1].parse().unwrap(),
+                    f[2].parse().unwrap(),
+                    f[3].parse().unwrap(),
+                )
+                .unwrap();
+        }
+        let parsed = PathSet::parse_csv(text.as_bytes()).unwrap();
+        assert_eq!(canonical(&by_hand), base);
+        assert_eq!(parsed.len(), by_hand.len());
+        // A lookup after a bulk load builds the index first.
+        let mut grown = parsed.clone();
+        let first: Vec<String> = parsed
+            .paths()
+            .next()
+            .unwrap()
+            .channels()
+            .map(str::to_owned)
+            .collect();
+        let first: Vec<&str> = first.iter().map(String::as_str).collect();
+        grown.add(&first, 0, 0.0, 1).unwrap();
+        assert_eq!(grown.len(), parsed.len());
+        assert_eq!(grown.total_nulls(), parsed.total_nulls() + 1);
         // An error in the second half names its line.
         let mut bad = text.clone();
         bad.push_str("email,x,0,1\n");

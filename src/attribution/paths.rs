@@ -64,8 +64,11 @@ pub struct PathSet {
     conversions: Vec<u64>,
     values: Vec<Fixed>,
     nulls: Vec<u64>,
-    /// Path ids by the hash of their touches.
+    /// Path ids by the hash of their touches; built lazily after a bulk
+    /// load ([`PathSet::push_row`] then [`PathSet::dedupe`]).
     index: HashTable<u32>,
+    /// Whether `index` holds every path.
+    indexed: bool,
     state: SeededState,
     decay: Option<Decay>,
     total_conversions: u64,
@@ -178,6 +181,7 @@ impl PathSet {
             values: Vec::new(),
             nulls: Vec::new(),
             index: HashTable::new(),
+            indexed: true,
             state: SeededState::default(),
             decay: None,
             total_conversions: 0,
@@ -374,22 +378,7 @@ impl PathSet {
             let nulls = other.nulls.get(row).copied().unwrap_or(0);
             self.add_ids(&ids, conv, value, nulls)?;
         }
-        if let (Some(mine), Some(theirs)) = (&mut self.decay, &other.decay) {
-            mine.untimed = mine.untimed.saturating_add(theirs.untimed);
-            mine.conversions.resize(self.channels.len(), Fixed::ZERO);
-            mine.values.resize(self.channels.len(), Fixed::ZERO);
-            for (c, &to) in map.iter().enumerate() {
-                let to = to as usize;
-                if let (Some(dst), Some(src)) =
-                    (mine.conversions.get_mut(to), theirs.conversions.get(c))
-                {
-                    *dst += *src;
-                }
-                if let (Some(dst), Some(src)) = (mine.values.get_mut(to), theirs.values.get(c)) {
-                    *dst += *src;
-                }
-            }
-        }
+        self.merge_decay(&other, &map);
         Ok(())
     }
 
@@ -411,22 +400,6 @@ impl PathSet {
     /// time: an estimate, not a promise).
     pub(crate) fn reserve(&mut self, rows: usize) {
         let rows = rows.min(1 << 24);
-        let PathSet {
-            touches,
-            starts,
-            index,
-            state,
-            ..
-        } = self;
-        index.reserve(rows, |&r| {
-            let r = r as usize;
-            match (starts.get(r), starts.get(r + 1)) {
-                (Some(&a), Some(&b)) => {
-                    state.hash_one(touches.get(a as usize..b as usize).unwrap_or(&[]))
-                }
-                _ => 0,
-            }
-        });
         self.conversions.reserve(rows);
         self.values.reserve(rows);
         self.nulls.reserve(rows);
@@ -449,7 +422,15 @@ impl PathSet {
 
     /// Every path as `(channel ids, conversions, value, nulls)`.
     pub(crate) fn rows(&self) -> impl Iterator<Item = (&[u32], u64, Fixed, u64)> + '_ {
-        (0..self.len()).map(move |r| {
+        self.rows_in(0..self.len())
+    }
+
+    /// The paths of a range of rows, as [`PathSet::rows`].
+    pub(crate) fn rows_in(
+        &self,
+        range: std::ops::Range<usize>,
+    ) -> impl Iterator<Item = (&[u32], u64, Fixed, u64)> + '_ {
+        range.map(move |r| {
             (
                 self.row_ids(r),
                 self.conversions.get(r).copied().unwrap_or(0),
@@ -521,10 +502,26 @@ impl PathSet {
         if ids.is_empty() {
             return Err(Error::EmptyInput { what: "path" });
         }
-        self.total_conversions = self.total_conversions.saturating_add(conversions);
-        self.total_value += value;
-        self.total_nulls = self.total_nulls.saturating_add(nulls);
-        let hash = self.state.hash_one(ids);
+        self.ensure_index();
+        let hash = hash_path(&self.state, ids);
+        let PathSet {
+            touches,
+            starts,
+            index,
+            ..
+        } = self;
+        let found = index
+            .find(hash, |&r| row_slice(touches, starts, r as usize) == ids)
+            .copied();
+        if let Some(row) = found {
+            self.total_conversions = self.total_conversions.saturating_add(conversions);
+            self.total_value += value;
+            self.total_nulls = self.total_nulls.saturating_add(nulls);
+            self.add_to_row(row as usize, conversions, value, nulls);
+            return Ok(());
+        }
+        let row = self.push_row(ids, conversions, value, nulls)?;
+        // push_row cleared `indexed`; this row is the only one missing.
         let PathSet {
             touches,
             starts,
@@ -532,49 +529,230 @@ impl PathSet {
             state,
             ..
         } = self;
-        let slice = |row: u32| -> &[u32] {
-            let row = row as usize;
-            match (starts.get(row), starts.get(row + 1)) {
-                (Some(&a), Some(&b)) => touches.get(a as usize..b as usize).unwrap_or(&[]),
-                _ => &[],
-            }
-        };
-        if let Some(&row) = index.find(hash, |&r| slice(r) == ids) {
-            let row = row as usize;
-            if let Some(c) = self.conversions.get_mut(row) {
-                *c = c.saturating_add(conversions);
-            }
-            if let Some(v) = self.values.get_mut(row) {
-                *v += value;
-            }
-            if let Some(n) = self.nulls.get_mut(row) {
-                *n = n.saturating_add(nulls);
-            }
-            return Ok(());
+        index.insert_unique(hash, row, |&r| {
+            hash_path(state, row_slice(touches, starts, r as usize))
+        });
+        self.indexed = true;
+        Ok(())
+    }
+
+    fn add_to_row(&mut self, row: usize, conversions: u64, value: Fixed, nulls: u64) {
+        if let Some(c) = self.conversions.get_mut(row) {
+            *c = c.saturating_add(conversions);
         }
-        let end = touches.len() + ids.len();
+        if let Some(v) = self.values.get_mut(row) {
+            *v += value;
+        }
+        if let Some(n) = self.nulls.get_mut(row) {
+            *n = n.saturating_add(nulls);
+        }
+    }
+
+    /// Appends a path without looking for an equal one (a bulk load, which
+    /// [`PathSet::dedupe`] finishes); its row number.
+    pub(crate) fn push_row(
+        &mut self,
+        ids: &[u32],
+        conversions: u64,
+        value: Fixed,
+        nulls: u64,
+    ) -> Result<u32> {
+        if ids.is_empty() {
+            return Err(Error::EmptyInput { what: "path" });
+        }
+        let end = self.touches.len() + ids.len();
         if end > MAX_TOUCHES || self.conversions.len() >= MAX_TOUCHES {
             return Err(Error::TooMuchWork {
                 what: "touches in a path set",
                 limit: MAX_TOUCHES as u64,
             });
         }
+        self.total_conversions = self.total_conversions.saturating_add(conversions);
+        self.total_value += value;
+        self.total_nulls = self.total_nulls.saturating_add(nulls);
         let row = self.conversions.len() as u32;
-        touches.extend_from_slice(ids);
-        starts.push(end as u32);
-        index.insert_unique(hash, row, |&r| {
-            let r = r as usize;
-            match (starts.get(r), starts.get(r + 1)) {
-                (Some(&a), Some(&b)) => {
-                    state.hash_one(touches.get(a as usize..b as usize).unwrap_or(&[]))
-                }
-                _ => 0,
-            }
-        });
+        self.touches.extend_from_slice(ids);
+        self.starts.push(end as u32);
         self.conversions.push(conversions);
         self.values.push(value);
         self.nulls.push(nulls);
+        self.indexed = false;
+        Ok(row)
+    }
+
+    /// Builds the lookup index when a bulk load left it out.
+    fn ensure_index(&mut self) {
+        if self.indexed {
+            return;
+        }
+        let PathSet {
+            touches,
+            starts,
+            index,
+            state,
+            conversions,
+            ..
+        } = self;
+        index.clear();
+        index.reserve(conversions.len(), |&r| {
+            hash_path(state, row_slice(touches, starts, r as usize))
+        });
+        for r in 0..conversions.len() {
+            let hash = hash_path(state, row_slice(touches, starts, r));
+            index.insert_unique(hash, r as u32, |&r| {
+                hash_path(state, row_slice(touches, starts, r as usize))
+            });
+        }
+        self.indexed = true;
+    }
+
+    /// Merges equal paths of a bulk load into their first occurrence,
+    /// keeping the order of first occurrences, by sorting the paths' hashes
+    /// (sequential memory access, where a hash table lookup per path would
+    /// miss the cache on every path of a large file). The index is built
+    /// later, if a lookup needs it.
+    pub(crate) fn dedupe(&mut self) {
+        let n = self.conversions.len();
+        let keyed: Vec<(u64, u32)> = (0..n)
+            .map(|r| {
+                (
+                    hash_path(&self.state, row_slice(&self.touches, &self.starts, r)) >> 31,
+                    r as u32,
+                )
+            })
+            .collect();
+        // Grouped by the top 33 bits of the hash (rows ascending within a
+        // group); equal paths fall in one group, and the groups are tiny.
+        let keyed = radix_sort_33(keyed);
+        // For each row, the row it merges into (itself when first).
+        let mut target: Vec<u32> = (0..n as u32).collect();
+        let mut any = false;
+        let mut i = 0;
+        while i < keyed.len() {
+            let mut j = i + 1;
+            while keyed.get(j).map(|k| k.0) == keyed.get(i).map(|k| k.0) {
+                j += 1;
+            }
+            // Rows i..j share a hash (ascending row order): merge equal ones
+            // into the earliest.
+            if j - i > 1 {
+                let group = keyed.get(i..j).unwrap_or(&[]);
+                for (a, &(_, ra)) in group.iter().enumerate() {
+                    if target.get(ra as usize) != Some(&ra) {
+                        continue;
+                    }
+                    let sa = row_slice(&self.touches, &self.starts, ra as usize);
+                    for &(_, rb) in group.get(a + 1..).unwrap_or(&[]) {
+                        if target.get(rb as usize) == Some(&rb)
+                            && row_slice(&self.touches, &self.starts, rb as usize) == sa
+                        {
+                            if let Some(t) = target.get_mut(rb as usize) {
+                                *t = ra;
+                            }
+                            any = true;
+                        }
+                    }
+                }
+            }
+            i = j;
+        }
+        self.indexed = false;
+        if !any {
+            return;
+        }
+        // Compact: fold duplicates into their targets, keep first rows.
+        for r in 0..n {
+            let t = target.get(r).copied().unwrap_or(r as u32) as usize;
+            if t != r {
+                let c = self.conversions.get(r).copied().unwrap_or(0);
+                let v = self.values.get(r).copied().unwrap_or_default();
+                let nl = self.nulls.get(r).copied().unwrap_or(0);
+                self.add_to_row(t, c, v, nl);
+            }
+        }
+        let mut touches = Vec::with_capacity(self.touches.len());
+        let mut starts = vec![0u32];
+        let (mut conv, mut vals, mut nulls) = (Vec::new(), Vec::new(), Vec::new());
+        for r in 0..n {
+            if target.get(r).copied() != Some(r as u32) {
+                continue;
+            }
+            touches.extend_from_slice(row_slice(&self.touches, &self.starts, r));
+            starts.push(touches.len() as u32);
+            conv.push(self.conversions.get(r).copied().unwrap_or(0));
+            vals.push(self.values.get(r).copied().unwrap_or_default());
+            nulls.push(self.nulls.get(r).copied().unwrap_or(0));
+        }
+        self.touches = touches;
+        self.starts = starts;
+        self.conversions = conv;
+        self.values = vals;
+        self.nulls = nulls;
+    }
+
+    /// Appends every path of `other` without deduplicating (a bulk load:
+    /// call [`PathSet::dedupe`] after), with its time-decay credit; both
+    /// must credit time decay alike.
+    pub(crate) fn append(&mut self, other: PathSet) -> Result<()> {
+        let map: Vec<u32> = other
+            .channels
+            .iter()
+            .map(|name| self.intern(name))
+            .collect::<Result<_>>()?;
+        let base = self.touches.len();
+        if base + other.touches.len() > MAX_TOUCHES
+            || self.conversions.len() + other.conversions.len() > MAX_TOUCHES
+        {
+            return Err(Error::TooMuchWork {
+                what: "touches in a path set",
+                limit: MAX_TOUCHES as u64,
+            });
+        }
+        self.touches.extend(
+            other
+                .touches
+                .iter()
+                .map(|&c| map.get(c as usize).copied().unwrap_or(0)),
+        );
+        self.starts.extend(
+            other
+                .starts
+                .iter()
+                .skip(1)
+                .map(|&s| (base + s as usize) as u32),
+        );
+        self.conversions.extend_from_slice(&other.conversions);
+        self.values.extend_from_slice(&other.values);
+        self.nulls.extend_from_slice(&other.nulls);
+        self.total_conversions = self
+            .total_conversions
+            .saturating_add(other.total_conversions);
+        self.total_value += other.total_value;
+        self.total_nulls = self.total_nulls.saturating_add(other.total_nulls);
+        self.indexed = false;
+        self.merge_decay(&other, &map);
         Ok(())
+    }
+
+    /// Adds `other`'s time-decay credit, its channel ids mapped by `map`.
+    fn merge_decay(&mut self, other: &PathSet, map: &[u32]) {
+        let channels = self.channels.len();
+        if let (Some(mine), Some(theirs)) = (&mut self.decay, &other.decay) {
+            mine.untimed = mine.untimed.saturating_add(theirs.untimed);
+            mine.conversions.resize(channels, Fixed::ZERO);
+            mine.values.resize(channels, Fixed::ZERO);
+            for (c, &to) in map.iter().enumerate() {
+                let to = to as usize;
+                if let (Some(dst), Some(src)) =
+                    (mine.conversions.get_mut(to), theirs.conversions.get(c))
+                {
+                    *dst += *src;
+                }
+                if let (Some(dst), Some(src)) = (mine.values.get_mut(to), theirs.values.get(c)) {
+                    *dst += *src;
+                }
+            }
+        }
     }
 
     /// Adds a path of interned ids with each touch's age in seconds, and
@@ -588,12 +766,32 @@ impl PathSet {
         nulls: u64,
     ) -> Result<()> {
         self.add_ids(ids, conversions, value, nulls)?;
+        self.credit_decay(ids, ages, conversions, value);
+        Ok(())
+    }
+
+    /// [`PathSet::push_row`] with touch ages (a bulk load).
+    pub(crate) fn push_row_timed(
+        &mut self,
+        ids: &[u32],
+        ages: &[f64],
+        conversions: u64,
+        value: Fixed,
+        nulls: u64,
+    ) -> Result<()> {
+        self.push_row(ids, conversions, value, nulls)?;
+        self.credit_decay(ids, ages, conversions, value);
+        Ok(())
+    }
+
+    /// Credits time decay for one path's conversions, when the set keeps it.
+    fn credit_decay(&mut self, ids: &[u32], ages: &[f64], conversions: u64, value: Fixed) {
         let channels = self.channels.len();
         let Some(decay) = &mut self.decay else {
-            return Ok(());
+            return;
         };
         if conversions == 0 {
-            return Ok(());
+            return;
         }
         decay.conversions.resize(channels, Fixed::ZERO);
         decay.values.resize(channels, Fixed::ZERO);
@@ -630,8 +828,77 @@ impl PathSet {
                 *x += dv;
             }
         }
-        Ok(())
     }
+}
+
+/// Sorts `(key, row)` pairs with keys below 2^33 by key, stably (so rows
+/// stay ascending within a key): three passes of eleven bits.
+fn radix_sort_33(mut v: Vec<(u64, u32)>) -> Vec<(u64, u32)> {
+    let mut tmp = vec![(0u64, 0u32); v.len()];
+    for pass in 0..3 {
+        let shift = 11 * pass;
+        let digit = |k: u64| ((k >> shift) & 0x7FF) as usize;
+        let mut count = vec![0usize; 2049];
+        for &(k, _) in &v {
+            if let Some(c) = count.get_mut(digit(k) + 1) {
+                *c += 1;
+            }
+        }
+        for i in 0..2048 {
+            let prev = count.get(i).copied().unwrap_or(0);
+            if let Some(c) = count.get_mut(i + 1) {
+                *c += prev;
+            }
+        }
+        for &item in &v {
+            let d = digit(item.0);
+            if let Some(slot) = count.get_mut(d) {
+                if let Some(t) = tmp.get_mut(*slot) {
+                    *t = item;
+                }
+                *slot += 1;
+            }
+        }
+        std::mem::swap(&mut v, &mut tmp);
+    }
+    v
+}
+
+/// Path `row`'s channel ids.
+#[inline]
+fn row_slice<'a>(touches: &'a [u32], starts: &[u32], row: usize) -> &'a [u32] {
+    match (starts.get(row), starts.get(row + 1)) {
+        (Some(&a), Some(&b)) => touches.get(a as usize..b as usize).unwrap_or(&[]),
+        _ => &[],
+    }
+}
+
+/// The hash of a path's channel ids. Paths of up to 12 touches are hashed
+/// as a short byte string (an id below 255 is one byte, others 0xFF and
+/// four bytes), which foldhash hashes faster than the `u32`s; longer paths
+/// as the `u32`s. A function of the ids alone, as rehashing needs.
+#[inline]
+fn hash_path(state: &SeededState, ids: &[u32]) -> u64 {
+    if ids.len() > 12 {
+        return state.hash_one(ids);
+    }
+    let mut buf = [0u8; 60];
+    let mut n = 0;
+    for &id in ids {
+        if id < 255 {
+            if let Some(b) = buf.get_mut(n) {
+                *b = id as u8;
+            }
+            n += 1;
+        } else {
+            if let Some((first, rest)) = buf.get_mut(n..n + 5).and_then(|b| b.split_first_mut()) {
+                *first = 0xFF;
+                rest.copy_from_slice(&id.to_le_bytes());
+            }
+            n += 5;
+        }
+    }
+    state.hash_one(buf.get(..n).unwrap_or(&[]))
 }
 
 /// Checks one path's counts and value; the value in fixed point.

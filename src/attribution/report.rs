@@ -7,9 +7,11 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
 use crate::attribution::credit::{Credit, Credits, Model};
-use crate::attribution::heuristic::{
-    FirstTouch, LastNonDirect, LastTouch, Linear, PositionBased, TimeDecay,
-};
+
+/// Path sets from this many distinct paths up run the Markov model on a
+/// second thread.
+const PARALLEL_PATHS: usize = 20_000;
+use crate::attribution::heuristic::{LastNonDirect, PositionBased, RuleBased};
 use crate::attribution::journeys::{PathsPer, RefundPolicy};
 use crate::attribution::markov::{Bootstrap, Markov, MarkovCredit, MarkovInterval};
 use crate::attribution::paths::PathSet;
@@ -121,17 +123,18 @@ impl AttributionConfig {
 /// One channel's credit under every model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChannelReport {
-    /// [`FirstTouch`].
+    /// [`FirstTouch`](crate::attribution::FirstTouch).
     pub first_touch: Credit,
-    /// [`LastTouch`].
+    /// [`LastTouch`](crate::attribution::LastTouch).
     pub last_touch: Credit,
     /// [`LastNonDirect`].
     pub last_non_direct: Credit,
-    /// [`Linear`].
+    /// [`Linear`](crate::attribution::Linear).
     pub linear: Credit,
     /// [`PositionBased`].
     pub position_based: Credit,
-    /// [`TimeDecay`], when every conversion came with touch times.
+    /// [`TimeDecay`](crate::attribution::TimeDecay), when every conversion
+    /// came with touch times.
     pub time_decay: Option<Credit>,
     /// [`Markov`]: removal effects and credit.
     pub markov: MarkovCredit,
@@ -199,7 +202,8 @@ pub struct AttributionReport {
 }
 
 impl AttributionReport {
-    /// Runs every model on `paths`.
+    /// Runs every model on `paths` (for 20,000 distinct paths and more, the
+    /// Markov model on a second thread).
     ///
     /// # Errors
     /// [`Error::InvalidConfig`] as [`AttributionConfig::validate`]; the
@@ -208,28 +212,56 @@ impl AttributionReport {
     /// channels, and time decay when the paths have no touch times.
     pub fn from_paths(paths: &PathSet, config: &AttributionConfig) -> Result<AttributionReport> {
         config.validate()?;
-        let first = FirstTouch.attribute(paths)?;
-        let last = LastTouch.attribute(paths)?;
-        let lnd = config.last_non_direct.attribute(paths)?;
-        let linear = Linear.attribute(paths)?;
-        let position = config.position_based.attribute(paths)?;
-        let decay = TimeDecay.attribute(paths).ok();
-        let markov = config.markov.solve(paths)?;
-        let intervals = match &config.bootstrap {
-            Some(b) => Some(config.markov.bootstrap(paths, b)?),
-            None => None,
+        // The Markov model (and its bootstrap) on a second thread, the rest
+        // on this one; the result does not depend on it.
+        let markov_side = || -> Result<_> {
+            let markov = config.markov.solve(paths)?;
+            let intervals = match &config.bootstrap {
+                Some(b) => Some(config.markov.bootstrap(paths, b)?),
+                None => None,
+            };
+            Ok((markov, intervals))
         };
-        let shapley = SimplifiedShapley.attribute(paths)?;
-        let exact = if paths.channel_count() <= MAX_SHAPLEY_CHANNELS {
-            Some(config.shapley.attribute(paths)?)
+        let rest = || -> Result<_> {
+            let rules =
+                RuleBased::attribute(paths, &config.last_non_direct, &config.position_based)?;
+            let shapley = SimplifiedShapley.attribute(paths)?;
+            let exact = if paths.channel_count() <= MAX_SHAPLEY_CHANNELS {
+                Some(config.shapley.attribute(paths)?)
+            } else {
+                None
+            };
+            let ordered = if config.ordered_shapley {
+                Some(OrderedShapley.positions(paths)?)
+            } else {
+                None
+            };
+            Ok((rules, shapley, exact, ordered))
+        };
+        let (side, rest) = if paths.len() >= PARALLEL_PATHS {
+            std::thread::scope(|s| {
+                let h = s.spawn(markov_side);
+                let rest = rest();
+                let side = h.join().unwrap_or_else(|_| {
+                    Err(Error::NumericFailure {
+                        what: "the Markov model's thread panicked".to_owned(),
+                    })
+                });
+                (side, rest)
+            })
         } else {
-            None
+            (markov_side(), rest())
         };
-        let ordered = if config.ordered_shapley {
-            Some(OrderedShapley.positions(paths)?)
-        } else {
-            None
-        };
+        let (markov, intervals) = side?;
+        let (rules, shapley, exact, ordered) = rest?;
+        let RuleBased {
+            first_touch: first,
+            last_touch: last,
+            last_non_direct: lnd,
+            linear,
+            position_based: position,
+            time_decay: decay,
+        } = rules;
         let get = |c: &Credits, name: &str| c.get(name).copied().unwrap_or_default();
         let channels = first
             .keys()

@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
-use crate::attribution::credit::{Credit, Credits, Model, Tally, named};
+use crate::attribution::credit::{Amounts, Credit, Credits, Model, Tally, named};
 use crate::attribution::fixed::Fixed;
 use crate::attribution::paths::PathSet;
 use crate::error::{Error, Result};
@@ -158,7 +158,7 @@ impl Model for SimplifiedShapley {
             if conv == 0 {
                 continue;
             }
-            t.split_equal(distinct.of(ids), Fixed::count(conv), value);
+            t.split_equal(distinct.of(ids), Amounts::new(conv, value));
         }
         Ok(t.into_credits(paths))
     }

@@ -265,7 +265,7 @@ fn multinomial(rng: &mut Rng, total: u128, counts: &[u64], out: &mut [u64]) {
 /// A binomial draw: inversion for small means, Hörmann's BTRS (1993, the
 /// transformed rejection used by numpy) otherwise.
 pub(crate) fn binomial(rng: &mut Rng, n: u64, p: f64) -> u64 {
-    if n == 0 || !(p > 0.0) {
+    if n == 0 || p.is_nan() || p <= 0.0 {
         return 0;
     }
     if p >= 1.0 {
