@@ -277,6 +277,7 @@ impl EventLogBuilder {
     ///
     /// # Errors
     /// [`Error::Mismatch`] when a row's id is 2^63 or more (not a key).
+    #[cfg(feature = "csv")]
     pub(crate) fn ids_to_keys(&mut self) -> Result<()> {
         if let Some(&c) = self.customer.iter().find(|&&c| c >= TEXT_KEY) {
             return Err(Error::Mismatch {
