@@ -426,6 +426,12 @@ fn example_reproduces_the_reference_set() {
     // Threads and argument order do not change a byte.
     let again = run(&["--threads", "3", "--as-of", "2024-12-31", &file]);
     assert_eq!(again.stdout, out.stdout);
+    // Nor do benchmark rounds, which list their times.
+    let rounds = run(&[&file, "--as-of", "2024-12-31", "--rounds", "3"]);
+    assert_eq!(rounds.stdout, out.stdout);
+    let line: serde_json::Value = serde_json::from_str(rounds.stderr.trim()).unwrap();
+    assert_eq!(line["rounds"].as_array().unwrap().len(), 3);
+    assert_eq!(line["compute_seconds"], line["rounds"][0]);
 }
 
 #[test]
