@@ -639,17 +639,53 @@ impl EventLogBuilder {
         // Optional columns that got values late are already full length; pad
         // those that stopped growing after their last value.
         pad(&mut cols, n);
-        // Canonical dictionaries: key order = value order.
-        let map = dicts.kinds.canonicalize();
-        remap16(&mut cols.kind, &map);
-        let map = dicts.channels.canonicalize();
-        remap16(&mut cols.channel, &map);
-        remap(&mut cols.event, &dicts.events.canonicalize());
-        remap(&mut cols.order, &dicts.orders.canonicalize());
-        remap(&mut cols.product, &dicts.products.canonicalize());
-        remap(&mut cols.category, &dicts.categories.canonicalize());
-        remap(&mut cols.campaign, &dicts.campaigns.canonicalize());
-        canonical_currencies(&mut cols.currency, &cols.value, &mut dicts.currencies);
+        // Canonical dictionaries: key order = value order (on two threads
+        // for a large log; each dictionary and its column on its own).
+        {
+            let Dictionaries {
+                kinds,
+                channels,
+                events,
+                orders,
+                products,
+                categories,
+                campaigns,
+                currencies,
+            } = &mut dicts;
+            let Columns {
+                kind,
+                channel,
+                event,
+                order,
+                product,
+                category,
+                campaign,
+                value,
+                currency,
+                ..
+            } = &mut cols;
+            let mut first = || {
+                remap(order, &orders.canonicalize());
+                remap(product, &products.canonicalize());
+                remap(campaign, &campaigns.canonicalize());
+            };
+            let mut second = || {
+                remap16(kind, &kinds.canonicalize());
+                remap16(channel, &channels.canonicalize());
+                remap(event, &events.canonicalize());
+                remap(category, &categories.canonicalize());
+                canonical_currencies(currency, value, currencies);
+            };
+            if n >= 1 << 16 {
+                std::thread::scope(|s| {
+                    s.spawn(&mut first);
+                    second();
+                });
+            } else {
+                first();
+                second();
+            }
+        }
         let key_order = keyed.then(|| number_keys(keys, &mut customer));
         // The keys' dictionary is built while the rows are grouped (on
         // another thread when there are many keys).

@@ -921,9 +921,9 @@ struct Rows<'o> {
     layout: &'o Layout<'o>,
     builder: EventLogBuilder,
     last_user: Last<u64>,
-    last_event: Last<u32>,
-    last_channel: Last<u16>,
-    last_category: Last<u32>,
+    last_event: Recent<u32>,
+    last_channel: Recent<u16>,
+    last_category: Recent<u32>,
     event_kinds: Vec<Option<(u16, bool)>>,
     channels: IndexMap<Box<str>, u16, Seeded>,
     custom_counts: Vec<u64>,
@@ -938,9 +938,9 @@ impl<'o> Rows<'o> {
             layout,
             builder: EventLogBuilder::new(&layout.options.journey)?,
             last_user: Last::default(),
-            last_event: Last::default(),
-            last_channel: Last::default(),
-            last_category: Last::default(),
+            last_event: Recent::default(),
+            last_channel: Recent::default(),
+            last_category: Recent::default(),
             event_kinds: Vec::new(),
             channels: IndexMap::default(),
             custom_counts: Vec::new(),
@@ -1235,6 +1235,59 @@ fn scan_line(rest: &[u8], ends: &mut Vec<usize>) -> Option<(usize, u8)> {
         }
     }
     None
+}
+
+/// The longest cell [`Recent`] keeps.
+const RECENT_BYTES: usize = 22;
+
+/// Codes of recent cells of a column with few distinct values (event names,
+/// channels, categories), in 256 slots chosen by a cheap mix of a cell's
+/// length and three of its bytes. A cell found in its slot has the code it
+/// got; any other is only a miss (the caller looks it up in full and sets
+/// it), so cells that collide cost time, never a wrong code.
+struct Recent<T> {
+    slots: Vec<(u8, [u8; RECENT_BYTES], Option<T>)>,
+}
+
+impl<T: Copy> Default for Recent<T> {
+    fn default() -> Self {
+        Recent {
+            slots: vec![(0, [0; RECENT_BYTES], None); 256],
+        }
+    }
+}
+
+impl<T: Copy> Recent<T> {
+    fn slot(cell: &[u8]) -> usize {
+        let n = cell.len();
+        let byte = |i: usize| usize::from(cell.get(i).copied().unwrap_or(0));
+        (n.wrapping_mul(0x9e)
+            ^ byte(0)
+            ^ byte(n / 2).wrapping_mul(31)
+            ^ byte(n.wrapping_sub(1)).wrapping_mul(7))
+            & 255
+    }
+
+    fn hit(&self, cell: &str) -> Option<T> {
+        let cell = cell.as_bytes();
+        let (len, bytes, code) = self.slots.get(Self::slot(cell))?;
+        if usize::from(*len) == cell.len() && bytes.get(..cell.len()) == Some(cell) {
+            *code
+        } else {
+            None
+        }
+    }
+
+    fn set(&mut self, cell: &str, code: T) {
+        let cell = cell.as_bytes();
+        if let Some((len, bytes, slot)) = self.slots.get_mut(Self::slot(cell))
+            && let Some(dst) = bytes.get_mut(..cell.len())
+        {
+            dst.copy_from_slice(cell);
+            *len = cell.len() as u8;
+            *slot = Some(code);
+        }
+    }
 }
 
 /// What [`Records::row`] found.
