@@ -940,12 +940,25 @@ impl KeyOrder {
     /// The keys as a dictionary whose keys are the customers' final ids.
     fn into_dictionary(self) -> Dictionary {
         let mut out = Dictionary::with_capacity(self.len());
-        let mut text = String::new();
-        for v in &self.numbers {
-            // Distinct values have distinct decimal spellings.
-            text.clear();
-            let _ = std::fmt::Write::write_fmt(&mut text, format_args!("{v}"));
-            let _ = out.intern(&text);
+        let mut digits = [b'0'; 20];
+        for &v in &self.numbers {
+            // Distinct values have distinct decimal spellings (written here
+            // without the formatting machinery: 1M keys and more are common).
+            let mut at = digits.len();
+            let mut rest = v;
+            loop {
+                at -= 1;
+                if let Some(d) = digits.get_mut(at) {
+                    *d = b'0' + (rest % 10) as u8;
+                }
+                rest /= 10;
+                if rest == 0 || at == 0 {
+                    break;
+                }
+            }
+            if let Some(text) = digits.get(at..).and_then(|d| std::str::from_utf8(d).ok()) {
+                let _ = out.push_new(text);
+            }
         }
         for &i in &self.order {
             let _ = out.intern(self.texts.value(i).unwrap_or(""));

@@ -1159,6 +1159,10 @@ impl<'o> Rows<'o> {
 
 /// The last cell of a column and the code it got.
 struct Last<T> {
+    /// The cell's length and first 8 bytes, packed (compared first, without
+    /// a call), and the whole cell when it is longer.
+    len: usize,
+    head: u64,
     cell: Vec<u8>,
     code: Option<T>,
 }
@@ -1166,20 +1170,40 @@ struct Last<T> {
 impl<T> Default for Last<T> {
     fn default() -> Self {
         Last {
+            len: 0,
+            head: 0,
             cell: Vec::new(),
             code: None,
         }
     }
 }
 
+/// The first 8 bytes of `cell`, packed.
+fn head(cell: &[u8]) -> u64 {
+    cell.iter()
+        .take(8)
+        .enumerate()
+        .fold(0, |h, (i, &b)| h | (u64::from(b) << (8 * i)))
+}
+
 impl<T: Copy> Last<T> {
     fn hit(&self, cell: &str) -> Option<T> {
-        self.code.filter(|_| self.cell == cell.as_bytes())
+        let cell = cell.as_bytes();
+        self.code.filter(|_| {
+            cell.len() == self.len
+                && head(cell) == self.head
+                && (cell.len() <= 8 || self.cell == cell)
+        })
     }
 
     fn set(&mut self, cell: &str, code: T) {
-        self.cell.clear();
-        self.cell.extend_from_slice(cell.as_bytes());
+        let cell = cell.as_bytes();
+        self.len = cell.len();
+        self.head = head(cell);
+        if cell.len() > 8 {
+            self.cell.clear();
+            self.cell.extend_from_slice(cell);
+        }
         self.code = Some(code);
     }
 }
@@ -1237,6 +1261,16 @@ fn scan_line(rest: &[u8], ends: &mut Vec<usize>) -> Option<(usize, u8)> {
     None
 }
 
+/// Whether two short byte strings of the same length are equal, compared
+/// 8 bytes at a time in place (no call to `memcmp` for a dozen bytes).
+fn same(a: &[u8], b: &[u8]) -> bool {
+    let word = |c: &[u8]| u64::from_le_bytes(<[u8; 8]>::try_from(c).unwrap_or_default());
+    let (mut x, mut y) = (a.chunks_exact(8), b.chunks_exact(8));
+    x.by_ref().zip(y.by_ref()).all(|(p, q)| word(p) == word(q))
+        && x.remainder().iter().zip(y.remainder()).all(|(p, q)| p == q)
+        && a.len() == b.len()
+}
+
 /// The longest cell [`Recent`] keeps.
 const RECENT_BYTES: usize = 22;
 
@@ -1271,7 +1305,8 @@ impl<T: Copy> Recent<T> {
     fn hit(&self, cell: &str) -> Option<T> {
         let cell = cell.as_bytes();
         let (len, bytes, code) = self.slots.get(Self::slot(cell))?;
-        if usize::from(*len) == cell.len() && bytes.get(..cell.len()) == Some(cell) {
+        if usize::from(*len) == cell.len() && bytes.get(..cell.len()).is_some_and(|b| same(b, cell))
+        {
             *code
         } else {
             None
