@@ -659,17 +659,53 @@ impl EventLogBuilder {
         // Optional columns that got values late are already full length; pad
         // those that stopped growing after their last value.
         pad(&mut cols, n);
-        // Canonical dictionaries: key order = value order.
-        let map = dicts.kinds.canonicalize();
-        remap16(&mut cols.kind, &map);
-        let map = dicts.channels.canonicalize();
-        remap16(&mut cols.channel, &map);
-        remap(&mut cols.event, &dicts.events.canonicalize());
-        remap(&mut cols.order, &dicts.orders.canonicalize());
-        remap(&mut cols.product, &dicts.products.canonicalize());
-        remap(&mut cols.category, &dicts.categories.canonicalize());
-        remap(&mut cols.campaign, &dicts.campaigns.canonicalize());
-        canonical_currencies(&mut cols.currency, &cols.value, &mut dicts.currencies);
+        // Canonical dictionaries: key order = value order (on two threads
+        // for a large log; each dictionary and its column on its own).
+        {
+            let Dictionaries {
+                kinds,
+                channels,
+                events,
+                orders,
+                products,
+                categories,
+                campaigns,
+                currencies,
+            } = &mut dicts;
+            let Columns {
+                kind,
+                channel,
+                event,
+                order,
+                product,
+                category,
+                campaign,
+                value,
+                currency,
+                ..
+            } = &mut cols;
+            let mut first = || {
+                remap(order, &orders.canonicalize());
+                remap(product, &products.canonicalize());
+                remap(campaign, &campaigns.canonicalize());
+            };
+            let mut second = || {
+                remap16(kind, &kinds.canonicalize());
+                remap16(channel, &channels.canonicalize());
+                remap(event, &events.canonicalize());
+                remap(category, &categories.canonicalize());
+                canonical_currencies(currency, value, currencies);
+            };
+            if n >= 1 << 16 {
+                std::thread::scope(|s| {
+                    s.spawn(&mut first);
+                    second();
+                });
+            } else {
+                first();
+                second();
+            }
+        }
         let key_order = keyed.then(|| number_keys(keys, &mut customer));
         // The keys' dictionary is built while the rows are grouped (on
         // another thread when there are many keys).
@@ -924,12 +960,25 @@ impl KeyOrder {
     /// The keys as a dictionary whose keys are the customers' final ids.
     fn into_dictionary(self) -> Dictionary {
         let mut out = Dictionary::with_capacity(self.len());
-        let mut text = String::new();
-        for v in &self.numbers {
-            // Distinct values have distinct decimal spellings.
-            text.clear();
-            let _ = std::fmt::Write::write_fmt(&mut text, format_args!("{v}"));
-            let _ = out.intern(&text);
+        let mut digits = [b'0'; 20];
+        for &v in &self.numbers {
+            // Distinct values have distinct decimal spellings (written here
+            // without the formatting machinery: 1M keys and more are common).
+            let mut at = digits.len();
+            let mut rest = v;
+            loop {
+                at -= 1;
+                if let Some(d) = digits.get_mut(at) {
+                    *d = b'0' + (rest % 10) as u8;
+                }
+                rest /= 10;
+                if rest == 0 || at == 0 {
+                    break;
+                }
+            }
+            if let Some(text) = digits.get(at..).and_then(|d| std::str::from_utf8(d).ok()) {
+                let _ = out.push_new(text);
+            }
         }
         for &i in &self.order {
             let _ = out.intern(self.texts.value(i).unwrap_or(""));

@@ -165,6 +165,20 @@ impl Dictionary {
         Ok(k)
     }
 
+    /// Adds `value`, which the caller knows is not in the dictionary (no
+    /// lookup).
+    ///
+    /// # Errors
+    /// As [`intern`](Self::intern).
+    pub(crate) fn push_new(&mut self, value: &str) -> Result<u32> {
+        let hash = self.hash(value);
+        let k = key(self.values.len())?;
+        self.values.push(value.into());
+        self.index
+            .insert_unique(hash, Slot::new(hash, k, value), |slot| slot.hash);
+        Ok(k)
+    }
+
     /// The key of `value`, if present.
     #[must_use]
     pub fn get(&self, value: &str) -> Option<u32> {
