@@ -365,47 +365,55 @@ fn last_set(words: &[u64]) -> Option<usize> {
 fn time_layer(cur: &mut [u64], next: &[u64], t: &[i64], cmp: Cmp, secs: u64, cons: usize) {
     let n = t.len();
     cur.fill(0);
-    let secs = i128::from(secs);
     // A time x is below the interval (for the limit t[p] + secs) when
     // x < limit, or x == limit for `>`; within its upper end when
-    // x < limit, or x == limit but for `<`.
+    // x < limit, or x == limit but for `<`. A limit past i64::MAX is above
+    // every time. (Plain loops and comparisons: this is the hot loop, also
+    // in unoptimized builds.)
     let strict_lower = cmp == Cmp::Gt;
     let closed_upper = cmp != Cmp::Lt;
-    let (mut lo, mut hi) = (0usize, 0usize);
-    let mut first: Option<usize> = None;
     let upper = matches!(cmp, Cmp::Le | Cmp::Lt | Cmp::Eq);
     let lower = matches!(cmp, Cmp::Ge | Cmp::Gt | Cmp::Eq);
-    for (p, &tp) in t.iter().enumerate().take(n.saturating_sub(cons)) {
-        let limit = i128::from(tp) + secs;
-        if lower {
+    let (mut lo, mut hi) = (0usize, if upper { 0 } else { n });
+    // The first set position at or after `from` (which only moves forward),
+    // found again only when `from` passes it; n + 1: not looked up yet.
+    let mut first = n + 1;
+    let end = n.saturating_sub(cons);
+    let mut p = 0usize;
+    while p < end {
+        let Some(&tp) = t.get(p) else { break };
+        let (limit, infinite) = match i64::try_from(i128::from(tp) + i128::from(secs)) {
+            Ok(l) => (l, false),
+            Err(_) => (i64::MAX, true),
+        };
+        if lower && !infinite {
             while let Some(&x) = t.get(lo) {
-                let x = i128::from(x);
                 if x > limit || (x == limit && !strict_lower) {
                     break;
                 }
                 lo += 1;
             }
+        } else if lower {
+            lo = n;
         }
-        if upper {
+        if upper && !infinite {
             while let Some(&x) = t.get(hi) {
-                let x = i128::from(x);
                 if x > limit || (x == limit && !closed_upper) {
                     break;
                 }
                 hi += 1;
             }
-        } else {
+        } else if upper {
             hi = n;
         }
-        // The first set position at or after `from` (which only moves
-        // forward), found again only when `from` passes it.
-        let from = (p + cons).max(if lower { lo } else { 0 });
-        if first.is_none_or(|f| f < from) {
-            first = Some(next_set(next, from, n));
+        let from = if lower && lo > p + cons { lo } else { p + cons };
+        if first > n || first < from {
+            first = next_set(next, from, n);
         }
-        if first.is_some_and(|f| f < hi) {
+        if first < hi {
             set(cur, p);
         }
+        p += 1;
     }
 }
 
@@ -421,15 +429,41 @@ fn pair(layers: &mut [u64], w: usize, a: usize, b: usize) -> Option<(&mut [u64],
 }
 
 /// The first position `q >= from` with `t[q] - t0 >= secs` (`> secs` when
-/// `strict`); `t` sorted.
+/// `strict`); `t` sorted. Galloping from `from`: `O(log(q - from))`.
 fn first_at_least(t: &[i64], from: usize, t0: Option<&i64>, secs: u64, strict: bool) -> usize {
-    let t0 = i128::from(t0.copied().unwrap_or_default());
-    let secs = i128::from(secs);
-    let tail = t.get(from..).unwrap_or(&[]);
-    from + tail.partition_point(|&x| {
-        let d = i128::from(x) - t0;
-        d < secs || (strict && d == secs)
-    })
+    // t[q] - t0 < secs is t[q] < t0 + secs; past i64::MAX (None), every
+    // time falls short.
+    let limit = i64::try_from(i128::from(t0.copied().unwrap_or_default()) + i128::from(secs)).ok();
+    let short = |q: usize| {
+        t.get(q)
+            .is_some_and(|&x| limit.is_none_or(|l| x < l || (strict && x == l)))
+    };
+    let n = t.len();
+    if from >= n || !short(from) {
+        return from;
+    }
+    // Every position before `lo` falls short; `hi` does not (or is `n`).
+    let (mut lo, mut step) = (from + 1, 1usize);
+    let mut hi = loop {
+        let probe = from.saturating_add(step);
+        if probe >= n {
+            break n;
+        }
+        if !short(probe) {
+            break probe;
+        }
+        lo = probe + 1;
+        step = step.saturating_mul(2);
+    };
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if short(mid) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
 }
 
 fn greedy_match(accept: &[u32], masks: &[u32]) -> bool {
