@@ -98,11 +98,12 @@ impl Facts {
     }
 }
 
-/// Reusable tables for reading a journey's orders without allocating per
-/// row: order key -> slot, and the slots' facts.
+/// Reusable buffers for reading a journey's orders without allocating per
+/// row: the (order key, row) pairs of the journey, and the orders' facts.
+/// Their size follows the largest journey read, not the log's dictionary.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct OrderScratch {
-    slot_of: Vec<u32>,
+    rows: Vec<(u32, u32)>,
     pub(crate) orders: Vec<Facts>,
 }
 
@@ -136,33 +137,31 @@ impl WrongItem {
 }
 
 impl OrderScratch {
-    /// Reads the orders of `journey` into `self.orders`, in the order their
-    /// first row appears (orders without a completed-order row are dropped).
+    /// Reads the orders of `journey` into `self.orders`, in placement order
+    /// (order ids without a completed-order row are dropped).
     pub(crate) fn read(&mut self, journey: &JourneyView<'_>, wrong: &WrongItem) {
         self.orders.clear();
+        self.rows.clear();
         let keys = journey.order_keys();
-        if keys.is_empty() {
-            return;
-        }
-        let need = journey.log().orders().len();
-        if self.slot_of.len() < need {
-            self.slot_of.resize(need, u32::MAX);
-        }
+        // Rows of each order together, each order's rows in journey order.
+        self.rows.extend(
+            keys.iter()
+                .enumerate()
+                .filter(|(_, k)| **k != NULL_KEY)
+                .map(|(i, &k)| (k, i as u32)),
+        );
+        self.rows.sort_unstable();
         let times = journey.times();
         let kinds = journey.kind_codes();
         let events = journey.event_keys();
-        for (i, (&key, (&us, &kind))) in keys.iter().zip(times.iter().zip(kinds)).enumerate() {
-            if key == NULL_KEY {
-                continue;
-            }
-            let Some(slot) = self.slot_of.get_mut(key as usize) else {
-                continue;
-            };
-            if *slot == u32::MAX {
-                *slot = self.orders.len() as u32;
+        for &(key, i) in &self.rows {
+            let i = i as usize;
+            if self.orders.last().is_none_or(|f| f.key != key) {
                 self.orders.push(Facts::new(key));
             }
-            let Some(f) = self.orders.get_mut(*slot as usize) else {
+            let (Some(f), Some(&us), Some(&kind)) =
+                (self.orders.last_mut(), times.get(i), kinds.get(i))
+            else {
                 continue;
             };
             let first = |t: &mut i64| {
@@ -210,15 +209,8 @@ impl OrderScratch {
                 _ => {}
             }
         }
-        // Clear the slots touched (O(orders), not O(dictionary)).
-        for f in &self.orders {
-            if let Some(s) = self.slot_of.get_mut(f.key as usize) {
-                *s = u32::MAX;
-            }
-        }
         self.orders.retain(|f| f.placed != NONE);
-        // Placement order (rows are in time order; an order's row may come
-        // after a row of another order that it precedes only in bad data).
+        // Placement order (ties by order key, a canonical order).
         self.orders.sort_by_key(|f| (f.placed, f.key));
     }
 }
