@@ -95,6 +95,14 @@
 //!   [`PyramidReport`] with scores, the weakest foundation and Cronbach's
 //!   alpha as pingouin computes it) and advocacy ([`AdvocacyAccumulator`]:
 //!   NPS, CSAT, CES with intervals, by any breakdown key).
+//! - **Value**: [`value`]: RFM scores (pandas' `qcut` over `rank(method="first")`,
+//!   exactly) and segments from rule sets with a coverage report, and the
+//!   `lifetimes` summary (frequency, recency, T, monetary value), from the
+//!   completed orders of the event log or a transactions CSV.
+//! - **Fulfilment**: [`fulfilment`]: on-time and first-attempt delivery,
+//!   delivery times, returns, refunds and returns to origin by payment method,
+//!   channel and month, an RTO risk score per order with its calibration, and
+//!   the behavioural evidence for the pyramid's fulfilment layer.
 //! - **Sample data**: [`sample`] generates a deterministic shop for examples,
 //!   tests and benchmarks.
 //! - **Errors**: one [`Error`] enum; nothing in the public API panics on bad input.

@@ -725,11 +725,12 @@ impl fmt::Display for RtoReport {
             "return to origin: cash on delivery {}, prepaid {}",
             self.cash_on_delivery, self.prepaid
         )?;
-        write!(f, "  by days to the first attempt:")?;
-        for (bin, r) in &self.by_attempt_delay {
-            write!(f, " {bin} {}", pct(r))?;
-        }
-        writeln!(f)?;
+        let bins: Vec<String> = self
+            .by_attempt_delay
+            .iter()
+            .map(|(bin, r)| format!("{bin}: {} of {}", pct(r), r.denominator))
+            .collect();
+        writeln!(f, "  by days to the first attempt: {}", bins.join(", "))?;
         writeln!(
             f,
             "risk score before shipping against the RTO observed (resolved orders):"

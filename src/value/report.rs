@@ -168,8 +168,11 @@ impl Accumulator for RfmAccumulator {
     /// Ranks, scores and segments every customer.
     ///
     /// # Errors
-    /// [`Error::Mismatch`] when one customer was added to two partial states.
+    /// [`Error::Mismatch`] when one customer was added to two partial states;
+    /// [`Error::InvalidConfig`] for a deserialized state whose configuration
+    /// [`RfmConfig::validate`] refuses.
     fn finish(mut self) -> Result<RfmReport> {
+        self.config.validate()?;
         self.customers.sort_unstable_by(|a, b| a.key.cmp(&b.key));
         if let Some([a, _]) = self
             .customers
