@@ -315,10 +315,22 @@ fn rule_tallies(
             .copied()
             .unwrap_or(tail);
         lnd.whole(pick, conv, value);
-        linear.split_equal(ids, amounts);
         let len = ids.len();
-        let middle = if len > 2 { position.share(1, len) } else { 0.0 };
-        pos.split_ends(ids, amounts, position.share(0, len), middle);
+        if len > 2 {
+            // Linear and position-based together, in one loop over the
+            // touches.
+            Tally::split_linear_and_ends(
+                &mut linear,
+                &mut pos,
+                ids,
+                amounts,
+                position.share(0, len),
+                position.share(1, len),
+            );
+        } else {
+            linear.split_equal(ids, amounts);
+            pos.split_ends(ids, amounts, position.share(0, len), 0.0);
+        }
     }
     [first, last, lnd, linear, pos]
 }

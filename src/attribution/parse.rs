@@ -3,7 +3,7 @@
 
 use chrono::TimeDelta;
 
-use crate::attribution::fixed::{Fixed, MAX_INPUT};
+use crate::attribution::fixed::{Fixed, MAX_AMOUNT};
 use crate::attribution::paths::{MAX_COUNT, PathSet};
 use crate::error::{Error, Result};
 
@@ -269,30 +269,39 @@ fn parse_float(bytes: &[u8], line: u64, column: &str) -> Result<f64> {
 
 /// A plain decimal (`185.13`, `0`, `12.`) of at most 15 whole and 12
 /// fraction digits, exactly in fixed point; `None` for anything else.
+#[inline]
 fn plain_decimal(t: &[u8]) -> Option<Fixed> {
-    let (whole, frac) = match memchr::memchr(b'.', t) {
-        Some(dot) => (t.get(..dot)?, t.get(dot + 1..)?),
-        None => (t, &[][..]),
-    };
-    if whole.is_empty() && frac.is_empty() || whole.len() > 15 || frac.len() > 12 {
-        return None;
-    }
-    let mut units: i128 = 0;
-    for &b in whole.iter().chain(frac) {
-        if !b.is_ascii_digit() {
+    let mut units: u64 = 0;
+    let mut whole = 0usize;
+    let mut frac = 0usize;
+    let mut dot = false;
+    for &b in t {
+        if b.is_ascii_digit() {
+            // At most 27 digits; the first 18 fit a u64, more are refused
+            // below before they could overflow it.
+            units = units.wrapping_mul(10).wrapping_add(u64::from(b - b'0'));
+            if dot {
+                frac += 1;
+            } else {
+                whole += 1;
+            }
+        } else if b == b'.' && !dot {
+            dot = true;
+        } else {
             return None;
         }
-        units = units * 10 + i128::from(b - b'0');
     }
-    units *= 10i128.pow(12 - frac.len() as u32);
-    Some(Fixed(units))
+    if whole + frac == 0 || whole > 15 || frac > 12 || whole + frac > 18 {
+        return None;
+    }
+    Some(Fixed(i128::from(units) * 10i128.pow(12 - frac as u32)))
 }
 
 /// A conversion value: finite, at least 0, at most 2^53.
 fn parse_value(bytes: &[u8], line: u64, column: &str) -> Result<Fixed> {
     let t = bytes.trim_ascii();
     if let Some(v) = plain_decimal(t) {
-        if v <= Fixed::from_f64(MAX_INPUT).unwrap_or_default() {
+        if v <= MAX_AMOUNT {
             return Ok(v);
         }
     }
@@ -375,6 +384,32 @@ impl TokenTable {
         }
         let (head, tail) = Self::key(token);
         self.lookup(set, token, head, tail, line, column, cell)
+    }
+
+    fn slot_of(head: u64, tail: u64, len: usize) -> usize {
+        ((head ^ tail.rotate_left(29) ^ len as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56)
+            as usize
+    }
+
+    /// The id stored under a key, if any.
+    #[inline]
+    fn get(&self, head: u64, tail: u64, len: usize) -> Option<u32> {
+        let slot = self.slots.get(Self::slot_of(head, tail, len))?;
+        (slot.len as usize == len && slot.head == head && slot.tail == tail).then_some(slot.id)
+    }
+
+    /// Stores a key, unless its slot is taken.
+    fn put(&mut self, head: u64, tail: u64, len: usize, id: u32) {
+        if let Some(slot) = self.slots.get_mut(Self::slot_of(head, tail, len)) {
+            if slot.len == u32::MAX {
+                *slot = TokenSlot {
+                    len: len as u32,
+                    id,
+                    head,
+                    tail,
+                };
+            }
+        }
     }
 
     /// [`TokenTable::id`] with the token's key already made: a
@@ -605,10 +640,20 @@ fn fast_paths_part(
     let mut i = 0usize;
     while i < part.len() {
         let w = load(part, i);
-        let mut m = eq_mask(w, COMMAS) | eq_mask(w, ARROWS) | eq_mask(w, NEWLINES);
+        let arrows = eq_mask(w, ARROWS);
+        let mut m = eq_mask(w, COMMAS) | arrows | eq_mask(w, NEWLINES);
         while m != 0 {
+            let bit = m & m.wrapping_neg();
             let p = i + (m.trailing_zeros() / 8) as usize;
             m &= m - 1;
+            if bit & arrows != 0 {
+                // The most common event: a `>` between channels.
+                if ls.ok && ls.field == cols.path {
+                    ls.ok = push_token(set, st, part, ls.token_start, p)?;
+                    ls.token_start = p + 1;
+                }
+                continue;
+            }
             match part.get(p) {
                 Some(b',') => {
                     if ls.ok {
@@ -712,7 +757,7 @@ fn line_end(
     if ls.ok {
         ls.ok = text_end >= ls.field_start && field_end(set, st, ls, part, cols, text_end)?;
     }
-    let max = Fixed::from_f64(MAX_INPUT).unwrap_or_default();
+    let max = MAX_AMOUNT;
     if let (true, Some(conv)) = (ls.ok, ls.conv) {
         if ls.field + 1 == width
             && !st.ids.is_empty()
@@ -743,42 +788,45 @@ fn push_token(
     a: usize,
     b: usize,
 ) -> Result<bool> {
-    let (mut a, mut b) = (a, b.min(line.len()));
-    while a < b && line.get(a) == Some(&b' ') {
-        a += 1;
-    }
-    while b > a && line.get(b - 1) == Some(&b' ') {
-        b -= 1;
-    }
-    let len = b - a;
-    if len == 0 {
+    let b = b.min(line.len());
+    let raw_len = b.saturating_sub(a);
+    if raw_len == 0 {
         return Ok(true);
     }
-    let token = line.get(a..b).unwrap_or(&[]);
-    let found = if len > 16 {
-        st.table.id(set, token, 0, "path", token)
-    } else {
-        // Eight-byte loads from the line, masked to the token.
-        let keep = |n: usize| {
-            if n >= 8 {
-                u64::MAX
-            } else {
-                (1u64 << (8 * n)) - 1
-            }
-        };
-        let head = load(line, a) & keep(len);
-        let tail = if len > 8 { load(line, b - 8) } else { 0 };
-        st.table.lookup(set, token, head, tail, 0, "path", token)
-    };
-    match found {
-        Ok(id) => {
-            st.ids.push(id);
-            Ok(true)
+    // The raw segment between separators, spaces and all, is the key: no
+    // trimming on a hit (" search " and "search" are two keys of one id).
+    let keep = |n: usize| {
+        if n >= 8 {
+            u64::MAX
+        } else {
+            (1u64 << (8 * n)) - 1
         }
-        // Not UTF-8: the general reader names the line.
-        Err(Error::InvalidRecord { .. }) => Ok(false),
-        Err(e) => Err(e),
+    };
+    let (head, tail) = if raw_len <= 16 {
+        let head = load(line, a) & keep(raw_len);
+        let tail = if raw_len > 8 { load(line, b - 8) } else { 0 };
+        if let Some(id) = st.table.get(head, tail, raw_len) {
+            st.ids.push(id);
+            return Ok(true);
+        }
+        (head, tail)
+    } else {
+        (0, 0)
+    };
+    let token = trim_spaces(line.get(a..b).unwrap_or(&[]));
+    if token.is_empty() {
+        return Ok(true);
     }
+    let Ok(name) = std::str::from_utf8(token) else {
+        // Not UTF-8: the general reader names the line.
+        return Ok(false);
+    };
+    let id = set.intern(name)?;
+    if raw_len <= 16 {
+        st.table.put(head, tail, raw_len, id);
+    }
+    st.ids.push(id);
+    Ok(true)
 }
 
 /// Reads the rows of `data` (after the header) into `set`: on two threads
@@ -823,18 +871,29 @@ fn read_rows_from(
     two_threads: usize,
 ) -> Result<PathSet> {
     let rest = data.get(body..).unwrap_or(&[]);
-    let split = (rest.len() >= two_threads && memchr::memchr(b'"', rest).is_none())
+    let quoted = memchr::memchr(b'"', rest).is_some();
+    let split = (rest.len() >= two_threads && !quoted)
         .then(|| memchr::memchr(b'\n', rest.get(rest.len() / 2..).unwrap_or(&[])))
         .flatten()
         .map(|i| rest.len() / 2 + i + 1);
     let one = |part: &[u8], line: u64, mut set: PathSet| -> Result<PathSet> {
-        set.reserve(part.len() / 48);
+        // Lines and arrows counted in the first 256 KiB and extrapolated
+        // with a margin, so the columns are allocated once (growing them
+        // copies and faults in every page again).
+        let sample = part.get(..part.len().min(1 << 18)).unwrap_or(part);
+        let scale = part.len() as f64 / sample.len().max(1) as f64 * 1.1;
+        let lines = memchr::memchr_iter(b'\n', sample).count() + 1;
+        let arrows = memchr::memchr_iter(b'>', sample).count();
+        set.reserve(
+            (lines as f64 * scale) as usize + 16,
+            ((lines + arrows) as f64 * scale) as usize + 64,
+        );
         let mut state = RowState {
             table: TokenTable::new(),
             ids: Vec::new(),
             ages: Vec::new(),
         };
-        if fast && memchr::memchr(b'"', part).is_none() {
+        if fast && !quoted {
             fast_paths_part(&mut set, part, line, header, cols, row, &mut state)?;
             return Ok(set);
         }
@@ -848,7 +907,7 @@ fn read_rows_from(
     };
     let Some(split) = split else {
         let mut set = one(rest, first_line, set)?;
-        set.dedupe();
+        set.dedupe()?;
         return Ok(set);
     };
     let (a, b) = rest.split_at(split.min(rest.len()));
@@ -866,7 +925,7 @@ fn read_rows_from(
     });
     let mut first = first?;
     first.append(second?)?;
-    first.dedupe();
+    first.dedupe()?;
     Ok(first)
 }
 
