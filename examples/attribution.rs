@@ -134,25 +134,34 @@ fn run(cli: &Cli) -> Result<(), String> {
     let bytes = read(path)?;
 
     let started = Instant::now();
-    let paths = if journeys {
-        let hl = TimeDelta::nanoseconds((half_life * 3.6e12).round() as i64);
-        PathSet::parse_journeys_csv(&bytes, hl)
-    } else {
-        PathSet::parse_csv(&bytes)
-    }
-    .map_err(|e| format!("{path}: {e}"))?;
     let all = cli.models == "all";
     let config = AttributionConfig {
         markov: Markov::order(cli.order),
         ..AttributionConfig::default()
     };
-    let (rules, report) = if all {
+    let in_file = |e: cxjourney::Error| format!("{path}: {e}");
+    let (paths, rules, report) = if journeys {
+        let hl = TimeDelta::nanoseconds((half_life * 3.6e12).round() as i64);
+        let paths = PathSet::parse_journeys_csv(&bytes, hl).map_err(in_file)?;
+        if all {
+            let report =
+                AttributionReport::from_paths(&paths, &config).map_err(|e| e.to_string())?;
+            (Some(paths), None, Some(report))
+        } else {
+            let rules =
+                RuleBased::attribute(&paths, &config.last_non_direct, &config.position_based)
+                    .map_err(|e| e.to_string())?;
+            (Some(paths), Some(rules), None)
+        }
+    } else if all {
+        let paths = PathSet::parse_csv(&bytes).map_err(in_file)?;
         let report = AttributionReport::from_paths(&paths, &config).map_err(|e| e.to_string())?;
-        (None, Some(report))
+        (Some(paths), None, Some(report))
     } else {
-        let rules = RuleBased::attribute(&paths, &config.last_non_direct, &config.position_based)
-            .map_err(|e| e.to_string())?;
-        (Some(rules), None)
+        // Only the rule-based models: straight from the bytes, no paths kept.
+        let rules = RuleBased::parse_csv(&bytes, &config.last_non_direct, &config.position_based)
+            .map_err(in_file)?;
+        (None, Some(rules), None)
     };
     let compute_seconds = started.elapsed().as_secs_f64();
 
@@ -199,23 +208,28 @@ fn run(cli: &Cli) -> Result<(), String> {
             );
         }
     }
-    let total = (paths.total_conversions() + paths.total_nulls()) as f64;
+    let conversion_probability = match (&report, &rules) {
+        (Some(r), _) => r.conversion_probability,
+        (None, Some(r)) if r.conversions + r.nulls > 0 => {
+            r.conversions as f64 / (r.conversions + r.nulls) as f64
+        }
+        _ => 0.0,
+    };
     let output = Output {
         channels,
-        conversion_probability: report.as_ref().map_or_else(
-            || {
-                if total > 0.0 {
-                    paths.total_conversions() as f64 / total
-                } else {
-                    0.0
-                }
-            },
-            |r| r.conversion_probability,
-        ),
+        conversion_probability,
         compute_seconds,
     };
     let text = serde_json::to_string(&output).map_err(|e| e.to_string())?;
-    out::emit(&text)
+    out::emit(&text)?;
+    // The process ends here: leave the file and the paths to the operating
+    // system instead of freeing them page by page.
+    std::mem::forget(output);
+    std::mem::forget(report);
+    std::mem::forget(rules);
+    std::mem::forget(paths);
+    std::mem::forget(bytes);
+    Ok(())
 }
 
 fn read(path: &str) -> Result<Vec<u8>, String> {

@@ -230,6 +230,23 @@ impl Tally {
         );
     }
 
+    /// Makes room for channels up to `n`.
+    pub(crate) fn grow(&mut self, n: usize) {
+        if self.conv.len() < n {
+            self.conv.resize(n, Fixed::ZERO);
+            self.value.resize(n, Fixed::ZERO);
+        }
+    }
+
+    /// Adds a tally whose channel `c` is this one's `map[c]`.
+    pub(crate) fn absorb_mapped(&mut self, other: &Tally, map: &[u32]) {
+        for (c, &to) in map.iter().enumerate() {
+            let conv = other.conv.get(c).copied().unwrap_or_default();
+            let value = other.value.get(c).copied().unwrap_or_default();
+            self.whole(to, conv, value);
+        }
+    }
+
     /// Adds another tally of the same channels (exact, so the order of the
     /// parts does not matter).
     pub(crate) fn absorb(&mut self, other: &Tally) {

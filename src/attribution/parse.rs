@@ -7,6 +7,52 @@ use crate::attribution::fixed::{Fixed, MAX_AMOUNT};
 use crate::attribution::paths::{MAX_COUNT, PathSet};
 use crate::error::{Error, Result};
 
+/// Where the rows of a path file go: a [`PathSet`] (kept, deduplicated at
+/// the end), or a running tally of the rule-based models (nothing kept).
+pub(crate) trait Sink: Sized + Send {
+    /// The id of channel `name`, interning it.
+    fn intern(&mut self, name: &str) -> Result<u32>;
+    /// Takes one path.
+    fn row(&mut self, ids: &[u32], conversions: u64, value: Fixed, nulls: u64) -> Result<()>;
+    /// Makes room for about `rows` paths of `touches` touches.
+    fn reserve(&mut self, _rows: usize, _touches: usize) {}
+    /// An empty sink like this one, for the other half of a file.
+    fn empty_like(&self) -> Self;
+    /// Folds in the sink of the part after this one.
+    fn absorb(&mut self, later: Self) -> Result<()>;
+    /// Ends the load.
+    fn finish(&mut self) -> Result<()> {
+        Ok(())
+    }
+}
+
+impl Sink for PathSet {
+    fn intern(&mut self, name: &str) -> Result<u32> {
+        PathSet::intern(self, name)
+    }
+
+    #[inline]
+    fn row(&mut self, ids: &[u32], conversions: u64, value: Fixed, nulls: u64) -> Result<()> {
+        self.push_row(ids, conversions, value, nulls).map(|_| ())
+    }
+
+    fn reserve(&mut self, rows: usize, touches: usize) {
+        PathSet::reserve(self, rows, touches);
+    }
+
+    fn empty_like(&self) -> Self {
+        PathSet::empty_like(self)
+    }
+
+    fn absorb(&mut self, later: Self) -> Result<()> {
+        self.append(later)
+    }
+
+    fn finish(&mut self) -> Result<()> {
+        self.dedupe()
+    }
+}
+
 /// One field of the current record: a range of the input, or (for a quoted
 /// field, unescaped) of the scratch buffer.
 #[derive(Debug, Clone, Copy)]
@@ -371,9 +417,9 @@ impl TokenTable {
         (head, tail)
     }
 
-    fn id(
+    fn id<S: Sink>(
         &mut self,
-        set: &mut PathSet,
+        set: &mut S,
         token: &[u8],
         line: u64,
         column: &str,
@@ -391,24 +437,38 @@ impl TokenTable {
             as usize
     }
 
-    /// The id stored under a key, if any.
+    /// The id stored under a key, if any: the key's slot and the three
+    /// after it (so a few colliding keys all stay cached).
     #[inline]
     fn get(&self, head: u64, tail: u64, len: usize) -> Option<u32> {
-        let slot = self.slots.get(Self::slot_of(head, tail, len))?;
-        (slot.len as usize == len && slot.head == head && slot.tail == tail).then_some(slot.id)
+        let at = Self::slot_of(head, tail, len);
+        for k in 0..4 {
+            let slot = self.slots.get((at + k) & 255)?;
+            if slot.len as usize == len && slot.head == head && slot.tail == tail {
+                return Some(slot.id);
+            }
+            if slot.len == u32::MAX {
+                return None;
+            }
+        }
+        None
     }
 
-    /// Stores a key, unless its slot is taken.
+    /// Stores a key in the first free of its four slots (else over the
+    /// first).
     fn put(&mut self, head: u64, tail: u64, len: usize, id: u32) {
-        if let Some(slot) = self.slots.get_mut(Self::slot_of(head, tail, len)) {
-            if slot.len == u32::MAX {
-                *slot = TokenSlot {
-                    len: len as u32,
-                    id,
-                    head,
-                    tail,
-                };
-            }
+        let at = Self::slot_of(head, tail, len);
+        let free = (0..4)
+            .map(|k| (at + k) & 255)
+            .find(|&i| self.slots.get(i).is_some_and(|s| s.len == u32::MAX))
+            .unwrap_or(at);
+        if let Some(slot) = self.slots.get_mut(free) {
+            *slot = TokenSlot {
+                len: len as u32,
+                id,
+                head,
+                tail,
+            };
         }
     }
 
@@ -416,9 +476,9 @@ impl TokenTable {
     /// direct-mapped table, one compare on a hit.
     #[allow(clippy::too_many_arguments)]
     #[inline]
-    fn lookup(
+    fn lookup<S: Sink>(
         &mut self,
-        set: &mut PathSet,
+        set: &mut S,
         token: &[u8],
         head: u64,
         tail: u64,
@@ -439,9 +499,9 @@ impl TokenTable {
 
     #[allow(clippy::too_many_arguments)]
     #[cold]
-    fn miss(
+    fn miss<S: Sink>(
         &mut self,
-        set: &mut PathSet,
+        set: &mut S,
         token: &[u8],
         i: usize,
         head: u64,
@@ -465,7 +525,7 @@ impl TokenTable {
     }
 }
 
-fn intern(set: &mut PathSet, token: &[u8], line: u64, column: &str, cell: &[u8]) -> Result<u32> {
+fn intern<S: Sink>(set: &mut S, token: &[u8], line: u64, column: &str, cell: &[u8]) -> Result<u32> {
     let name = std::str::from_utf8(token)
         .map_err(|_| record_error(line, column, cell, "a channel name is not UTF-8"))?;
     set.intern(name)
@@ -474,8 +534,8 @@ fn intern(set: &mut PathSet, token: &[u8], line: u64, column: &str, cell: &[u8])
 /// Splits a path by ChannelAttribution's rules (split on `>`, trim spaces
 /// from both ends of each token, drop empty tokens) and interns the
 /// channels into `ids`.
-fn parse_path(
-    set: &mut PathSet,
+fn parse_path<S: Sink>(
+    set: &mut S,
     table: &mut TokenTable,
     bytes: &[u8],
     line: u64,
@@ -551,7 +611,7 @@ struct RowState {
     ages: Vec<f64>,
 }
 
-type RowFn = fn(&mut PathSet, &Records<'_>, u64, &Columns, &mut RowState) -> Result<()>;
+type RowFn<S> = fn(&mut S, &Records<'_>, u64, &Columns, &mut RowState) -> Result<()>;
 
 /// The bit `0x80` of every byte of `w` that equals the byte broadcast in
 /// `c` (exact: no false positives).
@@ -623,13 +683,13 @@ const NEWLINES: u64 = 0x0A0A_0A0A_0A0A_0A0A;
 /// line not of that simple form (a blank line, `3.0`, `1e3`, a wrong width,
 /// a bad value) goes to the general reader, which also names any error.
 #[allow(clippy::too_many_arguments)]
-fn fast_paths_part(
-    set: &mut PathSet,
+fn fast_paths_part<S: Sink>(
+    set: &mut S,
     part: &[u8],
     first_line: u64,
     header: &Header,
     cols: &Columns,
-    row: RowFn,
+    row: RowFn<S>,
     st: &mut RowState,
 ) -> Result<()> {
     let width = header.names.len();
@@ -703,8 +763,8 @@ fn fast_paths_part(
 
 /// Ends field `ls.field` at `end`: a path token, or a number.
 #[inline]
-fn field_end(
-    set: &mut PathSet,
+fn field_end<S: Sink>(
+    set: &mut S,
     st: &mut RowState,
     ls: &mut LineState,
     part: &[u8],
@@ -736,8 +796,8 @@ fn field_end(
 /// Ends the line `part[start..end]` (its `\n` at `end`): adds the row, or
 /// hands the line to the general reader.
 #[allow(clippy::too_many_arguments)]
-fn line_end(
-    set: &mut PathSet,
+fn line_end<S: Sink>(
+    set: &mut S,
     part: &[u8],
     start: usize,
     end: usize,
@@ -745,7 +805,7 @@ fn line_end(
     width: usize,
     header: &Header,
     cols: &Columns,
-    row: RowFn,
+    row: RowFn<S>,
     st: &mut RowState,
     ls: &mut LineState,
 ) -> Result<()> {
@@ -764,7 +824,7 @@ fn line_end(
             && !(conv == 0 && ls.value > Fixed::ZERO)
             && ls.value <= max
         {
-            return set.push_row(&st.ids, conv, ls.value, ls.nulls).map(|_| ());
+            return set.row(&st.ids, conv, ls.value, ls.nulls);
         }
     }
     // The general reader takes the line (and skips it when blank).
@@ -781,8 +841,8 @@ fn line_end(
 /// Looks up the channel of `line[a..b]` (trimmed of spaces; empty tokens
 /// dropped) and pushes it.
 #[inline(always)]
-fn push_token(
-    set: &mut PathSet,
+fn push_token<S: Sink>(
+    set: &mut S,
     st: &mut RowState,
     line: &[u8],
     a: usize,
@@ -834,16 +894,16 @@ fn push_token(
 /// own set, merged in order, so the result is the one thread's), else on
 /// one.
 #[allow(clippy::too_many_arguments)]
-fn read_rows(
+fn read_rows<S: Sink>(
     data: &[u8],
     body: usize,
     first_line: u64,
-    set: PathSet,
+    set: S,
     header: &Header,
     cols: &Columns,
-    row: RowFn,
+    row: RowFn<S>,
     fast: bool,
-) -> Result<PathSet> {
+) -> Result<S> {
     read_rows_from(
         data,
         body,
@@ -859,24 +919,24 @@ fn read_rows(
 
 /// [`read_rows`] with the size from which two threads are used.
 #[allow(clippy::too_many_arguments)]
-fn read_rows_from(
+fn read_rows_from<S: Sink>(
     data: &[u8],
     body: usize,
     first_line: u64,
-    set: PathSet,
+    set: S,
     header: &Header,
     cols: &Columns,
-    row: RowFn,
+    row: RowFn<S>,
     fast: bool,
     two_threads: usize,
-) -> Result<PathSet> {
+) -> Result<S> {
     let rest = data.get(body..).unwrap_or(&[]);
     let quoted = memchr::memchr(b'"', rest).is_some();
     let split = (rest.len() >= two_threads && !quoted)
         .then(|| memchr::memchr(b'\n', rest.get(rest.len() / 2..).unwrap_or(&[])))
         .flatten()
         .map(|i| rest.len() / 2 + i + 1);
-    let one = |part: &[u8], line: u64, mut set: PathSet| -> Result<PathSet> {
+    let one = |part: &[u8], line: u64, mut set: S| -> Result<S> {
         // Lines and arrows counted in the first 256 KiB and extrapolated
         // with a margin, so the columns are allocated once (growing them
         // copies and faults in every page again).
@@ -907,14 +967,29 @@ fn read_rows_from(
     };
     let Some(split) = split else {
         let mut set = one(rest, first_line, set)?;
-        set.dedupe()?;
+        set.finish()?;
         return Ok(set);
     };
     let (a, b) = rest.split_at(split.min(rest.len()));
-    let b_line = first_line + memchr::memchr_iter(b'\n', a).count() as u64;
     let empty = set.empty_like();
+    // The second part counts its lines from 1; its line numbers move by
+    // the first part's lines only when an error names one.
+    let shift = |e: Error| match e {
+        Error::InvalidRecord {
+            line,
+            column,
+            value,
+            reason,
+        } if line > 0 => Error::InvalidRecord {
+            line: line + first_line - 1 + memchr::memchr_iter(b'\n', a).count() as u64,
+            column,
+            value,
+            reason,
+        },
+        other => other,
+    };
     let (first, second) = std::thread::scope(|s| {
-        let h = s.spawn(|| one(b, b_line, empty));
+        let h = s.spawn(|| one(b, 1, empty).map_err(shift));
         let first = one(a, first_line, set);
         let second = h.join().unwrap_or_else(|_| {
             Err(Error::NumericFailure {
@@ -924,8 +999,8 @@ fn read_rows_from(
         (first, second)
     });
     let mut first = first?;
-    first.append(second?)?;
-    first.dedupe()?;
+    first.absorb(second?)?;
+    first.finish()?;
     Ok(first)
 }
 
@@ -937,8 +1012,8 @@ fn header(data: &[u8], expected: &str) -> Result<(Header, usize, u64)> {
     Ok((header, bom + records.pos, records.line))
 }
 
-fn paths_row(
-    set: &mut PathSet,
+fn paths_row<S: Sink>(
+    set: &mut S,
     r: &Records<'_>,
     line: u64,
     c: &Columns,
@@ -970,7 +1045,7 @@ fn paths_row(
         "path",
         &mut st.ids,
     )?;
-    set.push_row(&st.ids, conv, value, nulls).map(|_| ())
+    set.row(&st.ids, conv, value, nulls)
 }
 
 fn journeys_row(
@@ -1054,6 +1129,20 @@ fn journeys_row(
     set.push_row_timed(&st.ids, &st.ages, conv, value, 1 - conv)
 }
 
+/// Reads the rows of a path file into a sink (the columns as
+/// [`PathSet::parse_csv`] takes them).
+pub(crate) fn read_paths_into<S: Sink>(data: &[u8], sink: S) -> Result<S> {
+    let (header, body, line) = header(data, PATHS_HEADER)?;
+    let cols = Columns {
+        path: header.require("path", PATHS_HEADER)?,
+        conversions: header.require("total_conversions", PATHS_HEADER)?,
+        value: header.find("total_conversion_value"),
+        nulls: header.find("total_null"),
+        hours: 0,
+    };
+    read_rows(data, body, line, sink, &header, &cols, paths_row, true)
+}
+
 impl PathSet {
     /// Reads paths in ChannelAttribution's format: a CSV with a header and
     /// the columns `path` and `total_conversions`, and optionally
@@ -1084,24 +1173,7 @@ impl PathSet {
     /// conversions, a quote left open; [`Error::TooMuchWork`] beyond
     /// [`MAX_TOUCHES`](crate::attribution::MAX_TOUCHES) touches.
     pub fn parse_csv(data: &[u8]) -> Result<PathSet> {
-        let (header, body, line) = header(data, PATHS_HEADER)?;
-        let cols = Columns {
-            path: header.require("path", PATHS_HEADER)?,
-            conversions: header.require("total_conversions", PATHS_HEADER)?,
-            value: header.find("total_conversion_value"),
-            nulls: header.find("total_null"),
-            hours: 0,
-        };
-        read_rows(
-            data,
-            body,
-            line,
-            PathSet::new(),
-            &header,
-            &cols,
-            paths_row,
-            true,
-        )
+        read_paths_into(data, PathSet::new())
     }
 
     /// Reads one journey per row: a CSV with a header and the columns
@@ -1334,6 +1406,47 @@ mod tests {
                    \"a > b\",1,0.5,0\r\n";
         let set = PathSet::parse_csv(odd.as_bytes()).unwrap();
         assert_eq!(rows(&set), vec![(vec!["a".into(), "b".into()], 5, 15.5, 2)]);
+    }
+
+    #[test]
+    fn rule_based_straight_from_the_bytes_equals_the_paths() {
+        use crate::attribution::heuristic::{LastNonDirect, PositionBased, RuleBased};
+        let text = big(60_000);
+        let (lnd, pos) = (
+            LastNonDirect {
+                direct: "x".to_owned(),
+            },
+            PositionBased::default(),
+        );
+        let streamed = RuleBased::parse_csv(text.as_bytes(), &lnd, &pos).unwrap();
+        let kept = RuleBased::attribute(&PathSet::parse_csv(text.as_bytes()).unwrap(), &lnd, &pos)
+            .unwrap();
+        assert_eq!(
+            (streamed.conversions, streamed.nulls),
+            (kept.conversions, kept.nulls)
+        );
+        assert_eq!(streamed.first_touch, kept.first_touch);
+        assert_eq!(streamed.last_non_direct, kept.last_non_direct);
+        // Repeated paths are split once when kept, once per row when
+        // streamed: equal to 10^-12 per row.
+        for (a, b) in [
+            (&streamed.linear, &kept.linear),
+            (&streamed.position_based, &kept.position_based),
+        ] {
+            for (name, x) in a {
+                let y = b[name];
+                assert!((x.conversions - y.conversions).abs() < 1e-7, "{name}");
+                assert!((x.value - y.value).abs() < 1e-7, "{name}");
+            }
+        }
+        // An error in the second half names its line here too.
+        let mut bad = text.clone();
+        bad.push_str("email,1,-3,1\n");
+        let lines = bad.lines().count() as u64;
+        match RuleBased::parse_csv(bad.as_bytes(), &lnd, &pos) {
+            Err(Error::InvalidRecord { line, .. }) => assert_eq!(line, lines),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -401,6 +401,19 @@ impl PathSet {
         set
     }
 
+    /// Adds to the totals without adding a path (for a sink that keeps
+    /// only the channels).
+    pub(crate) fn count_totals(&mut self, conversions: u64, value: Fixed, nulls: u64) {
+        self.total_conversions = self.total_conversions.saturating_add(conversions);
+        self.total_value += value;
+        self.total_nulls = self.total_nulls.saturating_add(nulls);
+    }
+
+    /// The exact total value.
+    pub(crate) fn total_value_fixed(&self) -> Fixed {
+        self.total_value
+    }
+
     /// Makes room for about `rows` more paths of `touches` touches in all
     /// (an estimate, not a promise; capped at 2^26 paths and 2^28 touches).
     pub(crate) fn reserve(&mut self, rows: usize, touches: usize) {
