@@ -25,7 +25,8 @@
 //! `conversion_probability` is the chain's P(conversion). `compute_seconds` covers parsing the
 //! file's bytes and every model (reading the file into memory comes before the clock starts).
 //! `--models heuristics` (for benchmarks) runs only the rule-based models and leaves `markov`
-//! and `shapley` out.
+//! and `shapley` out; it reads a path file in pieces as it parses (so `compute_seconds` then
+//! includes reading it) and keeps no paths.
 //!
 //! Malformed input (a missing column, a row of another width than the header, an empty path, a
 //! count that is not a whole number, a negative value, a quote left open) gives one
@@ -39,7 +40,8 @@ use std::time::Instant;
 use chrono::TimeDelta;
 use clap::Parser;
 use cxjourney::attribution::{
-    AttributionConfig, AttributionReport, Credit, Credits, Markov, PathSet, RuleBased,
+    AttributionConfig, AttributionReport, Credit, Credits, LastNonDirect, Markov, PathSet,
+    PositionBased, RuleBased, RuleBasedReader,
 };
 use indexmap::IndexMap;
 use serde::Serialize;
@@ -131,7 +133,10 @@ fn run(cli: &Cli) -> Result<(), String> {
         }
         (_, h) => h.unwrap_or(168.0),
     };
-    let bytes = read(path)?;
+    let streamed = !journeys && cli.models == "heuristics";
+    // The whole file in memory, except for the rule-based models alone,
+    // which read it in pieces below.
+    let bytes = if streamed { Vec::new() } else { read(path)? };
 
     let started = Instant::now();
     let all = cli.models == "all";
@@ -158,9 +163,9 @@ fn run(cli: &Cli) -> Result<(), String> {
         let report = AttributionReport::from_paths(&paths, &config).map_err(|e| e.to_string())?;
         (Some(paths), None, Some(report))
     } else {
-        // Only the rule-based models: straight from the bytes, no paths kept.
-        let rules = RuleBased::parse_csv(&bytes, &config.last_non_direct, &config.position_based)
-            .map_err(in_file)?;
+        // Only the rule-based models: the file read in pieces of 1 MiB and
+        // parsed as they come, nothing kept but the tallies.
+        let rules = stream(path, &config.last_non_direct, &config.position_based)?;
         (None, Some(rules), None)
     };
     let compute_seconds = started.elapsed().as_secs_f64();
@@ -230,6 +235,85 @@ fn run(cli: &Cli) -> Result<(), String> {
     std::mem::forget(paths);
     std::mem::forget(bytes);
     Ok(())
+}
+
+/// Reads the file in pieces into the rule-based models: a large file in
+/// two parts at once (split at a line end, the second part's reader given
+/// the header line first), each read in pieces of 1 MiB as it is parsed.
+/// An error in the second part is reported by reading the whole file in
+/// one reader again, so its line number counts from the file's start.
+fn stream(path: &str, lnd: &LastNonDirect, pos: &PositionBased) -> Result<RuleBased, String> {
+    use std::io::{Read, Seek, SeekFrom};
+    if Path::new(path).is_dir() {
+        return Err(format!("{path} is a directory, not a CSV file"));
+    }
+    let open = || std::fs::File::open(path).map_err(|e| format!("cannot open {path:?}: {e}"));
+    let read_err = |e: std::io::Error| format!("cannot read {path:?}: {e}");
+    // Reads `len` bytes (or to the end) from `from` into `reader`.
+    let part = |reader: &mut RuleBasedReader, from: u64, len: Option<u64>| -> Result<(), String> {
+        let mut file = open()?;
+        file.seek(SeekFrom::Start(from)).map_err(read_err)?;
+        let mut input: Box<dyn Read> = match len {
+            Some(n) => Box::new(file.take(n)),
+            None => Box::new(file),
+        };
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            let n = match input.read(&mut buf) {
+                Ok(0) => return Ok(()),
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(read_err(e)),
+            };
+            reader
+                .push(buf.get(..n).unwrap_or(&[]))
+                .map_err(|e| format!("{path}: {e}"))?;
+        }
+    };
+    let whole = || -> Result<RuleBased, String> {
+        let mut reader = RuleBasedReader::new(lnd, pos);
+        part(&mut reader, 0, None)?;
+        reader.finish().map_err(|e| format!("{path}: {e}"))
+    };
+    let len = open()?.metadata().map_err(read_err)?.len();
+    // The header line, and a line end near the middle.
+    let mut head = vec![0u8; 1 << 16];
+    let mut file = open()?;
+    let n = file.read(&mut head).map_err(read_err)?;
+    let header_end = memchr::memchr(b'\n', head.get(..n).unwrap_or(&[]));
+    let mid = len / 2;
+    file.seek(SeekFrom::Start(mid)).map_err(read_err)?;
+    let mut window = vec![0u8; 1 << 16];
+    let w = file.read(&mut window).map_err(read_err)?;
+    let split = memchr::memchr(b'\n', window.get(..w).unwrap_or(&[])).map(|i| mid + i as u64 + 1);
+    let (Some(header_end), Some(split), true) = (header_end, split, len >= 1 << 22) else {
+        return whole();
+    };
+    if split <= header_end as u64 + 1 {
+        return whole();
+    }
+    let header = head.get(..=header_end).unwrap_or(&[]).to_vec();
+    let (first, second) = std::thread::scope(|s| {
+        let h = s.spawn(|| -> Result<RuleBasedReader, String> {
+            let mut r = RuleBasedReader::new(lnd, pos);
+            r.push(&header).map_err(|e| format!("{path}: {e}"))?;
+            part(&mut r, split, None)?;
+            Ok(r)
+        });
+        let mut r = RuleBasedReader::new(lnd, pos);
+        let first = part(&mut r, 0, Some(split)).map(|()| r);
+        let second = h
+            .join()
+            .unwrap_or_else(|_| Err("a reader thread panicked".to_owned()));
+        (first, second)
+    });
+    match (first?, second) {
+        (a, Ok(b)) => match RuleBasedReader::finish_parts(vec![a, b]) {
+            Ok(r) => Ok(r),
+            Err(_) => whole(),
+        },
+        (_, Err(_)) => whole(),
+    }
 }
 
 fn read(path: &str) -> Result<Vec<u8>, String> {

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::attribution::credit::{Amounts, Credits, Model, Tally, named};
 use crate::attribution::fixed::Fixed;
-use crate::attribution::parse::{Sink, read_paths_into};
+use crate::attribution::parse::{PushReader, Sink, read_paths_into};
 use crate::attribution::paths::PathSet;
 use crate::error::{Error, Result};
 
@@ -464,9 +464,15 @@ impl RuleBased {
         position: &PositionBased,
     ) -> Result<RuleBased> {
         let sink = read_paths_into(data, RuleSink::new(&last_non_direct.direct, *position))?;
-        let RuleSink { names, tallies, .. } = sink;
+        Ok(sink.into_rule_based())
+    }
+}
+
+impl RuleSink {
+    fn into_rule_based(self) -> RuleBased {
+        let RuleSink { names, tallies, .. } = self;
         let [first, last, lnd, linear, pos] = tallies;
-        Ok(RuleBased {
+        RuleBased {
             conversions: names.total_conversions(),
             value: names.total_value(),
             nulls: names.total_nulls(),
@@ -476,7 +482,98 @@ impl RuleBased {
             linear: linear.into_credits(&names),
             position_based: pos.into_credits(&names),
             time_decay: None,
-        })
+        }
+    }
+}
+
+/// The rule-based models of a path file read in pieces, keeping nothing
+/// but the tallies ([`RuleBased::parse_csv`] for a file that arrives in
+/// pieces, or one larger than memory).
+///
+/// ```
+/// use cxjourney::attribution::{LastNonDirect, PositionBased, RuleBased, RuleBasedReader};
+/// let csv = "path,total_conversions,total_conversion_value,total_null\n\
+///            social > direct,2,50.00,3\nsearch,1,20.00,4\n";
+/// let (lnd, pos) = (LastNonDirect::default(), PositionBased::default());
+/// let mut reader = RuleBasedReader::new(&lnd, &pos);
+/// for piece in csv.as_bytes().chunks(5) {
+///     reader.push(piece)?;
+/// }
+/// assert_eq!(reader.finish()?, RuleBased::parse_csv(csv.as_bytes(), &lnd, &pos)?);
+/// # Ok::<(), cxjourney::Error>(())
+/// ```
+pub struct RuleBasedReader(PushReader<RuleSink>);
+
+impl std::fmt::Debug for RuleBasedReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RuleBasedReader").finish_non_exhaustive()
+    }
+}
+
+impl RuleBasedReader {
+    /// A reader at the start of a file, with the given last-non-direct and
+    /// position-based settings.
+    #[must_use]
+    pub fn new(last_non_direct: &LastNonDirect, position: &PositionBased) -> RuleBasedReader {
+        RuleBasedReader(PushReader::new(RuleSink::new(
+            &last_non_direct.direct,
+            *position,
+        )))
+    }
+
+    /// Reads the next piece of the file (any size; pieces in order).
+    ///
+    /// # Errors
+    /// As [`PathSet::parse_csv`], for the lines completed so far.
+    pub fn push(&mut self, bytes: &[u8]) -> Result<()> {
+        self.0.push(bytes)
+    }
+
+    /// Every rule-based model's credit, after the last piece.
+    ///
+    /// # Errors
+    /// As [`PathSet::parse_csv`].
+    pub fn finish(self) -> Result<RuleBased> {
+        Ok(self.0.finish()?.into_rule_based())
+    }
+
+    /// The credit of a file read in consecutive parts, each by its own
+    /// reader (so parts can be read at once, on several threads): every
+    /// reader after the first is given the file's header line first, then
+    /// its part, which starts at the beginning of a line. The sums are
+    /// exact, so the result is the one reader's. A later part's errors
+    /// count lines from its own start (its header line is line 1).
+    ///
+    /// ```
+    /// use cxjourney::attribution::{LastNonDirect, PositionBased, RuleBased, RuleBasedReader};
+    /// let header = "path,total_conversions,total_conversion_value,total_null\n";
+    /// let (a, b) = ("social > direct,2,50.00,3\n", "search,1,20.00,4\n");
+    /// let (lnd, pos) = (LastNonDirect::default(), PositionBased::default());
+    /// let mut first = RuleBasedReader::new(&lnd, &pos);
+    /// first.push(header.as_bytes())?;
+    /// first.push(a.as_bytes())?;
+    /// let mut second = RuleBasedReader::new(&lnd, &pos);
+    /// second.push(header.as_bytes())?;
+    /// second.push(b.as_bytes())?;
+    /// let whole = RuleBased::parse_csv(format!("{header}{a}{b}").as_bytes(), &lnd, &pos)?;
+    /// assert_eq!(RuleBasedReader::finish_parts(vec![first, second])?, whole);
+    /// # Ok::<(), cxjourney::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::EmptyInput`] for no reader; as [`RuleBasedReader::finish`].
+    pub fn finish_parts(parts: Vec<RuleBasedReader>) -> Result<RuleBased> {
+        let mut sinks = parts.into_iter().map(|r| r.0.finish());
+        let Some(first) = sinks.next() else {
+            return Err(Error::EmptyInput {
+                what: "parts of a path file",
+            });
+        };
+        let mut total = first?;
+        for sink in sinks {
+            total.absorb(sink?)?;
+        }
+        Ok(total.into_rule_based())
     }
 }
 

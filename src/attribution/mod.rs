@@ -62,13 +62,15 @@ mod shapley;
 
 pub use credit::{Credit, Credits, Model};
 pub use heuristic::{
-    FirstTouch, LastNonDirect, LastTouch, Linear, PositionBased, RuleBased, TimeDecay,
+    FirstTouch, LastNonDirect, LastTouch, Linear, PositionBased, RuleBased, RuleBasedReader,
+    TimeDecay,
 };
 pub use journeys::{AttributionAccumulator, PathsPer, RefundPolicy};
 pub use markov::{
     Bootstrap, DEFAULT_MAX_STATES, Interval, MAX_ORDER, MAX_REPLICATES, Markov, MarkovCredit,
     MarkovInterval, MarkovResult, State, Transition,
 };
+pub use parse::PathFileReader;
 pub use paths::{MAX_COUNT, MAX_TOUCHES, PathRow, PathSet};
 pub use report::{AttributionConfig, AttributionReport, ChannelReport};
 pub use shapley::{MAX_SHAPLEY_CHANNELS, OrderedShapley, Shapley, ShapleyGame, SimplifiedShapley};

@@ -691,7 +691,7 @@ fn fast_paths_part<S: Sink>(
     cols: &Columns,
     row: RowFn<S>,
     st: &mut RowState,
-) -> Result<()> {
+) -> Result<u64> {
     let width = header.names.len();
     let mut line_start = 0usize;
     let mut number = first_line;
@@ -757,8 +757,9 @@ fn fast_paths_part<S: Sink>(
             st,
             &mut ls,
         )?;
+        number += 1;
     }
-    Ok(())
+    Ok(number)
 }
 
 /// Ends field `ls.field` at `end`: a path token, or a number.
@@ -1129,17 +1130,194 @@ fn journeys_row(
     set.push_row_timed(&st.ids, &st.ages, conv, value, 1 - conv)
 }
 
-/// Reads the rows of a path file into a sink (the columns as
-/// [`PathSet::parse_csv`] takes them).
-pub(crate) fn read_paths_into<S: Sink>(data: &[u8], sink: S) -> Result<S> {
-    let (header, body, line) = header(data, PATHS_HEADER)?;
-    let cols = Columns {
+/// A path file read in pieces: complete lines go through the fast reader
+/// as they arrive; the piece of a line left at the end of a push waits for
+/// the next. From the first quote on (a quoted field may hold a line end)
+/// the rest is kept and read at the end by the general reader.
+pub(crate) struct PushReader<S: Sink> {
+    sink: S,
+    carry: Vec<u8>,
+    header: Option<(Header, Columns)>,
+    /// The line number of the next line.
+    line: u64,
+    state: RowState,
+    /// From the first quote on: every byte still to read.
+    quoted: Option<Vec<u8>>,
+}
+
+fn path_columns(header: &Header) -> Result<Columns> {
+    Ok(Columns {
         path: header.require("path", PATHS_HEADER)?,
         conversions: header.require("total_conversions", PATHS_HEADER)?,
         value: header.find("total_conversion_value"),
         nulls: header.find("total_null"),
         hours: 0,
-    };
+    })
+}
+
+impl<S: Sink> PushReader<S> {
+    pub(crate) fn new(sink: S) -> PushReader<S> {
+        PushReader {
+            sink,
+            carry: Vec::new(),
+            header: None,
+            line: 1,
+            state: RowState {
+                table: TokenTable::new(),
+                ids: Vec::new(),
+                ages: Vec::new(),
+            },
+            quoted: None,
+        }
+    }
+
+    pub(crate) fn push(&mut self, bytes: &[u8]) -> Result<()> {
+        if let Some(all) = &mut self.quoted {
+            all.extend_from_slice(bytes);
+            return Ok(());
+        }
+        let mut rest = bytes;
+        if !self.carry.is_empty() {
+            let Some(nl) = memchr::memchr(b'\n', rest) else {
+                self.carry.extend_from_slice(rest);
+                return Ok(());
+            };
+            self.carry.extend_from_slice(rest.get(..=nl).unwrap_or(&[]));
+            let region = std::mem::take(&mut self.carry);
+            self.region(&region)?;
+            rest = rest.get(nl + 1..).unwrap_or(&[]);
+        }
+        match memchr::memrchr(b'\n', rest) {
+            Some(last) => {
+                self.region(rest.get(..=last).unwrap_or(&[]))?;
+                self.carry_rest(rest.get(last + 1..).unwrap_or(&[]));
+            }
+            None => self.carry_rest(rest),
+        }
+        Ok(())
+    }
+
+    fn carry_rest(&mut self, rest: &[u8]) {
+        match &mut self.quoted {
+            Some(all) => all.extend_from_slice(rest),
+            None => self.carry.extend_from_slice(rest),
+        }
+    }
+
+    /// Complete lines (ending in `\n`, or the last piece of the input).
+    fn region(&mut self, mut region: &[u8]) -> Result<()> {
+        if let Some(all) = &mut self.quoted {
+            all.extend_from_slice(region);
+            return Ok(());
+        }
+        if self.header.is_none() {
+            let (header, body, line) = header(region, PATHS_HEADER)?;
+            let cols = path_columns(&header)?;
+            self.header = Some((header, cols));
+            self.line = line;
+            region = region.get(body..).unwrap_or(&[]);
+        }
+        if memchr::memchr(b'"', region).is_some() {
+            self.quoted = Some(region.to_vec());
+            return Ok(());
+        }
+        let Some((header, cols)) = &self.header else {
+            return Ok(());
+        };
+        self.line = fast_paths_part(
+            &mut self.sink,
+            region,
+            self.line,
+            header,
+            cols,
+            paths_row,
+            &mut self.state,
+        )?;
+        Ok(())
+    }
+
+    pub(crate) fn finish(mut self) -> Result<S> {
+        let carry = std::mem::take(&mut self.carry);
+        if !carry.is_empty() || self.header.is_none() {
+            self.region(&carry)?;
+        }
+        if let (Some(all), Some((header, cols))) = (self.quoted.take(), &self.header) {
+            let mut records = Records::new(&all);
+            records.line = self.line;
+            while let Some(line) = records.next()? {
+                check_width(&records, header, line)?;
+                paths_row(&mut self.sink, &records, line, cols, &mut self.state)?;
+            }
+        }
+        self.sink.finish()?;
+        Ok(self.sink)
+    }
+}
+
+/// A path file in ChannelAttribution's format read in pieces (as it
+/// arrives, or in chunks of a file larger than memory): the same
+/// [`PathSet`] as [`PathSet::parse_csv`] of the whole, holding only the
+/// distinct paths and the piece of a line that a push left unfinished.
+///
+/// ```
+/// use cxjourney::attribution::{PathFileReader, PathSet};
+/// let csv = "path,total_conversions,total_conversion_value,total_null\n\
+///            search > email,2,150.00,3\nsocial,0,0.00,4\n";
+/// let mut reader = PathFileReader::new();
+/// for piece in csv.as_bytes().chunks(7) {
+///     reader.push(piece)?;
+/// }
+/// let paths = reader.finish()?;
+/// assert_eq!(paths.len(), 2);
+/// assert_eq!(paths.total_value(), PathSet::parse_csv(csv.as_bytes())?.total_value());
+/// # Ok::<(), cxjourney::Error>(())
+/// ```
+pub struct PathFileReader(PushReader<PathSet>);
+
+impl std::fmt::Debug for PathFileReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PathFileReader")
+            .field("line", &self.0.line)
+            .field("paths", &self.0.sink.len())
+            .finish()
+    }
+}
+
+impl Default for PathFileReader {
+    fn default() -> Self {
+        PathFileReader::new()
+    }
+}
+
+impl PathFileReader {
+    /// A reader at the start of a file.
+    #[must_use]
+    pub fn new() -> PathFileReader {
+        PathFileReader(PushReader::new(PathSet::new()))
+    }
+
+    /// Reads the next piece of the file (any size; pieces in order).
+    ///
+    /// # Errors
+    /// As [`PathSet::parse_csv`], for the lines completed so far.
+    pub fn push(&mut self, bytes: &[u8]) -> Result<()> {
+        self.0.push(bytes)
+    }
+
+    /// The paths, after the last piece.
+    ///
+    /// # Errors
+    /// As [`PathSet::parse_csv`].
+    pub fn finish(self) -> Result<PathSet> {
+        self.0.finish()
+    }
+}
+
+/// Reads the rows of a path file into a sink (the columns as
+/// [`PathSet::parse_csv`] takes them).
+pub(crate) fn read_paths_into<S: Sink>(data: &[u8], sink: S) -> Result<S> {
+    let (header, body, line) = header(data, PATHS_HEADER)?;
+    let cols = path_columns(&header)?;
     read_rows(data, body, line, sink, &header, &cols, paths_row, true)
 }
 
@@ -1447,6 +1625,52 @@ mod tests {
             Err(Error::InvalidRecord { line, .. }) => assert_eq!(line, lines),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn pieces_read_the_same_as_the_whole() {
+        let odd = "\u{feff}path,total_conversions,total_conversion_value,total_null\r\n\
+                   a > b,3.0,1e1,2\r\n  \n\
+                   a > b,1,5,0\n\
+                   \"a >\nb\",1,0.5,0\r\n\
+                   c,2,1,1";
+        let texts = [big(3_000), odd.to_owned()];
+        for text in &texts {
+            let whole = canonical(&PathSet::parse_csv(text.as_bytes()).unwrap());
+            for size in [1, 2, 7, 64, 4096, 1 << 20] {
+                let mut r = PathFileReader::new();
+                for piece in text.as_bytes().chunks(size) {
+                    r.push(piece).unwrap();
+                }
+                assert_eq!(canonical(&r.finish().unwrap()), whole, "{size}");
+            }
+        }
+        // Errors name the same line, whatever the pieces.
+        let mut bad = big(500);
+        bad.push_str("email,x,0,1\n");
+        let lines = bad.lines().count() as u64;
+        for size in [3, 100, 1 << 20] {
+            let mut r = PathFileReader::new();
+            let mut err = None;
+            for piece in bad.as_bytes().chunks(size) {
+                if let Err(e) = r.push(piece) {
+                    err = Some(e);
+                    break;
+                }
+            }
+            let e = match err {
+                Some(e) => e,
+                None => r.finish().unwrap_err(),
+            };
+            assert!(
+                matches!(e, Error::InvalidRecord { line, .. } if line == lines),
+                "{e}"
+            );
+        }
+        assert!(PathFileReader::new().finish().is_err());
+        let mut header_only = PathFileReader::new();
+        header_only.push(b"path,total_conversions").unwrap();
+        assert!(header_only.finish().unwrap().is_empty());
     }
 
     #[test]
