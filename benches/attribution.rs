@@ -69,7 +69,7 @@ fn attribution(c: &mut Criterion) {
             })
         },
     );
-    g.bench_function("parse + the example's models (one thread)", |b| {
+    g.bench_function("parse + the example's models, one after another", |b| {
         b.iter(|| {
             let p = PathSet::parse_csv(csv.as_bytes()).unwrap();
             let out = (

@@ -25,7 +25,8 @@
 //! `conversion_probability` is the chain's P(conversion). `compute_seconds` covers parsing the
 //! file's bytes and every model (reading the file into memory comes before the clock starts).
 //! `--models heuristics` (for benchmarks) runs only the rule-based models and leaves `markov`
-//! and `shapley` out.
+//! and `shapley` out; it reads a path file in pieces as it parses (so `compute_seconds` then
+//! includes reading it) and keeps no paths.
 //!
 //! Malformed input (a missing column, a row of another width than the header, an empty path, a
 //! count that is not a whole number, a negative value, a quote left open) gives one
@@ -39,7 +40,8 @@ use std::time::Instant;
 use chrono::TimeDelta;
 use clap::Parser;
 use cxjourney::attribution::{
-    AttributionConfig, AttributionReport, Credit, Credits, Markov, PathSet, RuleBased,
+    AttributionConfig, AttributionReport, Credit, Credits, LastNonDirect, Markov, PathSet,
+    PositionBased, RuleBased, RuleBasedReader,
 };
 use indexmap::IndexMap;
 use serde::Serialize;
@@ -131,28 +133,40 @@ fn run(cli: &Cli) -> Result<(), String> {
         }
         (_, h) => h.unwrap_or(168.0),
     };
-    let bytes = read(path)?;
+    let streamed = !journeys && cli.models == "heuristics";
+    // The whole file in memory, except for the rule-based models alone,
+    // which read it in pieces below.
+    let bytes = if streamed { Vec::new() } else { read(path)? };
 
     let started = Instant::now();
-    let paths = if journeys {
-        let hl = TimeDelta::nanoseconds((half_life * 3.6e12).round() as i64);
-        PathSet::parse_journeys_csv(&bytes, hl)
-    } else {
-        PathSet::parse_csv(&bytes)
-    }
-    .map_err(|e| format!("{path}: {e}"))?;
     let all = cli.models == "all";
     let config = AttributionConfig {
         markov: Markov::order(cli.order),
         ..AttributionConfig::default()
     };
-    let (rules, report) = if all {
+    let in_file = |e: cxjourney::Error| format!("{path}: {e}");
+    let (paths, rules, report) = if journeys {
+        let hl = TimeDelta::nanoseconds((half_life * 3.6e12).round() as i64);
+        let paths = PathSet::parse_journeys_csv(&bytes, hl).map_err(in_file)?;
+        if all {
+            let report =
+                AttributionReport::from_paths(&paths, &config).map_err(|e| e.to_string())?;
+            (Some(paths), None, Some(report))
+        } else {
+            let rules =
+                RuleBased::attribute(&paths, &config.last_non_direct, &config.position_based)
+                    .map_err(|e| e.to_string())?;
+            (Some(paths), Some(rules), None)
+        }
+    } else if all {
+        let paths = PathSet::parse_csv(&bytes).map_err(in_file)?;
         let report = AttributionReport::from_paths(&paths, &config).map_err(|e| e.to_string())?;
-        (None, Some(report))
+        (Some(paths), None, Some(report))
     } else {
-        let rules = RuleBased::attribute(&paths, &config.last_non_direct, &config.position_based)
-            .map_err(|e| e.to_string())?;
-        (Some(rules), None)
+        // Only the rule-based models: the file read in pieces of 1 MiB and
+        // parsed as they come, nothing kept but the tallies.
+        let rules = stream(path, &config.last_non_direct, &config.position_based)?;
+        (None, Some(rules), None)
     };
     let compute_seconds = started.elapsed().as_secs_f64();
 
@@ -199,23 +213,107 @@ fn run(cli: &Cli) -> Result<(), String> {
             );
         }
     }
-    let total = (paths.total_conversions() + paths.total_nulls()) as f64;
+    let conversion_probability = match (&report, &rules) {
+        (Some(r), _) => r.conversion_probability,
+        (None, Some(r)) if r.conversions + r.nulls > 0 => {
+            r.conversions as f64 / (r.conversions + r.nulls) as f64
+        }
+        _ => 0.0,
+    };
     let output = Output {
         channels,
-        conversion_probability: report.as_ref().map_or_else(
-            || {
-                if total > 0.0 {
-                    paths.total_conversions() as f64 / total
-                } else {
-                    0.0
-                }
-            },
-            |r| r.conversion_probability,
-        ),
+        conversion_probability,
         compute_seconds,
     };
     let text = serde_json::to_string(&output).map_err(|e| e.to_string())?;
-    out::emit(&text)
+    out::emit(&text)?;
+    // The process ends here: leave the file and the paths to the operating
+    // system instead of freeing them page by page.
+    std::mem::forget(output);
+    std::mem::forget(report);
+    std::mem::forget(rules);
+    std::mem::forget(paths);
+    std::mem::forget(bytes);
+    Ok(())
+}
+
+/// Reads the file in pieces into the rule-based models: a large file in
+/// two parts at once (split at a line end, the second part's reader given
+/// the header line first), each read in pieces of 1 MiB as it is parsed.
+/// An error in the second part is reported by reading the whole file in
+/// one reader again, so its line number counts from the file's start.
+fn stream(path: &str, lnd: &LastNonDirect, pos: &PositionBased) -> Result<RuleBased, String> {
+    use std::io::{Read, Seek, SeekFrom};
+    if Path::new(path).is_dir() {
+        return Err(format!("{path} is a directory, not a CSV file"));
+    }
+    let open = || std::fs::File::open(path).map_err(|e| format!("cannot open {path:?}: {e}"));
+    let read_err = |e: std::io::Error| format!("cannot read {path:?}: {e}");
+    // Reads `len` bytes (or to the end) from `from` into `reader`.
+    let part = |reader: &mut RuleBasedReader, from: u64, len: Option<u64>| -> Result<(), String> {
+        let mut file = open()?;
+        file.seek(SeekFrom::Start(from)).map_err(read_err)?;
+        let mut input: Box<dyn Read> = match len {
+            Some(n) => Box::new(file.take(n)),
+            None => Box::new(file),
+        };
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            let n = match input.read(&mut buf) {
+                Ok(0) => return Ok(()),
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(read_err(e)),
+            };
+            reader
+                .push(buf.get(..n).unwrap_or(&[]))
+                .map_err(|e| format!("{path}: {e}"))?;
+        }
+    };
+    let whole = || -> Result<RuleBased, String> {
+        let mut reader = RuleBasedReader::new(lnd, pos);
+        part(&mut reader, 0, None)?;
+        reader.finish().map_err(|e| format!("{path}: {e}"))
+    };
+    let len = open()?.metadata().map_err(read_err)?.len();
+    // The header line, and a line end near the middle.
+    let mut head = vec![0u8; 1 << 16];
+    let mut file = open()?;
+    let n = file.read(&mut head).map_err(read_err)?;
+    let header_end = memchr::memchr(b'\n', head.get(..n).unwrap_or(&[]));
+    let mid = len / 2;
+    file.seek(SeekFrom::Start(mid)).map_err(read_err)?;
+    let mut window = vec![0u8; 1 << 16];
+    let w = file.read(&mut window).map_err(read_err)?;
+    let split = memchr::memchr(b'\n', window.get(..w).unwrap_or(&[])).map(|i| mid + i as u64 + 1);
+    let (Some(header_end), Some(split), true) = (header_end, split, len >= 1 << 22) else {
+        return whole();
+    };
+    if split <= header_end as u64 + 1 {
+        return whole();
+    }
+    let header = head.get(..=header_end).unwrap_or(&[]).to_vec();
+    let (first, second) = std::thread::scope(|s| {
+        let h = s.spawn(|| -> Result<RuleBasedReader, String> {
+            let mut r = RuleBasedReader::new(lnd, pos);
+            r.push(&header).map_err(|e| format!("{path}: {e}"))?;
+            part(&mut r, split, None)?;
+            Ok(r)
+        });
+        let mut r = RuleBasedReader::new(lnd, pos);
+        let first = part(&mut r, 0, Some(split)).map(|()| r);
+        let second = h
+            .join()
+            .unwrap_or_else(|_| Err("a reader thread panicked".to_owned()));
+        (first, second)
+    });
+    match (first?, second) {
+        (a, Ok(b)) => match RuleBasedReader::finish_parts(vec![a, b]) {
+            Ok(r) => Ok(r),
+            Err(_) => whole(),
+        },
+        (_, Err(_)) => whole(),
+    }
 }
 
 fn read(path: &str) -> Result<Vec<u8>, String> {

@@ -3,7 +3,7 @@
 //! `attribution_journeys_small.csv`) at any size, for benchmarks.
 //!
 //! ```text
-//! cargo run --release --example gen_paths -- --paths 200000 [--seed 7] OUT.csv
+//! cargo run --release --example gen_paths -- --paths 200000 [--seed 7] [--more 0.82] OUT.csv
 //! cargo run --release --example gen_paths -- --journeys 500000 [--seed 7] OUT.csv
 //! ```
 //!
@@ -37,7 +37,7 @@ mod paths_gen;
 #[command(
     name = "gen_paths",
     version,
-    override_usage = "gen_paths (--paths N | --journeys N) [--seed S] OUT.csv"
+    override_usage = "gen_paths (--paths N | --journeys N) [--seed S] [--more P] OUT.csv"
 )]
 struct Cli {
     /// The CSV file to write.
@@ -52,11 +52,22 @@ struct Cli {
     /// Seed of the generator.
     #[arg(long, value_name = "S", default_value_t = 7)]
     seed: u64,
+    /// The chance that a touch is followed by another (path files; default
+    /// 0.82; lower gives shorter paths).
+    #[arg(long, value_name = "P", default_value_t = paths_gen::MORE)]
+    more: f64,
 }
 
 fn run(cli: &Cli) -> Result<(), String> {
     let text = match (cli.paths, cli.journeys) {
-        (Some(n), None) => paths_gen::paths_csv(n, cli.seed),
+        (Some(n), None) => {
+            if !(0.0..1.0).contains(&cli.more) {
+                return Err(format!("--more {}: expected a chance in [0, 1)", cli.more));
+            }
+            paths_gen::paths_csv_with(n, cli.seed, cli.more).ok_or_else(|| {
+                format!("--more {} gives too few distinct paths for {n}", cli.more)
+            })?
+        }
         (None, Some(n)) => paths_gen::journeys_csv(n, cli.seed),
         _ => return Err("give one of --paths N or --journeys N".to_owned()),
     };

@@ -530,6 +530,53 @@ fn example_reproduces_the_references() {
     }
 }
 
+#[path = "../examples/common/paths_gen.rs"]
+mod paths_gen;
+
+/// `--models heuristics` reads a path file in pieces (a large one in two
+/// parts at once): the same figures as every model's run, and an error in
+/// the second part still names its line in the file.
+#[test]
+fn example_heuristics_stream_the_same_figures() {
+    let dir = tempfile::Builder::new()
+        .prefix("cxjourney-attribution-")
+        .tempdir()
+        .unwrap();
+    let big = dir.path().join("paths.csv");
+    let text = paths_gen::paths_csv(60_000, 3);
+    assert!(text.len() > 1 << 22);
+    std::fs::write(&big, &text).unwrap();
+    let small = format!("{PEERS}/data/attribution_paths_small.csv");
+    for file in [small.as_str(), big.to_str().unwrap()] {
+        let all = run_example(&[file]).unwrap();
+        let rules = run_example(&["--models", "heuristics", file]).unwrap();
+        assert_eq!(
+            rules["conversion_probability"],
+            all["conversion_probability"]
+        );
+        let (a, r) = (
+            all["channels"].as_object().unwrap(),
+            rules["channels"].as_object().unwrap(),
+        );
+        assert_eq!(a.len(), r.len());
+        for (name, c) in r {
+            for key in ["first_touch", "last_touch", "linear", "position_based"] {
+                assert_eq!(c[key], a[name][key], "{file} {name} {key}");
+            }
+            assert!(c.get("markov").is_none() && c.get("shapley").is_none());
+        }
+    }
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, format!("{text}search,-1,0,1\n")).unwrap();
+    let line = text.lines().count() + 1;
+    let (code, err) = run_example(&["--models", "heuristics", bad.to_str().unwrap()]).unwrap_err();
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains(&format!("line {line}: total_conversions")),
+        "{err}"
+    );
+}
+
 #[test]
 fn example_rejects_bad_input_with_one_line() {
     let dir = tempfile::Builder::new()
@@ -549,13 +596,15 @@ fn example_rejects_bad_input_with_one_line() {
     for (i, (text, expect)) in cases.iter().enumerate() {
         let f = dir.path().join(format!("bad{i}.csv"));
         std::fs::write(&f, text).unwrap();
-        let (code, err) = run_example(&[f.to_str().unwrap()]).unwrap_err();
-        assert_eq!(code, 2, "{err}");
-        assert_eq!(err.lines().count(), 1, "{err}");
-        assert!(
-            err.starts_with("error: ") && err.contains(expect),
-            "{text:?}: {err}"
-        );
+        for models in ["all", "heuristics"] {
+            let (code, err) = run_example(&["--models", models, f.to_str().unwrap()]).unwrap_err();
+            assert_eq!(code, 2, "{err}");
+            assert_eq!(err.lines().count(), 1, "{err}");
+            assert!(
+                err.starts_with("error: ") && err.contains(expect),
+                "{text:?}: {err}"
+            );
+        }
     }
     for args in [
         vec!["--order", "5", "x.csv"],

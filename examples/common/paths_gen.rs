@@ -23,11 +23,12 @@ const CHANNELS: [(&str, f64); 8] = [
 /// How much each channel raises the chance of converting.
 const LIFT: [f64; 8] = [0.10, 0.02, 0.08, 0.05, -0.04, 0.03, 0.06, 0.07];
 
-/// A path of channel indices.
-fn path(rng: &mut Rng, weights: &[f64], out: &mut Vec<usize>) {
+/// A path of channel indices: after each touch another follows with
+/// probability `more` (up to 21 touches).
+fn path(rng: &mut Rng, weights: &[f64], more: f64, out: &mut Vec<usize>) {
     out.clear();
     let mut len = 1;
-    while len < 21 && rng.chance(0.82) {
+    while len < 21 && rng.chance(more) {
         len += 1;
     }
     for _ in 0..len {
@@ -66,15 +67,29 @@ fn value_cents(rng: &mut Rng) -> u64 {
     (x * 100.0).round() as u64
 }
 
+/// The chance that a touch is followed by another (the default shape).
+pub const MORE: f64 = 0.82;
+
 /// A path file of `n` distinct paths.
 pub fn paths_csv(n: usize, seed: u64) -> String {
+    paths_csv_with(n, seed, MORE).unwrap_or_default()
+}
+
+/// A path file of `n` distinct paths whose touches continue with
+/// probability `more`; `None` when 100 draws per path do not find that many.
+pub fn paths_csv_with(n: usize, seed: u64, more: f64) -> Option<String> {
     let weights: Vec<f64> = CHANNELS.iter().map(|c| c.1).collect();
     let mut rng = Rng::new(seed);
     let mut out = String::from("path,total_conversions,total_conversion_value,total_null\n");
     let mut p = Vec::new();
     let mut seen: HashSet<Vec<usize>> = HashSet::with_capacity(n);
+    let mut draws = 0usize;
     while seen.len() < n {
-        path(&mut rng, &weights, &mut p);
+        draws += 1;
+        if draws > n.saturating_mul(100).max(1000) {
+            return None;
+        }
+        path(&mut rng, &weights, more, &mut p);
         if seen.contains(&p) {
             continue;
         }
@@ -92,7 +107,7 @@ pub fn paths_csv(n: usize, seed: u64) -> String {
             journeys - conv
         );
     }
-    out
+    Some(out)
 }
 
 /// A journeys file of `n` journeys.
@@ -102,7 +117,7 @@ pub fn journeys_csv(n: usize, seed: u64) -> String {
     let mut out = String::from("journey_id,path,hours_to_end,converted,conversion_value\n");
     let mut p = Vec::new();
     for id in 1..=n {
-        path(&mut rng, &weights, &mut p);
+        path(&mut rng, &weights, MORE, &mut p);
         let converted = rng.chance(conversion_chance(&p));
         let cents = if converted { value_cents(&mut rng) } else { 0 };
         // Tenths of hours to the end, non-increasing, the last touch at 0.

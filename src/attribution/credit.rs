@@ -96,10 +96,10 @@ impl Tally {
     #[inline]
     pub(crate) fn whole(&mut self, c: u32, conv: Fixed, value: Fixed) {
         if let Some(x) = self.conv.get_mut(c as usize) {
-            *x += conv;
+            *x = x.add_in_range(conv);
         }
         if let Some(x) = self.value.get_mut(c as usize) {
-            *x += value;
+            *x = x.add_in_range(value);
         }
     }
 
@@ -174,6 +174,77 @@ impl Tally {
             value_left = value_left.minus_clamped(mv.times(n));
         }
         self.whole(*tail, conv_left, value_left);
+    }
+
+    /// [`Tally::split_equal`] into `linear` and [`Tally::split_ends`] into
+    /// `ends` for a path of at least three touches, in one loop.
+    #[inline]
+    pub(crate) fn split_linear_and_ends(
+        linear: &mut Tally,
+        ends: &mut Tally,
+        targets: &[u32],
+        amounts: Amounts,
+        first: f64,
+        middle: f64,
+    ) {
+        let [head, between @ .., tail] = targets else {
+            linear.split_equal(targets, amounts);
+            ends.split_ends(targets, amounts, first, middle);
+            return;
+        };
+        let Amounts {
+            conv,
+            value,
+            conv_f,
+            value_f,
+        } = amounts;
+        let n = targets.len() as u64;
+        let share = 1.0 / targets.len() as f64;
+        let lc = Fixed::from_share(conv_f * share).min(conv);
+        let lv = Fixed::from_share(value_f * share).min(value);
+        let fc = Fixed::from_share(conv_f * first).min(conv);
+        let fv = Fixed::from_share(value_f * first).min(value);
+        let (conv_rest, value_rest) = (conv.minus_clamped(fc), value.minus_clamped(fv));
+        let k = between.len() as u64;
+        let mut mc = Fixed::from_share(conv_f * middle).min(conv_rest);
+        let mut mv = Fixed::from_share(value_f * middle).min(value_rest);
+        if mc.times(k) > conv_rest || mv.times(k) > value_rest {
+            mc = Fixed::ZERO;
+            mv = Fixed::ZERO;
+        }
+        linear.whole(*head, lc, lv);
+        ends.whole(*head, fc, fv);
+        for &c in between {
+            linear.whole(c, lc, lv);
+            ends.whole(c, mc, mv);
+        }
+        linear.whole(
+            *tail,
+            conv.minus_clamped(lc.times(n - 1)),
+            value.minus_clamped(lv.times(n - 1)),
+        );
+        ends.whole(
+            *tail,
+            conv_rest.minus_clamped(mc.times(k)),
+            value_rest.minus_clamped(mv.times(k)),
+        );
+    }
+
+    /// Makes room for channels up to `n`.
+    pub(crate) fn grow(&mut self, n: usize) {
+        if self.conv.len() < n {
+            self.conv.resize(n, Fixed::ZERO);
+            self.value.resize(n, Fixed::ZERO);
+        }
+    }
+
+    /// Adds a tally whose channel `c` is this one's `map[c]`.
+    pub(crate) fn absorb_mapped(&mut self, other: &Tally, map: &[u32]) {
+        for (c, &to) in map.iter().enumerate() {
+            let conv = other.conv.get(c).copied().unwrap_or_default();
+            let value = other.value.get(c).copied().unwrap_or_default();
+            self.whole(to, conv, value);
+        }
     }
 
     /// Adds another tally of the same channels (exact, so the order of the

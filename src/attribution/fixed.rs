@@ -13,6 +13,9 @@ const SCALE_INT: i128 = 1_000_000_000_000;
 /// longer holds every integer. Sums of up to 2^60 such inputs still fit.
 pub(crate) const MAX_INPUT: f64 = 9_007_199_254_740_992.0;
 
+/// [`MAX_INPUT`] in fixed point: 2^53 units of currency.
+pub(crate) const MAX_AMOUNT: Fixed = Fixed((1i128 << 53) * SCALE_INT);
+
 /// A non-negative amount in units of 10^-12, summed exactly (saturating at
 /// the `i128` range, which inputs within [`MAX_INPUT`] cannot reach).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -89,10 +92,23 @@ impl Fixed {
         Fixed(self.0.saturating_add(other.0))
     }
 
-    /// `k` times the amount (saturating).
+    /// The sum, for sums over the paths of a set, which stay far inside the
+    /// `i128` range (a path's value and counts are capped at 2^53 units of
+    /// currency or count, 2^93 units of 10^-12, and a set has at most 2^32
+    /// paths), so no overflow check is needed.
+    #[inline]
+    #[must_use]
+    pub(crate) fn add_in_range(self, other: Fixed) -> Fixed {
+        Fixed(self.0.wrapping_add(other.0))
+    }
+
+    /// `k` times the amount: used for a share of one path times a count of
+    /// its touches (at most 2^93 units times at most 2^32), so it stays far
+    /// inside the `i128` range.
+    #[inline]
     #[must_use]
     pub(crate) fn times(self, k: u64) -> Fixed {
-        Fixed(self.0.saturating_mul(i128::from(k)))
+        Fixed(self.0.wrapping_mul(i128::from(k)))
     }
 
     /// The exact difference, at least zero.

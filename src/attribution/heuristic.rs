@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::attribution::credit::{Amounts, Credits, Model, Tally, named};
 use crate::attribution::fixed::Fixed;
+use crate::attribution::parse::{PushReader, Sink, read_paths_into};
 use crate::attribution::paths::PathSet;
 use crate::error::{Error, Result};
 
@@ -227,6 +228,12 @@ pub struct TimeDecay;
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct RuleBased {
+    /// The conversions shared out.
+    pub conversions: u64,
+    /// Their value.
+    pub value: f64,
+    /// The journeys that did not convert.
+    pub nulls: u64,
     /// [`FirstTouch`].
     pub first_touch: Credits,
     /// [`LastTouch`].
@@ -277,6 +284,9 @@ impl RuleBased {
             rule_tallies(paths, 0..rows, direct, position)
         };
         Ok(RuleBased {
+            conversions: paths.total_conversions(),
+            value: paths.total_value(),
+            nulls: paths.total_nulls(),
             first_touch: first.into_credits(paths),
             last_touch: last.into_credits(paths),
             last_non_direct: lnd.into_credits(paths),
@@ -296,15 +306,33 @@ fn rule_tallies(
     position: &PositionBased,
 ) -> [Tally; 5] {
     let n = paths.channel_count();
-    let [mut first, mut last, mut lnd, mut linear, mut pos] = [(); 5].map(|()| Tally::new(n));
+    let mut tallies = [(); 5].map(|()| Tally::new(n));
     for (ids, conv, value, _) in paths.rows_in(range) {
-        if conv == 0 {
-            continue;
-        }
+        tally_row(&mut tallies, ids, conv, value, direct, position);
+    }
+    tallies
+}
+
+/// One path into the first touch, last touch, last non-direct, linear and
+/// position-based tallies.
+#[inline]
+fn tally_row(
+    tallies: &mut [Tally; 5],
+    ids: &[u32],
+    conv: u64,
+    value: Fixed,
+    direct: Option<u32>,
+    position: &PositionBased,
+) {
+    let [first, last, lnd, linear, pos] = tallies;
+    if conv == 0 {
+        return;
+    }
+    {
         let amounts = Amounts::new(conv, value);
         let conv = amounts.conv;
         let (Some(&head), Some(&tail)) = (ids.first(), ids.last()) else {
-            continue;
+            return;
         };
         first.whole(head, conv, value);
         last.whole(tail, conv, value);
@@ -315,12 +343,238 @@ fn rule_tallies(
             .copied()
             .unwrap_or(tail);
         lnd.whole(pick, conv, value);
-        linear.split_equal(ids, amounts);
         let len = ids.len();
-        let middle = if len > 2 { position.share(1, len) } else { 0.0 };
-        pos.split_ends(ids, amounts, position.share(0, len), middle);
+        if len > 2 {
+            // Linear and position-based together, in one loop over the
+            // touches.
+            Tally::split_linear_and_ends(
+                linear,
+                pos,
+                ids,
+                amounts,
+                position.share(0, len),
+                position.share(1, len),
+            );
+        } else {
+            linear.split_equal(ids, amounts);
+            pos.split_ends(ids, amounts, position.share(0, len), 0.0);
+        }
     }
-    [first, last, lnd, linear, pos]
+}
+
+/// The rule-based models fed straight from a path file's rows, keeping
+/// nothing but the tallies (see [`RuleBased::parse_csv`]).
+struct RuleSink {
+    names: PathSet,
+    direct_name: String,
+    direct: Option<u32>,
+    position: PositionBased,
+    tallies: [Tally; 5],
+}
+
+impl RuleSink {
+    fn new(direct_name: &str, position: PositionBased) -> RuleSink {
+        RuleSink {
+            names: PathSet::new(),
+            direct_name: direct_name.to_owned(),
+            direct: None,
+            position,
+            tallies: [(); 5].map(|()| Tally::new(0)),
+        }
+    }
+}
+
+impl Sink for RuleSink {
+    fn intern(&mut self, name: &str) -> Result<u32> {
+        let id = self.names.intern(name)?;
+        if name == self.direct_name {
+            self.direct = Some(id);
+        }
+        let n = self.names.channel_count();
+        for t in &mut self.tallies {
+            t.grow(n);
+        }
+        Ok(id)
+    }
+
+    #[inline]
+    fn row(&mut self, ids: &[u32], conversions: u64, value: Fixed, nulls: u64) -> Result<()> {
+        self.names.count_totals(conversions, value, nulls);
+        tally_row(
+            &mut self.tallies,
+            ids,
+            conversions,
+            value,
+            self.direct,
+            &self.position,
+        );
+        Ok(())
+    }
+
+    fn empty_like(&self) -> Self {
+        RuleSink::new(&self.direct_name, self.position)
+    }
+
+    fn absorb(&mut self, later: Self) -> Result<()> {
+        let map: Vec<u32> = later
+            .names
+            .channels()
+            .map(|name| self.intern(name))
+            .collect::<Result<_>>()?;
+        for (mine, theirs) in self.tallies.iter_mut().zip(&later.tallies) {
+            mine.absorb_mapped(theirs, &map);
+        }
+        self.names.count_totals(
+            later.names.total_conversions(),
+            later.names.total_value_fixed(),
+            later.names.total_nulls(),
+        );
+        Ok(())
+    }
+}
+
+impl RuleBased {
+    /// Every rule-based model straight from a path file in
+    /// ChannelAttribution's format (as [`PathSet::parse_csv`] reads it),
+    /// without keeping the paths: the fast way when only these models are
+    /// wanted. The same credits as parsing the paths and calling
+    /// [`RuleBased::attribute`] (exactly for a file of distinct paths; a
+    /// path on several rows is split row by row, which can differ by
+    /// 10^-12 per row). Time decay is absent: a path file has no touch
+    /// times.
+    ///
+    /// ```
+    /// use cxjourney::attribution::{LastNonDirect, PathSet, PositionBased, RuleBased};
+    /// let csv = "path,total_conversions,total_conversion_value,total_null\n\
+    ///            social > direct,2,50.00,3\n\
+    ///            search,1,20.00,4\n";
+    /// let (lnd, pos) = (LastNonDirect::default(), PositionBased::default());
+    /// let streamed = RuleBased::parse_csv(csv.as_bytes(), &lnd, &pos)?;
+    /// let kept = RuleBased::attribute(&PathSet::parse_csv(csv.as_bytes())?, &lnd, &pos)?;
+    /// assert_eq!(streamed, kept);
+    /// assert_eq!(streamed.last_non_direct["social"].conversions, 2.0);
+    /// # Ok::<(), cxjourney::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`PathSet::parse_csv`].
+    pub fn parse_csv(
+        data: &[u8],
+        last_non_direct: &LastNonDirect,
+        position: &PositionBased,
+    ) -> Result<RuleBased> {
+        let sink = read_paths_into(data, RuleSink::new(&last_non_direct.direct, *position))?;
+        Ok(sink.into_rule_based())
+    }
+}
+
+impl RuleSink {
+    fn into_rule_based(self) -> RuleBased {
+        let RuleSink { names, tallies, .. } = self;
+        let [first, last, lnd, linear, pos] = tallies;
+        RuleBased {
+            conversions: names.total_conversions(),
+            value: names.total_value(),
+            nulls: names.total_nulls(),
+            first_touch: first.into_credits(&names),
+            last_touch: last.into_credits(&names),
+            last_non_direct: lnd.into_credits(&names),
+            linear: linear.into_credits(&names),
+            position_based: pos.into_credits(&names),
+            time_decay: None,
+        }
+    }
+}
+
+/// The rule-based models of a path file read in pieces, keeping nothing
+/// but the tallies ([`RuleBased::parse_csv`] for a file that arrives in
+/// pieces, or one larger than memory).
+///
+/// ```
+/// use cxjourney::attribution::{LastNonDirect, PositionBased, RuleBased, RuleBasedReader};
+/// let csv = "path,total_conversions,total_conversion_value,total_null\n\
+///            social > direct,2,50.00,3\nsearch,1,20.00,4\n";
+/// let (lnd, pos) = (LastNonDirect::default(), PositionBased::default());
+/// let mut reader = RuleBasedReader::new(&lnd, &pos);
+/// for piece in csv.as_bytes().chunks(5) {
+///     reader.push(piece)?;
+/// }
+/// assert_eq!(reader.finish()?, RuleBased::parse_csv(csv.as_bytes(), &lnd, &pos)?);
+/// # Ok::<(), cxjourney::Error>(())
+/// ```
+pub struct RuleBasedReader(PushReader<RuleSink>);
+
+impl std::fmt::Debug for RuleBasedReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RuleBasedReader").finish_non_exhaustive()
+    }
+}
+
+impl RuleBasedReader {
+    /// A reader at the start of a file, with the given last-non-direct and
+    /// position-based settings.
+    #[must_use]
+    pub fn new(last_non_direct: &LastNonDirect, position: &PositionBased) -> RuleBasedReader {
+        RuleBasedReader(PushReader::new(RuleSink::new(
+            &last_non_direct.direct,
+            *position,
+        )))
+    }
+
+    /// Reads the next piece of the file (any size; pieces in order).
+    ///
+    /// # Errors
+    /// As [`PathSet::parse_csv`], for the lines completed so far.
+    pub fn push(&mut self, bytes: &[u8]) -> Result<()> {
+        self.0.push(bytes)
+    }
+
+    /// Every rule-based model's credit, after the last piece.
+    ///
+    /// # Errors
+    /// As [`PathSet::parse_csv`].
+    pub fn finish(self) -> Result<RuleBased> {
+        Ok(self.0.finish()?.into_rule_based())
+    }
+
+    /// The credit of a file read in consecutive parts, each by its own
+    /// reader (so parts can be read at once, on several threads): every
+    /// reader after the first is given the file's header line first, then
+    /// its part, which starts at the beginning of a line. The sums are
+    /// exact, so the result is the one reader's. A later part's errors
+    /// count lines from its own start (its header line is line 1).
+    ///
+    /// ```
+    /// use cxjourney::attribution::{LastNonDirect, PositionBased, RuleBased, RuleBasedReader};
+    /// let header = "path,total_conversions,total_conversion_value,total_null\n";
+    /// let (a, b) = ("social > direct,2,50.00,3\n", "search,1,20.00,4\n");
+    /// let (lnd, pos) = (LastNonDirect::default(), PositionBased::default());
+    /// let mut first = RuleBasedReader::new(&lnd, &pos);
+    /// first.push(header.as_bytes())?;
+    /// first.push(a.as_bytes())?;
+    /// let mut second = RuleBasedReader::new(&lnd, &pos);
+    /// second.push(header.as_bytes())?;
+    /// second.push(b.as_bytes())?;
+    /// let whole = RuleBased::parse_csv(format!("{header}{a}{b}").as_bytes(), &lnd, &pos)?;
+    /// assert_eq!(RuleBasedReader::finish_parts(vec![first, second])?, whole);
+    /// # Ok::<(), cxjourney::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::EmptyInput`] for no reader; as [`RuleBasedReader::finish`].
+    pub fn finish_parts(parts: Vec<RuleBasedReader>) -> Result<RuleBased> {
+        let mut sinks = parts.into_iter().map(|r| r.0.finish());
+        let Some(first) = sinks.next() else {
+            return Err(Error::EmptyInput {
+                what: "parts of a path file",
+            });
+        };
+        let mut total = first?;
+        for sink in sinks {
+            total.absorb(sink?)?;
+        }
+        Ok(total.into_rule_based())
+    }
 }
 
 /// Runs `credit(ids, amounts, tally)` over every converting path.

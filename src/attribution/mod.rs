@@ -8,8 +8,9 @@
 //!
 //! - **Paths.** A [`PathSet`] holds distinct channel paths with their
 //!   conversions, value and journeys that did not convert. Read
-//!   ChannelAttribution's CSV ([`PathSet::parse_csv`]), a journeys file with
-//!   touch times ([`PathSet::parse_journeys_csv`]), add paths by hand, or
+//!   ChannelAttribution's CSV ([`PathSet::parse_csv`], or in pieces with
+//!   [`PathFileReader`]), a journeys file with touch times
+//!   ([`PathSet::parse_journeys_csv`]), add paths by hand, or
 //!   build them from an event log with [`AttributionAccumulator`]: the touches
 //!   before each conversion within a lookback window, **refund-aware**
 //!   ([`RefundPolicy`]: orders later refunded, returned or cancelled can be
@@ -18,7 +19,9 @@
 //!   (`LastTouch.attribute(&paths)`, `Markov::order(2).attribute(&paths)`):
 //!   [`FirstTouch`], [`LastTouch`], [`LastNonDirect`], [`Linear`],
 //!   [`PositionBased`], [`TimeDecay`] (all of them in one pass:
-//!   [`RuleBased`]); [`Markov`] of order 1 to 4 with exact
+//!   [`RuleBased`], also straight from a file's bytes without keeping the
+//!   paths: [`RuleBased::parse_csv`], [`RuleBasedReader`]); [`Markov`] of
+//!   order 1 to 4 with exact
 //!   removal effects ([`Markov::solve`] also gives the transition matrix,
 //!   [`Markov::bootstrap`] seeded confidence intervals); the Shapley value,
 //!   simplified ([`SimplifiedShapley`]), classic over all coalitions
@@ -62,13 +65,15 @@ mod shapley;
 
 pub use credit::{Credit, Credits, Model};
 pub use heuristic::{
-    FirstTouch, LastNonDirect, LastTouch, Linear, PositionBased, RuleBased, TimeDecay,
+    FirstTouch, LastNonDirect, LastTouch, Linear, PositionBased, RuleBased, RuleBasedReader,
+    TimeDecay,
 };
 pub use journeys::{AttributionAccumulator, PathsPer, RefundPolicy};
 pub use markov::{
     Bootstrap, DEFAULT_MAX_STATES, Interval, MAX_ORDER, MAX_REPLICATES, Markov, MarkovCredit,
     MarkovInterval, MarkovResult, State, Transition,
 };
+pub use parse::PathFileReader;
 pub use paths::{MAX_COUNT, MAX_TOUCHES, PathRow, PathSet};
 pub use report::{AttributionConfig, AttributionReport, ChannelReport};
 pub use shapley::{MAX_SHAPLEY_CHANNELS, OrderedShapley, Shapley, ShapleyGame, SimplifiedShapley};

@@ -3,9 +3,55 @@
 
 use chrono::TimeDelta;
 
-use crate::attribution::fixed::{Fixed, MAX_INPUT};
+use crate::attribution::fixed::{Fixed, MAX_AMOUNT};
 use crate::attribution::paths::{MAX_COUNT, PathSet};
 use crate::error::{Error, Result};
+
+/// Where the rows of a path file go: a [`PathSet`] (kept, deduplicated at
+/// the end), or a running tally of the rule-based models (nothing kept).
+pub(crate) trait Sink: Sized + Send {
+    /// The id of channel `name`, interning it.
+    fn intern(&mut self, name: &str) -> Result<u32>;
+    /// Takes one path.
+    fn row(&mut self, ids: &[u32], conversions: u64, value: Fixed, nulls: u64) -> Result<()>;
+    /// Makes room for about `rows` paths of `touches` touches.
+    fn reserve(&mut self, _rows: usize, _touches: usize) {}
+    /// An empty sink like this one, for the other half of a file.
+    fn empty_like(&self) -> Self;
+    /// Folds in the sink of the part after this one.
+    fn absorb(&mut self, later: Self) -> Result<()>;
+    /// Ends the load.
+    fn finish(&mut self) -> Result<()> {
+        Ok(())
+    }
+}
+
+impl Sink for PathSet {
+    fn intern(&mut self, name: &str) -> Result<u32> {
+        PathSet::intern(self, name)
+    }
+
+    #[inline]
+    fn row(&mut self, ids: &[u32], conversions: u64, value: Fixed, nulls: u64) -> Result<()> {
+        self.push_row(ids, conversions, value, nulls).map(|_| ())
+    }
+
+    fn reserve(&mut self, rows: usize, touches: usize) {
+        PathSet::reserve(self, rows, touches);
+    }
+
+    fn empty_like(&self) -> Self {
+        PathSet::empty_like(self)
+    }
+
+    fn absorb(&mut self, later: Self) -> Result<()> {
+        self.append(later)
+    }
+
+    fn finish(&mut self) -> Result<()> {
+        self.dedupe()
+    }
+}
 
 /// One field of the current record: a range of the input, or (for a quoted
 /// field, unescaped) of the scratch buffer.
@@ -269,30 +315,39 @@ fn parse_float(bytes: &[u8], line: u64, column: &str) -> Result<f64> {
 
 /// A plain decimal (`185.13`, `0`, `12.`) of at most 15 whole and 12
 /// fraction digits, exactly in fixed point; `None` for anything else.
+#[inline]
 fn plain_decimal(t: &[u8]) -> Option<Fixed> {
-    let (whole, frac) = match memchr::memchr(b'.', t) {
-        Some(dot) => (t.get(..dot)?, t.get(dot + 1..)?),
-        None => (t, &[][..]),
-    };
-    if whole.is_empty() && frac.is_empty() || whole.len() > 15 || frac.len() > 12 {
-        return None;
-    }
-    let mut units: i128 = 0;
-    for &b in whole.iter().chain(frac) {
-        if !b.is_ascii_digit() {
+    let mut units: u64 = 0;
+    let mut whole = 0usize;
+    let mut frac = 0usize;
+    let mut dot = false;
+    for &b in t {
+        if b.is_ascii_digit() {
+            // At most 27 digits; the first 18 fit a u64, more are refused
+            // below before they could overflow it.
+            units = units.wrapping_mul(10).wrapping_add(u64::from(b - b'0'));
+            if dot {
+                frac += 1;
+            } else {
+                whole += 1;
+            }
+        } else if b == b'.' && !dot {
+            dot = true;
+        } else {
             return None;
         }
-        units = units * 10 + i128::from(b - b'0');
     }
-    units *= 10i128.pow(12 - frac.len() as u32);
-    Some(Fixed(units))
+    if whole + frac == 0 || whole > 15 || frac > 12 || whole + frac > 18 {
+        return None;
+    }
+    Some(Fixed(i128::from(units) * 10i128.pow(12 - frac as u32)))
 }
 
 /// A conversion value: finite, at least 0, at most 2^53.
 fn parse_value(bytes: &[u8], line: u64, column: &str) -> Result<Fixed> {
     let t = bytes.trim_ascii();
     if let Some(v) = plain_decimal(t) {
-        if v <= Fixed::from_f64(MAX_INPUT).unwrap_or_default() {
+        if v <= MAX_AMOUNT {
             return Ok(v);
         }
     }
@@ -362,9 +417,9 @@ impl TokenTable {
         (head, tail)
     }
 
-    fn id(
+    fn id<S: Sink>(
         &mut self,
-        set: &mut PathSet,
+        set: &mut S,
         token: &[u8],
         line: u64,
         column: &str,
@@ -377,13 +432,53 @@ impl TokenTable {
         self.lookup(set, token, head, tail, line, column, cell)
     }
 
+    fn slot_of(head: u64, tail: u64, len: usize) -> usize {
+        ((head ^ tail.rotate_left(29) ^ len as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56)
+            as usize
+    }
+
+    /// The id stored under a key, if any: the key's slot and the three
+    /// after it (so a few colliding keys all stay cached).
+    #[inline]
+    fn get(&self, head: u64, tail: u64, len: usize) -> Option<u32> {
+        let at = Self::slot_of(head, tail, len);
+        for k in 0..4 {
+            let slot = self.slots.get((at + k) & 255)?;
+            if slot.len as usize == len && slot.head == head && slot.tail == tail {
+                return Some(slot.id);
+            }
+            if slot.len == u32::MAX {
+                return None;
+            }
+        }
+        None
+    }
+
+    /// Stores a key in the first free of its four slots (else over the
+    /// first).
+    fn put(&mut self, head: u64, tail: u64, len: usize, id: u32) {
+        let at = Self::slot_of(head, tail, len);
+        let free = (0..4)
+            .map(|k| (at + k) & 255)
+            .find(|&i| self.slots.get(i).is_some_and(|s| s.len == u32::MAX))
+            .unwrap_or(at);
+        if let Some(slot) = self.slots.get_mut(free) {
+            *slot = TokenSlot {
+                len: len as u32,
+                id,
+                head,
+                tail,
+            };
+        }
+    }
+
     /// [`TokenTable::id`] with the token's key already made: a
     /// direct-mapped table, one compare on a hit.
     #[allow(clippy::too_many_arguments)]
     #[inline]
-    fn lookup(
+    fn lookup<S: Sink>(
         &mut self,
-        set: &mut PathSet,
+        set: &mut S,
         token: &[u8],
         head: u64,
         tail: u64,
@@ -404,9 +499,9 @@ impl TokenTable {
 
     #[allow(clippy::too_many_arguments)]
     #[cold]
-    fn miss(
+    fn miss<S: Sink>(
         &mut self,
-        set: &mut PathSet,
+        set: &mut S,
         token: &[u8],
         i: usize,
         head: u64,
@@ -430,7 +525,7 @@ impl TokenTable {
     }
 }
 
-fn intern(set: &mut PathSet, token: &[u8], line: u64, column: &str, cell: &[u8]) -> Result<u32> {
+fn intern<S: Sink>(set: &mut S, token: &[u8], line: u64, column: &str, cell: &[u8]) -> Result<u32> {
     let name = std::str::from_utf8(token)
         .map_err(|_| record_error(line, column, cell, "a channel name is not UTF-8"))?;
     set.intern(name)
@@ -439,8 +534,8 @@ fn intern(set: &mut PathSet, token: &[u8], line: u64, column: &str, cell: &[u8])
 /// Splits a path by ChannelAttribution's rules (split on `>`, trim spaces
 /// from both ends of each token, drop empty tokens) and interns the
 /// channels into `ids`.
-fn parse_path(
-    set: &mut PathSet,
+fn parse_path<S: Sink>(
+    set: &mut S,
     table: &mut TokenTable,
     bytes: &[u8],
     line: u64,
@@ -516,7 +611,7 @@ struct RowState {
     ages: Vec<f64>,
 }
 
-type RowFn = fn(&mut PathSet, &Records<'_>, u64, &Columns, &mut RowState) -> Result<()>;
+type RowFn<S> = fn(&mut S, &Records<'_>, u64, &Columns, &mut RowState) -> Result<()>;
 
 /// The bit `0x80` of every byte of `w` that equals the byte broadcast in
 /// `c` (exact: no false positives).
@@ -588,15 +683,15 @@ const NEWLINES: u64 = 0x0A0A_0A0A_0A0A_0A0A;
 /// line not of that simple form (a blank line, `3.0`, `1e3`, a wrong width,
 /// a bad value) goes to the general reader, which also names any error.
 #[allow(clippy::too_many_arguments)]
-fn fast_paths_part(
-    set: &mut PathSet,
+fn fast_paths_part<S: Sink>(
+    set: &mut S,
     part: &[u8],
     first_line: u64,
     header: &Header,
     cols: &Columns,
-    row: RowFn,
+    row: RowFn<S>,
     st: &mut RowState,
-) -> Result<()> {
+) -> Result<u64> {
     let width = header.names.len();
     let mut line_start = 0usize;
     let mut number = first_line;
@@ -605,10 +700,20 @@ fn fast_paths_part(
     let mut i = 0usize;
     while i < part.len() {
         let w = load(part, i);
-        let mut m = eq_mask(w, COMMAS) | eq_mask(w, ARROWS) | eq_mask(w, NEWLINES);
+        let arrows = eq_mask(w, ARROWS);
+        let mut m = eq_mask(w, COMMAS) | arrows | eq_mask(w, NEWLINES);
         while m != 0 {
+            let bit = m & m.wrapping_neg();
             let p = i + (m.trailing_zeros() / 8) as usize;
             m &= m - 1;
+            if bit & arrows != 0 {
+                // The most common event: a `>` between channels.
+                if ls.ok && ls.field == cols.path {
+                    ls.ok = push_token(set, st, part, ls.token_start, p)?;
+                    ls.token_start = p + 1;
+                }
+                continue;
+            }
             match part.get(p) {
                 Some(b',') => {
                     if ls.ok {
@@ -652,14 +757,15 @@ fn fast_paths_part(
             st,
             &mut ls,
         )?;
+        number += 1;
     }
-    Ok(())
+    Ok(number)
 }
 
 /// Ends field `ls.field` at `end`: a path token, or a number.
 #[inline]
-fn field_end(
-    set: &mut PathSet,
+fn field_end<S: Sink>(
+    set: &mut S,
     st: &mut RowState,
     ls: &mut LineState,
     part: &[u8],
@@ -691,8 +797,8 @@ fn field_end(
 /// Ends the line `part[start..end]` (its `\n` at `end`): adds the row, or
 /// hands the line to the general reader.
 #[allow(clippy::too_many_arguments)]
-fn line_end(
-    set: &mut PathSet,
+fn line_end<S: Sink>(
+    set: &mut S,
     part: &[u8],
     start: usize,
     end: usize,
@@ -700,7 +806,7 @@ fn line_end(
     width: usize,
     header: &Header,
     cols: &Columns,
-    row: RowFn,
+    row: RowFn<S>,
     st: &mut RowState,
     ls: &mut LineState,
 ) -> Result<()> {
@@ -712,14 +818,14 @@ fn line_end(
     if ls.ok {
         ls.ok = text_end >= ls.field_start && field_end(set, st, ls, part, cols, text_end)?;
     }
-    let max = Fixed::from_f64(MAX_INPUT).unwrap_or_default();
+    let max = MAX_AMOUNT;
     if let (true, Some(conv)) = (ls.ok, ls.conv) {
         if ls.field + 1 == width
             && !st.ids.is_empty()
             && !(conv == 0 && ls.value > Fixed::ZERO)
             && ls.value <= max
         {
-            return set.push_row(&st.ids, conv, ls.value, ls.nulls).map(|_| ());
+            return set.row(&st.ids, conv, ls.value, ls.nulls);
         }
     }
     // The general reader takes the line (and skips it when blank).
@@ -736,49 +842,52 @@ fn line_end(
 /// Looks up the channel of `line[a..b]` (trimmed of spaces; empty tokens
 /// dropped) and pushes it.
 #[inline(always)]
-fn push_token(
-    set: &mut PathSet,
+fn push_token<S: Sink>(
+    set: &mut S,
     st: &mut RowState,
     line: &[u8],
     a: usize,
     b: usize,
 ) -> Result<bool> {
-    let (mut a, mut b) = (a, b.min(line.len()));
-    while a < b && line.get(a) == Some(&b' ') {
-        a += 1;
-    }
-    while b > a && line.get(b - 1) == Some(&b' ') {
-        b -= 1;
-    }
-    let len = b - a;
-    if len == 0 {
+    let b = b.min(line.len());
+    let raw_len = b.saturating_sub(a);
+    if raw_len == 0 {
         return Ok(true);
     }
-    let token = line.get(a..b).unwrap_or(&[]);
-    let found = if len > 16 {
-        st.table.id(set, token, 0, "path", token)
-    } else {
-        // Eight-byte loads from the line, masked to the token.
-        let keep = |n: usize| {
-            if n >= 8 {
-                u64::MAX
-            } else {
-                (1u64 << (8 * n)) - 1
-            }
-        };
-        let head = load(line, a) & keep(len);
-        let tail = if len > 8 { load(line, b - 8) } else { 0 };
-        st.table.lookup(set, token, head, tail, 0, "path", token)
-    };
-    match found {
-        Ok(id) => {
-            st.ids.push(id);
-            Ok(true)
+    // The raw segment between separators, spaces and all, is the key: no
+    // trimming on a hit (" search " and "search" are two keys of one id).
+    let keep = |n: usize| {
+        if n >= 8 {
+            u64::MAX
+        } else {
+            (1u64 << (8 * n)) - 1
         }
-        // Not UTF-8: the general reader names the line.
-        Err(Error::InvalidRecord { .. }) => Ok(false),
-        Err(e) => Err(e),
+    };
+    let (head, tail) = if raw_len <= 16 {
+        let head = load(line, a) & keep(raw_len);
+        let tail = if raw_len > 8 { load(line, b - 8) } else { 0 };
+        if let Some(id) = st.table.get(head, tail, raw_len) {
+            st.ids.push(id);
+            return Ok(true);
+        }
+        (head, tail)
+    } else {
+        (0, 0)
+    };
+    let token = trim_spaces(line.get(a..b).unwrap_or(&[]));
+    if token.is_empty() {
+        return Ok(true);
     }
+    let Ok(name) = std::str::from_utf8(token) else {
+        // Not UTF-8: the general reader names the line.
+        return Ok(false);
+    };
+    let id = set.intern(name)?;
+    if raw_len <= 16 {
+        st.table.put(head, tail, raw_len, id);
+    }
+    st.ids.push(id);
+    Ok(true)
 }
 
 /// Reads the rows of `data` (after the header) into `set`: on two threads
@@ -786,16 +895,16 @@ fn push_token(
 /// own set, merged in order, so the result is the one thread's), else on
 /// one.
 #[allow(clippy::too_many_arguments)]
-fn read_rows(
+fn read_rows<S: Sink>(
     data: &[u8],
     body: usize,
     first_line: u64,
-    set: PathSet,
+    set: S,
     header: &Header,
     cols: &Columns,
-    row: RowFn,
+    row: RowFn<S>,
     fast: bool,
-) -> Result<PathSet> {
+) -> Result<S> {
     read_rows_from(
         data,
         body,
@@ -811,30 +920,41 @@ fn read_rows(
 
 /// [`read_rows`] with the size from which two threads are used.
 #[allow(clippy::too_many_arguments)]
-fn read_rows_from(
+fn read_rows_from<S: Sink>(
     data: &[u8],
     body: usize,
     first_line: u64,
-    set: PathSet,
+    set: S,
     header: &Header,
     cols: &Columns,
-    row: RowFn,
+    row: RowFn<S>,
     fast: bool,
     two_threads: usize,
-) -> Result<PathSet> {
+) -> Result<S> {
     let rest = data.get(body..).unwrap_or(&[]);
-    let split = (rest.len() >= two_threads && memchr::memchr(b'"', rest).is_none())
+    let quoted = memchr::memchr(b'"', rest).is_some();
+    let split = (rest.len() >= two_threads && !quoted)
         .then(|| memchr::memchr(b'\n', rest.get(rest.len() / 2..).unwrap_or(&[])))
         .flatten()
         .map(|i| rest.len() / 2 + i + 1);
-    let one = |part: &[u8], line: u64, mut set: PathSet| -> Result<PathSet> {
-        set.reserve(part.len() / 48);
+    let one = |part: &[u8], line: u64, mut set: S| -> Result<S> {
+        // Lines and arrows counted in the first 256 KiB and extrapolated
+        // with a margin, so the columns are allocated once (growing them
+        // copies and faults in every page again).
+        let sample = part.get(..part.len().min(1 << 18)).unwrap_or(part);
+        let scale = part.len() as f64 / sample.len().max(1) as f64 * 1.1;
+        let lines = memchr::memchr_iter(b'\n', sample).count() + 1;
+        let arrows = memchr::memchr_iter(b'>', sample).count();
+        set.reserve(
+            (lines as f64 * scale) as usize + 16,
+            ((lines + arrows) as f64 * scale) as usize + 64,
+        );
         let mut state = RowState {
             table: TokenTable::new(),
             ids: Vec::new(),
             ages: Vec::new(),
         };
-        if fast && memchr::memchr(b'"', part).is_none() {
+        if fast && !quoted {
             fast_paths_part(&mut set, part, line, header, cols, row, &mut state)?;
             return Ok(set);
         }
@@ -848,14 +968,29 @@ fn read_rows_from(
     };
     let Some(split) = split else {
         let mut set = one(rest, first_line, set)?;
-        set.dedupe();
+        set.finish()?;
         return Ok(set);
     };
     let (a, b) = rest.split_at(split.min(rest.len()));
-    let b_line = first_line + memchr::memchr_iter(b'\n', a).count() as u64;
     let empty = set.empty_like();
+    // The second part counts its lines from 1; its line numbers move by
+    // the first part's lines only when an error names one.
+    let shift = |e: Error| match e {
+        Error::InvalidRecord {
+            line,
+            column,
+            value,
+            reason,
+        } if line > 0 => Error::InvalidRecord {
+            line: line + first_line - 1 + memchr::memchr_iter(b'\n', a).count() as u64,
+            column,
+            value,
+            reason,
+        },
+        other => other,
+    };
     let (first, second) = std::thread::scope(|s| {
-        let h = s.spawn(|| one(b, b_line, empty));
+        let h = s.spawn(|| one(b, 1, empty).map_err(shift));
         let first = one(a, first_line, set);
         let second = h.join().unwrap_or_else(|_| {
             Err(Error::NumericFailure {
@@ -865,8 +1000,8 @@ fn read_rows_from(
         (first, second)
     });
     let mut first = first?;
-    first.append(second?)?;
-    first.dedupe();
+    first.absorb(second?)?;
+    first.finish()?;
     Ok(first)
 }
 
@@ -878,8 +1013,8 @@ fn header(data: &[u8], expected: &str) -> Result<(Header, usize, u64)> {
     Ok((header, bom + records.pos, records.line))
 }
 
-fn paths_row(
-    set: &mut PathSet,
+fn paths_row<S: Sink>(
+    set: &mut S,
     r: &Records<'_>,
     line: u64,
     c: &Columns,
@@ -911,7 +1046,7 @@ fn paths_row(
         "path",
         &mut st.ids,
     )?;
-    set.push_row(&st.ids, conv, value, nulls).map(|_| ())
+    set.row(&st.ids, conv, value, nulls)
 }
 
 fn journeys_row(
@@ -995,6 +1130,197 @@ fn journeys_row(
     set.push_row_timed(&st.ids, &st.ages, conv, value, 1 - conv)
 }
 
+/// A path file read in pieces: complete lines go through the fast reader
+/// as they arrive; the piece of a line left at the end of a push waits for
+/// the next. From the first quote on (a quoted field may hold a line end)
+/// the rest is kept and read at the end by the general reader.
+pub(crate) struct PushReader<S: Sink> {
+    sink: S,
+    carry: Vec<u8>,
+    header: Option<(Header, Columns)>,
+    /// The line number of the next line.
+    line: u64,
+    state: RowState,
+    /// From the first quote on: every byte still to read.
+    quoted: Option<Vec<u8>>,
+}
+
+fn path_columns(header: &Header) -> Result<Columns> {
+    Ok(Columns {
+        path: header.require("path", PATHS_HEADER)?,
+        conversions: header.require("total_conversions", PATHS_HEADER)?,
+        value: header.find("total_conversion_value"),
+        nulls: header.find("total_null"),
+        hours: 0,
+    })
+}
+
+impl<S: Sink> PushReader<S> {
+    pub(crate) fn new(sink: S) -> PushReader<S> {
+        PushReader {
+            sink,
+            carry: Vec::new(),
+            header: None,
+            line: 1,
+            state: RowState {
+                table: TokenTable::new(),
+                ids: Vec::new(),
+                ages: Vec::new(),
+            },
+            quoted: None,
+        }
+    }
+
+    pub(crate) fn push(&mut self, bytes: &[u8]) -> Result<()> {
+        if let Some(all) = &mut self.quoted {
+            all.extend_from_slice(bytes);
+            return Ok(());
+        }
+        let mut rest = bytes;
+        if !self.carry.is_empty() {
+            let Some(nl) = memchr::memchr(b'\n', rest) else {
+                self.carry.extend_from_slice(rest);
+                return Ok(());
+            };
+            self.carry.extend_from_slice(rest.get(..=nl).unwrap_or(&[]));
+            let region = std::mem::take(&mut self.carry);
+            self.region(&region)?;
+            rest = rest.get(nl + 1..).unwrap_or(&[]);
+        }
+        match memchr::memrchr(b'\n', rest) {
+            Some(last) => {
+                self.region(rest.get(..=last).unwrap_or(&[]))?;
+                self.carry_rest(rest.get(last + 1..).unwrap_or(&[]));
+            }
+            None => self.carry_rest(rest),
+        }
+        Ok(())
+    }
+
+    fn carry_rest(&mut self, rest: &[u8]) {
+        match &mut self.quoted {
+            Some(all) => all.extend_from_slice(rest),
+            None => self.carry.extend_from_slice(rest),
+        }
+    }
+
+    /// Complete lines (ending in `\n`, or the last piece of the input).
+    fn region(&mut self, mut region: &[u8]) -> Result<()> {
+        if let Some(all) = &mut self.quoted {
+            all.extend_from_slice(region);
+            return Ok(());
+        }
+        if self.header.is_none() {
+            let (header, body, line) = header(region, PATHS_HEADER)?;
+            let cols = path_columns(&header)?;
+            self.header = Some((header, cols));
+            self.line = line;
+            region = region.get(body..).unwrap_or(&[]);
+        }
+        if memchr::memchr(b'"', region).is_some() {
+            self.quoted = Some(region.to_vec());
+            return Ok(());
+        }
+        let Some((header, cols)) = &self.header else {
+            return Ok(());
+        };
+        self.line = fast_paths_part(
+            &mut self.sink,
+            region,
+            self.line,
+            header,
+            cols,
+            paths_row,
+            &mut self.state,
+        )?;
+        Ok(())
+    }
+
+    pub(crate) fn finish(mut self) -> Result<S> {
+        let carry = std::mem::take(&mut self.carry);
+        if !carry.is_empty() || self.header.is_none() {
+            self.region(&carry)?;
+        }
+        if let (Some(all), Some((header, cols))) = (self.quoted.take(), &self.header) {
+            let mut records = Records::new(&all);
+            records.line = self.line;
+            while let Some(line) = records.next()? {
+                check_width(&records, header, line)?;
+                paths_row(&mut self.sink, &records, line, cols, &mut self.state)?;
+            }
+        }
+        self.sink.finish()?;
+        Ok(self.sink)
+    }
+}
+
+/// A path file in ChannelAttribution's format read in pieces (as it
+/// arrives, or in chunks of a file larger than memory): the same
+/// [`PathSet`] as [`PathSet::parse_csv`] of the whole, holding only the
+/// distinct paths and the piece of a line that a push left unfinished.
+///
+/// ```
+/// use cxjourney::attribution::{PathFileReader, PathSet};
+/// let csv = "path,total_conversions,total_conversion_value,total_null\n\
+///            search > email,2,150.00,3\nsocial,0,0.00,4\n";
+/// let mut reader = PathFileReader::new();
+/// for piece in csv.as_bytes().chunks(7) {
+///     reader.push(piece)?;
+/// }
+/// let paths = reader.finish()?;
+/// assert_eq!(paths.len(), 2);
+/// assert_eq!(paths.total_value(), PathSet::parse_csv(csv.as_bytes())?.total_value());
+/// # Ok::<(), cxjourney::Error>(())
+/// ```
+pub struct PathFileReader(PushReader<PathSet>);
+
+impl std::fmt::Debug for PathFileReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PathFileReader")
+            .field("line", &self.0.line)
+            .field("paths", &self.0.sink.len())
+            .finish()
+    }
+}
+
+impl Default for PathFileReader {
+    fn default() -> Self {
+        PathFileReader::new()
+    }
+}
+
+impl PathFileReader {
+    /// A reader at the start of a file.
+    #[must_use]
+    pub fn new() -> PathFileReader {
+        PathFileReader(PushReader::new(PathSet::new()))
+    }
+
+    /// Reads the next piece of the file (any size; pieces in order).
+    ///
+    /// # Errors
+    /// As [`PathSet::parse_csv`], for the lines completed so far.
+    pub fn push(&mut self, bytes: &[u8]) -> Result<()> {
+        self.0.push(bytes)
+    }
+
+    /// The paths, after the last piece.
+    ///
+    /// # Errors
+    /// As [`PathSet::parse_csv`].
+    pub fn finish(self) -> Result<PathSet> {
+        self.0.finish()
+    }
+}
+
+/// Reads the rows of a path file into a sink (the columns as
+/// [`PathSet::parse_csv`] takes them).
+pub(crate) fn read_paths_into<S: Sink>(data: &[u8], sink: S) -> Result<S> {
+    let (header, body, line) = header(data, PATHS_HEADER)?;
+    let cols = path_columns(&header)?;
+    read_rows(data, body, line, sink, &header, &cols, paths_row, true)
+}
+
 impl PathSet {
     /// Reads paths in ChannelAttribution's format: a CSV with a header and
     /// the columns `path` and `total_conversions`, and optionally
@@ -1025,24 +1351,7 @@ impl PathSet {
     /// conversions, a quote left open; [`Error::TooMuchWork`] beyond
     /// [`MAX_TOUCHES`](crate::attribution::MAX_TOUCHES) touches.
     pub fn parse_csv(data: &[u8]) -> Result<PathSet> {
-        let (header, body, line) = header(data, PATHS_HEADER)?;
-        let cols = Columns {
-            path: header.require("path", PATHS_HEADER)?,
-            conversions: header.require("total_conversions", PATHS_HEADER)?,
-            value: header.find("total_conversion_value"),
-            nulls: header.find("total_null"),
-            hours: 0,
-        };
-        read_rows(
-            data,
-            body,
-            line,
-            PathSet::new(),
-            &header,
-            &cols,
-            paths_row,
-            true,
-        )
+        read_paths_into(data, PathSet::new())
     }
 
     /// Reads one journey per row: a CSV with a header and the columns
@@ -1275,6 +1584,93 @@ mod tests {
                    \"a > b\",1,0.5,0\r\n";
         let set = PathSet::parse_csv(odd.as_bytes()).unwrap();
         assert_eq!(rows(&set), vec![(vec!["a".into(), "b".into()], 5, 15.5, 2)]);
+    }
+
+    #[test]
+    fn rule_based_straight_from_the_bytes_equals_the_paths() {
+        use crate::attribution::heuristic::{LastNonDirect, PositionBased, RuleBased};
+        let text = big(60_000);
+        let (lnd, pos) = (
+            LastNonDirect {
+                direct: "x".to_owned(),
+            },
+            PositionBased::default(),
+        );
+        let streamed = RuleBased::parse_csv(text.as_bytes(), &lnd, &pos).unwrap();
+        let kept = RuleBased::attribute(&PathSet::parse_csv(text.as_bytes()).unwrap(), &lnd, &pos)
+            .unwrap();
+        assert_eq!(
+            (streamed.conversions, streamed.nulls),
+            (kept.conversions, kept.nulls)
+        );
+        assert_eq!(streamed.first_touch, kept.first_touch);
+        assert_eq!(streamed.last_non_direct, kept.last_non_direct);
+        // Repeated paths are split once when kept, once per row when
+        // streamed: equal to 10^-12 per row.
+        for (a, b) in [
+            (&streamed.linear, &kept.linear),
+            (&streamed.position_based, &kept.position_based),
+        ] {
+            for (name, x) in a {
+                let y = b[name];
+                assert!((x.conversions - y.conversions).abs() < 1e-7, "{name}");
+                assert!((x.value - y.value).abs() < 1e-7, "{name}");
+            }
+        }
+        // An error in the second half names its line here too.
+        let mut bad = text.clone();
+        bad.push_str("email,1,-3,1\n");
+        let lines = bad.lines().count() as u64;
+        match RuleBased::parse_csv(bad.as_bytes(), &lnd, &pos) {
+            Err(Error::InvalidRecord { line, .. }) => assert_eq!(line, lines),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn pieces_read_the_same_as_the_whole() {
+        let odd = "\u{feff}path,total_conversions,total_conversion_value,total_null\r\n\
+                   a > b,3.0,1e1,2\r\n  \n\
+                   a > b,1,5,0\n\
+                   \"a >\nb\",1,0.5,0\r\n\
+                   c,2,1,1";
+        let texts = [big(3_000), odd.to_owned()];
+        for text in &texts {
+            let whole = canonical(&PathSet::parse_csv(text.as_bytes()).unwrap());
+            for size in [1, 2, 7, 64, 4096, 1 << 20] {
+                let mut r = PathFileReader::new();
+                for piece in text.as_bytes().chunks(size) {
+                    r.push(piece).unwrap();
+                }
+                assert_eq!(canonical(&r.finish().unwrap()), whole, "{size}");
+            }
+        }
+        // Errors name the same line, whatever the pieces.
+        let mut bad = big(500);
+        bad.push_str("email,x,0,1\n");
+        let lines = bad.lines().count() as u64;
+        for size in [3, 100, 1 << 20] {
+            let mut r = PathFileReader::new();
+            let mut err = None;
+            for piece in bad.as_bytes().chunks(size) {
+                if let Err(e) = r.push(piece) {
+                    err = Some(e);
+                    break;
+                }
+            }
+            let e = match err {
+                Some(e) => e,
+                None => r.finish().unwrap_err(),
+            };
+            assert!(
+                matches!(e, Error::InvalidRecord { line, .. } if line == lines),
+                "{e}"
+            );
+        }
+        assert!(PathFileReader::new().finish().is_err());
+        let mut header_only = PathFileReader::new();
+        header_only.push(b"path,total_conversions").unwrap();
+        assert!(header_only.finish().unwrap().is_empty());
     }
 
     #[test]

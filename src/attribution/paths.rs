@@ -8,7 +8,7 @@ use hashbrown::HashTable;
 use indexmap::IndexSet;
 use serde::{Deserialize, Serialize};
 
-use crate::attribution::fixed::Fixed;
+use crate::attribution::fixed::{Fixed, MAX_AMOUNT};
 use crate::error::{Error, Result};
 use crate::hash::SeededState;
 use crate::model::time::secs_f64;
@@ -36,6 +36,11 @@ pub const MAX_TOUCHES: usize = (u32::MAX - 1) as usize;
 /// time-decay credit of every path added with touch times
 /// ([`PathSet::add_timed`]): the weights need each journey's own touch
 /// times, which distinct paths do not keep.
+///
+/// One path carries at most 2^53 conversions, 2^53 non-converting journeys
+/// and a value of 2^53 (currency units), also after equal paths add up
+/// ([`Error::TooMuchWork`] beyond), and a set holds at most [`MAX_TOUCHES`]
+/// touches: every model's sums are then exact.
 ///
 /// Build one from ChannelAttribution's CSV ([`PathSet::parse_csv`]), from a
 /// journeys file ([`PathSet::parse_journeys_csv`]), by hand
@@ -396,15 +401,28 @@ impl PathSet {
         set
     }
 
-    /// Makes room for about `rows` more distinct paths (at most 2^24 at a
-    /// time: an estimate, not a promise).
-    pub(crate) fn reserve(&mut self, rows: usize) {
-        let rows = rows.min(1 << 24);
+    /// Adds to the totals without adding a path (for a sink that keeps
+    /// only the channels).
+    pub(crate) fn count_totals(&mut self, conversions: u64, value: Fixed, nulls: u64) {
+        self.total_conversions = self.total_conversions.saturating_add(conversions);
+        self.total_value += value;
+        self.total_nulls = self.total_nulls.saturating_add(nulls);
+    }
+
+    /// The exact total value.
+    pub(crate) fn total_value_fixed(&self) -> Fixed {
+        self.total_value
+    }
+
+    /// Makes room for about `rows` more paths of `touches` touches in all
+    /// (an estimate, not a promise; capped at 2^26 paths and 2^28 touches).
+    pub(crate) fn reserve(&mut self, rows: usize, touches: usize) {
+        let rows = rows.min(1 << 26);
         self.conversions.reserve(rows);
         self.values.reserve(rows);
         self.nulls.reserve(rows);
         self.starts.reserve(rows);
-        self.touches.reserve(rows.saturating_mul(4));
+        self.touches.reserve(touches.min(1 << 28));
     }
 
     /// The channel ids of path `row`.
@@ -514,10 +532,10 @@ impl PathSet {
             .find(hash, |&r| row_slice(touches, starts, r as usize) == ids)
             .copied();
         if let Some(row) = found {
+            self.add_to_row(row as usize, conversions, value, nulls)?;
             self.total_conversions = self.total_conversions.saturating_add(conversions);
             self.total_value += value;
             self.total_nulls = self.total_nulls.saturating_add(nulls);
-            self.add_to_row(row as usize, conversions, value, nulls);
             return Ok(());
         }
         let row = self.push_row(ids, conversions, value, nulls)?;
@@ -536,16 +554,37 @@ impl PathSet {
         Ok(())
     }
 
-    fn add_to_row(&mut self, row: usize, conversions: u64, value: Fixed, nulls: u64) {
-        if let Some(c) = self.conversions.get_mut(row) {
-            *c = c.saturating_add(conversions);
+    /// Adds counts to path `row`, within the per-path caps.
+    fn add_to_row(&mut self, row: usize, conversions: u64, value: Fixed, nulls: u64) -> Result<()> {
+        let c = self
+            .conversions
+            .get(row)
+            .copied()
+            .unwrap_or(0)
+            .saturating_add(conversions);
+        let n = self
+            .nulls
+            .get(row)
+            .copied()
+            .unwrap_or(0)
+            .saturating_add(nulls);
+        let v = self
+            .values
+            .get(row)
+            .copied()
+            .unwrap_or_default()
+            .plus(value);
+        check_row(c, v, n)?;
+        if let Some(x) = self.conversions.get_mut(row) {
+            *x = c;
         }
-        if let Some(v) = self.values.get_mut(row) {
-            *v += value;
+        if let Some(x) = self.values.get_mut(row) {
+            *x = v;
         }
-        if let Some(n) = self.nulls.get_mut(row) {
-            *n = n.saturating_add(nulls);
+        if let Some(x) = self.nulls.get_mut(row) {
+            *x = n;
         }
+        Ok(())
     }
 
     /// Appends a path without looking for an equal one (a bulk load, which
@@ -560,6 +599,7 @@ impl PathSet {
         if ids.is_empty() {
             return Err(Error::EmptyInput { what: "path" });
         }
+        check_row(conversions, value, nulls)?;
         let end = self.touches.len() + ids.len();
         if end > MAX_TOUCHES || self.conversions.len() >= MAX_TOUCHES {
             return Err(Error::TooMuchWork {
@@ -611,19 +651,20 @@ impl PathSet {
     /// (sequential memory access, where a hash table lookup per path would
     /// miss the cache on every path of a large file). The index is built
     /// later, if a lookup needs it.
-    pub(crate) fn dedupe(&mut self) {
+    pub(crate) fn dedupe(&mut self) -> Result<()> {
         let n = self.conversions.len();
-        let keyed: Vec<(u64, u32)> = (0..n)
+        let keyed: Vec<(u32, u32)> = (0..n)
             .map(|r| {
                 (
-                    hash_path(&self.state, row_slice(&self.touches, &self.starts, r)) >> 31,
+                    (hash_path(&self.state, row_slice(&self.touches, &self.starts, r)) >> 32)
+                        as u32,
                     r as u32,
                 )
             })
             .collect();
-        // Grouped by the top 33 bits of the hash (rows ascending within a
+        // Grouped by the top 32 bits of the hash (rows ascending within a
         // group); equal paths fall in one group, and the groups are tiny.
-        let keyed = radix_sort_33(keyed);
+        let keyed = radix_sort_32(keyed);
         // For each row, the row it merges into (itself when first).
         let mut target: Vec<u32> = (0..n as u32).collect();
         let mut any = false;
@@ -658,7 +699,7 @@ impl PathSet {
         }
         self.indexed = false;
         if !any {
-            return;
+            return Ok(());
         }
         // Compact: fold duplicates into their targets, keep first rows.
         for r in 0..n {
@@ -667,7 +708,7 @@ impl PathSet {
                 let c = self.conversions.get(r).copied().unwrap_or(0);
                 let v = self.values.get(r).copied().unwrap_or_default();
                 let nl = self.nulls.get(r).copied().unwrap_or(0);
-                self.add_to_row(t, c, v, nl);
+                self.add_to_row(t, c, v, nl)?;
             }
         }
         let mut touches = Vec::with_capacity(self.touches.len());
@@ -688,6 +729,7 @@ impl PathSet {
         self.conversions = conv;
         self.values = vals;
         self.nulls = nulls;
+        Ok(())
     }
 
     /// Appends every path of `other` without deduplicating (a bulk load:
@@ -700,6 +742,7 @@ impl PathSet {
             .map(|name| self.intern(name))
             .collect::<Result<_>>()?;
         let base = self.touches.len();
+        self.reserve(other.len(), other.touches.len());
         if base + other.touches.len() > MAX_TOUCHES
             || self.conversions.len() + other.conversions.len() > MAX_TOUCHES
         {
@@ -831,13 +874,13 @@ impl PathSet {
     }
 }
 
-/// Sorts `(key, row)` pairs with keys below 2^33 by key, stably (so rows
-/// stay ascending within a key): three passes of eleven bits.
-fn radix_sort_33(mut v: Vec<(u64, u32)>) -> Vec<(u64, u32)> {
-    let mut tmp = vec![(0u64, 0u32); v.len()];
+/// Sorts `(key, row)` pairs by key, stably (so rows stay ascending within
+/// a key): three passes of eleven bits.
+fn radix_sort_32(mut v: Vec<(u32, u32)>) -> Vec<(u32, u32)> {
+    let mut tmp = vec![(0u32, 0u32); v.len()];
     for pass in 0..3 {
         let shift = 11 * pass;
-        let digit = |k: u64| ((k >> shift) & 0x7FF) as usize;
+        let digit = |k: u32| ((k >> shift) & 0x7FF) as usize;
         let mut count = vec![0usize; 2049];
         for &(k, _) in &v {
             if let Some(c) = count.get_mut(digit(k) + 1) {
@@ -899,6 +942,34 @@ fn hash_path(state: &SeededState, ids: &[u32]) -> u64 {
         }
     }
     state.hash_one(buf.get(..n).unwrap_or(&[]))
+}
+
+/// The most value one path carries, also after equal paths add up: 2^53
+/// currency units. With at most 2^32 paths, every sum over paths (a model's
+/// credit, in units of 10^-12) stays below 2^126, so the models add without
+/// overflow checks.
+fn max_row_value() -> Fixed {
+    MAX_AMOUNT
+}
+
+/// Checks a path's accumulated counts and value against the caps.
+fn check_row(conversions: u64, value: Fixed, nulls: u64) -> Result<()> {
+    if conversions > MAX_COUNT {
+        return Err(count_error(
+            "conversions of one path (equal paths added up)",
+        ));
+    }
+    if nulls > MAX_COUNT {
+        return Err(count_error(
+            "non-converting journeys of one path (equal paths added up)",
+        ));
+    }
+    if value > max_row_value() {
+        return Err(count_error(
+            "conversion value of one path, in currency units (equal paths added up)",
+        ));
+    }
+    Ok(())
 }
 
 /// Checks one path's counts and value; the value in fixed point.

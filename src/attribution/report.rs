@@ -261,6 +261,7 @@ impl AttributionReport {
             linear,
             position_based: position,
             time_decay: decay,
+            ..
         } = rules;
         let get = |c: &Credits, name: &str| c.get(name).copied().unwrap_or_default();
         let channels = first
