@@ -981,7 +981,8 @@ impl KeyOrder {
             }
         }
         for &i in &self.order {
-            let _ = out.intern(self.texts.value(i).unwrap_or(""));
+            // Distinct keys: no lookup.
+            let _ = out.push_new(self.texts.value(i).unwrap_or(""));
         }
         out
     }

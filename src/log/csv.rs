@@ -702,8 +702,7 @@ fn read_header<R: Read>(records: &mut Records<R>) -> Result<Header> {
         let mut index = [usize::MAX; CSV_COLUMNS.len()];
         let mut ignored = Vec::new();
         for (i, cell) in rec.fields().enumerate() {
-            let name = cell.trim();
-            let name = name.strip_prefix('\u{feff}').unwrap_or(name).trim();
+            let name = header_name(cell);
             match CSV_COLUMNS.iter().position(|c| *c == name) {
                 Some(c) if index.get(c).is_some_and(|&x| x != usize::MAX) => {
                     return Err(Error::InvalidRecord {
@@ -726,7 +725,9 @@ fn read_header<R: Read>(records: &mut Records<R>) -> Result<Header> {
                 return Err(Error::InvalidRecord {
                     line,
                     column: "header".into(),
-                    value: rec.fields().collect::<Vec<_>>().join(","),
+                    // The names as matched, so that a caller reading them
+                    // back sees which one is missing.
+                    value: rec.fields().map(header_name).collect::<Vec<_>>().join(","),
                     reason: format!(
                         "the header lacks the column {name:?} (required: user_id,ts,event)"
                     ),
@@ -739,6 +740,24 @@ fn read_header<R: Read>(records: &mut Records<R>) -> Result<Header> {
             ignored,
         });
     }
+}
+
+/// A header cell as [`read_csv`] matches it against a column name: without
+/// the spaces around it and without byte-order marks before it (a file's
+/// mark, followed by spaces or not, stays in its first cell). Match the
+/// header cells of other CSV files with it, so that every reader accepts
+/// the same headers.
+///
+/// ```
+/// use cxjourney::log::header_name;
+/// assert_eq!(header_name("\u{feff} user_id "), "user_id");
+/// assert_eq!(header_name(" \u{feff}\tts"), "ts");
+/// assert_eq!(header_name("event"), "event");
+/// ```
+#[must_use]
+pub fn header_name(cell: &str) -> &str {
+    cell.trim_start_matches(|c: char| c == '\u{feff}' || c.is_whitespace())
+        .trim_end()
 }
 
 /// The reading side's layout of the columns.
@@ -841,6 +860,14 @@ impl<'a> Rec<'a> {
 
     /// Whether every cell is blank.
     fn blank(&self) -> bool {
+        // Quick answer for most rows: a visible first byte that is not a
+        // separator is a cell's.
+        if let Some(&b) = self.text.as_bytes().first()
+            && (0x21..0x7f).contains(&b)
+            && b != b','
+        {
+            return false;
+        }
         self.fields().all(|c| trim(c).is_empty())
     }
 }
