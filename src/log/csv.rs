@@ -768,6 +768,9 @@ struct Layout<'o> {
     /// The column name of each field, for errors found while reading ("" for
     /// an ignored column).
     names: Vec<&'static str>,
+    /// Whether the header has a column after `channel` (order id to
+    /// promised delivery): rows of files without one skip them at once.
+    facts: bool,
 }
 
 impl<'o> Layout<'o> {
@@ -783,6 +786,7 @@ impl<'o> Layout<'o> {
             index: header.index,
             width: header.width,
             names,
+            facts: header.index.iter().skip(4).any(|&i| i != usize::MAX),
         }
     }
 }
@@ -1108,6 +1112,28 @@ impl<'o> Rows<'o> {
             }
         };
 
+        if self.layout.facts {
+            self.push_facts(record, &mut keys)?;
+        }
+        self.builder.push_keys(&keys)?;
+        self.rows += 1;
+        Ok(())
+    }
+
+    /// The cells after `channel` (order id to promised delivery) of a row.
+    fn push_facts(&mut self, record: &Rec<'_>, keys: &mut RowKeys) -> Result<()> {
+        let Layout { options, index, .. } = *self.layout;
+        let line = record.line;
+        let builder = &mut self.builder;
+        let raw = |c: usize| -> &str { index.get(c).and_then(|&i| record.field(i)).unwrap_or("") };
+        let cell = |c: usize| -> &str { trim(raw(c)) };
+        let bad = |c: usize, value: &str, reason: String| Error::InvalidRecord {
+            line,
+            column: CSV_COLUMNS.get(c).copied().unwrap_or("?").to_owned(),
+            value: value.to_owned(),
+            reason,
+        };
+
         // dictionary columns
         let v = cell(4);
         if !v.is_empty() {
@@ -1178,8 +1204,6 @@ impl<'o> Rows<'o> {
             let t = parse_timestamp(v).ok_or_else(|| bad(14, v, "not an ISO-8601 time".into()))?;
             keys.promised = Some(super::split_time(t));
         }
-        builder.push_keys(&keys)?;
-        self.rows += 1;
         Ok(())
     }
 }
