@@ -981,7 +981,8 @@ impl KeyOrder {
             }
         }
         for &i in &self.order {
-            let _ = out.intern(self.texts.value(i).unwrap_or(""));
+            // Distinct keys: no lookup.
+            let _ = out.push_new(self.texts.value(i).unwrap_or(""));
         }
         out
     }
@@ -1121,17 +1122,18 @@ fn pad(c: &mut Columns, n: usize) {
     p(&mut c.promised_nanos, n, 0);
 }
 
-fn gather<T: Copy>(col: &mut Vec<T>, perm: &[u32]) {
+fn gather<T: Copy + Default>(col: &mut Vec<T>, perm: &[u32]) {
     if col.is_empty() {
         return;
     }
     *col = gathered(col, perm);
 }
 
-/// `col` in the order of `perm`.
-fn gathered<T: Copy>(col: &[T], perm: &[u32]) -> Vec<T> {
+/// `col` in the order of `perm` (a permutation of its indices), allocated
+/// once at its final size.
+fn gathered<T: Copy + Default>(col: &[T], perm: &[u32]) -> Vec<T> {
     perm.iter()
-        .filter_map(|&i| col.get(i as usize).copied())
+        .map(|&i| col.get(i as usize).copied().unwrap_or_default())
         .collect()
 }
 

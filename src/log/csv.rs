@@ -702,8 +702,7 @@ fn read_header<R: Read>(records: &mut Records<R>) -> Result<Header> {
         let mut index = [usize::MAX; CSV_COLUMNS.len()];
         let mut ignored = Vec::new();
         for (i, cell) in rec.fields().enumerate() {
-            let name = cell.trim();
-            let name = name.strip_prefix('\u{feff}').unwrap_or(name).trim();
+            let name = header_name(cell);
             match CSV_COLUMNS.iter().position(|c| *c == name) {
                 Some(c) if index.get(c).is_some_and(|&x| x != usize::MAX) => {
                     return Err(Error::InvalidRecord {
@@ -726,7 +725,9 @@ fn read_header<R: Read>(records: &mut Records<R>) -> Result<Header> {
                 return Err(Error::InvalidRecord {
                     line,
                     column: "header".into(),
-                    value: rec.fields().collect::<Vec<_>>().join(","),
+                    // The names as matched, so that a caller reading them
+                    // back sees which one is missing.
+                    value: rec.fields().map(header_name).collect::<Vec<_>>().join(","),
                     reason: format!(
                         "the header lacks the column {name:?} (required: user_id,ts,event)"
                     ),
@@ -741,6 +742,24 @@ fn read_header<R: Read>(records: &mut Records<R>) -> Result<Header> {
     }
 }
 
+/// A header cell as [`read_csv`] matches it against a column name: without
+/// the spaces around it and without byte-order marks before it (a file's
+/// mark, followed by spaces or not, stays in its first cell). Match the
+/// header cells of other CSV files with it, so that every reader accepts
+/// the same headers.
+///
+/// ```
+/// use cxjourney::log::header_name;
+/// assert_eq!(header_name("\u{feff} user_id "), "user_id");
+/// assert_eq!(header_name(" \u{feff}\tts"), "ts");
+/// assert_eq!(header_name("event"), "event");
+/// ```
+#[must_use]
+pub fn header_name(cell: &str) -> &str {
+    cell.trim_start_matches(|c: char| c == '\u{feff}' || c.is_whitespace())
+        .trim_end()
+}
+
 /// The reading side's layout of the columns.
 struct Layout<'o> {
     options: &'o CsvOptions,
@@ -749,6 +768,9 @@ struct Layout<'o> {
     /// The column name of each field, for errors found while reading ("" for
     /// an ignored column).
     names: Vec<&'static str>,
+    /// Whether the header has a column after `channel` (order id to
+    /// promised delivery): rows of files without one skip them at once.
+    facts: bool,
 }
 
 impl<'o> Layout<'o> {
@@ -764,6 +786,7 @@ impl<'o> Layout<'o> {
             index: header.index,
             width: header.width,
             names,
+            facts: header.index.iter().skip(4).any(|&i| i != usize::MAX),
         }
     }
 }
@@ -841,6 +864,14 @@ impl<'a> Rec<'a> {
 
     /// Whether every cell is blank.
     fn blank(&self) -> bool {
+        // Quick answer for most rows: a visible first byte that is not a
+        // separator is a cell's.
+        if let Some(&b) = self.text.as_bytes().first()
+            && (0x21..0x7f).contains(&b)
+            && b != b','
+        {
+            return false;
+        }
         self.fields().all(|c| trim(c).is_empty())
     }
 }
@@ -1081,6 +1112,28 @@ impl<'o> Rows<'o> {
             }
         };
 
+        if self.layout.facts {
+            self.push_facts(record, &mut keys)?;
+        }
+        self.builder.push_keys(&keys)?;
+        self.rows += 1;
+        Ok(())
+    }
+
+    /// The cells after `channel` (order id to promised delivery) of a row.
+    fn push_facts(&mut self, record: &Rec<'_>, keys: &mut RowKeys) -> Result<()> {
+        let Layout { options, index, .. } = *self.layout;
+        let line = record.line;
+        let builder = &mut self.builder;
+        let raw = |c: usize| -> &str { index.get(c).and_then(|&i| record.field(i)).unwrap_or("") };
+        let cell = |c: usize| -> &str { trim(raw(c)) };
+        let bad = |c: usize, value: &str, reason: String| Error::InvalidRecord {
+            line,
+            column: CSV_COLUMNS.get(c).copied().unwrap_or("?").to_owned(),
+            value: value.to_owned(),
+            reason,
+        };
+
         // dictionary columns
         let v = cell(4);
         if !v.is_empty() {
@@ -1151,8 +1204,6 @@ impl<'o> Rows<'o> {
             let t = parse_timestamp(v).ok_or_else(|| bad(14, v, "not an ISO-8601 time".into()))?;
             keys.promised = Some(super::split_time(t));
         }
-        builder.push_keys(&keys)?;
-        self.rows += 1;
         Ok(())
     }
 }

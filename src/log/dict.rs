@@ -1,6 +1,7 @@
 //! String dictionaries: distinct values stored once, rows hold `u32` keys.
 
 use std::hash::BuildHasher;
+use std::sync::OnceLock;
 
 use hashbrown::HashTable;
 use serde::{Deserialize, Serialize};
@@ -18,15 +19,23 @@ pub const MAX_DICTIONARY_LEN: usize = (u32::MAX - 1) as usize;
 /// Distinct strings in insertion order until the log is finished, which
 /// sorts them; a row column holds each string's key.
 ///
-/// Lookups go through a randomly seeded hasher, so values chosen to collide
-/// cannot turn interning into quadratic work. The lookup table keeps each
-/// value's full hash and, for values of up to 16 bytes (ids, SKUs, event
-/// names), the bytes themselves, so a lookup touches one table slot and no
-/// other memory.
+/// The values are kept end to end in one buffer (no allocation per value).
+/// Lookups by value go through a randomly seeded hasher, so values chosen to
+/// collide cannot turn interning into quadratic work. The lookup table is
+/// built on the first lookup by value ([`get`](Self::get),
+/// [`intern`](Self::intern)): a dictionary that is only read by key (such
+/// as the spellings of a log's integer customer keys) never builds it. It
+/// keeps each value's full hash and, for values of up to 16 bytes (ids,
+/// SKUs, event names), the bytes themselves, so a lookup touches one table
+/// slot and no other memory.
 #[derive(Clone, Default)]
 pub struct Dictionary {
-    values: Vec<Box<str>>,
-    index: HashTable<Slot>,
+    /// The values end to end.
+    bytes: String,
+    /// Where each value ends in `bytes`.
+    ends: Vec<usize>,
+    /// The lookup table, once a value was looked up.
+    index: OnceLock<HashTable<Slot>>,
     state: Seeded,
 }
 
@@ -67,13 +76,14 @@ fn inline(bytes: &[u8]) -> Option<[u8; INLINE]> {
 
 impl std::fmt::Debug for Dictionary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.values.iter()).finish()
+        f.debug_list().entries(self.iter()).finish()
     }
 }
 
 impl PartialEq for Dictionary {
+    /// The same values in the same key order.
     fn eq(&self, other: &Self) -> bool {
-        self.values == other.values
+        self.ends == other.ends && self.bytes == other.bytes
     }
 }
 
@@ -81,7 +91,7 @@ impl Eq for Dictionary {}
 
 impl Serialize for Dictionary {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        self.values.serialize(s)
+        s.collect_seq(self.iter())
     }
 }
 
@@ -115,26 +125,35 @@ impl Dictionary {
         self.state.hash_one(value)
     }
 
+    /// The lookup table, built on first use.
+    fn index(&self) -> &HashTable<Slot> {
+        self.index.get_or_init(|| {
+            let mut index = HashTable::with_capacity(self.len());
+            for (k, v) in self.iter().enumerate() {
+                let hash = self.hash(v);
+                index.insert_unique(hash, Slot::new(hash, k as u32, v), |slot| slot.hash);
+            }
+            index
+        })
+    }
+
     fn find(&self, hash: u64, value: &str) -> Option<u32> {
-        let values = &self.values;
+        let index = self.index();
         let bytes = value.as_bytes();
         if let Some(short) = inline(bytes) {
             // Slots pad short values with zeros: one comparison of the
             // whole array (and the length) decides.
-            return self
-                .index
+            return index
                 .find(hash, |slot| {
                     slot.hash == hash && slot.len as usize == bytes.len() && slot.inline == short
                 })
                 .map(|slot| slot.key);
         }
-        self.index
+        index
             .find(hash, |slot| {
                 slot.hash == hash
                     && slot.len as usize == bytes.len()
-                    && values
-                        .get(slot.key as usize)
-                        .is_some_and(|v| v.as_bytes() == bytes)
+                    && self.value(slot.key).is_some_and(|v| v.as_bytes() == bytes)
             })
             .map(|slot| slot.key)
     }
@@ -142,10 +161,24 @@ impl Dictionary {
     /// An empty dictionary with room for `n` values.
     pub(crate) fn with_capacity(n: usize) -> Self {
         Dictionary {
-            values: Vec::with_capacity(n),
-            index: HashTable::with_capacity(n),
+            bytes: String::new(),
+            ends: Vec::with_capacity(n),
+            index: OnceLock::new(),
             state: Seeded::default(),
         }
+    }
+
+    /// Appends `value` under the next key (and to the lookup table, if it
+    /// is built: `hash` gives the value's hash when known).
+    fn append(&mut self, value: &str, hash: Option<u64>) -> Result<u32> {
+        let k = key(self.ends.len())?;
+        self.bytes.push_str(value);
+        self.ends.push(self.bytes.len());
+        if let Some(index) = self.index.get_mut() {
+            let hash = hash.unwrap_or_else(|| self.state.hash_one(value));
+            index.insert_unique(hash, Slot::new(hash, k, value), |slot| slot.hash);
+        }
+        Ok(k)
     }
 
     /// The key of `value`, adding it if new.
@@ -158,25 +191,16 @@ impl Dictionary {
         if let Some(k) = self.find(hash, value) {
             return Ok(k);
         }
-        let k = key(self.values.len())?;
-        self.values.push(value.into());
-        self.index
-            .insert_unique(hash, Slot::new(hash, k, value), |slot| slot.hash);
-        Ok(k)
+        self.append(value, Some(hash))
     }
 
     /// Adds `value`, which the caller knows is not in the dictionary (no
-    /// lookup).
+    /// lookup; no hashing until the first lookup by value).
     ///
     /// # Errors
     /// As [`intern`](Self::intern).
     pub(crate) fn push_new(&mut self, value: &str) -> Result<u32> {
-        let hash = self.hash(value);
-        let k = key(self.values.len())?;
-        self.values.push(value.into());
-        self.index
-            .insert_unique(hash, Slot::new(hash, k, value), |slot| slot.hash);
-        Ok(k)
+        self.append(value, None)
     }
 
     /// The key of `value`, if present.
@@ -188,24 +212,30 @@ impl Dictionary {
     /// The value of `key`; `None` for [`NULL_KEY`] or an unknown key.
     #[must_use]
     pub fn value(&self, key: u32) -> Option<&str> {
-        self.values.get(key as usize).map(|s| &**s)
+        let i = key as usize;
+        let end = *self.ends.get(i)?;
+        let start = match i.checked_sub(1) {
+            Some(p) => *self.ends.get(p)?,
+            None => 0,
+        };
+        self.bytes.get(start..end)
     }
 
     /// How many distinct values.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.values.len()
+        self.ends.len()
     }
 
     /// Whether the dictionary is empty.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.values.is_empty()
+        self.ends.is_empty()
     }
 
     /// The values in key order.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
-        self.values.iter().map(|s| &**s)
+        (0..self.ends.len()).map(|k| self.value(k as u32).unwrap_or(""))
     }
 
     /// Sorts the values (byte order) and returns the map from old keys to
@@ -213,29 +243,33 @@ impl Dictionary {
     /// order is value order, and the dictionary no longer depends on the order
     /// in which values were first seen.
     pub(crate) fn canonicalize(&mut self) -> Vec<u32> {
-        let mut order: Vec<u32> = (0..self.values.len() as u32).collect();
-        order.sort_unstable_by(|&a, &b| {
-            self.values
-                .get(a as usize)
-                .cmp(&self.values.get(b as usize))
-        });
+        let mut order: Vec<u32> = (0..self.ends.len() as u32).collect();
+        if order
+            .windows(2)
+            .all(|w| matches!(w, [a, b] if self.value(*a) < self.value(*b)))
+        {
+            return order;
+        }
+        order.sort_unstable_by(|&a, &b| self.value(a).cmp(&self.value(b)));
         let mut old_to_new = vec![0u32; order.len()];
         for (new, &old) in order.iter().enumerate() {
             if let Some(slot) = old_to_new.get_mut(old as usize) {
                 *slot = new as u32;
             }
         }
-        let mut old: Vec<Option<Box<str>>> = std::mem::take(&mut self.values)
-            .into_iter()
-            .map(Some)
-            .collect();
-        self.values = order
-            .iter()
-            .filter_map(|&o| old.get_mut(o as usize).and_then(Option::take))
-            .collect();
-        for slot in self.index.iter_mut() {
-            if let Some(&n) = old_to_new.get(slot.key as usize) {
-                slot.key = n;
+        let mut bytes = String::with_capacity(self.bytes.len());
+        let mut ends = Vec::with_capacity(self.ends.len());
+        for &o in &order {
+            bytes.push_str(self.value(o).unwrap_or(""));
+            ends.push(bytes.len());
+        }
+        self.bytes = bytes;
+        self.ends = ends;
+        if let Some(index) = self.index.get_mut() {
+            for slot in index.iter_mut() {
+                if let Some(&n) = old_to_new.get(slot.key as usize) {
+                    slot.key = n;
+                }
             }
         }
         old_to_new
@@ -292,5 +326,35 @@ mod tests {
         assert_eq!(d.intern("").unwrap(), 3);
         let back: Dictionary = serde_json::from_str(&json).unwrap();
         assert_eq!(back.get("sku-2"), Some(1));
+    }
+
+    #[test]
+    fn the_lookup_table_is_built_on_the_first_lookup() {
+        let mut d = Dictionary::with_capacity(3);
+        for v in ["30", "4", "100"] {
+            d.push_new(v).unwrap();
+        }
+        assert!(d.index.get().is_none());
+        assert_eq!(d.value(2), Some("100"));
+        let copy = d.clone();
+        let map = d.canonicalize();
+        assert_eq!(map, vec![1, 2, 0]);
+        assert!(d.index.get().is_none());
+        assert_eq!(d.iter().collect::<Vec<_>>(), ["100", "30", "4"]);
+        assert_eq!(d.get("4"), Some(2));
+        assert!(d.index.get().is_some());
+        // Values added after the table is built are found too.
+        assert_eq!(d.push_new("5").unwrap(), 3);
+        assert_eq!(d.intern("5").unwrap(), 3);
+        assert_eq!(d.intern("6").unwrap(), 4);
+        assert_eq!(d.get("6"), Some(4));
+        assert_eq!(copy.get("100"), Some(2));
+        assert_ne!(copy, d);
+        let mut sorted = Dictionary::new();
+        for v in ["a", "b"] {
+            sorted.push_new(v).unwrap();
+        }
+        assert_eq!(sorted.canonicalize(), vec![0, 1]);
+        assert_eq!(sorted.value(NULL_KEY), None);
     }
 }

@@ -54,7 +54,9 @@ use serde::{Deserialize, Serialize};
 
 pub use build::{EventLogBuilder, NewRow};
 #[cfg(feature = "csv")]
-pub use csv::{CSV_COLUMNS, CsvOptions, CsvSummary, MAX_RECORD_BYTES, read_csv, read_csv_file};
+pub use csv::{
+    CSV_COLUMNS, CsvOptions, CsvSummary, MAX_RECORD_BYTES, header_name, read_csv, read_csv_file,
+};
 pub use dict::{Dictionary, MAX_DICTIONARY_LEN, NULL_KEY};
 pub use time::parse_timestamp;
 pub use view::{JourneyView, Row, Sessions, StagePath};
