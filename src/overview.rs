@@ -132,14 +132,22 @@ impl Accumulator for JourneyOverview {
             Ok(out)
         };
         let merged = JourneyOverview {
-            customers: sum(self.customers, other.customers, "journey overview: customers")?,
+            customers: sum(
+                self.customers,
+                other.customers,
+                "journey overview: customers",
+            )?,
             touchpoints: sum(
                 self.touchpoints,
                 other.touchpoints,
                 "journey overview: touchpoints",
             )?,
             sessions: sum(self.sessions, other.sessions, "journey overview: sessions")?,
-            converted: sum(self.converted, other.converted, "journey overview: converted")?,
+            converted: sum(
+                self.converted,
+                other.converted,
+                "journey overview: converted",
+            )?,
             repeat_buyers: sum(
                 self.repeat_buyers,
                 other.repeat_buyers,
@@ -156,13 +164,21 @@ impl Accumulator for JourneyOverview {
                     what: "journey overview: milliseconds to first orders",
                     limit: u64::MAX,
                 })?,
-            current: arrays(&self.current, &other.current, "journey overview: current stage")?,
+            current: arrays(
+                &self.current,
+                &other.current,
+                "journey overview: current stage",
+            )?,
             furthest: arrays(
                 &self.furthest,
                 &other.furthest,
                 "journey overview: furthest stage",
             )?,
-            entered: arrays(&self.entered, &other.entered, "journey overview: entered stage")?,
+            entered: arrays(
+                &self.entered,
+                &other.entered,
+                "journey overview: entered stage",
+            )?,
         };
         *self = merged;
         Ok(())

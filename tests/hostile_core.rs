@@ -39,12 +39,16 @@ fn max_secs() -> i64 {
 
 /// A moment anywhere in chrono's range, near its ends, or in an ordinary year.
 fn instant() -> impl Strategy<Value = DateTime<Utc>> {
-    let at = |s: i64, n: u32| DateTime::<Utc>::from_timestamp(s, n).unwrap_or(DateTime::<Utc>::MIN_UTC);
+    let at =
+        |s: i64, n: u32| DateTime::<Utc>::from_timestamp(s, n).unwrap_or(DateTime::<Utc>::MIN_UTC);
     prop_oneof![
         (min_secs()..=max_secs(), 0u32..1_000_000_000).prop_map(move |(s, n)| at(s, n)),
         (0i64..200_000, 0u32..1_000_000_000).prop_map(move |(s, n)| at(min_secs() + s, n)),
         (0i64..200_000, 0u32..1_000_000_000).prop_map(move |(s, n)| at(max_secs() - s, n)),
-        (1_700_000_000i64..1_800_000_000, prop_oneof![Just(0u32), 0u32..1_000_000_000])
+        (
+            1_700_000_000i64..1_800_000_000,
+            prop_oneof![Just(0u32), 0u32..1_000_000_000]
+        )
             .prop_map(move |(s, n)| at(s, n)),
         Just(DateTime::<Utc>::MIN_UTC),
         Just(DateTime::<Utc>::MAX_UTC),
@@ -57,7 +61,11 @@ fn delta() -> impl Strategy<Value = TimeDelta> {
     let max = TimeDelta::MAX.num_seconds();
     prop_oneof![
         (-max..=max, 0u32..1_000_000_000).prop_map(|(s, n)| {
-            TimeDelta::new(s, n).unwrap_or(if s < 0 { TimeDelta::MIN } else { TimeDelta::MAX })
+            TimeDelta::new(s, n).unwrap_or(if s < 0 {
+                TimeDelta::MIN
+            } else {
+                TimeDelta::MAX
+            })
         }),
         (any::<i64>()).prop_map(|ms| TimeDelta::try_milliseconds(ms).unwrap_or(TimeDelta::MAX)),
         (-1_000_000_000i64..1_000_000_000, 0u32..1_000_000_000)
@@ -130,7 +138,10 @@ fn touchpoint(customers: u64) -> impl Strategy<Value = Touchpoint> {
         ),
     )
         .prop_map(
-            |((c, at, kind, ch, stage, device, order), (value, disc, pay, checkout, promised, product, campaign))| {
+            |(
+                (c, at, kind, ch, stage, device, order),
+                (value, disc, pay, checkout, promised, product, campaign),
+            )| {
                 let mut t = Touchpoint::new(CustomerId(c), at, kind)
                     .with_channel(ch)
                     .with_discounted(disc);
@@ -167,10 +178,12 @@ fn touchpoint(customers: u64) -> impl Strategy<Value = Touchpoint> {
 }
 
 fn journey_config() -> impl Strategy<Value = JourneyConfig> {
-    (delta(), any::<bool>()).prop_map(|(session_gap, repeat_activity_as_retention)| JourneyConfig {
-        session_gap,
-        repeat_activity_as_retention,
-    })
+    (delta(), any::<bool>()).prop_map(
+        |(session_gap, repeat_activity_as_retention)| JourneyConfig {
+            session_gap,
+            repeat_activity_as_retention,
+        },
+    )
 }
 
 /// A shuffle of `v` by the permutation `keys` sorts into.
@@ -243,7 +256,11 @@ fn finding_7_sample_start_near_the_minimum_date_is_an_error() {
         ..SampleConfig::default()
     };
     let shop = SampleShop::generate(&first).unwrap();
-    assert!(shop.touchpoints.iter().all(|t| t.at >= first.start - TimeDelta::days(2)));
+    assert!(
+        shop.touchpoints
+            .iter()
+            .all(|t| t.at >= first.start - TimeDelta::days(2))
+    );
     let last = SampleConfig {
         start: SampleConfig::latest_end() - TimeDelta::days(30 + 401),
         ..first
@@ -283,8 +300,8 @@ fn finding_8_sample_sizes_are_capped_with_errors_naming_the_value() {
     // Deserializing checks the caps too.
     let e = serde_json::from_str::<StreamConfig>(r#"{"touchpoints": 68719476736}"#).unwrap_err();
     assert!(e.to_string().contains("68719476736"), "{e}");
-    let e = serde_json::from_str::<EventLogConfig>(r#"{"users": 18446744073709551615}"#)
-        .unwrap_err();
+    let e =
+        serde_json::from_str::<EventLogConfig>(r#"{"users": 18446744073709551615}"#).unwrap_err();
     assert!(e.to_string().contains("18446744073709551615"), "{e}");
     let e = serde_json::from_str::<SampleConfig>(r#"{"customers": 10000000}"#).unwrap_err();
     assert!(e.to_string().contains("10000000"), "{e}");
@@ -314,7 +331,11 @@ fn finding_10_overview_state_is_checked_and_merge_cannot_overflow() {
     assert!(e.to_string().contains(&u64::MAX.to_string()), "{e}");
     assert_eq!(a, big, "a failed merge leaves the state unchanged");
     // `add` is checked too.
-    let t = Touchpoint::new(CustomerId(1), DateTime::<Utc>::UNIX_EPOCH, BuiltinKind::ProductView);
+    let t = Touchpoint::new(
+        CustomerId(1),
+        DateTime::<Utc>::UNIX_EPOCH,
+        BuiltinKind::ProductView,
+    );
     let log = EventLog::from_touchpoints([&t], &JourneyConfig::default()).unwrap();
     let mut a = big.clone();
     assert!(a.add(log.journeys().next().unwrap()).is_err());
@@ -341,7 +362,10 @@ fn finding_15_configs_with_maximal_durations_round_trip() {
     p.validate().unwrap();
     assert_eq!(round_trip(&p), p);
     let f = FunnelConfig::new(
-        vec![Step::kind(BuiltinKind::ProductView), Step::kind(BuiltinKind::OrderCompleted)],
+        vec![
+            Step::kind(BuiltinKind::ProductView),
+            Step::kind(BuiltinKind::OrderCompleted),
+        ],
         TimeDelta::MAX,
     );
     f.validate().unwrap();
@@ -427,11 +451,11 @@ proptest! {
     fn hostile_custom_names(name in text()) {
         match TouchpointKind::custom(&name) {
             Ok(k) => prop_assert_eq!(round_trip(&k), k),
-            Err(e) => prop_assert!(names_value(&e, &[name.clone()]), "{}", e),
+            Err(e) => prop_assert!(names_value(&e, std::slice::from_ref(&name)), "{}", e),
         }
         match Channel::custom(&name) {
             Ok(c) => prop_assert_eq!(round_trip(&c), c),
-            Err(e) => prop_assert!(names_value(&e, &[name.clone()]), "{}", e),
+            Err(e) => prop_assert!(names_value(&e, std::slice::from_ref(&name)), "{}", e),
         }
     }
 
@@ -491,7 +515,7 @@ proptest! {
             }
         };
         prop_assert_eq!(log.len(), tps.len());
-        let again = EventLog::from_touchpoints(&shuffled(&tps, &keys), &config).unwrap();
+        let again = EventLog::from_touchpoints(shuffled(&tps, &keys), &config).unwrap();
         prop_assert_eq!(json(&again), json(&log));
         let mut b = EventLogBuilder::new(&config).unwrap();
         for t in shuffled(&tps, &keys).iter().rev() {
@@ -542,7 +566,7 @@ proptest! {
         };
         let a = whole(&log);
         prop_assert_eq!(round_trip(&a), a.clone());
-        let b = whole(&EventLog::from_touchpoints(&shuffled(&tps, &keys), &config).unwrap());
+        let b = whole(&EventLog::from_touchpoints(shuffled(&tps, &keys), &config).unwrap());
         prop_assert_eq!(json(&b.finish().unwrap()), json(&a.clone().finish().unwrap()));
         let r = a.report();
         prop_assert!((0.0..=1.0).contains(&r.conversion_rate));
@@ -714,4 +738,75 @@ proptest! {
             }
         }
     }
+}
+
+// ------------------------------------------------------ scaling (release)
+
+/// 100k touchpoints of one customer, all at one instant with the same kind
+/// (every comparison of the sort goes down to the last field): a journey,
+/// its sessions and its stage path in well under a second.
+#[test]
+#[cfg_attr(
+    debug_assertions,
+    ignore = "release-mode scaling test: cargo test --release --test integration scaling_"
+)]
+fn scaling_journey_one_customer_100k_ties() {
+    let at = DateTime::<Utc>::UNIX_EPOCH;
+    let tps: Vec<Touchpoint> = (0..100_000u32)
+        .rev()
+        .map(|i| {
+            Touchpoint::new(CustomerId(7), at, BuiltinKind::ProductView)
+                .with_product(format!("sku-{:06}", i % 1_000).as_str())
+                .with_campaign(format!("c{:06}", i).as_str())
+        })
+        .collect();
+    let start = std::time::Instant::now();
+    let j = Journey::new(tps, &JourneyConfig::default()).unwrap();
+    let mut o = JourneyOverview::default();
+    o.add(j.view()).unwrap();
+    let took = start.elapsed();
+    println!("scaling_journey_one_customer_100k_ties: {took:?}");
+    assert_eq!(j.sessions().len(), 1);
+    assert_eq!(o.report().touchpoints, 100_000);
+    assert!(took.as_secs_f64() < 1.0, "{took:?}");
+}
+
+/// 100k customers of one touchpoint each at the ends of chrono's range and
+/// with the maximal session gap: the log, every view's sessions and stage
+/// path, and the overview, in well under a second.
+#[test]
+#[cfg_attr(
+    debug_assertions,
+    ignore = "release-mode scaling test: cargo test --release --test integration scaling_"
+)]
+fn scaling_overview_100k_customers_at_extreme_dates() {
+    let config = JourneyConfig {
+        session_gap: TimeDelta::MAX,
+        ..JourneyConfig::default()
+    };
+    let tps: Vec<Touchpoint> = (0..100_000u64)
+        .map(|i| {
+            let at = if i % 2 == 0 {
+                DateTime::<Utc>::MIN_UTC
+            } else {
+                DateTime::<Utc>::MAX_UTC
+            };
+            Touchpoint::new(CustomerId(i / 2), at, BuiltinKind::OrderCompleted)
+        })
+        .collect();
+    let start = std::time::Instant::now();
+    let log = EventLog::from_touchpoints(&tps, &config).unwrap();
+    let mut o = JourneyOverview::default();
+    for j in log.journeys() {
+        o.add(j).unwrap();
+    }
+    let took = start.elapsed();
+    println!("scaling_overview_100k_customers_at_extreme_dates: {took:?}");
+    let r = o.report();
+    assert_eq!(
+        (r.customers, r.converted, r.repeat_buyers),
+        (50_000, 50_000, 50_000)
+    );
+    assert!(r.mean_hours_to_first_order.unwrap() == 0.0);
+    assert!(took.as_secs_f64() < 1.0, "{took:?}");
 }

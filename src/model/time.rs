@@ -179,7 +179,10 @@ mod tests {
         }
         assert_eq!(from_secs_f64(f64::NAN), None);
         assert_eq!(from_secs_f64(1e300), None);
-        assert_eq!(from_secs_f64(9.2e15), TimeDelta::try_seconds(9_200_000_000_000_000));
+        assert_eq!(
+            from_secs_f64(9.2e15),
+            TimeDelta::try_seconds(9_200_000_000_000_000)
+        );
     }
 
     #[test]
