@@ -37,7 +37,7 @@ fn log(users: u64) -> EventLog {
         .map(|e| map.convert(e).unwrap().0)
         .collect();
     let mut b = EventLogBuilder::new(&JourneyConfig::default()).unwrap();
-    for r in event_log(&EventLogConfig { users, seed: 7 }) {
+    for r in event_log(&EventLogConfig { users, seed: 7 }).unwrap() {
         let e = usize::from(r.event);
         let at = DateTime::<Utc>::from_timestamp(r.ts, 0).unwrap();
         b.push_row(&NewRow::new(CustomerId(r.user), at, &kinds[e]).event(EVENT_LOG_NAMES[e]))

@@ -39,7 +39,10 @@ fn rows(users: u64) -> (Vec<LoggedEvent>, Vec<TouchpointKind>) {
         .iter()
         .map(|e| map.convert(e).unwrap().0)
         .collect();
-    (event_log(&EventLogConfig { users, seed: 7 }), kinds)
+    (
+        event_log(&EventLogConfig { users, seed: 7 }).unwrap(),
+        kinds,
+    )
 }
 
 /// Groups the rows by customer into an event log (kinds and source event

@@ -49,7 +49,8 @@ fn run(cli: &Cli) -> Result<(), String> {
     let rows = event_log(&EventLogConfig {
         users: *users,
         seed: *seed,
-    });
+    })
+    .map_err(|e| e.to_string())?;
     let file = File::create(out).map_err(|e| format!("cannot create {out:?}: {e}"))?;
     let mut w = csv::WriterBuilder::new()
         .buffer_capacity(1 << 20)

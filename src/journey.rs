@@ -18,12 +18,18 @@ use crate::model::{BuiltinKind, CustomerId, Stage, Touchpoint};
 /// config.validate()?;
 /// # Ok::<(), cxjourney::Error>(())
 /// ```
+///
+/// Deserializing validates (a session gap of 0 seconds is refused there
+/// too), and every configuration that validates reads back from its own
+/// JSON: durations are written exactly (see the `session_gap` field).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(try_from = "JourneyConfigData")]
 pub struct JourneyConfig {
     /// A gap of inactivity longer than this starts a new session; a gap of
     /// exactly this length does not. Default: 30 minutes, the session timeout
-    /// of Google Analytics and most web analytics tools. Serialized as seconds.
+    /// of Google Analytics and most web analytics tools. Any positive
+    /// duration up to `TimeDelta::MAX`. Serialized as seconds (a number, or
+    /// a decimal string where a float cannot hold the duration exactly).
     #[serde(with = "crate::model::time")]
     pub session_gap: TimeDelta,
     /// After the first completed order, touchpoints whose default stage comes
@@ -39,6 +45,38 @@ impl Default for JourneyConfig {
             session_gap: TimeDelta::minutes(30),
             repeat_activity_as_retention: true,
         }
+    }
+}
+
+/// A [`JourneyConfig`] as deserialized, before it is validated.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct JourneyConfigData {
+    #[serde(with = "crate::model::time")]
+    session_gap: TimeDelta,
+    repeat_activity_as_retention: bool,
+}
+
+impl Default for JourneyConfigData {
+    fn default() -> Self {
+        let c = JourneyConfig::default();
+        JourneyConfigData {
+            session_gap: c.session_gap,
+            repeat_activity_as_retention: c.repeat_activity_as_retention,
+        }
+    }
+}
+
+impl TryFrom<JourneyConfigData> for JourneyConfig {
+    type Error = Error;
+
+    fn try_from(d: JourneyConfigData) -> Result<JourneyConfig> {
+        let c = JourneyConfig {
+            session_gap: d.session_gap,
+            repeat_activity_as_retention: d.repeat_activity_as_retention,
+        };
+        c.validate()?;
+        Ok(c)
     }
 }
 

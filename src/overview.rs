@@ -8,7 +8,7 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::Accumulator;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::log::JourneyView;
 use crate::model::Stage;
 
@@ -31,7 +31,14 @@ use crate::model::Stage;
 /// assert!(report.stages[&Stage::Decision].entered >= report.converted);
 /// # Ok::<(), cxjourney::Error>(())
 /// ```
+///
+/// The state serializes; deserializing checks that the counts are
+/// consistent (no more converted customers than customers, no more repeat
+/// buyers than converted ones, per-stage counts within the customers, and so
+/// on) and refuses a state that is not. Counts are checked: `add` and
+/// `merge` return [`Error::TooMuchWork`] instead of overflowing `u64`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "OverviewState")]
 pub struct JourneyOverview {
     customers: u64,
     touchpoints: u64,
@@ -56,23 +63,29 @@ impl Accumulator for JourneyOverview {
         Ok(Self::default())
     }
 
-    /// Counts one customer's journey. Never fails.
+    /// Counts one customer's journey.
+    ///
+    /// # Errors
+    /// [`Error::TooMuchWork`] when a count would pass `u64::MAX` (only
+    /// reachable from a state deserialized with counts that high).
     fn add(&mut self, journey: JourneyView<'_>) -> Result<()> {
-        self.customers += 1;
-        self.touchpoints += journey.len() as u64;
-        self.sessions += journey.sessions().count() as u64;
-        let orders = journey.orders() as u64;
-        self.orders += orders;
+        let mut one = JourneyOverview {
+            customers: 1,
+            touchpoints: journey.len() as u64,
+            sessions: journey.sessions().count() as u64,
+            orders: journey.orders() as u64,
+            ..JourneyOverview::default()
+        };
         if let Some(d) = journey.time_to_first_order() {
-            self.converted += 1;
-            self.first_order_ms += i128::from(d.num_milliseconds());
+            one.converted = 1;
+            one.first_order_ms = i128::from(d.num_milliseconds());
         }
-        if orders > 1 {
-            self.repeat_buyers += 1;
+        if one.orders > 1 {
+            one.repeat_buyers = 1;
         }
         let bump = |counts: &mut [u64; 5], s: Stage| {
             if let Some(c) = counts.get_mut(s.index()) {
-                *c += 1;
+                *c = 1;
             }
         };
         let mut seen = [false; 5];
@@ -84,39 +97,90 @@ impl Accumulator for JourneyOverview {
             current = Some(v.stage);
         }
         if let Some(s) = current {
-            bump(&mut self.current, s);
+            bump(&mut one.current, s);
         }
         if let Some(&s) = Stage::ALL
             .iter()
             .rev()
             .find(|s| seen.get(s.index()) == Some(&true))
         {
-            bump(&mut self.furthest, s);
+            bump(&mut one.furthest, s);
         }
-        for (c, s) in self.entered.iter_mut().zip(seen) {
-            *c += u64::from(s);
+        for (c, s) in one.entered.iter_mut().zip(seen) {
+            *c = u64::from(s);
         }
-        Ok(())
+        self.merge(one)
     }
 
-    /// Adds the counts of another overview. Never fails.
+    /// Adds the counts of another overview.
+    ///
+    /// # Errors
+    /// [`Error::TooMuchWork`] when a sum would pass `u64::MAX` (the
+    /// overview is then unchanged).
     fn merge(&mut self, other: JourneyOverview) -> Result<()> {
-        self.customers += other.customers;
-        self.touchpoints += other.touchpoints;
-        self.sessions += other.sessions;
-        self.converted += other.converted;
-        self.repeat_buyers += other.repeat_buyers;
-        self.orders += other.orders;
-        self.first_order_ms += other.first_order_ms;
-        for (a, b) in [
-            (&mut self.current, &other.current),
-            (&mut self.furthest, &other.furthest),
-            (&mut self.entered, &other.entered),
-        ] {
-            for (x, y) in a.iter_mut().zip(b) {
-                *x += *y;
+        let sum = |a: u64, b: u64, what: &'static str| {
+            a.checked_add(b).ok_or(Error::TooMuchWork {
+                what,
+                limit: u64::MAX,
+            })
+        };
+        let arrays = |a: &[u64; 5], b: &[u64; 5], what: &'static str| -> Result<[u64; 5]> {
+            let mut out = [0; 5];
+            for ((o, x), y) in out.iter_mut().zip(a).zip(b) {
+                *o = sum(*x, *y, what)?;
             }
-        }
+            Ok(out)
+        };
+        let merged = JourneyOverview {
+            customers: sum(
+                self.customers,
+                other.customers,
+                "journey overview: customers",
+            )?,
+            touchpoints: sum(
+                self.touchpoints,
+                other.touchpoints,
+                "journey overview: touchpoints",
+            )?,
+            sessions: sum(self.sessions, other.sessions, "journey overview: sessions")?,
+            converted: sum(
+                self.converted,
+                other.converted,
+                "journey overview: converted",
+            )?,
+            repeat_buyers: sum(
+                self.repeat_buyers,
+                other.repeat_buyers,
+                "journey overview: repeat buyers",
+            )?,
+            orders: sum(self.orders, other.orders, "journey overview: orders")?,
+            // Each addend is at most `converted * i64::MAX` (checked on
+            // deserializing) with `converted` below 2^64, so the sum of two
+            // stays below 2^128; checked all the same.
+            first_order_ms: self
+                .first_order_ms
+                .checked_add(other.first_order_ms)
+                .ok_or(Error::TooMuchWork {
+                    what: "journey overview: milliseconds to first orders",
+                    limit: u64::MAX,
+                })?,
+            current: arrays(
+                &self.current,
+                &other.current,
+                "journey overview: current stage",
+            )?,
+            furthest: arrays(
+                &self.furthest,
+                &other.furthest,
+                "journey overview: furthest stage",
+            )?,
+            entered: arrays(
+                &self.entered,
+                &other.entered,
+                "journey overview: entered stage",
+            )?,
+        };
+        *self = merged;
         Ok(())
     }
 
@@ -173,6 +237,130 @@ impl JourneyOverview {
             },
             stages,
         }
+    }
+}
+
+/// A [`JourneyOverview`] as deserialized, before its counts are checked.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OverviewState {
+    customers: u64,
+    touchpoints: u64,
+    sessions: u64,
+    converted: u64,
+    repeat_buyers: u64,
+    orders: u64,
+    first_order_ms: i128,
+    current: [u64; 5],
+    furthest: [u64; 5],
+    entered: [u64; 5],
+}
+
+impl TryFrom<OverviewState> for JourneyOverview {
+    type Error = Error;
+
+    /// Checks what `add` and `merge` keep true: every count of customers
+    /// within the customers, repeat buyers within the converted, at least
+    /// one order per converted customer and one more per repeat buyer, no
+    /// more orders or sessions than touchpoints, one current and one
+    /// furthest stage per customer with a stage, both within the stages
+    /// entered, and a first-order time in `0..=converted * i64::MAX` ms.
+    fn try_from(s: OverviewState) -> Result<JourneyOverview> {
+        let bad = |what: &str, value: String, rule: String| {
+            Err(Error::InvalidRecord {
+                line: 0,
+                column: format!("journey overview state {what}"),
+                value,
+                reason: format!("inconsistent state: {rule}"),
+            })
+        };
+        let c = s.customers;
+        if s.converted > c {
+            return bad(
+                "converted",
+                s.converted.to_string(),
+                format!("more than the {c} customers"),
+            );
+        }
+        if s.repeat_buyers > s.converted {
+            return bad(
+                "repeat_buyers",
+                s.repeat_buyers.to_string(),
+                format!("more than the {} converted customers", s.converted),
+            );
+        }
+        let least_orders = u128::from(s.converted) + u128::from(s.repeat_buyers);
+        if u128::from(s.orders) < least_orders {
+            return bad(
+                "orders",
+                s.orders.to_string(),
+                format!(
+                    "fewer than {least_orders}, one per converted customer ({}) and one more per repeat buyer ({})",
+                    s.converted, s.repeat_buyers
+                ),
+            );
+        }
+        for (what, v) in [("orders", s.orders), ("sessions", s.sessions)] {
+            if v > s.touchpoints {
+                return bad(
+                    what,
+                    v.to_string(),
+                    format!("more than the {} touchpoints", s.touchpoints),
+                );
+            }
+        }
+        let total = |a: &[u64; 5]| a.iter().map(|&x| u128::from(x)).sum::<u128>();
+        let (current, furthest) = (total(&s.current), total(&s.furthest));
+        if current != furthest || current > u128::from(c) {
+            return bad(
+                "current",
+                format!("{:?} (sum {current})", s.current),
+                format!(
+                    "the current stages must add up to the furthest ({furthest}), at most the {c} customers"
+                ),
+            );
+        }
+        for (i, ((&cur, &far), &entered)) in s
+            .current
+            .iter()
+            .zip(&s.furthest)
+            .zip(&s.entered)
+            .enumerate()
+        {
+            let stage = Stage::ALL.get(i).map_or("?", |s| s.as_str());
+            if entered > c || cur > entered || far > entered {
+                return bad(
+                    "entered",
+                    format!("{entered} (stage {stage})"),
+                    format!(
+                        "at most the {c} customers and at least the current ({cur}) and furthest ({far})"
+                    ),
+                );
+            }
+        }
+        let most_ms = i128::from(s.converted) * i128::from(i64::MAX);
+        if !(0..=most_ms).contains(&s.first_order_ms) {
+            return bad(
+                "first_order_ms",
+                s.first_order_ms.to_string(),
+                format!(
+                    "outside 0..={most_ms} ({} converted customers)",
+                    s.converted
+                ),
+            );
+        }
+        Ok(JourneyOverview {
+            customers: s.customers,
+            touchpoints: s.touchpoints,
+            sessions: s.sessions,
+            converted: s.converted,
+            repeat_buyers: s.repeat_buyers,
+            orders: s.orders,
+            first_order_ms: s.first_order_ms,
+            current: s.current,
+            furthest: s.furthest,
+            entered: s.entered,
+        })
     }
 }
 

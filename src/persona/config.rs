@@ -568,8 +568,12 @@ impl Evidence {
 /// assert_eq!(serde_json::from_str::<PersonaConfig>(&json).unwrap(), config);
 /// # Ok::<(), cxjourney::Error>(())
 /// ```
+///
+/// Deserializing validates ([`PersonaConfig::validate`]), and every
+/// configuration that validates reads back from its own JSON (windows up to
+/// `TimeDelta::MAX` included).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(try_from = "PersonaConfigData")]
 pub struct PersonaConfig {
     /// An item added to the cart at most this long after the customer first
     /// saw it is unplanned. Default 10 minutes: the crate's specification
@@ -655,6 +659,91 @@ pub struct PersonaConfig {
     pub impulsive_one_time: ImpulsiveThresholds,
     /// Loyal ramps.
     pub loyal: LoyalThresholds,
+}
+
+/// A [`PersonaConfig`] as deserialized, before it is validated.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct PersonaConfigData {
+    #[serde(with = "crate::model::time")]
+    unplanned_window: TimeDelta,
+    #[serde(with = "crate::model::time")]
+    reminder_window: TimeDelta,
+    #[serde(with = "crate::model::time")]
+    promotion_window: TimeDelta,
+    campaign_days: Vec<CampaignDay>,
+    campaign_lead_days: u32,
+    utc_offset_minutes: i32,
+    campaigns_from_field: bool,
+    min_actions: u32,
+    evidence: Evidence,
+    session_modes: SessionModeConfig,
+    pass_score: f64,
+    precedence: Vec<Persona>,
+    promoter_nps: u8,
+    surfer: SurferThresholds,
+    researcher: ResearcherThresholds,
+    focused_buyer: FocusedThresholds,
+    deal_driven: DealThresholds,
+    impulsive_one_time: ImpulsiveThresholds,
+    loyal: LoyalThresholds,
+}
+
+impl Default for PersonaConfigData {
+    fn default() -> Self {
+        let c = PersonaConfig::default();
+        PersonaConfigData {
+            unplanned_window: c.unplanned_window,
+            reminder_window: c.reminder_window,
+            promotion_window: c.promotion_window,
+            campaign_days: c.campaign_days,
+            campaign_lead_days: c.campaign_lead_days,
+            utc_offset_minutes: c.utc_offset_minutes,
+            campaigns_from_field: c.campaigns_from_field,
+            min_actions: c.min_actions,
+            evidence: c.evidence,
+            session_modes: c.session_modes,
+            pass_score: c.pass_score,
+            precedence: c.precedence,
+            promoter_nps: c.promoter_nps,
+            surfer: c.surfer,
+            researcher: c.researcher,
+            focused_buyer: c.focused_buyer,
+            deal_driven: c.deal_driven,
+            impulsive_one_time: c.impulsive_one_time,
+            loyal: c.loyal,
+        }
+    }
+}
+
+impl TryFrom<PersonaConfigData> for PersonaConfig {
+    type Error = Error;
+
+    fn try_from(d: PersonaConfigData) -> Result<PersonaConfig> {
+        let c = PersonaConfig {
+            unplanned_window: d.unplanned_window,
+            reminder_window: d.reminder_window,
+            promotion_window: d.promotion_window,
+            campaign_days: d.campaign_days,
+            campaign_lead_days: d.campaign_lead_days,
+            utc_offset_minutes: d.utc_offset_minutes,
+            campaigns_from_field: d.campaigns_from_field,
+            min_actions: d.min_actions,
+            evidence: d.evidence,
+            session_modes: d.session_modes,
+            pass_score: d.pass_score,
+            precedence: d.precedence,
+            promoter_nps: d.promoter_nps,
+            surfer: d.surfer,
+            researcher: d.researcher,
+            focused_buyer: d.focused_buyer,
+            deal_driven: d.deal_driven,
+            impulsive_one_time: d.impulsive_one_time,
+            loyal: d.loyal,
+        };
+        c.validate()?;
+        Ok(c)
+    }
 }
 
 /// The default precedence (see [`PersonaConfig::precedence`]).
@@ -930,6 +1019,10 @@ mod tests {
         let partial: PersonaConfig = serde_json::from_str(r#"{"pass_score": 0.6}"#).unwrap();
         assert_eq!(partial.pass_score, 0.6);
         assert!(serde_json::from_str::<PersonaConfig>(r#"{"pass_scor": 0.6}"#).is_err());
+        // Issue 15, finding 6: deserializing validates.
+        let e = serde_json::from_str::<PersonaConfig>(r#"{"utc_offset_minutes": -2147483648}"#)
+            .unwrap_err();
+        assert!(e.to_string().contains("-2147483648"), "{e}");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::Rng;
+use crate::error::{Error, Result};
 
 /// The nine event names of the log, in id order.
 pub const EVENT_LOG_NAMES: [&str; 9] = [
@@ -31,12 +32,14 @@ const NEXT: [[f64; 9]; 9] = [
     [0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
 ];
 
-/// The size and seed of a generated event log.
+/// The size and seed of a generated event log. Deserializing validates
+/// ([`EventLogConfig::validate`]).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(try_from = "EventLogConfigData")]
 pub struct EventLogConfig {
     /// Number of users. Default 190 (the size of the peers' small log);
-    /// 1,200,000 gives about 6.7M rows.
+    /// 1,200,000 gives about 6.7M rows. At most
+    /// [`EventLogConfig::MAX_USERS`].
     pub users: u64,
     /// The random seed. Default 7.
     pub seed: u64,
@@ -48,6 +51,59 @@ impl Default for EventLogConfig {
             users: 190,
             seed: 7,
         }
+    }
+}
+
+/// An [`EventLogConfig`] as deserialized, before it is validated.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct EventLogConfigData {
+    users: u64,
+    seed: u64,
+}
+
+impl Default for EventLogConfigData {
+    fn default() -> Self {
+        let c = EventLogConfig::default();
+        EventLogConfigData {
+            users: c.users,
+            seed: c.seed,
+        }
+    }
+}
+
+impl TryFrom<EventLogConfigData> for EventLogConfig {
+    type Error = Error;
+
+    fn try_from(d: EventLogConfigData) -> Result<EventLogConfig> {
+        let c = EventLogConfig {
+            users: d.users,
+            seed: d.seed,
+        };
+        c.validate()?;
+        Ok(c)
+    }
+}
+
+impl EventLogConfig {
+    /// The most users a log may have: 20,000,000 (about 112 million rows,
+    /// 2.7 GB).
+    pub const MAX_USERS: u64 = 20_000_000;
+
+    /// Checks the configuration.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] naming the value when `users` is above
+    /// [`EventLogConfig::MAX_USERS`].
+    pub fn validate(&self) -> Result<()> {
+        if self.users > Self::MAX_USERS {
+            return Err(Error::InvalidConfig {
+                field: "users",
+                value: self.users.to_string(),
+                reason: "at most 20000000",
+            });
+        }
+        Ok(())
     }
 }
 
@@ -83,12 +139,17 @@ impl LoggedEvent {
 ///
 /// ```
 /// use cxjourney::sample::{EventLogConfig, event_log};
-/// let log = event_log(&EventLogConfig { users: 100, seed: 1 });
+/// let log = event_log(&EventLogConfig { users: 100, seed: 1 })?;
 /// assert!(log.len() >= 100);
 /// assert!(log.windows(2).all(|w| w[0].ts <= w[1].ts));
+/// # Ok::<(), cxjourney::Error>(())
 /// ```
-#[must_use]
-pub fn event_log(config: &EventLogConfig) -> Vec<LoggedEvent> {
+///
+/// # Errors
+/// [`Error::InvalidConfig`] naming the value for a configuration that does
+/// not validate ([`EventLogConfig::validate`]).
+pub fn event_log(config: &EventLogConfig) -> Result<Vec<LoggedEvent>> {
+    config.validate()?;
     let mut rng = Rng::new(config.seed);
     let start = 1_704_067_200; // 2024-01-01T00:00:00Z
     let span = 91 * 86_400;
@@ -128,7 +189,7 @@ pub fn event_log(config: &EventLogConfig) -> Vec<LoggedEvent> {
         }
     }
     rows.sort_by_key(|r| r.ts);
-    rows
+    Ok(rows)
 }
 
 fn gap(rng: &mut Rng) -> i64 {
@@ -166,13 +227,15 @@ mod tests {
         let log = event_log(&EventLogConfig {
             users: 20_000,
             seed: 7,
-        });
+        })
+        .unwrap();
         assert_eq!(
             log,
             event_log(&EventLogConfig {
                 users: 20_000,
                 seed: 7
             })
+            .unwrap()
         );
         let per_user = log.len() as f64 / 20_000.0;
         assert!((5.0..6.2).contains(&per_user), "{per_user}");

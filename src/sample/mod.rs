@@ -37,15 +37,23 @@ use crate::model::{
 use crate::persona::{Classifier, PersonaConfusion};
 
 /// How big a shop to generate.
+///
+/// Every number is bounded ([`SampleConfig::validate`]), and deserializing
+/// validates too.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(try_from = "SampleConfigData")]
 pub struct SampleConfig {
-    /// Number of customers. Default 2,400.
+    /// Number of customers. Default 2,400; at most
+    /// [`SampleConfig::MAX_CUSTOMERS`].
     pub customers: usize,
-    /// Length of the season in days. Default 90.
+    /// Length of the season in days. Default 90; 1 to
+    /// [`SampleConfig::MAX_DAYS`].
     pub days: u32,
     /// First day of the season (midnight UTC). Default 2024-10-01, so the
-    /// season holds the 10.10, 11.11 and 12.12 campaign days.
+    /// season holds the 10.10, 11.11 and 12.12 campaign days. The season and
+    /// what follows it (400 days are allowed for deliveries, returns and
+    /// refunds) must lie in the years 1 to 9999, the years a four-digit
+    /// timestamp writes, so generated shops export to CSV and read back.
     pub start: DateTime<Utc>,
     /// The random seed. Default 42.
     pub seed: u64,
@@ -62,6 +70,117 @@ impl Default for SampleConfig {
                 .unwrap_or(DateTime::<Utc>::UNIX_EPOCH),
             seed: 42,
         }
+    }
+}
+
+/// A [`SampleConfig`] as deserialized, before it is validated.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct SampleConfigData {
+    customers: usize,
+    days: u32,
+    start: DateTime<Utc>,
+    seed: u64,
+}
+
+impl Default for SampleConfigData {
+    fn default() -> Self {
+        let c = SampleConfig::default();
+        SampleConfigData {
+            customers: c.customers,
+            days: c.days,
+            start: c.start,
+            seed: c.seed,
+        }
+    }
+}
+
+impl TryFrom<SampleConfigData> for SampleConfig {
+    type Error = Error;
+
+    fn try_from(d: SampleConfigData) -> Result<SampleConfig> {
+        let c = SampleConfig {
+            customers: d.customers,
+            days: d.days,
+            start: d.start,
+            seed: d.seed,
+        };
+        c.validate()?;
+        Ok(c)
+    }
+}
+
+/// Days after the season that generated touchpoints may reach (the last
+/// deliveries, returns and refunds take weeks; this leaves a wide margin).
+const TAIL_DAYS: i64 = 400;
+
+impl SampleConfig {
+    /// The most customers a shop may have: 1,000,000 (about 16 touchpoints
+    /// each, some 3 GB of touchpoints).
+    pub const MAX_CUSTOMERS: usize = 1_000_000;
+    /// The longest season: 3,660 days (ten years).
+    pub const MAX_DAYS: u32 = 3_660;
+
+    /// The earliest start: 0001-01-01T00:00:00Z.
+    #[must_use]
+    pub fn earliest_start() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(1, 1, 1, 0, 0, 0)
+            .single()
+            .unwrap_or(DateTime::<Utc>::MIN_UTC)
+    }
+
+    /// The end of the range a season and its tail must end before:
+    /// 10000-01-01T00:00:00Z.
+    #[must_use]
+    pub fn latest_end() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(10_000, 1, 1, 0, 0, 0)
+            .single()
+            .unwrap_or(DateTime::<Utc>::MAX_UTC)
+    }
+
+    /// Checks the configuration, so generating cannot overflow a date or
+    /// reserve unbounded memory.
+    ///
+    /// ```
+    /// use cxjourney::sample::SampleConfig;
+    /// SampleConfig::default().validate()?;
+    /// let huge = SampleConfig { customers: 10_000_000, ..SampleConfig::default() };
+    /// assert!(huge.validate().unwrap_err().to_string().contains("10000000"));
+    /// # Ok::<(), cxjourney::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] naming the value when `days` is 0 or above
+    /// [`SampleConfig::MAX_DAYS`], `customers` is above
+    /// [`SampleConfig::MAX_CUSTOMERS`], or `start` is before
+    /// [`SampleConfig::earliest_start`] or so late that the season and 400
+    /// days after it reach [`SampleConfig::latest_end`].
+    pub fn validate(&self) -> Result<()> {
+        if self.days == 0 || self.days > Self::MAX_DAYS {
+            return Err(Error::InvalidConfig {
+                field: "days",
+                value: self.days.to_string(),
+                reason: "must be between 1 and 3660",
+            });
+        }
+        if self.customers > Self::MAX_CUSTOMERS {
+            return Err(Error::InvalidConfig {
+                field: "customers",
+                value: self.customers.to_string(),
+                reason: "at most 1000000",
+            });
+        }
+        let end = self
+            .start
+            .checked_add_signed(TimeDelta::days(i64::from(self.days) + TAIL_DAYS));
+        if self.start < Self::earliest_start() || end.is_none_or(|e| e >= Self::latest_end()) {
+            return Err(Error::InvalidConfig {
+                field: "start",
+                value: self.start.to_rfc3339(),
+                reason: "the season and 400 days after it must lie in the years 1 to 9999",
+            });
+        }
+        Ok(())
     }
 }
 
@@ -155,34 +274,13 @@ impl SampleShop {
     /// Generates the shop.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] when `days` is 0 or above 3,660, or when
-    /// `customers` is above 10 million.
+    /// [`Error::InvalidConfig`] naming the value for a configuration that
+    /// does not validate ([`SampleConfig::validate`]).
     pub fn generate(config: &SampleConfig) -> Result<SampleShop> {
-        if config.days == 0 || config.days > 3_660 {
-            return Err(Error::InvalidConfig {
-                field: "days",
-                value: config.days.to_string(),
-                reason: "must be between 1 and 3660",
-            });
-        }
-        if config.customers > 10_000_000 {
-            return Err(Error::InvalidConfig {
-                field: "customers",
-                value: config.customers.to_string(),
-                reason: "at most 10 million",
-            });
-        }
-        if config
-            .start
-            .checked_add_signed(TimeDelta::days(i64::from(config.days) + 400))
-            .is_none()
-        {
-            return Err(Error::TimeOutOfRange {
-                context: format!("season starting {}", config.start),
-            });
-        }
+        config.validate()?;
         let rng = std::cell::RefCell::new(Rng::new(config.seed));
         let catalogue = Catalogue::new(&mut rng.borrow_mut(), config);
+        // About 16 touchpoints a customer; bounded by the cap on customers.
         let mut touchpoints = Vec::with_capacity(config.customers.saturating_mul(16));
         let mut customers = Vec::with_capacity(config.customers);
         for c in 0..config.customers {
@@ -851,6 +949,14 @@ mod tests {
             },
             SampleConfig {
                 customers: 20_000_000,
+                ..SampleConfig::default()
+            },
+            SampleConfig {
+                start: DateTime::<Utc>::MIN_UTC,
+                ..SampleConfig::default()
+            },
+            SampleConfig {
+                start: DateTime::<Utc>::MAX_UTC,
                 ..SampleConfig::default()
             },
         ] {

@@ -12,14 +12,21 @@ use crate::model::{
 };
 
 /// The shape of a generated stream.
+///
+/// Every number is bounded ([`StreamConfig::validate`]), and deserializing
+/// validates too.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(try_from = "StreamConfigData")]
 pub struct StreamConfig {
-    /// Number of touchpoints. Default 1,000,000.
+    /// Number of touchpoints. Default 1,000,000; at most
+    /// [`StreamConfig::MAX_TOUCHPOINTS`].
     pub touchpoints: usize,
-    /// Number of customers they are spread over. Default 100,000.
+    /// Number of customers they are spread over. Default 100,000; at most
+    /// [`StreamConfig::MAX_CUSTOMERS`], and at least 1 when touchpoints are
+    /// asked for.
     pub customers: usize,
-    /// Length of the period in days. Default 90.
+    /// Length of the period in days, from 2024-10-01. Default 90; 1 to
+    /// [`StreamConfig::MAX_DAYS`].
     pub days: u32,
     /// The random seed. Default 7.
     pub seed: u64,
@@ -33,6 +40,91 @@ impl Default for StreamConfig {
             days: 90,
             seed: 7,
         }
+    }
+}
+
+/// A [`StreamConfig`] as deserialized, before it is validated.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct StreamConfigData {
+    touchpoints: usize,
+    customers: usize,
+    days: u32,
+    seed: u64,
+}
+
+impl Default for StreamConfigData {
+    fn default() -> Self {
+        let c = StreamConfig::default();
+        StreamConfigData {
+            touchpoints: c.touchpoints,
+            customers: c.customers,
+            days: c.days,
+            seed: c.seed,
+        }
+    }
+}
+
+impl TryFrom<StreamConfigData> for StreamConfig {
+    type Error = Error;
+
+    fn try_from(d: StreamConfigData) -> Result<StreamConfig> {
+        let c = StreamConfig {
+            touchpoints: d.touchpoints,
+            customers: d.customers,
+            days: d.days,
+            seed: d.seed,
+        };
+        c.validate()?;
+        Ok(c)
+    }
+}
+
+impl StreamConfig {
+    /// The most touchpoints a stream may have: 20,000,000 (some 4 GB of
+    /// touchpoints, reserved up front).
+    pub const MAX_TOUCHPOINTS: usize = 20_000_000;
+    /// The most customers a stream may spread over: 20,000,000.
+    pub const MAX_CUSTOMERS: usize = 20_000_000;
+    /// The longest period: 3,660 days (ten years).
+    pub const MAX_DAYS: u32 = 3_660;
+
+    /// Checks the configuration.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] naming the value when `touchpoints` or
+    /// `customers` is above its cap, `customers` is 0 while touchpoints are
+    /// asked for, or `days` is 0 or above [`StreamConfig::MAX_DAYS`].
+    pub fn validate(&self) -> Result<()> {
+        if self.touchpoints > Self::MAX_TOUCHPOINTS {
+            return Err(Error::InvalidConfig {
+                field: "touchpoints",
+                value: self.touchpoints.to_string(),
+                reason: "at most 20000000",
+            });
+        }
+        if self.customers > Self::MAX_CUSTOMERS {
+            return Err(Error::InvalidConfig {
+                field: "customers",
+                value: self.customers.to_string(),
+                reason: "at most 20000000",
+            });
+        }
+        if self.customers == 0 && self.touchpoints > 0 {
+            return Err(Error::InvalidConfig {
+                field: "customers",
+                value: "0".into(),
+                reason: "touchpoints need at least one customer",
+            });
+        }
+        if self.days == 0 || self.days > Self::MAX_DAYS {
+            return Err(Error::InvalidConfig {
+                field: "days",
+                value: self.days.to_string(),
+                reason: "must be between 1 and 3660",
+            });
+        }
+        Ok(())
     }
 }
 
@@ -54,23 +146,10 @@ impl Default for StreamConfig {
 /// ```
 ///
 /// # Errors
-/// [`Error::InvalidConfig`] when `customers` is 0 while touchpoints are
-/// asked for, or `days` is 0.
+/// [`Error::InvalidConfig`] naming the value for a configuration that does
+/// not validate ([`StreamConfig::validate`]).
 pub fn event_stream(config: &StreamConfig) -> Result<Vec<Touchpoint>> {
-    if config.customers == 0 && config.touchpoints > 0 {
-        return Err(Error::InvalidConfig {
-            field: "customers",
-            value: "0".into(),
-            reason: "touchpoints need at least one customer",
-        });
-    }
-    if config.days == 0 {
-        return Err(Error::InvalidConfig {
-            field: "days",
-            value: "0".into(),
-            reason: "must be positive",
-        });
-    }
+    config.validate()?;
     let start: DateTime<Utc> = Utc
         .with_ymd_and_hms(2024, 10, 1, 0, 0, 0)
         .single()
