@@ -2,17 +2,11 @@
 //! distinct keys a journey touched, with counts, cleared in O(1) between
 //! journeys and between sessions.
 
-use std::hash::BuildHasher;
-
-use crate::hash::SeededState;
-
 /// One key's counts.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Slot {
     /// The table's epoch when the slot was filled; other epochs are empty.
     epoch: u32,
-    /// The dictionary key.
-    key: u32,
     /// The journey row (0-based) that first touched the key.
     pub(crate) first: u32,
     /// Product views of the key.
@@ -21,29 +15,27 @@ pub(crate) struct Slot {
     pub(crate) session: u32,
 }
 
-/// An open-addressing table from `u32` dictionary keys to [`Slot`]s.
+/// A table from `u32` dictionary keys to [`Slot`]s, indexed by the key.
 ///
-/// It grows with the distinct keys of one journey, not with the dictionary,
-/// so a profiler of one journey of a large log stays small. The keys are
-/// input (which products a customer views), so slots are picked by a seeded
-/// hash (`crate::hash`): crafted keys cannot collide on purpose.
+/// A log's keys are dense (`0..dictionary length`, checked when a log is
+/// deserialized), so the key is the slot's index: no hashing, no probing,
+/// and no input can make two keys collide. The slots are stamped with an
+/// epoch, so emptying the table between journeys is O(1) and the table is
+/// allocated once per profiler (per thread), growing to the largest key
+/// seen (at most the dictionary's length: 16 bytes per dictionary entry).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct KeyTable {
     slots: Vec<Slot>,
-    /// Indices of the filled slots, in insertion order.
+    /// The filled keys, in insertion order.
     used: Vec<u32>,
     epoch: u32,
-    /// The last key looked up and its slot: runs of rows with the same key
-    /// skip the hashing.
-    last: Option<(u32, usize)>,
-    seed: SeededState,
 }
 
 impl KeyTable {
     /// Empties the table (O(1): the epoch moves on).
+    #[inline]
     pub(crate) fn begin(&mut self) {
         self.used.clear();
-        self.last = None;
         self.epoch = self.epoch.wrapping_add(1);
         if self.epoch == 0 {
             for s in &mut self.slots {
@@ -51,84 +43,45 @@ impl KeyTable {
             }
             self.epoch = 1;
         }
-        if self.slots.is_empty() {
-            self.slots = vec![Slot::default(); 64];
-        }
     }
 
     /// The number of distinct keys since [`begin`](Self::begin).
+    #[inline]
     pub(crate) fn len(&self) -> usize {
         self.used.len()
     }
 
-    fn grow(&mut self) {
-        self.last = None;
-        let cap = self.slots.len().max(32) * 2;
-        let old: Vec<Slot> = self
-            .used
-            .iter()
-            .filter_map(|&i| self.slots.get(i as usize).copied())
-            .collect();
-        self.slots = vec![Slot::default(); cap];
-        self.used.clear();
-        let mask = cap - 1;
-        for s in old {
-            let mut i = (self.seed.hash_one(s.key) as usize) & mask;
-            loop {
-                match self.slots.get_mut(i) {
-                    Some(slot) if slot.epoch == self.epoch => i = (i + 1) & mask,
-                    Some(slot) => {
-                        *slot = s;
-                        self.used.push(i as u32);
-                        break;
-                    }
-                    None => break,
-                }
-            }
-        }
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self, key: u32) {
+        let want = (key as usize).saturating_add(1);
+        let cap = want.max(self.slots.len().saturating_mul(2)).max(64);
+        self.slots.resize(cap, Slot::default());
     }
 
     /// The slot of `key`, inserted (with `first = row`) when new.
     #[inline]
     pub(crate) fn entry(&mut self, key: u32, row: usize) -> Option<&mut Slot> {
-        if let Some((k, i)) = self.last {
-            if k == key {
-                return self.slots.get_mut(i);
-            }
+        if key as usize >= self.slots.len() {
+            self.grow(key);
         }
-        if (self.used.len() + 1) * 2 > self.slots.len() {
-            self.grow();
-        }
-        let mask = self.slots.len() - 1;
-        let mut i = (self.seed.hash_one(key) as usize) & mask;
-        loop {
-            let slot = self.slots.get(i)?;
-            if slot.epoch != self.epoch {
-                break;
-            }
-            if slot.key == key {
-                self.last = Some((key, i));
-                return self.slots.get_mut(i);
-            }
-            i = (i + 1) & mask;
-        }
-        self.used.push(i as u32);
-        self.last = Some((key, i));
         let epoch = self.epoch;
-        let slot = self.slots.get_mut(i)?;
-        *slot = Slot {
-            epoch,
-            key,
-            first: u32::try_from(row).unwrap_or(u32::MAX),
-            views: 0,
-            session: 0,
-        };
+        let slot = self.slots.get_mut(key as usize)?;
+        if slot.epoch != epoch {
+            *slot = Slot {
+                epoch,
+                first: u32::try_from(row).unwrap_or(u32::MAX),
+                views: 0,
+                session: 0,
+            };
+            self.used.push(key);
+        }
         Some(slot)
     }
 
     /// The filled slots, in insertion order.
     pub(crate) fn live(&self) -> impl Iterator<Item = &Slot> {
-        self.used.iter().filter_map(|&i| self.slots.get(i as usize))
+        self.used.iter().filter_map(|&k| self.slots.get(k as usize))
     }
 }
 
@@ -142,7 +95,7 @@ mod tests {
         for round in 0..3u32 {
             t.begin();
             for i in 0..1_000u32 {
-                let key = (i % 300) << 20; // many share their low bits
+                let key = (i * 7) % 300; // dense keys, out of order
                 let slot = t.entry(key, i as usize).unwrap();
                 slot.views += 1;
                 assert!(slot.first <= i);

@@ -329,6 +329,13 @@ impl Compiled {
 /// (<https://howardhinnant.github.io/date_algorithms.html>), integer
 /// arithmetic only, for every `i64` day that does not overflow.
 fn month_day(days: i64) -> (u32, u32) {
+    let (_, m, d) = civil(days);
+    (m, d)
+}
+
+/// The year, month (1-12) and day of the month of a day counted from
+/// 1970-01-01 (see [`month_day`]).
+fn civil(days: i64) -> (i64, u32, u32) {
     let z = days.saturating_add(719_468);
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097; // [0, 146096]
@@ -337,7 +344,16 @@ fn month_day(days: i64) -> (u32, u32) {
     let mp = (5 * doy + 2) / 153; // [0, 11], March first
     let d = doy - (153 * mp + 2) / 5 + 1; // [1, 31]
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (m as u32, d as u32)
+    let y = yoe + era.saturating_mul(400) + i64::from(m <= 2);
+    (y, m as u32, d as u32)
+}
+
+/// `year * 12 + month - 1` of an instant (UTC), as
+/// `i64::from(at.year()) * 12 + i64::from(at.month0())`, without chrono's
+/// calendar conversion.
+pub(crate) fn year_month(at: DateTime<Utc>) -> i64 {
+    let (y, m, _) = civil(at.timestamp().div_euclid(86_400));
+    y.saturating_mul(12) + i64::from(m) - 1
 }
 
 /// A row's time as the log keeps it: whole microseconds since the epoch and
@@ -370,11 +386,23 @@ impl Time {
     }
 }
 
+/// The nanoseconds column of a journey (empty when the log has none).
+fn nanos_of(view: JourneyView<'_>) -> &[u16] {
+    let log = view.log();
+    if log.cols.nanos.is_empty() {
+        return &[];
+    }
+    let start = log.offsets.get(view.index()).copied().unwrap_or(0) as usize;
+    log.cols.nanos.get(start..start + view.len()).unwrap_or(&[])
+}
+
 /// The columns of one journey that the profile reads.
 #[derive(Clone, Copy)]
 pub(crate) struct Columns<'a> {
     pub(crate) view: JourneyView<'a>,
     pub(crate) times: &'a [i64],
+    /// The nanoseconds below the microsecond; empty when the log has none.
+    nanos: &'a [u16],
     pub(crate) kinds: &'a [u16],
     pub(crate) products: &'a [u32],
     pub(crate) categories: &'a [u32],
@@ -386,6 +414,7 @@ impl<'a> Columns<'a> {
         Columns {
             view,
             times: view.times(),
+            nanos: nanos_of(view),
             kinds: view.kind_codes(),
             products: view.product_keys(),
             categories: view.category_keys(),
@@ -398,7 +427,7 @@ impl<'a> Columns<'a> {
     pub(crate) fn time(&self, i: usize) -> Time {
         Time {
             us: self.times.get(i).copied().unwrap_or_default(),
-            ns: self.view.row(i).map_or(0, |r| r.nanos()),
+            ns: self.nanos.get(i).copied().unwrap_or(0),
         }
     }
 
@@ -532,6 +561,10 @@ struct Pass {
     day_is_campaign: bool,
     last_reminder: [Option<Time>; 5],
     prev_order: Option<Time>,
+    /// The last order's time (`last_order_at` once converted).
+    last_order: Option<Time>,
+    /// Whole seconds of the first touch (as `first_touch_at.timestamp()`).
+    first_touch_secs: i64,
     registered: bool,
     cs_reminded: bool,
     attempt_session: Option<u32>,
@@ -584,6 +617,7 @@ pub(crate) fn build(
     let gap = span_nanos(view.config().session_gap);
     let mut st = Pass {
         day_end_us: i64::MIN,
+        first_touch_secs: p.first_touch_at.map_or(0, |t| t.timestamp()),
         ..Pass::default()
     };
 
@@ -643,7 +677,8 @@ pub(crate) fn build(
             t = x;
         }
     }
-    finish(p, &st, s, first_secs, t.secs(), as_of)
+    finish(&mut p, &st, s, first_secs, t.secs(), as_of);
+    p
 }
 
 /// One row of a built-in kind.
@@ -807,13 +842,13 @@ fn row(
             st.campaign_deal_orders += u32::from(campaign && deal);
             st.coupon_applied = false;
             st.coupon_tried = false;
-            let when = row.map(|r| r.at());
             if p.first_order_at.is_none() {
-                p.first_order_at = when;
+                p.first_order_at = Some(crate::log::row_time(at.us, at.ns));
                 p.sessions_to_first_order = Some(p.shopping_sessions + 1);
-                p.days_to_first_order = Some((secs - first_secs_of(p)) as f64 / DAY);
+                p.days_to_first_order = Some((secs - st.first_touch_secs) as f64 / DAY);
             }
-            p.last_order_at = when;
+            // `last_order_at` is set from this in `finish`.
+            st.last_order = Some(at);
             st.last_order_session = p.shopping_sessions + 1;
             s.order_times.push(secs);
             // Checkout type and payment.
@@ -867,21 +902,15 @@ fn product_slot<'s>(s: &'s mut Scratch, cols: &Columns<'_>, i: usize) -> Option<
     s.products.entry(cols.product(i)?, i)
 }
 
-/// Whole seconds of the first touch, from the profile.
-#[inline]
-fn first_secs_of(p: &BehaviourProfile) -> i64 {
-    p.first_touch_at.map_or(0, |t| t.timestamp())
-}
-
 /// The features computed from the counts of the pass.
 fn finish(
-    mut p: BehaviourProfile,
+    p: &mut BehaviourProfile,
     st: &Pass,
     s: &mut Scratch,
     first_secs: i64,
     last_secs: i64,
     as_of: DateTime<Utc>,
-) -> BehaviourProfile {
+) {
     let as_of_secs = as_of.timestamp() as f64 + f64::from(as_of.timestamp_subsec_nanos()) / 1e9;
     let ratio = |a: u32, b: u32| {
         if b == 0 {
@@ -921,6 +950,7 @@ fn finish(
         None => (last_secs - first_secs) as f64 / DAY,
     };
     p.tenure_days = ((as_of_secs - first_secs as f64) / DAY).max(0.0);
+    p.last_order_at = st.last_order.map(|at| crate::log::row_time(at.us, at.ns));
     if let Some(last) = p.last_order_at {
         p.days_since_last_order = Some(((as_of_secs - last.timestamp() as f64) / DAY).max(0.0));
         p.sessions_after_last_order =
@@ -962,7 +992,6 @@ fn finish(
     p.upsell_uptake = ratio(st.upsell_orders, p.orders);
     p.checkout
         .finish(p.orders, st.upsell_orders, st.cs_reminded);
-    p
 }
 
 #[cfg(test)]
@@ -984,6 +1013,12 @@ mod tests {
         for days in (-800_000i64..800_000).step_by(7).chain(-3_000..3_000) {
             let d = epoch + TimeDelta::days(days);
             assert_eq!(month_day(days), (d.month(), d.day()), "{d}");
+            let at = d.and_hms_opt(23, 59, 59).unwrap().and_utc();
+            assert_eq!(
+                year_month(at),
+                i64::from(d.year()) * 12 + i64::from(d.month0()),
+                "{d}"
+            );
         }
     }
 

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use chrono::{DateTime, Datelike, Utc};
+use chrono::{DateTime, Utc};
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
@@ -121,9 +121,7 @@ impl Counts {
         }
         match profile.first_order_at {
             Some(at) => bump(
-                self.by_month
-                    .entry(i64::from(at.year()) * 12 + i64::from(at.month0()))
-                    .or_default(),
+                self.by_month.entry(profile::year_month(at)).or_default(),
                 c.primary,
             ),
             None => bump(&mut self.no_order, c.primary),
