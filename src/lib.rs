@@ -200,9 +200,9 @@ pub use overview::{JourneyOverview, OverviewReport, StageCounts};
 pub use survey::{
     AdvocacyAccumulator, AdvocacyAnswer, AdvocacyConfig, AdvocacyReport, AnswerBlock, CesReport,
     CsatReport, DimensionReport, DimensionScore, GroupReport, IndexSummary, Instrument, Item,
-    ItemReliability, Language, MAX_ITEMS, MAX_SCALE_POINTS, MissingPolicy, NpsDifference,
-    NpsReport, PyramidAccumulator, PyramidConfig, PyramidReport, PyramidSetup, Reliability, Reply,
-    RespondentId, RespondentScore, Response, Responses, Scale,
+    ItemReliability, Language, MAX_DIMENSION_WEIGHT, MAX_ITEMS, MAX_SCALE_POINTS, MissingPolicy,
+    NpsDifference, NpsReport, PyramidAccumulator, PyramidConfig, PyramidReport, PyramidSetup,
+    Reliability, Reply, RespondentId, RespondentScore, Response, Responses, Scale,
 };
 
 /// The README's code example, run as a doctest.

@@ -19,6 +19,7 @@ mod funnel_contract;
 mod hostile_core;
 mod hostile_log;
 mod hostile_persona;
+mod hostile_survey;
 mod journey;
 mod layering;
 mod log;

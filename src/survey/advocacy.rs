@@ -36,9 +36,10 @@ use crate::hash::SeededIndexMap;
 use crate::numeric::stats::{Moments, Z_95, wilson_95};
 use crate::survey::Scale;
 
-/// Settings for CSAT and CES (NPS is always 0-10).
+/// Settings for CSAT and CES (NPS is always 0-10). Deserializing checks
+/// them ([`AdvocacyConfig::validate`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(try_from = "UncheckedAdvocacyConfig")]
 pub struct AdvocacyConfig {
     /// The CSAT answer scale. Default 1-5.
     pub csat_scale: Scale,
@@ -47,6 +48,39 @@ pub struct AdvocacyConfig {
     pub csat_top_box: u32,
     /// The CES answer scale. Default 1-7 (CES 2.0).
     pub ces_scale: Scale,
+}
+
+/// [`AdvocacyConfig`] as read, before [`AdvocacyConfig::validate`].
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct UncheckedAdvocacyConfig {
+    csat_scale: Scale,
+    csat_top_box: u32,
+    ces_scale: Scale,
+}
+
+impl Default for UncheckedAdvocacyConfig {
+    fn default() -> Self {
+        let d = AdvocacyConfig::default();
+        UncheckedAdvocacyConfig {
+            csat_scale: d.csat_scale,
+            csat_top_box: d.csat_top_box,
+            ces_scale: d.ces_scale,
+        }
+    }
+}
+
+impl TryFrom<UncheckedAdvocacyConfig> for AdvocacyConfig {
+    type Error = Error;
+    fn try_from(u: UncheckedAdvocacyConfig) -> Result<AdvocacyConfig> {
+        let c = AdvocacyConfig {
+            csat_scale: u.csat_scale,
+            csat_top_box: u.csat_top_box,
+            ces_scale: u.ces_scale,
+        };
+        c.validate()?;
+        Ok(c)
+    }
 }
 
 impl Default for AdvocacyConfig {

@@ -33,6 +33,7 @@ pub use instrument::{
     Scale,
 };
 pub use pyramid::{
-    AnswerBlock, DimensionReport, DimensionScore, IndexSummary, ItemReliability, MissingPolicy,
-    PyramidAccumulator, PyramidConfig, PyramidReport, PyramidSetup, Reliability, RespondentScore,
+    AnswerBlock, DimensionReport, DimensionScore, IndexSummary, ItemReliability,
+    MAX_DIMENSION_WEIGHT, MissingPolicy, PyramidAccumulator, PyramidConfig, PyramidReport,
+    PyramidSetup, Reliability, RespondentScore,
 };

@@ -21,9 +21,16 @@ named_enum! {
     }
 }
 
+/// The largest weight a dimension may have in the CX index (weights are
+/// relative, so a bound loses nothing; it keeps every weighted sum finite).
+pub const MAX_DIMENSION_WEIGHT: f64 = 1e6;
+
 /// How to score a pyramid survey.
+///
+/// Deserializing checks every field ([`PyramidConfig::validate`]), so a
+/// configuration read from JSON is as valid as one that passed `validate`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(try_from = "UncheckedPyramidConfig")]
 pub struct PyramidConfig {
     /// Missing-answer handling for reliability. Default
     /// [`MissingPolicy::Pairwise`], pingouin's default.
@@ -35,7 +42,8 @@ pub struct PyramidConfig {
     /// 5); capped at the number of dimensions the instrument has.
     pub min_dimensions: usize,
     /// The weight of each dimension in the CX index. Default: 1 for each
-    /// (equal weights). A dimension left out weighs 1.
+    /// (equal weights). A dimension left out weighs 1. Each weight is finite
+    /// and in `0..=`[`MAX_DIMENSION_WEIGHT`].
     pub weights: IndexMap<Dimension, f64>,
     /// A dimension whose mean score (0-100) is below this is weak. Default
     /// 60, i.e. below "somewhat agree" on a 7-point scale (5 of 7 is 66.7).
@@ -46,6 +54,51 @@ pub struct PyramidConfig {
     /// How many of the top answer points count as "top box". Default 2
     /// (top-2-box: 6 and 7 on a 1-7 scale).
     pub top_box: u32,
+}
+
+/// [`PyramidConfig`] as read, before [`PyramidConfig::validate`].
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct UncheckedPyramidConfig {
+    missing: MissingPolicy,
+    min_answered_share: f64,
+    min_dimensions: usize,
+    weights: IndexMap<Dimension, f64>,
+    weakest_threshold: f64,
+    gating: bool,
+    top_box: u32,
+}
+
+impl Default for UncheckedPyramidConfig {
+    fn default() -> Self {
+        let d = PyramidConfig::default();
+        UncheckedPyramidConfig {
+            missing: d.missing,
+            min_answered_share: d.min_answered_share,
+            min_dimensions: d.min_dimensions,
+            weights: d.weights,
+            weakest_threshold: d.weakest_threshold,
+            gating: d.gating,
+            top_box: d.top_box,
+        }
+    }
+}
+
+impl TryFrom<UncheckedPyramidConfig> for PyramidConfig {
+    type Error = Error;
+    fn try_from(u: UncheckedPyramidConfig) -> Result<PyramidConfig> {
+        let c = PyramidConfig {
+            missing: u.missing,
+            min_answered_share: u.min_answered_share,
+            min_dimensions: u.min_dimensions,
+            weights: u.weights,
+            weakest_threshold: u.weakest_threshold,
+            gating: u.gating,
+            top_box: u.top_box,
+        };
+        c.validate()?;
+        Ok(c)
+    }
 }
 
 impl Default for PyramidConfig {
@@ -63,10 +116,13 @@ impl Default for PyramidConfig {
 }
 
 impl PyramidConfig {
-    /// Checks every field.
+    /// Checks every field: `min_answered_share` in (0, 1], `min_dimensions`
+    /// 1 to 5, every weight finite and in `0..=`[`MAX_DIMENSION_WEIGHT`],
+    /// `weakest_threshold` in 0..=100, `top_box` at least 1.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] naming the first field out of range.
+    /// [`Error::InvalidConfig`] naming the first field out of range and its
+    /// value.
     pub fn validate(&self) -> Result<()> {
         let bad = |field, value: String, reason| {
             Err(Error::InvalidConfig {
@@ -90,11 +146,11 @@ impl PyramidConfig {
             );
         }
         for (d, w) in &self.weights {
-            if !(w.is_finite() && *w >= 0.0) {
+            if !(w.is_finite() && (0.0..=MAX_DIMENSION_WEIGHT).contains(w)) {
                 return bad(
                     "weights",
                     format!("{d} = {w}"),
-                    "weights must be finite and >= 0",
+                    "weights must be finite and in 0..=1e6",
                 );
             }
         }
@@ -136,8 +192,11 @@ impl PyramidConfig {
 /// assert_eq!(b.config().missing, MissingPolicy::Listwise);
 /// # Ok::<(), cxjourney::Error>(())
 /// ```
+///
+/// Deserializing checks the configuration against the instrument
+/// ([`PyramidSetup::validate`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, try_from = "UncheckedPyramidSetup")]
 pub struct PyramidSetup {
     /// The instrument whose answers are scored.
     pub instrument: Instrument,
@@ -146,7 +205,43 @@ pub struct PyramidSetup {
     pub config: PyramidConfig,
 }
 
+/// [`PyramidSetup`] as read, before [`PyramidSetup::validate`].
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UncheckedPyramidSetup {
+    instrument: Instrument,
+    #[serde(default)]
+    config: PyramidConfig,
+}
+
+impl TryFrom<UncheckedPyramidSetup> for PyramidSetup {
+    type Error = Error;
+    fn try_from(u: UncheckedPyramidSetup) -> Result<PyramidSetup> {
+        let s = PyramidSetup::new(u.instrument, u.config);
+        s.validate()?;
+        Ok(s)
+    }
+}
+
 impl PyramidSetup {
+    /// Checks the configuration ([`PyramidConfig::validate`]) and that
+    /// `top_box` is below the instrument's number of answer points.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] naming the field and its value.
+    pub fn validate(&self) -> Result<()> {
+        self.config.validate()?;
+        let points = self.instrument.scale().points();
+        if i64::from(self.config.top_box) >= i64::from(points) {
+            return Err(Error::InvalidConfig {
+                field: "top_box",
+                value: self.config.top_box.to_string(),
+                reason: "must be below the number of answer points",
+            });
+        }
+        Ok(())
+    }
+
     /// The setup of `instrument` scored with `config`.
     #[must_use]
     pub fn new(instrument: Instrument, config: PyramidConfig) -> PyramidSetup {

@@ -60,7 +60,7 @@ mod state;
 
 pub use accumulator::PyramidAccumulator;
 pub use block::AnswerBlock;
-pub use config::{MissingPolicy, PyramidConfig, PyramidSetup};
+pub use config::{MAX_DIMENSION_WEIGHT, MissingPolicy, PyramidConfig, PyramidSetup};
 pub use report::{
     DimensionReport, DimensionScore, IndexSummary, ItemReliability, PyramidReport, Reliability,
     RespondentScore,

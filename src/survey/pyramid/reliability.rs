@@ -18,32 +18,38 @@ impl PyramidAccumulator {
         code_mean - 1.0 + f64::from(self.instrument.scale().min())
     }
 
-    fn covariance(&self, scope: &Scope, list: &ScopeSums) -> Vec<f64> {
+    /// The covariance matrix of the scope, each entry also as its exact
+    /// integer fraction `num / den` (`None` where fewer than two rows count).
+    fn covariance(&self, scope: &Scope, list: &ScopeSums) -> (Vec<f64>, Vec<Option<Frac>>) {
         let kk = scope.items.len();
         let mut c = vec![f64::NAN; kk * kk];
+        let mut exact = vec![None; kk * kk];
         for (pos, &(a, b)) in scope.pairs.iter().enumerate() {
             let (Some(&i), Some(&j)) = (scope.items.get(a), scope.items.get(b)) else {
                 continue;
             };
-            let v = match self.config.missing {
+            let f = match self.config.missing {
                 MissingPolicy::Pairwise => self
                     .pair(i, j)
-                    .map_or(f64::NAN, |ps| cov_from(ps.n, ps.si, ps.sj, ps.p)),
+                    .and_then(|ps| cov_frac(ps.n, ps.si, ps.sj, ps.p)),
                 MissingPolicy::Listwise => {
                     let si = list.s.get(a).copied().unwrap_or(0);
                     let sj = list.s.get(b).copied().unwrap_or(0);
                     let p = list.p.get(pos).copied().unwrap_or(0);
-                    cov_from(list.n, si, sj, p)
+                    cov_frac(list.n, si, sj, p)
                 }
             };
-            if let Some(x) = c.get_mut(a * kk + b) {
-                *x = v;
-            }
-            if let Some(x) = c.get_mut(b * kk + a) {
-                *x = v;
+            let v = f.map_or(f64::NAN, |f| f.num as f64 / f.den as f64);
+            for at in [a * kk + b, b * kk + a] {
+                if let Some(x) = c.get_mut(at) {
+                    *x = v;
+                }
+                if let Some(x) = exact.get_mut(at) {
+                    *x = f;
+                }
             }
         }
-        c
+        (c, exact)
     }
 
     /// The pairwise sums of items `i` and `j` over the rows where both are
@@ -78,7 +84,7 @@ impl PyramidAccumulator {
 
     fn reliability(&self, scope: &Scope, list: &ScopeSums) -> Result<Reliability> {
         let kk = scope.items.len();
-        let cov = self.covariance(scope, list);
+        let (cov, exact) = self.covariance(scope, list);
         let items = self.instrument.items();
         let mut item_stats = IndexMap::new();
         for (a, &i) in scope.items.iter().enumerate() {
@@ -97,8 +103,11 @@ impl PyramidAccumulator {
                 .flat_map(|&b| rest.iter().map(move |&c| (b, c)))
                 .map(|(b, c)| cov.get(b * kk + c).copied().unwrap_or(f64::NAN))
                 .sum();
-            let item_rest = (kk >= 2).then(|| cov_rest / (var * var_rest).sqrt());
-            let alpha_if_deleted = alpha_of(&cov, kk, &rest);
+            // A rest score without variance has no correlation (decided
+            // exactly, not by the rounded float).
+            let item_rest = (kk >= 2 && !total_vanishes(&cov, &exact, kk, &rest))
+                .then(|| cov_rest / (var * var_rest).sqrt());
+            let alpha_if_deleted = alpha_of(&cov, &exact, kk, &rest);
             let id = items.get(i).map_or_else(String::new, |it| it.id.clone());
             item_stats.insert(
                 id,
@@ -112,7 +121,7 @@ impl PyramidAccumulator {
             );
         }
         let all: Vec<usize> = (0..kk).collect();
-        let alpha = finite(alpha_of(&cov, kk, &all));
+        let alpha = finite(alpha_of(&cov, &exact, kk, &all));
         // Standardized alpha from the mean inter-item correlation.
         let mut rsum = 0.0;
         let mut rn = 0usize;
@@ -127,9 +136,16 @@ impl PyramidAccumulator {
         }
         let rbar = (rn > 0).then(|| rsum / rn as f64);
         let kf = kk as f64;
-        let standardized = finite(rbar.map(|r| kf * r / (1.0 + (kf - 1.0) * r)));
+        // The denominators vanish when the standardized items' sum has no
+        // variance; correlations involve square roots, so this is decided
+        // within rounding (a relative 1e-12), not exactly.
+        let standardized = finite(
+            rbar.filter(|r| (1.0 + (kf - 1.0) * r).abs() > 1e-12 * kf)
+                .map(|r| kf * r / (1.0 + (kf - 1.0) * r)),
+        );
         let spearman_brown = finite(if kk == 2 {
-            rbar.map(|r| 2.0 * r / (1.0 + r))
+            rbar.filter(|r| (1.0 + r).abs() > 1e-12)
+                .map(|r| 2.0 * r / (1.0 + r))
         } else {
             None
         });
@@ -200,8 +216,8 @@ impl PyramidAccumulator {
                 }
             }
         }
-        let respondent_means_ci = means.t_interval_95()?;
-        let score_ci = scores.t_interval_95()?;
+        let respondent_means_ci = finite_pair(means.t_interval_95()?);
+        let score_ci = finite_pair(scores.t_interval_95()?);
         let reliability = self.reliability(&plan.scope, list)?;
         Ok(DimensionReport {
             layer: plan.dimension.map(Dimension::layer),
@@ -249,8 +265,9 @@ impl PyramidAccumulator {
                 .filter(|r| r.layer == Some(layer))
                 .filter_map(|r| r.score_0_100)
                 .collect();
-            if !s.is_empty() {
-                layers.insert(layer, s.iter().sum::<f64>() / s.len() as f64);
+            let mean = s.iter().sum::<f64>() / s.len() as f64;
+            if !s.is_empty() && mean.is_finite() {
+                layers.insert(layer, mean);
             }
         }
         let index_moments = self.index.moments();
@@ -258,7 +275,7 @@ impl PyramidAccumulator {
             n: index_moments.n(),
             mean: finite(index_moments.mean()),
             sd: finite(index_moments.sd()),
-            ci: index_moments.t_interval_95()?,
+            ci: finite_pair(index_moments.t_interval_95()?),
         };
         let base_min = dimensions
             .values()
@@ -289,20 +306,75 @@ impl PyramidAccumulator {
     }
 }
 
-/// Sample covariance (ddof = 1) from integer sums, exact until the last division.
-fn cov_from(n: u64, si: u64, sj: u64, p: u64) -> f64 {
-    if n < 2 {
-        return f64::NAN;
-    }
-    let num = i128::from(n) * i128::from(p) - i128::from(si) * i128::from(sj);
-    let den = i128::from(n) * (i128::from(n) - 1);
-    num as f64 / den as f64
+/// A sample covariance as an exact fraction of integers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Frac {
+    num: i128,
+    den: i128,
 }
 
-/// Cronbach's alpha of the items `subset` of a `kk` x `kk` covariance matrix.
-fn alpha_of(cov: &[f64], kk: usize, subset: &[usize]) -> Option<f64> {
+/// Sample covariance (ddof = 1) from integer sums, `None` below two rows.
+/// Exact: with at most 2^48 rows and codes up to 15, `n p` and `si sj` stay
+/// below 2^105.
+fn cov_frac(n: u64, si: u64, sj: u64, p: u64) -> Option<Frac> {
+    if n < 2 {
+        return None;
+    }
+    let num = i128::from(n)
+        .checked_mul(i128::from(p))?
+        .checked_sub(i128::from(si).checked_mul(i128::from(sj))?)?;
+    let den = i128::from(n).checked_mul(i128::from(n) - 1)?;
+    Some(Frac { num, den })
+}
+
+/// Whether the variance of the sum of the items `subset` (the sum of their
+/// covariances, undefined pairs skipped as pandas does) is zero.
+///
+/// Decided exactly in integers when every covariance has the same
+/// denominator (no missing answers, or listwise deletion): the sum of the
+/// numerators is then exact. With pairwise counts that differ, the float
+/// total is trusted only when it is clear of its rounding bound; inside
+/// that bound the total counts as vanishing (its sign is unknown, and any
+/// number computed from it would be noise).
+fn total_vanishes(cov: &[f64], exact: &[Option<Frac>], kk: usize, subset: &[usize]) -> bool {
+    let mut den = None;
+    let mut same_den = true;
+    let mut num_sum: Option<i128> = Some(0);
+    let (mut total, mut magnitude, mut terms) = (0.0f64, 0.0f64, 0usize);
+    for &a in subset {
+        for &b in subset {
+            let Some(Some(f)) = exact.get(a * kk + b) else {
+                continue;
+            };
+            match den {
+                None => den = Some(f.den),
+                Some(d) if d != f.den => same_den = false,
+                Some(_) => {}
+            }
+            num_sum = num_sum.and_then(|s| s.checked_add(f.num));
+            let v = cov.get(a * kk + b).copied().unwrap_or(0.0);
+            total += v;
+            magnitude += v.abs();
+            terms += 1;
+        }
+    }
+    if terms == 0 {
+        return true;
+    }
+    if same_den {
+        if let Some(s) = num_sum {
+            return s == 0;
+        }
+    }
+    total.abs() <= 4.0 * (terms as f64 + 2.0) * f64::EPSILON * magnitude
+}
+
+/// Cronbach's alpha of the items `subset` of a `kk` x `kk` covariance
+/// matrix; `None` with fewer than two items or when the total has no
+/// variance ([`total_vanishes`]).
+fn alpha_of(cov: &[f64], exact: &[Option<Frac>], kk: usize, subset: &[usize]) -> Option<f64> {
     let k = subset.len();
-    if k < 2 {
+    if k < 2 || total_vanishes(cov, exact, kk, subset) {
         return None;
     }
     let mut trace = 0.0;
@@ -327,4 +399,10 @@ fn alpha_of(cov: &[f64], kk: usize, subset: &[usize]) -> Option<f64> {
 
 fn finite(x: Option<f64>) -> Option<f64> {
     x.filter(|v| v.is_finite())
+}
+
+/// An interval only when both ends are finite: a report never holds a
+/// non-finite number (JSON has none).
+pub(super) fn finite_pair(x: Option<(f64, f64)>) -> Option<(f64, f64)> {
+    x.filter(|(a, b)| a.is_finite() && b.is_finite())
 }
