@@ -453,7 +453,7 @@ fn read_part<R: Read, S: Sink>(
     row: RowFn<S>,
     st: &mut RowState,
 ) -> Result<()> {
-    let mut records = Records::new(input, 0);
+    let mut records = Records::new(input, 0).within_file();
     while let Some(r) = records.next_raw().map_err(|e| e.into_error(offset))? {
         if blank(&r) {
             continue;
@@ -774,6 +774,8 @@ impl<S: Sink> PushReader<S> {
         let mut records = Records::new(input, 0);
         if std::mem::take(&mut self.at_start) {
             records.skip_bom().map_err(|e| e.into_error(offset))?;
+        } else {
+            records = records.within_file();
         }
         while let Some(r) = records.next_raw().map_err(|e| e.into_error(offset))? {
             if blank(&r) {

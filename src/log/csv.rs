@@ -1463,7 +1463,23 @@ impl<R: Read> Records<R> {
             self.pos += BOM.len();
             self.byte += BOM.len() as u64;
         }
+        self.bom_as_text();
         Ok(())
+    }
+
+    /// The same reader for input that starts within a file (after its
+    /// start): a byte-order mark there is text.
+    pub(crate) fn within_file(mut self) -> Self {
+        self.bom_as_text();
+        self
+    }
+
+    /// Makes `csv-core` take a byte-order mark as text from here on (it
+    /// strips one from its first input otherwise): its first input is made
+    /// a blank line, which it skips between records.
+    fn bom_as_text(&mut self) {
+        let (mut out, mut ends) = ([0u8; 1], [0usize; 1]);
+        let _ = self.core.read_record(b"\n", &mut out, &mut ends);
     }
 
     /// The next record as bytes, blank or not (its fields are not checked
