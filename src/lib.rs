@@ -159,8 +159,11 @@
 //! # Crate features
 //!
 //! - `csv` (default): [`log::read_csv`] and [`log::read_csv_file`] read an
-//!   event log from CSV with `csv-core` (the `csv` crate's parser). Without it
-//!   the crate does no I/O at all.
+//!   event log from CSV with `csv-core` (the `csv` crate's parser), through
+//!   the crate's one CSV record cutter, which also reads transactions
+//!   (`value::read_transactions`) and attribution path and journeys files
+//!   (`attribution::PathSet::parse_csv`, `PathFileReader`,
+//!   `RuleBasedReader`). Without it the crate does no I/O and reads no CSV.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::attribution::credit::{Amounts, Credits, Model, Tally, named};
 use crate::attribution::fixed::Fixed;
+#[cfg(feature = "csv")]
 use crate::attribution::parse::{PushReader, Sink, read_paths_into};
 use crate::attribution::paths::PathSet;
 use crate::error::{Error, Result};
@@ -362,6 +363,7 @@ fn tally_row(
     }
 }
 
+#[cfg(feature = "csv")]
 /// The rule-based models fed straight from a path file's rows, keeping
 /// nothing but the tallies (see [`RuleBased::parse_csv`]).
 struct RuleSink {
@@ -372,6 +374,7 @@ struct RuleSink {
     tallies: [Tally; 5],
 }
 
+#[cfg(feature = "csv")]
 impl RuleSink {
     fn new(direct_name: &str, position: PositionBased) -> RuleSink {
         RuleSink {
@@ -384,6 +387,7 @@ impl RuleSink {
     }
 }
 
+#[cfg(feature = "csv")]
 impl Sink for RuleSink {
     fn intern(&mut self, name: &str) -> Result<u32> {
         let id = self.names.intern(name)?;
@@ -433,6 +437,7 @@ impl Sink for RuleSink {
     }
 }
 
+#[cfg(feature = "csv")]
 impl RuleBased {
     /// Every rule-based model straight from a path file in
     /// ChannelAttribution's format (as [`PathSet::parse_csv`] reads it),
@@ -468,6 +473,7 @@ impl RuleBased {
     }
 }
 
+#[cfg(feature = "csv")]
 impl RuleSink {
     fn into_rule_based(self) -> RuleBased {
         let RuleSink { names, tallies, .. } = self;
@@ -486,6 +492,7 @@ impl RuleSink {
     }
 }
 
+#[cfg(feature = "csv")]
 /// The rule-based models of a path file read in pieces, keeping nothing
 /// but the tallies ([`RuleBased::parse_csv`] for a file that arrives in
 /// pieces, or one larger than memory).
@@ -504,12 +511,14 @@ impl RuleSink {
 /// ```
 pub struct RuleBasedReader(PushReader<RuleSink>);
 
+#[cfg(feature = "csv")]
 impl std::fmt::Debug for RuleBasedReader {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RuleBasedReader").finish_non_exhaustive()
     }
 }
 
+#[cfg(feature = "csv")]
 impl RuleBasedReader {
     /// A reader at the start of a file, with the given last-non-direct and
     /// position-based settings.

@@ -7,7 +7,8 @@
 //! place:
 //!
 //! - **Paths.** A [`PathSet`] holds distinct channel paths with their
-//!   conversions, value and journeys that did not convert. Read
+//!   conversions, value and journeys that did not convert. Read (cargo
+//!   feature `csv`, through the crate's one CSV reader)
 //!   ChannelAttribution's CSV ([`PathSet::parse_csv`], or in pieces with
 //!   [`PathFileReader`]), a journeys file with touch times
 //!   ([`PathSet::parse_journeys_csv`]), add paths by hand, or
@@ -58,21 +59,24 @@ mod fixed;
 mod heuristic;
 mod journeys;
 mod markov;
+#[cfg(feature = "csv")]
 mod parse;
 mod paths;
 mod report;
 mod shapley;
 
 pub use credit::{Credit, Credits, Model};
+#[cfg(feature = "csv")]
+pub use heuristic::RuleBasedReader;
 pub use heuristic::{
-    FirstTouch, LastNonDirect, LastTouch, Linear, PositionBased, RuleBased, RuleBasedReader,
-    TimeDecay,
+    FirstTouch, LastNonDirect, LastTouch, Linear, PositionBased, RuleBased, TimeDecay,
 };
 pub use journeys::{AttributionAccumulator, PathsPer, RefundPolicy};
 pub use markov::{
     Bootstrap, DEFAULT_MAX_STATES, Interval, MAX_ORDER, MAX_REPLICATES, Markov, MarkovCredit,
     MarkovInterval, MarkovResult, State, Transition,
 };
+#[cfg(feature = "csv")]
 pub use parse::PathFileReader;
 pub use paths::{MAX_COUNT, MAX_TOUCHES, PathRow, PathSet};
 pub use report::{AttributionConfig, AttributionReport, ChannelReport};

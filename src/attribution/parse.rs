@@ -1,11 +1,18 @@
 //! Reading path files (ChannelAttribution's format) and journeys files from
-//! bytes already in memory: no I/O here, the caller reads the file.
+//! bytes (all at once, or in pieces as they arrive): no I/O here, the caller
+//! reads the file. Records are cut by the crate's one CSV reader
+//! ([`Records`], `csv-core` underneath); what is this module's own is the
+//! path syntax (channels split on `>`, trimmed, empty tokens dropped) and
+//! the numbers.
+
+use std::io::Read;
 
 use chrono::TimeDelta;
 
 use crate::attribution::fixed::{Fixed, MAX_AMOUNT};
 use crate::attribution::paths::{MAX_COUNT, PathSet};
 use crate::error::{Error, Result};
+use crate::log::csv::{RawRec, Records};
 
 /// Where the rows of a path file go: a [`PathSet`] (kept, deduplicated at
 /// the end), or a running tally of the rule-based models (nothing kept).
@@ -53,205 +60,22 @@ impl Sink for PathSet {
     }
 }
 
-/// One field of the current record: a range of the input, or (for a quoted
-/// field, unescaped) of the scratch buffer.
-#[derive(Debug, Clone, Copy)]
-enum Field {
-    Data(usize, usize),
-    Scratch(usize, usize),
-}
-
-/// CSV records over bytes: `,` separated, `"` quoting with `""` escapes
-/// (quoted fields may span lines), LF or CRLF line ends, a byte-order mark,
-/// blank lines skipped.
-struct Records<'a> {
-    data: &'a [u8],
-    pos: usize,
-    /// The 1-based line at `pos`.
-    line: u64,
-    scratch: Vec<u8>,
-    fields: Vec<Field>,
-}
-
-impl<'a> Records<'a> {
-    fn new(data: &'a [u8]) -> Records<'a> {
-        let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
-        Records {
-            data,
-            pos: 0,
-            line: 1,
-            scratch: Vec::new(),
-            fields: Vec::new(),
-        }
-    }
-
-    /// Reads the next record that is not blank; its first line, or `None`
-    /// at the end.
-    fn next(&mut self) -> Result<Option<u64>> {
-        loop {
-            let data = self.data;
-            let rest = data.get(self.pos..).unwrap_or(&[]);
-            if rest.is_empty() {
-                return Ok(None);
-            }
-            let start_line = self.line;
-            self.fields.clear();
-            let base = self.pos;
-            let mut a = base;
-            let mut end = data.len();
-            let mut quoted = false;
-            for i in memchr::memchr3_iter(b',', b'\n', b'"', rest) {
-                match rest.get(i) {
-                    Some(b',') => {
-                        self.fields.push(Field::Data(a, base + i));
-                        a = base + i + 1;
-                    }
-                    Some(b'\n') => {
-                        end = base + i;
-                        break;
-                    }
-                    _ => {
-                        quoted = true;
-                        break;
-                    }
-                }
-            }
-            if quoted {
-                self.fields.clear();
-                self.quoted_record(start_line)?;
-                return Ok(Some(start_line));
-            }
-            let mut field_end = end;
-            if field_end > a && data.get(field_end - 1) == Some(&b'\r') {
-                field_end -= 1;
-            }
-            self.fields.push(Field::Data(a, field_end));
-            self.pos = end + 1;
-            self.line += 1;
-            if self.fields.len() == 1 && self.field(0).iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
-            return Ok(Some(start_line));
-        }
-    }
-
-    /// Reads a record with quoted fields, byte by byte.
-    fn quoted_record(&mut self, start_line: u64) -> Result<()> {
-        self.scratch.clear();
-        let data = self.data;
-        let mut i = self.pos;
-        loop {
-            // One field starting at i.
-            if data.get(i) == Some(&b'"') {
-                let from = self.scratch.len();
-                i += 1;
-                loop {
-                    let rest = data.get(i..).unwrap_or(&[]);
-                    let Some(q) = rest.iter().position(|&b| b == b'"') else {
-                        return Err(Error::InvalidRecord {
-                            line: start_line,
-                            column: "row".to_owned(),
-                            value: String::from_utf8_lossy(
-                                data.get(self.pos..)
-                                    .unwrap_or(&[])
-                                    .get(..80)
-                                    .unwrap_or(rest),
-                            )
-                            .into_owned(),
-                            reason: "a quoted field is not closed".to_owned(),
-                        });
-                    };
-                    let chunk = rest.get(..q).unwrap_or(&[]);
-                    self.line += chunk.iter().filter(|&&b| b == b'\n').count() as u64;
-                    self.scratch.extend_from_slice(chunk);
-                    i += q + 1;
-                    if data.get(i) == Some(&b'"') {
-                        self.scratch.push(b'"');
-                        i += 1;
-                    } else {
-                        break;
-                    }
-                }
-                self.fields.push(Field::Scratch(from, self.scratch.len()));
-                // Only spaces may follow the closing quote.
-                while let Some(&b) = data.get(i) {
-                    match b {
-                        b' ' | b'\t' | b'\r' => i += 1,
-                        b',' | b'\n' => break,
-                        _ => {
-                            return Err(Error::InvalidRecord {
-                                line: self.line,
-                                column: "row".to_owned(),
-                                value: String::from_utf8_lossy(&[b]).into_owned(),
-                                reason: "text after a closing quote".to_owned(),
-                            });
-                        }
-                    }
-                }
-            } else {
-                let rest = data.get(i..).unwrap_or(&[]);
-                let end = rest
-                    .iter()
-                    .position(|&b| b == b',' || b == b'\n')
-                    .unwrap_or(rest.len());
-                let mut field_end = i + end;
-                if data.get(i + end) != Some(&b',')
-                    && field_end > i
-                    && data.get(field_end - 1) == Some(&b'\r')
-                {
-                    field_end -= 1;
-                }
-                self.fields.push(Field::Data(i, field_end));
-                i += end;
-            }
-            match data.get(i) {
-                Some(b',') => i += 1,
-                Some(b'\n') => {
-                    self.line += 1;
-                    self.pos = i + 1;
-                    return Ok(());
-                }
-                _ => {
-                    self.pos = data.len();
-                    return Ok(());
-                }
-            }
-        }
-    }
-
-    fn len(&self) -> usize {
-        self.fields.len()
-    }
-
-    fn field(&self, i: usize) -> &[u8] {
-        match self.fields.get(i) {
-            Some(&Field::Data(a, b)) => self.data.get(a..b).unwrap_or(&[]),
-            Some(&Field::Scratch(a, b)) => self.scratch.get(a..b).unwrap_or(&[]),
-            None => &[],
-        }
-    }
-}
-
 /// Where each named column is in the header.
 #[derive(Debug, Clone)]
 struct Header {
     names: Vec<String>,
+    /// The line the header is on.
+    line: u64,
 }
 
 impl Header {
-    fn read(records: &mut Records<'_>, expected: &str) -> Result<Header> {
-        if records.next()?.is_none() {
-            return Err(Error::InvalidRecord {
-                line: 1,
-                column: "header".to_owned(),
-                value: String::new(),
-                reason: format!("empty input: expected a header {expected}"),
-            });
-        }
-        let names = (0..records.len())
-            .map(|i| String::from_utf8_lossy(records.field(i)).trim().to_owned())
+    /// The header of a record (names trimmed; a byte-order mark is skipped
+    /// by the cutter).
+    fn new(r: &RawRec<'_>, line: u64) -> Header {
+        let names = (0..r.len())
+            .map(|i| String::from_utf8_lossy(r.field(i)).trim().to_owned())
             .collect();
-        Ok(Header { names })
+        Header { names, line }
     }
 
     fn find(&self, name: &str) -> Option<usize> {
@@ -260,12 +84,26 @@ impl Header {
 
     fn require(&self, name: &str, expected: &str) -> Result<usize> {
         self.find(name).ok_or_else(|| Error::InvalidRecord {
-            line: 1,
+            line: self.line,
             column: "header".to_owned(),
             value: self.names.join(","),
             reason: format!("the header lacks the column {name:?} (expected {expected})"),
         })
     }
+}
+
+fn empty_input(expected: &str) -> Error {
+    Error::InvalidRecord {
+        line: 1,
+        column: "header".to_owned(),
+        value: String::new(),
+        reason: format!("empty input: expected a header {expected}"),
+    }
+}
+
+/// Whether a record is a blank line (one field of spaces at most).
+fn blank(r: &RawRec<'_>) -> bool {
+    r.len() == 1 && r.field(0).iter().all(u8::is_ascii_whitespace)
 }
 
 fn record_error(line: u64, column: &str, value: &[u8], reason: impl Into<String>) -> Error {
@@ -366,10 +204,12 @@ fn parse_value(bytes: &[u8], line: u64, column: &str) -> Result<Fixed> {
     })
 }
 
-/// Channel ids of the tokens seen so far, keyed by length and the first and
-/// last eight bytes, so that a token of a known channel (of at most 16
-/// bytes) costs two integer compares instead of a UTF-8 check, a hash of the
-/// string and a byte comparison.
+/// Channel ids of the path tokens seen so far, keyed by the raw segment
+/// between two `>` (spaces and all; at most 16 bytes): its length and its
+/// first and last eight bytes, so that a token of a known channel costs
+/// two integer compares instead of a trim, a UTF-8 check, a hash of the
+/// string and a byte comparison. A segment not found is trimmed and
+/// interned in the sink (the sink's table is the one interner).
 struct TokenTable {
     slots: Vec<TokenSlot>,
 }
@@ -400,36 +240,23 @@ fn word(b: &[u8]) -> u64 {
     }
 }
 
+/// The little-endian word of `bytes[i..i + 8]`, zero padded past the end.
+#[inline]
+fn load(bytes: &[u8], i: usize) -> u64 {
+    match bytes
+        .get(i..i + 8)
+        .and_then(|w| <[u8; 8]>::try_from(w).ok())
+    {
+        Some(w) => u64::from_le_bytes(w),
+        None => word(bytes.get(i..).unwrap_or(&[])),
+    }
+}
+
 impl TokenTable {
     fn new() -> TokenTable {
         TokenTable {
             slots: vec![EMPTY_SLOT; 256],
         }
-    }
-
-    fn key(token: &[u8]) -> (u64, u64) {
-        let head = word(token);
-        let tail = if token.len() > 8 {
-            word(token.get(token.len().saturating_sub(8)..).unwrap_or(&[]))
-        } else {
-            0
-        };
-        (head, tail)
-    }
-
-    fn id<S: Sink>(
-        &mut self,
-        set: &mut S,
-        token: &[u8],
-        line: u64,
-        column: &str,
-        cell: &[u8],
-    ) -> Result<u32> {
-        if token.len() > 16 {
-            return intern(set, token, line, column, cell);
-        }
-        let (head, tail) = Self::key(token);
-        self.lookup(set, token, head, tail, line, column, cell)
     }
 
     fn slot_of(head: u64, tail: u64, len: usize) -> usize {
@@ -472,68 +299,62 @@ impl TokenTable {
         }
     }
 
-    /// [`TokenTable::id`] with the token's key already made: a
-    /// direct-mapped table, one compare on a hit.
+    /// Pushes the channel of the segment `cell[a..b]` (trimmed of spaces;
+    /// an empty token is dropped) onto `ids`.
+    #[inline(always)]
     #[allow(clippy::too_many_arguments)]
-    #[inline]
-    fn lookup<S: Sink>(
+    fn push<S: Sink>(
         &mut self,
         set: &mut S,
-        token: &[u8],
-        head: u64,
-        tail: u64,
+        cell: &[u8],
+        a: usize,
+        b: usize,
+        ids: &mut Vec<u32>,
         line: u64,
         column: &str,
-        cell: &[u8],
-    ) -> Result<u32> {
-        let len = token.len() as u32;
-        let i = ((head ^ tail.rotate_left(29) ^ u64::from(len)).wrapping_mul(0x9E37_79B9_7F4A_7C15)
-            >> 56) as usize;
-        if let Some(slot) = self.slots.get(i) {
-            if slot.len == len && slot.head == head && slot.tail == tail {
-                return Ok(slot.id);
-            }
+    ) -> Result<()> {
+        let b = b.min(cell.len());
+        let raw_len = b.saturating_sub(a);
+        if raw_len == 0 {
+            return Ok(());
         }
-        self.miss(set, token, i, head, tail, line, column, cell)
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    #[cold]
-    fn miss<S: Sink>(
-        &mut self,
-        set: &mut S,
-        token: &[u8],
-        i: usize,
-        head: u64,
-        tail: u64,
-        line: u64,
-        column: &str,
-        cell: &[u8],
-    ) -> Result<u32> {
-        let id = intern(set, token, line, column, cell)?;
-        if let Some(slot) = self.slots.get_mut(i) {
-            if slot.len == u32::MAX {
-                *slot = TokenSlot {
-                    len: token.len() as u32,
-                    id,
-                    head,
-                    tail,
-                };
+        let keep = |n: usize| {
+            if n >= 8 {
+                u64::MAX
+            } else {
+                (1u64 << (8 * n)) - 1
             }
+        };
+        let (head, tail) = if raw_len <= 16 {
+            let head = load(cell, a) & keep(raw_len);
+            let tail = if raw_len > 8 { load(cell, b - 8) } else { 0 };
+            if let Some(id) = self.get(head, tail, raw_len) {
+                ids.push(id);
+                return Ok(());
+            }
+            (head, tail)
+        } else {
+            (0, 0)
+        };
+        let token = trim_spaces(cell.get(a..b).unwrap_or(&[]));
+        if token.is_empty() {
+            return Ok(());
         }
-        Ok(id)
+        let name = std::str::from_utf8(token)
+            .map_err(|_| record_error(line, column, cell, "a channel name is not UTF-8"))?;
+        let id = set.intern(name)?;
+        if raw_len <= 16 {
+            self.put(head, tail, raw_len, id);
+        }
+        ids.push(id);
+        Ok(())
     }
-}
-
-fn intern<S: Sink>(set: &mut S, token: &[u8], line: u64, column: &str, cell: &[u8]) -> Result<u32> {
-    let name = std::str::from_utf8(token)
-        .map_err(|_| record_error(line, column, cell, "a channel name is not UTF-8"))?;
-    set.intern(name)
 }
 
 /// Splits a path by ChannelAttribution's rules (split on `>`, trim spaces
 /// from both ends of each token, drop empty tokens) and interns the
-/// channels into `ids`.
+/// channels into `ids`. The split on `>` is path syntax, not CSV: the
+/// cell comes unquoted from the CSV reader.
 fn parse_path<S: Sink>(
     set: &mut S,
     table: &mut TokenTable,
@@ -544,14 +365,11 @@ fn parse_path<S: Sink>(
 ) -> Result<()> {
     ids.clear();
     let mut a = 0;
-    for end in memchr::memchr_iter(b'>', bytes).chain(std::iter::once(bytes.len())) {
-        let token = trim_spaces(bytes.get(a..end).unwrap_or(&[]));
+    for end in memchr::memchr_iter(b'>', bytes) {
+        table.push(set, bytes, a, end, ids, line, column)?;
         a = end + 1;
-        if token.is_empty() {
-            continue;
-        }
-        ids.push(table.id(set, token, line, column, bytes)?);
     }
+    table.push(set, bytes, a, bytes.len(), ids, line, column)?;
     if ids.is_empty() {
         return Err(record_error(line, column, bytes, "empty path"));
     }
@@ -569,10 +387,10 @@ fn trim_spaces(mut t: &[u8]) -> &[u8] {
 }
 
 /// Checks the width of a record against the header's.
-fn check_width(records: &Records<'_>, header: &Header, line: u64) -> Result<()> {
-    if records.len() != header.names.len() {
-        let fields: Vec<String> = (0..records.len())
-            .map(|i| String::from_utf8_lossy(records.field(i)).into_owned())
+fn check_width(r: &RawRec<'_>, header: &Header, line: u64) -> Result<()> {
+    if r.len() != header.names.len() {
+        let fields: Vec<String> = (0..r.len())
+            .map(|i| String::from_utf8_lossy(r.field(i)).into_owned())
             .collect();
         return Err(Error::InvalidRecord {
             line,
@@ -580,7 +398,7 @@ fn check_width(records: &Records<'_>, header: &Header, line: u64) -> Result<()> 
             value: fields.join(","),
             reason: format!(
                 "{} fields where the header has {}",
-                records.len(),
+                r.len(),
                 header.names.len()
             ),
         });
@@ -611,324 +429,55 @@ struct RowState {
     ages: Vec<f64>,
 }
 
-type RowFn<S> = fn(&mut S, &Records<'_>, u64, &Columns, &mut RowState) -> Result<()>;
-
-/// The bit `0x80` of every byte of `w` that equals the byte broadcast in
-/// `c` (exact: no false positives).
-#[inline]
-fn eq_mask(w: u64, c: u64) -> u64 {
-    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
-    let x = w ^ c;
-    !(((x & LOW7).wrapping_add(LOW7)) | x | LOW7)
-}
-
-const COMMAS: u64 = 0x2C2C_2C2C_2C2C_2C2C;
-const ARROWS: u64 = 0x3E3E_3E3E_3E3E_3E3E;
-
-/// The little-endian word of `line[i..i + 8]`, zero padded past the end.
-#[inline]
-fn load(line: &[u8], i: usize) -> u64 {
-    match line.get(i..i + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()) {
-        Some(w) => u64::from_le_bytes(w),
-        None => word(line.get(i..).unwrap_or(&[])),
-    }
-}
-
-/// A count made of digits only (the common case), else `None`.
-#[inline]
-fn digits(t: &[u8]) -> Option<u64> {
-    if t.is_empty() || t.len() > 16 {
-        return None;
-    }
-    let mut n = 0u64;
-    for &b in t {
-        if !b.is_ascii_digit() {
-            return None;
-        }
-        n = n * 10 + u64::from(b - b'0');
-    }
-    (n <= MAX_COUNT).then_some(n)
-}
-
-/// The state of the line being read by [`fast_paths_part`].
-struct LineState {
-    field: usize,
-    field_start: usize,
-    token_start: usize,
-    conv: Option<u64>,
-    nulls: u64,
-    value: Fixed,
-    ok: bool,
-}
-
-impl LineState {
-    fn new(start: usize) -> LineState {
-        LineState {
-            field: 0,
-            field_start: start,
-            token_start: start,
-            conv: None,
-            nulls: 0,
-            value: Fixed::ZERO,
-            ok: true,
+impl RowState {
+    fn new() -> RowState {
+        RowState {
+            table: TokenTable::new(),
+            ids: Vec::new(),
+            ages: Vec::new(),
         }
     }
 }
 
-const NEWLINES: u64 = 0x0A0A_0A0A_0A0A_0A0A;
+type RowFn<S> = fn(&mut S, &RawRec<'_>, u64, &Columns, &mut RowState) -> Result<()>;
 
-/// The rows of a part of a path file without quotes, the common way: line
-/// ends, commas and `>` found eight bytes at a time in one pass, channels
-/// looked up by their bytes, counts and values read as plain decimals. A
-/// line not of that simple form (a blank line, `3.0`, `1e3`, a wrong width,
-/// a bad value) goes to the general reader, which also names any error.
+/// Reads the rows of `input` (records cut by the crate's CSV reader,
+/// [`Records`]) into `set`; `offset` lines come before the input's first.
 #[allow(clippy::too_many_arguments)]
-fn fast_paths_part<S: Sink>(
+fn read_part<R: Read, S: Sink>(
+    input: R,
+    offset: u64,
     set: &mut S,
-    part: &[u8],
-    first_line: u64,
     header: &Header,
     cols: &Columns,
     row: RowFn<S>,
     st: &mut RowState,
-) -> Result<u64> {
-    let width = header.names.len();
-    let mut line_start = 0usize;
-    let mut number = first_line;
-    let mut ls = LineState::new(0);
-    st.ids.clear();
-    let mut i = 0usize;
-    while i < part.len() {
-        let w = load(part, i);
-        let arrows = eq_mask(w, ARROWS);
-        let mut m = eq_mask(w, COMMAS) | arrows | eq_mask(w, NEWLINES);
-        while m != 0 {
-            let bit = m & m.wrapping_neg();
-            let p = i + (m.trailing_zeros() / 8) as usize;
-            m &= m - 1;
-            if bit & arrows != 0 {
-                // The most common event: a `>` between channels.
-                if ls.ok && ls.field == cols.path {
-                    ls.ok = push_token(set, st, part, ls.token_start, p)?;
-                    ls.token_start = p + 1;
-                }
-                continue;
-            }
-            match part.get(p) {
-                Some(b',') => {
-                    if ls.ok {
-                        ls.ok = field_end(set, st, &mut ls, part, cols, p)?;
-                    }
-                    ls.field += 1;
-                    ls.field_start = p + 1;
-                    ls.token_start = p + 1;
-                }
-                Some(b'>') => {
-                    if ls.ok && ls.field == cols.path {
-                        ls.ok = push_token(set, st, part, ls.token_start, p)?;
-                        ls.token_start = p + 1;
-                    }
-                }
-                Some(b'\n') => {
-                    line_end(
-                        set, part, line_start, p, number, width, header, cols, row, st, &mut ls,
-                    )?;
-                    line_start = p + 1;
-                    number += 1;
-                    ls = LineState::new(line_start);
-                    st.ids.clear();
-                }
-                _ => break,
-            }
-        }
-        i += 8;
-    }
-    if line_start < part.len() {
-        line_end(
-            set,
-            part,
-            line_start,
-            part.len(),
-            number,
-            width,
-            header,
-            cols,
-            row,
-            st,
-            &mut ls,
-        )?;
-        number += 1;
-    }
-    Ok(number)
-}
-
-/// Ends field `ls.field` at `end`: a path token, or a number.
-#[inline]
-fn field_end<S: Sink>(
-    set: &mut S,
-    st: &mut RowState,
-    ls: &mut LineState,
-    part: &[u8],
-    c: &Columns,
-    end: usize,
-) -> Result<bool> {
-    if ls.field == c.path {
-        return push_token(set, st, part, ls.token_start, end);
-    }
-    let cell = part.get(ls.field_start..end).unwrap_or(&[]).trim_ascii();
-    if ls.field == c.conversions {
-        ls.conv = digits(cell);
-        return Ok(ls.conv.is_some());
-    }
-    if Some(ls.field) == c.nulls {
-        let Some(n) = digits(cell) else {
-            return Ok(false);
-        };
-        ls.nulls = n;
-    } else if Some(ls.field) == c.value {
-        let Some(v) = plain_decimal(cell) else {
-            return Ok(false);
-        };
-        ls.value = v;
-    }
-    Ok(true)
-}
-
-/// Ends the line `part[start..end]` (its `\n` at `end`): adds the row, or
-/// hands the line to the general reader.
-#[allow(clippy::too_many_arguments)]
-fn line_end<S: Sink>(
-    set: &mut S,
-    part: &[u8],
-    start: usize,
-    end: usize,
-    number: u64,
-    width: usize,
-    header: &Header,
-    cols: &Columns,
-    row: RowFn<S>,
-    st: &mut RowState,
-    ls: &mut LineState,
 ) -> Result<()> {
-    let text_end = if end > start && part.get(end - 1) == Some(&b'\r') {
-        end - 1
-    } else {
-        end
-    };
-    if ls.ok {
-        ls.ok = text_end >= ls.field_start && field_end(set, st, ls, part, cols, text_end)?;
-    }
-    let max = MAX_AMOUNT;
-    if let (true, Some(conv)) = (ls.ok, ls.conv) {
-        if ls.field + 1 == width
-            && !st.ids.is_empty()
-            && !(conv == 0 && ls.value > Fixed::ZERO)
-            && ls.value <= max
-        {
-            return set.row(&st.ids, conv, ls.value, ls.nulls);
+    let mut records = Records::new(input, 0).within_file();
+    while let Some(r) = records.next_raw().map_err(|e| e.into_error(offset))? {
+        if blank(&r) {
+            continue;
         }
-    }
-    // The general reader takes the line (and skips it when blank).
-    let raw = part.get(start..end).unwrap_or(&[]);
-    let mut records = Records::new(raw);
-    records.line = number;
-    if let Some(l) = records.next()? {
-        check_width(&records, header, l)?;
-        row(set, &records, l, cols, st)?;
+        let line = r.line + offset;
+        check_width(&r, header, line)?;
+        row(set, &r, line, cols, st)?;
     }
     Ok(())
 }
 
-/// Looks up the channel of `line[a..b]` (trimmed of spaces; empty tokens
-/// dropped) and pushes it.
-#[inline(always)]
-fn push_token<S: Sink>(
-    set: &mut S,
-    st: &mut RowState,
-    line: &[u8],
-    a: usize,
-    b: usize,
-) -> Result<bool> {
-    let b = b.min(line.len());
-    let raw_len = b.saturating_sub(a);
-    if raw_len == 0 {
-        return Ok(true);
-    }
-    // The raw segment between separators, spaces and all, is the key: no
-    // trimming on a hit (" search " and "search" are two keys of one id).
-    let keep = |n: usize| {
-        if n >= 8 {
-            u64::MAX
-        } else {
-            (1u64 << (8 * n)) - 1
-        }
-    };
-    let (head, tail) = if raw_len <= 16 {
-        let head = load(line, a) & keep(raw_len);
-        let tail = if raw_len > 8 { load(line, b - 8) } else { 0 };
-        if let Some(id) = st.table.get(head, tail, raw_len) {
-            st.ids.push(id);
-            return Ok(true);
-        }
-        (head, tail)
-    } else {
-        (0, 0)
-    };
-    let token = trim_spaces(line.get(a..b).unwrap_or(&[]));
-    if token.is_empty() {
-        return Ok(true);
-    }
-    let Ok(name) = std::str::from_utf8(token) else {
-        // Not UTF-8: the general reader names the line.
-        return Ok(false);
-    };
-    let id = set.intern(name)?;
-    if raw_len <= 16 {
-        st.table.put(head, tail, raw_len, id);
-    }
-    st.ids.push(id);
-    Ok(true)
-}
-
-/// Reads the rows of `data` (after the header) into `set`: on two threads
-/// for large inputs without quotes (split at a line end, each half into its
-/// own set, merged in order, so the result is the one thread's), else on
-/// one.
+/// Reads the rows of `data` (after the header, which ends at `body`, and
+/// `offset` lines) into `set`: on two threads for large inputs without
+/// quotes (split at a line end, each half into its own set, merged in
+/// order, so the result is the one thread's), else on one.
 #[allow(clippy::too_many_arguments)]
 fn read_rows<S: Sink>(
     data: &[u8],
     body: usize,
-    first_line: u64,
+    offset: u64,
     set: S,
     header: &Header,
     cols: &Columns,
     row: RowFn<S>,
-    fast: bool,
-) -> Result<S> {
-    read_rows_from(
-        data,
-        body,
-        first_line,
-        set,
-        header,
-        cols,
-        row,
-        fast,
-        TWO_THREADS,
-    )
-}
-
-/// [`read_rows`] with the size from which two threads are used.
-#[allow(clippy::too_many_arguments)]
-fn read_rows_from<S: Sink>(
-    data: &[u8],
-    body: usize,
-    first_line: u64,
-    set: S,
-    header: &Header,
-    cols: &Columns,
-    row: RowFn<S>,
-    fast: bool,
     two_threads: usize,
 ) -> Result<S> {
     let rest = data.get(body..).unwrap_or(&[]);
@@ -937,7 +486,7 @@ fn read_rows_from<S: Sink>(
         .then(|| memchr::memchr(b'\n', rest.get(rest.len() / 2..).unwrap_or(&[])))
         .flatten()
         .map(|i| rest.len() / 2 + i + 1);
-    let one = |part: &[u8], line: u64, mut set: S| -> Result<S> {
+    let one = |part: &[u8], offset: u64, mut set: S| -> Result<S> {
         // Lines and arrows counted in the first 256 KiB and extrapolated
         // with a margin, so the columns are allocated once (growing them
         // copies and faults in every page again).
@@ -949,49 +498,23 @@ fn read_rows_from<S: Sink>(
             (lines as f64 * scale) as usize + 16,
             ((lines + arrows) as f64 * scale) as usize + 64,
         );
-        let mut state = RowState {
-            table: TokenTable::new(),
-            ids: Vec::new(),
-            ages: Vec::new(),
-        };
-        if fast && !quoted {
-            fast_paths_part(&mut set, part, line, header, cols, row, &mut state)?;
-            return Ok(set);
-        }
-        let mut records = Records::new(part);
-        records.line = line;
-        while let Some(line) = records.next()? {
-            check_width(&records, header, line)?;
-            row(&mut set, &records, line, cols, &mut state)?;
-        }
+        let mut state = RowState::new();
+        read_part(part, offset, &mut set, header, cols, row, &mut state)?;
         Ok(set)
     };
     let Some(split) = split else {
-        let mut set = one(rest, first_line, set)?;
+        let mut set = one(rest, offset, set)?;
         set.finish()?;
         return Ok(set);
     };
     let (a, b) = rest.split_at(split.min(rest.len()));
     let empty = set.empty_like();
-    // The second part counts its lines from 1; its line numbers move by
-    // the first part's lines only when an error names one.
-    let shift = |e: Error| match e {
-        Error::InvalidRecord {
-            line,
-            column,
-            value,
-            reason,
-        } if line > 0 => Error::InvalidRecord {
-            line: line + first_line - 1 + memchr::memchr_iter(b'\n', a).count() as u64,
-            column,
-            value,
-            reason,
-        },
-        other => other,
-    };
     let (first, second) = std::thread::scope(|s| {
-        let h = s.spawn(|| one(b, 1, empty).map_err(shift));
-        let first = one(a, first_line, set);
+        let h = s.spawn(|| {
+            let offset_b = offset + memchr::memchr_iter(b'\n', a).count() as u64;
+            one(b, offset_b, empty)
+        });
+        let first = one(a, offset, set);
         let second = h.join().unwrap_or_else(|_| {
             Err(Error::NumericFailure {
                 what: "a path reader thread panicked".to_owned(),
@@ -1005,24 +528,38 @@ fn read_rows_from<S: Sink>(
     Ok(first)
 }
 
-/// The header, and where the rows start in `data`.
+/// The header (the first record that is not blank), where the rows start
+/// in `data`, and the lines before them.
 fn header(data: &[u8], expected: &str) -> Result<(Header, usize, u64)> {
-    let mut records = Records::new(data);
-    let header = Header::read(&mut records, expected)?;
-    let bom = data.len() - records.data.len();
-    Ok((header, bom + records.pos, records.line))
+    let mut records = Records::new(data, 0);
+    records.skip_bom().map_err(|e| e.into_error(0))?;
+    let header = loop {
+        match records.next_raw().map_err(|e| e.into_error(0))? {
+            None => return Err(empty_input(expected)),
+            Some(r) if blank(&r) => {}
+            Some(r) => break Header::new(&r, r.line),
+        }
+    };
+    let body = usize::try_from(records.byte()).unwrap_or(data.len());
+    Ok((header, body, records.line() - 1))
 }
 
 fn paths_row<S: Sink>(
     set: &mut S,
-    r: &Records<'_>,
+    r: &RawRec<'_>,
     line: u64,
     c: &Columns,
     st: &mut RowState,
 ) -> Result<()> {
-    let conv = parse_count(r.field(c.conversions), line, "total_conversions")?;
+    let conv = match digits(r.field(c.conversions)) {
+        Some(n) => n,
+        None => parse_count(r.field(c.conversions), line, "total_conversions")?,
+    };
     let nulls = match c.nulls {
-        Some(i) => parse_count(r.field(i), line, "total_null")?,
+        Some(i) => match digits(r.field(i)) {
+            Some(n) => n,
+            None => parse_count(r.field(i), line, "total_null")?,
+        },
         None => 0,
     };
     let value = match c.value {
@@ -1049,9 +586,25 @@ fn paths_row<S: Sink>(
     set.row(&st.ids, conv, value, nulls)
 }
 
+/// A count made of digits only (the common case), else `None`.
+#[inline]
+fn digits(t: &[u8]) -> Option<u64> {
+    if t.is_empty() || t.len() > 16 {
+        return None;
+    }
+    let mut n = 0u64;
+    for &b in t {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        n = n * 10 + u64::from(b - b'0');
+    }
+    (n <= MAX_COUNT).then_some(n)
+}
+
 fn journeys_row(
     set: &mut PathSet,
-    r: &Records<'_>,
+    r: &RawRec<'_>,
     line: u64,
     c: &Columns,
     st: &mut RowState,
@@ -1130,16 +683,19 @@ fn journeys_row(
     set.push_row_timed(&st.ids, &st.ages, conv, value, 1 - conv)
 }
 
-/// A path file read in pieces: complete lines go through the fast reader
-/// as they arrive; the piece of a line left at the end of a push waits for
-/// the next. From the first quote on (a quoted field may hold a line end)
-/// the rest is kept and read at the end by the general reader.
+/// A path file read in pieces: complete lines are cut into records by the
+/// crate's CSV reader as they arrive; the piece of a line left at the end
+/// of a push waits for the next. From the first quote on (a quoted field
+/// may hold a line end, so a line end is no longer a record's end) the rest
+/// is kept and read at the end.
 pub(crate) struct PushReader<S: Sink> {
     sink: S,
     carry: Vec<u8>,
     header: Option<(Header, Columns)>,
-    /// The line number of the next line.
-    line: u64,
+    /// The lines before the next piece.
+    lines: u64,
+    /// Whether no byte was read yet (a byte-order mark may come).
+    at_start: bool,
     state: RowState,
     /// From the first quote on: every byte still to read.
     quoted: Option<Vec<u8>>,
@@ -1161,12 +717,9 @@ impl<S: Sink> PushReader<S> {
             sink,
             carry: Vec::new(),
             header: None,
-            line: 1,
-            state: RowState {
-                table: TokenTable::new(),
-                ids: Vec::new(),
-                ages: Vec::new(),
-            },
+            lines: 0,
+            at_start: true,
+            state: RowState::new(),
             quoted: None,
         }
     }
@@ -1205,49 +758,56 @@ impl<S: Sink> PushReader<S> {
     }
 
     /// Complete lines (ending in `\n`, or the last piece of the input).
-    fn region(&mut self, mut region: &[u8]) -> Result<()> {
-        if let Some(all) = &mut self.quoted {
-            all.extend_from_slice(region);
-            return Ok(());
+    fn region(&mut self, region: &[u8]) -> Result<()> {
+        match &mut self.quoted {
+            Some(all) => all.extend_from_slice(region),
+            None if memchr::memchr(b'"', region).is_some() => self.quoted = Some(region.to_vec()),
+            None => self.read(region)?,
         }
-        if self.header.is_none() {
-            let (header, body, line) = header(region, PATHS_HEADER)?;
-            let cols = path_columns(&header)?;
-            self.header = Some((header, cols));
-            self.line = line;
-            region = region.get(body..).unwrap_or(&[]);
+        Ok(())
+    }
+
+    /// Reads records that end within `input` (the header first, if not
+    /// read yet).
+    fn read(&mut self, input: &[u8]) -> Result<()> {
+        let offset = self.lines;
+        let mut records = Records::new(input, 0);
+        if std::mem::take(&mut self.at_start) {
+            records.skip_bom().map_err(|e| e.into_error(offset))?;
+        } else {
+            records = records.within_file();
         }
-        if memchr::memchr(b'"', region).is_some() {
-            self.quoted = Some(region.to_vec());
-            return Ok(());
+        while let Some(r) = records.next_raw().map_err(|e| e.into_error(offset))? {
+            if blank(&r) {
+                continue;
+            }
+            let line = r.line + offset;
+            match &self.header {
+                None => {
+                    let header = Header::new(&r, line);
+                    let cols = path_columns(&header)?;
+                    self.header = Some((header, cols));
+                }
+                Some((header, cols)) => {
+                    check_width(&r, header, line)?;
+                    paths_row(&mut self.sink, &r, line, cols, &mut self.state)?;
+                }
+            }
         }
-        let Some((header, cols)) = &self.header else {
-            return Ok(());
-        };
-        self.line = fast_paths_part(
-            &mut self.sink,
-            region,
-            self.line,
-            header,
-            cols,
-            paths_row,
-            &mut self.state,
-        )?;
+        self.lines = offset + records.line() - 1;
         Ok(())
     }
 
     pub(crate) fn finish(mut self) -> Result<S> {
         let carry = std::mem::take(&mut self.carry);
-        if !carry.is_empty() || self.header.is_none() {
+        if !carry.is_empty() {
             self.region(&carry)?;
         }
-        if let (Some(all), Some((header, cols))) = (self.quoted.take(), &self.header) {
-            let mut records = Records::new(&all);
-            records.line = self.line;
-            while let Some(line) = records.next()? {
-                check_width(&records, header, line)?;
-                paths_row(&mut self.sink, &records, line, cols, &mut self.state)?;
-            }
+        if let Some(all) = self.quoted.take() {
+            self.read(&all)?;
+        }
+        if self.header.is_none() {
+            return Err(empty_input(PATHS_HEADER));
         }
         self.sink.finish()?;
         Ok(self.sink)
@@ -1277,7 +837,7 @@ pub struct PathFileReader(PushReader<PathSet>);
 impl std::fmt::Debug for PathFileReader {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PathFileReader")
-            .field("line", &self.0.line)
+            .field("lines", &self.0.lines)
             .field("paths", &self.0.sink.len())
             .finish()
     }
@@ -1318,7 +878,16 @@ impl PathFileReader {
 pub(crate) fn read_paths_into<S: Sink>(data: &[u8], sink: S) -> Result<S> {
     let (header, body, line) = header(data, PATHS_HEADER)?;
     let cols = path_columns(&header)?;
-    read_rows(data, body, line, sink, &header, &cols, paths_row, true)
+    read_rows(
+        data,
+        body,
+        line,
+        sink,
+        &header,
+        &cols,
+        paths_row,
+        TWO_THREADS,
+    )
 }
 
 impl PathSet {
@@ -1390,7 +959,16 @@ impl PathSet {
             nulls: None,
             hours: header.require("hours_to_end", JOURNEYS_HEADER)?,
         };
-        read_rows(data, body, line, set, &header, &cols, journeys_row, false)
+        read_rows(
+            data,
+            body,
+            line,
+            set,
+            &header,
+            &cols,
+            journeys_row,
+            TWO_THREADS,
+        )
     }
 }
 
@@ -1502,16 +1080,10 @@ mod tests {
         text
     }
 
-    fn parse_with(data: &[u8], two_threads: usize, fast: bool) -> Result<PathSet> {
+    fn parse_with(data: &[u8], two_threads: usize) -> Result<PathSet> {
         let (header, body, line) = header(data, PATHS_HEADER)?;
-        let cols = Columns {
-            path: header.require("path", PATHS_HEADER)?,
-            conversions: header.require("total_conversions", PATHS_HEADER)?,
-            value: header.find("total_conversion_value"),
-            nulls: header.find("total_null"),
-            hours: 0,
-        };
-        read_rows_from(
+        let cols = path_columns(&header)?;
+        read_rows(
             data,
             body,
             line,
@@ -1519,7 +1091,6 @@ mod tests {
             &header,
             &cols,
             paths_row,
-            fast,
             two_threads,
         )
     }
@@ -1528,10 +1099,10 @@ mod tests {
     fn every_reader_reads_the_same() {
         let text = big(60_000);
         assert!(text.len() > TWO_THREADS);
-        let base = canonical(&parse_with(text.as_bytes(), usize::MAX, false).unwrap());
-        for (two, fast) in [(usize::MAX, true), (1 << 20, true), (1 << 20, false)] {
-            let set = parse_with(text.as_bytes(), two, fast).unwrap();
-            assert_eq!(canonical(&set), base, "{two} {fast}");
+        let base = canonical(&parse_with(text.as_bytes(), usize::MAX).unwrap());
+        for two in [1 << 20, 1 << 10] {
+            let set = parse_with(text.as_bytes(), two).unwrap();
+            assert_eq!(canonical(&set), base, "{two}");
         }
         assert_eq!(
             canonical(&PathSet::parse_csv(text.as_bytes()).unwrap()),
@@ -1577,7 +1148,7 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        // Lines the fast reader leaves to the general one.
+        // Lines of other forms (3.0, 1e1, a blank line, a quoted path, CRLF).
         let odd = "path,total_conversions,total_conversion_value,total_null\n\
                    a > b,3.0,1e1,2\n  \n\
                    a > b,1,5,0\n\

@@ -278,10 +278,11 @@ impl PathSet {
     ///
     /// # Errors
     /// [`Error::EmptyInput`] for an empty path or an empty channel name;
-    /// [`Error::InvalidAmount`] for a value that is negative, not finite or
-    /// above 2^53, or positive without conversions; [`Error::TooMuchWork`]
-    /// for counts above [`MAX_COUNT`] or a set beyond [`MAX_TOUCHES`]
-    /// touches.
+    /// [`Error::InvalidAmount`] naming the value for a value that is
+    /// negative, not finite or above 2^53, or positive without conversions,
+    /// and for counts above [`MAX_COUNT`]; [`Error::TooMuchWork`] when equal
+    /// paths add up beyond those caps or the set grows beyond
+    /// [`MAX_TOUCHES`] touches.
     pub fn add(&mut self, path: &[&str], conversions: u64, value: f64, nulls: u64) -> Result<()> {
         let value = check_counts(conversions, value, nulls)?;
         let ids = self.intern_path(path)?;
@@ -974,11 +975,19 @@ fn check_row(conversions: u64, value: Fixed, nulls: u64) -> Result<()> {
 
 /// Checks one path's counts and value; the value in fixed point.
 pub(crate) fn check_counts(conversions: u64, value: f64, nulls: u64) -> Result<Fixed> {
+    // Input counts beyond the cap are bad input, named by value (sums of
+    // equal paths beyond it are too much work: `check_row`).
     if conversions > MAX_COUNT {
-        return Err(count_error("conversions of one path"));
+        return Err(Error::InvalidAmount {
+            value: conversions.to_string(),
+            reason: "a path's conversions must be at most 2^53",
+        });
     }
     if nulls > MAX_COUNT {
-        return Err(count_error("non-converting journeys of one path"));
+        return Err(Error::InvalidAmount {
+            value: nulls.to_string(),
+            reason: "a path's non-converting journeys must be at most 2^53",
+        });
     }
     let fixed = Fixed::from_f64(value).ok_or_else(|| Error::InvalidAmount {
         value: value.to_string(),
@@ -1162,7 +1171,7 @@ mod tests {
         ));
         assert!(matches!(
             s.add(&["a"], MAX_COUNT + 1, 0.0, 0),
-            Err(Error::TooMuchWork { .. })
+            Err(Error::InvalidAmount { .. })
         ));
         assert!(matches!(
             s.add_timed(&["a"], &[], 1, 0.0, 0),

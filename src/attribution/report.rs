@@ -39,7 +39,7 @@ use crate::model::time::secs_f64;
 /// # Ok::<(), cxjourney::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(try_from = "UncheckedAttributionConfig")]
 pub struct AttributionConfig {
     /// Only touches this long before a conversion (or before the end of a
     /// journey that did not convert) count (default 30 days, GA4's default
@@ -69,6 +69,64 @@ pub struct AttributionConfig {
     pub ordered_shapley: bool,
     /// Bootstrap intervals for the Markov credit (default none).
     pub bootstrap: Option<Bootstrap>,
+}
+
+/// The serialized form of [`AttributionConfig`], validated when read
+/// ([`AttributionConfig::validate`]).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct UncheckedAttributionConfig {
+    #[serde(with = "crate::model::time")]
+    lookback: TimeDelta,
+    paths_per: PathsPer,
+    refunds: RefundPolicy,
+    #[serde(with = "crate::model::time")]
+    half_life: TimeDelta,
+    last_non_direct: LastNonDirect,
+    position_based: PositionBased,
+    markov: Markov,
+    shapley: Shapley,
+    ordered_shapley: bool,
+    bootstrap: Option<Bootstrap>,
+}
+
+impl Default for UncheckedAttributionConfig {
+    fn default() -> Self {
+        let c = AttributionConfig::default();
+        UncheckedAttributionConfig {
+            lookback: c.lookback,
+            paths_per: c.paths_per,
+            refunds: c.refunds,
+            half_life: c.half_life,
+            last_non_direct: c.last_non_direct,
+            position_based: c.position_based,
+            markov: c.markov,
+            shapley: c.shapley,
+            ordered_shapley: c.ordered_shapley,
+            bootstrap: c.bootstrap,
+        }
+    }
+}
+
+impl TryFrom<UncheckedAttributionConfig> for AttributionConfig {
+    type Error = Error;
+
+    fn try_from(u: UncheckedAttributionConfig) -> Result<AttributionConfig> {
+        let c = AttributionConfig {
+            lookback: u.lookback,
+            paths_per: u.paths_per,
+            refunds: u.refunds,
+            half_life: u.half_life,
+            last_non_direct: u.last_non_direct,
+            position_based: u.position_based,
+            markov: u.markov,
+            shapley: u.shapley,
+            ordered_shapley: u.ordered_shapley,
+            bootstrap: u.bootstrap,
+        };
+        c.validate()?;
+        Ok(c)
+    }
 }
 
 impl Default for AttributionConfig {

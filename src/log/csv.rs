@@ -608,7 +608,7 @@ fn join_parts<'o>(
 /// A failure while reading rows; lines count from the start of the range
 /// read (see [`Failure::into_error`]).
 #[derive(Debug)]
-struct Failure {
+pub(crate) struct Failure {
     /// The line of the record it happened at.
     line: u64,
     kind: FailureKind,
@@ -647,7 +647,7 @@ impl Failure {
     }
 
     /// The error, its line moved past `offset` lines before the range.
-    fn into_error(self, offset: u64) -> Error {
+    pub(crate) fn into_error(self, offset: u64) -> Error {
         match self.kind {
             FailureKind::Error(Error::InvalidRecord {
                 line,
@@ -1389,8 +1389,11 @@ enum Row<'a> {
 /// Cuts records out of the input as `csv-core` does (the `csv` crate's
 /// default dialect: comma, double quotes, `\r`, `\n` or `\r\n` line ends,
 /// blank lines skipped), counting lines and bytes: lines without a quote
-/// directly, the others with `csv-core`.
-struct Records<R> {
+/// directly, the others with `csv-core`. The crate's one CSV record cutter:
+/// the event log's readers take [`Row`]s of UTF-8 text
+/// ([`row`](Self::row)), other readers (transactions, attribution path
+/// files) take [`RawRec`]s of bytes ([`raw`](Self::raw)).
+pub(crate) struct Records<R> {
     input: R,
     buf: Vec<u8>,
     /// The unread bytes are `buf[pos..end]`.
@@ -1410,11 +1413,47 @@ struct Records<R> {
     nends: usize,
     /// Where the fields of a line cut in place end (see [`scan_line`]).
     line_ends: Vec<usize>,
+    /// The most bytes one record may take (default [`MAX_RECORD_BYTES`]).
+    cap: u64,
+}
+
+/// One record as bytes, fields unquoted (see [`Records::raw`]): the fields
+/// end to end (or the line as it is in the input when `sep` is 1), where
+/// each field ends, and the line the record starts on.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RawRec<'a> {
+    bytes: &'a [u8],
+    ends: &'a [usize],
+    sep: usize,
+    /// The line of the record's first byte (from 1 at the reader's start).
+    pub(crate) line: u64,
+}
+
+impl<'a> RawRec<'a> {
+    /// How many fields.
+    pub(crate) fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Field `i`, untrimmed (empty past the last field).
+    pub(crate) fn field(&self, i: usize) -> &'a [u8] {
+        let start = match i.checked_sub(1) {
+            Some(p) => match self.ends.get(p) {
+                Some(&e) => e + self.sep,
+                None => return &[],
+            },
+            None => 0,
+        };
+        self.ends
+            .get(i)
+            .and_then(|&e| self.bytes.get(start..e))
+            .unwrap_or(&[])
+    }
 }
 
 impl<R: Read> Records<R> {
     /// A reader of `input`, whose first byte is at `byte` of the file.
-    fn new(input: R, byte: u64) -> Self {
+    pub(crate) fn new(input: R, byte: u64) -> Self {
         Records {
             input,
             buf: vec![0; READ_BYTES],
@@ -1429,7 +1468,78 @@ impl<R: Read> Records<R> {
             nout: 0,
             nends: 0,
             line_ends: Vec::new(),
+            cap: MAX_RECORD_BYTES,
         }
+    }
+
+    /// The same reader with another cap on a record's bytes (at least 1).
+    pub(crate) fn with_cap(mut self, cap: u64) -> Self {
+        self.cap = cap.max(1);
+        self
+    }
+
+    /// The line of the next unread byte (from 1 at the reader's start).
+    pub(crate) fn line(&self) -> u64 {
+        self.line
+    }
+
+    /// The offset in the file of the next unread byte.
+    pub(crate) fn byte(&self) -> u64 {
+        self.byte
+    }
+
+    /// Skips a UTF-8 byte-order mark at the start of the input (call first).
+    pub(crate) fn skip_bom(&mut self) -> std::result::Result<(), Failure> {
+        const BOM: &[u8] = b"\xEF\xBB\xBF";
+        self.fill()?;
+        loop {
+            let have = self.buf.get(self.pos..self.end).unwrap_or(&[]);
+            if have.len() >= BOM.len() || self.eof || !BOM.starts_with(have) {
+                break;
+            }
+            // A mark cut by a short read: read on behind it.
+            let room = self.buf.get_mut(self.end..).unwrap_or(&mut []);
+            match self.input.read(room) {
+                Ok(0) => self.eof = true,
+                Ok(n) => self.end += n.min(room.len()),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(Failure::input(self.line, e.to_string())),
+            }
+        }
+        if self
+            .buf
+            .get(self.pos..self.end)
+            .is_some_and(|b| b.starts_with(BOM))
+        {
+            self.pos += BOM.len();
+            self.byte += BOM.len() as u64;
+        }
+        self.bom_as_text();
+        Ok(())
+    }
+
+    /// The same reader for input that starts within a file (after its
+    /// start): a byte-order mark there is text.
+    pub(crate) fn within_file(mut self) -> Self {
+        self.bom_as_text();
+        self
+    }
+
+    /// Makes `csv-core` take a byte-order mark as text from here on (it
+    /// strips one from its first input otherwise): its first input is made
+    /// a blank line, which it skips between records.
+    fn bom_as_text(&mut self) {
+        let (mut out, mut ends) = ([0u8; 1], [0usize; 1]);
+        let _ = self.core.read_record(b"\n", &mut out, &mut ends);
+    }
+
+    /// The next record as bytes, blank or not (its fields are not checked
+    /// as UTF-8); `None` at the end of the input.
+    pub(crate) fn next_raw(&mut self) -> std::result::Result<Option<RawRec<'_>>, Failure> {
+        if !self.start()? {
+            return Ok(None);
+        }
+        self.raw()
     }
 
     /// Reads more input once the buffer is used up.
@@ -1483,6 +1593,20 @@ impl<R: Read> Records<R> {
     /// Reads the record that starts here (after [`start`](Self::start)
     /// returned true), checked as UTF-8; `names` names the fields for errors.
     fn row(&mut self, names: &[&'static str]) -> std::result::Result<Row<'_>, Failure> {
+        let Some(raw) = self.raw()? else {
+            return Ok(Row::End);
+        };
+        let rec = Rec::new(raw.bytes, raw.ends, raw.sep, raw.line, names)?;
+        Ok(if rec.blank() {
+            Row::Blank
+        } else {
+            Row::Data(rec)
+        })
+    }
+
+    /// Cuts the record that starts here (after [`start`](Self::start)
+    /// returned true); `None` at the end of the input.
+    pub(crate) fn raw(&mut self) -> std::result::Result<Option<RawRec<'_>>, Failure> {
         use ::csv_core::ReadRecordResult as R;
         let line = self.line;
         // A line without a quote, whole in the buffer, is its fields between
@@ -1492,18 +1616,16 @@ impl<R: Read> Records<R> {
         // rest of a `\r\n`).
         let rest = self.buf.get(self.pos..self.end).unwrap_or(&[]);
         if let Some((i, end)) = scan_line(rest, &mut self.line_ends) {
-            let ends = &self.line_ends;
             let start = self.pos;
             self.pos += i + 1;
             self.byte += i as u64 + 1;
             self.line += u64::from(end == b'\n');
-            let bytes = self.buf.get(start..start + i).unwrap_or(&[]);
-            let rec = Rec::new(bytes, ends, 1, line, names)?;
-            return Ok(if rec.blank() {
-                Row::Blank
-            } else {
-                Row::Data(rec)
-            });
+            return Ok(Some(RawRec {
+                bytes: self.buf.get(start..start + i).unwrap_or(&[]),
+                ends: &self.line_ends,
+                sep: 1,
+                line,
+            }));
         }
         let lines_before = self.core.line();
         let mut taken: u64 = 0;
@@ -1511,14 +1633,14 @@ impl<R: Read> Records<R> {
         self.nends = 0;
         loop {
             self.fill()?;
-            let room = usize::try_from(MAX_RECORD_BYTES - taken).unwrap_or(usize::MAX);
+            let room = usize::try_from(self.cap.saturating_sub(taken)).unwrap_or(usize::MAX);
             let n = self.end.saturating_sub(self.pos).min(room);
             if n == 0 && !self.eof {
                 return Err(Failure::input(
                     line,
                     format!(
-                        "more than {} MiB without a complete record (a quote left open?)",
-                        MAX_RECORD_BYTES >> 20
+                        "more than {} without a complete record (a quote left open?)",
+                        cap_text(self.cap)
                     ),
                 ));
             }
@@ -1537,22 +1659,29 @@ impl<R: Read> Records<R> {
                 R::OutputEndsFull => self.ends.resize(self.ends.len() * 2, 0),
                 R::Record => {
                     self.line += self.core.line() - lines_before;
-                    let bytes = self.out.get(..self.nout).unwrap_or(&[]);
-                    let ends = self.ends.get(..self.nends).unwrap_or(&[]);
-                    let rec = Rec::new(bytes, ends, 0, line, names)?;
-                    return Ok(if rec.blank() {
-                        Row::Blank
-                    } else {
-                        Row::Data(rec)
-                    });
+                    return Ok(Some(RawRec {
+                        bytes: self.out.get(..self.nout).unwrap_or(&[]),
+                        ends: self.ends.get(..self.nends).unwrap_or(&[]),
+                        sep: 0,
+                        line,
+                    }));
                 }
                 // The end of the input (only before a record's first byte).
                 R::InputEmpty | R::End => {
                     self.line += self.core.line() - lines_before;
-                    return Ok(Row::End);
+                    return Ok(None);
                 }
             }
         }
+    }
+}
+
+/// A cap in bytes as text: whole MiB as "N MiB", else "N bytes".
+fn cap_text(cap: u64) -> String {
+    if cap % (1 << 20) == 0 {
+        format!("{} MiB", cap >> 20)
+    } else {
+        format!("{cap} bytes")
     }
 }
 

@@ -44,7 +44,7 @@
 mod build;
 mod codes;
 #[cfg(feature = "csv")]
-mod csv;
+pub(crate) mod csv;
 mod dict;
 mod time;
 mod view;

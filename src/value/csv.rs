@@ -8,11 +8,11 @@
 //! builder is handed back unfinished, so the caller decides when to group
 //! (and can time it, or absorb other files first).
 
-use std::collections::VecDeque;
 use std::io::Read;
 
 use crate::error::{Error, Result};
 use crate::journey::JourneyConfig;
+use crate::log::csv::{RawRec, Records};
 use crate::log::{EventLog, EventLogBuilder, parse_timestamp};
 use crate::model::{BuiltinKind, Channel, Currency, CustomerId, Money, TouchpointKind};
 
@@ -106,30 +106,27 @@ pub fn read_transactions<R: Read>(
     input: R,
     options: &TransactionCsvOptions,
 ) -> Result<(EventLogBuilder, TransactionCsvSummary)> {
-    let mut reader = ::csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(Lines::new(input));
-    let mut record = ::csv::ByteRecord::new();
+    let mut records = Records::new(input, 0).with_cap(MAX_TRANSACTION_RECORD_BYTES);
+    records.skip_bom().map_err(|e| e.into_error(0))?;
     let mut summary = TransactionCsvSummary::default();
 
     // The header: the first record with a non-blank cell.
     let (index, width) = loop {
-        if !next(&mut reader, &mut record)? {
+        let Some(record) = records.next_raw().map_err(|e| e.into_error(0))? else {
             return Err(Error::InvalidRecord {
                 line: 0,
                 column: "header".into(),
                 value: String::new(),
                 reason: "empty input: expected the header customer_id,ts,amount,discounted".into(),
             });
-        }
+        };
         if blank(&record) {
             continue;
         }
-        let line = line_of(&record);
+        let line = record.line;
         let mut index = [usize::MAX; TRANSACTION_COLUMNS.len()];
         let mut names = Vec::with_capacity(record.len());
-        for (i, cell) in record.iter().enumerate() {
+        for (i, cell) in (0..record.len()).map(|i| (i, record.field(i))) {
             let name = text(cell, line, "header")?;
             let name = name.strip_prefix('\u{feff}').unwrap_or(name).trim();
             names.push(name.to_owned());
@@ -176,11 +173,11 @@ pub fn read_transactions<R: Read>(
     let mut last_key: Vec<u8> = Vec::new();
     let mut last_id = None;
     let mut keyed = false;
-    while next(&mut reader, &mut record)? {
+    while let Some(record) = records.next_raw().map_err(|e| e.into_error(0))? {
         if blank(&record) {
             continue;
         }
-        let line = line_of(&record);
+        let line = record.line;
         if record.len() != width {
             return Err(Error::InvalidRecord {
                 line,
@@ -191,9 +188,9 @@ pub fn read_transactions<R: Read>(
         }
         let cell = |c: usize| -> Result<&str> {
             let name = TRANSACTION_COLUMNS.get(c).copied().unwrap_or("?");
-            match index.get(c).and_then(|&i| record.get(i)) {
-                Some(raw) => Ok(text(raw, line, name)?.trim()),
-                None => Ok(""),
+            match index.get(c) {
+                Some(&i) if i < record.len() => Ok(text(record.field(i), line, name)?.trim()),
+                _ => Ok(""),
             }
         };
         let bad = |c: usize, value: &str, reason: &str| Error::InvalidRecord {
@@ -313,135 +310,8 @@ fn text<'a>(raw: &'a [u8], line: u64, column: &str) -> Result<&'a str> {
     })
 }
 
-fn blank(record: &::csv::ByteRecord) -> bool {
-    record.iter().all(|c| c.trim_ascii().is_empty())
-}
-
-fn line_of(record: &::csv::ByteRecord) -> u64 {
-    record.position().map_or(0, ::csv::Position::line)
-}
-
-/// Reads one record, with its line moved past any blank lines before it
-/// (the csv crate reports such a record at the first blank line), and
-/// starts the byte count of the next record.
-fn next<R: Read>(
-    reader: &mut ::csv::Reader<Lines<R>>,
-    record: &mut ::csv::ByteRecord,
-) -> Result<bool> {
-    let more = reader.read_byte_record(record).map_err(|e| {
-        let line = e.position().map_or(0, ::csv::Position::line);
-        Error::Read {
-            what: format!("CSV input at line {line}"),
-            message: e.to_string(),
-        }
-    })?;
-    if more && let Some(pos) = record.position() {
-        let skipped = reader.get_mut().blank_lines_at(pos.byte());
-        if skipped > 0 {
-            let mut fixed = pos.clone();
-            fixed.set_line(pos.line() + skipped);
-            record.set_position(Some(fixed));
-        }
-    }
-    Ok(more)
-}
-
-/// The most runs of blank lines remembered ahead of the parser (beyond it,
-/// line numbers after further blank lines may come out too small; memory
-/// stays bounded).
-const MAX_BLANK_RUNS: usize = 1 << 16;
-
-/// The input, watched on its way to the csv parser: where runs of blank
-/// lines start (to correct the parser's line numbers), and how many bytes
-/// went by since the last complete record (to stop a runaway record).
-struct Lines<R> {
-    inner: R,
-    /// Offset of the next byte.
-    at: u64,
-    /// Offset where the current line starts.
-    line_start: u64,
-    /// The last byte read (the one before the next chunk).
-    last_byte: Option<u8>,
-    /// Runs of blank lines: (offset of the first, number of lines).
-    blanks: VecDeque<(u64, u64)>,
-    /// Offset just past the last blank line counted in the last run.
-    run_end: u64,
-    since_record: u64,
-}
-
-impl<R> Lines<R> {
-    fn new(inner: R) -> Self {
-        Lines {
-            inner,
-            at: 0,
-            line_start: 0,
-            last_byte: None,
-            blanks: VecDeque::new(),
-            run_end: u64::MAX,
-            since_record: 0,
-        }
-    }
-
-    /// How many blank lines start one after another at `byte` (the offset
-    /// the parser gives a record); called once per record.
-    fn blank_lines_at(&mut self, byte: u64) -> u64 {
-        self.since_record = 0;
-        while self.blanks.front().is_some_and(|b| b.0 < byte) {
-            self.blanks.pop_front();
-        }
-        match self.blanks.front() {
-            Some(&(start, n)) if start == byte => {
-                self.blanks.pop_front();
-                n
-            }
-            _ => 0,
-        }
-    }
-
-    fn blank_line(&mut self, start: u64, end: u64) {
-        if self.run_end == start
-            && let Some(run) = self.blanks.back_mut()
-        {
-            run.1 += 1;
-        } else if self.blanks.len() < MAX_BLANK_RUNS {
-            self.blanks.push_back((start, 1));
-        }
-        self.run_end = end;
-    }
-}
-
-impl<R: Read> Read for Lines<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        if self.since_record > MAX_TRANSACTION_RECORD_BYTES {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                format!(
-                    "more than {} MiB without a complete record (a quote left open?)",
-                    MAX_TRANSACTION_RECORD_BYTES >> 20
-                ),
-            ));
-        }
-        let n = self.inner.read(buf)?;
-        let chunk = buf.get(..n).unwrap_or(&[]);
-        let base = self.at;
-        for i in memchr::memchr_iter(b'\n', chunk) {
-            let o = base + i as u64;
-            let before = match i.checked_sub(1) {
-                Some(j) => chunk.get(j).copied(),
-                None => self.last_byte,
-            };
-            if o == self.line_start || (o == self.line_start + 1 && before == Some(b'\r')) {
-                self.blank_line(self.line_start, o + 1);
-            }
-            self.line_start = o + 1;
-        }
-        if let Some(&b) = chunk.last() {
-            self.last_byte = Some(b);
-        }
-        self.at += n as u64;
-        self.since_record += n as u64;
-        Ok(n)
-    }
+fn blank(record: &RawRec<'_>) -> bool {
+    (0..record.len()).all(|i| record.field(i).trim_ascii().is_empty())
 }
 
 #[cfg(test)]

@@ -42,7 +42,7 @@ const MAX_WORK: u64 = 1 << 34;
 /// # Ok::<(), cxjourney::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(try_from = "UncheckedBootstrap")]
 pub struct Bootstrap {
     /// How many resamples (default 200; at most [`MAX_REPLICATES`]).
     pub replicates: u32,
@@ -50,6 +50,40 @@ pub struct Bootstrap {
     pub seed: u64,
     /// The interval's coverage, strictly between 0 and 1 (default 0.95).
     pub level: f64,
+}
+
+/// The serialized form of [`Bootstrap`], validated when read.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct UncheckedBootstrap {
+    replicates: u32,
+    seed: u64,
+    level: f64,
+}
+
+impl Default for UncheckedBootstrap {
+    fn default() -> Self {
+        let b = Bootstrap::default();
+        UncheckedBootstrap {
+            replicates: b.replicates,
+            seed: b.seed,
+            level: b.level,
+        }
+    }
+}
+
+impl TryFrom<UncheckedBootstrap> for Bootstrap {
+    type Error = Error;
+
+    fn try_from(u: UncheckedBootstrap) -> Result<Bootstrap> {
+        let b = Bootstrap {
+            replicates: u.replicates,
+            seed: u.seed,
+            level: u.level,
+        };
+        b.validate()?;
+        Ok(b)
+    }
 }
 
 impl Default for Bootstrap {

@@ -75,7 +75,7 @@ pub const DEFAULT_MAX_STATES: usize = 50_000;
 /// # Ok::<(), cxjourney::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(try_from = "UncheckedMarkov")]
 pub struct Markov {
     /// The chain's order, 1 to [`MAX_ORDER`] (default 1).
     pub order: u8,
@@ -91,6 +91,37 @@ impl Default for Markov {
             order: 1,
             max_states: DEFAULT_MAX_STATES,
         }
+    }
+}
+
+/// The serialized form of [`Markov`], validated when read.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct UncheckedMarkov {
+    order: u8,
+    max_states: usize,
+}
+
+impl Default for UncheckedMarkov {
+    fn default() -> Self {
+        let m = Markov::default();
+        UncheckedMarkov {
+            order: m.order,
+            max_states: m.max_states,
+        }
+    }
+}
+
+impl TryFrom<UncheckedMarkov> for Markov {
+    type Error = Error;
+
+    fn try_from(u: UncheckedMarkov) -> Result<Markov> {
+        let m = Markov {
+            order: u.order,
+            max_states: u.max_states,
+        };
+        m.validate()?;
+        Ok(m)
     }
 }
 
