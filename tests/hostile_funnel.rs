@@ -70,6 +70,11 @@ fn arb_seconds() -> impl Strategy<Value = i64> {
     ]
 }
 
+/// Seconds of a `TimeDelta`, as errors print them.
+fn secs(d: TimeDelta) -> f64 {
+    d.num_seconds() as f64 + f64::from(d.subsec_nanos()) / 1e9
+}
+
 /// A window as `TimeDelta`, when representable.
 fn delta(secs: i64) -> TimeDelta {
     TimeDelta::try_seconds(secs).unwrap_or(TimeDelta::MAX)
@@ -561,7 +566,7 @@ proptest! {
         match WindowFunnel::new(steps, delta(window), mode) {
             Err(e) => {
                 let named = names(&e, &steps.to_string())
-                    || names(&e, &delta(window).to_string())
+                    || names(&e, &secs(delta(window)).to_string())
                     || names(&e, &mode.to_string());
                 prop_assert!(named, "{}", e);
             }
@@ -668,7 +673,18 @@ proptest! {
         let Ok(log) = EventLog::from_touchpoints(&stream, &JourneyConfig::default()) else {
             return Ok(());
         };
-        let funnel = Funnel::new(config).unwrap();
+        let funnel = match Funnel::new(config.clone()) {
+            Ok(f) => f,
+            Err(e) => {
+                // an invalid mode combination or an empty step name, named
+                prop_assert!(
+                    names(&e, &config.mode.to_string()) || names(&e, "steps.name"),
+                    "{}",
+                    e
+                );
+                return Ok(());
+            }
+        };
         crate::log::check_contract::<FunnelAccumulator>(&log, &funnel, &cuts);
         let report = run_on_log::<FunnelAccumulator>(&log, &funnel, 2).unwrap();
         prop_assert!(report.validate().is_ok(), "{:?}", report.validate());

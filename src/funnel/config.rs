@@ -265,7 +265,7 @@ impl FunnelConfig {
         if self.window < TimeDelta::zero() || self.window.num_seconds() > MAX_WINDOW_SECONDS {
             return Err(Error::InvalidConfig {
                 field: "window",
-                value: self.window.to_string(),
+                value: format!("{} seconds", crate::model::time::secs_f64(self.window)),
                 reason: "must be within 0 and 100 years (MAX_WINDOW_SECONDS)",
             });
         }

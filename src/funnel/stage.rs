@@ -75,7 +75,7 @@ impl StageFunnel {
         {
             return Err(Error::InvalidConfig {
                 field: "window",
-                value: window.to_string(),
+                value: format!("{} seconds", crate::model::time::secs_f64(window)),
                 reason: "must be within 0 and 100 years (MAX_WINDOW_SECONDS)",
             });
         }

@@ -321,7 +321,11 @@ impl Step {
             if gap.is_some_and(|g| g < TimeDelta::zero() || g.num_seconds() > MAX_GAP_SECONDS) {
                 return Err(Error::InvalidConfig {
                     field,
-                    value: format!("{} for step {:?}", gap.unwrap_or_default(), self.name),
+                    value: format!(
+                        "{} seconds for step {:?}",
+                        crate::model::time::secs_f64(gap.unwrap_or_default()),
+                        self.name
+                    ),
                     reason: "must be within 0 and 100 years",
                 });
             }
