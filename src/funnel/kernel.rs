@@ -536,10 +536,7 @@ mod tests {
     fn strict_once_uses_a_row_once() {
         let rules = Rules::plain(2, 100, FunnelMode::strict_once());
         // one row matching both steps
-        assert_eq!(
-            level_strict_once(&rules, &[(0, 1, 0), (0, 2, 0)]).0,
-            1
-        );
+        assert_eq!(level_strict_once(&rules, &[(0, 1, 0), (0, 2, 0)]).0, 1);
         assert_eq!(
             level(
                 &Rules::plain(2, 100, FunnelMode::default()),

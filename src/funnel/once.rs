@@ -524,10 +524,7 @@ mod tests {
     /// `1..=level`.
     /// The crate's former implementation (every partial chain, as ClickHouse
     /// keeps them), without its cap.
-    pub(crate) fn chains_oracle(
-        rules: &Rules,
-        events: &[(i64, u8, u32)],
-    ) -> (u8, Vec<u32>) {
+    pub(crate) fn chains_oracle(rules: &Rules, events: &[(i64, u8, u32)]) -> (u8, Vec<u32>) {
         let n = usize::from(rules.steps);
         let m = rules.mode;
         let window = rules.window;
@@ -628,7 +625,9 @@ mod tests {
             let pos = events
                 .iter()
                 .position(|&(_, s, r)| s == step && r == row)
-                .unwrap_or_else(|| panic!("row {row} does not match step {step}: {events:?} {path:?}"));
+                .unwrap_or_else(|| {
+                    panic!("row {row} does not match step {step}: {events:?} {path:?}")
+                });
             let ts = events[pos].0;
             if k == 0 {
                 first = ts;
@@ -639,8 +638,14 @@ mod tests {
                     assert!(ts > lt);
                 }
             }
-            assert!(in_window(ts, first, rules.window), "window {events:?} {path:?}");
-            assert!(!path[..k].contains(&row), "row used twice {events:?} {path:?}");
+            assert!(
+                in_window(ts, first, rules.window),
+                "window {events:?} {path:?}"
+            );
+            assert!(
+                !path[..k].contains(&row),
+                "row used twice {events:?} {path:?}"
+            );
             last = Some((pos, ts));
         }
     }
@@ -666,13 +671,15 @@ mod tests {
     fn events_of(rows: &[(i64, Vec<u8>)], n: u8, strict_order: bool) -> Vec<(i64, u8, u32)> {
         let mut ev = Vec::new();
         for (i, (t, steps)) in rows.iter().enumerate() {
-            let mut steps: Vec<u8> = steps.iter().copied().filter(|&s| s >= 1 && s <= n).collect();
+            let mut steps: Vec<u8> = steps
+                .iter()
+                .copied()
+                .filter(|&s| s >= 1 && s <= n)
+                .collect();
             steps.sort_unstable();
             steps.dedup();
-            if steps.is_empty() {
-                if strict_order {
-                    ev.push((*t, 0, i as u32));
-                }
+            if steps.is_empty() && strict_order {
+                ev.push((*t, 0, i as u32));
             }
             for s in steps {
                 ev.push((*t, s, i as u32));
@@ -710,8 +717,17 @@ mod tests {
     #[test]
     fn many_starts_then_many_seconds_steps_are_linear() {
         let n = 100_000u32;
-        let ev: Vec<(i64, u8, u32)> = (0..n).map(|i| (0, if i < n / 2 { 1 } else { 2 }, i)).collect();
-        let rules = Rules::plain(2, 0, FunnelMode { strict_increase: true, ..FunnelMode::strict_once() });
+        let ev: Vec<(i64, u8, u32)> = (0..n)
+            .map(|i| (0, if i < n / 2 { 1 } else { 2 }, i))
+            .collect();
+        let rules = Rules::plain(
+            2,
+            0,
+            FunnelMode {
+                strict_increase: true,
+                ..FunnelMode::strict_once()
+            },
+        );
         assert_eq!(level_strict_once(&rules, &ev).0, 1);
         let rules = Rules::plain(3, 0, FunnelMode::strict_once());
         assert_eq!(level_strict_once(&rules, &ev).0, 2);

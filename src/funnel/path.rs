@@ -316,13 +316,16 @@ impl Funnel {
                 let nxt = hi + upto.iter().position(|e| e.1 == 1).unwrap_or(upto.len());
                 let scope_end = buf.get(nxt).map_or(n, |e| e.2 as usize);
                 let slice = buf.get(ev..nxt).unwrap_or(&[]);
-                (self.path_of(view, from..scope_end, 0, &rules, slice, None)?, close)
+                (
+                    self.path_of(view, from..scope_end, 0, &rules, slice, None)?,
+                    close,
+                )
             } else {
                 let Some(start) = (from..n).find(|&i| starts(i)) else {
                     break;
                 };
-                let close = seconds(times.get(start).copied().unwrap_or_default())
-                    .saturating_add(window);
+                let close =
+                    seconds(times.get(start).copied().unwrap_or_default()).saturating_add(window);
                 let stop = after(from, close);
                 let scope_end = (stop..n).find(|&i| starts(i)).unwrap_or(n);
                 work = work.saturating_add((scope_end - from) as u64);

@@ -730,7 +730,11 @@ fn check_summary(field: &'static str, d: &DurationSummary, most: u64) -> Result<
         && within(d.median_seconds)
         && within(d.p90_seconds)
         && d.median_seconds <= d.p90_seconds;
-    if ok { Ok(()) } else { Err(broken(field, format!("{d:?}"))) }
+    if ok {
+        Ok(())
+    } else {
+        Err(broken(field, format!("{d:?}")))
+    }
 }
 
 impl FunnelReport {
@@ -786,7 +790,10 @@ impl FunnelReport {
         for s in &self.steps {
             check_at_most("report.steps.reached", s.reached, self.units)?;
             check_at_most("report.steps.dropped_off", s.dropped_off, self.units)?;
-            check_ratio("report.steps.conversion_from_first", s.conversion_from_first)?;
+            check_ratio(
+                "report.steps.conversion_from_first",
+                s.conversion_from_first,
+            )?;
             // above 1 when the step before is optional and was skipped
             if !(s.conversion_from_previous.is_finite() && s.conversion_from_previous >= 0.0) {
                 return Err(broken(
@@ -877,8 +884,7 @@ impl TryFrom<UncheckedState> for FunnelAccumulator {
                 let same = stages.len() == n
                     && stages.iter().zip(&u.names).all(|(s, m)| s.as_str() == m)
                     && u.unit == CountingUnit::Customers;
-                if !same || n == 0 || n > crate::funnel::kernel::MAX_STEPS || *window_seconds < 0
-                {
+                if !same || n == 0 || n > crate::funnel::kernel::MAX_STEPS || *window_seconds < 0 {
                     return Err(broken("state.names", format!("{:?}", u.names)));
                 }
             }
@@ -893,8 +899,7 @@ impl TryFrom<UncheckedState> for FunnelAccumulator {
         }
         let levels = u.at_level.iter().try_fold(0u64, |a, &b| a.checked_add(b));
         let stops = u.stops.values().try_fold(0u64, |a, &b| a.checked_add(b));
-        if levels != Some(u.units) || stops != Some(u.units)
-        {
+        if levels != Some(u.units) || stops != Some(u.units) {
             return Err(broken(
                 "state.at_level",
                 format!("{:?} / {:?} against units {}", u.at_level, u.stops, u.units),
