@@ -18,6 +18,7 @@ mod funnel;
 mod funnel_contract;
 mod hostile_attribution;
 mod hostile_core;
+mod hostile_funnel;
 mod hostile_log;
 mod hostile_persona;
 mod hostile_survey;

@@ -112,8 +112,11 @@ pub struct Breakdown {
 /// assert_eq!(config.steps.len(), 4);
 /// # Ok::<(), cxjourney::Error>(())
 /// ```
+///
+/// A configuration read with serde is validated ([`FunnelConfig::validate`]):
+/// an invalid one is a deserialization error naming the field and value.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, try_from = "UncheckedConfig")]
 pub struct FunnelConfig {
     /// The steps, 1 to 32, in order.
     pub steps: Vec<Step>,
@@ -138,6 +141,47 @@ pub struct FunnelConfig {
     #[serde(default)]
     pub breakdown: Option<Breakdown>,
 }
+
+/// A configuration as deserialized, before [`FunnelConfig::validate`].
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UncheckedConfig {
+    steps: Vec<Step>,
+    #[serde(with = "crate::model::time", default = "default_window")]
+    window: TimeDelta,
+    #[serde(default)]
+    mode: FunnelMode,
+    #[serde(default)]
+    exclusions: Vec<Exclusion>,
+    #[serde(default)]
+    hold_constant: Option<Property>,
+    #[serde(default)]
+    unit: CountingUnit,
+    #[serde(default)]
+    breakdown: Option<Breakdown>,
+}
+
+impl TryFrom<UncheckedConfig> for FunnelConfig {
+    type Error = Error;
+
+    fn try_from(u: UncheckedConfig) -> Result<FunnelConfig> {
+        let c = FunnelConfig {
+            steps: u.steps,
+            window: u.window,
+            mode: u.mode,
+            exclusions: u.exclusions,
+            hold_constant: u.hold_constant,
+            unit: u.unit,
+            breakdown: u.breakdown,
+        };
+        c.validate()?;
+        Ok(c)
+    }
+}
+
+/// The longest window (and per-step gap) a funnel accepts: 100 years of
+/// 365.25 days, in seconds.
+pub const MAX_WINDOW_SECONDS: i64 = 3_155_760_000;
 
 fn default_window() -> TimeDelta {
     TimeDelta::days(14)
@@ -204,7 +248,8 @@ impl FunnelConfig {
     ///
     /// # Errors
     /// [`Error::InvalidConfig`] naming the field: no steps or more than 32, a
-    /// negative window, an optional first step, an exclusion whose `from`/`to`
+    /// negative window or one above [`MAX_WINDOW_SECONDS`] (so are per-step
+    /// gaps), an optional first step, an exclusion whose `from`/`to`
     /// are not `1 <= from < to <= steps`, more than 32 exclusions, a breakdown
     /// step out of range, `strict_once` combined with exclusions, optional
     /// steps or per-step gaps, or an invalid mode.
@@ -217,11 +262,11 @@ impl FunnelConfig {
                 reason: "a funnel has 1 to 32 steps",
             });
         }
-        if self.window < TimeDelta::zero() {
+        if self.window < TimeDelta::zero() || self.window.num_seconds() > MAX_WINDOW_SECONDS {
             return Err(Error::InvalidConfig {
                 field: "window",
-                value: self.window.to_string(),
-                reason: "must not be negative",
+                value: format!("{} seconds", crate::model::time::secs_f64(self.window)),
+                reason: "must be within 0 and 100 years (MAX_WINDOW_SECONDS)",
             });
         }
         self.mode.validate()?;

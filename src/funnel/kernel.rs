@@ -13,8 +13,8 @@
 //! `getEventLevelStrictOnce`. Timestamps are whole seconds (ClickHouse
 //! `DateTime`).
 
-use crate::error::{Error, Result};
-use crate::funnel::mode::{Anchoring, FunnelMode, MAX_STRICT_ONCE_CHAINS};
+use crate::funnel::mode::{Anchoring, FunnelMode};
+pub(crate) use crate::funnel::once::level_strict_once;
 
 /// The most steps a funnel can have (ClickHouse's `MAX_EVENTS`).
 pub const MAX_STEPS: usize = 32;
@@ -237,128 +237,6 @@ pub(crate) fn sort_small(v: &mut [u64]) {
             *slot = x;
         }
     }
-}
-
-/// One partial chain of `strict_once`.
-#[derive(Clone, Copy)]
-struct Chain {
-    first: i64,
-    last: i64,
-    path: [u32; MAX_STEPS],
-}
-
-/// The level under ClickHouse's `strict_once` (with any other flags), for
-/// events sorted by `(time, step, row)`: `row` identifies the input row, so
-/// that one row that matches several steps fills at most one of them.
-///
-/// Returns the level and, for the best chain, the rows that filled steps
-/// `1..=level`.
-///
-/// # Errors
-/// [`Error::TooMuchWork`] when more than [`MAX_STRICT_ONCE_CHAINS`] partial
-/// chains would be kept.
-pub(crate) fn level_strict_once(
-    rules: &Rules,
-    events: &[(i64, u8, u32)],
-) -> Result<(u8, Vec<u32>)> {
-    let n = usize::from(rules.steps);
-    let m = rules.mode;
-    let window = rules.window;
-    let mut seqs: Vec<Vec<Chain>> = vec![Vec::new(); n];
-    let mut total = 0usize;
-    let mut seen_first = false;
-    let best = |seqs: &Vec<Vec<Chain>>| -> (u8, Vec<u32>) {
-        for (i, level) in seqs.iter().enumerate().rev() {
-            if let Some(c) = level.first() {
-                let path = c.path.iter().take(i + 1).copied().collect();
-                return (u8::try_from(i + 1).unwrap_or(u8::MAX), path);
-            }
-        }
-        (0, Vec::new())
-    };
-    for &(ts, step, row) in events {
-        if step == 0 {
-            if m.strict_order && seen_first {
-                break;
-            }
-            continue;
-        }
-        let idx = usize::from(step - 1);
-        if idx == 0 {
-            let mut path = [0u32; MAX_STEPS];
-            path[0] = row;
-            if let Some(level) = seqs.get_mut(0) {
-                level.push(Chain {
-                    first: ts,
-                    last: ts,
-                    path,
-                });
-            }
-            total += 1;
-            seen_first = true;
-        } else if m.strict_deduplication && seqs.get(idx).is_some_and(|l| !l.is_empty()) {
-            return Ok(best(&seqs));
-        } else if m.strict_order && seen_first && seqs.get(idx - 1).is_some_and(Vec::is_empty) {
-            if m.allow_reentry {
-                continue;
-            }
-            let first_gap = seqs.iter().position(Vec::is_empty).unwrap_or(n);
-            let (_, mut path) = best(&seqs);
-            path.truncate(first_gap);
-            return Ok((u8::try_from(first_gap).unwrap_or(u8::MAX), path));
-        } else if idx < n && seqs.get(idx - 1).is_some_and(|l| !l.is_empty()) {
-            let (lower, upper) = seqs.split_at_mut(idx);
-            let (Some(prev), Some(next)) = (lower.last_mut(), upper.first_mut()) else {
-                continue;
-            };
-            let len = prev.len();
-            let mut write = 0usize;
-            for read in 0..len {
-                let Some(&c) = prev.get(read) else { break };
-                let mut matched = in_window(ts, c.first, window);
-                if !matched && write + (len - read) > 1 {
-                    // ClickHouse drops chains that are out of the window, but
-                    // keeps at least one.
-                    total -= 1;
-                    continue;
-                }
-                if matched {
-                    matched = c.path.iter().take(idx).all(|&r| r != row);
-                }
-                if matched && m.strict_increase {
-                    matched = c.last < ts;
-                }
-                if let Some(slot) = prev.get_mut(write) {
-                    *slot = c;
-                }
-                write += 1;
-                if matched {
-                    let mut path = c.path;
-                    if let Some(p) = path.get_mut(idx) {
-                        *p = row;
-                    }
-                    next.push(Chain {
-                        first: c.first,
-                        last: ts,
-                        path,
-                    });
-                    total += 1;
-                    if idx + 1 == n {
-                        prev.truncate(write.max(1));
-                        return Ok(best(&seqs));
-                    }
-                }
-            }
-            prev.truncate(write);
-        }
-        if total > MAX_STRICT_ONCE_CHAINS {
-            return Err(Error::TooMuchWork {
-                what: "partial chains kept by strict_once for one customer",
-                limit: MAX_STRICT_ONCE_CHAINS as u64,
-            });
-        }
-    }
-    Ok(best(&seqs))
 }
 
 /// Why a customer's funnel ended where it did.
@@ -658,12 +536,7 @@ mod tests {
     fn strict_once_uses_a_row_once() {
         let rules = Rules::plain(2, 100, FunnelMode::strict_once());
         // one row matching both steps
-        assert_eq!(
-            level_strict_once(&rules, &[(0, 1, 0), (0, 2, 0)])
-                .unwrap()
-                .0,
-            1
-        );
+        assert_eq!(level_strict_once(&rules, &[(0, 1, 0), (0, 2, 0)]).0, 1);
         assert_eq!(
             level(
                 &Rules::plain(2, 100, FunnelMode::default()),
@@ -672,9 +545,7 @@ mod tests {
             2
         );
         assert_eq!(
-            level_strict_once(&rules, &[(0, 1, 0), (0, 2, 0), (5, 2, 1)])
-                .unwrap()
-                .0,
+            level_strict_once(&rules, &[(0, 1, 0), (0, 2, 0), (5, 2, 1)]).0,
             2
         );
     }
@@ -720,7 +591,7 @@ mod tests {
             ev.sort();
             let rows: Vec<(i64, u8, u32)> = ev.iter().enumerate().map(|(i, &(t, s))| (t, s, i as u32)).collect();
             let a = level(&Rules::plain(4, w, FunnelMode::default()), ev.iter().copied());
-            let b = level_strict_once(&Rules::plain(4, w, FunnelMode::strict_once()), &rows).unwrap().0;
+            let b = level_strict_once(&Rules::plain(4, w, FunnelMode::strict_once()), &rows).0;
             prop_assert_eq!(a, b);
         }
     }

@@ -90,6 +90,7 @@ mod config;
 mod exclusion;
 mod kernel;
 mod mode;
+mod once;
 mod path;
 mod report;
 mod stage;
@@ -99,10 +100,12 @@ mod witness;
 /// Steps are shared with the other analyses that pick rows out of journeys;
 /// defined in [`crate::step`] and re-exported here.
 pub use crate::step::{Condition, Predicate, Step};
-pub use config::{Breakdown, CountingUnit, FunnelConfig, Property, Touch};
+pub use config::{Breakdown, CountingUnit, FunnelConfig, MAX_WINDOW_SECONDS, Property, Touch};
 pub use exclusion::Exclusion;
 pub use kernel::{MAX_STEPS, StopReason};
-pub use mode::{Anchoring, FunnelMode, MAX_STRICT_ONCE_CHAINS};
+#[allow(deprecated)]
+pub use mode::MAX_STRICT_ONCE_CHAINS;
+pub use mode::{Anchoring, FunnelMode};
 pub use path::{Funnel, FunnelPath, StepHit};
 pub use report::{BreakdownRow, FunnelAccumulator, FunnelReport, StepReport, TrendPoint};
 pub use stage::StageFunnel;

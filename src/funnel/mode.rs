@@ -101,9 +101,12 @@ pub struct FunnelMode {
     /// ClickHouse `strict_once`: an event that matches several steps is used
     /// at most once in a chain, and every chain is followed (not just the one
     /// from the latest step 1). Without it, one event that matches steps 1 and
-    /// 2 fills both. ClickHouse keeps every partial chain; the crate caps the
-    /// number at [`MAX_STRICT_ONCE_CHAINS`] per customer and returns an error
-    /// beyond it.
+    /// 2 fills both. ClickHouse keeps every partial chain (a number that can
+    /// grow with the square of the customer's events); the crate computes the
+    /// same level without keeping them, in time linear in the events (plus a
+    /// small matching for each second in which one event matches several
+    /// steps), and reports the chain that first reached the level (of those
+    /// completed by that event, the one with the latest step 1).
     pub strict_once: bool,
     /// ClickHouse `allow_reentry` (requires `strict_order`): a step whose
     /// predecessor is not reached is skipped instead of ending the scan.
@@ -111,9 +114,11 @@ pub struct FunnelMode {
     pub allow_reentry: bool,
 }
 
-/// The most partial chains `strict_once` keeps for one customer before the
-/// computation stops with [`Error::InvalidConfig`]: `strict_once` can keep a
-/// number of chains that grows with the square of the customer's events.
+/// Formerly the most partial chains `strict_once` kept for one customer
+/// before the computation stopped with an error. `strict_once` no longer
+/// keeps partial chains (its work is linear in the customer's events), so
+/// nothing is capped by this number any more.
+#[deprecated(note = "strict_once no longer keeps partial chains; nothing is capped")]
 pub const MAX_STRICT_ONCE_CHAINS: usize = 1 << 20;
 
 impl FunnelMode {

@@ -36,8 +36,9 @@ pub struct FunnelPath {
     pub stop: StopReason,
     /// The value of the held property, when one is held.
     pub held: Option<String>,
-    /// The unit's rows (indices into the journey): the whole journey,
-    /// a session, or an attempt's remainder.
+    /// The unit's rows (indices into the journey): the whole journey, a
+    /// session, or an attempt's rows (from where the previous attempt ended
+    /// to the close of this attempt's window).
     pub scope: std::ops::Range<usize>,
 }
 
@@ -260,43 +261,116 @@ impl Funnel {
                 .sessions()
                 .map(|s| self.best(m, view, s.range(), &self.rules))
                 .collect(),
-            CountingUnit::Conversions => {
-                let mut rules = self.rules.clone();
-                rules.mode.anchoring = Anchoring::First;
-                let times = view.times();
-                let mut out = Vec::new();
-                let mut from = 0usize;
-                while from < n {
-                    let path = self.best(m, view, from..n, &rules)?;
-                    let (Some(Some(first)), true) = (path.hits.first(), path.level > 0) else {
-                        break;
-                    };
-                    let end = if path.converted() {
-                        path.hits
-                            .iter()
-                            .flatten()
-                            .map(|h| h.at)
-                            .max()
-                            .unwrap_or(first.at)
-                    } else {
-                        first
-                            .at
-                            .checked_add_signed(TimeDelta::seconds(rules.window))
-                            .unwrap_or(DateTime::<Utc>::MAX_UTC)
-                    };
-                    let end_s = end.timestamp();
-                    out.push(path);
-                    let next = (from..n)
-                        .find(|&i| times.get(i).is_some_and(|&t| seconds(t) > end_s))
-                        .unwrap_or(n);
-                    if next <= from {
-                        break;
-                    }
-                    from = next;
-                }
-                Ok(out)
-            }
+            CountingUnit::Conversions => self.attempts(m, view),
         }
+    }
+
+    /// The attempts of one journey (the conversions counting unit).
+    ///
+    /// An attempt starts at the first step-1 event after the previous
+    /// attempt's end and is evaluated on its own rows: from where the previous
+    /// attempt ended up to the next attempt's step-1 event (the events after
+    /// its window that no later attempt takes still tell why it stopped). It
+    /// ends at its conversion, else at its window's close. The journey's
+    /// events are sorted once and each is read by at most a few attempts, so
+    /// the work is linear in the rows (with a held property, each attempt
+    /// reads its rows once per held value, capped).
+    fn attempts(&self, m: &Matcher, view: JourneyView<'_>) -> Result<Vec<FunnelPath>> {
+        let n = view.len();
+        let mut rules = self.rules.clone();
+        rules.mode.anchoring = Anchoring::First;
+        let times = view.times();
+        let window = rules.window;
+        // The first row at or after `from` whose second is after `sec`.
+        let after = |from: usize, sec: i64| -> usize {
+            from + times
+                .get(from..)
+                .unwrap_or(&[])
+                .partition_point(|&t| seconds(t) <= sec)
+        };
+        let held = self.config.hold_constant;
+        let cols = Cols::of(&view);
+        // Whether row `i` can start an attempt.
+        let starts = |i: usize| {
+            m.mask(&view, &cols, i) & 1 != 0
+                && held.is_none_or(|p| view.row(i).and_then(|r| p.of(r)).is_some())
+        };
+        let mut buf = Vec::new();
+        if held.is_none() {
+            self.step_events(m, view, 0..n, None, &mut buf);
+        }
+        let mut out = Vec::new();
+        let mut from = 0usize;
+        let mut ev = 0usize;
+        let mut work = 0u64;
+        while from < n {
+            let mut path = if held.is_none() {
+                let rest = buf.get(ev..).unwrap_or(&[]);
+                let Some(first) = rest.iter().position(|e| e.1 == 1) else {
+                    break;
+                };
+                let t1 = rest.get(first).map_or(i64::MAX, |e| e.0);
+                let close = t1.saturating_add(window);
+                let hi = ev + rest.partition_point(|e| e.0 <= close);
+                let upto = buf.get(hi..).unwrap_or(&[]);
+                let nxt = hi + upto.iter().position(|e| e.1 == 1).unwrap_or(upto.len());
+                let scope_end = buf.get(nxt).map_or(n, |e| e.2 as usize);
+                let slice = buf.get(ev..nxt).unwrap_or(&[]);
+                (
+                    self.path_of(view, from..scope_end, 0, &rules, slice, None)?,
+                    close,
+                )
+            } else {
+                let Some(start) = (from..n).find(|&i| starts(i)) else {
+                    break;
+                };
+                let close =
+                    seconds(times.get(start).copied().unwrap_or_default()).saturating_add(window);
+                let stop = after(from, close);
+                let scope_end = (stop..n).find(|&i| starts(i)).unwrap_or(n);
+                work = work.saturating_add((scope_end - from) as u64);
+                if work > 1 << 26 {
+                    return Err(Error::TooMuchWork {
+                        what: "rows read by the attempts of one journey with a held property",
+                        limit: 1 << 26,
+                    });
+                }
+                (self.best(m, view, from..scope_end, &rules)?, close)
+            };
+            let (Some(Some(_)), true) = (path.0.hits.first(), path.0.level > 0) else {
+                if held.is_some() && path.0.scope.end > from {
+                    // no chain of one held value here: on to the next start
+                    from = path.0.scope.end;
+                    continue;
+                }
+                break;
+            };
+            let end_s = if path.0.converted() {
+                path.0
+                    .hits
+                    .iter()
+                    .flatten()
+                    .map(|h| h.at.timestamp())
+                    .max()
+                    .unwrap_or(path.1)
+            } else {
+                path.1
+            };
+            let next = after(from, end_s);
+            if path.0.converted() {
+                path.0.scope = from..next.max(from);
+            }
+            out.push(path.0);
+            if next <= from {
+                break;
+            }
+            if held.is_none() {
+                // the events of the rows before `next`
+                ev = buf.partition_point(|e| e.0 <= end_s);
+            }
+            from = next;
+        }
+        Ok(out)
     }
 
     /// Which rows matched which step, and why the customer stopped, over the
@@ -385,7 +459,8 @@ impl Funnel {
         let mut buf = Vec::with_capacity(range.len() + 4);
         let Some(prop) = self.config.hold_constant else {
             self.step_events(m, view, range.clone(), None, &mut buf);
-            return self.path_of(view, range, rules, &buf, None);
+            let off = range.start;
+            return self.path_of(view, range, off, rules, &buf, None);
         };
         let cols = Cols::of(&view);
         let values: BTreeSet<&str> = range
@@ -402,7 +477,7 @@ impl Funnel {
         let mut best: Option<FunnelPath> = None;
         for v in values {
             self.step_events(m, view, range.clone(), Some((prop, v)), &mut buf);
-            let path = self.path_of(view, range.clone(), rules, &buf, Some(v))?;
+            let path = self.path_of(view, range.clone(), range.start, rules, &buf, Some(v))?;
             if best.as_ref().is_none_or(|b| path.level > b.level) {
                 best = Some(path);
             }
@@ -412,21 +487,23 @@ impl Funnel {
             None => {
                 self.step_events(m, view, range.clone(), Some((prop, "")), &mut buf);
                 buf.retain(|&(_, c, _)| c == 0 || c >= EXCLUSION_CODE);
-                self.path_of(view, range, rules, &buf, None)
+                let off = range.start;
+                self.path_of(view, range, off, rules, &buf, None)
             }
         }
     }
 
+    /// The path of `events` (positions relative to row `off`), with `scope`.
     fn path_of(
         &self,
         view: JourneyView<'_>,
-        range: Range<usize>,
+        scope: Range<usize>,
+        off: usize,
         rules: &Rules,
         events: &[TraceEvent],
         held: Option<&str>,
     ) -> Result<FunnelPath> {
         let n = self.config.steps.len();
-        let off = range.start;
         let hit = |pos: u32| {
             let i = off + pos as usize;
             view.row(i).map(|r| StepHit {
@@ -435,7 +512,7 @@ impl Funnel {
             })
         };
         let (level, hits, stop) = if rules.mode.strict_once {
-            let (level, rows) = kernel::level_strict_once(rules, events)?;
+            let (level, rows) = kernel::level_strict_once(rules, events);
             let mut hits: Vec<Option<StepHit>> = rows.iter().map(|&r| hit(r)).collect();
             hits.resize(n, None);
             let level = usize::from(level);
@@ -468,7 +545,7 @@ impl Funnel {
             hits,
             stop,
             held: held.map(str::to_owned),
-            scope: range,
+            scope,
         })
     }
 }

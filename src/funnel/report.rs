@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use chrono::{NaiveDate, TimeDelta};
+use chrono::NaiveDate;
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
@@ -120,6 +120,7 @@ impl Fingerprint {
 /// # Ok::<(), cxjourney::Error>(())
 /// ```
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(try_from = "UncheckedState")]
 pub struct FunnelAccumulator {
     #[serde(skip)]
     source: Option<Source>,
@@ -179,18 +180,19 @@ impl Accumulator for FunnelAccumulator {
                 found: format!("a state of the funnel {}", other.names.join(" > ")),
             });
         }
+        // Deserialized states are not trusted to be small: a count that
+        // would overflow is an error, checked before anything changes.
+        self.check_sums(&other)?;
         if self.source.is_none() {
             self.source = other.source;
         }
-        // Counts saturate rather than wrap: deserialized states are not
-        // trusted to be small.
-        self.customers = self.customers.saturating_add(other.customers);
-        self.units = self.units.saturating_add(other.units);
+        self.customers += other.customers;
+        self.units += other.units;
         for (a, b) in self.at_level.iter_mut().zip(other.at_level) {
-            *a = a.saturating_add(b);
+            *a += b;
         }
         for (a, b) in self.reached.iter_mut().zip(other.reached) {
-            *a = a.saturating_add(b);
+            *a += b;
         }
         for (a, b) in self.from_previous.iter_mut().zip(other.from_previous) {
             a.extend(b);
@@ -200,22 +202,22 @@ impl Accumulator for FunnelAccumulator {
         }
         for (d, (e, c)) in other.trend {
             let x = self.trend.entry(d).or_insert((0, 0));
-            x.0 = x.0.saturating_add(e);
-            x.1 = x.1.saturating_add(c);
+            x.0 += e;
+            x.1 += c;
         }
         for (k, (u, r)) in other.breakdown {
             let x = self
                 .breakdown
                 .entry(k)
                 .or_insert_with(|| (0, vec![0; r.len()]));
-            x.0 = x.0.saturating_add(u);
+            x.0 += u;
             for (a, b) in x.1.iter_mut().zip(r) {
-                *a = a.saturating_add(b);
+                *a += b;
             }
         }
         for (k, v) in other.stops {
             let s = self.stops.entry(k).or_insert(0);
-            *s = s.saturating_add(v);
+            *s += v;
         }
         Ok(())
     }
@@ -240,6 +242,21 @@ impl FunnelAccumulator {
             names,
             CountingUnit::Customers,
         )
+    }
+
+    /// Whether every count of `self + other` fits in a `u64`. Every other
+    /// count of a valid state is at most `units`, so `units` and the per-key
+    /// sums are all there is to check.
+    fn check_sums(&self, other: &FunnelAccumulator) -> Result<()> {
+        let overflow = || Error::TooMuchWork {
+            what: "funnel counts of a merge (a sum beyond u64)",
+            limit: u64::MAX,
+        };
+        self.units.checked_add(other.units).ok_or_else(overflow)?;
+        self.customers
+            .checked_add(other.customers)
+            .ok_or_else(overflow)?;
+        Ok(())
     }
 
     fn empty(source: Source, names: Vec<String>, unit: CountingUnit) -> Self {
@@ -290,6 +307,14 @@ impl FunnelAccumulator {
                 });
             }
         };
+        let fits = self.customers.checked_add(1).is_some()
+            && self.units.checked_add(paths.len() as u64).is_some();
+        if !fits {
+            return Err(Error::TooMuchWork {
+                what: "funnel counts (a sum beyond u64)",
+                limit: u64::MAX,
+            });
+        }
         self.customers += 1;
         let mut label = String::new();
         for path in &paths {
@@ -500,7 +525,11 @@ pub struct BreakdownRow {
 
 /// Who reached which step, how fast, where they dropped off. `Display`
 /// prints a readable table.
+///
+/// A report read back with serde is checked ([`FunnelReport::validate`]):
+/// a report that no accumulator could have made is an error, not a report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "UncheckedReport")]
 pub struct FunnelReport {
     /// What was counted.
     pub unit: CountingUnit,
@@ -528,16 +557,20 @@ pub struct FunnelReport {
     pub stopped: IndexMap<String, u64>,
 }
 
+/// A duration in seconds, readable; any `f64` (NaN, infinities, huge or
+/// negative values from a deserialized report) prints without panicking.
 fn fmt_secs(s: f64) -> String {
-    let d = TimeDelta::milliseconds((s * 1000.0).round() as i64);
-    if s < 120.0 {
+    if !s.is_finite() {
+        format!("{s}s")
+    } else if s < 120.0 {
         format!("{s:.0}s")
     } else if s < 7200.0 {
         format!("{:.1}m", s / 60.0)
     } else if s < 172_800.0 {
         format!("{:.1}h", s / 3600.0)
     } else {
-        format!("{:.1}d", d.num_seconds() as f64 / 86_400.0)
+        // whole seconds (the fraction rounded to milliseconds, then dropped)
+        format!("{:.1}d", ((s * 1000.0).round() / 1000.0).trunc() / 86_400.0)
     }
 }
 
@@ -612,5 +645,308 @@ impl std::fmt::Display for FunnelReport {
             )?;
         }
         Ok(())
+    }
+}
+
+/// A report as deserialized, before [`FunnelReport::validate`].
+#[derive(Deserialize)]
+struct UncheckedReport {
+    unit: CountingUnit,
+    customers: u64,
+    units: u64,
+    entered: u64,
+    converted: u64,
+    conversion: f64,
+    time_to_convert: Option<DurationSummary>,
+    at_level: Vec<u64>,
+    steps: Vec<StepReport>,
+    trend: IndexMap<String, TrendPoint>,
+    breakdown: IndexMap<String, BreakdownRow>,
+    stopped: IndexMap<String, u64>,
+}
+
+impl TryFrom<UncheckedReport> for FunnelReport {
+    type Error = Error;
+
+    fn try_from(u: UncheckedReport) -> Result<FunnelReport> {
+        let r = FunnelReport {
+            unit: u.unit,
+            customers: u.customers,
+            units: u.units,
+            entered: u.entered,
+            converted: u.converted,
+            conversion: u.conversion,
+            time_to_convert: u.time_to_convert,
+            at_level: u.at_level,
+            steps: u.steps,
+            trend: u.trend,
+            breakdown: u.breakdown,
+            stopped: u.stopped,
+        };
+        r.validate()?;
+        Ok(r)
+    }
+}
+
+/// The error of a deserialized report or state that breaks an invariant.
+fn broken(field: &'static str, value: impl std::fmt::Display) -> Error {
+    Error::InvalidConfig {
+        field,
+        value: value.to_string(),
+        reason: "a deserialized funnel report or state breaks this invariant",
+    }
+}
+
+/// A ratio: finite, within 0..=1.
+fn check_ratio(field: &'static str, x: f64) -> Result<()> {
+    if (0.0..=1.0).contains(&x) {
+        Ok(())
+    } else {
+        Err(broken(field, x))
+    }
+}
+
+/// A count no larger than `most`.
+fn check_at_most(field: &'static str, x: u64, most: u64) -> Result<()> {
+    if x <= most {
+        Ok(())
+    } else {
+        Err(broken(field, format!("{x} (more than {most})")))
+    }
+}
+
+/// A duration summary as the accumulator makes them: at least one value,
+/// finite, `min <= median <= p90 <= max`, the mean within `min..=max`
+/// (a relative 1e-9 of slack for rounding), at most `most` values.
+fn check_summary(field: &'static str, d: &DurationSummary, most: u64) -> Result<()> {
+    let (lo, hi) = (d.min_seconds as f64, d.max_seconds as f64);
+    let slack = 1e-9 * lo.abs().max(hi.abs()).max(1.0);
+    let within = |x: f64| x.is_finite() && x >= lo - slack && x <= hi + slack;
+    let ok = d.count >= 1
+        && d.count <= most
+        && d.min_seconds >= 0
+        && d.min_seconds <= d.max_seconds
+        && within(d.mean_seconds)
+        && within(d.median_seconds)
+        && within(d.p90_seconds)
+        && d.median_seconds <= d.p90_seconds;
+    if ok {
+        Ok(())
+    } else {
+        Err(broken(field, format!("{d:?}")))
+    }
+}
+
+impl FunnelReport {
+    /// Checks the invariants every report made by a [`FunnelAccumulator`]
+    /// keeps: 1 to 32 steps, `at_level` of one more entry summing to `units`,
+    /// `entered`/`converted` equal to the first and last step's `reached`,
+    /// counts no larger than `units`, ratios within `0..=1`, duration
+    /// summaries with `0 <= min <= median <= p90 <= max` (all finite, the
+    /// mean between min and max), trend dates as `YYYY-MM-DD`, breakdown
+    /// rows of one count per step, stop reasons summing to `units`.
+    /// Deserialization runs it.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] naming the field and the offending value.
+    pub fn validate(&self) -> Result<()> {
+        let n = self.steps.len();
+        if n == 0 || n > crate::funnel::kernel::MAX_STEPS {
+            return Err(broken("report.steps", n));
+        }
+        if self.at_level.len() != n + 1 {
+            return Err(broken("report.at_level", format!("{:?}", self.at_level)));
+        }
+        let total = self
+            .at_level
+            .iter()
+            .try_fold(0u64, |a, &b| a.checked_add(b))
+            .ok_or_else(|| broken("report.at_level", format!("{:?}", self.at_level)))?;
+        if total != self.units {
+            return Err(broken(
+                "report.at_level",
+                format!("sum {total} != units {}", self.units),
+            ));
+        }
+        let first = self.steps.first().map_or(0, |s| s.reached);
+        let last = self.steps.last().map_or(0, |s| s.reached);
+        if self.entered != first || self.converted != last {
+            return Err(broken(
+                "report.entered",
+                format!(
+                    "entered {} / converted {} against steps {first} / {last}",
+                    self.entered, self.converted
+                ),
+            ));
+        }
+        check_at_most("report.entered", self.entered, self.units)?;
+        if self.unit == CountingUnit::Customers {
+            check_at_most("report.units", self.units, self.customers)?;
+        }
+        check_ratio("report.conversion", self.conversion)?;
+        if let Some(d) = &self.time_to_convert {
+            check_summary("report.time_to_convert", d, self.converted)?;
+        }
+        for s in &self.steps {
+            check_at_most("report.steps.reached", s.reached, self.units)?;
+            check_at_most("report.steps.dropped_off", s.dropped_off, self.units)?;
+            check_ratio(
+                "report.steps.conversion_from_first",
+                s.conversion_from_first,
+            )?;
+            // above 1 when the step before is optional and was skipped
+            if !(s.conversion_from_previous.is_finite() && s.conversion_from_previous >= 0.0) {
+                return Err(broken(
+                    "report.steps.conversion_from_previous",
+                    s.conversion_from_previous,
+                ));
+            }
+            for d in [&s.time_from_previous, &s.time_from_first]
+                .into_iter()
+                .flatten()
+            {
+                check_summary("report.steps.time", d, s.reached)?;
+            }
+        }
+        for (day, t) in &self.trend {
+            let canonical = day
+                .parse::<NaiveDate>()
+                .is_ok_and(|d| d.to_string() == *day);
+            if !canonical {
+                return Err(broken("report.trend", format!("{day:?}")));
+            }
+            check_at_most("report.trend.converted", t.converted, t.entered)?;
+            check_at_most("report.trend.entered", t.entered, self.units)?;
+            check_ratio("report.trend.conversion", t.conversion)?;
+        }
+        for (key, row) in &self.breakdown {
+            if row.reached.len() != n {
+                return Err(broken("report.breakdown", format!("{key:?}")));
+            }
+            check_at_most("report.breakdown.units", row.units, self.units)?;
+            for &r in &row.reached {
+                check_at_most("report.breakdown.reached", r, row.units)?;
+            }
+            check_ratio("report.breakdown.conversion", row.conversion)?;
+        }
+        let stops = self
+            .stopped
+            .values()
+            .try_fold(0u64, |a, &b| a.checked_add(b));
+        if stops != Some(self.units) {
+            return Err(broken(
+                "report.stopped",
+                format!("{:?} against units {}", self.stopped, self.units),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// An accumulator state as deserialized, before its invariants are checked.
+#[derive(Deserialize)]
+struct UncheckedState {
+    fingerprint: Fingerprint,
+    names: Vec<String>,
+    unit: CountingUnit,
+    customers: u64,
+    units: u64,
+    at_level: Vec<u64>,
+    reached: Vec<u64>,
+    from_previous: Vec<Vec<i64>>,
+    from_first: Vec<Vec<i64>>,
+    trend: BTreeMap<NaiveDate, (u64, u64)>,
+    breakdown: BTreeMap<String, (u64, Vec<u64>)>,
+    stops: BTreeMap<String, u64>,
+}
+
+impl TryFrom<UncheckedState> for FunnelAccumulator {
+    type Error = Error;
+
+    fn try_from(u: UncheckedState) -> Result<FunnelAccumulator> {
+        let n = u.names.len();
+        match &u.fingerprint {
+            Fingerprint::Steps { config, .. } => {
+                config.validate()?;
+                let same = config.steps.len() == n
+                    && config.steps.iter().zip(&u.names).all(|(s, m)| s.name == *m)
+                    && config.unit == u.unit;
+                if !same {
+                    return Err(broken("state.names", format!("{:?}", u.names)));
+                }
+            }
+            Fingerprint::Stages {
+                stages,
+                window_seconds,
+                mode,
+            } => {
+                mode.validate()?;
+                let same = stages.len() == n
+                    && stages.iter().zip(&u.names).all(|(s, m)| s.as_str() == m)
+                    && u.unit == CountingUnit::Customers;
+                if !same || n == 0 || n > crate::funnel::kernel::MAX_STEPS || *window_seconds < 0 {
+                    return Err(broken("state.names", format!("{:?}", u.names)));
+                }
+            }
+        }
+        let lengths_ok = u.at_level.len() == n + 1
+            && u.reached.len() == n
+            && u.from_previous.len() == n
+            && u.from_first.len() == n
+            && u.breakdown.values().all(|(_, r)| r.len() == n);
+        if !lengths_ok {
+            return Err(broken("state", "per-step lists of the wrong length"));
+        }
+        let levels = u.at_level.iter().try_fold(0u64, |a, &b| a.checked_add(b));
+        let stops = u.stops.values().try_fold(0u64, |a, &b| a.checked_add(b));
+        if levels != Some(u.units) || stops != Some(u.units) {
+            return Err(broken(
+                "state.at_level",
+                format!("{:?} / {:?} against units {}", u.at_level, u.stops, u.units),
+            ));
+        }
+        if u.unit == CountingUnit::Customers {
+            check_at_most("state.units", u.units, u.customers)?;
+        }
+        for (k, &r) in u.reached.iter().enumerate() {
+            check_at_most("state.reached", r, u.units)?;
+            for (field, v) in [
+                ("state.from_previous", u.from_previous.get(k)),
+                ("state.from_first", u.from_first.get(k)),
+            ] {
+                let v = v.map_or(&[][..], Vec::as_slice);
+                check_at_most(field, v.len() as u64, r)?;
+                if let Some(bad) = v.iter().find(|&&d| d < 0) {
+                    return Err(broken(field, bad));
+                }
+            }
+        }
+        for (day, &(e, c)) in &u.trend {
+            check_at_most("state.trend", c, e)?;
+            check_at_most("state.trend", e, u.units).map_err(|_| broken("state.trend", day))?;
+        }
+        for (key, (units, reached)) in &u.breakdown {
+            check_at_most("state.breakdown", *units, u.units)
+                .map_err(|_| broken("state.breakdown", format!("{key:?}")))?;
+            for &r in reached {
+                check_at_most("state.breakdown", r, *units)?;
+            }
+        }
+        Ok(FunnelAccumulator {
+            source: None,
+            matcher: None,
+            fingerprint: u.fingerprint,
+            names: u.names,
+            unit: u.unit,
+            customers: u.customers,
+            units: u.units,
+            at_level: u.at_level,
+            reached: u.reached,
+            from_previous: u.from_previous,
+            from_first: u.from_first,
+            trend: u.trend,
+            breakdown: u.breakdown,
+            stops: u.stops,
+        })
     }
 }

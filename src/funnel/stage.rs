@@ -70,11 +70,13 @@ impl StageFunnel {
                 });
             }
         }
-        if window < TimeDelta::zero() {
+        if window < TimeDelta::zero()
+            || window.num_seconds() > crate::funnel::config::MAX_WINDOW_SECONDS
+        {
             return Err(Error::InvalidConfig {
                 field: "window",
-                value: window.to_string(),
-                reason: "must not be negative",
+                value: format!("{} seconds", crate::model::time::secs_f64(window)),
+                reason: "must be within 0 and 100 years (MAX_WINDOW_SECONDS)",
             });
         }
         if mode.strict_once {

@@ -34,7 +34,8 @@ impl WindowFunnel {
     /// is dropped, as timestamps are whole seconds).
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] for 0 or more than 32 steps, a negative window,
+    /// [`Error::InvalidConfig`] for 0 or more than 32 steps, a negative window
+    /// or one above [`MAX_WINDOW_SECONDS`](crate::funnel::MAX_WINDOW_SECONDS),
     /// or an invalid mode combination.
     pub fn new(steps: usize, window: TimeDelta, mode: FunnelMode) -> Result<Self> {
         if steps == 0 || steps > MAX_STEPS {
@@ -44,11 +45,13 @@ impl WindowFunnel {
                 reason: "a funnel has 1 to 32 steps",
             });
         }
-        if window < TimeDelta::zero() {
+        if window < TimeDelta::zero()
+            || window.num_seconds() > crate::funnel::config::MAX_WINDOW_SECONDS
+        {
             return Err(Error::InvalidConfig {
                 field: "window",
-                value: window.to_string(),
-                reason: "must not be negative",
+                value: format!("{} seconds", crate::model::time::secs_f64(window)),
+                reason: "must be within 0 and 100 years (MAX_WINDOW_SECONDS)",
             });
         }
         mode.validate()?;
@@ -77,8 +80,7 @@ impl WindowFunnel {
     /// Under `strict_once` each pair is taken as its own row.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] for a step above the funnel's steps;
-    /// [`Error::TooMuchWork`] from `strict_once`'s cap.
+    /// [`Error::InvalidConfig`] for a step above the funnel's steps.
     pub fn level(&self, events: &mut [(i64, u8)]) -> Result<u8> {
         if let Some(&(_, s)) = events.iter().find(|(_, s)| *s > self.rules.steps) {
             return Err(Error::InvalidConfig {
@@ -94,7 +96,7 @@ impl WindowFunnel {
                 .zip(0u32..)
                 .map(|(&(t, s), i)| (t, s, i))
                 .collect();
-            return Ok(kernel::level_strict_once(&self.rules, &rows)?.0);
+            return Ok(kernel::level_strict_once(&self.rules, &rows).0);
         }
         Ok(kernel::level(&self.rules, events.iter().copied()))
     }

@@ -22,6 +22,10 @@ use crate::error::{Error, Result};
 use crate::log::Row;
 use crate::model::{Channel, Stage, TouchpointKind};
 
+/// The longest per-step gap: 100 years of 365.25 days, in seconds (the
+/// funnel's `MAX_WINDOW_SECONDS`).
+const MAX_GAP_SECONDS: i64 = 3_155_760_000;
+
 /// A caller-supplied test on a row of an event log, for conditions the
 /// built-in ones do not cover. Not serialized.
 ///
@@ -314,11 +318,15 @@ impl Step {
             ("steps.max_gap", self.max_gap),
             ("steps.min_gap", self.min_gap),
         ] {
-            if gap.is_some_and(|g| g < TimeDelta::zero()) {
+            if gap.is_some_and(|g| g < TimeDelta::zero() || g.num_seconds() > MAX_GAP_SECONDS) {
                 return Err(Error::InvalidConfig {
                     field,
-                    value: format!("{} for step {:?}", gap.unwrap_or_default(), self.name),
-                    reason: "must not be negative",
+                    value: format!(
+                        "{} seconds for step {:?}",
+                        crate::model::time::secs_f64(gap.unwrap_or_default()),
+                        self.name
+                    ),
+                    reason: "must be within 0 and 100 years",
                 });
             }
         }
