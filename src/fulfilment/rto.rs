@@ -443,7 +443,10 @@ pub(crate) fn inputs(facts: &[Facts], out: &mut Vec<RtoInput>) {
         } else {
             f.promised
         };
-        let days = (planned != NONE).then(|| (planned - f.placed) as f64 / 86_400e6);
+        // In 128 bits: times over chrono's whole range differ by more than
+        // i64 holds (finding 15-A5).
+        let days = (planned != NONE)
+            .then(|| (i128::from(planned) - i128::from(f.placed)) as f64 / 86_400e6);
         let value_ratio = (f.value != NONE && valued > 0 && value_sum > 0)
             .then(|| f.value as f64 / (value_sum as f64 / f64::from(valued)));
         out.push(RtoInput {

@@ -323,7 +323,7 @@ impl Accumulator for RetentionAccumulator {
             None => times.len(),
         };
         let times = times.get(..end).unwrap_or(times);
-        self.customers += 1;
+        self.customers = super::checked(self.customers, 1, "customers")?;
         let Some(&last_t) = times.last() else {
             return Ok(());
         };
@@ -421,13 +421,13 @@ impl Accumulator for RetentionAccumulator {
             self.check_state(&s)?;
             match self.cohorts.get_mut(&c) {
                 Some(mine) => {
-                    mine.users = mine.users.saturating_add(s.users);
+                    mine.users = super::checked(mine.users, s.users, "cohort users")?;
                     mine.latest_event_us = mine.latest_event_us.max(s.latest_event_us);
                     for (a, b) in mine.on.iter_mut().zip(&s.on) {
-                        *a = a.saturating_add(*b);
+                        *a = super::checked(*a, *b, "returns")?;
                     }
                     for (a, b) in mine.last.iter_mut().zip(&s.last) {
-                        *a = a.saturating_add(*b);
+                        *a = super::checked(*a, *b, "last returns")?;
                     }
                 }
                 None => {
@@ -435,7 +435,7 @@ impl Accumulator for RetentionAccumulator {
                 }
             }
         }
-        self.customers = self.customers.saturating_add(other.customers);
+        self.customers = super::checked(self.customers, other.customers, "customers")?;
         self.latest_us = match (self.latest_us, other.latest_us) {
             (Some(a), Some(b)) => Some(a.max(b)),
             (a, b) => a.or(b),

@@ -284,7 +284,7 @@ impl Accumulator for LifecycleAccumulator {
             None => times.len(),
         };
         let times = times.get(..end).unwrap_or(times);
-        self.customers += 1;
+        self.customers = super::checked(self.customers, 1, "customers")?;
         let (Some(&first), Some(&last)) = (times.first(), times.last()) else {
             return Ok(());
         };
@@ -367,10 +367,10 @@ impl Accumulator for LifecycleAccumulator {
         for (p, c) in other.counts {
             let mine = self.counts.entry(p).or_insert([0; 4]);
             for (a, b) in mine.iter_mut().zip(c) {
-                *a = a.saturating_add(b);
+                *a = super::checked(*a, b, "lifecycle counts")?;
             }
         }
-        self.customers = self.customers.saturating_add(other.customers);
+        self.customers = super::checked(self.customers, other.customers, "customers")?;
         self.latest = match (self.latest, other.latest) {
             (Some(a), Some(b)) => Some(a.max(b)),
             (a, b) => a.or(b),
