@@ -16,6 +16,7 @@ mod csv_file;
 mod fulfilment;
 mod funnel;
 mod funnel_contract;
+mod hostile_analyses;
 mod journey;
 mod layering;
 mod log;

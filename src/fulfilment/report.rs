@@ -20,7 +20,7 @@ use crate::model::{Dimension, PaymentMethod};
 
 /// How [`FulfilmentAccumulator`] reads and scores orders.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(remote = "Self", deny_unknown_fields, default)]
 pub struct FulfilmentConfig {
     /// Names that mark a wrong-item return: a row of the order whose source
     /// event name, or custom kind, is one of them (a shop's
@@ -39,6 +39,22 @@ impl Default for FulfilmentConfig {
                 .to_vec(),
             rto: RtoConfig::default(),
         }
+    }
+}
+
+
+// A configuration read from JSON is checked as `validate` checks it.
+impl Serialize for FulfilmentConfig {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        FulfilmentConfig::serialize(self, s)
+    }
+}
+
+impl<'de> Deserialize<'de> for FulfilmentConfig {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let c = FulfilmentConfig::deserialize(d)?;
+        c.validate().map_err(serde::de::Error::custom)?;
+        Ok(c)
     }
 }
 

@@ -329,6 +329,20 @@ impl PathsConfig {
     /// [`MAX_PATTERN_LEN`] bytes, an anchor step without a name or with a
     /// funnel-only field (`optional`, gaps) set.
     pub fn validate(&self) -> Result<()> {
+        if self.steps == 0 || self.steps > MAX_STEPS {
+            return Err(Error::InvalidConfig {
+                field: "steps",
+                value: self.steps.to_string(),
+                reason: "paths keep 1 to 20 steps on each side",
+            });
+        }
+        if self.top == Some(0) {
+            return Err(Error::InvalidConfig {
+                field: "top",
+                value: "0".into(),
+                reason: "keep at least one edge and path, or leave top unset for all",
+            });
+        }
         for (field, n) in [("groups", self.groups.len()), ("exclude", self.exclude.len())] {
             if n > MAX_RULES {
                 return Err(Error::InvalidConfig {
@@ -351,20 +365,6 @@ impl PathsConfig {
                     reason: "a pattern or group name takes at most 256 bytes",
                 });
             }
-        }
-        if self.steps == 0 || self.steps > MAX_STEPS {
-            return Err(Error::InvalidConfig {
-                field: "steps",
-                value: self.steps.to_string(),
-                reason: "paths keep 1 to 20 steps on each side",
-            });
-        }
-        if self.top == Some(0) {
-            return Err(Error::InvalidConfig {
-                field: "top",
-                value: "0".into(),
-                reason: "keep at least one edge and path, or leave top unset for all",
-            });
         }
         for g in &self.groups {
             if g.pattern.is_empty() || g.into.is_empty() {

@@ -55,7 +55,7 @@ pub const MAX_CELLS: u64 = 1 << 22;
 /// assert_eq!(config.periods, 8);
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(remote = "Self", deny_unknown_fields, default)]
 pub struct RetentionConfig {
     /// The event that puts a customer in a cohort (its first occurrence).
     /// Default: any touchpoint (first touch).
@@ -83,6 +83,22 @@ pub struct RetentionConfig {
 impl Default for RetentionConfig {
     fn default() -> Self {
         RetentionConfig::new(Period::Day, 7)
+    }
+}
+
+
+// A configuration read from JSON is checked as `validate` checks it.
+impl Serialize for RetentionConfig {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        RetentionConfig::serialize(self, s)
+    }
+}
+
+impl<'de> Deserialize<'de> for RetentionConfig {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let c = RetentionConfig::deserialize(d)?;
+        c.validate().map_err(serde::de::Error::custom)?;
+        Ok(c)
     }
 }
 

@@ -79,7 +79,7 @@ impl Default for NewMeans {
 /// assert_eq!(config.period, Period::Week);
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(remote = "Self", deny_unknown_fields, default)]
 pub struct LifecycleConfig {
     /// What makes a customer active. Default: any touchpoint.
     pub active: Activity,
@@ -102,6 +102,22 @@ pub struct LifecycleConfig {
 impl Default for LifecycleConfig {
     fn default() -> Self {
         LifecycleConfig::new(Period::Day)
+    }
+}
+
+
+// A configuration read from JSON is checked as `validate` checks it.
+impl Serialize for LifecycleConfig {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        LifecycleConfig::serialize(self, s)
+    }
+}
+
+impl<'de> Deserialize<'de> for LifecycleConfig {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let c = LifecycleConfig::deserialize(d)?;
+        c.validate().map_err(serde::de::Error::custom)?;
+        Ok(c)
     }
 }
 

@@ -47,7 +47,7 @@ const DAY_S: i64 = 86_400;
 /// assert!(config.validate().is_ok());
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(remote = "Self", deny_unknown_fields, default)]
 pub struct RepeatBuyingConfig {
     /// What an order is. Default: [`Activity::orders`].
     pub orders: Activity,
@@ -73,6 +73,22 @@ impl Default for RepeatBuyingConfig {
             as_of: None,
             churn_after_days: None,
         }
+    }
+}
+
+
+// A configuration read from JSON is checked as `validate` checks it.
+impl Serialize for RepeatBuyingConfig {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        RepeatBuyingConfig::serialize(self, s)
+    }
+}
+
+impl<'de> Deserialize<'de> for RepeatBuyingConfig {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let c = RepeatBuyingConfig::deserialize(d)?;
+        c.validate().map_err(serde::de::Error::custom)?;
+        Ok(c)
     }
 }
 
