@@ -20,8 +20,8 @@ use cxjourney::log::EventLog;
 use cxjourney::paths::{Focus, Label, Occurrence, PathsAccumulator, PathsConfig, Scope};
 use cxjourney::pattern::{Pattern, PatternAccumulator, PatternConfig, PatternMatcher, PatternMode};
 use cxjourney::retention::{
-    Activity, Boundaries, LifecycleAccumulator, LifecycleConfig, Period,
-    RepeatBuyingAccumulator, RepeatBuyingConfig, RetentionAccumulator, RetentionConfig,
+    Activity, Boundaries, LifecycleAccumulator, LifecycleConfig, Period, RepeatBuyingAccumulator,
+    RepeatBuyingConfig, RetentionAccumulator, RetentionConfig,
 };
 use cxjourney::step::Step;
 use cxjourney::value::{RfmAccumulator, RfmConfig};
@@ -187,7 +187,11 @@ where
     assert_eq!(run(&other, 1), one, "shuffled rows");
     let Ok(text) = one else { return };
     let report: A::Report = serde_json::from_str(&text).unwrap();
-    assert_eq!(serde_json::to_string(&report).unwrap(), text, "report round trip");
+    assert_eq!(
+        serde_json::to_string(&report).unwrap(),
+        text,
+        "report round trip"
+    );
     crate::log::check_contract::<A>(&log, config, cuts);
 }
 
@@ -198,7 +202,10 @@ where
     C: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug,
 {
     if let Ok(c) = serde_json::from_value::<C>(value.clone()) {
-        assert!(validate(&c).is_ok(), "{c:?} read from JSON but does not validate");
+        assert!(
+            validate(&c).is_ok(),
+            "{c:?} read from JSON but does not validate"
+        );
         assert_eq!(round_trip(&c), c);
     }
 }
@@ -246,25 +253,31 @@ fn arb_paths_config() -> impl Strategy<Value = PathsConfig> {
         any::<bool>(),
         prop::option::of(prop_oneof![Just(0usize), 1usize..5, Just(usize::MAX)]),
     )
-        .prop_map(|(focus, steps, groups, exclude, label, every, collapse, top)| {
-            let mut c = PathsConfig::new(focus).with_steps(steps);
-            for (p, i) in &groups {
-                c = c.group(p, i);
-            }
-            for e in &exclude {
-                c = c.exclude(e);
-            }
-            c.label = if label { Label::Kind } else { Label::Event };
-            c.occurrence = if every {
-                Occurrence::Every
-            } else {
-                Occurrence::First
-            };
-            c.scope = if collapse { Scope::Sessions } else { Scope::Journey };
-            c.collapse_repeats = collapse;
-            c.top = top;
-            c
-        })
+        .prop_map(
+            |(focus, steps, groups, exclude, label, every, collapse, top)| {
+                let mut c = PathsConfig::new(focus).with_steps(steps);
+                for (p, i) in &groups {
+                    c = c.group(p, i);
+                }
+                for e in &exclude {
+                    c = c.exclude(e);
+                }
+                c.label = if label { Label::Kind } else { Label::Event };
+                c.occurrence = if every {
+                    Occurrence::Every
+                } else {
+                    Occurrence::First
+                };
+                c.scope = if collapse {
+                    Scope::Sessions
+                } else {
+                    Scope::Journey
+                };
+                c.collapse_repeats = collapse;
+                c.top = top;
+                c
+            },
+        )
 }
 
 proptest! {
@@ -420,7 +433,15 @@ fn arb_activity() -> impl Strategy<Value = Activity> {
 }
 
 fn arb_offset() -> impl Strategy<Value = i32> {
-    prop_oneof![Just(0), Just(420), Just(1439), Just(-1439), Just(1440), Just(i32::MIN), Just(i32::MAX)]
+    prop_oneof![
+        Just(0),
+        Just(420),
+        Just(1439),
+        Just(-1439),
+        Just(1440),
+        Just(i32::MIN),
+        Just(i32::MAX)
+    ]
 }
 
 proptest! {
@@ -567,8 +588,10 @@ proptest! {
         min_days in prop_oneof![Just(f64::NAN), Just(f64::NEG_INFINITY), Just(-0.5), 0.0f64..30.0],
         cod in any::<i32>(),
     ) {
-        let mut config = FulfilmentConfig::default();
-        config.wrong_item_events = if many { vec!["x".to_owned(); 257] } else { names };
+        let mut config = FulfilmentConfig {
+            wrong_item_events: if many { vec!["x".to_owned(); 257] } else { names },
+            ..FulfilmentConfig::default()
+        };
         config.rto.weights.high_value_ratio = ratio;
         config.rto.weights.cash_on_delivery = cod;
         if let Some(step) = config.rto.weights.attempt_delay.first_mut() {
@@ -761,6 +784,31 @@ fn finding_15_a4_inconsistent_states_are_refused() {
     let mut a = RepeatBuyingAccumulator::new(&config).unwrap();
     assert!(matches!(a.merge(s), Err(Error::Mismatch { .. })));
 
+    let config = RetentionConfig::new(Period::Day, 3);
+    let log = EventLog::from_touchpoints(
+        [Touchpoint::new(CustomerId(1), t(0), K::ProductView)],
+        &JourneyConfig::default(),
+    )
+    .unwrap();
+    let mut acc = RetentionAccumulator::new(&config).unwrap();
+    acc.add(log.journeys().next().unwrap()).unwrap();
+    let mut state = serde_json::to_value(&acc).unwrap();
+    let cohorts = &mut state["cohorts"];
+    let cohort = match cohorts {
+        Value::Object(m) => m.values_mut().next().unwrap(),
+        Value::Array(a) => &mut a[0][1],
+        other => panic!("{other}"),
+    };
+    cohort["on"][1] = json!(7);
+    let s: RetentionAccumulator = serde_json::from_value(state).unwrap();
+    assert!(matches!(s.clone().finish(), Err(Error::Mismatch { .. })));
+    assert!(
+        RetentionAccumulator::new(&config)
+            .unwrap()
+            .merge(s)
+            .is_err()
+    );
+
     let config = FulfilmentConfig::default();
     let mut state = serde_json::to_value(FulfilmentAccumulator::new(&config).unwrap()).unwrap();
     state["overall"]["orders"] = json!(1);
@@ -880,7 +928,13 @@ fn scaling_paths_between_every_many_starts_no_end() {
     ignore = "release-mode scaling test: cargo test --release --test integration scaling_"
 )]
 fn scaling_paths_around_every_anchor() {
-    let log = one_customer(N, |i| if i % 2 == 0 { K::ProductView } else { K::AddToCart });
+    let log = one_customer(N, |i| {
+        if i % 2 == 0 {
+            K::ProductView
+        } else {
+            K::AddToCart
+        }
+    });
     let config = PathsConfig::around(Step::kind(K::ProductView))
         .with_steps(20)
         .with_occurrence(Occurrence::Every);
@@ -908,9 +962,10 @@ fn scaling_paths_many_distinct_crafted_names() {
     let config = PathsConfig::after(Step::new("any", vec![]))
         .exclude(&format!("{}b", "*a".repeat(100)))
         .group(&format!("{}c", "*a".repeat(100)), "c");
-    let r = timed("paths, 100k crafted names against crafted wildcards", || {
-        run_on_log::<PathsAccumulator>(&log, &config, 1)
-    });
+    let r = timed(
+        "paths, 100k crafted names against crafted wildcards",
+        || run_on_log::<PathsAccumulator>(&log, &config, 1),
+    );
     assert!(matches!(r, Err(Error::TooMuchWork { .. }) | Ok(_)), "{r:?}");
 }
 
@@ -1014,7 +1069,10 @@ fn scaling_value_rfm_many_customers_and_one_with_many_orders() {
     let r = timed("rfm, 100k customers and one of 100k orders", || {
         run_on_log::<RfmAccumulator>(&log, &config, 1)
     });
-    assert!(r.is_ok() || matches!(r, Err(Error::AmountOverflow { .. })), "{r:?}");
+    assert!(
+        r.is_ok() || matches!(r, Err(Error::AmountOverflow { .. })),
+        "{r:?}"
+    );
 }
 
 #[test]
@@ -1042,9 +1100,10 @@ fn scaling_fulfilment_one_customer_many_orders_many_names() {
         wrong_item_events: (0..256).map(|i| format!("wrong_item_{i}")).collect(),
         ..FulfilmentConfig::default()
     };
-    timed("fulfilment, one customer, 50k orders, 256 wrong-item names", || {
-        run_on_log::<FulfilmentAccumulator>(&log, &config, 1).unwrap()
-    });
+    timed(
+        "fulfilment, one customer, 50k orders, 256 wrong-item names",
+        || run_on_log::<FulfilmentAccumulator>(&log, &config, 1).unwrap(),
+    );
 }
 
 #[test]
@@ -1056,15 +1115,100 @@ fn scaling_action_map_one_customer_many_events() {
     let log = one_customer(N, |i| KINDS[i % KINDS.len()]);
     let as_of = t(N as i64);
     let rules = RuleSet::default();
-    timed("journey map and next best actions, one customer of 100k rows", || {
-        let mut b = JourneyMapBuilder::new(None, as_of);
-        for j in log.journeys() {
-            let mut ctx = CustomerContext::new(j.customer());
-            ctx.events = cxjourney::action::RecentEvents::from_view(&j, as_of);
-            ctx.stage = j.stage_path().last().map(|v| v.stage);
-            let e = rules.evaluate(&ctx, &[], as_of);
-            b.add(&j, &ctx, &rules, &e);
+    timed(
+        "journey map and next best actions, one customer of 100k rows",
+        || {
+            let mut b = JourneyMapBuilder::new(None, as_of);
+            for j in log.journeys() {
+                let mut ctx = CustomerContext::new(j.customer());
+                ctx.events = cxjourney::action::RecentEvents::from_view(&j, as_of);
+                ctx.stage = j.stage_path().last().map(|v| v.stage);
+                let e = rules.evaluate(&ctx, &[], as_of);
+                b.add(&j, &ctx, &rules, &e);
+            }
+            b.finish(None, None)
+        },
+    );
+}
+
+// ----------------------------------------------------------------- examples
+
+/// A8: the examples of these analyses fed hostile CSVs: each exits 0 or
+/// with one clean `error: ` line and exit status 2 (bad input, as the
+/// funnel example does; the retention example used to exit 1), never with a
+/// panic.
+#[test]
+fn finding_15_a8_examples_refuse_hostile_csvs_with_status_2() {
+    let dir = tempfile::Builder::new()
+        .prefix("cxjourney-hostile-")
+        .tempdir()
+        .unwrap();
+    let events = "user_id,ts,event";
+    let tx = "customer_id,ts,amount,discounted";
+    let bodies: Vec<(&str, Vec<u8>)> = vec![
+        ("empty", b"".to_vec()),
+        ("header only", format!("{events}\n").into_bytes()),
+        ("bom", format!("\u{feff}{events}\r\n1,2024-11-11T00:00:00Z,view_item\r\n").into_bytes()),
+        ("bom + space", format!("\u{feff} {events}\n1,2024-11-11T00:00:00Z,view_item\n").into_bytes()),
+        ("quoted", b"\"user_id\",\"ts\",\"event\"\n\"1\",\"2024-11-11T00:00:00Z\",\"a,\"\"b\"\"\"\n".to_vec()),
+        ("missing column", b"user_id,event\n1,view_item\n".to_vec()),
+        ("not utf-8", b"user_id,ts,event\n\xff\xfe,2024-11-11T00:00:00Z,a\n".to_vec()),
+        ("huge id", format!("{events}\n99999999999999999999999999,2024-11-11T00:00:00Z,a\n").into_bytes()),
+        ("date out of range", format!("{events}\n1,+999999-01-01T00:00:00Z,a\n1,0000-00-00T00:00:00Z,a\n").into_bytes()),
+        ("far dates", format!("{events}\n1,-262143-01-01T00:00:00Z,a\n1,+262142-12-31T00:00:00Z,a\n").into_bytes()),
+        ("tx bom + space", format!("\u{feff} {tx}\n1,2024-01-02T00:00:00Z,5.00,false\n").into_bytes()),
+        ("tx huge amount", format!("{tx}\n1,2024-01-02T00:00:00Z,1e400,false\n2,2024-01-02T00:00:00Z,99999999999999999999999.99,false\n").into_bytes()),
+        ("tx negative", format!("{tx}\n1,2024-01-02T00:00:00Z,-5.00,false\n").into_bytes()),
+        ("tx date out of range", format!("{tx}\n1,+999999-01-02T00:00:00Z,5.00,false\n").into_bytes()),
+        ("tx header only", format!("{tx}\n").into_bytes()),
+    ];
+    for (i, (what, body)) in bodies.iter().enumerate() {
+        let path = dir.path().join(format!("{i}.csv"));
+        std::fs::write(&path, body).unwrap();
+        let file = path.to_str().unwrap();
+        let runs: [(&str, Vec<&str>); 4] = [
+            ("retention", vec![file]),
+            (
+                "patterns",
+                vec![
+                    file,
+                    "--pattern",
+                    "(?1).*(?2)",
+                    "--conditions",
+                    "view_item,purchase",
+                ],
+            ),
+            (
+                "patterns",
+                vec![
+                    file,
+                    "--pattern",
+                    "(?1)(?t<=60)(?1)",
+                    "--conditions",
+                    "a",
+                    "--count",
+                ],
+            ),
+            ("rfm", vec![file, "--as-of", "2024-12-31"]),
+        ];
+        for (name, args) in runs {
+            let out = std::process::Command::new(crate::cli::exe(name))
+                .args(&args)
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            let code = out.status.code();
+            assert!(
+                code == Some(0) || code == Some(2),
+                "{name} on {what}: exit {code:?}, stderr {stderr}"
+            );
+            if code == Some(2) {
+                assert!(
+                    stderr.starts_with("error: ") && stderr.trim_end().lines().count() == 1,
+                    "{name} on {what}: {stderr}"
+                );
+                assert!(out.stdout.is_empty(), "{name} on {what}");
+            }
         }
-        b.finish(None, None)
-    });
+    }
 }

@@ -42,7 +42,6 @@ impl Default for FulfilmentConfig {
     }
 }
 
-
 // A configuration read from JSON is checked as `validate` checks it.
 impl Serialize for FulfilmentConfig {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
@@ -136,7 +135,11 @@ impl Counts {
             (&mut self.cancelled, o.cancelled, "cancelled"),
             (&mut self.dispatched, o.dispatched, "dispatched"),
             (&mut self.delivered, o.delivered, "delivered"),
-            (&mut self.promised_delivered, o.promised_delivered, "promised delivered"),
+            (
+                &mut self.promised_delivered,
+                o.promised_delivered,
+                "promised delivered",
+            ),
             (&mut self.on_time, o.on_time, "on time"),
             (&mut self.attempted, o.attempted, "attempted"),
             (&mut self.first_attempt, o.first_attempt, "first attempt"),
@@ -414,11 +417,17 @@ impl FulfilmentAccumulator {
             || self.bands.len() != self.config.rto.bands.len()
             || self.factors.len() != RtoFactor::ALL.len()
         {
-            return Err(bad("tables of another length than the configuration's".into()));
+            return Err(bad(
+                "tables of another length than the configuration's".into()
+            ));
         }
         let counts = std::iter::once(("overall".to_owned(), &self.overall))
             .chain(self.by_payment.iter().map(|c| ("by payment".to_owned(), c)))
-            .chain(self.by_channel.iter().map(|(k, c)| (format!("channel {k:?}"), c)))
+            .chain(
+                self.by_channel
+                    .iter()
+                    .map(|(k, c)| (format!("channel {k:?}"), c)),
+            )
             .chain(self.by_month.iter().map(|(k, c)| (format!("month {k}"), c)));
         for (what, c) in counts {
             if !c.holds() {
@@ -432,12 +441,18 @@ impl FulfilmentAccumulator {
             .chain(self.factors.iter().flatten());
         for p in pairs {
             if p[1] > p[0] {
-                return Err(bad(format!("{} returns to origin of {} orders", p[1], p[0])));
+                return Err(bad(format!(
+                    "{} returns to origin of {} orders",
+                    p[1], p[0]
+                )));
             }
         }
         for b in &self.bands {
             if b[0] < 0 || b[1] < 0 || b[1] > b[0] {
-                return Err(bad(format!("a band of {} orders, {} returned to origin", b[0], b[1])));
+                return Err(bad(format!(
+                    "a band of {} orders, {} returned to origin",
+                    b[0], b[1]
+                )));
             }
         }
         Ok(())

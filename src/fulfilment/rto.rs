@@ -108,7 +108,6 @@ impl Default for RtoConfig {
 /// The most bands.
 pub const MAX_BANDS: usize = 64;
 
-
 // A configuration read from JSON is checked as `validate` checks it.
 impl Serialize for RtoConfig {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {

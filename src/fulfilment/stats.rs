@@ -212,7 +212,7 @@ mod tests {
         assert_eq!(s.min_hours, 0.0);
         assert_eq!(s.max_hours, MAX_MINUTES as f64 / 60.0);
         let mut a = minutes(&[1, 2]);
-        a.merge(&minutes(&[2, 3]));
+        a.merge(&minutes(&[2, 3])).unwrap();
         assert_eq!(a, minutes(&[1, 2, 2, 3]));
         assert_eq!(Rate::new(1, 4).to_string(), "25.0% (1/4)");
         assert_eq!(Rate::new(0, 0).rate, None);

@@ -343,7 +343,10 @@ impl PathsConfig {
                 reason: "keep at least one edge and path, or leave top unset for all",
             });
         }
-        for (field, n) in [("groups", self.groups.len()), ("exclude", self.exclude.len())] {
+        for (field, n) in [
+            ("groups", self.groups.len()),
+            ("exclude", self.exclude.len()),
+        ] {
             if n > MAX_RULES {
                 return Err(Error::InvalidConfig {
                     field,
@@ -421,7 +424,8 @@ impl PathsConfig {
 #[cfg(test)]
 pub(crate) fn wildcard(pattern: &str, text: &str) -> bool {
     let t: Vec<char> = text.chars().collect();
-    wildcard_within(pattern, &t, &mut u64::MAX).unwrap_or(false)
+    let mut budget = u64::MAX;
+    wildcard_within(pattern, &t, &mut budget).unwrap_or(false)
 }
 
 /// Whether `t` matches the wildcard `pattern`: linear in practice (one
@@ -490,7 +494,8 @@ mod tests {
             .group("product_*", "product")
             .group("*", "other")
             .exclude("ad_*");
-        let b = &mut u64::MAX;
+        let mut budget = u64::MAX;
+        let b = &mut budget;
         assert_eq!(c.name_of("product_view", b).ok(), Some(Some("product")));
         assert_eq!(c.name_of("cart_view", b).ok(), Some(Some("other")));
         assert_eq!(c.name_of("ad_click", b).ok(), Some(None));

@@ -248,7 +248,10 @@ impl TryFrom<Wire> for PathsAccumulator {
                     found: format!("{what} in columns {cols:?} of {c} customers and {t} times"),
                 });
             }
-            Ok(Tally { customers: c, times: t })
+            Ok(Tally {
+                customers: c,
+                times: t,
+            })
         };
         if a.label_ids.len() != a.labels.len() {
             return Err(Error::Mismatch {

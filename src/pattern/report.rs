@@ -333,8 +333,10 @@ impl fmt::Display for PatternReport {
             "  {} of {} customers matched ({}), {} matches",
             self.matched_customers,
             self.customers,
-            self.match_rate
-                .map_or_else(|| "no customers".to_owned(), |r| format!("{:.1}%", 100.0 * r)),
+            self.match_rate.map_or_else(
+                || "no customers".to_owned(),
+                |r| format!("{:.1}%", 100.0 * r)
+            ),
             self.total_matches
         )?;
         for r in &self.customers_by_result {

@@ -86,7 +86,6 @@ impl Default for RetentionConfig {
     }
 }
 
-
 // A configuration read from JSON is checked as `validate` checks it.
 impl Serialize for RetentionConfig {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
@@ -284,6 +283,24 @@ impl RetentionAccumulator {
             return Err(Error::Mismatch {
                 expected: format!("cohort rows of {n} periods"),
                 found: format!("a row of {} and {}", state.on.len(), state.last.len()),
+            });
+        }
+        // Each customer of the cohort counts at most once per period and
+        // once by its last period (finding 15-A4: more returns than users
+        // gave rates above 1).
+        let last = state.last.iter().try_fold(0u64, |a, &b| a.checked_add(b));
+        if state.users == 0
+            || state.on.iter().any(|&x| x > state.users)
+            || last.is_none_or(|l| l > state.users)
+        {
+            return Err(Error::Mismatch {
+                expected: "a cohort of at least one user, with no more returns in a period, \
+                           and no more last returns in all, than users"
+                    .into(),
+                found: format!(
+                    "{} users, returns {:?}, last returns {:?}",
+                    state.users, state.on, state.last
+                ),
             });
         }
         Ok(())

@@ -105,7 +105,6 @@ impl Default for LifecycleConfig {
     }
 }
 
-
 // A configuration read from JSON is checked as `validate` checks it.
 impl Serialize for LifecycleConfig {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {

@@ -76,7 +76,6 @@ impl Default for RepeatBuyingConfig {
     }
 }
 
-
 // A configuration read from JSON is checked as `validate` checks it.
 impl Serialize for RepeatBuyingConfig {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
@@ -240,7 +239,10 @@ impl RepeatBuyingAccumulator {
             || repeat != self.repeat_buyers
             || orders != self.orders
             || !gaps_ok
-            || self.active.checked_add(self.churned).is_none_or(|x| x > self.buyers)
+            || self
+                .active
+                .checked_add(self.churned)
+                .is_none_or(|x| x > self.buyers)
         {
             return Err(Error::Mismatch {
                 expected: "a repeat-buying state whose histogram sums to its buyers, orders and \

@@ -96,7 +96,6 @@ fn default_bins() -> u8 {
     5
 }
 
-
 // A configuration read from JSON is checked as `validate` checks it.
 impl Serialize for RfmConfig {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
