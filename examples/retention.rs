@@ -31,7 +31,7 @@
 //! Malformed input (a missing column, an empty id, a time that is not
 //! ISO-8601, a row with another number of fields than the header, a quote
 //! left open) gives one `error: ...` line naming the line and the value on
-//! stderr and exit status 1; a usage error gives exit status 2.
+//! stderr and exit status 2, as a usage error does.
 
 use std::fmt::Write as _;
 use std::fs::File;
@@ -90,7 +90,7 @@ fn parse_days(v: &str) -> Result<u32, String> {
 }
 
 fn main() -> ExitCode {
-    args::main_with::<Cli>(run, 1)
+    args::main_with::<Cli>(run, 2)
 }
 
 fn run(cli: &Cli) -> Result<(), String> {

@@ -1070,7 +1070,7 @@ fn retention_accepts_csv_variations_and_refuses_bad_input() {
         let f = tmp.file(body);
         let out = run("retention", &[p(&f)]);
         assert_error(&out, &needles, &format!("retention bad {i}"));
-        assert_eq!(out.code, Some(1), "retention bad {i}");
+        assert_eq!(out.code, Some(2), "retention bad {i}");
     }
     let arg_cases: Vec<(Vec<&str>, &str)> = vec![
         (vec![], "FILE"),

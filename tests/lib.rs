@@ -16,6 +16,7 @@ mod csv_file;
 mod fulfilment;
 mod funnel;
 mod funnel_contract;
+mod hostile_analyses;
 mod hostile_attribution;
 mod hostile_core;
 mod hostile_funnel;

@@ -438,7 +438,12 @@ impl JourneyMapBuilder {
                     Stage::Advocacy => &[Dimension::EmotionalConnection],
                 };
                 for d in dims {
-                    if let Some(score) = report.dimensions.get(d).and_then(|r| r.score_0_100) {
+                    if let Some(score) = report
+                        .dimensions
+                        .get(d)
+                        .and_then(|r| r.score_0_100)
+                        .filter(|s| s.is_finite())
+                    {
                         feeling.push(Feeling {
                             source: FeelingSource::Pyramid,
                             value: round2(((score - 50.0) / 25.0).clamp(-2.0, 2.0)),

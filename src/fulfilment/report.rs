@@ -20,7 +20,7 @@ use crate::model::{Dimension, PaymentMethod};
 
 /// How [`FulfilmentAccumulator`] reads and scores orders.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(remote = "Self", deny_unknown_fields, default)]
 pub struct FulfilmentConfig {
     /// Names that mark a wrong-item return: a row of the order whose source
     /// event name, or custom kind, is one of them (a shop's
@@ -39,6 +39,21 @@ impl Default for FulfilmentConfig {
                 .to_vec(),
             rto: RtoConfig::default(),
         }
+    }
+}
+
+// A configuration read from JSON is checked as `validate` checks it.
+impl Serialize for FulfilmentConfig {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        FulfilmentConfig::serialize(self, s)
+    }
+}
+
+impl<'de> Deserialize<'de> for FulfilmentConfig {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let c = FulfilmentConfig::deserialize(d)?;
+        c.validate().map_err(serde::de::Error::custom)?;
+        Ok(c)
     }
 }
 
@@ -114,25 +129,48 @@ impl Counts {
         bump(&mut self.rto, f.dispatched() && f.rto != NONE);
     }
 
-    fn merge(&mut self, o: &Counts) {
-        for (a, b) in [
-            (&mut self.orders, o.orders),
-            (&mut self.cancelled, o.cancelled),
-            (&mut self.dispatched, o.dispatched),
-            (&mut self.delivered, o.delivered),
-            (&mut self.promised_delivered, o.promised_delivered),
-            (&mut self.on_time, o.on_time),
-            (&mut self.attempted, o.attempted),
-            (&mut self.first_attempt, o.first_attempt),
-            (&mut self.returned, o.returned),
-            (&mut self.wrong_item, o.wrong_item),
-            (&mut self.refunded, o.refunded),
-            (&mut self.rto, o.rto),
+    fn merge(&mut self, o: &Counts) -> Result<()> {
+        for (a, b, what) in [
+            (&mut self.orders, o.orders, "orders"),
+            (&mut self.cancelled, o.cancelled, "cancelled"),
+            (&mut self.dispatched, o.dispatched, "dispatched"),
+            (&mut self.delivered, o.delivered, "delivered"),
+            (
+                &mut self.promised_delivered,
+                o.promised_delivered,
+                "promised delivered",
+            ),
+            (&mut self.on_time, o.on_time, "on time"),
+            (&mut self.attempted, o.attempted, "attempted"),
+            (&mut self.first_attempt, o.first_attempt, "first attempt"),
+            (&mut self.returned, o.returned, "returned"),
+            (&mut self.wrong_item, o.wrong_item, "wrong item"),
+            (&mut self.refunded, o.refunded, "refunded"),
+            (&mut self.rto, o.rto, "returned to origin"),
         ] {
-            *a = a.saturating_add(b);
+            *a = checked(*a, b, what)?;
         }
-        self.delivery.merge(&o.delivery);
-        self.refund_cycle.merge(&o.refund_cycle);
+        self.delivery.merge(&o.delivery)?;
+        self.refund_cycle.merge(&o.refund_cycle)
+    }
+
+    /// Whether counts from JSON are counts `add` makes: each a part of the
+    /// one it divides, and one duration per delivered and refunded order.
+    fn holds(&self) -> bool {
+        let within = |a: u64, b: u64| a <= b;
+        within(self.cancelled, self.orders)
+            && within(self.dispatched, self.orders)
+            && within(self.delivered, self.dispatched)
+            && within(self.promised_delivered, self.delivered)
+            && within(self.on_time, self.promised_delivered)
+            && within(self.attempted, self.dispatched)
+            && within(self.first_attempt, self.attempted)
+            && within(self.returned, self.delivered)
+            && within(self.wrong_item, self.returned)
+            && within(self.refunded, self.orders)
+            && within(self.rto, self.dispatched)
+            && self.delivery.holds(self.delivered)
+            && self.refund_cycle.holds(self.refunded)
     }
 
     fn metrics(&self) -> FulfilmentMetrics {
@@ -161,9 +199,19 @@ fn add_pair(p: &mut Pair, rto: bool) {
     p[1] = p[1].saturating_add(u64::from(rto));
 }
 
-fn merge_pair(a: &mut Pair, b: &Pair) {
-    a[0] = a[0].saturating_add(b[0]);
-    a[1] = a[1].saturating_add(b[1]);
+fn merge_pair(a: &mut Pair, b: &Pair) -> Result<()> {
+    a[0] = checked(a[0], b[0], "resolved orders")?;
+    a[1] = checked(a[1], b[1], "returns to origin")?;
+    Ok(())
+}
+
+/// `a + b` for counts of merged states, or an error naming the count that
+/// would overflow (merging never wraps nor saturates).
+pub(crate) fn checked(a: u64, b: u64, what: &str) -> Result<u64> {
+    a.checked_add(b).ok_or_else(|| Error::Mismatch {
+        expected: "fulfilment states whose counts sum within 64 bits".into(),
+        found: format!("{what} {a} + {b}"),
+    })
 }
 
 /// The bins of days from the order to the first delivery attempt.
@@ -309,41 +357,107 @@ impl Accumulator for FulfilmentAccumulator {
                 found: "a fulfilment state of another configuration".into(),
             });
         }
-        self.overall.merge(&other.overall);
+        other.check()?;
+        self.overall.merge(&other.overall)?;
         for (a, b) in self.by_payment.iter_mut().zip(&other.by_payment) {
-            a.merge(b);
+            a.merge(b)?;
         }
         for (k, v) in &other.by_channel {
-            self.by_channel.entry(k.clone()).or_default().merge(v);
+            self.by_channel.entry(k.clone()).or_default().merge(v)?;
         }
         for (k, v) in &other.by_month {
-            self.by_month.entry(*k).or_default().merge(v);
+            self.by_month.entry(*k).or_default().merge(v)?;
         }
         for (a, b) in self.rto_cod.iter_mut().zip(&other.rto_cod) {
-            merge_pair(a, b);
+            merge_pair(a, b)?;
         }
         for (a, b) in self.rto_delay.iter_mut().zip(&other.rto_delay) {
-            merge_pair(a, b);
+            merge_pair(a, b)?;
         }
         for (a, b) in self.bands.iter_mut().zip(&other.bands) {
             for (x, y) in a.iter_mut().zip(b) {
-                *x = x.saturating_add(*y);
+                *x = x.checked_add(*y).ok_or_else(|| Error::Mismatch {
+                    expected: "fulfilment states whose band sums fit 64 bits".into(),
+                    found: format!("{x} + {y}"),
+                })?;
             }
         }
         for (a, b) in self.factors.iter_mut().zip(&other.factors) {
-            merge_pair(&mut a[0], &b[0]);
-            merge_pair(&mut a[1], &b[1]);
+            merge_pair(&mut a[0], &b[0])?;
+            merge_pair(&mut a[1], &b[1])?;
         }
         Ok(())
     }
 
-    /// The report. Never fails.
     fn finish(self) -> Result<FulfilmentReport> {
+        self.check()?;
         Ok(self.report())
     }
 }
 
 impl FulfilmentAccumulator {
+    /// Checks a state (one from JSON above all; finding 15-A4): its
+    /// configuration, the shape of its tables, and counts that agree (no
+    /// rate above 1, one duration per counted order).
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] for a configuration
+    /// [`FulfilmentConfig::validate`] refuses; [`Error::Mismatch`] naming
+    /// the table whose counts disagree.
+    fn check(&self) -> Result<()> {
+        self.config.validate()?;
+        let bad = |what: String| Error::Mismatch {
+            expected: "a fulfilment state whose counts agree (each no more than the count it \
+                       divides, one duration per delivered or refunded order)"
+                .into(),
+            found: what,
+        };
+        if self.by_payment.len() != PaymentMethod::ALL.len() + 1
+            || self.rto_delay.len() != DELAY_BINS.len()
+            || self.bands.len() != self.config.rto.bands.len()
+            || self.factors.len() != RtoFactor::ALL.len()
+        {
+            return Err(bad(
+                "tables of another length than the configuration's".into()
+            ));
+        }
+        let counts = std::iter::once(("overall".to_owned(), &self.overall))
+            .chain(self.by_payment.iter().map(|c| ("by payment".to_owned(), c)))
+            .chain(
+                self.by_channel
+                    .iter()
+                    .map(|(k, c)| (format!("channel {k:?}"), c)),
+            )
+            .chain(self.by_month.iter().map(|(k, c)| (format!("month {k}"), c)));
+        for (what, c) in counts {
+            if !c.holds() {
+                return Err(bad(format!("{what}: {c:?}")));
+            }
+        }
+        let pairs = self
+            .rto_cod
+            .iter()
+            .chain(&self.rto_delay)
+            .chain(self.factors.iter().flatten());
+        for p in pairs {
+            if p[1] > p[0] {
+                return Err(bad(format!(
+                    "{} returns to origin of {} orders",
+                    p[1], p[0]
+                )));
+            }
+        }
+        for b in &self.bands {
+            if b[0] < 0 || b[1] < 0 || b[1] > b[0] {
+                return Err(bad(format!(
+                    "a band of {} orders, {} returned to origin",
+                    b[0], b[1]
+                )));
+            }
+        }
+        Ok(())
+    }
+
     fn add_order(&mut self, f: &Facts, input: &RtoInput, journey: &JourneyView<'_>) {
         self.overall.add(f);
         let pay = usize::from(f.payment)

@@ -83,7 +83,7 @@ pub struct RtoBand {
 
 /// The weights and the bands.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(remote = "Self", deny_unknown_fields, default)]
 pub struct RtoConfig {
     /// The points per factor.
     pub weights: RtoWeights,
@@ -107,6 +107,21 @@ impl Default for RtoConfig {
 
 /// The most bands.
 pub const MAX_BANDS: usize = 64;
+
+// A configuration read from JSON is checked as `validate` checks it.
+impl Serialize for RtoConfig {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        RtoConfig::serialize(self, s)
+    }
+}
+
+impl<'de> Deserialize<'de> for RtoConfig {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let c = RtoConfig::deserialize(d)?;
+        c.validate().map_err(serde::de::Error::custom)?;
+        Ok(c)
+    }
+}
 
 impl RtoConfig {
     /// Checks the configuration.
@@ -443,7 +458,10 @@ pub(crate) fn inputs(facts: &[Facts], out: &mut Vec<RtoInput>) {
         } else {
             f.promised
         };
-        let days = (planned != NONE).then(|| (planned - f.placed) as f64 / 86_400e6);
+        // In 128 bits: times over chrono's whole range differ by more than
+        // i64 holds (finding 15-A5).
+        let days = (planned != NONE)
+            .then(|| (i128::from(planned) - i128::from(f.placed)) as f64 / 86_400e6);
         let value_ratio = (f.value != NONE && valued > 0 && value_sum > 0)
             .then(|| f.value as f64 / (value_sum as f64 / f64::from(valued)));
         out.push(RtoInput {

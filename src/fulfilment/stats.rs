@@ -65,11 +65,33 @@ impl Minutes {
         *c = c.saturating_add(1);
     }
 
-    pub(crate) fn merge(&mut self, other: &Minutes) {
+    /// Adds `other`'s counts.
+    ///
+    /// # Errors
+    /// [`Error::Mismatch`](crate::error::Error::Mismatch) when a count would
+    /// pass `u64::MAX`.
+    pub(crate) fn merge(&mut self, other: &Minutes) -> crate::error::Result<()> {
         for (&m, &n) in &other.0 {
             let c = self.0.entry(m).or_default();
-            *c = c.saturating_add(n);
+            *c = super::report::checked(*c, n, "durations")?;
         }
+        Ok(())
+    }
+
+    /// Whether a histogram from JSON is one `add` makes: minutes within
+    /// `0..=MAX_MINUTES`, no empty entry, `count` durations in all.
+    pub(crate) fn holds(&self, count: u64) -> bool {
+        let mut sum = 0u64;
+        for (&m, &n) in &self.0 {
+            if !(0..=MAX_MINUTES).contains(&m) || n == 0 {
+                return false;
+            }
+            match sum.checked_add(n) {
+                Some(x) => sum = x,
+                None => return false,
+            }
+        }
+        sum == count
     }
 
     /// The minute at position `pos` (0-based) of the sorted durations.
@@ -190,7 +212,7 @@ mod tests {
         assert_eq!(s.min_hours, 0.0);
         assert_eq!(s.max_hours, MAX_MINUTES as f64 / 60.0);
         let mut a = minutes(&[1, 2]);
-        a.merge(&minutes(&[2, 3]));
+        a.merge(&minutes(&[2, 3])).unwrap();
         assert_eq!(a, minutes(&[1, 2, 2, 3]));
         assert_eq!(Rate::new(1, 4).to_string(), "25.0% (1/4)");
         assert_eq!(Rate::new(0, 0).rate, None);

@@ -12,6 +12,21 @@ use crate::step::Step;
 /// start and before the end of a path between two touchpoints).
 pub const MAX_STEPS: usize = 20;
 
+/// The most grouping rules, and separately the most exclusions, a paths
+/// configuration takes.
+pub const MAX_RULES: usize = 64;
+
+/// The longest wildcard pattern or group name (in bytes) a paths
+/// configuration takes.
+pub const MAX_PATTERN_LEN: usize = 256;
+
+/// The most wildcard steps one paths state spends matching names against
+/// its grouping rules and exclusions (each distinct name is matched once):
+/// past it, [`Error::TooMuchWork`]. Matching is linear in the name for
+/// ordinary patterns; only crafted patterns and names (`*a*a*a*b` against
+/// long runs of `a`) come near it.
+pub const MAX_WILDCARD_WORK: u64 = 1 << 28;
+
 /// Where paths are cut.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -151,7 +166,7 @@ pub enum Occurrence {
 /// # Ok::<(), cxjourney::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(remote = "Self", deny_unknown_fields)]
 pub struct PathsConfig {
     /// Where paths are cut.
     pub focus: Focus,
@@ -188,6 +203,21 @@ pub struct PathsConfig {
 
 fn default_steps() -> usize {
     3
+}
+
+// A configuration read from JSON is checked as `validate` checks it.
+impl Serialize for PathsConfig {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        PathsConfig::serialize(self, s)
+    }
+}
+
+impl<'de> Deserialize<'de> for PathsConfig {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let c = PathsConfig::deserialize(d)?;
+        c.validate().map_err(serde::de::Error::custom)?;
+        Ok(c)
+    }
 }
 
 impl PathsConfig {
@@ -294,8 +324,10 @@ impl PathsConfig {
     ///
     /// # Errors
     /// [`Error::InvalidConfig`]: steps outside 1 to 20, `top` of 0, an empty
-    /// grouping pattern, group name or exclusion, an anchor step without a
-    /// name or with a funnel-only field (`optional`, gaps) set.
+    /// grouping pattern, group name or exclusion, more than [`MAX_RULES`]
+    /// grouping rules or exclusions, a pattern or group name longer than
+    /// [`MAX_PATTERN_LEN`] bytes, an anchor step without a name or with a
+    /// funnel-only field (`optional`, gaps) set.
     pub fn validate(&self) -> Result<()> {
         if self.steps == 0 || self.steps > MAX_STEPS {
             return Err(Error::InvalidConfig {
@@ -310,6 +342,32 @@ impl PathsConfig {
                 value: "0".into(),
                 reason: "keep at least one edge and path, or leave top unset for all",
             });
+        }
+        for (field, n) in [
+            ("groups", self.groups.len()),
+            ("exclude", self.exclude.len()),
+        ] {
+            if n > MAX_RULES {
+                return Err(Error::InvalidConfig {
+                    field,
+                    value: n.to_string(),
+                    reason: "at most 64 grouping rules and 64 exclusions",
+                });
+            }
+        }
+        let texts = self
+            .groups
+            .iter()
+            .flat_map(|g| [("groups", &g.pattern), ("groups", &g.into)])
+            .chain(self.exclude.iter().map(|e| ("exclude", e)));
+        for (field, text) in texts {
+            if text.len() > MAX_PATTERN_LEN {
+                return Err(Error::InvalidConfig {
+                    field,
+                    value: format!("{:?}...", text.chars().take(32).collect::<String>()),
+                    reason: "a pattern or group name takes at most 256 bytes",
+                });
+            }
         }
         for g in &self.groups {
             if g.pattern.is_empty() || g.into.is_empty() {
@@ -340,28 +398,51 @@ impl PathsConfig {
         Ok(())
     }
 
-    /// The name a raw name is shown as, or `None` when it is left out.
-    pub(crate) fn name_of<'a>(&'a self, raw: &'a str) -> Option<&'a str> {
-        if self.exclude.iter().any(|p| wildcard(p, raw)) {
-            return None;
+    /// The name a raw name is shown as, or `None` when it is left out;
+    /// `budget` is the wildcard steps left, spent as the patterns run.
+    ///
+    /// # Errors
+    /// [`Error::TooMuchWork`] when the budget runs out.
+    pub(crate) fn name_of<'a>(&'a self, raw: &'a str, budget: &mut u64) -> Result<Option<&'a str>> {
+        let t: Vec<char> = raw.chars().collect();
+        for p in &self.exclude {
+            if wildcard_within(p, &t, budget)? {
+                return Ok(None);
+            }
         }
-        Some(
-            self.groups
-                .iter()
-                .find(|g| wildcard(&g.pattern, raw))
-                .map_or(raw, |g| g.into.as_str()),
-        )
+        for g in &self.groups {
+            if wildcard_within(&g.pattern, &t, budget)? {
+                return Ok(Some(g.into.as_str()));
+            }
+        }
+        Ok(Some(raw))
     }
 }
 
 /// Whether `text` matches the wildcard `pattern` (`*`: any run, `?`: one
-/// character). Linear in practice (one backtrack point, the last `*`).
+/// character), with no cap on the work.
+#[cfg(test)]
 pub(crate) fn wildcard(pattern: &str, text: &str) -> bool {
-    let p: Vec<char> = pattern.chars().collect();
     let t: Vec<char> = text.chars().collect();
+    let mut budget = u64::MAX;
+    wildcard_within(pattern, &t, &mut budget).unwrap_or(false)
+}
+
+/// Whether `t` matches the wildcard `pattern`: linear in practice (one
+/// backtrack point, the last `*`), at worst the pattern's length times the
+/// text's. Each step spends one of `budget`.
+///
+/// # Errors
+/// [`Error::TooMuchWork`] when the budget runs out.
+pub(crate) fn wildcard_within(pattern: &str, t: &[char], budget: &mut u64) -> Result<bool> {
+    let p: Vec<char> = pattern.chars().collect();
     let (mut i, mut j) = (0usize, 0usize);
     let mut star: Option<(usize, usize)> = None;
     while j < t.len() {
+        *budget = budget.checked_sub(1).ok_or(Error::TooMuchWork {
+            what: "wildcard matching of the paths grouping rules and exclusions against the log's names",
+            limit: MAX_WILDCARD_WORK,
+        })?;
         match p.get(i) {
             Some('*') => {
                 star = Some((i, j));
@@ -377,11 +458,11 @@ pub(crate) fn wildcard(pattern: &str, text: &str) -> bool {
                     j = sj + 1;
                     star = Some((si, sj + 1));
                 }
-                None => return false,
+                None => return Ok(false),
             },
         }
     }
-    p.get(i..).unwrap_or(&[]).iter().all(|&c| c == '*')
+    Ok(p.get(i..).unwrap_or(&[]).iter().all(|&c| c == '*'))
 }
 
 #[cfg(test)]
@@ -413,9 +494,11 @@ mod tests {
             .group("product_*", "product")
             .group("*", "other")
             .exclude("ad_*");
-        assert_eq!(c.name_of("product_view"), Some("product"));
-        assert_eq!(c.name_of("cart_view"), Some("other"));
-        assert_eq!(c.name_of("ad_click"), None);
+        let mut budget = u64::MAX;
+        let b = &mut budget;
+        assert_eq!(c.name_of("product_view", b).ok(), Some(Some("product")));
+        assert_eq!(c.name_of("cart_view", b).ok(), Some(Some("other")));
+        assert_eq!(c.name_of("ad_click", b).ok(), Some(None));
     }
 
     #[test]

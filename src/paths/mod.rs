@@ -62,7 +62,10 @@
 mod config;
 mod report;
 
-pub use config::{Focus, GroupRule, Label, MAX_STEPS, Occurrence, PathsConfig, Scope};
+pub use config::{
+    Focus, GroupRule, Label, MAX_PATTERN_LEN, MAX_RULES, MAX_STEPS, MAX_WILDCARD_WORK, Occurrence,
+    PathsConfig, Scope,
+};
 pub use report::{PathCount, PathEdge, PathNode, PathsAccumulator, PathsReport};
 
 /// Steps are shared with the other analyses that pick rows out of journeys;

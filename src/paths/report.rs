@@ -9,7 +9,7 @@ use crate::analysis::Accumulator;
 use crate::error::{Error, Result};
 use crate::hash::SeededState;
 use crate::log::JourneyView;
-use crate::paths::config::{Focus, Occurrence, PathsConfig, Scope};
+use crate::paths::config::{Focus, MAX_WILDCARD_WORK, Occurrence, PathsConfig, Scope};
 use crate::step::{Cols, Condition, Matcher};
 
 /// The marker names: the sequence began, ended, and the collapsed middle.
@@ -26,10 +26,23 @@ struct Tally {
 }
 
 impl Tally {
-    fn add(&mut self, o: Tally) {
-        self.customers = self.customers.saturating_add(o.customers);
-        self.times = self.times.saturating_add(o.times);
+    /// Adds `o`.
+    ///
+    /// # Errors
+    /// [`Error::Mismatch`] when a count would pass `u64::MAX`.
+    fn add(&mut self, o: Tally) -> Result<()> {
+        self.customers = checked(self.customers, o.customers, "customers")?;
+        self.times = checked(self.times, o.times, "times")?;
+        Ok(())
     }
+}
+
+/// `a + b`, or an error naming the count that would overflow.
+fn checked(a: u64, b: u64, what: &str) -> Result<u64> {
+    a.checked_add(b).ok_or_else(|| Error::Mismatch {
+        expected: "paths states whose counts sum within 64 bits".into(),
+        found: format!("{what} {a} + {b}"),
+    })
 }
 
 /// A node: (column, label id).
@@ -74,6 +87,21 @@ struct Work {
     edges: Vec<(NodeKey, NodeKey)>,
     path_labels: Vec<u32>,
     path_spans: Vec<(usize, usize)>,
+    /// For each position, the first end anchor at or after it (or the
+    /// sequence's length): paths between two anchors find their end in
+    /// one step.
+    next_end: Vec<usize>,
+    /// Wildcard steps left (see [`MAX_WILDCARD_WORK`]).
+    budget: u64,
+}
+
+impl Work {
+    fn fresh() -> Work {
+        Work {
+            budget: MAX_WILDCARD_WORK,
+            ..Work::default()
+        }
+    }
 }
 
 /// Counts the paths around a touchpoint (or between two) over many
@@ -186,7 +214,7 @@ impl TryFrom<Wire> for PathsAccumulator {
         let mut a = PathsAccumulator {
             source: None,
             matcher: None,
-            work: Work::default(),
+            work: Work::fresh(),
             label_ids: w
                 .labels
                 .iter()
@@ -203,6 +231,28 @@ impl TryFrom<Wire> for PathsAccumulator {
             edges: HashMap::default(),
             sequences: HashMap::default(),
         };
+        if a.with_paths > a.customers {
+            return Err(Error::Mismatch {
+                expected: "a paths state with no more customers on paths than customers".into(),
+                found: format!("{} on paths of {}", a.with_paths, a.customers),
+            });
+        }
+        let k = a.fingerprint.config.steps;
+        let columns = 2 * k as u64 + 3;
+        let tally = |what: &str, c: u64, t: u64, cols: &[u32]| -> Result<Tally> {
+            if c > t || cols.iter().any(|&c| u64::from(c) >= columns) {
+                return Err(Error::Mismatch {
+                    expected: format!(
+                        "a paths state whose entries count no more customers than times, in columns below {columns}"
+                    ),
+                    found: format!("{what} in columns {cols:?} of {c} customers and {t} times"),
+                });
+            }
+            Ok(Tally {
+                customers: c,
+                times: t,
+            })
+        };
         if a.label_ids.len() != a.labels.len() {
             return Err(Error::Mismatch {
                 expected: "a paths state with distinct labels".into(),
@@ -213,28 +263,26 @@ impl TryFrom<Wire> for PathsAccumulator {
             if !ok(l) {
                 return Err(bad("a node"));
             }
-            a.nodes
-                .entry((c, l))
-                .or_default()
-                .add(Tally { customers, times });
+            let t = tally("a node", customers, times, &[c])?;
+            a.nodes.entry((c, l)).or_default().add(t)?;
         }
         for (c1, l1, c2, l2, customers, times) in w.edges {
             if !ok(l1) || !ok(l2) {
                 return Err(bad("an edge"));
             }
-            a.edges
-                .entry(((c1, l1), (c2, l2)))
-                .or_default()
-                .add(Tally { customers, times });
+            let t = tally("an edge", customers, times, &[c1, c2])?;
+            a.edges.entry(((c1, l1), (c2, l2))).or_default().add(t)?;
         }
         for (k, customers, times) in w.sequences {
             if !k.iter().all(|&l| ok(l)) {
                 return Err(bad("a path"));
             }
+            let len = u32::try_from(k.len()).unwrap_or(u32::MAX);
+            let t = tally("a path", customers, times, &[len.saturating_sub(1)])?;
             a.sequences
                 .entry(k.into_boxed_slice())
                 .or_default()
-                .add(Tally { customers, times });
+                .add(t)?;
         }
         Ok(a)
     }
@@ -254,7 +302,7 @@ impl Accumulator for PathsAccumulator {
         Ok(PathsAccumulator {
             source: Some(config.clone()),
             matcher: None,
-            work: Work::default(),
+            work: Work::fresh(),
             fingerprint: Fingerprint::of(config),
             labels: Vec::new(),
             label_ids: HashMap::default(),
@@ -281,9 +329,9 @@ impl Accumulator for PathsAccumulator {
                     .into(),
             });
         };
-        self.add_journey(&config, journey);
+        let r = self.add_journey(&config, journey);
         self.source = Some(config);
-        Ok(())
+        r
     }
 
     /// Adds another state's counts.
@@ -311,22 +359,22 @@ impl Accumulator for PathsAccumulator {
         // The other state's label ids in this one.
         let map: Vec<u32> = other.labels.iter().map(|l| self.intern(l)).collect();
         let re = |l: u32| map.get(l as usize).copied().unwrap_or(l);
-        self.customers = self.customers.saturating_add(other.customers);
-        self.with_paths = self.with_paths.saturating_add(other.with_paths);
-        self.paths = self.paths.saturating_add(other.paths);
-        self.unfinished = self.unfinished.saturating_add(other.unfinished);
+        self.customers = checked(self.customers, other.customers, "customers")?;
+        self.with_paths = checked(self.with_paths, other.with_paths, "customers on paths")?;
+        self.paths = checked(self.paths, other.paths, "paths")?;
+        self.unfinished = checked(self.unfinished, other.unfinished, "unfinished paths")?;
         for ((c, l), t) in other.nodes {
-            self.nodes.entry((c, re(l))).or_default().add(t);
+            self.nodes.entry((c, re(l))).or_default().add(t)?;
         }
         for (((c1, l1), (c2, l2)), t) in other.edges {
             self.edges
                 .entry(((c1, re(l1)), (c2, re(l2))))
                 .or_default()
-                .add(t);
+                .add(t)?;
         }
         for (k, t) in other.sequences {
             let k: Box<[u32]> = k.iter().map(|&l| re(l)).collect();
-            self.sequences.entry(k).or_default().add(t);
+            self.sequences.entry(k).or_default().add(t)?;
         }
         Ok(())
     }
@@ -348,13 +396,13 @@ impl PathsAccumulator {
         id
     }
 
-    fn add_journey(&mut self, config: &PathsConfig, journey: JourneyView<'_>) {
+    fn add_journey(&mut self, config: &PathsConfig, journey: JourneyView<'_>) -> Result<()> {
         let log = journey.log();
         let matcher = match self.matcher.take() {
             Some(m) if m.fits(log) => m,
             _ => Matcher::new(config.focus.anchors(), [], log),
         };
-        self.customers += 1;
+        self.customers = checked(self.customers, 1, "customers")?;
         let start_paths = self.paths;
         let mut work = std::mem::take(&mut self.work);
         work.nodes.clear();
@@ -362,36 +410,39 @@ impl PathsAccumulator {
         work.path_labels.clear();
         work.path_spans.clear();
         let cols = Cols::of(&journey);
-        match config.scope {
-            Scope::Journey => {
-                self.sequence(
-                    config,
-                    &journey,
-                    &cols,
-                    &matcher,
-                    0..journey.len(),
-                    &mut work,
-                );
-            }
-            Scope::Sessions => {
-                for s in journey.sessions() {
-                    self.sequence(config, &journey, &cols, &matcher, s.range(), &mut work);
-                }
-            }
+        let scanned = match config.scope {
+            Scope::Journey => self.sequence(
+                config,
+                &journey,
+                &cols,
+                &matcher,
+                0..journey.len(),
+                &mut work,
+            ),
+            Scope::Sessions => journey.sessions().try_for_each(|s| {
+                self.sequence(config, &journey, &cols, &matcher, s.range(), &mut work)
+            }),
+        };
+        if let Err(e) = scanned {
+            self.work = work;
+            self.matcher = Some(matcher);
+            return Err(e);
         }
         if self.paths > start_paths {
-            self.with_paths += 1;
+            self.with_paths = checked(self.with_paths, 1, "customers on paths")?;
         }
         // Each node, edge and path once per customer.
         work.nodes.sort_unstable();
         work.nodes.dedup();
         for k in &work.nodes {
-            self.nodes.entry(*k).or_default().customers += 1;
+            let t = self.nodes.entry(*k).or_default();
+            t.customers = t.customers.saturating_add(1);
         }
         work.edges.sort_unstable();
         work.edges.dedup();
         for k in &work.edges {
-            self.edges.entry(*k).or_default().customers += 1;
+            let t = self.edges.entry(*k).or_default();
+            t.customers = t.customers.saturating_add(1);
         }
         let labels = &work.path_labels;
         let slice = |&(s, e): &(usize, usize)| labels.get(s..e).unwrap_or(&[]);
@@ -400,11 +451,12 @@ impl PathsAccumulator {
         work.path_spans.dedup_by(|a, b| slice(a) == slice(b));
         for span in &work.path_spans {
             if let Some(t) = self.sequences.get_mut(slice(span)) {
-                t.customers += 1;
+                t.customers = t.customers.saturating_add(1);
             }
         }
         self.work = work;
         self.matcher = Some(matcher);
+        Ok(())
     }
 
     /// Names the rows `range` of `journey` into `work.seq`, and counts their
@@ -417,7 +469,7 @@ impl PathsAccumulator {
         matcher: &Matcher,
         range: std::ops::Range<usize>,
         work: &mut Work,
-    ) {
+    ) -> Result<()> {
         work.seq.clear();
         for i in range {
             let Some(row) = journey.row(i) else { continue };
@@ -426,7 +478,9 @@ impl PathsAccumulator {
             let label = match work.names.get(raw) {
                 Some(&l) => l,
                 None => {
-                    let l = config.name_of(raw).map(|name| self.intern(name));
+                    let l = config
+                        .name_of(raw, &mut work.budget)?
+                        .map(|name| self.intern(name));
                     work.names.insert(raw.into(), l);
                     l
                 }
@@ -438,6 +492,7 @@ impl PathsAccumulator {
             }
         }
         self.paths_of(config, work);
+        Ok(())
     }
 
     /// The paths of the sequence in `work.seq`.
@@ -450,6 +505,20 @@ impl PathsAccumulator {
         let n = seq.len();
         let (end, start, more) = (self.intern(END), self.intern(START), self.intern(MORE));
         let col = |c: usize| u32::try_from(c).unwrap_or(u32::MAX);
+        // The first end anchor at or after each position (finding 15-A1:
+        // a scan from each start to its end was quadratic in a journey of
+        // many starts and no end).
+        let mut next_end = std::mem::take(&mut work.next_end);
+        next_end.clear();
+        if matches!(config.focus, Focus::Between { .. }) {
+            next_end.resize(n + 1, n);
+            for i in (0..n).rev() {
+                let after = next_end.get(i + 1).copied().unwrap_or(n);
+                if let Some(x) = next_end.get_mut(i) {
+                    *x = if is(i, 2) { i } else { after };
+                }
+            }
+        }
         for i in (0..n).filter(|&i| is(i, 1)) {
             work.path.clear();
             match &config.focus {
@@ -483,8 +552,8 @@ impl PathsAccumulator {
                     }
                 }
                 Focus::Between { .. } => {
-                    let Some(e) = (i + 1..n).find(|&e| is(e, 2)) else {
-                        self.unfinished += 1;
+                    let Some(e) = next_end.get(i + 1).copied().filter(|&e| e < n) else {
+                        self.unfinished = self.unfinished.saturating_add(1);
                         if first_only {
                             break;
                         }
@@ -514,18 +583,21 @@ impl PathsAccumulator {
             }
         }
         work.seq = seq;
+        work.next_end = next_end;
     }
 
     /// Counts the path in `work.path`.
     fn count_path(&mut self, work: &mut Work) {
-        self.paths += 1;
+        self.paths = self.paths.saturating_add(1);
         for &node in &work.path {
-            self.nodes.entry(node).or_default().times += 1;
+            let t = self.nodes.entry(node).or_default();
+            t.times = t.times.saturating_add(1);
             work.nodes.push(node);
         }
         for pair in work.path.windows(2) {
             if let [a, b] = pair {
-                self.edges.entry((*a, *b)).or_default().times += 1;
+                let t = self.edges.entry((*a, *b)).or_default();
+                t.times = t.times.saturating_add(1);
                 work.edges.push((*a, *b));
             }
         }
@@ -534,7 +606,7 @@ impl PathsAccumulator {
         let end = work.path_labels.len();
         let key = work.path_labels.get(start..end).unwrap_or(&[]);
         match self.sequences.get_mut(key) {
-            Some(t) => t.times += 1,
+            Some(t) => t.times = t.times.saturating_add(1),
             None => {
                 self.sequences.insert(
                     key.into(),

@@ -47,7 +47,7 @@ named_enum! {
 /// # Ok::<(), cxjourney::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(remote = "Self", deny_unknown_fields)]
 pub struct PatternConfig {
     /// The pattern (serialized as its text).
     pub pattern: Pattern,
@@ -61,6 +61,21 @@ pub struct PatternConfig {
     /// Match or count (default: match).
     #[serde(default)]
     pub mode: PatternMode,
+}
+
+// A configuration read from JSON is checked as `validate` checks it.
+impl Serialize for PatternConfig {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        PatternConfig::serialize(self, s)
+    }
+}
+
+impl<'de> Deserialize<'de> for PatternConfig {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let c = PatternConfig::deserialize(d)?;
+        c.validate().map_err(serde::de::Error::custom)?;
+        Ok(c)
+    }
 }
 
 impl PatternConfig {

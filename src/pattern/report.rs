@@ -71,6 +71,7 @@ impl Fingerprint {
 /// # Ok::<(), cxjourney::Error>(())
 /// ```
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(try_from = "PatternState")]
 pub struct PatternAccumulator {
     #[serde(skip)]
     source: Option<PatternMatcher>,
@@ -84,6 +85,74 @@ pub struct PatternAccumulator {
     total: u64,
     /// customers by result
     by_result: BTreeMap<u64, u64>,
+}
+
+/// `a + b`, or an error naming the count that would overflow.
+fn checked(a: u64, b: u64, what: &str) -> Result<u64> {
+    a.checked_add(b).ok_or_else(|| Error::Mismatch {
+        expected: "pattern states whose counts sum within 64 bits".into(),
+        found: format!("{what} {a} + {b}"),
+    })
+}
+
+/// A pattern state as it serializes; checked before it becomes one
+/// (finding 15-A4: counts that disagree gave a match rate above 1).
+#[derive(Deserialize)]
+struct PatternState {
+    fingerprint: Fingerprint,
+    customers: u64,
+    matched: u64,
+    total: u64,
+    by_result: BTreeMap<u64, u64>,
+}
+
+impl TryFrom<PatternState> for PatternAccumulator {
+    type Error = Error;
+
+    fn try_from(s: PatternState) -> Result<PatternAccumulator> {
+        let bad = |found: String| Error::Mismatch {
+            expected: "a pattern state whose customers by result sum to its customers, \
+                       those with result 0 being the customers not matched, and whose \
+                       total is the sum of the results"
+                .into(),
+            found,
+        };
+        let mut sum = 0u64;
+        let mut total = 0u64;
+        for (&r, &c) in &s.by_result {
+            if c == 0 {
+                return Err(bad(format!("result {r} of 0 customers")));
+            }
+            if r > 1 && s.fingerprint.config.mode == PatternMode::Match {
+                return Err(bad(format!("result {r} in match mode")));
+            }
+            sum = sum
+                .checked_add(c)
+                .ok_or_else(|| bad(format!("customers by result past {}", u64::MAX)))?;
+            total = total.saturating_add(r.saturating_mul(c));
+        }
+        let unmatched = s.by_result.get(&0).copied().unwrap_or(0);
+        if sum != s.customers
+            || s.customers.checked_sub(s.matched) != Some(unmatched)
+            || total != s.total
+        {
+            return Err(bad(format!(
+                "{} customers, {} matched, total {}, customers by result summing to {sum} \
+                 ({unmatched} with result 0), results summing to {total}",
+                s.customers, s.matched, s.total
+            )));
+        }
+        Ok(PatternAccumulator {
+            source: None,
+            matcher: None,
+            scratch: Scratch::default(),
+            fingerprint: s.fingerprint,
+            customers: s.customers,
+            matched: s.matched,
+            total: s.total,
+            by_result: s.by_result,
+        })
+    }
 }
 
 impl Accumulator for PatternAccumulator {
@@ -125,13 +194,13 @@ impl Accumulator for PatternAccumulator {
             slot => slot.insert(p.matcher(log)),
         };
         let r = p.result_with(m, journey, &mut self.scratch);
-        self.customers += 1;
+        self.customers = checked(self.customers, 1, "customers")?;
         if r > 0 {
-            self.matched += 1;
+            self.matched = self.matched.saturating_add(1);
         }
         self.total = self.total.saturating_add(r);
         let x = self.by_result.entry(r).or_insert(0);
-        *x += 1;
+        *x = x.saturating_add(1);
         Ok(())
     }
 
@@ -168,9 +237,10 @@ impl Accumulator for PatternAccumulator {
         if self.source.is_none() {
             self.source = other.source;
         }
-        // Counts saturate rather than wrap: deserialized states are not
-        // trusted to be small.
-        self.customers = self.customers.saturating_add(other.customers);
+        // Customer counts are checked (an error, not a wrap, for states
+        // whose sums pass 64 bits); the total of matches saturates, as
+        // `add` sums it.
+        self.customers = checked(self.customers, other.customers, "customers")?;
         self.matched = self.matched.saturating_add(other.matched);
         self.total = self.total.saturating_add(other.total);
         for (r, c) in other.by_result {
@@ -198,11 +268,8 @@ impl PatternAccumulator {
             mode: config.mode,
             customers: self.customers,
             matched_customers: self.matched,
-            match_rate: if self.customers == 0 {
-                0.0
-            } else {
-                self.matched as f64 / self.customers as f64
-            },
+            match_rate: (self.customers > 0)
+                .then(|| (self.matched as f64 / self.customers as f64).clamp(0.0, 1.0)),
             total_matches: self.total,
             customers_by_result: self
                 .by_result
@@ -235,8 +302,9 @@ pub struct PatternReport {
     pub customers: u64,
     /// Customers the pattern matched at least once.
     pub matched_customers: u64,
-    /// `matched_customers / customers` (0 without customers).
-    pub match_rate: f64,
+    /// `matched_customers / customers`; `None` without customers (the rate
+    /// is undefined).
+    pub match_rate: Option<f64>,
     /// Matches over all customers: in count mode the sum of the customers'
     /// non-overlapping matches, in match mode the same as
     /// `matched_customers`.
@@ -262,10 +330,13 @@ impl fmt::Display for PatternReport {
         )?;
         writeln!(
             f,
-            "  {} of {} customers matched ({:.1}%), {} matches",
+            "  {} of {} customers matched ({}), {} matches",
             self.matched_customers,
             self.customers,
-            100.0 * self.match_rate,
+            self.match_rate.map_or_else(
+                || "no customers".to_owned(),
+                |r| format!("{:.1}%", 100.0 * r)
+            ),
             self.total_matches
         )?;
         for r in &self.customers_by_result {

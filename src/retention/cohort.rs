@@ -55,7 +55,7 @@ pub const MAX_CELLS: u64 = 1 << 22;
 /// assert_eq!(config.periods, 8);
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(remote = "Self", deny_unknown_fields, default)]
 pub struct RetentionConfig {
     /// The event that puts a customer in a cohort (its first occurrence).
     /// Default: any touchpoint (first touch).
@@ -83,6 +83,21 @@ pub struct RetentionConfig {
 impl Default for RetentionConfig {
     fn default() -> Self {
         RetentionConfig::new(Period::Day, 7)
+    }
+}
+
+// A configuration read from JSON is checked as `validate` checks it.
+impl Serialize for RetentionConfig {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        RetentionConfig::serialize(self, s)
+    }
+}
+
+impl<'de> Deserialize<'de> for RetentionConfig {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let c = RetentionConfig::deserialize(d)?;
+        c.validate().map_err(serde::de::Error::custom)?;
+        Ok(c)
     }
 }
 
@@ -270,6 +285,24 @@ impl RetentionAccumulator {
                 found: format!("a row of {} and {}", state.on.len(), state.last.len()),
             });
         }
+        // Each customer of the cohort counts at most once per period and
+        // once by its last period (finding 15-A4: more returns than users
+        // gave rates above 1).
+        let last = state.last.iter().try_fold(0u64, |a, &b| a.checked_add(b));
+        if state.users == 0
+            || state.on.iter().any(|&x| x > state.users)
+            || last.is_none_or(|l| l > state.users)
+        {
+            return Err(Error::Mismatch {
+                expected: "a cohort of at least one user, with no more returns in a period, \
+                           and no more last returns in all, than users"
+                    .into(),
+                found: format!(
+                    "{} users, returns {:?}, last returns {:?}",
+                    state.users, state.on, state.last
+                ),
+            });
+        }
         Ok(())
     }
 }
@@ -323,7 +356,7 @@ impl Accumulator for RetentionAccumulator {
             None => times.len(),
         };
         let times = times.get(..end).unwrap_or(times);
-        self.customers += 1;
+        self.customers = super::checked(self.customers, 1, "customers")?;
         let Some(&last_t) = times.last() else {
             return Ok(());
         };
@@ -421,13 +454,13 @@ impl Accumulator for RetentionAccumulator {
             self.check_state(&s)?;
             match self.cohorts.get_mut(&c) {
                 Some(mine) => {
-                    mine.users = mine.users.saturating_add(s.users);
+                    mine.users = super::checked(mine.users, s.users, "cohort users")?;
                     mine.latest_event_us = mine.latest_event_us.max(s.latest_event_us);
                     for (a, b) in mine.on.iter_mut().zip(&s.on) {
-                        *a = a.saturating_add(*b);
+                        *a = super::checked(*a, *b, "returns")?;
                     }
                     for (a, b) in mine.last.iter_mut().zip(&s.last) {
-                        *a = a.saturating_add(*b);
+                        *a = super::checked(*a, *b, "last returns")?;
                     }
                 }
                 None => {
@@ -435,7 +468,7 @@ impl Accumulator for RetentionAccumulator {
                 }
             }
         }
-        self.customers = self.customers.saturating_add(other.customers);
+        self.customers = super::checked(self.customers, other.customers, "customers")?;
         self.latest_us = match (self.latest_us, other.latest_us) {
             (Some(a), Some(b)) => Some(a.max(b)),
             (a, b) => a.or(b),

@@ -79,7 +79,7 @@ impl Default for NewMeans {
 /// assert_eq!(config.period, Period::Week);
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(remote = "Self", deny_unknown_fields, default)]
 pub struct LifecycleConfig {
     /// What makes a customer active. Default: any touchpoint.
     pub active: Activity,
@@ -102,6 +102,21 @@ pub struct LifecycleConfig {
 impl Default for LifecycleConfig {
     fn default() -> Self {
         LifecycleConfig::new(Period::Day)
+    }
+}
+
+// A configuration read from JSON is checked as `validate` checks it.
+impl Serialize for LifecycleConfig {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        LifecycleConfig::serialize(self, s)
+    }
+}
+
+impl<'de> Deserialize<'de> for LifecycleConfig {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let c = LifecycleConfig::deserialize(d)?;
+        c.validate().map_err(serde::de::Error::custom)?;
+        Ok(c)
     }
 }
 
@@ -284,7 +299,7 @@ impl Accumulator for LifecycleAccumulator {
             None => times.len(),
         };
         let times = times.get(..end).unwrap_or(times);
-        self.customers += 1;
+        self.customers = super::checked(self.customers, 1, "customers")?;
         let (Some(&first), Some(&last)) = (times.first(), times.last()) else {
             return Ok(());
         };
@@ -367,10 +382,10 @@ impl Accumulator for LifecycleAccumulator {
         for (p, c) in other.counts {
             let mine = self.counts.entry(p).or_insert([0; 4]);
             for (a, b) in mine.iter_mut().zip(c) {
-                *a = a.saturating_add(b);
+                *a = super::checked(*a, b, "lifecycle counts")?;
             }
         }
-        self.customers = self.customers.saturating_add(other.customers);
+        self.customers = super::checked(self.customers, other.customers, "customers")?;
         self.latest = match (self.latest, other.latest) {
             (Some(a), Some(b)) => Some(a.max(b)),
             (a, b) => a.or(b),

@@ -100,3 +100,13 @@ pub use crate::step::{Condition, Predicate, Step};
 /// numeric building blocks; re-exported here because
 /// [`RepeatBuyingReport`] exposes it.
 pub use crate::numeric::quantile::DurationSummary;
+
+/// `a + b` for counts of merged states, or an error naming the count that
+/// would overflow (merging never wraps nor saturates).
+pub(crate) fn checked(a: u64, b: u64, what: &str) -> crate::error::Result<u64> {
+    a.checked_add(b)
+        .ok_or_else(|| crate::error::Error::Mismatch {
+            expected: "retention states whose counts sum within 64 bits".into(),
+            found: format!("{what} {a} + {b}"),
+        })
+}

@@ -117,7 +117,8 @@ impl Calendar {
     }
 
     pub(crate) fn validate(&self, field: &'static str) -> Result<()> {
-        if self.utc_offset_minutes.abs() > MAX_UTC_OFFSET_MINUTES {
+        // `unsigned_abs`: `abs` of i32::MIN overflowed (finding 15-A9).
+        if self.utc_offset_minutes.unsigned_abs() > MAX_UTC_OFFSET_MINUTES.unsigned_abs() {
             return Err(Error::InvalidConfig {
                 field,
                 value: self.utc_offset_minutes.to_string(),

@@ -47,7 +47,7 @@ const DAY_S: i64 = 86_400;
 /// assert!(config.validate().is_ok());
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(remote = "Self", deny_unknown_fields, default)]
 pub struct RepeatBuyingConfig {
     /// What an order is. Default: [`Activity::orders`].
     pub orders: Activity,
@@ -73,6 +73,21 @@ impl Default for RepeatBuyingConfig {
             as_of: None,
             churn_after_days: None,
         }
+    }
+}
+
+// A configuration read from JSON is checked as `validate` checks it.
+impl Serialize for RepeatBuyingConfig {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        RepeatBuyingConfig::serialize(self, s)
+    }
+}
+
+impl<'de> Deserialize<'de> for RepeatBuyingConfig {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let c = RepeatBuyingConfig::deserialize(d)?;
+        c.validate().map_err(serde::de::Error::custom)?;
+        Ok(c)
     }
 }
 
@@ -197,6 +212,60 @@ pub struct RepeatBuyingAccumulator {
     churned: u64,
 }
 
+impl RepeatBuyingAccumulator {
+    /// Checks a state's counts agree (finding 15-A4: a state from JSON with
+    /// more repeat buyers than buyers gave a repeat rate above 1).
+    ///
+    /// # Errors
+    /// [`Error::Mismatch`] naming the counts that disagree.
+    fn check(&self) -> Result<()> {
+        let mut in_histogram = 0u64;
+        let mut repeat = 0u64;
+        let mut orders = 0u64;
+        let mut ok = true;
+        for (&n, &c) in &self.histogram {
+            ok &= n > 0 && c > 0;
+            in_histogram = in_histogram.saturating_add(c);
+            orders = orders.saturating_add(n.saturating_mul(c));
+            if n >= 2 {
+                repeat = repeat.saturating_add(c);
+            }
+        }
+        let gaps_ok = self.first_to_second.len() as u64 == self.repeat_buyers
+            && self.gaps.len() as u64 >= self.repeat_buyers;
+        if !ok
+            || self.buyers > self.customers
+            || in_histogram != self.buyers
+            || repeat != self.repeat_buyers
+            || orders != self.orders
+            || !gaps_ok
+            || self
+                .active
+                .checked_add(self.churned)
+                .is_none_or(|x| x > self.buyers)
+        {
+            return Err(Error::Mismatch {
+                expected: "a repeat-buying state whose histogram sums to its buyers, orders and \
+                           repeat buyers, with one first-to-second gap per repeat buyer, and no \
+                           more buyers than customers"
+                    .into(),
+                found: format!(
+                    "{} customers, {} buyers ({in_histogram} in the histogram), {} repeat buyers \
+                     ({repeat}), {} orders ({orders}), {} first-to-second gaps, {} active, {} churned",
+                    self.customers,
+                    self.buyers,
+                    self.repeat_buyers,
+                    self.orders,
+                    self.first_to_second.len(),
+                    self.active,
+                    self.churned
+                ),
+            });
+        }
+        Ok(())
+    }
+}
+
 impl Accumulator for RepeatBuyingAccumulator {
     type Config = RepeatBuyingConfig;
     type Unit<'a> = JourneyView<'a>;
@@ -245,7 +314,7 @@ impl Accumulator for RepeatBuyingAccumulator {
             Some(a) => times.partition_point(|&t| t <= a.timestamp_micros()),
             None => times.len(),
         };
-        self.customers += 1;
+        self.customers = super::checked(self.customers, 1, "customers")?;
         let prepared = live.test.prepare(journey.log());
         let cols = Cols::of(&journey);
         let any = prepared.is_any();
@@ -273,11 +342,12 @@ impl Accumulator for RepeatBuyingAccumulator {
         if n == 0 {
             return Ok(());
         }
-        self.buyers += 1;
+        self.buyers = self.buyers.saturating_add(1);
         self.orders = self.orders.saturating_add(n);
-        *self.histogram.entry(n).or_insert(0) += 1;
+        let h = self.histogram.entry(n).or_insert(0);
+        *h = h.saturating_add(1);
         if n >= 2 {
-            self.repeat_buyers += 1;
+            self.repeat_buyers = self.repeat_buyers.saturating_add(1);
             self.gaps.extend(orders.windows(2).map(|w| match w {
                 [(_, a), (_, b)] => b.saturating_sub(*a),
                 _ => 0,
@@ -292,9 +362,9 @@ impl Accumulator for RepeatBuyingAccumulator {
                 .timestamp()
                 .saturating_sub(i64::from(days).saturating_mul(DAY_S));
             if last <= cutoff {
-                self.churned += 1;
+                self.churned = self.churned.saturating_add(1);
             } else {
-                self.active += 1;
+                self.active = self.active.saturating_add(1);
             }
         }
         Ok(())
@@ -312,6 +382,7 @@ impl Accumulator for RepeatBuyingAccumulator {
                 found: format!("one of {:?}", other.config),
             });
         }
+        other.check()?;
         match (&self.live, other.live) {
             (Some(a), Some(b)) if a.config != b.config => {
                 return Err(Error::Mismatch {
@@ -322,18 +393,19 @@ impl Accumulator for RepeatBuyingAccumulator {
             (None, Some(b)) => self.live = Some(b),
             _ => {}
         }
-        self.customers = self.customers.saturating_add(other.customers);
-        self.buyers = self.buyers.saturating_add(other.buyers);
-        self.repeat_buyers = self.repeat_buyers.saturating_add(other.repeat_buyers);
-        self.orders = self.orders.saturating_add(other.orders);
+        use super::checked;
+        self.customers = checked(self.customers, other.customers, "customers")?;
+        self.buyers = checked(self.buyers, other.buyers, "buyers")?;
+        self.repeat_buyers = checked(self.repeat_buyers, other.repeat_buyers, "repeat buyers")?;
+        self.orders = checked(self.orders, other.orders, "orders")?;
         for (n, c) in other.histogram {
             let x = self.histogram.entry(n).or_insert(0);
-            *x = x.saturating_add(c);
+            *x = checked(*x, c, "customers by orders")?;
         }
         self.gaps.extend(other.gaps);
         self.first_to_second.extend(other.first_to_second);
-        self.active = self.active.saturating_add(other.active);
-        self.churned = self.churned.saturating_add(other.churned);
+        self.active = checked(self.active, other.active, "active buyers")?;
+        self.churned = checked(self.churned, other.churned, "churned buyers")?;
         Ok(())
     }
 
@@ -343,6 +415,7 @@ impl Accumulator for RepeatBuyingAccumulator {
     fn finish(self) -> Result<RepeatBuyingReport> {
         // A deserialized state's configuration is checked as new() checks it.
         self.config.validate()?;
+        self.check()?;
         let ratio = |a: u64, b: u64| (b > 0).then(|| a as f64 / b as f64);
         let edges = &self.config.gap_buckets_days;
         let mut buckets: Vec<GapBucket> = (0..=edges.len())

@@ -73,7 +73,7 @@ impl Period {
 /// # Ok::<(), cxjourney::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(remote = "Self", deny_unknown_fields)]
 pub struct RfmConfig {
     /// The analysis date (lifetimes' `observation_period_end`): orders on a
     /// later UTC day are left out; recency and T are counted to this day.
@@ -94,6 +94,21 @@ pub struct RfmConfig {
 
 fn default_bins() -> u8 {
     5
+}
+
+// A configuration read from JSON is checked as `validate` checks it.
+impl Serialize for RfmConfig {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        RfmConfig::serialize(self, s)
+    }
+}
+
+impl<'de> Deserialize<'de> for RfmConfig {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let c = RfmConfig::deserialize(d)?;
+        c.validate().map_err(serde::de::Error::custom)?;
+        Ok(c)
+    }
 }
 
 impl RfmConfig {

@@ -183,6 +183,32 @@ impl CustomerOrders {
 
     /// The lifetimes figures: frequency (repeat periods), recency and T in
     /// periods, and the mean amount of the repeat periods in major units.
+    /// Checks a customer's counts as a state from JSON gives them
+    /// (finding 15-A4).
+    ///
+    /// # Errors
+    /// [`Error::Mismatch`] naming the customer and the counts that disagree.
+    pub(crate) fn check(&self, as_of_day: i64) -> Result<()> {
+        let ok = self.orders >= 1
+            && self.discounted <= self.orders
+            && self.periods >= 1
+            && self.first_period <= self.last_period
+            && i64::from(self.last_day) <= as_of_day
+            && self.sum_minor >= 0
+            && self.first_period_minor >= 0
+            && self.period_sum_minor >= self.first_period_minor;
+        if ok {
+            return Ok(());
+        }
+        Err(Error::Mismatch {
+            expected: "an RFM state whose customers have at least one order, no more discounted \
+                       orders than orders, periods in order, a last order day by the as-of day \
+                       and amounts that are not negative"
+                .into(),
+            found: format!("customer {} with {self:?}", self.key),
+        })
+    }
+
     pub(crate) fn lifetimes(&self, period: Period, as_of_day: i64, scale: f64) -> Lifetimes {
         let frequency = u64::from(self.periods.saturating_sub(1));
         let repeat = self

@@ -173,6 +173,10 @@ impl Accumulator for RfmAccumulator {
     /// [`RfmConfig::validate`] refuses.
     fn finish(mut self) -> Result<RfmReport> {
         self.config.validate()?;
+        let as_of = self.config.as_of_day();
+        for c in &self.customers {
+            c.check(as_of)?;
+        }
         self.customers.sort_unstable_by(|a, b| a.key.cmp(&b.key));
         if let Some([a, _]) = self
             .customers
