@@ -366,10 +366,13 @@ fn finding_15_configs_with_maximal_durations_round_trip() {
             Step::kind(BuiltinKind::ProductView),
             Step::kind(BuiltinKind::OrderCompleted),
         ],
-        TimeDelta::MAX,
+        // The longest window a funnel takes (100 years), to the nanosecond.
+        TimeDelta::seconds(cxjourney::funnel::MAX_WINDOW_SECONDS) - TimeDelta::nanoseconds(1),
     );
     f.validate().unwrap();
     assert_eq!(round_trip(&f), f);
+    let too_long = FunnelConfig::new(f.steps.clone(), TimeDelta::MAX);
+    assert!(too_long.validate().is_err());
     // Ordinary durations stay plain numbers of seconds.
     assert!(json(&JourneyConfig::default()).contains(r#""session_gap":1800.0"#));
     // Out of range is an error naming the value.
