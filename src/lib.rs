@@ -118,9 +118,13 @@
 //!   scores).
 //! - **Bounded work, or an error.** Journey patterns take at most 64
 //!   elements and 32 conditions and match in time linear in the journey (no
-//!   backtracking); paths keep at most 20 steps on each side. Funnels take at most 32 steps; the
-//!   `strict_once` mode keeps at most 2^20 partial chains per customer; a held
-//!   property times the touchpoints of one journey is capped at 2^26; a
+//!   backtracking); paths keep at most 20 steps on each side, take at most
+//!   64 grouping rules and 64 exclusions of at most 256 bytes, and spend at
+//!   most 2^28 wildcard steps per state. Funnels take at most 32 steps and
+//!   windows and gaps of at most [`funnel::MAX_WINDOW_SECONDS`] (100 years);
+//!   every mode, `strict_once` included, and conversion attempts take time
+//!   linear in a customer's events; a held property times the touchpoints
+//!   of one journey is capped at 2^26; a
 //!   Markov chain has at most [`attribution::DEFAULT_MAX_STATES`] states
 //!   unless configured otherwise, and the exact Shapley value takes at most
 //!   [`attribution::MAX_SHAPLEY_CHANNELS`] channels; every cap answers
@@ -135,7 +139,20 @@
 //!   `run_on_log`, the log's splits and the CSV file reader use at most [`log::MAX_THREADS`]
 //!   threads whatever the caller asks; custom names are at most
 //!   [`CustomName::MAX_LEN`] bytes; survey instruments at most [`MAX_ITEMS`]
-//!   items on scales of at most [`MAX_SCALE_POINTS`] points.
+//!   items on scales of at most [`MAX_SCALE_POINTS`] points. The sample
+//!   generators are capped too (1,000,000 customers and 3,660 days per
+//!   shop, 20,000,000 touchpoints or users per stream), with an error naming
+//!   the value.
+//! - **Bounded numbers.** Every config checks every number it holds, also
+//!   when it is deserialized: UTC offsets within a day, CX-index weights
+//!   finite and at most [`MAX_DIMENSION_WEIGHT`], windows and durations
+//!   within their documented ranges (durations round-trip through serde over
+//!   the whole range of `TimeDelta`). Accumulator states read back from JSON
+//!   are checked for consistency (a count of converted customers above the
+//!   customers is refused), and a merge past `u64::MAX` is an error, never
+//!   a wrap. Statistics that are undefined (Cronbach's alpha when the total
+//!   has no variance, a rate of nobody) are `None`, never a huge finite
+//!   number, and no report holds NaN or an infinity.
 //! - **No hash flooding.** Every table keyed by input (customer keys, event
 //!   names, product and category ids, breakdown keys, respondent ids, the
 //!   log's dictionaries) uses a hasher with a random seed per table
@@ -149,12 +166,23 @@
 //!   flight and refusing a record that grows past [`log::MAX_RECORD_BYTES`]
 //!   (a quote left open). Deserialized states are
 //!   checked (an event log's offsets, lengths and codes; a pyramid state's
-//!   totals), and merged counts saturate instead of wrapping. Exact quantiles (time to convert) keep one value per
+//!   totals), and merged counts never wrap. Exact quantiles (time to convert) keep one value per
 //!   converting customer; the CX pyramid keeps integer sufficient statistics
 //!   whose size depends on the instrument, not on the number of answers.
 //! - **Deterministic output**: the same input in any row order gives the same
-//!   log and the same reports, byte for byte; results never depend on the
-//!   thread count.
+//!   log and the same reports, byte for byte (the CX index is summed in fixed
+//!   point, so merging and order never change a bit); results never depend
+//!   on the thread count.
+//!
+//! The hostile-input suites (`tests/hostile_*.rs`) check these promises
+//! with adversarial values for every public entry point, and release-mode
+//! scaling tests hold every shape that was once quadratic at 100k rows
+//! under a second.
+//!
+//! What the caller must bound: the size of what it hands over (a log's rows
+//! and a file's bytes cost memory in proportion: about 38 bytes a row), the
+//! number of customers held in memory at once, and how long it lets one
+//! request run; the caps above are per call, not per service.
 //!
 //! # Crate features
 //!
