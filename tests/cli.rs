@@ -18,19 +18,29 @@ fn data(name: &str) -> String {
     std::fs::read_to_string(format!("{DATA}/{name}")).unwrap()
 }
 
-/// The built example (cargo builds examples for `cargo test`; built here
-/// otherwise).
+/// The example, built up to date in the test's own profile (once per test
+/// process and example: a no-op for `cargo test`, which builds the examples
+/// itself, and a fresh build for `cargo test --release --test integration`,
+/// which does not, so a stale binary from an earlier build is never run).
 pub(crate) fn exe(name: &str) -> PathBuf {
+    static BUILT: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
     let exe = std::env::current_exe().unwrap();
     let dir = exe.parent().unwrap().parent().unwrap().join("examples");
     let path = dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    if !path.exists() {
-        let status = Command::new(env!("CARGO"))
+    let mut built = BUILT
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if !built.iter().any(|b| b == name) {
+        let mut build = Command::new(env!("CARGO"));
+        build
             .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .args(["build", "--quiet", "--example", name])
-            .status()
-            .unwrap();
+            .args(["build", "--quiet", "--example", name]);
+        if !cfg!(debug_assertions) {
+            build.arg("--release");
+        }
+        let status = build.status().unwrap();
         assert!(status.success(), "cannot build the {name} example");
+        built.push(name.to_owned());
     }
     path
 }

@@ -538,12 +538,7 @@ mod command_line {
     use std::process::Command;
 
     fn example() -> Option<PathBuf> {
-        let exe = std::env::current_exe().ok()?;
-        let dir = exe.parent()?.parent()?;
-        let path = dir
-            .join("examples")
-            .join(format!("personas{}", std::env::consts::EXE_SUFFIX));
-        path.exists().then_some(path)
+        Some(crate::cli::exe("personas"))
     }
 
     fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> PathBuf {

@@ -486,23 +486,12 @@ fn the_nps_example_rejects_bad_files_with_a_clear_message() {
     assert!(e.contains("channel"), "{e}");
 }
 
-/// Runs a built example binary (cargo test builds the examples next to the
-/// test binary), or `cargo run --example` when it is not there.
+/// Runs an example binary, built up to date (see `cli::exe`).
 fn run_example(name: &str, args: &[String]) -> std::process::Output {
-    let exe = std::env::current_exe().unwrap();
-    let bin = exe.parent().and_then(|deps| deps.parent()).map(|dir| {
-        dir.join("examples")
-            .join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
-    });
-    match bin.filter(|b| b.exists()) {
-        Some(b) => std::process::Command::new(b).args(args).output().unwrap(),
-        None => std::process::Command::new(env!("CARGO"))
-            .args(["run", "-q", "--example", name, "--"])
-            .args(args)
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .output()
-            .unwrap(),
-    }
+    std::process::Command::new(crate::cli::exe(name))
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 #[test]

@@ -11,20 +11,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-/// The example, built (or found up to date) first: `cargo test --test
-/// integration` alone does not build examples, and a stale binary would
-/// test old code.
+/// The example, built up to date first (see `cli::exe`).
 fn exe(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().unwrap().parent().unwrap().join("examples");
-    let path = dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    let status = Command::new(env!("CARGO"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["build", "--quiet", "--example", name])
-        .status()
-        .unwrap();
-    assert!(status.success(), "cannot build the {name} example");
-    path
+    crate::cli::exe(name)
 }
 
 /// The running service, killed when dropped (also when a test fails).

@@ -334,21 +334,9 @@ fn merging_other_configurations_or_a_customer_twice_is_refused() {
 // ---------------------------------------------------------------------------
 // The example
 
-/// The built example (cargo builds examples for `cargo test`; built here
-/// otherwise).
+/// The built example, up to date (see `cli::exe`).
 fn exe() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().unwrap().parent().unwrap().join("examples");
-    let path = dir.join(format!("rfm{}", std::env::consts::EXE_SUFFIX));
-    if !path.exists() {
-        let status = Command::new(env!("CARGO"))
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .args(["build", "--quiet", "--example", "rfm"])
-            .status()
-            .unwrap();
-        assert!(status.success(), "cannot build the rfm example");
-    }
-    path
+    crate::cli::exe("rfm")
 }
 
 struct Out {
