@@ -817,3 +817,28 @@ fn hostile_custom_conditions() {
     assert_eq!(r.units, 1);
     assert!(Funnel::new(FunnelConfig::new(vec![Step::event("")], TimeDelta::zero())).is_err());
 }
+
+/// Per-step gaps round-trip through JSON exactly, to the nanosecond, up to
+/// the funnel's cap (they were written as float seconds, which loses the
+/// nanoseconds of long gaps).
+#[test]
+fn step_gaps_round_trip_to_the_nanosecond() {
+    let longest = TimeDelta::seconds(MAX_WINDOW_SECONDS) - TimeDelta::nanoseconds(1);
+    for gap in [
+        TimeDelta::nanoseconds(1),
+        TimeDelta::seconds(1_800) + TimeDelta::nanoseconds(123),
+        longest,
+    ] {
+        let step = Step::kind(BuiltinKind::AddToCart)
+            .within(gap)
+            .at_least_after(gap);
+        let json = serde_json::to_string(&step).unwrap();
+        let back: Step = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, step, "{json}");
+        let config = FunnelConfig::new(vec![Step::kind(BuiltinKind::ProductView), step], longest);
+        config.validate().unwrap();
+        let json = serde_json::to_string(&config).unwrap();
+        let back: FunnelConfig = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, config, "{json}");
+    }
+}

@@ -171,13 +171,19 @@ pub struct Step {
     pub min_gap: Option<TimeDelta>,
 }
 
+/// An optional duration in the crate's one duration format
+/// (`model::time`: exact over the whole range of `TimeDelta`).
 mod opt_secs {
     use chrono::TimeDelta;
-    use serde::{Deserialize, Deserializer, Serializer};
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[derive(Serialize, Deserialize)]
+    #[serde(transparent)]
+    struct Secs(#[serde(with = "crate::model::time")] TimeDelta);
 
     pub(super) fn serialize<S: Serializer>(v: &Option<TimeDelta>, s: S) -> Result<S::Ok, S::Error> {
         match v {
-            Some(d) => s.serialize_some(&crate::model::time::secs_f64(*d)),
+            Some(d) => s.serialize_some(&Secs(*d)),
             None => s.serialize_none(),
         }
     }
@@ -185,12 +191,7 @@ mod opt_secs {
     pub(super) fn deserialize<'de, D: Deserializer<'de>>(
         d: D,
     ) -> Result<Option<TimeDelta>, D::Error> {
-        let v: Option<f64> = Option::deserialize(d)?;
-        v.map(|s| {
-            crate::model::time::from_secs_f64(s)
-                .ok_or_else(|| serde::de::Error::custom(format!("duration {s} s out of range")))
-        })
-        .transpose()
+        Ok(Option::<Secs>::deserialize(d)?.map(|s| s.0))
     }
 }
 
