@@ -263,9 +263,9 @@ fn csv_variations_read_the_same() {
     let reordered: String = SMALL
         .lines()
         .map(|l| {
-            let mut f: Vec<&str> = l.split(',').collect();
+            let mut f = crate::common::cells::owned(l);
             f.swap(0, 2);
-            f.push("extra");
+            f.push("extra".to_owned());
             f.join(",")
         })
         .collect::<Vec<_>>()
@@ -424,7 +424,8 @@ fn csv_in_many_batches_equals_rows_pushed_one_by_one() {
     let map = EventMap::standard().fallback_to_custom();
     let mut b = EventLogBuilder::new(&JourneyConfig::default()).unwrap();
     for line in text.lines().skip(1) {
-        let f: Vec<&str> = line.split(',').collect();
+        let rec = crate::common::cells::of(line);
+        let f: Vec<&str> = rec.iter().collect();
         let customer = b.customer_for_key(f[0]).unwrap();
         let at = cxjourney::log::parse_timestamp(f[1]).unwrap();
         let (kind, _) = map.convert(f[2]).unwrap();

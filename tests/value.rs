@@ -197,7 +197,8 @@ fn the_same_rows_through_touchpoints_give_the_same_report() {
     let text = std::fs::read_to_string(format!("{DATA}/data/transactions_small.csv")).unwrap();
     let mut touchpoints = Vec::new();
     for line in text.lines().skip(1) {
-        let cells: Vec<&str> = line.split(',').collect();
+        let rec = crate::common::cells::of(line);
+        let cells: Vec<&str> = rec.iter().collect();
         let at = cxjourney::log::parse_timestamp(cells[1]).unwrap();
         touchpoints.push(
             Touchpoint::new(
@@ -367,7 +368,8 @@ fn example_rows(out: &Out, what: &str) -> Vec<(u64, Row)> {
     assert_eq!(lines.next(), Some(HEADER), "{what}");
     lines
         .map(|l| {
-            let c: Vec<&str> = l.split(',').collect();
+            let rec = crate::common::cells::of(l);
+            let c: Vec<&str> = rec.iter().collect();
             assert_eq!(c.len(), 13, "{what}: {l}");
             (
                 c[0].parse().unwrap(),
@@ -453,7 +455,8 @@ fn example_reads_real_world_variations_alike() {
             "quoted cells and another column order",
             std::iter::once("amount,\"discounted\",extra,customer_id,ts".to_owned())
                 .chain(lines.iter().map(|l| {
-                    let c: Vec<&str> = l.split(',').collect();
+                    let rec = crate::common::cells::of(l);
+                    let c: Vec<&str> = rec.iter().collect();
                     format!(
                         "\"{}\",{},x,\"{}\",{}",
                         c[2],
@@ -469,7 +472,8 @@ fn example_reads_real_world_variations_alike() {
             "times with an offset and amounts with trailing zeros",
             std::iter::once(header.to_owned())
                 .chain(lines.iter().map(|l| {
-                    let c: Vec<&str> = l.split(',').collect();
+                    let rec = crate::common::cells::of(l);
+                    let c: Vec<&str> = rec.iter().collect();
                     let t = cxjourney::log::parse_timestamp(c[1]).unwrap() + TimeDelta::hours(7);
                     let local = t.naive_utc().format("%Y-%m-%dT%H:%M:%S+07:00");
                     format!("{},{local},{}0,{}", c[0], c[2], c[3])
@@ -628,7 +632,8 @@ fn example_takes_rule_sets_as_data() {
     ]);
     assert_eq!(out.code, Some(0), "{}", out.stderr);
     for line in out.stdout.lines().skip(1) {
-        let c: Vec<&str> = line.split(',').collect();
+        let rec = crate::common::cells::of(line);
+        let c: Vec<&str> = rec.iter().collect();
         let r: u8 = c[9].parse().unwrap();
         assert_eq!(c[12], if r >= 4 { "recent" } else { "rest" }, "{line}");
     }

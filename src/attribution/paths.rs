@@ -5,12 +5,12 @@ use std::hash::BuildHasher;
 
 use chrono::TimeDelta;
 use hashbrown::HashTable;
-use indexmap::IndexSet;
 use serde::{Deserialize, Serialize};
 
 use crate::attribution::fixed::{Fixed, MAX_AMOUNT};
 use crate::error::{Error, Result};
 use crate::hash::SeededState;
+use crate::log::Dictionary;
 use crate::model::time::secs_f64;
 
 /// The largest count (conversions or non-converting journeys) one path may
@@ -61,7 +61,7 @@ pub const MAX_TOUCHES: usize = (u32::MAX - 1) as usize;
 /// ```
 #[derive(Clone)]
 pub struct PathSet {
-    channels: IndexSet<Box<str>, SeededState>,
+    channels: Dictionary,
     /// Every path's channel ids, one after another.
     touches: Vec<u32>,
     /// Path `i` is `touches[starts[i]..starts[i + 1]]`.
@@ -179,7 +179,7 @@ impl PathSet {
     #[must_use]
     pub fn new() -> PathSet {
         PathSet {
-            channels: IndexSet::default(),
+            channels: Dictionary::new(),
             touches: Vec::new(),
             starts: vec![0],
             conversions: Vec::new(),
@@ -241,7 +241,7 @@ impl PathSet {
 
     /// The channels, in the order they were first seen.
     pub fn channels(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
-        self.channels.iter().map(|c| &**c)
+        self.channels.iter()
     }
 
     /// The number of channels.
@@ -436,7 +436,7 @@ impl PathSet {
 
     /// The name of channel `id` (`""` for an unknown id).
     pub(crate) fn channel_name(&self, id: u32) -> &str {
-        self.channels.get_index(id as usize).map_or("", |c| &**c)
+        self.channels.value(id).unwrap_or("")
     }
 
     /// Every path as `(channel ids, conversions, value, nulls)`.
@@ -485,8 +485,8 @@ impl PathSet {
 
     /// The id of channel `name`, interning it.
     pub(crate) fn intern(&mut self, name: &str) -> Result<u32> {
-        if let Some(i) = self.channels.get_index_of(name) {
-            return Ok(i as u32);
+        if let Some(i) = self.channels.get(name) {
+            return Ok(i);
         }
         if name.is_empty() {
             return Err(Error::EmptyInput {
@@ -499,8 +499,7 @@ impl PathSet {
                 limit: MAX_TOUCHES as u64,
             });
         }
-        let (i, _) = self.channels.insert_full(name.into());
-        Ok(i as u32)
+        self.channels.intern(name)
     }
 
     fn intern_path(&mut self, path: &[&str]) -> Result<Vec<u32>> {

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::analysis::Accumulator;
 use crate::error::{Error, Result};
 use crate::hash::SeededState;
-use crate::log::JourneyView;
+use crate::log::{Dictionary, JourneyView};
 use crate::paths::config::{Focus, MAX_WILDCARD_WORK, Occurrence, PathsConfig, Scope};
 use crate::step::{Cols, Condition, Matcher};
 
@@ -138,8 +138,7 @@ pub struct PathsAccumulator {
     matcher: Option<Matcher>,
     work: Work,
     fingerprint: Fingerprint,
-    labels: Vec<String>,
-    label_ids: HashMap<String, u32, SeededState>,
+    labels: Dictionary,
     customers: u64,
     with_paths: u64,
     paths: u64,
@@ -193,7 +192,7 @@ impl From<PathsAccumulator> for Wire {
             customers_on_paths: a.with_paths,
             paths: a.paths,
             unfinished: a.unfinished,
-            labels: a.labels,
+            labels: a.labels.iter().map(str::to_owned).collect(),
             nodes,
             edges,
             sequences,
@@ -215,14 +214,8 @@ impl TryFrom<Wire> for PathsAccumulator {
             source: None,
             matcher: None,
             work: Work::fresh(),
-            label_ids: w
-                .labels
-                .iter()
-                .enumerate()
-                .map(|(i, l)| (l.clone(), i as u32))
-                .collect(),
             fingerprint: w.fingerprint,
-            labels: w.labels,
+            labels: Dictionary::new(),
             customers: w.customers,
             with_paths: w.customers_on_paths,
             paths: w.paths,
@@ -253,11 +246,15 @@ impl TryFrom<Wire> for PathsAccumulator {
                 times: t,
             })
         };
-        if a.label_ids.len() != a.labels.len() {
-            return Err(Error::Mismatch {
-                expected: "a paths state with distinct labels".into(),
-                found: "a label listed twice".into(),
-            });
+        for label in &w.labels {
+            let before = a.labels.len();
+            a.labels.intern(label)?;
+            if a.labels.len() == before {
+                return Err(Error::Mismatch {
+                    expected: "a paths state with distinct labels".into(),
+                    found: format!("the label {label:?} listed twice"),
+                });
+            }
         }
         for (c, l, customers, times) in w.nodes {
             if !ok(l) {
@@ -304,8 +301,7 @@ impl Accumulator for PathsAccumulator {
             matcher: None,
             work: Work::fresh(),
             fingerprint: Fingerprint::of(config),
-            labels: Vec::new(),
-            label_ids: HashMap::default(),
+            labels: Dictionary::new(),
             customers: 0,
             with_paths: 0,
             paths: 0,
@@ -357,7 +353,11 @@ impl Accumulator for PathsAccumulator {
             self.source = other.source;
         }
         // The other state's label ids in this one.
-        let map: Vec<u32> = other.labels.iter().map(|l| self.intern(l)).collect();
+        let map: Vec<u32> = other
+            .labels
+            .iter()
+            .map(|l| self.labels.intern(l))
+            .collect::<Result<_>>()?;
         let re = |l: u32| map.get(l as usize).copied().unwrap_or(l);
         self.customers = checked(self.customers, other.customers, "customers")?;
         self.with_paths = checked(self.with_paths, other.with_paths, "customers on paths")?;
@@ -386,16 +386,6 @@ impl Accumulator for PathsAccumulator {
 }
 
 impl PathsAccumulator {
-    fn intern(&mut self, label: &str) -> u32 {
-        if let Some(&id) = self.label_ids.get(label) {
-            return id;
-        }
-        let id = self.labels.len() as u32;
-        self.labels.push(label.to_owned());
-        self.label_ids.insert(label.to_owned(), id);
-        id
-    }
-
     fn add_journey(&mut self, config: &PathsConfig, journey: JourneyView<'_>) -> Result<()> {
         let log = journey.log();
         let matcher = match self.matcher.take() {
@@ -480,7 +470,8 @@ impl PathsAccumulator {
                 None => {
                     let l = config
                         .name_of(raw, &mut work.budget)?
-                        .map(|name| self.intern(name));
+                        .map(|name| self.labels.intern(name))
+                        .transpose()?;
                     work.names.insert(raw.into(), l);
                     l
                 }
@@ -491,19 +482,22 @@ impl PathsAccumulator {
                 _ => work.seq.push((label, anchors)),
             }
         }
-        self.paths_of(config, work);
-        Ok(())
+        self.paths_of(config, work)
     }
 
     /// The paths of the sequence in `work.seq`.
-    fn paths_of(&mut self, config: &PathsConfig, work: &mut Work) {
+    fn paths_of(&mut self, config: &PathsConfig, work: &mut Work) -> Result<()> {
         let k = config.steps;
         let seq = std::mem::take(&mut work.seq);
         let label = |i: usize| seq.get(i).map_or(0, |x| x.0);
         let is = |i: usize, bit: u8| seq.get(i).is_some_and(|x| x.1 & bit != 0);
         let first_only = config.occurrence == Occurrence::First;
         let n = seq.len();
-        let (end, start, more) = (self.intern(END), self.intern(START), self.intern(MORE));
+        let (end, start, more) = (
+            self.labels.intern(END)?,
+            self.labels.intern(START)?,
+            self.labels.intern(MORE)?,
+        );
         let col = |c: usize| u32::try_from(c).unwrap_or(u32::MAX);
         // The first end anchor at or after each position (finding 15-A1:
         // a scan from each start to its end was quadratic in a journey of
@@ -584,6 +578,7 @@ impl PathsAccumulator {
         }
         work.seq = seq;
         work.next_end = next_end;
+        Ok(())
     }
 
     /// Counts the path in `work.path`.
@@ -626,7 +621,7 @@ impl PathsAccumulator {
     pub fn report(&self) -> PathsReport {
         let config = &self.fingerprint.config;
         let k = config.steps;
-        let name = |l: u32| self.labels.get(l as usize).cloned().unwrap_or_default();
+        let name = |l: u32| self.labels.value(l).unwrap_or_default().to_owned();
         let position = |c: u32| position_name(&config.focus, k, c as usize);
         let id = |(c, l): NodeKey| format!("{}:{}", position(c), name(l));
         let mut nodes: Vec<PathNode> = self

@@ -10,5 +10,6 @@
 // Each including binary uses a different part of the helpers.
 #![allow(dead_code)]
 
+pub mod cells;
 pub mod planted;
 pub mod script;
