@@ -17,11 +17,11 @@
 //! exit code 2; so does a usage error (`--help` prints the usage). The file
 //! is read as a stream (the `csv` crate).
 
-use std::collections::HashMap;
 use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Parser;
+use cxjourney::log::Dictionary;
 use cxjourney::{Accumulator, AdvocacyAccumulator, AdvocacyAnswer, AdvocacyConfig, NpsReport};
 use serde_json::{Map, Value, json};
 
@@ -111,8 +111,7 @@ fn score(cli: &Cli) -> Result<Value, String> {
     // Read everything first, then time the scoring alone. Group values are
     // kept once each; rows refer to them by number.
     let mut rows: Vec<(Option<u32>, Option<i32>)> = Vec::new();
-    let mut group_names: Vec<String> = Vec::new();
-    let mut group_number: HashMap<String, u32> = HashMap::new();
+    let mut group_names = Dictionary::new();
     let mut ids: Vec<(survey_csv::IdKey, u64)> = Vec::new();
     let mut empty_groups = 0u64;
     while let Some(line) = csv.next_row()? {
@@ -153,16 +152,11 @@ fn score(cli: &Cli) -> Result<Value, String> {
                 empty_groups += 1;
                 None
             }
-            Some(g) => Some(match group_number.get(g) {
-                Some(&n) => n,
-                None => {
-                    let n = u32::try_from(group_names.len())
-                        .map_err(|_| csv.err(format_args!("line {line}: too many groups")))?;
-                    group_names.push(g.to_owned());
-                    group_number.insert(g.to_owned(), n);
-                    n
-                }
-            }),
+            Some(g) => Some(
+                group_names
+                    .intern(g)
+                    .map_err(|e| csv.err(format_args!("line {line}: {e}")))?,
+            ),
         };
         rows.push((group, score));
     }
@@ -177,9 +171,7 @@ fn score(cli: &Cli) -> Result<Value, String> {
     let mut acc =
         AdvocacyAccumulator::new(&AdvocacyConfig::default()).map_err(|e| e.to_string())?;
     for &(g, s) in &rows {
-        let group = g
-            .and_then(|n| group_names.get(n as usize))
-            .map(String::as_str);
+        let group = g.and_then(|n| group_names.value(n));
         acc.add(AdvocacyAnswer::default().group(group).nps(s))
             .map_err(|e| e.to_string())?;
     }
