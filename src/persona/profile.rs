@@ -780,26 +780,22 @@ fn row(
     let product = |s: &mut Scratch| product_slot(s, cols, i).map(|slot| slot.first);
     match kind {
         K::ProductView => {
+            // Counted without branches: whether a view is discounted or
+            // new in its session is as good as random.
             p.product_views += 1;
             ss.product_views += 1;
-            if discounted {
-                st.discounted_views += 1;
-            }
+            st.discounted_views += u32::from(discounted);
             if let Some(slot) = product_slot(s, cols, i) {
                 st.viewed_with_product += 1;
                 slot.views += 1;
-                if slot.session != sess_no {
-                    slot.session = sess_no;
-                    ss.distinct_products += 1;
-                }
+                ss.distinct_products += u32::from(slot.session != sess_no);
+                slot.session = sess_no;
             }
             if let Some(slot) = cols.category(i).and_then(|k| s.categories.entry(k, i)) {
                 st.categorised_views += 1;
                 slot.views += 1;
-                if slot.session != sess_no {
-                    slot.session = sess_no;
-                    ss.distinct_categories += 1;
-                }
+                ss.distinct_categories += u32::from(slot.session != sess_no);
+                slot.session = sess_no;
             }
         }
         K::Comparison => {

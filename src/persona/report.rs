@@ -244,7 +244,9 @@ impl Hot {
 
     #[inline]
     fn month(&mut self, ym: i64) -> Option<&mut [u64; 6]> {
-        let at = ym.checked_sub(self.month_lo).and_then(|d| usize::try_from(d).ok());
+        let at = ym
+            .checked_sub(self.month_lo)
+            .and_then(|d| usize::try_from(d).ok());
         match at {
             Some(i) if i < self.months.len() => self.months.get_mut(i),
             _ => self.grow(ym),
