@@ -348,14 +348,6 @@ fn civil(days: i64) -> (i64, u32, u32) {
     (y, m as u32, d as u32)
 }
 
-/// `year * 12 + month - 1` of an instant (UTC), as
-/// `i64::from(at.year()) * 12 + i64::from(at.month0())`, without chrono's
-/// calendar conversion.
-pub(crate) fn year_month(at: DateTime<Utc>) -> i64 {
-    let (y, m, _) = civil(at.timestamp().div_euclid(86_400));
-    y.saturating_mul(12) + i64::from(m) - 1
-}
-
 /// A row's time as the log keeps it: whole microseconds since the epoch and
 /// the nanoseconds below them; ordered as the times are.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
@@ -384,6 +376,30 @@ impl Time {
         (i128::from(self.us) - i128::from(earlier.us)) * 1_000
             + (i128::from(self.ns) - i128::from(earlier.ns))
     }
+}
+
+/// A row's time as a `DateTime`: the same instant as
+/// [`row_time`](crate::log::row_time), in one calendar conversion.
+#[inline]
+pub(crate) fn instant(t: Time) -> DateTime<Utc> {
+    if t.ns < 1_000 {
+        let secs = t.us.div_euclid(1_000_000);
+        // In [0, 999_999_999]: below one second.
+        let sub = u32::try_from(t.us.rem_euclid(1_000_000)).unwrap_or(0) * 1_000 + u32::from(t.ns);
+        if let Some(at) = DateTime::from_timestamp(secs, sub) {
+            return at;
+        }
+    }
+    crate::log::row_time(t.us, t.ns)
+}
+
+/// `year * 12 + month - 1` (UTC) of a row's time in microseconds, as
+/// `i64::from(at.year()) * 12 + i64::from(at.month0())` of its `DateTime`,
+/// without chrono's calendar conversion.
+#[inline]
+pub(crate) fn year_month_us(us: i64) -> i64 {
+    let (y, m, _) = civil(us.div_euclid(DAY_US));
+    y.saturating_mul(12) + i64::from(m) - 1
 }
 
 /// The nanoseconds column of a journey (empty when the log has none).
@@ -451,6 +467,10 @@ impl<'a> Columns<'a> {
 
     /// The number of rows at or before `as_of` (rows are in time order).
     pub(crate) fn rows_until(&self, as_of: Time) -> usize {
+        // Most journeys end before `as_of`.
+        if self.times.last().is_some_and(|&t| t < as_of.us) {
+            return self.times.len();
+        }
         let mut n = self.times.partition_point(|&t| t <= as_of.us);
         while n > 0 && self.time(n - 1) > as_of {
             n -= 1;
@@ -504,6 +524,40 @@ pub(crate) struct Scratch {
     categories: KeyTable,
     order_times: Vec<i64>,
     gaps: Vec<f64>,
+    /// The last `as_of` seen and what the pass needs of it, so that a run
+    /// over many journeys converts it once.
+    as_of: Option<AsOf>,
+    /// The month of the first order of the last profile built
+    /// (`year * 12 + month - 1`, UTC), for the population report.
+    pub(crate) first_order_month: Option<i64>,
+}
+
+/// An `as_of` instant in the forms the pass compares with.
+#[derive(Debug, Clone, Copy)]
+struct AsOf {
+    at: DateTime<Utc>,
+    time: Time,
+    /// Seconds since the epoch, with the fraction.
+    secs: f64,
+}
+
+impl Scratch {
+    /// `as_of` converted, once per distinct instant.
+    #[inline]
+    fn as_of(&mut self, at: DateTime<Utc>) -> AsOf {
+        match self.as_of {
+            Some(a) if a.at == at => a,
+            _ => {
+                let a = AsOf {
+                    at,
+                    time: Time::of(at),
+                    secs: at.timestamp() as f64 + f64::from(at.timestamp_subsec_nanos()) / 1e9,
+                };
+                self.as_of = Some(a);
+                a
+            }
+        }
+    }
 }
 
 impl<'c> Profiler<'c> {
@@ -602,27 +656,44 @@ pub(crate) fn build(
     s: &mut Scratch,
 ) -> BehaviourProfile {
     let mut p = BehaviourProfile::empty(view.customer(), as_of);
+    build_into(&mut p, view, as_of, c, s);
+    p
+}
+
+/// [`build`] into a profile that the caller reuses: `p` is reset first.
+pub(crate) fn build_into(
+    p: &mut BehaviourProfile,
+    view: JourneyView<'_>,
+    as_of: DateTime<Utc>,
+    c: &Compiled,
+    s: &mut Scratch,
+) {
+    *p = BehaviourProfile::empty(view.customer(), as_of);
+    s.first_order_month = None;
+    let run = s.as_of(as_of);
     let cols = Columns::of(view);
-    let n = cols.rows_until(Time::of(as_of));
-    let Some(first) = view.row(0).filter(|_| n > 0) else {
-        return p;
-    };
+    let n = cols.rows_until(run.time);
+    if n == 0 {
+        return;
+    }
     s.products.begin();
     s.categories.begin();
     s.order_times.clear();
-    p.first_touch_at = Some(first.at());
-    p.acquisition = first.channel().clone();
     let channels = view.channel_codes();
     let discounted = view.discounted_flags();
     let gap = span_nanos(view.config().session_gap);
+    let mut t = cols.time(0);
+    let first_secs = t.secs();
+    p.first_touch_at = Some(instant(t));
+    p.acquisition = view
+        .row(0)
+        .map_or(Channel::DIRECT, |first| first.channel().clone());
     let mut st = Pass {
         day_end_us: i64::MIN,
-        first_touch_secs: p.first_touch_at.map_or(0, |t| t.timestamp()),
+        first_touch_secs: first_secs,
         ..Pass::default()
     };
 
-    let mut t = cols.time(0);
-    let first_secs = t.secs();
     let mut opens = true;
     for i in 0..n {
         let next = (i + 1 < n).then(|| cols.time(i + 1));
@@ -650,7 +721,7 @@ pub(crate) fn build(
         if let Some(kind) = cols.kind(i) {
             let disc = discounted.get(i).copied().unwrap_or(false);
             let channel = channels.get(i).copied().unwrap_or_default();
-            row(&mut p, &mut st, s, c, &cols, i, t, kind, disc, channel);
+            row(p, &mut st, s, c, &cols, i, t, kind, disc, channel);
         }
         if closes {
             let b = &st.basket;
@@ -677,8 +748,7 @@ pub(crate) fn build(
             t = x;
         }
     }
-    finish(&mut p, &st, s, first_secs, t.secs(), as_of);
-    p
+    finish(p, &st, s, first_secs, t.secs(), run.secs);
 }
 
 /// One row of a built-in kind.
@@ -710,26 +780,22 @@ fn row(
     let product = |s: &mut Scratch| product_slot(s, cols, i).map(|slot| slot.first);
     match kind {
         K::ProductView => {
+            // Counted without branches: whether a view is discounted or
+            // new in its session is as good as random.
             p.product_views += 1;
             ss.product_views += 1;
-            if discounted {
-                st.discounted_views += 1;
-            }
+            st.discounted_views += u32::from(discounted);
             if let Some(slot) = product_slot(s, cols, i) {
                 st.viewed_with_product += 1;
                 slot.views += 1;
-                if slot.session != sess_no {
-                    slot.session = sess_no;
-                    ss.distinct_products += 1;
-                }
+                ss.distinct_products += u32::from(slot.session != sess_no);
+                slot.session = sess_no;
             }
             if let Some(slot) = cols.category(i).and_then(|k| s.categories.entry(k, i)) {
                 st.categorised_views += 1;
                 slot.views += 1;
-                if slot.session != sess_no {
-                    slot.session = sess_no;
-                    ss.distinct_categories += 1;
-                }
+                ss.distinct_categories += u32::from(slot.session != sess_no);
+                slot.session = sess_no;
             }
         }
         K::Comparison => {
@@ -843,7 +909,8 @@ fn row(
             st.coupon_applied = false;
             st.coupon_tried = false;
             if p.first_order_at.is_none() {
-                p.first_order_at = Some(crate::log::row_time(at.us, at.ns));
+                p.first_order_at = Some(instant(at));
+                s.first_order_month = Some(year_month_us(at.us));
                 p.sessions_to_first_order = Some(p.shopping_sessions + 1);
                 p.days_to_first_order = Some((secs - st.first_touch_secs) as f64 / DAY);
             }
@@ -909,9 +976,8 @@ fn finish(
     s: &mut Scratch,
     first_secs: i64,
     last_secs: i64,
-    as_of: DateTime<Utc>,
+    as_of_secs: f64,
 ) {
-    let as_of_secs = as_of.timestamp() as f64 + f64::from(as_of.timestamp_subsec_nanos()) / 1e9;
     let ratio = |a: u32, b: u32| {
         if b == 0 {
             0.0
@@ -950,9 +1016,9 @@ fn finish(
         None => (last_secs - first_secs) as f64 / DAY,
     };
     p.tenure_days = ((as_of_secs - first_secs as f64) / DAY).max(0.0);
-    p.last_order_at = st.last_order.map(|at| crate::log::row_time(at.us, at.ns));
-    if let Some(last) = p.last_order_at {
-        p.days_since_last_order = Some(((as_of_secs - last.timestamp() as f64) / DAY).max(0.0));
+    p.last_order_at = st.last_order.map(instant);
+    if let Some(last) = st.last_order {
+        p.days_since_last_order = Some(((as_of_secs - last.secs() as f64) / DAY).max(0.0));
         p.sessions_after_last_order =
             Some(p.shopping_sessions.saturating_sub(st.last_order_session));
     }
@@ -1015,10 +1081,39 @@ mod tests {
             assert_eq!(month_day(days), (d.month(), d.day()), "{d}");
             let at = d.and_hms_opt(23, 59, 59).unwrap().and_utc();
             assert_eq!(
-                year_month(at),
+                year_month_us(at.timestamp_micros()),
                 i64::from(d.year()) * 12 + i64::from(d.month0()),
                 "{d}"
             );
+        }
+    }
+
+    #[test]
+    fn instant_is_the_logs_row_time() {
+        let edge = DateTime::<Utc>::MAX_UTC.timestamp_micros();
+        let low = DateTime::<Utc>::MIN_UTC.timestamp_micros();
+        for us in [
+            0,
+            -1,
+            1,
+            -1_000_001,
+            999_999,
+            1_730_000_000_123_456,
+            -62_000_000_000_000_001,
+            edge,
+            edge - 1,
+            low,
+            low + 1,
+            i64::MAX,
+            i64::MIN,
+        ] {
+            for ns in [0u16, 1, 999, 1_000, u16::MAX] {
+                assert_eq!(
+                    instant(Time { us, ns }),
+                    crate::log::row_time(us, ns),
+                    "{us} {ns}"
+                );
+            }
         }
     }
 

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::analysis::Accumulator;
 use crate::error::{Error, Result};
 use crate::log::JourneyView;
-use crate::model::{Channel, CustomerId, Persona};
+use crate::model::{BuiltinChannel, Channel, CustomerId, Persona};
 use crate::persona::profile::{self, Scratch};
 use crate::persona::{BehaviourProfile, Classification, Classifier, PersonaConfig};
 
@@ -101,7 +101,16 @@ struct Counts {
 }
 
 impl Counts {
-    fn add(&mut self, profile: &BehaviourProfile, c: &Classification) {
+    /// Counts one classified customer; `month` is the month of the first
+    /// order (`year * 12 + month - 1`), if any. The tables by channel and
+    /// month go to `hot` when it has room for them.
+    fn add_to(
+        &mut self,
+        hot: &mut Hot,
+        acquisition: &Channel,
+        month: Option<i64>,
+        c: &Classification,
+    ) {
         if c.undetermined {
             self.undetermined = self.undetermined.saturating_add(1);
             return;
@@ -110,22 +119,55 @@ impl Counts {
         if c.passed {
             self.passed += 1;
         }
-        match self.by_acquisition.get_mut(&profile.acquisition) {
-            Some(counts) => bump(counts, c.primary),
-            None => {
-                let mut counts = [0; 6];
-                bump(&mut counts, c.primary);
-                self.by_acquisition
-                    .insert(profile.acquisition.clone(), counts);
+        if let Some(counts) = hot.channel(acquisition) {
+            bump(counts, c.primary);
+        } else {
+            match self.by_acquisition.get_mut(acquisition) {
+                Some(counts) => bump(counts, c.primary),
+                None => {
+                    let mut counts = [0; 6];
+                    bump(&mut counts, c.primary);
+                    self.by_acquisition.insert(acquisition.clone(), counts);
+                }
             }
         }
-        match profile.first_order_at {
-            Some(at) => bump(
-                self.by_month.entry(profile::year_month(at)).or_default(),
-                c.primary,
-            ),
+        match month {
+            Some(ym) => match hot.month(ym) {
+                Some(counts) => bump(counts, c.primary),
+                None => bump(self.by_month.entry(ym).or_default(), c.primary),
+            },
             None => bump(&mut self.no_order, c.primary),
         }
+    }
+
+    /// Counts one profile through a fresh [`Hot`] (the tests' way in).
+    #[cfg(test)]
+    fn add(&mut self, profile: &BehaviourProfile, c: &Classification) {
+        let mut hot = Hot::default();
+        let month = profile
+            .first_order_at
+            .map(|at| profile::year_month_us(at.timestamp_micros()));
+        self.add_to(&mut hot, &profile.acquisition, month, c);
+        self.settle(&mut hot);
+    }
+
+    /// Moves the dense tables' counts into the maps and empties them.
+    fn settle(&mut self, hot: &mut Hot) {
+        for (b, counts) in BuiltinChannel::ALL.iter().zip(&mut hot.channels) {
+            if counts.iter().any(|&n| n > 0) {
+                add_counts(
+                    self.by_acquisition.entry(Channel::Builtin(*b)).or_default(),
+                    counts,
+                );
+                *counts = [0; 6];
+            }
+        }
+        for (ym, counts) in (hot.month_lo..).zip(&hot.months) {
+            if counts.iter().any(|&n| n > 0) {
+                add_counts(self.by_month.entry(ym).or_default(), counts);
+            }
+        }
+        hot.months.clear();
     }
 
     fn merge(&mut self, other: Counts) {
@@ -172,6 +214,72 @@ impl Counts {
     }
 }
 
+/// Dense tables in front of the report's maps, for the many customers of a
+/// run: counts by built-in acquisition channel (by its index) and by month
+/// of the first order within a window of at most [`Hot::MAX_MONTHS`]
+/// months. They are moved into [`Counts`] before the state is read, merged
+/// or serialized, so the state and the report are those of the maps alone.
+#[derive(Debug, Clone, Default)]
+struct Hot {
+    /// By [`BuiltinChannel::index`]; empty until the first customer.
+    channels: Vec<[u64; 6]>,
+    /// The month of `months[0]`.
+    month_lo: i64,
+    months: Vec<[u64; 6]>,
+}
+
+impl Hot {
+    /// The widest window of months kept dense (100 years); months outside
+    /// it go to the map.
+    const MAX_MONTHS: usize = 1_200;
+
+    #[inline]
+    fn channel(&mut self, channel: &Channel) -> Option<&mut [u64; 6]> {
+        let b = channel.builtin()?;
+        if self.channels.is_empty() {
+            self.channels = vec![[0; 6]; BuiltinChannel::ALL.len()];
+        }
+        self.channels.get_mut(b.index())
+    }
+
+    #[inline]
+    fn month(&mut self, ym: i64) -> Option<&mut [u64; 6]> {
+        let at = ym
+            .checked_sub(self.month_lo)
+            .and_then(|d| usize::try_from(d).ok());
+        match at {
+            Some(i) if i < self.months.len() => self.months.get_mut(i),
+            _ => self.grow(ym),
+        }
+    }
+
+    /// Widens the window to take `ym`, if it stays within the cap.
+    #[cold]
+    fn grow(&mut self, ym: i64) -> Option<&mut [u64; 6]> {
+        if self.months.is_empty() {
+            self.month_lo = ym;
+            self.months.push([0; 6]);
+            return self.months.first_mut();
+        }
+        let len = i64::try_from(self.months.len()).ok()?;
+        let hi = self.month_lo.checked_add(len)?;
+        let lo = self.month_lo.min(ym);
+        let new_hi = hi.max(ym.checked_add(1)?);
+        let width = usize::try_from(new_hi.checked_sub(lo)?).ok()?;
+        if width > Self::MAX_MONTHS {
+            return None;
+        }
+        let front = usize::try_from(self.month_lo - lo).ok()?;
+        let mut months = vec![[0; 6]; width];
+        for (slot, counts) in months.iter_mut().skip(front).zip(&self.months) {
+            *slot = *counts;
+        }
+        self.months = months;
+        self.month_lo = lo;
+        self.months.get_mut(usize::try_from(ym - lo).ok()?)
+    }
+}
+
 /// Profiles, classifies and counts customers: the persona analysis on the
 /// [`Accumulator`] contract. `merge` is associative and commutative and the
 /// state serializes (the configuration and the counts), so customers can be
@@ -205,7 +313,11 @@ pub struct PersonaAccumulator {
     run: PersonaRun,
     classifier: Classifier,
     counts: Counts,
+    /// Dense tables in front of `counts` (see [`Hot`]).
+    hot: Hot,
     scratch: Scratch,
+    /// The profile of the journey being added, reused.
+    profile: Box<BehaviourProfile>,
 }
 
 /// The serialized state of a [`PersonaAccumulator`]: what it was made from
@@ -226,7 +338,7 @@ impl Serialize for PersonaAccumulator {
         }
         StateRef {
             run: &self.run,
-            counts: &self.counts,
+            counts: &self.settled(),
         }
         .serialize(s)
     }
@@ -251,8 +363,20 @@ impl PersonaAccumulator {
             },
             classifier,
             counts: Counts::default(),
+            hot: Hot::default(),
             scratch: Scratch::default(),
+            profile: Box::new(BehaviourProfile::empty(CustomerId(0), as_of)),
         }
+    }
+
+    /// The counts with the dense tables' moved in.
+    fn settled(&self) -> std::borrow::Cow<'_, Counts> {
+        if self.hot.channels.is_empty() && self.hot.months.is_empty() {
+            return std::borrow::Cow::Borrowed(&self.counts);
+        }
+        let mut counts = self.counts.clone();
+        counts.settle(&mut self.hot.clone());
+        std::borrow::Cow::Owned(counts)
     }
 
     /// Adds one journey as [`Accumulator::add`] does and gives back its
@@ -272,14 +396,19 @@ impl PersonaAccumulator {
             return None;
         }
         let c = self.classifier.classify(&profile);
-        self.counts.add(&profile, &c);
+        self.counts.add_to(
+            &mut self.hot,
+            &profile.acquisition,
+            self.scratch.first_order_month,
+            &c,
+        );
         Some((profile, c))
     }
 
     /// The report of what was added so far, without consuming the state.
     #[must_use]
     pub fn report(&self) -> PersonaReport {
-        self.counts.report(&self.run.persona)
+        self.settled().report(&self.run.persona)
     }
 
     /// What the accumulator was made from.
@@ -310,7 +439,9 @@ impl Accumulator for PersonaAccumulator {
             classifier: Classifier::new(run.persona.clone())?,
             run: run.clone(),
             counts: Counts::default(),
+            hot: Hot::default(),
             scratch: Scratch::default(),
+            profile: Box::new(BehaviourProfile::empty(CustomerId(0), run.as_of)),
         })
     }
 
@@ -318,15 +449,22 @@ impl Accumulator for PersonaAccumulator {
     /// after `as_of` is left out. Never fails.
     fn add(&mut self, journey: JourneyView<'_>) -> Result<()> {
         // As `add_journey`, without handing the profile out.
-        let profile = profile::build(
+        let profile = &mut *self.profile;
+        profile::build_into(
+            profile,
             journey,
             self.run.as_of,
             self.classifier.compiled(),
             &mut self.scratch,
         );
         if profile.touchpoints > 0 {
-            let c = self.classifier.classify(&profile);
-            self.counts.add(&profile, &c);
+            let c = self.classifier.classify(profile);
+            self.counts.add_to(
+                &mut self.hot,
+                &profile.acquisition,
+                self.scratch.first_order_month,
+                &c,
+            );
         }
         Ok(())
     }
@@ -351,12 +489,15 @@ impl Accumulator for PersonaAccumulator {
                 ),
             });
         }
+        let mut other = other;
+        other.counts.settle(&mut other.hot);
         self.counts.merge(other.counts);
         Ok(())
     }
 
     /// The report. Never fails.
-    fn finish(self) -> Result<PersonaReport> {
+    fn finish(mut self) -> Result<PersonaReport> {
+        self.counts.settle(&mut self.hot);
         Ok(self.counts.report(&self.run.persona))
     }
 }
@@ -669,6 +810,45 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn dense_tables_count_as_the_maps(
+            items in proptest::collection::vec(
+                (0usize..4, proptest::option::of(prop_oneof![24_280i64..24_300, -40_000i64..40_000]), 0usize..12),
+                0..60,
+            ),
+            settle_at in 0usize..60,
+        ) {
+            // Months far apart (beyond the dense window) and a custom channel
+            // go to the maps; the settled state is the maps' alone.
+            let channels: Vec<Channel> = ["email", "sms", "my_own_channel", "social"]
+                .iter()
+                .map(|c| c.parse().unwrap())
+                .collect();
+            let mut reference = Counts::default();
+            let mut counts = Counts::default();
+            let mut hot = Hot::default();
+            for (k, &(ch, m, i)) in items.iter().enumerate() {
+                let c = class(i);
+                if c.undetermined {
+                    reference.undetermined += 1;
+                } else {
+                    bump(&mut reference.counts, c.primary);
+                    reference.passed += u64::from(c.passed);
+                    bump(reference.by_acquisition.entry(channels[ch].clone()).or_default(), c.primary);
+                    match m {
+                        Some(m) => bump(reference.by_month.entry(m).or_default(), c.primary),
+                        None => bump(&mut reference.no_order, c.primary),
+                    }
+                }
+                counts.add_to(&mut hot, &channels[ch], m, &c);
+                if k == settle_at {
+                    counts.settle(&mut hot);
+                }
+            }
+            counts.settle(&mut hot);
+            prop_assert_eq!(&counts, &reference);
+        }
+
         #[test]
         fn merge_is_associative_and_commutative(
             items in proptest::collection::vec((0usize..3, proptest::option::of(1u32..13), 0usize..12), 0..40),
