@@ -17,7 +17,7 @@ use indexmap::IndexMap;
 
 use super::build::{EventLogBuilder, RowKeys};
 use super::dict::Seeded;
-use super::time::parse_timestamp;
+use super::time::{parse_timestamp, parse_timestamp_micros};
 use super::{EventLog, MAX_THREADS};
 use crate::error::{Error, Result};
 use crate::journey::JourneyConfig;
@@ -564,6 +564,22 @@ fn read_range<'o, R: Read>(
         if !more {
             return Outcome::Eof(rows);
         }
+        // The whole quote-free lines in the buffer before the next range's
+        // start, at once; the record at the buffer's end, one with a quote
+        // or one that is not UTF-8 is read below.
+        let before = records.byte;
+        let limit = starts
+            .get(next)
+            .map_or(u64::MAX, |&s| s.saturating_sub(records.byte));
+        if let Err(e) = records.lines_in_place(limit, |rec| {
+            rows.push(rec).map_err(|e| Failure::at(rec.line, e))
+        }) {
+            shared.failed(k);
+            return Outcome::Failed(e);
+        }
+        if records.byte != before {
+            continue;
+        }
         let result = match records.row(&rows.layout.names) {
             Ok(Row::Data(rec)) => rows.push(&rec).map_err(|e| Failure::at(rec.line, e)),
             Ok(Row::Blank) => Ok(()),
@@ -955,6 +971,11 @@ struct Rows<'o> {
     last_event: Recent<u32>,
     last_channel: Recent<u16>,
     last_category: Recent<u32>,
+    /// The channel code of every row when the file has no `channel` column.
+    no_channel: Option<u16>,
+    /// A customer key was taken by [`EventLogBuilder::customer_for_key`]:
+    /// from then on a key of digits is its own id (see [`small_integer`]).
+    keyed: bool,
     event_kinds: Vec<Option<(u16, bool)>>,
     channels: IndexMap<Box<str>, u16, Seeded>,
     custom_counts: Vec<u64>,
@@ -972,6 +993,8 @@ impl<'o> Rows<'o> {
             last_event: Recent::default(),
             last_channel: Recent::default(),
             last_category: Recent::default(),
+            no_channel: None,
+            keyed: false,
             event_kinds: Vec::new(),
             channels: IndexMap::default(),
             custom_counts: Vec::new(),
@@ -1025,7 +1048,9 @@ impl<'o> Rows<'o> {
 
         // user_id
         let user_raw = raw(0);
-        if let Some(id) = self.last_user.hit(user_raw) {
+        if let Some(id) = small_integer(user_raw.as_bytes()).filter(|_| self.keyed) {
+            keys.customer = id;
+        } else if let Some(id) = self.last_user.hit(user_raw) {
             keys.customer = id;
         } else {
             let user = trim(user_raw);
@@ -1033,20 +1058,20 @@ impl<'o> Rows<'o> {
                 return Err(bad(0, user, "empty customer id".into()));
             }
             let id = builder.customer_for_key(user)?.0;
+            self.keyed = true;
             self.last_user.set(user_raw, id);
             keys.customer = id;
         }
 
         // ts
         let ts = cell(1);
-        let at = parse_timestamp(ts).ok_or_else(|| {
+        (keys.time, keys.nanos) = parse_timestamp_micros(ts).ok_or_else(|| {
             bad(
                 1,
                 ts,
                 "not an ISO-8601 time such as 2024-11-11T08:30:00Z".into(),
             )
         })?;
-        (keys.time, keys.nanos) = super::split_time(at);
 
         // event: its key, then its kind from the key
         let event_raw = raw(2);
@@ -1092,7 +1117,34 @@ impl<'o> Rows<'o> {
 
         // channel
         let channel_raw = raw(3);
-        keys.channel = match self.last_channel.hit(channel_raw) {
+        keys.channel = match self.no_channel {
+            Some(code) => code,
+            None if index.get(3) == Some(&usize::MAX) => {
+                let code = builder.dicts_mut().channels.code(&Channel::DIRECT)?;
+                self.no_channel = Some(code);
+                code
+            }
+            None => self.channel(channel_raw, line)?,
+        };
+
+        if self.layout.facts {
+            self.push_facts(record, &mut keys)?;
+        }
+        self.builder.push_keys(&keys)?;
+        self.rows += 1;
+        Ok(())
+    }
+
+    /// The code of a `channel` cell.
+    fn channel(&mut self, channel_raw: &str, line: u64) -> Result<u16> {
+        let builder = &mut self.builder;
+        let bad = |c: usize, value: &str, reason: String| Error::InvalidRecord {
+            line,
+            column: CSV_COLUMNS.get(c).copied().unwrap_or("?").to_owned(),
+            value: value.to_owned(),
+            reason,
+        };
+        Ok(match self.last_channel.hit(channel_raw) {
             Some(code) => code,
             None => {
                 let ch = trim(channel_raw);
@@ -1110,14 +1162,7 @@ impl<'o> Rows<'o> {
                 self.last_channel.set(channel_raw, code);
                 code
             }
-        };
-
-        if self.layout.facts {
-            self.push_facts(record, &mut keys)?;
-        }
-        self.builder.push_keys(&keys)?;
-        self.rows += 1;
-        Ok(())
+        })
     }
 
     /// The cells after `channel` (order id to promised delivery) of a row.
@@ -1206,6 +1251,18 @@ impl<'o> Rows<'o> {
         }
         Ok(())
     }
+}
+
+/// A cell of 1 to 18 ASCII digits as the integer it spells: below 2^63, so
+/// [`EventLogBuilder::customer_for_key`] takes it as that id (as `u64`'s
+/// `parse` reads it, leading zeros and all), once the builder is keyed.
+fn small_integer(cell: &[u8]) -> Option<u64> {
+    if cell.is_empty() || cell.len() > 18 {
+        return None;
+    }
+    cell.iter().try_fold(0u64, |acc, &c| {
+        c.is_ascii_digit().then(|| acc * 10 + u64::from(c - b'0'))
+    })
 }
 
 /// The last cell of a column and the code it got.
@@ -1602,6 +1659,62 @@ impl<R: Read> Records<R> {
         } else {
             Row::Data(rec)
         })
+    }
+
+    /// Hands `each` the non-blank records of the whole lines without a quote
+    /// from here (after [`start`](Self::start) returned true) that end in
+    /// the buffer within `limit` bytes, checked as UTF-8 all at once and cut
+    /// in place as [`raw`](Self::raw) cuts them, lines counted as there; stops
+    /// before a line with a quote or one that is not UTF-8 (read those with
+    /// [`row`](Self::row), which reports the bytes). Reads nothing when the
+    /// buffer has no such line.
+    fn lines_in_place(
+        &mut self,
+        limit: u64,
+        mut each: impl FnMut(&Rec<'_>) -> std::result::Result<(), Failure>,
+    ) -> std::result::Result<(), Failure> {
+        let rest = self.buf.get(self.pos..self.end).unwrap_or(&[]);
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX).min(rest.len());
+        let whole = |b: &'_ [u8]| b.iter().rposition(|&c| c == b'\n').map_or(0, |i| i + 1);
+        let block = rest.get(..whole(rest.get(..limit).unwrap_or(&[]))).unwrap_or(&[]);
+        let text = match std::str::from_utf8(block) {
+            Ok(text) => text,
+            Err(e) => {
+                let valid = block.get(..e.valid_up_to()).unwrap_or(&[]);
+                std::str::from_utf8(valid.get(..whole(valid)).unwrap_or(&[])).unwrap_or("")
+            }
+        };
+        let bytes = text.as_bytes();
+        let (mut at, mut line) = (0, self.line);
+        while let Some(&b) = bytes.get(at) {
+            // Line ends before a record, as `start` skips them.
+            if b == b'\n' || b == b'\r' {
+                line += u64::from(b == b'\n');
+                at += 1;
+                continue;
+            }
+            let Some((i, end)) = bytes
+                .get(at..)
+                .and_then(|rest| scan_line(rest, &mut self.line_ends))
+            else {
+                break;
+            };
+            let rec = Rec {
+                text: text.get(at..at + i).unwrap_or(""),
+                ends: &self.line_ends,
+                sep: 1,
+                line,
+            };
+            if !rec.blank() {
+                each(&rec)?;
+            }
+            at += i + 1;
+            line += u64::from(end == b'\n');
+        }
+        self.pos += at;
+        self.byte += at as u64;
+        self.line = line;
+        Ok(())
     }
 
     /// Cuts the record that starts here (after [`start`](Self::start)
