@@ -78,22 +78,25 @@ fn slow_or_fast(s: &str) -> Option<DateTime<Utc>> {
 /// epoch, the date checked as chrono checks it (proleptic Gregorian, years
 /// 0000 to 9999).
 fn fast(b: &[u8]) -> Option<i64> {
-    if !(b.len() == 19 || b.get(19..) == Some(b"Z"))
-        || b.get(4) != Some(&b'-')
-        || b.get(7) != Some(&b'-')
-        || !matches!(b.get(10), Some(b'T' | b' '))
-        || b.get(13) != Some(&b':')
-        || b.get(16) != Some(&b':')
+    let (&[y0, y1, y2, y3, dash, mo0, mo1, dash2, d0, d1, t, h0, h1, colon, mi0, mi1, colon2, s0, s1], zone) =
+        b.split_first_chunk::<19>()?;
+    if !(zone.is_empty() || zone == b"Z")
+        || dash != b'-'
+        || dash2 != b'-'
+        || !(t == b'T' || t == b' ')
+        || colon != b':'
+        || colon2 != b':'
     {
         return None;
     }
-    let num = |r: std::ops::Range<usize>| -> Option<i64> {
-        b.get(r)?.iter().try_fold(0i64, |acc, &c| {
-            c.is_ascii_digit().then(|| acc * 10 + i64::from(c - b'0'))
-        })
-    };
-    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (h, mi, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    let digits = [y0, y1, y2, y3, mo0, mo1, d0, d1, h0, h1, mi0, mi1, s0, s1].map(|c| c.wrapping_sub(b'0'));
+    if digits.iter().any(|&d| d > 9) {
+        return None;
+    }
+    let [y0, y1, y2, y3, mo0, mo1, d0, d1, h0, h1, mi0, mi1, s0, s1] = digits.map(u32::from);
+    let y = y0 * 1000 + y1 * 100 + y2 * 10 + y3;
+    let (m, d) = (mo0 * 10 + mo1, d0 * 10 + d1);
+    let (h, mi, sec) = (h0 * 10 + h1, mi0 * 10 + mi1, s0 * 10 + s1);
     let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
     let days_in_month = match m {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
@@ -105,19 +108,20 @@ fn fast(b: &[u8]) -> Option<i64> {
     if d < 1 || d > days_in_month || h > 23 || mi > 59 || sec > 59 {
         return None;
     }
-    Some(days_from_civil(y, m, d) * 86_400 + h * 3_600 + mi * 60 + sec)
+    let secs = h * 3_600 + mi * 60 + sec;
+    Some(days_from_civil(y, m, d) * 86_400 + i64::from(secs))
 }
 
-/// Days since 1970-01-01 of a valid proleptic Gregorian date (year >= 0;
-/// H. Hinnant's `days_from_civil`).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
+/// Days since 1970-01-01 of a valid proleptic Gregorian date (years 0 to
+/// 9999; H. Hinnant's `days_from_civil`, shifted by 400 years so that
+/// every quotient is of non-negative numbers).
+fn days_from_civil(y: u32, m: u32, d: u32) -> i64 {
+    let y = y + 400 - u32::from(m <= 2);
+    let (era, yoe) = (y / 400, y % 400);
     let mp = (m + 9) % 12;
     let doy = (153 * mp + 2) / 5 + d - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    i64::from(era) * 146_097 + i64::from(doe) - 719_468 - 146_097
 }
 
 #[cfg(test)]
