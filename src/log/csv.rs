@@ -1116,7 +1116,6 @@ impl<'o> Rows<'o> {
         }
 
         // channel
-        let channel_raw = raw(3);
         keys.channel = match self.no_channel {
             Some(code) => code,
             None if index.get(3) == Some(&usize::MAX) => {
@@ -1124,7 +1123,7 @@ impl<'o> Rows<'o> {
                 self.no_channel = Some(code);
                 code
             }
-            None => self.channel(channel_raw, line)?,
+            None => self.channel(raw(3), line)?,
         };
 
         if self.layout.facts {

@@ -97,15 +97,20 @@ fn fast(b: &[u8]) -> Option<i64> {
     let y = y0 * 1000 + y1 * 100 + y2 * 10 + y3;
     let (m, d) = (mo0 * 10 + mo1, d0 * 10 + d1);
     let (h, mi, sec) = (h0 * 10 + h1, mi0 * 10 + mi1, s0 * 10 + s1);
-    let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
-    let days_in_month = match m {
+    // Every month has days 1 to 28; the month's length only for later days.
+    let days_in_month = || match m {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
         4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return None,
+        2 if y % 4 == 0 && (y % 100 != 0 || y % 400 == 0) => 29,
+        _ => 28,
     };
-    if d < 1 || d > days_in_month || h > 23 || mi > 59 || sec > 59 {
+    if !(1..=12).contains(&m)
+        || d < 1
+        || (d > 28 && d > days_in_month())
+        || h > 23
+        || mi > 59
+        || sec > 59
+    {
         return None;
     }
     let secs = h * 3_600 + mi * 60 + sec;
