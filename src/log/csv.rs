@@ -1670,7 +1670,9 @@ impl<R: Read> Records<R> {
         let rest = self.buf.get(self.pos..self.end).unwrap_or(&[]);
         let limit = usize::try_from(limit).unwrap_or(usize::MAX).min(rest.len());
         let whole = |b: &'_ [u8]| b.iter().rposition(|&c| c == b'\n').map_or(0, |i| i + 1);
-        let block = rest.get(..whole(rest.get(..limit).unwrap_or(&[]))).unwrap_or(&[]);
+        let block = rest
+            .get(..whole(rest.get(..limit).unwrap_or(&[])))
+            .unwrap_or(&[]);
         let text = match std::str::from_utf8(block) {
             Ok(text) => text,
             Err(e) => {

@@ -78,8 +78,30 @@ fn slow_or_fast(s: &str) -> Option<DateTime<Utc>> {
 /// epoch, the date checked as chrono checks it (proleptic Gregorian, years
 /// 0000 to 9999).
 fn fast(b: &[u8]) -> Option<i64> {
-    let (&[y0, y1, y2, y3, dash, mo0, mo1, dash2, d0, d1, t, h0, h1, colon, mi0, mi1, colon2, s0, s1], zone) =
-        b.split_first_chunk::<19>()?;
+    let (
+        &[
+            y0,
+            y1,
+            y2,
+            y3,
+            dash,
+            mo0,
+            mo1,
+            dash2,
+            d0,
+            d1,
+            t,
+            h0,
+            h1,
+            colon,
+            mi0,
+            mi1,
+            colon2,
+            s0,
+            s1,
+        ],
+        zone,
+    ) = b.split_first_chunk::<19>()?;
     if !(zone.is_empty() || zone == b"Z")
         || dash != b'-'
         || dash2 != b'-'
@@ -89,7 +111,8 @@ fn fast(b: &[u8]) -> Option<i64> {
     {
         return None;
     }
-    let digits = [y0, y1, y2, y3, mo0, mo1, d0, d1, h0, h1, mi0, mi1, s0, s1].map(|c| c.wrapping_sub(b'0'));
+    let digits =
+        [y0, y1, y2, y3, mo0, mo1, d0, d1, h0, h1, mi0, mi1, s0, s1].map(|c| c.wrapping_sub(b'0'));
     if digits.iter().any(|&d| d > 9) {
         return None;
     }
@@ -138,13 +161,19 @@ mod tests {
     /// edges of the calendar rules.
     #[test]
     fn the_fast_path_counts_days_as_chrono() {
-        for y in [0, 1, 4, 99, 100, 1582, 1600, 1900, 1969, 1970, 2000, 2024, 2100, 9999] {
+        for y in [
+            0, 1, 4, 99, 100, 1582, 1600, 1900, 1969, 1970, 2000, 2024, 2100, 9999,
+        ] {
             let mut d = NaiveDate::from_ymd_opt(y, 1, 1).unwrap();
             while d.year() == y {
                 for (h, mi, s) in [(0, 0, 0), (23, 59, 59), (12, 3, 4)] {
                     let t = d.and_hms_opt(h, mi, s).unwrap().and_utc();
                     for sep in ['T', ' '] {
-                        let text = format!("{y:04}-{:02}-{:02}{sep}{h:02}:{mi:02}:{s:02}", d.month(), d.day());
+                        let text = format!(
+                            "{y:04}-{:02}-{:02}{sep}{h:02}:{mi:02}:{s:02}",
+                            d.month(),
+                            d.day()
+                        );
                         assert_eq!(fast(text.as_bytes()), Some(t.timestamp()), "{text}");
                         assert_eq!(parse_timestamp(&text), Some(t), "{text}");
                         let z = format!("{text}Z");
@@ -158,11 +187,18 @@ mod tests {
         assert_eq!(
             parse_timestamp_micros(" 2024-01-01T08:00:00.000001500+07:00 "),
             Some((
-                parse_timestamp("2024-01-01T01:00:00Z").unwrap().timestamp_micros() + 1,
+                parse_timestamp("2024-01-01T01:00:00Z")
+                    .unwrap()
+                    .timestamp_micros()
+                    + 1,
                 500
             ))
         );
-        for bad in ["2024-01-01T00:00:00", "2024-01-01T00:00:00ZZ", "2024-01-01 00:00:00z"] {
+        for bad in [
+            "2024-01-01T00:00:00",
+            "2024-01-01T00:00:00ZZ",
+            "2024-01-01 00:00:00z",
+        ] {
             assert_eq!(fast(bad.as_bytes()).is_some(), bad.len() == 19, "{bad}");
         }
     }
