@@ -17,7 +17,7 @@ use indexmap::IndexMap;
 
 use super::build::{EventLogBuilder, RowKeys};
 use super::dict::Seeded;
-use super::time::parse_timestamp;
+use super::time::{parse_timestamp, parse_timestamp_micros};
 use super::{EventLog, MAX_THREADS};
 use crate::error::{Error, Result};
 use crate::journey::JourneyConfig;
@@ -564,6 +564,22 @@ fn read_range<'o, R: Read>(
         if !more {
             return Outcome::Eof(rows);
         }
+        // The whole quote-free lines in the buffer before the next range's
+        // start, at once; the record at the buffer's end, one with a quote
+        // or one that is not UTF-8 is read below.
+        let before = records.byte;
+        let limit = starts
+            .get(next)
+            .map_or(u64::MAX, |&s| s.saturating_sub(records.byte));
+        if let Err(e) = records.lines_in_place(limit, |rec| {
+            rows.push(rec).map_err(|e| Failure::at(rec.line, e))
+        }) {
+            shared.failed(k);
+            return Outcome::Failed(e);
+        }
+        if records.byte != before {
+            continue;
+        }
         let result = match records.row(&rows.layout.names) {
             Ok(Row::Data(rec)) => rows.push(&rec).map_err(|e| Failure::at(rec.line, e)),
             Ok(Row::Blank) => Ok(()),
@@ -955,6 +971,11 @@ struct Rows<'o> {
     last_event: Recent<u32>,
     last_channel: Recent<u16>,
     last_category: Recent<u32>,
+    /// The channel code of every row when the file has no `channel` column.
+    no_channel: Option<u16>,
+    /// A customer key was taken by [`EventLogBuilder::customer_for_key`]:
+    /// from then on a key of digits is its own id (see [`small_integer`]).
+    keyed: bool,
     event_kinds: Vec<Option<(u16, bool)>>,
     channels: IndexMap<Box<str>, u16, Seeded>,
     custom_counts: Vec<u64>,
@@ -972,6 +993,8 @@ impl<'o> Rows<'o> {
             last_event: Recent::default(),
             last_channel: Recent::default(),
             last_category: Recent::default(),
+            no_channel: None,
+            keyed: false,
             event_kinds: Vec::new(),
             channels: IndexMap::default(),
             custom_counts: Vec::new(),
@@ -1025,7 +1048,9 @@ impl<'o> Rows<'o> {
 
         // user_id
         let user_raw = raw(0);
-        if let Some(id) = self.last_user.hit(user_raw) {
+        if let Some(id) = small_integer(user_raw.as_bytes()).filter(|_| self.keyed) {
+            keys.customer = id;
+        } else if let Some(id) = self.last_user.hit(user_raw) {
             keys.customer = id;
         } else {
             let user = trim(user_raw);
@@ -1033,20 +1058,20 @@ impl<'o> Rows<'o> {
                 return Err(bad(0, user, "empty customer id".into()));
             }
             let id = builder.customer_for_key(user)?.0;
+            self.keyed = true;
             self.last_user.set(user_raw, id);
             keys.customer = id;
         }
 
         // ts
         let ts = cell(1);
-        let at = parse_timestamp(ts).ok_or_else(|| {
+        (keys.time, keys.nanos) = parse_timestamp_micros(ts).ok_or_else(|| {
             bad(
                 1,
                 ts,
                 "not an ISO-8601 time such as 2024-11-11T08:30:00Z".into(),
             )
         })?;
-        (keys.time, keys.nanos) = super::split_time(at);
 
         // event: its key, then its kind from the key
         let event_raw = raw(2);
@@ -1091,8 +1116,34 @@ impl<'o> Rows<'o> {
         }
 
         // channel
-        let channel_raw = raw(3);
-        keys.channel = match self.last_channel.hit(channel_raw) {
+        keys.channel = match self.no_channel {
+            Some(code) => code,
+            None if index.get(3) == Some(&usize::MAX) => {
+                let code = builder.dicts_mut().channels.code(&Channel::DIRECT)?;
+                self.no_channel = Some(code);
+                code
+            }
+            None => self.channel(raw(3), line)?,
+        };
+
+        if self.layout.facts {
+            self.push_facts(record, &mut keys)?;
+        }
+        self.builder.push_keys(&keys)?;
+        self.rows += 1;
+        Ok(())
+    }
+
+    /// The code of a `channel` cell.
+    fn channel(&mut self, channel_raw: &str, line: u64) -> Result<u16> {
+        let builder = &mut self.builder;
+        let bad = |c: usize, value: &str, reason: String| Error::InvalidRecord {
+            line,
+            column: CSV_COLUMNS.get(c).copied().unwrap_or("?").to_owned(),
+            value: value.to_owned(),
+            reason,
+        };
+        Ok(match self.last_channel.hit(channel_raw) {
             Some(code) => code,
             None => {
                 let ch = trim(channel_raw);
@@ -1110,14 +1161,7 @@ impl<'o> Rows<'o> {
                 self.last_channel.set(channel_raw, code);
                 code
             }
-        };
-
-        if self.layout.facts {
-            self.push_facts(record, &mut keys)?;
-        }
-        self.builder.push_keys(&keys)?;
-        self.rows += 1;
-        Ok(())
+        })
     }
 
     /// The cells after `channel` (order id to promised delivery) of a row.
@@ -1208,6 +1252,18 @@ impl<'o> Rows<'o> {
     }
 }
 
+/// A cell of 1 to 18 ASCII digits as the integer it spells: below 2^63, so
+/// [`EventLogBuilder::customer_for_key`] takes it as that id (as `u64`'s
+/// `parse` reads it, leading zeros and all), once the builder is keyed.
+fn small_integer(cell: &[u8]) -> Option<u64> {
+    if cell.is_empty() || cell.len() > 18 {
+        return None;
+    }
+    cell.iter().try_fold(0u64, |acc, &c| {
+        c.is_ascii_digit().then(|| acc * 10 + u64::from(c - b'0'))
+    })
+}
+
 /// The last cell of a column and the code it got.
 struct Last<T> {
     /// The cell's length and first 8 bytes, packed (compared first, without
@@ -1265,36 +1321,31 @@ impl<T: Copy> Last<T> {
 fn scan_line(rest: &[u8], ends: &mut Vec<usize>) -> Option<(usize, u8)> {
     const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
     const ONES: u64 = 0x0101_0101_0101_0101;
-    /// The top bit of each byte of `x` that is zero (exactly: no carries
-    /// cross bytes).
-    fn zeros(x: u64) -> u64 {
-        !(((x & LOW7).wrapping_add(LOW7)) | x | LOW7)
+    /// The top bit of each byte of `x` below `,` + 1 (exactly: no carries
+    /// cross bytes): the commas, line ends and quotes among others (spaces,
+    /// controls, `!` to `+`), which are looked at one by one; the digits,
+    /// letters, `-` and `:` of most cells are skipped 8 at a time.
+    fn low(x: u64) -> u64 {
+        !(((x & LOW7).wrapping_add(ONES * u64::from(0x80 - b',' - 1))) | x | LOW7)
     }
     ends.clear();
     let mut at = 0;
     while let Some(chunk) = rest.get(at..at + 8) {
         let w = u64::from_le_bytes(<[u8; 8]>::try_from(chunk).unwrap_or_default());
-        let stop = zeros(w ^ (ONES * u64::from(b'"')))
-            | zeros(w ^ (ONES * u64::from(b'\n')))
-            | zeros(w ^ (ONES * u64::from(b'\r')));
-        let mut commas = zeros(w ^ (ONES * u64::from(b',')));
-        if stop != 0 {
-            // Bytes from the first stop on are not the line's.
-            commas &= stop.wrapping_sub(1) & !stop;
-        }
-        while commas != 0 {
-            ends.push(at + (commas.trailing_zeros() / 8) as usize);
-            commas &= commas - 1;
-        }
-        if stop != 0 {
-            let i = at + (stop.trailing_zeros() / 8) as usize;
-            return match rest.get(i) {
-                Some(&end) if end != b'"' => {
+        let mut m = low(w);
+        while m != 0 {
+            let j = m.trailing_zeros() / 8;
+            let i = at + j as usize;
+            match (w >> (8 * j)) as u8 {
+                b',' => ends.push(i),
+                end @ (b'\n' | b'\r') => {
                     ends.push(i);
-                    Some((i, end))
+                    return Some((i, end));
                 }
-                _ => None,
-            };
+                b'"' => return None,
+                _ => {}
+            }
+            m &= m - 1;
         }
         at += 8;
     }
@@ -1312,16 +1363,6 @@ fn scan_line(rest: &[u8], ends: &mut Vec<usize>) -> Option<(usize, u8)> {
     None
 }
 
-/// Whether two short byte strings of the same length are equal, compared
-/// 8 bytes at a time in place (no call to `memcmp` for a dozen bytes).
-fn same(a: &[u8], b: &[u8]) -> bool {
-    let word = |c: &[u8]| u64::from_le_bytes(<[u8; 8]>::try_from(c).unwrap_or_default());
-    let (mut x, mut y) = (a.chunks_exact(8), b.chunks_exact(8));
-    x.by_ref().zip(y.by_ref()).all(|(p, q)| word(p) == word(q))
-        && x.remainder().iter().zip(y.remainder()).all(|(p, q)| p == q)
-        && a.len() == b.len()
-}
-
 /// The longest cell [`Recent`] keeps.
 const RECENT_BYTES: usize = 22;
 
@@ -1331,15 +1372,32 @@ const RECENT_BYTES: usize = 22;
 /// got; any other is only a miss (the caller looks it up in full and sets
 /// it), so cells that collide cost time, never a wrong code.
 struct Recent<T> {
-    slots: Vec<(u8, [u8; RECENT_BYTES], Option<T>)>,
+    /// Per slot: the cell's length, its [`words`], and its code.
+    slots: Vec<(usize, [u64; 3], Option<T>)>,
 }
 
 impl<T: Copy> Default for Recent<T> {
     fn default() -> Self {
         Recent {
-            slots: vec![(0, [0; RECENT_BYTES], None); 256],
+            slots: vec![(usize::MAX, [0; 3], None); 256],
         }
     }
+}
+
+/// A cell of at most 24 bytes as three words that, with its length, tell it
+/// from any other such cell, read 8 bytes at a time without a call: its
+/// bytes packed when it is shorter than 8; else its first 8 bytes, bytes 8
+/// to 16 (if it has them) and its last 8 bytes (overlapping the others).
+fn words(cell: &[u8]) -> [u64; 3] {
+    let word = |c: Option<&[u8; 8]>| c.map_or(0, |c| u64::from_le_bytes(*c));
+    if cell.len() < 8 {
+        return [head(cell), 0, 0];
+    }
+    [
+        word(cell.first_chunk::<8>()),
+        word(cell.get(8..).and_then(<[u8]>::first_chunk::<8>)),
+        word(cell.last_chunk::<8>()),
+    ]
 }
 
 impl<T: Copy> Recent<T> {
@@ -1355,9 +1413,8 @@ impl<T: Copy> Recent<T> {
 
     fn hit(&self, cell: &str) -> Option<T> {
         let cell = cell.as_bytes();
-        let (len, bytes, code) = self.slots.get(Self::slot(cell))?;
-        if usize::from(*len) == cell.len() && bytes.get(..cell.len()).is_some_and(|b| same(b, cell))
-        {
+        let (len, w, code) = self.slots.get(Self::slot(cell))?;
+        if *len == cell.len() && *w == words(cell) {
             *code
         } else {
             None
@@ -1366,12 +1423,10 @@ impl<T: Copy> Recent<T> {
 
     fn set(&mut self, cell: &str, code: T) {
         let cell = cell.as_bytes();
-        if let Some((len, bytes, slot)) = self.slots.get_mut(Self::slot(cell))
-            && let Some(dst) = bytes.get_mut(..cell.len())
+        if cell.len() <= RECENT_BYTES
+            && let Some(slot) = self.slots.get_mut(Self::slot(cell))
         {
-            dst.copy_from_slice(cell);
-            *len = cell.len() as u8;
-            *slot = Some(code);
+            *slot = (cell.len(), words(cell), Some(code));
         }
     }
 }
@@ -1602,6 +1657,64 @@ impl<R: Read> Records<R> {
         } else {
             Row::Data(rec)
         })
+    }
+
+    /// Hands `each` the non-blank records of the whole lines without a quote
+    /// from here (after [`start`](Self::start) returned true) that end in
+    /// the buffer within `limit` bytes, checked as UTF-8 all at once and cut
+    /// in place as [`raw`](Self::raw) cuts them, lines counted as there; stops
+    /// before a line with a quote or one that is not UTF-8 (read those with
+    /// [`row`](Self::row), which reports the bytes). Reads nothing when the
+    /// buffer has no such line.
+    fn lines_in_place(
+        &mut self,
+        limit: u64,
+        mut each: impl FnMut(&Rec<'_>) -> std::result::Result<(), Failure>,
+    ) -> std::result::Result<(), Failure> {
+        let rest = self.buf.get(self.pos..self.end).unwrap_or(&[]);
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX).min(rest.len());
+        let whole = |b: &'_ [u8]| b.iter().rposition(|&c| c == b'\n').map_or(0, |i| i + 1);
+        let block = rest
+            .get(..whole(rest.get(..limit).unwrap_or(&[])))
+            .unwrap_or(&[]);
+        let text = match std::str::from_utf8(block) {
+            Ok(text) => text,
+            Err(e) => {
+                let valid = block.get(..e.valid_up_to()).unwrap_or(&[]);
+                std::str::from_utf8(valid.get(..whole(valid)).unwrap_or(&[])).unwrap_or("")
+            }
+        };
+        let bytes = text.as_bytes();
+        let (mut at, mut line) = (0, self.line);
+        while let Some(&b) = bytes.get(at) {
+            // Line ends before a record, as `start` skips them.
+            if b == b'\n' || b == b'\r' {
+                line += u64::from(b == b'\n');
+                at += 1;
+                continue;
+            }
+            let Some((i, end)) = bytes
+                .get(at..)
+                .and_then(|rest| scan_line(rest, &mut self.line_ends))
+            else {
+                break;
+            };
+            let rec = Rec {
+                text: text.get(at..at + i).unwrap_or(""),
+                ends: &self.line_ends,
+                sep: 1,
+                line,
+            };
+            if !rec.blank() {
+                each(&rec)?;
+            }
+            at += i + 1;
+            line += u64::from(end == b'\n');
+        }
+        self.pos += at;
+        self.byte += at as u64;
+        self.line = line;
+        Ok(())
     }
 
     /// Cuts the record that starts here (after [`start`](Self::start)
