@@ -12,7 +12,7 @@ use chrono::TimeDelta;
 use crate::attribution::fixed::{Fixed, MAX_AMOUNT};
 use crate::attribution::paths::{MAX_COUNT, PathSet};
 use crate::error::{Error, Result};
-use crate::log::csv::{RawRec, Records};
+use crate::log::csv::{RawRec, Recent, Records};
 
 /// Where the rows of a path file go: a [`PathSet`] (kept, deduplicated at
 /// the end), or a running tally of the rule-based models (nothing kept).
@@ -205,97 +205,19 @@ fn parse_value(bytes: &[u8], line: u64, column: &str) -> Result<Fixed> {
 }
 
 /// Channel ids of the path tokens seen so far, keyed by the raw segment
-/// between two `>` (spaces and all; at most 16 bytes): its length and its
-/// first and last eight bytes, so that a token of a known channel costs
-/// two integer compares instead of a trim, a UTF-8 check, a hash of the
-/// string and a byte comparison. A segment not found is trimmed and
-/// interned in the sink (the sink's table is the one interner).
+/// between two `>` (spaces and all): a token of a known channel costs a
+/// slot lookup in the log reader's cache of recent cells ([`Recent`])
+/// instead of a trim, a UTF-8 check, a hash of the string and a byte
+/// comparison. A segment not found is trimmed and interned in the sink (the
+/// sink's [`Dictionary`](crate::log::Dictionary) is the one interner).
 struct TokenTable {
-    slots: Vec<TokenSlot>,
-}
-
-#[derive(Debug, Clone, Copy)]
-struct TokenSlot {
-    len: u32,
-    id: u32,
-    head: u64,
-    tail: u64,
-}
-
-const EMPTY_SLOT: TokenSlot = TokenSlot {
-    len: u32::MAX,
-    id: 0,
-    head: 0,
-    tail: 0,
-};
-
-/// The little-endian value of up to eight bytes (zero padded).
-fn word(b: &[u8]) -> u64 {
-    match b.get(..8).and_then(|w| <[u8; 8]>::try_from(w).ok()) {
-        Some(w) => u64::from_le_bytes(w),
-        None => b
-            .iter()
-            .enumerate()
-            .fold(0u64, |acc, (i, &x)| acc | u64::from(x) << (8 * i)),
-    }
-}
-
-/// The little-endian word of `bytes[i..i + 8]`, zero padded past the end.
-#[inline]
-fn load(bytes: &[u8], i: usize) -> u64 {
-    match bytes
-        .get(i..i + 8)
-        .and_then(|w| <[u8; 8]>::try_from(w).ok())
-    {
-        Some(w) => u64::from_le_bytes(w),
-        None => word(bytes.get(i..).unwrap_or(&[])),
-    }
+    recent: Recent<u32>,
 }
 
 impl TokenTable {
     fn new() -> TokenTable {
         TokenTable {
-            slots: vec![EMPTY_SLOT; 256],
-        }
-    }
-
-    fn slot_of(head: u64, tail: u64, len: usize) -> usize {
-        ((head ^ tail.rotate_left(29) ^ len as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56)
-            as usize
-    }
-
-    /// The id stored under a key, if any: the key's slot and the three
-    /// after it (so a few colliding keys all stay cached).
-    #[inline]
-    fn get(&self, head: u64, tail: u64, len: usize) -> Option<u32> {
-        let at = Self::slot_of(head, tail, len);
-        for k in 0..4 {
-            let slot = self.slots.get((at + k) & 255)?;
-            if slot.len as usize == len && slot.head == head && slot.tail == tail {
-                return Some(slot.id);
-            }
-            if slot.len == u32::MAX {
-                return None;
-            }
-        }
-        None
-    }
-
-    /// Stores a key in the first free of its four slots (else over the
-    /// first).
-    fn put(&mut self, head: u64, tail: u64, len: usize, id: u32) {
-        let at = Self::slot_of(head, tail, len);
-        let free = (0..4)
-            .map(|k| (at + k) & 255)
-            .find(|&i| self.slots.get(i).is_some_and(|s| s.len == u32::MAX))
-            .unwrap_or(at);
-        if let Some(slot) = self.slots.get_mut(free) {
-            *slot = TokenSlot {
-                len: len as u32,
-                id,
-                head,
-                tail,
-            };
+            recent: Recent::default(),
         }
     }
 
@@ -318,34 +240,19 @@ impl TokenTable {
         if raw_len == 0 {
             return Ok(());
         }
-        let keep = |n: usize| {
-            if n >= 8 {
-                u64::MAX
-            } else {
-                (1u64 << (8 * n)) - 1
-            }
-        };
-        let (head, tail) = if raw_len <= 16 {
-            let head = load(cell, a) & keep(raw_len);
-            let tail = if raw_len > 8 { load(cell, b - 8) } else { 0 };
-            if let Some(id) = self.get(head, tail, raw_len) {
-                ids.push(id);
-                return Ok(());
-            }
-            (head, tail)
-        } else {
-            (0, 0)
-        };
-        let token = trim_spaces(cell.get(a..b).unwrap_or(&[]));
+        let raw = cell.get(a..b).unwrap_or(&[]);
+        if let Some(id) = self.recent.hit(raw) {
+            ids.push(id);
+            return Ok(());
+        }
+        let token = trim_spaces(raw);
         if token.is_empty() {
             return Ok(());
         }
         let name = std::str::from_utf8(token)
             .map_err(|_| record_error(line, column, cell, "a channel name is not UTF-8"))?;
         let id = set.intern(name)?;
-        if raw_len <= 16 {
-            self.put(head, tail, raw_len, id);
-        }
+        self.recent.set(raw, id);
         ids.push(id);
         Ok(())
     }

@@ -1294,8 +1294,10 @@ fn head(cell: &[u8]) -> u64 {
 }
 
 impl<T: Copy> Last<T> {
-    fn hit(&self, cell: &str) -> Option<T> {
-        let cell = cell.as_bytes();
+    /// The code set for `cell`, if it is still in its slot.
+    #[inline]
+    pub(crate) fn hit(&self, cell: impl AsRef<[u8]>) -> Option<T> {
+        let cell = cell.as_ref();
         self.code.filter(|_| {
             cell.len() == self.len
                 && head(cell) == self.head
@@ -1303,8 +1305,9 @@ impl<T: Copy> Last<T> {
         })
     }
 
-    fn set(&mut self, cell: &str, code: T) {
-        let cell = cell.as_bytes();
+    /// Keeps `code` for `cell` (cells longer than 22 bytes are not kept).
+    pub(crate) fn set(&mut self, cell: impl AsRef<[u8]>, code: T) {
+        let cell = cell.as_ref();
         self.len = cell.len();
         self.head = head(cell);
         if cell.len() > 8 {
@@ -1367,11 +1370,16 @@ fn scan_line(rest: &[u8], ends: &mut Vec<usize>) -> Option<(usize, u8)> {
 const RECENT_BYTES: usize = 22;
 
 /// Codes of recent cells of a column with few distinct values (event names,
-/// channels, categories), in 256 slots chosen by a cheap mix of a cell's
-/// length and three of its bytes. A cell found in its slot has the code it
-/// got; any other is only a miss (the caller looks it up in full and sets
-/// it), so cells that collide cost time, never a wrong code.
-struct Recent<T> {
+/// channels, categories, the channel tokens of attribution paths), in 256
+/// slots chosen by a cheap mix of a cell's length and three of its bytes.
+/// A cell found in its slot has the code it got; any other is only a miss
+/// (the caller looks it up in full, in a seeded [`Dictionary`], and sets
+/// it), so cells that collide cost time, never a wrong code, and the cache
+/// holds no more than its 256 slots: it is not a hash table that crafted
+/// input could fill or slow beyond one extra comparison per cell.
+///
+/// [`Dictionary`]: crate::log::Dictionary
+pub(crate) struct Recent<T> {
     /// Per slot: the cell's length, its [`words`], and its code.
     slots: Vec<(usize, [u64; 3], Option<T>)>,
 }
@@ -1411,8 +1419,10 @@ impl<T: Copy> Recent<T> {
             & 255
     }
 
-    fn hit(&self, cell: &str) -> Option<T> {
-        let cell = cell.as_bytes();
+    /// The code set for `cell`, if it is still in its slot.
+    #[inline]
+    pub(crate) fn hit(&self, cell: impl AsRef<[u8]>) -> Option<T> {
+        let cell = cell.as_ref();
         let (len, w, code) = self.slots.get(Self::slot(cell))?;
         if *len == cell.len() && *w == words(cell) {
             *code
@@ -1421,8 +1431,9 @@ impl<T: Copy> Recent<T> {
         }
     }
 
-    fn set(&mut self, cell: &str, code: T) {
-        let cell = cell.as_bytes();
+    /// Keeps `code` for `cell` (cells longer than 22 bytes are not kept).
+    pub(crate) fn set(&mut self, cell: impl AsRef<[u8]>, code: T) {
+        let cell = cell.as_ref();
         if cell.len() <= RECENT_BYTES
             && let Some(slot) = self.slots.get_mut(Self::slot(cell))
         {
