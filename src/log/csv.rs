@@ -1286,17 +1286,23 @@ impl<T> Default for Last<T> {
 }
 
 /// The first 8 bytes of `cell`, packed.
+#[inline(always)]
 fn head(cell: &[u8]) -> u64 {
-    cell.iter()
-        .take(8)
-        .enumerate()
-        .fold(0, |h, (i, &b)| h | (u64::from(b) << (8 * i)))
+    if let Some(w) = cell.first_chunk::<8>() {
+        return u64::from_le_bytes(*w);
+    }
+    let mut w = [0u8; 8];
+    let n = cell.len().min(8);
+    if let (Some(to), Some(from)) = (w.get_mut(..n), cell.get(..n)) {
+        to.copy_from_slice(from);
+    }
+    u64::from_le_bytes(w)
 }
 
 impl<T: Copy> Last<T> {
-    /// The code set for `cell`, if it is still in its slot.
+    /// The code set for `cell`, if it is the cell last set.
     #[inline]
-    pub(crate) fn hit(&self, cell: impl AsRef<[u8]>) -> Option<T> {
+    fn hit(&self, cell: impl AsRef<[u8]>) -> Option<T> {
         let cell = cell.as_ref();
         self.code.filter(|_| {
             cell.len() == self.len
@@ -1305,8 +1311,8 @@ impl<T: Copy> Last<T> {
         })
     }
 
-    /// Keeps `code` for `cell` (cells longer than 22 bytes are not kept).
-    pub(crate) fn set(&mut self, cell: impl AsRef<[u8]>, code: T) {
+    /// Keeps `code` for `cell`, in place of the last one.
+    fn set(&mut self, cell: impl AsRef<[u8]>, code: T) {
         let cell = cell.as_ref();
         self.len = cell.len();
         self.head = head(cell);
@@ -1370,17 +1376,19 @@ fn scan_line(rest: &[u8], ends: &mut Vec<usize>) -> Option<(usize, u8)> {
 const RECENT_BYTES: usize = 22;
 
 /// Codes of recent cells of a column with few distinct values (event names,
-/// channels, categories, the channel tokens of attribution paths), in 256
-/// slots chosen by a cheap mix of a cell's length and three of its bytes.
-/// A cell found in its slot has the code it got; any other is only a miss
-/// (the caller looks it up in full, in a seeded [`Dictionary`], and sets
-/// it), so cells that collide cost time, never a wrong code, and the cache
-/// holds no more than its 256 slots: it is not a hash table that crafted
-/// input could fill or slow beyond one extra comparison per cell.
+/// channels, categories, the channel tokens of attribution paths): 256
+/// slots; a cell of at most 22 bytes goes to one of four neighbouring slots
+/// picked by a multiplicative mix of its length and [`words`]. A cell found
+/// there has the code it got; any other is only a miss (the caller looks it
+/// up in full, in a seeded [`Dictionary`], and sets it), so cells that
+/// collide cost time, never a wrong code, and the cache never holds more
+/// than its 256 slots: crafted input can make every lookup a miss (four
+/// comparisons), never make one slower. The crate's one such cache.
 ///
 /// [`Dictionary`]: crate::log::Dictionary
 pub(crate) struct Recent<T> {
-    /// Per slot: the cell's length, its [`words`], and its code.
+    /// Per slot: the cell's length ([`usize::MAX`] when free), its
+    /// [`words`], and its code.
     slots: Vec<(usize, [u64; 3], Option<T>)>,
 }
 
@@ -1396,6 +1404,7 @@ impl<T: Copy> Default for Recent<T> {
 /// from any other such cell, read 8 bytes at a time without a call: its
 /// bytes packed when it is shorter than 8; else its first 8 bytes, bytes 8
 /// to 16 (if it has them) and its last 8 bytes (overlapping the others).
+#[inline(always)]
 fn words(cell: &[u8]) -> [u64; 3] {
     let word = |c: Option<&[u8; 8]>| c.map_or(0, |c| u64::from_le_bytes(*c));
     if cell.len() < 8 {
@@ -1409,35 +1418,51 @@ fn words(cell: &[u8]) -> [u64; 3] {
 }
 
 impl<T: Copy> Recent<T> {
-    fn slot(cell: &[u8]) -> usize {
-        let n = cell.len();
-        let byte = |i: usize| usize::from(cell.get(i).copied().unwrap_or(0));
-        (n.wrapping_mul(0x9e)
-            ^ byte(0)
-            ^ byte(n / 2).wrapping_mul(31)
-            ^ byte(n.wrapping_sub(1)).wrapping_mul(7))
-            & 255
+    /// The first of a cell's four slots.
+    #[inline]
+    fn slot(len: usize, w: &[u64; 3]) -> usize {
+        let [a, b, c] = *w;
+        ((a ^ b.rotate_left(21) ^ c.rotate_left(42) ^ len as u64)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            >> 56) as usize
     }
 
-    /// The code set for `cell`, if it is still in its slot.
-    #[inline]
+    /// The code set for `cell`, if it is still in one of its slots.
+    #[inline(always)]
     pub(crate) fn hit(&self, cell: impl AsRef<[u8]>) -> Option<T> {
         let cell = cell.as_ref();
-        let (len, w, code) = self.slots.get(Self::slot(cell))?;
-        if *len == cell.len() && *w == words(cell) {
-            *code
-        } else {
-            None
+        if cell.len() > RECENT_BYTES {
+            return None;
         }
+        let w = words(cell);
+        let at = Self::slot(cell.len(), &w);
+        for k in 0..4 {
+            let (len, sw, code) = self.slots.get((at + k) & 255)?;
+            if *len == cell.len() && *sw == w {
+                return *code;
+            }
+            if *len == usize::MAX {
+                return None;
+            }
+        }
+        None
     }
 
-    /// Keeps `code` for `cell` (cells longer than 22 bytes are not kept).
+    /// Keeps `code` for `cell` in the first free of its slots, else in
+    /// place of the first (cells longer than 22 bytes are not kept).
     pub(crate) fn set(&mut self, cell: impl AsRef<[u8]>, code: T) {
         let cell = cell.as_ref();
-        if cell.len() <= RECENT_BYTES
-            && let Some(slot) = self.slots.get_mut(Self::slot(cell))
-        {
-            *slot = (cell.len(), words(cell), Some(code));
+        if cell.len() > RECENT_BYTES {
+            return;
+        }
+        let w = words(cell);
+        let at = Self::slot(cell.len(), &w);
+        let free = (0..4)
+            .map(|k| (at + k) & 255)
+            .find(|&i| self.slots.get(i).is_some_and(|s| s.0 == usize::MAX))
+            .unwrap_or(at);
+        if let Some(slot) = self.slots.get_mut(free) {
+            *slot = (cell.len(), w, Some(code));
         }
     }
 }
