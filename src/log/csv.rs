@@ -1840,6 +1840,43 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    /// The cache of recent cells answers with the code a cell was given or
+    /// not at all: never another cell's code, whatever collides, and it
+    /// never grows past its slots.
+    #[test]
+    fn recent_cells_never_answer_with_another_cells_code() {
+        let mut cache: Recent<u32> = Recent::default();
+        let cells: Vec<String> = (0..5_000)
+            .map(|i| match i % 4 {
+                0 => format!("{i}"),
+                1 => format!("ab:{i:05}"),
+                2 => format!(" channel {i} "),
+                _ => format!("{i:0>22}"),
+            })
+            .collect();
+        for (i, c) in cells.iter().enumerate() {
+            cache.set(c, i as u32);
+            assert_eq!(cache.hit(c), Some(i as u32), "{c:?}");
+        }
+        for (i, c) in cells.iter().enumerate() {
+            if let Some(code) = cache.hit(c) {
+                assert_eq!(code, i as u32, "{c:?}");
+            }
+        }
+        assert_eq!(cache.slots.len(), 256);
+        // Cells that differ only past byte 16, or only in length.
+        cache.set("0123456789abcdefXY", 1);
+        assert_eq!(cache.hit("0123456789abcdefXZ"), None);
+        assert_eq!(cache.hit("0123456789abcdefX"), None);
+        cache.set("abc", 2);
+        assert_eq!(cache.hit("abc\0"), None);
+        assert_eq!(cache.hit("abc"), Some(2));
+        // Longer cells are not kept.
+        let long = "x".repeat(23);
+        cache.set(&long, 3);
+        assert_eq!(cache.hit(&long), None);
+    }
+
     /// Hands out at most `chunk` bytes per read.
     struct Chunked<'a>(&'a [u8], usize);
 
