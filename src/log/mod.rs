@@ -46,6 +46,7 @@ mod codes;
 #[cfg(feature = "csv")]
 pub(crate) mod csv;
 mod dict;
+mod slice;
 mod time;
 mod view;
 
@@ -212,6 +213,9 @@ impl EventLog {
         config: &JourneyConfig,
         threads: usize,
     ) -> Result<EventLog> {
+        if let Some(log) = slice::from_slice(touchpoints, config, threads)? {
+            return Ok(log);
+        }
         let parts = threads.clamp(1, MAX_THREADS);
         let chunk = touchpoints.len().div_ceil(parts).max(1);
         let builders: Vec<Result<EventLogBuilder>> = std::thread::scope(|s| {
