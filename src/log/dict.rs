@@ -286,11 +286,7 @@ pub(crate) fn join_sorted(parts: &[&Dictionary]) -> Result<(Dictionary, Vec<Vec<
     let total: usize = parts.iter().map(|d| d.len()).sum();
     let mut all: Vec<(&str, u32, u32)> = Vec::with_capacity(total);
     for (p, d) in parts.iter().enumerate() {
-        all.extend(
-            d.iter()
-                .enumerate()
-                .map(|(k, v)| (v, p as u32, k as u32)),
-        );
+        all.extend(d.iter().enumerate().map(|(k, v)| (v, p as u32, k as u32)));
     }
     all.sort_unstable_by(|a, b| a.0.cmp(b.0));
     let mut out = Dictionary::with_capacity(total);
@@ -302,10 +298,7 @@ pub(crate) fn join_sorted(parts: &[&Dictionary]) -> Result<(Dictionary, Vec<Vec<
             key = out.push_new(v)?;
             last = Some(v);
         }
-        if let Some(slot) = maps
-            .get_mut(p as usize)
-            .and_then(|m| m.get_mut(k as usize))
-        {
+        if let Some(slot) = maps.get_mut(p as usize).and_then(|m| m.get_mut(k as usize)) {
             *slot = key;
         }
     }

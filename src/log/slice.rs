@@ -22,7 +22,7 @@
 //! The log is the one [`EventLogBuilder`](super::EventLogBuilder) gives for
 //! the same rows, for any number of parts.
 
-use super::build::{code_map, opt, pad, remap16, tie};
+use super::build::{code_map, opt, pad, tie};
 use super::codes::{Coded, Codes};
 use super::dict::{Dictionary, NULL_KEY, join_sorted, remap};
 use super::{
@@ -41,32 +41,30 @@ pub(crate) fn from_slice(
     threads: usize,
 ) -> Result<Option<EventLog>> {
     config.validate()?;
+    T0.with(|t| t.set(Some(std::time::Instant::now())));
     let n = rows.len();
     if n == 0 || n > MAX_ROWS {
         return Ok(None);
     }
     let parts = threads.clamp(1, MAX_THREADS).min(n);
-    // 1. Customer ids and times in input order.
+    // 1. Every touchpoint read once, in input order: its customer id, and
+    // its fields as one packed record (the common fields) or in the part's
+    // input-order columns (the rare ones), keys in the part's dictionaries.
     let mut cust = vec![0u64; n];
-    let mut tin = vec![0i64; n];
+    let mut recs = vec![Rec::default(); n];
     let chunk = n.div_ceil(parts);
     let jobs: Vec<_> = cust
         .chunks_mut(chunk)
-        .zip(tin.chunks_mut(chunk))
+        .zip(recs.chunks_mut(chunk))
         .zip(rows.chunks(chunk))
-        .map(|((c, t), rows)| {
-            move || {
-                let mut max = 0u64;
-                for ((c, t), row) in c.iter_mut().zip(t.iter_mut()).zip(rows) {
-                    *c = row.customer.0;
-                    *t = row.at.timestamp_micros();
-                    max = max.max(*c);
-                }
-                max
-            }
-        })
+        .map(|((c, r), rows)| move || scan(rows, c, r))
         .collect();
-    let max = run(jobs)?.into_iter().max().unwrap_or(0);
+    let mut scans = Vec::with_capacity(parts);
+    for s in run(jobs)? {
+        scans.push(s?);
+    }
+    phase("scan");
+    let max = scans.iter().map(|s| s.max).max().unwrap_or(0);
     let Some(k) = usize::try_from(max)
         .ok()
         .filter(|&m| m <= 2 * n + 1024)
@@ -107,7 +105,14 @@ pub(crate) fn from_slice(
     }
     drop(next);
     drop(cust);
-    // The parts of the grouped order, cut at customer boundaries.
+    phase("count sort");
+    // 3. One set of dictionaries in canonical order, and each part's maps
+    // into it.
+    let joined = join(&mut scans, n)?;
+    phase("join");
+    // 4. The grouped order cut in parts at customer boundaries; each part
+    // gathers its records, puts its runs in time order and writes its rows
+    // of the columns.
     let mut bounds = vec![0usize];
     for p in 1..parts {
         let target = n * p / parts;
@@ -116,41 +121,73 @@ pub(crate) fn from_slice(
         bounds.push(at.max(bounds.last().copied().unwrap_or(0)));
     }
     bounds.push(n);
-    // 3. Each part: its runs in time order, then its rows into its columns.
-    let mut time = vec![0i64; n];
-    let parts_out: Vec<Result<Part>> = {
+    let present = scans.iter().fold(0u32, |a, s| a | s.present);
+    let mut cols = Columns::default();
+    let col = |bit: u32| present & bit != 0;
+    cols.time = vec![0; n];
+    cols.kind = vec![0; n];
+    cols.channel = vec![0; n];
+    cols.discounted = vec![false; n];
+    let sized = |on: bool| if on { n } else { 0 };
+    cols.nanos = vec![0; sized(col(NANOS))];
+    cols.product = vec![NULL_KEY; sized(col(PRODUCT))];
+    cols.category = vec![NULL_KEY; sized(col(CATEGORY))];
+    cols.currency = vec![0; sized(col(VALUE))];
+    cols.device = vec![0; sized(col(DEVICE))];
+    cols.payment = vec![0; sized(col(PAYMENT))];
+    cols.checkout = vec![0; sized(col(CHECKOUT))];
+    cols.stage = vec![0; sized(col(STAGE))];
+    let ties: Vec<(u32, u32)> = {
         let mut jobs = Vec::with_capacity(parts);
-        let (mut perm_rest, mut time_rest) = (perm.as_mut_slice(), time.as_mut_slice());
-        let tin = &tin;
-        let offsets = &offsets;
+        let mut out = Out::of(&mut cols);
+        let mut perm_rest = perm.as_mut_slice();
+        let (recs, offsets, joined) = (&recs, &offsets, &joined);
         for w in bounds.windows(2) {
-            let (lo, hi) = match *w {
-                [lo, hi] => (lo, hi),
-                _ => continue,
-            };
+            let [lo, hi] = *w else { continue };
             let (p, pr) = perm_rest.split_at_mut(hi - lo);
-            let (t, tr) = time_rest.split_at_mut(hi - lo);
             perm_rest = pr;
-            time_rest = tr;
+            let (o, or) = out.split_at(hi - lo);
+            out = or;
             let starts = {
                 let a = offsets.partition_point(|&o| (o as usize) < lo);
                 let b = offsets.partition_point(|&o| (o as usize) < hi);
                 offsets.get(a..b).unwrap_or(&[])
             };
-            jobs.push(move || fill(rows, tin, p, t, starts, lo));
+            jobs.push(move || unpack(recs, p, o, starts, lo, joined, chunk));
         }
-        run(jobs)?
+        run(jobs)?.into_iter().flatten().collect()
     };
-    drop(tin);
-    let mut parts_ok = Vec::with_capacity(parts_out.len());
-    for p in parts_out {
-        parts_ok.push(p?);
+    drop(recs);
+    phase("unpack");
+    // The rare columns, gathered from input order.
+    let mut rare = std::mem::take(&mut scans)
+        .into_iter()
+        .map(|s| s.cols)
+        .collect::<Vec<_>>();
+    let lens: Vec<usize> = rows.chunks(chunk).map(<[Touchpoint]>::len).collect();
+    macro_rules! rare {
+        ($($f:ident: $null:expr),* $(,)?) => {
+            $(
+                let input = concat(rare.iter_mut().map(|c| std::mem::take(&mut c.$f)).collect(), &lens, n, $null);
+                if !input.is_empty() {
+                    cols.$f = perm.iter().map(|&p| input.get(p as usize).copied().unwrap_or($null)).collect();
+                }
+            )*
+        };
     }
-    // 4. One set of dictionaries; the parts' columns end to end.
-    let (mut cols, dicts, ties) = join(parts_ok, n)?;
-    cols.time = time;
+    rare! {
+        event: NULL_KEY,
+        order: NULL_KEY,
+        campaign: NULL_KEY,
+        value: NULL_MONEY,
+        promised: NULL_TIME,
+        promised_nanos: 0,
+    };
+    phase("rare");
+    let Joined { dicts, .. } = joined;
     // 5. Rows of one customer at one microsecond, in `tie` order.
     order_ties(&mut cols, &dicts, &ties);
+    phase("ties");
     offsets.push(n as u32);
     Ok(Some(EventLog {
         config: config.clone(),
@@ -160,6 +197,381 @@ pub(crate) fn from_slice(
         cols,
         dicts,
     }))
+}
+
+/// The common fields of one row, packed (32 bytes, never across two cache
+/// lines, so a random read of one costs one line).
+#[derive(Debug, Clone, Copy, Default)]
+#[repr(align(32))]
+struct Rec {
+    time: i64,
+    product: u32,
+    category: u32,
+    kind: u16,
+    channel: u16,
+    nanos: u16,
+    device: u8,
+    payment: u8,
+    checkout: u8,
+    stage: u8,
+    currency: u8,
+    discounted: bool,
+}
+
+// Bits of `Scan::present`: which columns some row has a value in.
+const NANOS: u32 = 1;
+const PRODUCT: u32 = 1 << 1;
+const CATEGORY: u32 = 1 << 2;
+const VALUE: u32 = 1 << 3;
+const DEVICE: u32 = 1 << 4;
+const PAYMENT: u32 = 1 << 5;
+const CHECKOUT: u32 = 1 << 6;
+const STAGE: u32 = 1 << 7;
+
+/// What one part of the input gave: the largest customer id, which packed
+/// fields some row has, the rare columns in input order (event, order,
+/// campaign, value, promised delivery), and the part's dictionaries.
+struct Scan {
+    max: u64,
+    present: u32,
+    cols: Columns,
+    dicts: Dictionaries,
+}
+
+/// Reads one part of the input in order.
+fn scan(rows: &[Touchpoint], cust: &mut [u64], recs: &mut [Rec]) -> Result<Scan> {
+    let mut c = Columns::default();
+    let mut d = Dictionaries::default();
+    let (mut events, mut orders, mut products, mut categories, mut campaigns) = (
+        Interner::new(),
+        Interner::new(),
+        Interner::new(),
+        Interner::new(),
+        Interner::new(),
+    );
+    let (mut max, mut present) = (0u64, 0u32);
+    for (i, ((t, id), r)) in rows
+        .iter()
+        .zip(cust.iter_mut())
+        .zip(recs.iter_mut())
+        .enumerate()
+    {
+        let len = i + 1;
+        *id = t.customer.0;
+        max = max.max(*id);
+        let (time, nanos) = split_time(t.at);
+        let product = match &t.product {
+            Some(v) => products.key(&mut d.products, v.as_str())?,
+            None => NULL_KEY,
+        };
+        let category = match &t.category {
+            Some(v) => categories.key(&mut d.categories, v.as_str())?,
+            None => NULL_KEY,
+        };
+        // The currency's code + 1; 0 for no value (as the value column
+        // stores it: a minor amount of `NULL_MONEY` is no value).
+        let currency = match t.value {
+            Some(v) => {
+                let code = currency_code(&mut d.currencies, v.currency())?;
+                if v.minor() == NULL_MONEY { 0 } else { code + 1 }
+            }
+            None => 0,
+        };
+        *r = Rec {
+            time,
+            product,
+            category,
+            kind: d.kinds.code(&t.kind)?,
+            channel: d.channels.code(&t.channel)?,
+            nanos,
+            device: device_code(t.device),
+            payment: payment_code(t.payment),
+            checkout: checkout_code(t.checkout),
+            stage: stage_code(t.stage),
+            currency,
+            discounted: t.discounted,
+        };
+        present |= u32::from(nanos != 0) * NANOS
+            | u32::from(product != NULL_KEY) * PRODUCT
+            | u32::from(category != NULL_KEY) * CATEGORY
+            | u32::from(t.value.is_some()) * VALUE
+            | u32::from(r.device != 0) * DEVICE
+            | u32::from(r.payment != 0) * PAYMENT
+            | u32::from(r.checkout != 0) * CHECKOUT
+            | u32::from(r.stage != 0) * STAGE;
+        if let Some(v) = &t.event {
+            let k = events.key(&mut d.events, v.as_str())?;
+            opt(&mut c.event, len, NULL_KEY, Some(k));
+        } else if !c.event.is_empty() {
+            c.event.push(NULL_KEY);
+        }
+        if let Some(v) = &t.order {
+            let k = orders.key(&mut d.orders, v.as_str())?;
+            opt(&mut c.order, len, NULL_KEY, Some(k));
+        } else if !c.order.is_empty() {
+            c.order.push(NULL_KEY);
+        }
+        if let Some(v) = &t.campaign {
+            let k = campaigns.key(&mut d.campaigns, v.as_str())?;
+            opt(&mut c.campaign, len, NULL_KEY, Some(k));
+        } else if !c.campaign.is_empty() {
+            c.campaign.push(NULL_KEY);
+        }
+        opt(&mut c.value, len, NULL_MONEY, t.value.map(|v| v.minor()));
+        let promised = t.promised_delivery.map(split_time);
+        opt(&mut c.promised, len, NULL_TIME, promised.map(|p| p.0));
+        opt(
+            &mut c.promised_nanos,
+            len,
+            0,
+            promised.map(|p| p.1).filter(|&ns| ns != 0),
+        );
+    }
+    pad(&mut c, rows.len());
+    Ok(Scan {
+        max,
+        present,
+        cols: c,
+        dicts: d,
+    })
+}
+
+/// The log's dictionaries, and each input part's maps into them.
+struct Joined {
+    dicts: Dictionaries,
+    kinds: Vec<Vec<u16>>,
+    channels: Vec<Vec<u16>>,
+    products: Vec<Vec<u32>>,
+    categories: Vec<Vec<u32>>,
+    currencies: Vec<Vec<u8>>,
+}
+
+/// The slices of the packed columns one output part writes.
+struct Out<'a> {
+    time: &'a mut [i64],
+    kind: &'a mut [u16],
+    channel: &'a mut [u16],
+    discounted: &'a mut [bool],
+    nanos: &'a mut [u16],
+    product: &'a mut [u32],
+    category: &'a mut [u32],
+    currency: &'a mut [u8],
+    device: &'a mut [u8],
+    payment: &'a mut [u8],
+    checkout: &'a mut [u8],
+    stage: &'a mut [u8],
+}
+
+/// The first `m` rows of a column and the rest; an absent (empty) column
+/// stays empty on both sides.
+fn cut<T>(col: &mut [T], m: usize) -> (&mut [T], &mut [T]) {
+    if col.is_empty() {
+        return (&mut [], &mut []);
+    }
+    col.split_at_mut(m.min(col.len()))
+}
+
+impl<'a> Out<'a> {
+    fn of(c: &'a mut Columns) -> Self {
+        Out {
+            time: &mut c.time,
+            kind: &mut c.kind,
+            channel: &mut c.channel,
+            discounted: &mut c.discounted,
+            nanos: &mut c.nanos,
+            product: &mut c.product,
+            category: &mut c.category,
+            currency: &mut c.currency,
+            device: &mut c.device,
+            payment: &mut c.payment,
+            checkout: &mut c.checkout,
+            stage: &mut c.stage,
+        }
+    }
+
+    fn split_at(self, m: usize) -> (Out<'a>, Out<'a>) {
+        let (time, time_r) = cut(self.time, m);
+        let (kind, kind_r) = cut(self.kind, m);
+        let (channel, channel_r) = cut(self.channel, m);
+        let (discounted, discounted_r) = cut(self.discounted, m);
+        let (nanos, nanos_r) = cut(self.nanos, m);
+        let (product, product_r) = cut(self.product, m);
+        let (category, category_r) = cut(self.category, m);
+        let (currency, currency_r) = cut(self.currency, m);
+        let (device, device_r) = cut(self.device, m);
+        let (payment, payment_r) = cut(self.payment, m);
+        let (checkout, checkout_r) = cut(self.checkout, m);
+        let (stage, stage_r) = cut(self.stage, m);
+        (
+            Out {
+                time,
+                kind,
+                channel,
+                discounted,
+                nanos,
+                product,
+                category,
+                currency,
+                device,
+                payment,
+                checkout,
+                stage,
+            },
+            Out {
+                time: time_r,
+                kind: kind_r,
+                channel: channel_r,
+                discounted: discounted_r,
+                nanos: nanos_r,
+                product: product_r,
+                category: category_r,
+                currency: currency_r,
+                device: device_r,
+                payment: payment_r,
+                checkout: checkout_r,
+                stage: stage_r,
+            },
+        )
+    }
+}
+
+/// Sets row `i` of a column, if the column is present.
+fn set<T>(col: &mut [T], i: usize, v: T) {
+    if let Some(x) = col.get_mut(i) {
+        *x = v;
+    }
+}
+
+/// One output part (`perm`, rows `base..` of the grouped order, customers'
+/// runs starting at `starts`): its records gathered, its runs put in time
+/// order, its rows written with the log's codes and keys. Returns its runs
+/// of equal times (global row ranges).
+fn unpack(
+    recs: &[Rec],
+    perm: &mut [u32],
+    out: Out<'_>,
+    starts: &[u32],
+    base: usize,
+    j: &Joined,
+    chunk: usize,
+) -> Vec<(u32, u32)> {
+    let at = |p: u32| recs.get(p as usize).map_or(0, |r| r.time);
+    let mut g: Vec<Rec> = perm
+        .iter()
+        .map(|&p| recs.get(p as usize).copied().unwrap_or_default())
+        .collect();
+    let end = base + perm.len();
+    let mut ties = Vec::new();
+    let ends = starts
+        .iter()
+        .skip(1)
+        .map(|&s| s as usize)
+        .chain(std::iter::once(end));
+    for (&lo, hi) in starts.iter().zip(ends) {
+        let (lo, hi) = ((lo as usize).saturating_sub(base), hi.saturating_sub(base));
+        let (Some(run), Some(rs)) = (perm.get_mut(lo..hi), g.get_mut(lo..hi)) else {
+            continue;
+        };
+        if rs
+            .windows(2)
+            .any(|w| matches!(w, [a, b] if a.time > b.time))
+        {
+            // Stable: rows at one time stay in input order until step 5.
+            run.sort_by_key(|&p| at(p));
+            for (r, &p) in rs.iter_mut().zip(run.iter()) {
+                *r = recs.get(p as usize).copied().unwrap_or_default();
+            }
+        }
+        let mut i = 0;
+        while let Some(t) = rs.get(i).map(|r| r.time) {
+            let mut k = i + 1;
+            while rs.get(k).is_some_and(|r| r.time == t) {
+                k += 1;
+            }
+            if k - i > 1 {
+                ties.push(((base + lo + i) as u32, (base + lo + k) as u32));
+            }
+            i = k;
+        }
+    }
+    let identity16 = |m: &Vec<u16>| m.iter().enumerate().all(|(i, &c)| usize::from(c) == i);
+    let plain_codes = j.kinds.iter().all(identity16) && j.channels.iter().all(identity16);
+    let empty: (&[u16], &[u32]) = (&[], &[]);
+    let Out {
+        time,
+        kind,
+        channel,
+        discounted,
+        nanos,
+        product,
+        category,
+        currency,
+        device,
+        payment,
+        checkout,
+        stage,
+    } = out;
+    for (i, (r, &p)) in g.iter().zip(perm.iter()).enumerate() {
+        let part = p as usize / chunk;
+        set(time, i, r.time);
+        if plain_codes {
+            set(kind, i, r.kind);
+            set(channel, i, r.channel);
+        } else {
+            let km = j.kinds.get(part).map_or(empty.0, Vec::as_slice);
+            let cm = j.channels.get(part).map_or(empty.0, Vec::as_slice);
+            set(kind, i, km.get(usize::from(r.kind)).copied().unwrap_or(0));
+            set(
+                channel,
+                i,
+                cm.get(usize::from(r.channel)).copied().unwrap_or(0),
+            );
+        }
+        set(discounted, i, r.discounted);
+        set(nanos, i, r.nanos);
+        let key = |maps: &[Vec<u32>], k: u32| {
+            if k == NULL_KEY {
+                k
+            } else {
+                maps.get(part)
+                    .and_then(|m| m.get(k as usize))
+                    .copied()
+                    .unwrap_or(NULL_KEY)
+            }
+        };
+        set(product, i, key(&j.products, r.product));
+        set(category, i, key(&j.categories, r.category));
+        if !currency.is_empty() {
+            // Rows without a value get code 0 (the value column decides).
+            let cur = match r.currency.checked_sub(1) {
+                Some(c) => j
+                    .currencies
+                    .get(part)
+                    .and_then(|m| m.get(usize::from(c)))
+                    .copied()
+                    .unwrap_or(0),
+                None => 0,
+            };
+            set(currency, i, cur);
+        }
+        set(device, i, r.device);
+        set(payment, i, r.payment);
+        set(checkout, i, r.checkout);
+        set(stage, i, r.stage);
+    }
+    ties
+}
+
+thread_local! { static T0: std::cell::Cell<Option<std::time::Instant>> = const { std::cell::Cell::new(None) }; }
+fn phase(what: &str) {
+    if std::env::var_os("LOGB_PHASES").is_none() {
+        return;
+    }
+    let now = std::time::Instant::now();
+    let prev = T0.with(|t| t.replace(Some(now)));
+    if let Some(p) = prev {
+        eprintln!("{what}: {:?}", now - p);
+    }
 }
 
 /// Runs the jobs, the last on this thread and the others each on its own.
@@ -179,15 +591,6 @@ fn run<T: Send, F: FnOnce() -> T + Send>(mut jobs: Vec<F>) -> Result<Vec<T>> {
             })
         })
         .collect()
-}
-
-/// One part of the grouped rows: its columns (not the time column) and
-/// dictionaries, and its runs of equal times (global row ranges).
-struct Part {
-    len: usize,
-    cols: Columns,
-    dicts: Dictionaries,
-    ties: Vec<(u32, u32)>,
 }
 
 /// Slots of the [`Interner`] cache (a power of two).
@@ -244,134 +647,6 @@ fn currency_code(table: &mut Vec<Currency>, cur: Currency) -> Result<u8> {
     Ok((table.len() - 1) as u8)
 }
 
-/// Orders the runs of one part (`perm`, rows `base..` of the grouped order,
-/// runs starting at `starts`) by time into `time`, and stores the part's
-/// rows in that order.
-fn fill(
-    rows: &[Touchpoint],
-    tin: &[i64],
-    perm: &mut [u32],
-    time: &mut [i64],
-    starts: &[u32],
-    base: usize,
-) -> Result<Part> {
-    let at = |p: u32| tin.get(p as usize).copied().unwrap_or(0);
-    for (t, &p) in time.iter_mut().zip(perm.iter()) {
-        *t = at(p);
-    }
-    let end = base + perm.len();
-    let mut ties = Vec::new();
-    let ends = starts
-        .iter()
-        .skip(1)
-        .map(|&s| s as usize)
-        .chain(std::iter::once(end));
-    for (&lo, hi) in starts.iter().zip(ends) {
-        let (lo, hi) = ((lo as usize).saturating_sub(base), hi.saturating_sub(base));
-        let (Some(run), Some(times)) = (perm.get_mut(lo..hi), time.get_mut(lo..hi)) else {
-            continue;
-        };
-        if times.windows(2).any(|w| matches!(w, [a, b] if a > b)) {
-            // Stable: rows at one time stay in input order until step 5.
-            run.sort_by_key(|&p| at(p));
-            for (t, &p) in times.iter_mut().zip(run.iter()) {
-                *t = at(p);
-            }
-        }
-        let mut i = 0;
-        while let Some(t) = times.get(i) {
-            let mut j = i + 1;
-            while times.get(j) == Some(t) {
-                j += 1;
-            }
-            if j - i > 1 {
-                ties.push(((base + lo + i) as u32, (base + lo + j) as u32));
-            }
-            i = j;
-        }
-    }
-    let m = perm.len();
-    let mut c = Columns::default();
-    let mut d = Dictionaries::default();
-    c.kind.reserve_exact(m);
-    c.channel.reserve_exact(m);
-    c.discounted.reserve_exact(m);
-    let (mut events, mut orders, mut products, mut categories, mut campaigns) = (
-        Interner::new(),
-        Interner::new(),
-        Interner::new(),
-        Interner::new(),
-        Interner::new(),
-    );
-    for (i, &p) in perm.iter().enumerate() {
-        let Some(t) = rows.get(p as usize) else {
-            return Err(Error::NumericFailure {
-                what: "a row index out of range while building an event log".into(),
-            });
-        };
-        let len = i + 1;
-        let nanos = (t.at.timestamp_subsec_nanos() % 1_000) as u16;
-        opt(&mut c.nanos, len, 0, (nanos != 0).then_some(nanos));
-        c.kind.push(d.kinds.code(&t.kind)?);
-        c.channel.push(d.channels.code(&t.channel)?);
-        let event = match &t.event {
-            Some(v) => Some(events.key(&mut d.events, v.as_str())?),
-            None => None,
-        };
-        opt(&mut c.event, len, NULL_KEY, event);
-        let order = match &t.order {
-            Some(v) => Some(orders.key(&mut d.orders, v.as_str())?),
-            None => None,
-        };
-        opt(&mut c.order, len, NULL_KEY, order);
-        let product = match &t.product {
-            Some(v) => Some(products.key(&mut d.products, v.as_str())?),
-            None => None,
-        };
-        opt(&mut c.product, len, NULL_KEY, product);
-        let category = match &t.category {
-            Some(v) => Some(categories.key(&mut d.categories, v.as_str())?),
-            None => None,
-        };
-        opt(&mut c.category, len, NULL_KEY, category);
-        let campaign = match &t.campaign {
-            Some(v) => Some(campaigns.key(&mut d.campaigns, v.as_str())?),
-            None => None,
-        };
-        opt(&mut c.campaign, len, NULL_KEY, campaign);
-        let value = match t.value {
-            Some(v) => Some((v.minor(), currency_code(&mut d.currencies, v.currency())?)),
-            None => None,
-        };
-        opt(&mut c.value, len, NULL_MONEY, value.map(|v| v.0));
-        opt(&mut c.currency, len, 0, value.map(|v| v.1));
-        c.discounted.push(t.discounted);
-        for (col, code) in [
-            (&mut c.device, device_code(t.device)),
-            (&mut c.payment, payment_code(t.payment)),
-            (&mut c.checkout, checkout_code(t.checkout)),
-            (&mut c.stage, stage_code(t.stage)),
-        ] {
-            opt(col, len, 0, (code != 0).then_some(code));
-        }
-        let promised = t.promised_delivery.map(split_time);
-        opt(&mut c.promised, len, NULL_TIME, promised.map(|p| p.0));
-        opt(
-            &mut c.promised_nanos,
-            len,
-            0,
-            promised.map(|p| p.1).filter(|&ns| ns != 0),
-        );
-    }
-    pad(&mut c, m);
-    Ok(Part {
-        len: m,
-        cols: c,
-        dicts: d,
-        ties,
-    })
-}
-
 /// The codes of a "built-in or custom" column joined over the parts, in
 /// canonical order, and each part's map into them.
 fn join_codes<T: Coded>(parts: &[&Codes<T>]) -> Result<(Codes<T>, Vec<Vec<u16>>)> {
@@ -402,16 +677,17 @@ fn join_dict(mut parts: Vec<Dictionary>) -> Result<(Dictionary, Vec<Vec<u32>>)> 
     join_sorted(&refs)
 }
 
-/// Joins the parts: one set of dictionaries in canonical order, each part's
-/// codes and keys rewritten (each part on its thread), the columns put end
-/// to end; the parts' runs of equal times.
-fn join(mut parts: Vec<Part>, n: usize) -> Result<(Columns, Dictionaries, Vec<(u32, u32)>)> {
-    let (kinds, kind_maps) = join_codes(&parts.iter().map(|p| &p.dicts.kinds).collect::<Vec<_>>())?;
+/// Joins the parts' dictionaries into the log's (canonical order), with
+/// each part's maps into them; rewrites the keys of the parts' rare
+/// columns.
+fn join(scans: &mut [Scan], n: usize) -> Result<Joined> {
+    let _ = n;
+    let (kinds, kind_maps) = join_codes(&scans.iter().map(|p| &p.dicts.kinds).collect::<Vec<_>>())?;
     let (channels, channel_maps) =
-        join_codes(&parts.iter().map(|p| &p.dicts.channels).collect::<Vec<_>>())?;
+        join_codes(&scans.iter().map(|p| &p.dicts.channels).collect::<Vec<_>>())?;
     let mut take = |f: fn(&mut Dictionaries) -> &mut Dictionary| {
         join_dict(
-            parts
+            scans
                 .iter_mut()
                 .map(|p| std::mem::take(f(&mut p.dicts)))
                 .collect(),
@@ -423,7 +699,7 @@ fn join(mut parts: Vec<Part>, n: usize) -> Result<(Columns, Dictionaries, Vec<(u
     let (categories, category_maps) = take(|d| &mut d.categories)?;
     let (campaigns, campaign_maps) = take(|d| &mut d.campaigns)?;
     let mut currencies: Vec<Currency> = Vec::new();
-    for p in &parts {
+    for p in scans.iter() {
         for &c in &p.dicts.currencies {
             if !currencies.contains(&c) {
                 currencies.push(c);
@@ -431,7 +707,7 @@ fn join(mut parts: Vec<Part>, n: usize) -> Result<(Columns, Dictionaries, Vec<(u
         }
     }
     currencies.sort_unstable_by(|a, b| a.as_str().cmp(b.as_str()));
-    let currency_maps: Vec<Vec<u8>> = parts
+    let currency_maps: Vec<Vec<u8>> = scans
         .iter()
         .map(|p| {
             p.dicts
@@ -441,100 +717,34 @@ fn join(mut parts: Vec<Part>, n: usize) -> Result<(Columns, Dictionaries, Vec<(u
                 .collect()
         })
         .collect();
-    // Each part's codes and keys rewritten on its own thread.
-    let jobs: Vec<_> = parts
-        .iter_mut()
-        .enumerate()
-        .map(|(i, p)| {
-            let maps = (
-                kind_maps.get(i),
-                channel_maps.get(i),
-                event_maps.get(i),
-                order_maps.get(i),
-                product_maps.get(i),
-                category_maps.get(i),
-                campaign_maps.get(i),
-                currency_maps.get(i),
-            );
-            let c = &mut p.cols;
-            move || {
-                let (kind, channel, event, order, product, category, campaign, currency) = maps;
-                let identity16 = |m: &[u16]| m.iter().enumerate().all(|(i, &c)| usize::from(c) == i);
-                if let Some(m) = kind.filter(|m| !identity16(m)) {
-                    remap16(&mut c.kind, m);
-                }
-                if let Some(m) = channel.filter(|m| !identity16(m)) {
-                    remap16(&mut c.channel, m);
-                }
-                for (col, map) in [
-                    (&mut c.event, event),
-                    (&mut c.order, order),
-                    (&mut c.product, product),
-                    (&mut c.category, category),
-                    (&mut c.campaign, campaign),
-                ] {
-                    if let Some(m) = map {
-                        remap(col, m);
-                    }
-                }
-                if let Some(m) = currency {
-                    for (k, &v) in c.currency.iter_mut().zip(&c.value) {
-                        *k = if v == NULL_MONEY {
-                            0
-                        } else {
-                            m.get(usize::from(*k)).copied().unwrap_or(0)
-                        };
-                    }
-                }
+    for (i, s) in scans.iter_mut().enumerate() {
+        for (col, maps) in [
+            (&mut s.cols.event, &event_maps),
+            (&mut s.cols.order, &order_maps),
+            (&mut s.cols.campaign, &campaign_maps),
+        ] {
+            if let Some(m) = maps.get(i) {
+                remap(col, m);
             }
-        })
-        .collect();
-    run(jobs)?;
-    let lens: Vec<usize> = parts.iter().map(|p| p.len).collect();
-    let mut ties = Vec::new();
-    let mut pcols = Vec::with_capacity(parts.len());
-    for p in parts {
-        ties.extend(p.ties);
-        pcols.push(p.cols);
+        }
     }
-    macro_rules! cat {
-        ($($f:ident: $null:expr),* $(,)?) => {
-            Columns {
-                time: Vec::new(),
-                $($f: concat(pcols.iter_mut().map(|c| std::mem::take(&mut c.$f)).collect(), &lens, n, $null),)*
-            }
-        };
-    }
-    let cols = cat! {
-        nanos: 0,
-        kind: 0,
-        channel: 0,
-        event: NULL_KEY,
-        order: NULL_KEY,
-        product: NULL_KEY,
-        category: NULL_KEY,
-        campaign: NULL_KEY,
-        value: NULL_MONEY,
-        currency: 0,
-        discounted: false,
-        device: 0,
-        payment: 0,
-        checkout: 0,
-        stage: 0,
-        promised: NULL_TIME,
-        promised_nanos: 0,
-    };
-    let dicts = Dictionaries {
-        kinds,
-        channels,
-        events,
-        orders,
-        products,
-        categories,
-        campaigns,
-        currencies,
-    };
-    Ok((cols, dicts, ties))
+    Ok(Joined {
+        dicts: Dictionaries {
+            kinds,
+            channels,
+            events,
+            orders,
+            products,
+            categories,
+            campaigns,
+            currencies,
+        },
+        kinds: kind_maps,
+        channels: channel_maps,
+        products: product_maps,
+        categories: category_maps,
+        currencies: currency_maps,
+    })
 }
 
 /// The parts' columns end to end (`lens` rows each, `n` in all); empty when
@@ -644,6 +854,31 @@ mod tests {
             b.push(t).unwrap();
         }
         b.finish().unwrap()
+    }
+
+    #[test]
+    #[ignore = "timing"]
+    fn timing_10m() {
+        let rows = event_stream(&StreamConfig {
+            touchpoints: 10_000_000,
+            customers: 1_000_000,
+            ..StreamConfig::default()
+        })
+        .unwrap();
+        let threads: usize = std::env::var("LOGB_THREADS")
+            .ok()
+            .and_then(|t| t.parse().ok())
+            .unwrap_or(2);
+        for _ in 0..5 {
+            let t = std::time::Instant::now();
+            let log = from_slice(&rows, &JourneyConfig::default(), threads)
+                .unwrap()
+                .unwrap();
+            eprintln!("from_slice({threads}): {:?}", t.elapsed());
+            let t = std::time::Instant::now();
+            drop(log);
+            eprintln!("drop: {:?}", t.elapsed());
+        }
     }
 
     #[test]
