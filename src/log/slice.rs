@@ -133,15 +133,27 @@ pub(crate) fn from_slice(
     cols.product = vec![NULL_KEY; sized(col(PRODUCT))];
     cols.category = vec![NULL_KEY; sized(col(CATEGORY))];
     cols.currency = vec![0; sized(col(VALUE))];
+    cols.value = vec![NULL_MONEY; sized(col(VALUE))];
     cols.device = vec![0; sized(col(DEVICE))];
     cols.payment = vec![0; sized(col(PAYMENT))];
     cols.checkout = vec![0; sized(col(CHECKOUT))];
     cols.stage = vec![0; sized(col(STAGE))];
+    // The values in input order (the parts' columns end to end).
+    let lens: Vec<usize> = rows.chunks(chunk).map(<[Touchpoint]>::len).collect();
+    let values = concat(
+        scans
+            .iter_mut()
+            .map(|s| std::mem::take(&mut s.cols.value))
+            .collect(),
+        &lens,
+        n,
+        NULL_MONEY,
+    );
     let ties: Vec<(u32, u32)> = {
         let mut jobs = Vec::with_capacity(parts);
         let mut out = Out::of(&mut cols);
         let mut perm_rest = perm.as_mut_slice();
-        let (recs, offsets, joined) = (&recs, &offsets, &joined);
+        let (recs, offsets, joined, values) = (&recs, &offsets, &joined, &values);
         for w in bounds.windows(2) {
             let [lo, hi] = *w else { continue };
             let (p, pr) = perm_rest.split_at_mut(hi - lo);
@@ -153,18 +165,18 @@ pub(crate) fn from_slice(
                 let b = offsets.partition_point(|&o| (o as usize) < hi);
                 offsets.get(a..b).unwrap_or(&[])
             };
-            jobs.push(move || unpack(recs, p, o, starts, lo, joined, chunk));
+            jobs.push(move || unpack(recs, values, p, o, starts, lo, joined, chunk));
         }
         run(jobs)?.into_iter().flatten().collect()
     };
     drop(recs);
+    drop(values);
     phase("unpack");
     // The rare columns, gathered from input order.
     let mut rare = std::mem::take(&mut scans)
         .into_iter()
         .map(|s| s.cols)
         .collect::<Vec<_>>();
-    let lens: Vec<usize> = rows.chunks(chunk).map(<[Touchpoint]>::len).collect();
     macro_rules! rare {
         ($($f:ident: $null:expr),* $(,)?) => {
             $(
@@ -179,7 +191,6 @@ pub(crate) fn from_slice(
         event: NULL_KEY,
         order: NULL_KEY,
         campaign: NULL_KEY,
-        value: NULL_MONEY,
         promised: NULL_TIME,
         promised_nanos: 0,
     };
@@ -317,7 +328,14 @@ fn scan(rows: &[Touchpoint], cust: &mut [u64], recs: &mut [Rec]) -> Result<Scan>
         } else if !c.campaign.is_empty() {
             c.campaign.push(NULL_KEY);
         }
-        opt(&mut c.value, len, NULL_MONEY, t.value.map(|v| v.minor()));
+        if let Some(v) = t.value {
+            if c.value.is_empty() {
+                c.value.reserve_exact(rows.len());
+            }
+            opt(&mut c.value, len, NULL_MONEY, Some(v.minor()));
+        } else if !c.value.is_empty() {
+            c.value.push(NULL_MONEY);
+        }
         let promised = t.promised_delivery.map(split_time);
         opt(&mut c.promised, len, NULL_TIME, promised.map(|p| p.0));
         opt(
@@ -356,6 +374,7 @@ struct Out<'a> {
     product: &'a mut [u32],
     category: &'a mut [u32],
     currency: &'a mut [u8],
+    value: &'a mut [i64],
     device: &'a mut [u8],
     payment: &'a mut [u8],
     checkout: &'a mut [u8],
@@ -382,6 +401,7 @@ impl<'a> Out<'a> {
             product: &mut c.product,
             category: &mut c.category,
             currency: &mut c.currency,
+            value: &mut c.value,
             device: &mut c.device,
             payment: &mut c.payment,
             checkout: &mut c.checkout,
@@ -398,6 +418,7 @@ impl<'a> Out<'a> {
         let (product, product_r) = cut(self.product, m);
         let (category, category_r) = cut(self.category, m);
         let (currency, currency_r) = cut(self.currency, m);
+        let (value, value_r) = cut(self.value, m);
         let (device, device_r) = cut(self.device, m);
         let (payment, payment_r) = cut(self.payment, m);
         let (checkout, checkout_r) = cut(self.checkout, m);
@@ -412,6 +433,7 @@ impl<'a> Out<'a> {
                 product,
                 category,
                 currency,
+                value,
                 device,
                 payment,
                 checkout,
@@ -426,6 +448,7 @@ impl<'a> Out<'a> {
                 product: product_r,
                 category: category_r,
                 currency: currency_r,
+                value: value_r,
                 device: device_r,
                 payment: payment_r,
                 checkout: checkout_r,
@@ -442,33 +465,78 @@ fn set<T>(col: &mut [T], i: usize, v: T) {
     }
 }
 
+/// Rows gathered at a time by [`unpack`] (whole customers; a customer with
+/// more rows is a block of its own).
+const BLOCK: usize = 4096;
+
 /// One output part (`perm`, rows `base..` of the grouped order, customers'
-/// runs starting at `starts`): its records gathered, its runs put in time
-/// order, its rows written with the log's codes and keys. Returns its runs
-/// of equal times (global row ranges).
+/// runs starting at `starts`), a block of whole customers at a time: the
+/// block's records gathered, its runs put in time order, its rows written
+/// with the log's codes and keys. Returns its runs of equal times (global
+/// row ranges).
 fn unpack(
     recs: &[Rec],
+    values: &[i64],
     perm: &mut [u32],
-    out: Out<'_>,
+    mut out: Out<'_>,
     starts: &[u32],
     base: usize,
     j: &Joined,
     chunk: usize,
 ) -> Vec<(u32, u32)> {
-    let at = |p: u32| recs.get(p as usize).map_or(0, |r| r.time);
-    let mut g: Vec<Rec> = perm
-        .iter()
-        .map(|&p| recs.get(p as usize).copied().unwrap_or_default())
-        .collect();
     let end = base + perm.len();
     let mut ties = Vec::new();
+    let mut g: Vec<Rec> = Vec::with_capacity(BLOCK);
+    let mut runs: Vec<(usize, usize)> = Vec::new();
     let ends = starts
         .iter()
         .skip(1)
         .map(|&s| s as usize)
         .chain(std::iter::once(end));
+    let mut block = 0;
     for (&lo, hi) in starts.iter().zip(ends) {
         let (lo, hi) = ((lo as usize).saturating_sub(base), hi.saturating_sub(base));
+        if hi - block > BLOCK && !runs.is_empty() {
+            let Some(p) = perm.get_mut(block..lo) else {
+                break;
+            };
+            write_block(
+                recs, values, p, &mut out, block, &runs, j, chunk, &mut g, base, &mut ties,
+            );
+            runs.clear();
+            block = lo;
+        }
+        runs.push((lo, hi));
+    }
+    if let Some(p) = perm.get_mut(block..) {
+        write_block(
+            recs, values, p, &mut out, block, &runs, j, chunk, &mut g, base, &mut ties,
+        );
+    }
+    ties
+}
+
+/// One block of [`unpack`]: rows `at..` of the part (`perm`), whose
+/// customers' runs are `runs` (relative to the part).
+#[allow(clippy::too_many_arguments)]
+fn write_block(
+    recs: &[Rec],
+    values: &[i64],
+    perm: &mut [u32],
+    out: &mut Out<'_>,
+    at: usize,
+    runs: &[(usize, usize)],
+    j: &Joined,
+    chunk: usize,
+    g: &mut Vec<Rec>,
+    base: usize,
+    ties: &mut Vec<(u32, u32)>,
+) {
+    let rec = |p: u32| recs.get(p as usize).copied().unwrap_or_default();
+    g.clear();
+    g.extend(perm.iter().map(|&p| rec(p)));
+    for &(lo, hi) in runs {
+        let (lo, hi) = (lo - at, hi - at);
         let (Some(run), Some(rs)) = (perm.get_mut(lo..hi), g.get_mut(lo..hi)) else {
             continue;
         };
@@ -476,10 +544,13 @@ fn unpack(
             .windows(2)
             .any(|w| matches!(w, [a, b] if a.time > b.time))
         {
-            // Stable: rows at one time stay in input order until step 5.
-            run.sort_by_key(|&p| at(p));
-            for (r, &p) in rs.iter_mut().zip(run.iter()) {
-                *r = recs.get(p as usize).copied().unwrap_or_default();
+            // Stable: rows at one time stay in input order until the ties
+            // are ordered.
+            let mut pairs: Vec<(Rec, u32)> = rs.iter().copied().zip(run.iter().copied()).collect();
+            pairs.sort_by_key(|(r, _)| r.time);
+            for ((r, p), (nr, np)) in rs.iter_mut().zip(run.iter_mut()).zip(pairs) {
+                *r = nr;
+                *p = np;
             }
         }
         let mut i = 0;
@@ -489,46 +560,38 @@ fn unpack(
                 k += 1;
             }
             if k - i > 1 {
-                ties.push(((base + lo + i) as u32, (base + lo + k) as u32));
+                let first = base + at + lo + i;
+                ties.push((first as u32, (first + k - i) as u32));
             }
             i = k;
         }
     }
     let identity16 = |m: &Vec<u16>| m.iter().enumerate().all(|(i, &c)| usize::from(c) == i);
     let plain_codes = j.kinds.iter().all(identity16) && j.channels.iter().all(identity16);
-    let empty: (&[u16], &[u32]) = (&[], &[]);
-    let Out {
-        time,
-        kind,
-        channel,
-        discounted,
-        nanos,
-        product,
-        category,
-        currency,
-        device,
-        payment,
-        checkout,
-        stage,
-    } = out;
-    for (i, (r, &p)) in g.iter().zip(perm.iter()).enumerate() {
+    let empty: &[u16] = &[];
+    for (o, (r, &p)) in g.iter().zip(perm.iter()).enumerate() {
+        let i = at + o;
         let part = p as usize / chunk;
-        set(time, i, r.time);
+        set(out.time, i, r.time);
         if plain_codes {
-            set(kind, i, r.kind);
-            set(channel, i, r.channel);
+            set(out.kind, i, r.kind);
+            set(out.channel, i, r.channel);
         } else {
-            let km = j.kinds.get(part).map_or(empty.0, Vec::as_slice);
-            let cm = j.channels.get(part).map_or(empty.0, Vec::as_slice);
-            set(kind, i, km.get(usize::from(r.kind)).copied().unwrap_or(0));
+            let km = j.kinds.get(part).map_or(empty, Vec::as_slice);
+            let cm = j.channels.get(part).map_or(empty, Vec::as_slice);
             set(
-                channel,
+                out.kind,
+                i,
+                km.get(usize::from(r.kind)).copied().unwrap_or(0),
+            );
+            set(
+                out.channel,
                 i,
                 cm.get(usize::from(r.channel)).copied().unwrap_or(0),
             );
         }
-        set(discounted, i, r.discounted);
-        set(nanos, i, r.nanos);
+        set(out.discounted, i, r.discounted);
+        set(out.nanos, i, r.nanos);
         let key = |maps: &[Vec<u32>], k: u32| {
             if k == NULL_KEY {
                 k
@@ -539,10 +602,10 @@ fn unpack(
                     .unwrap_or(NULL_KEY)
             }
         };
-        set(product, i, key(&j.products, r.product));
-        set(category, i, key(&j.categories, r.category));
-        if !currency.is_empty() {
-            // Rows without a value get code 0 (the value column decides).
+        set(out.product, i, key(&j.products, r.product));
+        set(out.category, i, key(&j.categories, r.category));
+        if !out.currency.is_empty() {
+            // Rows without a value get code 0.
             let cur = match r.currency.checked_sub(1) {
                 Some(c) => j
                     .currencies
@@ -552,14 +615,18 @@ fn unpack(
                     .unwrap_or(0),
                 None => 0,
             };
-            set(currency, i, cur);
+            set(out.currency, i, cur);
+            set(
+                out.value,
+                i,
+                values.get(p as usize).copied().unwrap_or(NULL_MONEY),
+            );
         }
-        set(device, i, r.device);
-        set(payment, i, r.payment);
-        set(checkout, i, r.checkout);
-        set(stage, i, r.stage);
+        set(out.device, i, r.device);
+        set(out.payment, i, r.payment);
+        set(out.checkout, i, r.checkout);
+        set(out.stage, i, r.stage);
     }
-    ties
 }
 
 thread_local! { static T0: std::cell::Cell<Option<std::time::Instant>> = const { std::cell::Cell::new(None) }; }
