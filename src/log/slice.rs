@@ -487,6 +487,8 @@ fn unpack(
     let end = base + perm.len();
     let mut ties = Vec::new();
     let mut g: Vec<Rec> = Vec::with_capacity(BLOCK);
+    let mut vals: Vec<i64> = Vec::with_capacity(BLOCK);
+    let mut pairs: Vec<(Rec, u32)> = Vec::new();
     let mut runs: Vec<(usize, usize)> = Vec::new();
     let ends = starts
         .iter()
@@ -501,7 +503,8 @@ fn unpack(
                 break;
             };
             write_block(
-                recs, values, p, &mut out, block, &runs, j, chunk, &mut g, base, &mut ties,
+                recs, values, p, &mut out, block, &runs, j, chunk, &mut g, &mut vals, &mut pairs,
+                base, &mut ties,
             );
             runs.clear();
             block = lo;
@@ -510,7 +513,8 @@ fn unpack(
     }
     if let Some(p) = perm.get_mut(block..) {
         write_block(
-            recs, values, p, &mut out, block, &runs, j, chunk, &mut g, base, &mut ties,
+            recs, values, p, &mut out, block, &runs, j, chunk, &mut g, &mut vals, &mut pairs, base,
+            &mut ties,
         );
     }
     ties
@@ -529,6 +533,8 @@ fn write_block(
     j: &Joined,
     chunk: usize,
     g: &mut Vec<Rec>,
+    vals: &mut Vec<i64>,
+    pairs: &mut Vec<(Rec, u32)>,
     base: usize,
     ties: &mut Vec<(u32, u32)>,
 ) {
@@ -546,9 +552,10 @@ fn write_block(
         {
             // Stable: rows at one time stay in input order until the ties
             // are ordered.
-            let mut pairs: Vec<(Rec, u32)> = rs.iter().copied().zip(run.iter().copied()).collect();
+            pairs.clear();
+            pairs.extend(rs.iter().copied().zip(run.iter().copied()));
             pairs.sort_by_key(|(r, _)| r.time);
-            for ((r, p), (nr, np)) in rs.iter_mut().zip(run.iter_mut()).zip(pairs) {
+            for ((r, p), &(nr, np)) in rs.iter_mut().zip(run.iter_mut()).zip(pairs.iter()) {
                 *r = nr;
                 *p = np;
             }
@@ -565,6 +572,18 @@ fn write_block(
             }
             i = k;
         }
+    }
+    // The block's values, in a tight loop of their own (the reads are
+    // random; a row without a value has currency code 0 and reads none).
+    vals.clear();
+    if !out.value.is_empty() {
+        vals.extend(g.iter().zip(perm.iter()).map(|(r, &p)| {
+            if r.currency == 0 {
+                NULL_MONEY
+            } else {
+                values.get(p as usize).copied().unwrap_or(NULL_MONEY)
+            }
+        }));
     }
     let identity16 = |m: &Vec<u16>| m.iter().enumerate().all(|(i, &c)| usize::from(c) == i);
     let plain_codes = j.kinds.iter().all(identity16) && j.channels.iter().all(identity16);
@@ -616,11 +635,7 @@ fn write_block(
                 None => 0,
             };
             set(out.currency, i, cur);
-            set(
-                out.value,
-                i,
-                values.get(p as usize).copied().unwrap_or(NULL_MONEY),
-            );
+            set(out.value, i, vals.get(o).copied().unwrap_or(NULL_MONEY));
         }
         set(out.device, i, r.device);
         set(out.payment, i, r.payment);
