@@ -29,6 +29,8 @@ use super::{
     Columns, Dictionaries, EventLog, MAX_ROWS, MAX_THREADS, NULL_MONEY, NULL_TIME, checkout_code,
     device_code, payment_code, split_time, stage_code,
 };
+use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
+
 use crate::error::{Error, Result};
 use crate::journey::JourneyConfig;
 use crate::model::{Currency, CustomerId, Touchpoint};
@@ -72,37 +74,64 @@ pub(crate) fn from_slice(
     else {
         return Ok(None);
     };
-    // 2. A counting sort by customer (stable: input order within each).
-    let mut next = vec![0u32; k + 1];
-    for &c in &cust {
-        if let Some(x) = next.get_mut(c as usize + 1) {
-            *x += 1;
-        }
-    }
-    let mut sum = 0u32;
-    for x in &mut next {
-        sum += *x;
-        *x = sum;
-    }
+    // 2. A counting sort by customer (stable: input order within each),
+    // each input part counted and scattered on its own thread: part `p`'s
+    // rows of customer `c` go after those of the parts before it.
+    let jobs: Vec<_> = cust
+        .chunks(chunk)
+        .map(|c| {
+            move || {
+                let mut count = vec![0u32; k];
+                for &c in c {
+                    if let Some(x) = count.get_mut(c as usize) {
+                        *x += 1;
+                    }
+                }
+                count
+            }
+        })
+        .collect();
+    let mut next = run(jobs)?;
     let mut customers = Vec::new();
     let mut offsets = Vec::new();
-    for (c, w) in next.windows(2).enumerate() {
-        if let [lo, hi] = *w
-            && hi > lo
-        {
+    let mut sum = 0u32;
+    for c in 0..k {
+        let start = sum;
+        for count in &mut next {
+            if let Some(x) = count.get_mut(c) {
+                let here = *x;
+                *x = sum;
+                sum += here;
+            }
+        }
+        if sum > start {
             customers.push(CustomerId(c as u64));
-            offsets.push(lo);
+            offsets.push(start);
         }
     }
-    let mut perm = vec![0u32; n];
-    for (i, &c) in cust.iter().enumerate() {
-        if let Some(slot) = next.get_mut(c as usize)
-            && let Some(p) = perm.get_mut(*slot as usize)
-        {
-            *p = i as u32;
-            *slot += 1;
-        }
-    }
+    let slots: Vec<AtomicU32> = (0..n).map(|_| AtomicU32::new(0)).collect();
+    let jobs: Vec<_> = cust
+        .chunks(chunk)
+        .zip(next.iter_mut())
+        .enumerate()
+        .map(|(part, (c, next))| {
+            let slots = &slots;
+            move || {
+                // Positions are disjoint across parts: the stores only need
+                // to be atomic in name (relaxed stores are plain stores).
+                for (i, &c) in c.iter().enumerate() {
+                    if let Some(slot) = next.get_mut(c as usize)
+                        && let Some(p) = slots.get(*slot as usize)
+                    {
+                        p.store((part * chunk + i) as u32, Relaxed);
+                        *slot += 1;
+                    }
+                }
+            }
+        })
+        .collect();
+    run(jobs)?;
+    let mut perm: Vec<u32> = slots.into_iter().map(AtomicU32::into_inner).collect();
     drop(next);
     drop(cust);
     phase("count sort");
