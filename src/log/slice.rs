@@ -1,23 +1,29 @@
-//! Building an [`EventLog`] from a slice of touchpoints, every row read once
-//! in its final place.
+//! Building an [`EventLog`] from a slice of touchpoints: each touchpoint
+//! read once, in input order, and each row written once, in its final place.
 //!
-//! A builder fed row by row must store each row in arrival order and move
-//! every column through the grouping permutation at the end (one random
-//! read per row and column). A slice is known in full before the first row
-//! is stored, so [`EventLog::from_slice`] groups first and stores after:
+//! A builder fed row by row stores every column in arrival order and moves
+//! each one through the grouping permutation at the end (a random read per
+//! row and column). A slice is known in full before the first row is
+//! stored, so [`EventLog::from_slice`] does this instead, the work cut in
+//! parts, one thread each:
 //!
-//! 1. one pass over the customer ids and times (the slice cut in parts, one
-//!    thread each);
+//! 1. one sequential pass per input part: the customer ids, and every
+//!    row's common fields as a 32-byte packed record ([`Rec`]: time, kind,
+//!    channel, product and category keys, small codes), the rare fields
+//!    (event, order, campaign, value, promised delivery) in input-order
+//!    columns; strings interned into the part's own dictionaries through a
+//!    small cache by string address ([`Interner`]);
 //! 2. a counting sort of the rows by customer id (dense ids only: at most
-//!    about two per row; sparse ids go through the builder), each
-//!    customer's rows then in time order, runs of equal times noted;
-//! 3. each part of the grouped order on its own thread: every touchpoint
-//!    read once, in the log's row order, straight into the part's columns,
-//!    strings interned into the part's own dictionaries (with a small cache
-//!    by string address, see [`Interner`]);
-//! 4. the parts' dictionaries joined in value order (canonical), each part's
-//!    keys rewritten on its thread, the parts' columns put end to end;
-//! 5. runs of rows of one customer at one microsecond put in [`tie`] order.
+//!    about two per row; sparse ids go through the builder), each input
+//!    part counted and scattered on its thread;
+//! 3. the parts' dictionaries joined in value order (the canonical order),
+//!    with each part's map of keys into them;
+//! 4. each part of the grouped order (cut at customer boundaries) on its
+//!    thread, a block of whole customers at a time: the block's records
+//!    gathered (one cache line each), each customer's rows put in time
+//!    order, the rows written into the log's columns with the joined keys;
+//! 5. the rare columns gathered through the grouping, and runs of rows of
+//!    one customer at one microsecond put in [`tie`] order.
 //!
 //! The log is the one [`EventLogBuilder`](super::EventLogBuilder) gives for
 //! the same rows, for any number of parts.
@@ -43,7 +49,6 @@ pub(crate) fn from_slice(
     threads: usize,
 ) -> Result<Option<EventLog>> {
     config.validate()?;
-    T0.with(|t| t.set(Some(std::time::Instant::now())));
     let n = rows.len();
     if n == 0 || n > MAX_ROWS {
         return Ok(None);
@@ -65,7 +70,6 @@ pub(crate) fn from_slice(
     for s in run(jobs)? {
         scans.push(s?);
     }
-    phase("scan");
     let max = scans.iter().map(|s| s.max).max().unwrap_or(0);
     let Some(k) = usize::try_from(max)
         .ok()
@@ -134,11 +138,9 @@ pub(crate) fn from_slice(
     let mut perm: Vec<u32> = slots.into_iter().map(AtomicU32::into_inner).collect();
     drop(next);
     drop(cust);
-    phase("count sort");
     // 3. One set of dictionaries in canonical order, and each part's maps
     // into it.
     let joined = join(&mut scans, n)?;
-    phase("join");
     // 4. The grouped order cut in parts at customer boundaries; each part
     // gathers its records, puts its runs in time order and writes its rows
     // of the columns.
@@ -200,7 +202,6 @@ pub(crate) fn from_slice(
     };
     drop(recs);
     drop(values);
-    phase("unpack");
     // The rare columns, gathered from input order.
     let mut rare = std::mem::take(&mut scans)
         .into_iter()
@@ -223,11 +224,9 @@ pub(crate) fn from_slice(
         promised: NULL_TIME,
         promised_nanos: 0,
     };
-    phase("rare");
     let Joined { dicts, .. } = joined;
     // 5. Rows of one customer at one microsecond, in `tie` order.
     order_ties(&mut cols, &dicts, &ties);
-    phase("ties");
     offsets.push(n as u32);
     Ok(Some(EventLog {
         config: config.clone(),
@@ -331,14 +330,20 @@ fn scan(rows: &[Touchpoint], cust: &mut [u64], recs: &mut [Rec]) -> Result<Scan>
             currency,
             discounted: t.discounted,
         };
-        present |= u32::from(nanos != 0) * NANOS
-            | u32::from(product != NULL_KEY) * PRODUCT
-            | u32::from(category != NULL_KEY) * CATEGORY
-            | u32::from(t.value.is_some()) * VALUE
-            | u32::from(r.device != 0) * DEVICE
-            | u32::from(r.payment != 0) * PAYMENT
-            | u32::from(r.checkout != 0) * CHECKOUT
-            | u32::from(r.stage != 0) * STAGE;
+        for (has, bit) in [
+            (nanos != 0, NANOS),
+            (product != NULL_KEY, PRODUCT),
+            (category != NULL_KEY, CATEGORY),
+            (t.value.is_some(), VALUE),
+            (r.device != 0, DEVICE),
+            (r.payment != 0, PAYMENT),
+            (r.checkout != 0, CHECKOUT),
+            (r.stage != 0, STAGE),
+        ] {
+            if has {
+                present |= bit;
+            }
+        }
         if let Some(v) = &t.event {
             let k = events.key(&mut d.events, v.as_str())?;
             opt(&mut c.event, len, NULL_KEY, Some(k));
@@ -503,6 +508,7 @@ const BLOCK: usize = 4096;
 /// block's records gathered, its runs put in time order, its rows written
 /// with the log's codes and keys. Returns its runs of equal times (global
 /// row ranges).
+#[allow(clippy::too_many_arguments)]
 fn unpack(
     recs: &[Rec],
     values: &[i64],
@@ -670,18 +676,6 @@ fn write_block(
         set(out.payment, i, r.payment);
         set(out.checkout, i, r.checkout);
         set(out.stage, i, r.stage);
-    }
-}
-
-thread_local! { static T0: std::cell::Cell<Option<std::time::Instant>> = const { std::cell::Cell::new(None) }; }
-fn phase(what: &str) {
-    if std::env::var_os("LOGB_PHASES").is_none() {
-        return;
-    }
-    let now = std::time::Instant::now();
-    let prev = T0.with(|t| t.replace(Some(now)));
-    if let Some(p) = prev {
-        eprintln!("{what}: {:?}", now - p);
     }
 }
 
@@ -965,31 +959,6 @@ mod tests {
             b.push(t).unwrap();
         }
         b.finish().unwrap()
-    }
-
-    #[test]
-    #[ignore = "timing"]
-    fn timing_10m() {
-        let rows = event_stream(&StreamConfig {
-            touchpoints: 10_000_000,
-            customers: 1_000_000,
-            ..StreamConfig::default()
-        })
-        .unwrap();
-        let threads: usize = std::env::var("LOGB_THREADS")
-            .ok()
-            .and_then(|t| t.parse().ok())
-            .unwrap_or(2);
-        for _ in 0..5 {
-            let t = std::time::Instant::now();
-            let log = from_slice(&rows, &JourneyConfig::default(), threads)
-                .unwrap()
-                .unwrap();
-            eprintln!("from_slice({threads}): {:?}", t.elapsed());
-            let t = std::time::Instant::now();
-            drop(log);
-            eprintln!("drop: {:?}", t.elapsed());
-        }
     }
 
     #[test]
