@@ -213,8 +213,8 @@ impl EventLog {
     /// row written once in its final place (about 2x a plain sort of the
     /// rows' (customer, time) keys on one thread, 1.1x on two; see
     /// `benches/README.md`). Sparse ids go through an [`EventLogBuilder`]
-    /// per thread. Memory while building, besides the log: 44 bytes per row
-    /// (52 when rows carry money values).
+    /// per thread. Memory while building, besides the log: about 50 bytes
+    /// per row (8 more when rows carry money values).
     ///
     /// # Errors
     /// As [`from_touchpoints`](Self::from_touchpoints).
