@@ -187,7 +187,7 @@ pub struct EventLogBuilder {
 }
 
 /// Grows an optional column to `len - 1` nulls before its first value.
-fn opt<T: Copy>(col: &mut Vec<T>, len: usize, null: T, v: Option<T>) {
+pub(super) fn opt<T: Copy>(col: &mut Vec<T>, len: usize, null: T, v: Option<T>) {
     match v {
         Some(v) => {
             if col.len() + 1 < len {
@@ -742,7 +742,7 @@ impl EventLogBuilder {
 }
 
 /// The codes in `into` of every code of `from`.
-fn code_map<T: Coded>(into: &mut Codes<T>, from: &Codes<T>) -> Result<Vec<u16>> {
+pub(super) fn code_map<T: Coded>(into: &mut Codes<T>, from: &Codes<T>) -> Result<Vec<u16>> {
     (0..from.len())
         .map(|c| match from.get(c as u16) {
             Some(v) => into.code(v),
@@ -1091,7 +1091,7 @@ fn canonical_currencies(col: &mut [u8], value: &[i64], table: &mut Vec<Currency>
     *table = sorted;
 }
 
-fn remap16(col: &mut [u16], map: &[u16]) {
+pub(super) fn remap16(col: &mut [u16], map: &[u16]) {
     for c in col {
         if let Some(&n) = map.get(usize::from(*c)) {
             *c = n;
@@ -1099,7 +1099,7 @@ fn remap16(col: &mut [u16], map: &[u16]) {
     }
 }
 
-fn pad(c: &mut Columns, n: usize) {
+pub(super) fn pad(c: &mut Columns, n: usize) {
     fn p<T: Copy>(col: &mut Vec<T>, n: usize, null: T) {
         if !col.is_empty() && col.len() < n {
             col.resize(n, null);

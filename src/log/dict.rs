@@ -276,6 +276,35 @@ impl Dictionary {
     }
 }
 
+/// Joins dictionaries into one whose key order is value order (as
+/// [`Dictionary::canonicalize`] leaves it), and returns for each part the map
+/// from its keys to the joined keys.
+///
+/// # Errors
+/// [`Error::TooMuchWork`] beyond [`MAX_DICTIONARY_LEN`] distinct values.
+pub(crate) fn join_sorted(parts: &[&Dictionary]) -> Result<(Dictionary, Vec<Vec<u32>>)> {
+    let total: usize = parts.iter().map(|d| d.len()).sum();
+    let mut all: Vec<(&str, u32, u32)> = Vec::with_capacity(total);
+    for (p, d) in parts.iter().enumerate() {
+        all.extend(d.iter().enumerate().map(|(k, v)| (v, p as u32, k as u32)));
+    }
+    all.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    let mut out = Dictionary::with_capacity(total);
+    let mut maps: Vec<Vec<u32>> = parts.iter().map(|d| vec![0; d.len()]).collect();
+    let mut last: Option<&str> = None;
+    let mut key = 0;
+    for (v, p, k) in all {
+        if last != Some(v) {
+            key = out.push_new(v)?;
+            last = Some(v);
+        }
+        if let Some(slot) = maps.get_mut(p as usize).and_then(|m| m.get_mut(k as usize)) {
+            *slot = key;
+        }
+    }
+    Ok((out, maps))
+}
+
 /// Rewrites a key column with an old-to-new map; [`NULL_KEY`] stays.
 pub(crate) fn remap(column: &mut [u32], old_to_new: &[u32]) {
     if old_to_new.iter().enumerate().all(|(i, &n)| i as u32 == n) {

@@ -46,6 +46,7 @@ mod codes;
 #[cfg(feature = "csv")]
 pub(crate) mod csv;
 mod dict;
+mod slice;
 mod time;
 mod view;
 
@@ -200,10 +201,20 @@ impl EventLog {
         builder.finish()
     }
 
-    /// A log of a slice of touchpoints in any order, interned on `threads`
-    /// threads (the halves' dictionaries are joined; the log is the same as
+    /// A log of a slice of touchpoints in any order, built on `threads`
+    /// threads; the log is the same as
     /// [`from_touchpoints`](Self::from_touchpoints) gives, for any thread
-    /// count).
+    /// count.
+    ///
+    /// Faster than [`from_touchpoints`](Self::from_touchpoints) even on one
+    /// thread when customer ids are dense (at most about two per row, as the
+    /// numbering of customer keys gives): the rows are grouped before they
+    /// are stored, so each touchpoint is read once in input order and each
+    /// row written once in its final place (on 10M rows, 1.1-1.7x a plain
+    /// sort of the rows' (customer, time) keys on two threads, 1.9-2.7x on
+    /// one; see `benches/README.md`). Sparse ids go through an [`EventLogBuilder`]
+    /// per thread. Memory while building, besides the log: about 50 bytes
+    /// per row (8 more when rows carry money values).
     ///
     /// # Errors
     /// As [`from_touchpoints`](Self::from_touchpoints).
@@ -212,6 +223,9 @@ impl EventLog {
         config: &JourneyConfig,
         threads: usize,
     ) -> Result<EventLog> {
+        if let Some(log) = slice::from_slice(touchpoints, config, threads)? {
+            return Ok(log);
+        }
         let parts = threads.clamp(1, MAX_THREADS);
         let chunk = touchpoints.len().div_ceil(parts).max(1);
         let builders: Vec<Result<EventLogBuilder>> = std::thread::scope(|s| {
