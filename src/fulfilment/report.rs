@@ -221,12 +221,15 @@ fn delay_bin(f: &Facts) -> usize {
     if f.first_attempt == NONE {
         return 5;
     }
-    let days = (f.first_attempt - f.placed) as f64 / 86_400e6;
-    match days {
-        d if d < 1.0 => 0,
-        d if d < 2.0 => 1,
-        d if d < 3.0 => 2,
-        d if d < 5.0 => 3,
+    // Exact in 128 bits: two log times can be 500,000 years apart, more
+    // microseconds than an i64 holds (hostile-input finding: a state of
+    // extreme dates overflowed here).
+    const DAY: i128 = 86_400_000_000;
+    match i128::from(f.first_attempt) - i128::from(f.placed) {
+        d if d < DAY => 0,
+        d if d < 2 * DAY => 1,
+        d if d < 3 * DAY => 2,
+        d if d < 5 * DAY => 3,
         _ => 4,
     }
 }
