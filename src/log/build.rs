@@ -409,7 +409,7 @@ impl EventLogBuilder {
         let EventLogBuilder {
             config: _,
             customer,
-            mut cols,
+            cols,
             dicts,
             keys,
             keyed,
@@ -451,18 +451,9 @@ impl EventLogBuilder {
             Some(k) => map_dict(self.keys.get_or_insert_with(Dictionary::new), k)?,
             None => Vec::new(),
         };
-        self.customer.extend(customer.iter().map(|&c| {
-            if c >= TEXT_KEY {
-                let i = (c & !TEXT_KEY) as usize;
-                TEXT_KEY | u64::from(texts.get(i).copied().unwrap_or(0))
-            } else {
-                c
-            }
-        }));
-        // Each column of `other` is freed once appended, so that the peak
-        // holds one of them at a time besides this builder's.
-        drop(customer);
-        let c = &mut self.cols;
+        // The columns are appended on two threads for a large part (each
+        // thread its own columns); each column of `other` is freed once
+        // appended.
         let key = |map: &[u32]| {
             let map = map.to_vec();
             move |k: u32| {
@@ -473,150 +464,117 @@ impl EventLogBuilder {
                 }
             }
         };
-        append(
-            &mut c.time,
-            n,
-            std::mem::take(&mut cols.time),
-            m,
-            0,
-            std::convert::identity,
-        );
-        append(
-            &mut c.nanos,
-            n,
-            std::mem::take(&mut cols.nanos),
-            m,
-            0,
-            std::convert::identity,
-        );
-        append(
-            &mut c.kind,
-            n,
-            std::mem::take(&mut cols.kind),
-            m,
-            0,
-            |k: u16| kinds.get(usize::from(k)).copied().unwrap_or(0),
-        );
-        append(
-            &mut c.channel,
-            n,
-            std::mem::take(&mut cols.channel),
-            m,
-            0,
-            |k: u16| channels.get(usize::from(k)).copied().unwrap_or(0),
-        );
-        append(
-            &mut c.event,
-            n,
-            std::mem::take(&mut cols.event),
-            m,
-            NULL_KEY,
-            key(&events),
-        );
-        append(
-            &mut c.order,
-            n,
-            std::mem::take(&mut cols.order),
-            m,
-            NULL_KEY,
-            key(&orders),
-        );
-        append(
-            &mut c.product,
-            n,
-            std::mem::take(&mut cols.product),
-            m,
-            NULL_KEY,
-            key(&products),
-        );
-        append(
-            &mut c.category,
-            n,
-            std::mem::take(&mut cols.category),
-            m,
-            NULL_KEY,
-            key(&categories),
-        );
-        append(
-            &mut c.campaign,
-            n,
-            std::mem::take(&mut cols.campaign),
-            m,
-            NULL_KEY,
-            key(&campaigns),
-        );
-        append(
-            &mut c.value,
-            n,
-            std::mem::take(&mut cols.value),
-            m,
-            NULL_MONEY,
-            std::convert::identity,
-        );
-        append(
-            &mut c.currency,
-            n,
-            std::mem::take(&mut cols.currency),
-            m,
-            0,
-            |k: u8| currencies.get(usize::from(k)).copied().unwrap_or(0),
-        );
-        append(
-            &mut c.discounted,
-            n,
-            std::mem::take(&mut cols.discounted),
-            m,
-            false,
-            std::convert::identity,
-        );
-        append(
-            &mut c.device,
-            n,
-            std::mem::take(&mut cols.device),
-            m,
-            0,
-            std::convert::identity,
-        );
-        append(
-            &mut c.payment,
-            n,
-            std::mem::take(&mut cols.payment),
-            m,
-            0,
-            std::convert::identity,
-        );
-        append(
-            &mut c.checkout,
-            n,
-            std::mem::take(&mut cols.checkout),
-            m,
-            0,
-            std::convert::identity,
-        );
-        append(
-            &mut c.stage,
-            n,
-            std::mem::take(&mut cols.stage),
-            m,
-            0,
-            std::convert::identity,
-        );
-        append(
-            &mut c.promised,
-            n,
-            std::mem::take(&mut cols.promised),
-            m,
-            NULL_TIME,
-            std::convert::identity,
-        );
-        append(
-            &mut c.promised_nanos,
-            n,
-            std::mem::take(&mut cols.promised_nanos),
-            m,
-            0,
-            std::convert::identity,
-        );
+        let Columns {
+            time,
+            nanos,
+            kind,
+            channel,
+            event,
+            order,
+            product,
+            category,
+            campaign,
+            value,
+            currency,
+            discounted,
+            device,
+            payment,
+            checkout,
+            stage,
+            promised,
+            promised_nanos,
+        } = &mut self.cols;
+        let Columns {
+            time: time_b,
+            nanos: nanos_b,
+            kind: kind_b,
+            channel: channel_b,
+            event: event_b,
+            order: order_b,
+            product: product_b,
+            category: category_b,
+            campaign: campaign_b,
+            value: value_b,
+            currency: currency_b,
+            discounted: discounted_b,
+            device: device_b,
+            payment: payment_b,
+            checkout: checkout_b,
+            stage: stage_b,
+            promised: promised_b,
+            promised_nanos: promised_nanos_b,
+        } = cols;
+        let rows = &mut self.customer;
+        let (kinds, channels, texts, currencies) = (&kinds, &channels, &texts, &currencies);
+        let (event_key, order_key, product_key) = (key(&events), key(&orders), key(&products));
+        let (category_key, campaign_key) = (key(&categories), key(&campaigns));
+        let first = move || {
+            rows.extend(customer.iter().map(|&c| {
+                if c >= TEXT_KEY {
+                    let i = (c & !TEXT_KEY) as usize;
+                    TEXT_KEY | u64::from(texts.get(i).copied().unwrap_or(0))
+                } else {
+                    c
+                }
+            }));
+            drop(customer);
+            append(kind, n, kind_b, m, 0, |k: u16| {
+                kinds.get(usize::from(k)).copied().unwrap_or(0)
+            });
+            append(channel, n, channel_b, m, 0, |k: u16| {
+                channels.get(usize::from(k)).copied().unwrap_or(0)
+            });
+            append(event, n, event_b, m, NULL_KEY, event_key);
+            append(order, n, order_b, m, NULL_KEY, order_key);
+            append(
+                discounted,
+                n,
+                discounted_b,
+                m,
+                false,
+                std::convert::identity,
+            );
+            append(device, n, device_b, m, 0, std::convert::identity);
+            append(payment, n, payment_b, m, 0, std::convert::identity);
+        };
+        let second = move || {
+            append(time, n, time_b, m, 0, std::convert::identity);
+            append(nanos, n, nanos_b, m, 0, std::convert::identity);
+            append(product, n, product_b, m, NULL_KEY, product_key);
+            append(category, n, category_b, m, NULL_KEY, category_key);
+            append(campaign, n, campaign_b, m, NULL_KEY, campaign_key);
+            append(value, n, value_b, m, NULL_MONEY, std::convert::identity);
+            append(currency, n, currency_b, m, 0, |k: u8| {
+                currencies.get(usize::from(k)).copied().unwrap_or(0)
+            });
+            append(checkout, n, checkout_b, m, 0, std::convert::identity);
+            append(stage, n, stage_b, m, 0, std::convert::identity);
+            append(
+                promised,
+                n,
+                promised_b,
+                m,
+                NULL_TIME,
+                std::convert::identity,
+            );
+            append(
+                promised_nanos,
+                n,
+                promised_nanos_b,
+                m,
+                0,
+                std::convert::identity,
+            );
+        };
+        if m >= 1 << 16 {
+            std::thread::scope(|s| {
+                s.spawn(first);
+                second();
+            });
+        } else {
+            first();
+            second();
+        }
         Ok(())
     }
 
@@ -709,7 +667,7 @@ impl EventLogBuilder {
         let key_order = keyed.then(|| number_keys(keys, &mut customer));
         // The keys' dictionary is built while the rows are grouped (on
         // another thread when there are many keys).
-        let ((customers, offsets), customer_keys) = std::thread::scope(|s| {
+        let (grouped, customer_keys) = std::thread::scope(|s| {
             let keys = key_order.map(|k| {
                 if k.len() < 1 << 16 {
                     Ok(k.into_dictionary())
@@ -721,6 +679,7 @@ impl EventLogBuilder {
             let keys = keys.map(|k| k.or_else(|h| h.join()));
             (grouped, keys)
         });
+        let (customers, offsets) = grouped?;
         let customer_keys = match customer_keys {
             Some(Err(_)) => {
                 return Err(Error::NumericFailure {
@@ -786,49 +745,26 @@ fn group(
     customer: Vec<u64>,
     cols: &mut Columns,
     dicts: &Dictionaries,
-) -> (Vec<CustomerId>, Vec<u32>) {
+) -> Result<(Vec<CustomerId>, Vec<u32>)> {
     let n = customer.len();
     if n == 0 {
-        return (Vec::new(), vec![0]);
+        return Ok((Vec::new(), vec![0]));
     }
     let max = customer.iter().copied().max().unwrap_or(0);
     let dense = usize::try_from(max).is_ok_and(|m| m <= 2 * n + 1024);
     let mut customers = Vec::new();
     let mut offsets = Vec::new();
     let perm: Vec<u32> = if dense {
+        // A counting sort, each half of the rows counted and scattered on
+        // its own thread for a large log.
         let k = max as usize + 1;
-        let mut next = vec![0u32; k + 1];
-        for &c in &customer {
-            if let Some(x) = next.get_mut(c as usize + 1) {
-                *x += 1;
-            }
-        }
-        for i in 1..next.len() {
-            let prev = next.get(i - 1).copied().unwrap_or(0);
-            if let Some(x) = next.get_mut(i) {
-                *x += prev;
-            }
-        }
-        let starts = next.clone();
-        let mut perm = vec![0u32; n];
-        for (i, &c) in customer.iter().enumerate() {
-            if let Some(slot) = next.get_mut(c as usize)
-                && let Some(p) = perm.get_mut(*slot as usize)
-            {
-                *p = i as u32;
-                *slot += 1;
-            }
-        }
+        let threads = if n >= 1 << 16 { 2 } else { 1 };
+        let grouping = super::slice::counting_sort(&customer, k, threads)?;
+        let mut perm = grouping.perm;
+        customers = grouping.customers;
+        offsets = grouping.offsets;
         // The rows' customer ids are not needed past this point.
         drop(customer);
-        for (c, w) in starts.windows(2).enumerate() {
-            if let [lo, hi] = *w
-                && hi > lo
-            {
-                customers.push(CustomerId(c as u64));
-                offsets.push(lo);
-            }
-        }
         // Each customer's rows in time order (then `tie`): the time column
         // is gathered first, so that runs already in order (rows exported
         // in time order) are recognized by one sequential pass over it; the
@@ -889,7 +825,7 @@ fn group(
             cols.time = time;
         }
     }
-    (customers, offsets)
+    Ok((customers, offsets))
 }
 
 /// Gathers the row times of `perm` (the rows from `base` on) into `time`,
@@ -1029,11 +965,13 @@ fn number_keys(texts: Option<Dictionary>, customer: &mut [u64]) -> KeyOrder {
     // Only text keys that rows use get a customer (a key handed out by
     // `customer_for_key` but never pushed is no customer).
     let mut used = vec![false; texts.len()];
-    for &c in customer.iter() {
-        if c >= TEXT_KEY
-            && let Some(u) = used.get_mut((c & !TEXT_KEY) as usize)
-        {
-            *u = true;
+    if !texts.is_empty() {
+        for &c in customer.iter() {
+            if c >= TEXT_KEY
+                && let Some(u) = used.get_mut((c & !TEXT_KEY) as usize)
+            {
+                *u = true;
+            }
         }
     }
     if !used.contains(&true) {

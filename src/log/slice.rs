@@ -79,68 +79,12 @@ pub(crate) fn from_slice(
         return Ok(None);
     };
     // 2. A counting sort by customer (stable: input order within each),
-    // each part of the input counted and scattered on its own thread: part
-    // `p`'s rows of customer `c` go after those of the parts before it. Each
-    // part counts in a table of every customer id, so there are at most as
-    // many parts as rows per id (the tables hold at most 4 bytes per row).
-    let sort_parts = parts.min(n / k).max(1);
-    let sort_chunk = n.div_ceil(sort_parts);
-    let jobs: Vec<_> = cust
-        .chunks(sort_chunk)
-        .map(|c| {
-            move || {
-                let mut count = vec![0u32; k];
-                for &c in c {
-                    if let Some(x) = count.get_mut(c as usize) {
-                        *x += 1;
-                    }
-                }
-                count
-            }
-        })
-        .collect();
-    let mut next = run(jobs)?;
-    let mut customers = Vec::new();
-    let mut offsets = Vec::new();
-    let mut sum = 0u32;
-    for c in 0..k {
-        let start = sum;
-        for count in &mut next {
-            if let Some(x) = count.get_mut(c) {
-                let here = *x;
-                *x = sum;
-                sum += here;
-            }
-        }
-        if sum > start {
-            customers.push(CustomerId(c as u64));
-            offsets.push(start);
-        }
-    }
-    let slots: Vec<AtomicU32> = (0..n).map(|_| AtomicU32::new(0)).collect();
-    let jobs: Vec<_> = cust
-        .chunks(sort_chunk)
-        .zip(next.iter_mut())
-        .enumerate()
-        .map(|(part, (c, next))| {
-            let slots = &slots;
-            move || {
-                // Positions are disjoint across parts: the stores only need
-                // to be atomic in name (relaxed stores are plain stores).
-                for (i, &c) in c.iter().enumerate() {
-                    if let Some(slot) = next.get_mut(c as usize)
-                        && let Some(p) = slots.get(*slot as usize)
-                    {
-                        p.store((part * sort_chunk + i) as u32, Relaxed);
-                        *slot += 1;
-                    }
-                }
-            }
-        })
-        .collect();
-    run(jobs)?;
-    let mut perm: Vec<u32> = slots.into_iter().map(AtomicU32::into_inner).collect();
-    drop(next);
+    // each part of the input counted and scattered on its own thread.
+    let Grouping {
+        mut perm,
+        customers,
+        mut offsets,
+    } = counting_sort(&cust, k, parts)?;
     drop(cust);
     // 3. One set of dictionaries in canonical order, and each part's maps
     // into it.
@@ -681,6 +625,92 @@ fn write_block(
         set(out.checkout, i, r.checkout);
         set(out.stage, i, r.stage);
     }
+}
+
+/// Rows grouped by customer: the row of each place, the customers
+/// ascending, and where each one's rows start.
+pub(super) struct Grouping {
+    /// `perm[i]` is the input row that goes to place `i`.
+    pub(super) perm: Vec<u32>,
+    /// The customers that have rows, ascending.
+    pub(super) customers: Vec<CustomerId>,
+    /// Where each customer's rows start (no final end).
+    pub(super) offsets: Vec<u32>,
+}
+
+/// Groups rows by customer id (each below `k`) with a counting sort that
+/// keeps input order within each customer, on up to `threads` threads:
+/// each part of the input is counted and scattered on its own thread, and
+/// part `p`'s rows of customer `c` go after those of the parts before it.
+/// Each part counts in a table of every customer id, so there are at most
+/// as many parts as rows per id (the tables hold at most 4 bytes per row).
+///
+/// # Errors
+/// [`Error::NumericFailure`] if a thread panicked.
+pub(super) fn counting_sort(cust: &[u64], k: usize, threads: usize) -> Result<Grouping> {
+    let n = cust.len();
+    let sort_parts = threads.clamp(1, MAX_THREADS).min(n / k.max(1)).max(1);
+    let sort_chunk = n.div_ceil(sort_parts).max(1);
+    let jobs: Vec<_> = cust
+        .chunks(sort_chunk)
+        .map(|c| {
+            move || {
+                let mut count = vec![0u32; k];
+                for &c in c {
+                    if let Some(x) = count.get_mut(c as usize) {
+                        *x += 1;
+                    }
+                }
+                count
+            }
+        })
+        .collect();
+    let mut next = run(jobs)?;
+    let mut customers = Vec::new();
+    let mut offsets = Vec::new();
+    let mut sum = 0u32;
+    for c in 0..k {
+        let start = sum;
+        for count in &mut next {
+            if let Some(x) = count.get_mut(c) {
+                let here = *x;
+                *x = sum;
+                sum += here;
+            }
+        }
+        if sum > start {
+            customers.push(CustomerId(c as u64));
+            offsets.push(start);
+        }
+    }
+    let slots: Vec<AtomicU32> = (0..n).map(|_| AtomicU32::new(0)).collect();
+    let jobs: Vec<_> = cust
+        .chunks(sort_chunk)
+        .zip(next.iter_mut())
+        .enumerate()
+        .map(|(part, (c, next))| {
+            let slots = &slots;
+            move || {
+                // Positions are disjoint across parts: the stores only need
+                // to be atomic in name (relaxed stores are plain stores).
+                for (i, &c) in c.iter().enumerate() {
+                    if let Some(slot) = next.get_mut(c as usize)
+                        && let Some(p) = slots.get(*slot as usize)
+                    {
+                        p.store((part * sort_chunk + i) as u32, Relaxed);
+                        *slot += 1;
+                    }
+                }
+            }
+        })
+        .collect();
+    run(jobs)?;
+    let perm: Vec<u32> = slots.into_iter().map(AtomicU32::into_inner).collect();
+    Ok(Grouping {
+        perm,
+        customers,
+        offsets,
+    })
 }
 
 /// Runs the jobs, the last on this thread and the others each on its own.
