@@ -750,7 +750,10 @@ fn group(
     if n == 0 {
         return Ok((Vec::new(), vec![0]));
     }
-    let max = customer.iter().copied().max().unwrap_or(0);
+    let max = halves(&customer, |part| part.iter().copied().max().unwrap_or(0))
+        .into_iter()
+        .max()
+        .unwrap_or(0);
     let dense = usize::try_from(max).is_ok_and(|m| m <= 2 * n + 1024);
     let mut customers = Vec::new();
     let mut offsets = Vec::new();
@@ -876,6 +879,24 @@ fn order_runs(
     }
 }
 
+/// `f` of each half of `rows`, the halves on two threads when there are
+/// many rows (else both on this one; the second half may be empty).
+fn halves<T: Copy + Send + Sync, R: Send>(rows: &[T], f: impl Fn(&[T]) -> R + Sync) -> [R; 2] {
+    let (a, b) = rows.split_at(rows.len() / 2);
+    if rows.len() < 1 << 16 {
+        return [f(a), f(b)];
+    }
+    std::thread::scope(|s| {
+        let second = s.spawn(|| f(b));
+        let first = f(a);
+        // A panic of the second thread is the panic of this one.
+        let second = second
+            .join()
+            .unwrap_or_else(|e| std::panic::resume_unwind(e));
+        [first, second]
+    })
+}
+
 /// Provisional ids of text keys carry this bit (integer keys stay below it).
 const TEXT_KEY: u64 = 1 << 63;
 
@@ -932,22 +953,33 @@ fn number_keys(texts: Option<Dictionary>, customer: &mut [u64]) -> KeyOrder {
     // The integer keys ascending; when they are dense (at most about two
     // per row), from a table of their ranks by value rather than from a sort
     // of every row's key and a binary search per row.
-    let max = customer.iter().copied().filter(|&c| c < TEXT_KEY).max();
+    let max = halves(customer, |part| {
+        part.iter().copied().filter(|&c| c < TEXT_KEY).max()
+    })
+    .into_iter()
+    .flatten()
+    .max();
     let dense = max
         .and_then(|m| usize::try_from(m).ok())
         .filter(|&m| m <= 2 * customer.len() + 1024);
     let mut ranks: Vec<u32> = Vec::new();
     let numbers: Vec<u64> = match dense {
         Some(m) => {
-            ranks = vec![u32::MAX; m + 1];
-            for &c in customer.iter() {
-                if let Some(r) = ranks.get_mut(c as usize) {
-                    *r = 0;
+            // Each half of the rows marks the keys it has in a table of its
+            // own; a key is used when either half has it.
+            let [seen_a, seen_b] = halves(customer, |part| {
+                let mut seen = vec![false; m + 1];
+                for &c in part {
+                    if let Some(s) = seen.get_mut(c as usize) {
+                        *s = true;
+                    }
                 }
-            }
+                seen
+            });
+            ranks = vec![u32::MAX; m + 1];
             let mut numbers = Vec::new();
             for (v, r) in ranks.iter_mut().enumerate() {
-                if *r == 0 {
+                if seen_a.get(v) == Some(&true) || seen_b.get(v) == Some(&true) {
                     *r = numbers.len() as u32;
                     numbers.push(v as u64);
                 }
