@@ -235,12 +235,10 @@ impl TokenTable {
         line: u64,
         column: &str,
     ) -> Result<()> {
-        let b = b.min(cell.len());
-        let raw_len = b.saturating_sub(a);
-        if raw_len == 0 {
+        let raw = cell.get(a..b.min(cell.len())).unwrap_or(&[]);
+        if raw.is_empty() {
             return Ok(());
         }
-        let raw = cell.get(a..b).unwrap_or(&[]);
         if let Some(id) = self.recent.hit(raw) {
             ids.push(id);
             return Ok(());
