@@ -648,11 +648,47 @@ pub(super) struct Grouping {
 /// # Errors
 /// [`Error::NumericFailure`] if a thread panicked.
 pub(super) fn counting_sort(cust: &[u64], k: usize, threads: usize) -> Result<Grouping> {
+    let mut counted = count(cust, k, threads)?;
+    let slots: Vec<AtomicU32> = (0..cust.len()).map(|_| AtomicU32::new(0)).collect();
+    // Positions are disjoint across parts: the stores only need to be
+    // atomic in name (relaxed stores are plain stores).
+    counted.scatter(cust, |place, row| {
+        if let Some(p) = slots.get(place) {
+            p.store(row as u32, Relaxed);
+        }
+    })?;
+    let perm: Vec<u32> = slots.into_iter().map(AtomicU32::into_inner).collect();
+    Ok(Grouping {
+        perm,
+        customers: counted.customers,
+        offsets: counted.offsets,
+    })
+}
+
+/// The counting pass of [`counting_sort`]: the customers, their offsets,
+/// and each input part's next place per customer id.
+pub(super) struct Counted {
+    /// The customers that have rows, ascending.
+    pub(super) customers: Vec<CustomerId>,
+    /// Where each customer's rows start (no final end).
+    pub(super) offsets: Vec<u32>,
+    /// Per input part: the next place of each customer id's rows.
+    next: Vec<Vec<u32>>,
+    /// Rows per input part (the last may have fewer).
+    chunk: usize,
+}
+
+/// Counts the rows of each customer id (each below `k`) in parts of the
+/// input on up to `threads` threads (see [`counting_sort`]).
+///
+/// # Errors
+/// [`Error::NumericFailure`] if a thread panicked.
+pub(super) fn count(cust: &[u64], k: usize, threads: usize) -> Result<Counted> {
     let n = cust.len();
     let sort_parts = threads.clamp(1, MAX_THREADS).min(n / k.max(1)).max(1);
-    let sort_chunk = n.div_ceil(sort_parts).max(1);
+    let chunk = n.div_ceil(sort_parts).max(1);
     let jobs: Vec<_> = cust
-        .chunks(sort_chunk)
+        .chunks(chunk)
         .map(|c| {
             move || {
                 let mut count = vec![0u32; k];
@@ -683,34 +719,47 @@ pub(super) fn counting_sort(cust: &[u64], k: usize, threads: usize) -> Result<Gr
             offsets.push(start);
         }
     }
-    let slots: Vec<AtomicU32> = (0..n).map(|_| AtomicU32::new(0)).collect();
-    let jobs: Vec<_> = cust
-        .chunks(sort_chunk)
-        .zip(next.iter_mut())
-        .enumerate()
-        .map(|(part, (c, next))| {
-            let slots = &slots;
-            move || {
-                // Positions are disjoint across parts: the stores only need
-                // to be atomic in name (relaxed stores are plain stores).
-                for (i, &c) in c.iter().enumerate() {
-                    if let Some(slot) = next.get_mut(c as usize)
-                        && let Some(p) = slots.get(*slot as usize)
-                    {
-                        p.store((part * sort_chunk + i) as u32, Relaxed);
-                        *slot += 1;
-                    }
-                }
-            }
-        })
-        .collect();
-    run(jobs)?;
-    let perm: Vec<u32> = slots.into_iter().map(AtomicU32::into_inner).collect();
-    Ok(Grouping {
-        perm,
+    Ok(Counted {
         customers,
         offsets,
+        next,
+        chunk,
     })
+}
+
+impl Counted {
+    /// Calls `put(place, row)` for every row of `cust` (the ids counted),
+    /// each input part on its own thread: rows of one customer get
+    /// consecutive places in input order. Places are disjoint across
+    /// threads.
+    ///
+    /// # Errors
+    /// [`Error::NumericFailure`] if a thread panicked.
+    pub(super) fn scatter(
+        &mut self,
+        cust: &[u64],
+        put: impl Fn(usize, usize) + Sync,
+    ) -> Result<()> {
+        let chunk = self.chunk;
+        let put = &put;
+        let jobs: Vec<_> = cust
+            .chunks(chunk)
+            .zip(self.next.iter_mut())
+            .enumerate()
+            .map(|(part, (c, next))| {
+                move || {
+                    for (i, &c) in c.iter().enumerate() {
+                        if let Some(slot) = next.get_mut(c as usize) {
+                            put(*slot as usize, part * chunk + i);
+                            *slot += 1;
+                        }
+                    }
+                }
+            })
+            .collect();
+        run(jobs)?;
+        Ok(())
+    }
 }
 
 /// Runs the jobs, the last on this thread and the others each on its own.
