@@ -17,7 +17,7 @@ use indexmap::IndexMap;
 
 use super::build::{EventLogBuilder, RowKeys};
 use super::dict::Seeded;
-use super::time::{parse_timestamp, parse_timestamp_micros};
+use super::time::{Times, parse_timestamp};
 use super::{EventLog, MAX_THREADS};
 use crate::error::{Error, Result};
 use crate::journey::JourneyConfig;
@@ -976,6 +976,8 @@ struct Rows<'o> {
     /// A customer key was taken by [`EventLogBuilder::customer_for_key`]:
     /// from then on a key of digits is its own id (see [`small_integer`]).
     keyed: bool,
+    /// The `ts` column's parser (it remembers the last date).
+    times: Times,
     event_kinds: Vec<Option<(u16, bool)>>,
     channels: IndexMap<Box<str>, u16, Seeded>,
     custom_counts: Vec<u64>,
@@ -995,6 +997,7 @@ impl<'o> Rows<'o> {
             last_category: Recent::default(),
             no_channel: None,
             keyed: false,
+            times: Times::default(),
             event_kinds: Vec::new(),
             channels: IndexMap::default(),
             custom_counts: Vec::new(),
@@ -1065,7 +1068,7 @@ impl<'o> Rows<'o> {
 
         // ts
         let ts = cell(1);
-        (keys.time, keys.nanos) = parse_timestamp_micros(ts).ok_or_else(|| {
+        (keys.time, keys.nanos) = self.times.micros(ts).ok_or_else(|| {
             bad(
                 1,
                 ts,

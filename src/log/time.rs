@@ -26,17 +26,6 @@ pub fn parse_timestamp(s: &str) -> Option<DateTime<Utc>> {
     }
 }
 
-/// [`parse_timestamp`] as microseconds since the Unix epoch and the
-/// nanoseconds below the microsecond (what the event log stores), without a
-/// round trip through a date for the common layouts.
-pub(crate) fn parse_timestamp_micros(s: &str) -> Option<(i64, u16)> {
-    match fast(s.as_bytes()) {
-        // |secs| < 10^4 years, so the product cannot overflow.
-        Some(secs) => Some((secs * 1_000_000, 0)),
-        None => slow(s).map(super::split_time),
-    }
-}
-
 /// Every accepted layout, through chrono (after [`fast`] declined).
 fn slow(s: &str) -> Option<DateTime<Utc>> {
     use chrono::Timelike;
@@ -78,48 +67,36 @@ fn slow_or_fast(s: &str) -> Option<DateTime<Utc>> {
 /// epoch, the date checked as chrono checks it (proleptic Gregorian, years
 /// 0000 to 9999).
 fn fast(b: &[u8]) -> Option<i64> {
-    let (
-        &[
-            y0,
-            y1,
-            y2,
-            y3,
-            dash,
-            mo0,
-            mo1,
-            dash2,
-            d0,
-            d1,
-            t,
-            h0,
-            h1,
-            colon,
-            mi0,
-            mi1,
-            colon2,
-            s0,
-            s1,
-        ],
-        zone,
-    ) = b.split_first_chunk::<19>()?;
-    if !(zone.is_empty() || zone == b"Z")
-        || dash != b'-'
-        || dash2 != b'-'
-        || !(t == b'T' || t == b' ')
-        || colon != b':'
-        || colon2 != b':'
-    {
+    let (date, clock, zone) = split(b)?;
+    if !(zone.is_empty() || zone == b"Z") {
         return None;
     }
-    let digits =
-        [y0, y1, y2, y3, mo0, mo1, d0, d1, h0, h1, mi0, mi1, s0, s1].map(|c| c.wrapping_sub(b'0'));
+    let secs = seconds(clock)?;
+    Some(days(date)? * 86_400 + i64::from(secs))
+}
+
+/// The date, the time of day (with the `T` or space before it) and the
+/// rest of a time.
+#[inline(always)]
+fn split(b: &[u8]) -> Option<(&[u8; 10], &[u8; 9], &[u8])> {
+    let (date, rest) = b.split_first_chunk::<10>()?;
+    let (clock, zone) = rest.split_first_chunk::<9>()?;
+    Some((date, clock, zone))
+}
+
+/// `YYYY-MM-DD` as days since 1970-01-01, checked as chrono checks a date.
+fn days(date: &[u8; 10]) -> Option<i64> {
+    let &[y0, y1, y2, y3, dash, mo0, mo1, dash2, d0, d1] = date;
+    if dash != b'-' || dash2 != b'-' {
+        return None;
+    }
+    let digits = [y0, y1, y2, y3, mo0, mo1, d0, d1].map(|c| c.wrapping_sub(b'0'));
     if digits.iter().any(|&d| d > 9) {
         return None;
     }
-    let [y0, y1, y2, y3, mo0, mo1, d0, d1, h0, h1, mi0, mi1, s0, s1] = digits.map(u32::from);
+    let [y0, y1, y2, y3, mo0, mo1, d0, d1] = digits.map(u32::from);
     let y = y0 * 1000 + y1 * 100 + y2 * 10 + y3;
     let (m, d) = (mo0 * 10 + mo1, d0 * 10 + d1);
-    let (h, mi, sec) = (h0 * 10 + h1, mi0 * 10 + mi1, s0 * 10 + s1);
     // Every month has days 1 to 28; the month's length only for later days.
     let days_in_month = || match m {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
@@ -127,17 +104,73 @@ fn fast(b: &[u8]) -> Option<i64> {
         2 if y % 4 == 0 && (y % 100 != 0 || y % 400 == 0) => 29,
         _ => 28,
     };
-    if !(1..=12).contains(&m)
-        || d < 1
-        || (d > 28 && d > days_in_month())
-        || h > 23
-        || mi > 59
-        || sec > 59
-    {
+    if !(1..=12).contains(&m) || d < 1 || (d > 28 && d > days_in_month()) {
         return None;
     }
-    let secs = h * 3_600 + mi * 60 + sec;
-    Some(days_from_civil(y, m, d) * 86_400 + i64::from(secs))
+    Some(days_from_civil(y, m, d))
+}
+
+/// `THH:MM:SS` or ` HH:MM:SS` as seconds since midnight.
+#[inline(always)]
+fn seconds(clock: &[u8; 9]) -> Option<u32> {
+    let &[t, h0, h1, colon, mi0, mi1, colon2, s0, s1] = clock;
+    if !(t == b'T' || t == b' ') || colon != b':' || colon2 != b':' {
+        return None;
+    }
+    let digits = [h0, h1, mi0, mi1, s0, s1].map(|c| c.wrapping_sub(b'0'));
+    if digits.iter().any(|&d| d > 9) {
+        return None;
+    }
+    let [h0, h1, mi0, mi1, s0, s1] = digits.map(u32::from);
+    let (h, mi, sec) = (h0 * 10 + h1, mi0 * 10 + mi1, s0 * 10 + s1);
+    if h > 23 || mi > 59 || sec > 59 {
+        return None;
+    }
+    Some(h * 3_600 + mi * 60 + sec)
+}
+
+/// [`parse_timestamp`] as microseconds since the Unix epoch and the
+/// nanoseconds below the microsecond (what the event log stores), without a
+/// round trip through a date for the common layouts; for a column of times,
+/// remembering the last
+/// date read on the fast path: rows exported in time order repeat a date
+/// for many rows, and a repeated date is not read again.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Times {
+    /// The last date's text and its days since 1970-01-01.
+    last: Option<([u8; 10], i64)>,
+}
+
+impl Times {
+    /// The time `s` as [`parse_timestamp`] reads it, in microseconds and
+    /// nanoseconds below them.
+    #[inline]
+    pub(crate) fn micros(&mut self, s: &str) -> Option<(i64, u16)> {
+        match self.fast(s.as_bytes()) {
+            // |secs| < 10^4 years, so the product cannot overflow.
+            Some(secs) => Some((secs * 1_000_000, 0)),
+            None => slow(s).map(super::split_time),
+        }
+    }
+
+    /// As [`fast`].
+    #[inline(always)]
+    fn fast(&mut self, b: &[u8]) -> Option<i64> {
+        let (date, clock, zone) = split(b)?;
+        if !(zone.is_empty() || zone == b"Z") {
+            return None;
+        }
+        let secs = seconds(clock)?;
+        let days = match self.last {
+            Some((text, days)) if text == *date => days,
+            _ => {
+                let days = days(date)?;
+                self.last = Some((*date, days));
+                days
+            }
+        };
+        Some(days * 86_400 + i64::from(secs))
+    }
 }
 
 /// Days since 1970-01-01 of a valid proleptic Gregorian date (years 0 to
@@ -161,6 +194,7 @@ mod tests {
     /// edges of the calendar rules.
     #[test]
     fn the_fast_path_counts_days_as_chrono() {
+        let mut times = Times::default();
         for y in [
             0, 1, 4, 99, 100, 1582, 1600, 1900, 1969, 1970, 2000, 2024, 2100, 9999,
         ] {
@@ -178,14 +212,15 @@ mod tests {
                         assert_eq!(parse_timestamp(&text), Some(t), "{text}");
                         let z = format!("{text}Z");
                         assert_eq!(parse_timestamp(&z), Some(t), "{z}");
-                        assert_eq!(parse_timestamp_micros(&z), Some((t.timestamp_micros(), 0)));
+                        assert_eq!(Times::default().micros(&z), Some((t.timestamp_micros(), 0)));
+                        assert_eq!(times.micros(&z), Some((t.timestamp_micros(), 0)));
                     }
                 }
                 d = d.succ_opt().unwrap();
             }
         }
         assert_eq!(
-            parse_timestamp_micros(" 2024-01-01T08:00:00.000001500+07:00 "),
+            Times::default().micros(" 2024-01-01T08:00:00.000001500+07:00 "),
             Some((
                 parse_timestamp("2024-01-01T01:00:00Z")
                     .unwrap()
@@ -231,6 +266,11 @@ mod tests {
             "x",
         ] {
             assert_eq!(parse_timestamp(s), None, "{s}");
+            // A bad clock after a good date, and a bad date after a good
+            // one, whatever the last date read.
+            let mut times = Times::default();
+            assert!(times.micros("2023-02-28T00:00:00Z").is_some());
+            assert_eq!(times.micros(s), None, "{s}");
         }
         assert_eq!(
             parse_timestamp("2024-01-01T08:00:00.250+0700").map(|t| t.timestamp_millis()),
