@@ -404,6 +404,38 @@ impl EventLogBuilder {
         Ok(())
     }
 
+    /// [`push_keys`](Self::push_keys) for a row with a customer, time,
+    /// nanoseconds, kind, channel and event only (the other fields of `r`
+    /// are not looked at): while every other optional column is empty, only
+    /// those columns are touched.
+    pub(crate) fn push_core(&mut self, r: &RowKeys) -> Result<()> {
+        if r.nanos != 0 || !lean(&self.cols) {
+            return self.push_keys(&RowKeys {
+                customer: r.customer,
+                time: r.time,
+                nanos: r.nanos,
+                kind: r.kind,
+                channel: r.channel,
+                event: r.event,
+                ..RowKeys::default()
+            });
+        }
+        if self.customer.len() >= MAX_ROWS {
+            return Err(Error::TooMuchWork {
+                what: "rows in one event log",
+                limit: MAX_ROWS as u64,
+            });
+        }
+        let n = self.customer.len() + 1;
+        let c = &mut self.cols;
+        self.customer.push(r.customer);
+        c.time.push(r.time);
+        c.kind.push(r.kind);
+        c.channel.push(r.channel);
+        opt(&mut c.event, n, NULL_KEY, r.event);
+        Ok(())
+    }
+
     /// Appends the rows of another builder of the same configuration (built
     /// on another thread), translating its codes and keys into this one's.
     pub(crate) fn absorb(&mut self, other: EventLogBuilder) -> Result<()> {

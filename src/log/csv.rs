@@ -1131,8 +1131,10 @@ impl<'o> Rows<'o> {
 
         if self.layout.facts {
             self.push_facts(record, &mut keys)?;
+            self.builder.push_keys(&keys)?;
+        } else {
+            self.builder.push_core(&keys)?;
         }
-        self.builder.push_keys(&keys)?;
         self.rows += 1;
         Ok(())
     }
@@ -1441,7 +1443,9 @@ impl<T: Copy> Recent<T> {
         let at = Self::slot(cell.len(), &w);
         for k in 0..4 {
             let (len, sw, code) = self.slots.get((at + k) & 255)?;
-            if *len == cell.len() && *sw == w {
+            // Word by word, in registers (an array compare reads `w` back
+            // from memory as one vector, which stalls on the stores).
+            if *len == cell.len() && ((sw[0] ^ w[0]) | (sw[1] ^ w[1]) | (sw[2] ^ w[2])) == 0 {
                 return *code;
             }
             if *len == usize::MAX {
