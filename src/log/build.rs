@@ -611,6 +611,63 @@ impl EventLogBuilder {
         Ok(())
     }
 
+    /// Whether [`finish_parts`](Self::finish_parts) can group this part
+    /// without absorbing it: rows by integer customer key only, values in
+    /// the time, kind, channel and event columns only.
+    fn lean_part(&self) -> bool {
+        let d = &self.dicts;
+        self.keyed
+            && !self.by_id
+            && self.keys.is_none()
+            && lean(&self.cols)
+            && d.orders.is_empty()
+            && d.products.is_empty()
+            && d.categories.is_empty()
+            && d.campaigns.is_empty()
+            && d.currencies.is_empty()
+    }
+
+    /// The log of the rows of `parts` (builders of one configuration, each
+    /// holding the rows of one part of the input, in order): the log
+    /// [`absorb`](Self::absorb)ing each part into the first and finishing
+    /// it gives. Parts of integer keys whose rows have a time, kind,
+    /// channel and event only (a CSV file of `user_id,ts,event` read on
+    /// several threads) are grouped without being joined first: each part
+    /// is counted and scattered on its own thread, its codes translated on
+    /// the way.
+    ///
+    /// # Errors
+    /// As [`absorb`](Self::absorb) and [`finish`](Self::finish).
+    pub(crate) fn finish_parts(mut parts: Vec<EventLogBuilder>) -> Result<EventLog> {
+        // A part without rows adds nothing (as `absorb` takes it).
+        if parts.len() > 1 {
+            parts.retain(|p| !p.is_empty());
+        }
+        let n: usize = parts.iter().map(EventLogBuilder::len).sum();
+        let max = parts
+            .iter()
+            .filter_map(|p| p.customer.iter().copied().max())
+            .max()
+            .unwrap_or(0);
+        let k = usize::try_from(max).map_or(usize::MAX, |m| m.saturating_add(1));
+        if parts.len() > 1
+            && n <= MAX_ROWS
+            && k <= 2 * n + 1025
+            && (parts.len() <= 2 || n / k >= parts.len())
+            && parts.iter().all(EventLogBuilder::lean_part)
+        {
+            return finish_lean_parts(parts, n, k);
+        }
+        let mut parts = parts.into_iter();
+        let Some(mut first) = parts.next() else {
+            return EventLogBuilder::new(&JourneyConfig::default())?.finish();
+        };
+        for p in parts {
+            first.absorb(p)?;
+        }
+        first.finish()
+    }
+
     /// The dictionaries, for readers that intern values themselves.
     pub(crate) fn dicts_mut(&mut self) -> &mut Dictionaries {
         &mut self.dicts
@@ -773,7 +830,7 @@ fn append<T: Copy>(
 /// and the numbering of text keys give) are grouped by a counting sort in two
 /// passes, which keeps each customer's rows in input order: rows exported in
 /// time order then need no sort at all. A [`lean`] log moves its four
-/// columns in the counting sort's scatter itself ([`group_lean`]). Sparse ids
+/// columns in the counting sort's scatter itself ([`lean_scatter`]). Sparse ids
 /// fall back to one sort of (customer, time, row) keys.
 fn group(
     customer: Vec<u64>,
@@ -805,7 +862,27 @@ fn group_with(
     if dense && allow_lean && lean(cols) {
         let k = max as usize + 1;
         let threads = if n >= 1 << 16 { 2 } else { 1 };
-        let (customers, mut offsets) = group_lean(&customer, k, threads, cols)?;
+        // Each half of the rows counted and scattered on its own thread
+        // for a large log (at most as many parts as rows per id).
+        let chunk = n.div_ceil(threads.min(n / k).max(1)).max(1);
+        let (customers, mut offsets, rows) = {
+            let c = &*cols;
+            let parts: Vec<LeanPart<'_>> = customer
+                .chunks(chunk)
+                .enumerate()
+                .map(|(i, ids)| LeanPart {
+                    customer: ids,
+                    cols: c,
+                    base: i * chunk,
+                    kinds: None,
+                    channels: None,
+                    events: None,
+                })
+                .collect();
+            lean_scatter(&parts, k)?
+        };
+        drop(customer);
+        lean_write(&rows, &offsets, threads, cols)?;
         offsets.push(n as u32);
         return Ok((customers, offsets));
     }
@@ -883,10 +960,185 @@ fn group_with(
     Ok((customers, offsets))
 }
 
+/// [`EventLogBuilder::finish_parts`] for [`lean_part`](EventLogBuilder::lean_part)s
+/// of `n` rows in all, customer ids below `k` (dense).
+fn finish_lean_parts(parts: Vec<EventLogBuilder>, n: usize, k: usize) -> Result<EventLog> {
+    let mut parts = parts.into_iter();
+    let Some(mut first) = parts.next() else {
+        return EventLogBuilder::new(&JourneyConfig::default())?.finish();
+    };
+    let mut rest: Vec<EventLogBuilder> = parts.collect();
+    // The first part's dictionaries take the others' values, as `absorb`
+    // does; then they are put in canonical order, as `finish` does, and
+    // every part's codes map through both.
+    let mut kind_maps = Vec::with_capacity(rest.len());
+    let mut channel_maps = Vec::with_capacity(rest.len());
+    let mut event_maps = Vec::with_capacity(rest.len());
+    for p in &rest {
+        kind_maps.push(code_map(&mut first.dicts.kinds, &p.dicts.kinds)?);
+        channel_maps.push(code_map(&mut first.dicts.channels, &p.dicts.channels)?);
+        event_maps.push(
+            p.dicts
+                .events
+                .iter()
+                .map(|v| first.dicts.events.intern(v))
+                .collect::<Result<Vec<u32>>>()?,
+        );
+    }
+    let kinds = first.dicts.kinds.canonicalize();
+    let channels = first.dicts.channels.canonicalize();
+    let events = first.dicts.events.canonicalize();
+    // The other dictionaries are empty ([`EventLogBuilder::lean_part`]).
+    let d = &mut first.dicts;
+    let _ = (
+        d.orders.canonicalize(),
+        d.products.canonicalize(),
+        d.categories.canonicalize(),
+        d.campaigns.canonicalize(),
+    );
+    for m in &mut kind_maps {
+        for c in m.iter_mut() {
+            *c = kinds.get(usize::from(*c)).copied().unwrap_or(0);
+        }
+    }
+    for m in &mut channel_maps {
+        for c in m.iter_mut() {
+            *c = channels.get(usize::from(*c)).copied().unwrap_or(0);
+        }
+    }
+    for m in &mut event_maps {
+        for c in m.iter_mut() {
+            *c = events.get(*c as usize).copied().unwrap_or(NULL_KEY);
+        }
+    }
+    let has_event = !first.cols.event.is_empty() || rest.iter().any(|p| !p.cols.event.is_empty());
+    pad(&mut first.cols, first.customer.len());
+    for p in &mut rest {
+        let len = p.customer.len();
+        pad(&mut p.cols, len);
+    }
+    // The customers' keys: the integer ids used, ascending (each part
+    // marks its own in a table of every id, on its thread).
+    let seen: Vec<Vec<bool>> = {
+        let jobs: Vec<_> = std::iter::once(&first.customer)
+            .chain(rest.iter().map(|p| &p.customer))
+            .map(|ids| {
+                move || {
+                    let mut seen = vec![false; k];
+                    for &c in ids {
+                        if let Some(s) = seen.get_mut(c as usize) {
+                            *s = true;
+                        }
+                    }
+                    seen
+                }
+            })
+            .collect();
+        run_jobs(jobs)?
+    };
+    let numbers: Vec<u64> = (0..k)
+        .filter(|&v| seen.iter().any(|s| s.get(v) == Some(&true)))
+        .map(|v| v as u64)
+        .collect();
+    drop(seen);
+    let key_order = KeyOrder {
+        numbers,
+        texts: Dictionary::new(),
+        order: Vec::new(),
+    };
+    let (customers, mut offsets, rows) = {
+        let mut parts = vec![LeanPart {
+            customer: &first.customer,
+            cols: &first.cols,
+            base: 0,
+            kinds: None,
+            channels: None,
+            events: None,
+        }];
+        for (i, p) in rest.iter().enumerate() {
+            parts.push(LeanPart {
+                customer: &p.customer,
+                cols: &p.cols,
+                base: 0,
+                kinds: kind_maps.get(i).map(Vec::as_slice),
+                channels: channel_maps.get(i).map(Vec::as_slice),
+                events: event_maps.get(i).map(Vec::as_slice),
+            });
+        }
+        // The first part's codes go through the canonical maps too.
+        if let Some(p) = parts.first_mut() {
+            p.kinds = Some(&kinds);
+            p.channels = Some(&channels);
+            p.events = Some(&events);
+        }
+        lean_scatter(&parts, k)?
+    };
+    drop(rest);
+    let EventLogBuilder {
+        config,
+        customer,
+        mut cols,
+        dicts,
+        ..
+    } = first;
+    drop(customer);
+    // The first part's columns, grown to every row, take the log's.
+    cols.time.resize(n, 0);
+    cols.kind.resize(n, 0);
+    cols.channel.resize(n, 0);
+    if has_event {
+        cols.event.resize(n, NULL_KEY);
+    }
+    let threads = if n >= 1 << 16 { 2 } else { 1 };
+    let (written, customer_keys) = std::thread::scope(|s| {
+        if threads > 1 {
+            let keys = s.spawn(move || key_order.into_dictionary());
+            let written = lean_write(&rows, &offsets, threads, &mut cols);
+            (written, keys.join())
+        } else {
+            let written = lean_write(&rows, &offsets, threads, &mut cols);
+            (written, Ok(key_order.into_dictionary()))
+        }
+    });
+    written?;
+    let customer_keys = customer_keys.map_err(|_| Error::NumericFailure {
+        what: "the thread numbering customer keys panicked".into(),
+    })?;
+    drop(rows);
+    offsets.push(n as u32);
+    Ok(EventLog {
+        config,
+        customers,
+        customer_keys: Some(customer_keys),
+        offsets,
+        cols,
+        dicts,
+    })
+}
+
+/// Runs the jobs, each on its own thread but the last (on this one).
+fn run_jobs<T: Send, F: FnOnce() -> T + Send>(mut jobs: Vec<F>) -> Result<Vec<T>> {
+    let last = jobs.pop();
+    let done: Vec<std::thread::Result<T>> = std::thread::scope(|s| {
+        let handles: Vec<_> = jobs.into_iter().map(|f| s.spawn(f)).collect();
+        let last = last.map(|f| f());
+        let mut done: Vec<_> = handles.into_iter().map(|h| h.join()).collect();
+        done.extend(last.map(Ok));
+        done
+    });
+    done.into_iter()
+        .map(|r| {
+            r.map_err(|_| Error::NumericFailure {
+                what: "an event-log builder thread panicked".into(),
+            })
+        })
+        .collect()
+}
+
 /// Whether every column but the time, kind, channel and event is empty:
 /// then [`tie`] orders two rows of one time by (kind, channel, event key +
 /// 1), rows equal in those are equal in every column, and
-/// [`group_lean`] can group them.
+/// [`lean_scatter`] and [`lean_write`] can group them.
 fn lean(c: &Columns) -> bool {
     c.nanos.is_empty()
         && c.order.is_empty()
@@ -904,7 +1156,7 @@ fn lean(c: &Columns) -> bool {
         && c.promised_nanos.is_empty()
 }
 
-/// One row of a [`lean`] log as [`group_lean`] moves it: the time, and the
+/// One row of a [`lean`] log as [`lean_scatter`] moves it: the time, and the
 /// kind, channel and event key + 1 packed high to low, so that comparing
 /// the two words in turn orders rows as the log does (time, then [`tie`]).
 /// 16 bytes, never across two cache lines: a row is moved by one random
@@ -914,44 +1166,78 @@ fn lean(c: &Columns) -> bool {
 #[repr(align(16))]
 struct LeanRow(std::sync::atomic::AtomicU64, std::sync::atomic::AtomicU64);
 
-/// Groups the rows of a [`lean`] log (customer ids below `k`, dense) and
-/// writes its columns in final order: a counting sort whose scatter moves
-/// each row's time, kind, channel and event at once (no permutation, no
-/// gathers), then each customer's rows put in order, one half of the rows
-/// per thread for a large log. Returns the customers ascending and where
-/// each one's rows start (no final end).
-fn group_lean(
-    customer: &[u64],
-    k: usize,
-    threads: usize,
-    cols: &mut Columns,
-) -> Result<(Vec<CustomerId>, Vec<u32>)> {
-    use std::sync::atomic::Ordering::Relaxed;
-    let n = customer.len();
-    let mut counted = super::slice::count(customer, k, threads)?;
-    let rows: Vec<LeanRow> = (0..n).map(|_| LeanRow::default()).collect();
-    {
-        let c = &*cols;
-        let has_event = !c.event.is_empty();
-        counted.scatter(customer, |place, row| {
-            let time = c.time.get(row).copied().unwrap_or(0);
-            let kind = c.kind.get(row).copied().unwrap_or(0);
-            let channel = c.channel.get(row).copied().unwrap_or(0);
-            let event = if has_event {
-                c.event.get(row).map_or(0, |e| e.wrapping_add(1))
-            } else {
-                0
-            };
-            let low = (u64::from(kind) << 48) | (u64::from(channel) << 32) | u64::from(event);
-            if let Some(r) = rows.get(place) {
-                r.0.store(time as u64, Relaxed);
-                r.1.store(low, Relaxed);
-            }
-        })?;
+/// One input part of a [`lean`] grouping: its rows' customer ids, the
+/// columns holding its rows (from row `base` on), and the maps of its
+/// kind, channel and event codes into the log's (none: the same codes).
+struct LeanPart<'a> {
+    customer: &'a [u64],
+    cols: &'a Columns,
+    base: usize,
+    kinds: Option<&'a [u16]>,
+    channels: Option<&'a [u16]>,
+    events: Option<&'a [u32]>,
+}
+
+impl LeanPart<'_> {
+    /// Row `i` of the part as a [`LeanRow`]'s two words.
+    #[inline(always)]
+    fn row(&self, i: usize) -> (u64, u64) {
+        let c = self.cols;
+        let at = self.base + i;
+        let time = c.time.get(at).copied().unwrap_or(0);
+        let mut kind = c.kind.get(at).copied().unwrap_or(0);
+        if let Some(m) = self.kinds {
+            kind = m.get(usize::from(kind)).copied().unwrap_or(0);
+        }
+        let mut channel = c.channel.get(at).copied().unwrap_or(0);
+        if let Some(m) = self.channels {
+            channel = m.get(usize::from(channel)).copied().unwrap_or(0);
+        }
+        let mut event = c.event.get(at).copied().unwrap_or(NULL_KEY);
+        if let Some(m) = self.events
+            && event != NULL_KEY
+        {
+            event = m.get(event as usize).copied().unwrap_or(NULL_KEY);
+        }
+        let low =
+            (u64::from(kind) << 48) | (u64::from(channel) << 32) | u64::from(event.wrapping_add(1));
+        (time as u64, low)
     }
+}
+
+/// The counting sort of a [`lean`] grouping (customer ids below `k`,
+/// dense): each part counted and scattered on its own thread, the scatter
+/// moving each row's time, kind, channel and event at once (no
+/// permutation, no gathers). Returns the customers ascending, where each
+/// one's rows start (no final end) and the rows in grouped order, each
+/// customer's in input order.
+fn lean_scatter(
+    parts: &[LeanPart<'_>],
+    k: usize,
+) -> Result<(Vec<CustomerId>, Vec<u32>, Vec<LeanRow>)> {
+    use std::sync::atomic::Ordering::Relaxed;
+    let n: usize = parts.iter().map(|p| p.customer.len()).sum();
+    let ids: Vec<&[u64]> = parts.iter().map(|p| p.customer).collect();
+    let mut counted = super::slice::count_parts(&ids, k)?;
+    let rows: Vec<LeanRow> = (0..n).map(|_| LeanRow::default()).collect();
+    counted.scatter(&ids, |place, part, i| {
+        if let (Some(p), Some(r)) = (parts.get(part), rows.get(place)) {
+            let (time, low) = p.row(i);
+            r.0.store(time, Relaxed);
+            r.1.store(low, Relaxed);
+        }
+    })?;
     let customers = std::mem::take(&mut counted.customers);
     let offsets = std::mem::take(&mut counted.offsets);
-    drop(counted);
+    Ok((customers, offsets, rows))
+}
+
+/// Writes the grouped rows of a [`lean`] grouping into the time, kind,
+/// channel and event columns (`n` rows each; an empty event column stays
+/// empty), each customer's rows (starting at `offsets`) in order, one half
+/// of the rows per thread when `threads` > 1.
+fn lean_write(rows: &[LeanRow], offsets: &[u32], threads: usize, cols: &mut Columns) -> Result<()> {
+    let n = rows.len();
     // The halves of the rows, cut at a customer boundary.
     let half = offsets.partition_point(|&o| (o as usize) < n / 2);
     let mid = offsets.get(half).map_or(n, |&o| o as usize);
@@ -991,12 +1277,13 @@ fn group_lean(
             true
         }
     });
-    if !done {
-        return Err(Error::NumericFailure {
+    if done {
+        Ok(())
+    } else {
+        Err(Error::NumericFailure {
             what: "an event-log builder thread panicked".into(),
-        });
+        })
     }
-    Ok((customers, offsets))
 }
 
 /// The first `m` rows of a column (at most all) and the rest.
@@ -1005,7 +1292,7 @@ fn split_at_most<T>(col: &mut [T], m: usize) -> (&mut [T], &mut [T]) {
     col.split_at_mut(m)
 }
 
-/// The columns [`group_lean`] writes, for one range of rows.
+/// The columns [`lean_write`] writes, for one range of rows.
 struct LeanOut<'a> {
     time: &'a mut [i64],
     kind: &'a mut [u16],
@@ -1427,6 +1714,81 @@ pub(crate) fn tie(c: &Columns, d: &Dictionaries, a: usize, b: usize) -> Ordering
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Parts of a lean log finished together give the log one builder of
+    /// every row gives, whichever part saw which custom kind, channel or
+    /// event first, with and without events, for 1 to 4 parts.
+    #[test]
+    fn lean_parts_finish_as_one_builder() {
+        use crate::model::{BuiltinChannel, BuiltinKind, TouchpointKind};
+        use chrono::{TimeDelta, TimeZone, Utc};
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |m: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % m
+        };
+        let t0 = Utc.with_ymd_and_hms(2024, 11, 11, 0, 0, 0).unwrap();
+        let customs: Vec<TouchpointKind> = ["zz", "aa", "mm"]
+            .iter()
+            .map(|n| TouchpointKind::custom(n).unwrap())
+            .collect();
+        let channels: Vec<Channel> = vec![
+            BuiltinChannel::ALL[0].into(),
+            BuiltinChannel::ALL[1].into(),
+            "tiktok_shop".parse().unwrap(),
+            "zalo".parse().unwrap(),
+        ];
+        let events = ["view", "cart", "buy", "zeta", "alpha"];
+        for (rows, customers, with_event) in [
+            (5_000usize, 300u64, true),
+            (9_000, 2_000, false),
+            (3, 2, true),
+        ] {
+            let table: Vec<(u64, i64, usize, usize, usize)> = (0..rows)
+                .map(|_| {
+                    (
+                        next(customers),
+                        next(6) as i64,
+                        next(12) as usize,
+                        next(4) as usize,
+                        next(5) as usize,
+                    )
+                })
+                .collect();
+            let push = |b: &mut EventLogBuilder, r: &(u64, i64, usize, usize, usize)| {
+                let kind: TouchpointKind = match customs.get(r.2) {
+                    Some(k) => k.clone(),
+                    None => BuiltinKind::ALL[r.2 % BuiltinKind::ALL.len()].into(),
+                };
+                let id = b.customer_for_key(&r.0.to_string()).unwrap();
+                let mut row =
+                    NewRow::new(id, t0 + TimeDelta::seconds(r.1), &kind).channel(&channels[r.3]);
+                if with_event && r.4 != 0 {
+                    row = row.event(events[r.4]);
+                }
+                b.push_row(&row).unwrap();
+            };
+            let config = JourneyConfig::default();
+            let mut one = EventLogBuilder::new(&config).unwrap();
+            for r in &table {
+                push(&mut one, r);
+            }
+            let expected = one.finish().unwrap();
+            for parts in 1..=4 {
+                let mut builders: Vec<EventLogBuilder> = (0..parts)
+                    .map(|_| EventLogBuilder::new(&config).unwrap())
+                    .collect();
+                let chunk = rows.div_ceil(parts);
+                for (i, r) in table.iter().enumerate() {
+                    push(&mut builders[i / chunk], r);
+                }
+                let log = EventLogBuilder::finish_parts(builders).unwrap();
+                assert_eq!(log, expected, "{rows} rows, {parts} parts");
+            }
+        }
+    }
 
     /// The lean grouping gives the columns and customers the general one
     /// gives, for logs with and without an event column, small and large

@@ -598,13 +598,14 @@ fn join_parts<'o>(
     parts: impl IntoIterator<Item = Rows<'o>>,
     ignored: Vec<String>,
 ) -> Result<(EventLog, CsvSummary)> {
-    let mut joined: Option<(EventLogBuilder, CsvSummary)> = None;
+    let mut builders = Vec::new();
+    let mut joined: Option<CsvSummary> = None;
     for rows in parts {
         let (builder, summary) = rows.finish();
+        builders.push(builder);
         match &mut joined {
-            None => joined = Some((builder, summary)),
-            Some((into, total)) => {
-                into.absorb(builder)?;
+            None => joined = Some(summary),
+            Some(total) => {
                 total.rows += summary.rows;
                 for (name, n) in summary.custom_events {
                     *total.custom_events.entry(name).or_default() += n;
@@ -612,13 +613,12 @@ fn join_parts<'o>(
             }
         }
     }
-    let (builder, mut summary) = match joined {
-        Some(j) => j,
-        None => return Err(Failure::panicked().into_error(0)),
+    let Some(mut summary) = joined else {
+        return Err(Failure::panicked().into_error(0));
     };
     summary.ignored_columns = ignored;
     summary.custom_events.sort_keys();
-    Ok((builder.finish()?, summary))
+    Ok((EventLogBuilder::finish_parts(builders)?, summary))
 }
 
 /// A failure while reading rows; lines count from the start of the range

@@ -648,13 +648,17 @@ pub(super) struct Grouping {
 /// # Errors
 /// [`Error::NumericFailure`] if a thread panicked.
 pub(super) fn counting_sort(cust: &[u64], k: usize, threads: usize) -> Result<Grouping> {
-    let mut counted = count(cust, k, threads)?;
-    let slots: Vec<AtomicU32> = (0..cust.len()).map(|_| AtomicU32::new(0)).collect();
+    let n = cust.len();
+    let sort_parts = threads.clamp(1, MAX_THREADS).min(n / k.max(1)).max(1);
+    let chunk = n.div_ceil(sort_parts).max(1);
+    let parts: Vec<&[u64]> = cust.chunks(chunk).collect();
+    let mut counted = count_parts(&parts, k)?;
+    let slots: Vec<AtomicU32> = (0..n).map(|_| AtomicU32::new(0)).collect();
     // Positions are disjoint across parts: the stores only need to be
     // atomic in name (relaxed stores are plain stores).
-    counted.scatter(cust, |place, row| {
+    counted.scatter(&parts, |place, part, row| {
         if let Some(p) = slots.get(place) {
-            p.store(row as u32, Relaxed);
+            p.store((part * chunk + row) as u32, Relaxed);
         }
     })?;
     let perm: Vec<u32> = slots.into_iter().map(AtomicU32::into_inner).collect();
@@ -665,7 +669,7 @@ pub(super) fn counting_sort(cust: &[u64], k: usize, threads: usize) -> Result<Gr
     })
 }
 
-/// The counting pass of [`counting_sort`]: the customers, their offsets,
+/// The counting pass of [`counting_sort`] ([`count_parts`]): the customers, their offsets,
 /// and each input part's next place per customer id.
 pub(super) struct Counted {
     /// The customers that have rows, ascending.
@@ -674,22 +678,18 @@ pub(super) struct Counted {
     pub(super) offsets: Vec<u32>,
     /// Per input part: the next place of each customer id's rows.
     next: Vec<Vec<u32>>,
-    /// Rows per input part (the last may have fewer).
-    chunk: usize,
 }
 
-/// Counts the rows of each customer id (each below `k`) in parts of the
-/// input on up to `threads` threads (see [`counting_sort`]).
+/// Counts the rows of each customer id (each below `k`), given in parts
+/// (the input is the parts end to end), each part counted on its own
+/// thread in a table of every customer id (see [`counting_sort`]).
 ///
 /// # Errors
 /// [`Error::NumericFailure`] if a thread panicked.
-pub(super) fn count(cust: &[u64], k: usize, threads: usize) -> Result<Counted> {
-    let n = cust.len();
-    let sort_parts = threads.clamp(1, MAX_THREADS).min(n / k.max(1)).max(1);
-    let chunk = n.div_ceil(sort_parts).max(1);
-    let jobs: Vec<_> = cust
-        .chunks(chunk)
-        .map(|c| {
+pub(super) fn count_parts(parts: &[&[u64]], k: usize) -> Result<Counted> {
+    let jobs: Vec<_> = parts
+        .iter()
+        .map(|&c| {
             move || {
                 let mut count = vec![0u32; k];
                 for &c in c {
@@ -723,34 +723,32 @@ pub(super) fn count(cust: &[u64], k: usize, threads: usize) -> Result<Counted> {
         customers,
         offsets,
         next,
-        chunk,
     })
 }
 
 impl Counted {
-    /// Calls `put(place, row)` for every row of `cust` (the ids counted),
-    /// each input part on its own thread: rows of one customer get
-    /// consecutive places in input order. Places are disjoint across
-    /// threads.
+    /// Calls `put(place, part, row)` for every row of `parts` (the ids
+    /// counted, in the same parts; `row` counts from the part's start),
+    /// each part on its own thread: rows of one customer get consecutive
+    /// places in input order. Places are disjoint across threads.
     ///
     /// # Errors
     /// [`Error::NumericFailure`] if a thread panicked.
     pub(super) fn scatter(
         &mut self,
-        cust: &[u64],
-        put: impl Fn(usize, usize) + Sync,
+        parts: &[&[u64]],
+        put: impl Fn(usize, usize, usize) + Sync,
     ) -> Result<()> {
-        let chunk = self.chunk;
         let put = &put;
-        let jobs: Vec<_> = cust
-            .chunks(chunk)
+        let jobs: Vec<_> = parts
+            .iter()
             .zip(self.next.iter_mut())
             .enumerate()
-            .map(|(part, (c, next))| {
+            .map(|(part, (&c, next))| {
                 move || {
                     for (i, &c) in c.iter().enumerate() {
                         if let Some(slot) = next.get_mut(c as usize) {
-                            put(*slot as usize, part * chunk + i);
+                            put(*slot as usize, part, i);
                             *slot += 1;
                         }
                     }
