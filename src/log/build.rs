@@ -1,6 +1,8 @@
 //! Building an [`EventLog`] from rows in any order.
 
 use std::cmp::Ordering;
+use std::sync::atomic::AtomicU64;
+use std::sync::atomic::Ordering::Relaxed;
 
 use chrono::{DateTime, Utc};
 
@@ -879,7 +881,12 @@ fn group_with(
                     events: None,
                 })
                 .collect();
-            lean_scatter(&parts, k)?
+            let codes = (
+                dicts.kinds.len().saturating_sub(1) as u16,
+                dicts.channels.len().saturating_sub(1) as u16,
+                dicts.events.len() as u32,
+            );
+            lean_scatter(&parts, k, codes, None)?
         };
         drop(customer);
         lean_write(&rows, &offsets, threads, cols)?;
@@ -1019,10 +1026,11 @@ fn finish_lean_parts(parts: Vec<EventLogBuilder>, n: usize, k: usize) -> Result<
     }
     // The customers' keys: the integer ids used, ascending (each part
     // marks its own in a table of every id, on its thread).
-    let seen: Vec<Vec<bool>> = {
-        let jobs: Vec<_> = std::iter::once(&first.customer)
-            .chain(rest.iter().map(|p| &p.customer))
-            .map(|ids| {
+    // The same threads take each part's times' range for the packing.
+    let (seen, times): (Vec<Vec<bool>>, Vec<_>) = {
+        let jobs: Vec<_> = std::iter::once((&first.customer, &first.cols))
+            .chain(rest.iter().map(|p| (&p.customer, &p.cols)))
+            .map(|(ids, cols)| {
                 move || {
                     let mut seen = vec![false; k];
                     for &c in ids {
@@ -1030,11 +1038,19 @@ fn finish_lean_parts(parts: Vec<EventLogBuilder>, n: usize, k: usize) -> Result<
                             *s = true;
                         }
                     }
-                    seen
+                    let part = LeanPart {
+                        customer: ids,
+                        cols,
+                        base: 0,
+                        kinds: None,
+                        channels: None,
+                        events: None,
+                    };
+                    (seen, part.times())
                 }
             })
             .collect();
-        run_jobs(jobs)?
+        run_jobs(jobs)?.into_iter().unzip()
     };
     let numbers: Vec<u64> = (0..k)
         .filter(|&v| seen.iter().any(|s| s.get(v) == Some(&true)))
@@ -1071,7 +1087,13 @@ fn finish_lean_parts(parts: Vec<EventLogBuilder>, n: usize, k: usize) -> Result<
             p.channels = Some(&channels);
             p.events = Some(&events);
         }
-        lean_scatter(&parts, k)?
+        let d = &first.dicts;
+        let codes = (
+            d.kinds.len().saturating_sub(1) as u16,
+            d.channels.len().saturating_sub(1) as u16,
+            d.events.len() as u32,
+        );
+        lean_scatter(&parts, k, codes, Some(times))?
     };
     drop(rest);
     let EventLogBuilder {
@@ -1164,7 +1186,85 @@ fn lean(c: &Columns) -> bool {
 /// (disjoint places; relaxed stores and loads are plain ones).
 #[derive(Default)]
 #[repr(align(16))]
-struct LeanRow(std::sync::atomic::AtomicU64, std::sync::atomic::AtomicU64);
+struct LeanRow(AtomicU64, AtomicU64);
+
+/// The rows of a [`lean`] grouping in grouped order: as [`LeanRow`]s, or
+/// when every time is a whole number of seconds after the first, within
+/// 2^32 seconds, and the codes fit 32 bits, as one word each ([`Narrow`]):
+/// half the memory moved at random.
+enum LeanRows {
+    Wide(Vec<LeanRow>),
+    Narrow(Vec<AtomicU64>, Narrow),
+}
+
+/// One word per row: seconds after `base` in the high 32 bits, then the
+/// kind, channel and event key + 1 (`channel_bits` and `event_bits`
+/// wide): comparing words orders rows as [`LeanRow`]s compare.
+#[derive(Debug, Clone, Copy)]
+struct Narrow {
+    base: i64,
+    channel_bits: u32,
+    event_bits: u32,
+}
+
+impl Narrow {
+    /// The packing of rows with times `min..=max` (all equal modulo a
+    /// second) and codes up to these, if it fits.
+    fn of(min: i64, max: i64, kind: u16, channel: u16, event: u32) -> Option<Narrow> {
+        let bits = |v: u64| 64 - v.leading_zeros();
+        let (kb, cb, eb) = (
+            bits(u64::from(kind)),
+            bits(u64::from(channel)),
+            bits(u64::from(event)),
+        );
+        let span = i128::from(max) - i128::from(min);
+        (kb + cb + eb <= 32 && (0..(1i128 << 32) * 1_000_000).contains(&span)).then_some(Narrow {
+            base: min,
+            channel_bits: cb,
+            event_bits: eb,
+        })
+    }
+
+    #[inline(always)]
+    fn pack(self, time: i64, kind: u16, channel: u16, event: u32) -> u64 {
+        let secs = (time.wrapping_sub(self.base) / 1_000_000) as u64;
+        (secs << 32)
+            | (u64::from(kind) << (self.channel_bits + self.event_bits))
+            | (u64::from(channel) << self.event_bits)
+            | u64::from(event)
+    }
+
+    /// The time and the [`LeanRow`] low word of a packed row.
+    #[inline(always)]
+    fn unpack(self, w: u64) -> (i64, u64) {
+        let time = self.base + (w >> 32) as i64 * 1_000_000;
+        let codes = w & 0xffff_ffff;
+        let event = codes & ((1 << self.event_bits) - 1);
+        let channel = (codes >> self.event_bits) & ((1 << self.channel_bits) - 1);
+        let kind = codes >> (self.channel_bits + self.event_bits);
+        (time, (kind << 48) | (channel << 32) | event)
+    }
+}
+
+impl LeanRows {
+    fn len(&self) -> usize {
+        match self {
+            LeanRows::Wide(r) => r.len(),
+            LeanRows::Narrow(r, _) => r.len(),
+        }
+    }
+
+    /// Row `i`: its time and [`LeanRow`] low word.
+    #[inline(always)]
+    fn get(&self, i: usize) -> Option<(i64, u64)> {
+        match self {
+            LeanRows::Wide(r) => r
+                .get(i)
+                .map(|r| (r.0.load(Relaxed) as i64, r.1.load(Relaxed))),
+            LeanRows::Narrow(r, n) => r.get(i).map(|w| n.unpack(w.load(Relaxed))),
+        }
+    }
+}
 
 /// One input part of a [`lean`] grouping: its rows' customer ids, the
 /// columns holding its rows (from row `base` on), and the maps of its
@@ -1179,9 +1279,10 @@ struct LeanPart<'a> {
 }
 
 impl LeanPart<'_> {
-    /// Row `i` of the part as a [`LeanRow`]'s two words.
+    /// Row `i` of the part: its time, kind, channel and event key + 1 (0
+    /// for none), in the log's codes.
     #[inline(always)]
-    fn row(&self, i: usize) -> (u64, u64) {
+    fn row(&self, i: usize) -> (i64, u16, u16, u32) {
         let c = self.cols;
         let at = self.base + i;
         let time = c.time.get(at).copied().unwrap_or(0);
@@ -1199,34 +1300,92 @@ impl LeanPart<'_> {
         {
             event = m.get(event as usize).copied().unwrap_or(NULL_KEY);
         }
-        let low =
-            (u64::from(kind) << 48) | (u64::from(channel) << 32) | u64::from(event.wrapping_add(1));
-        (time as u64, low)
+        (time, kind, channel, event.wrapping_add(1))
+    }
+
+    /// The part's times: the least, the greatest, and whether all are equal
+    /// modulo a second.
+    fn times(&self) -> Option<(i64, i64, bool)> {
+        let time = self
+            .cols
+            .time
+            .get(self.base..self.base + self.customer.len())?;
+        let first = time.first()?.rem_euclid(1_000_000);
+        let (mut min, mut max, mut odd) = (i64::MAX, i64::MIN, false);
+        for &t in time {
+            min = min.min(t);
+            max = max.max(t);
+            odd |= t.rem_euclid(1_000_000) != first;
+        }
+        Some((min, max, !odd))
     }
 }
 
 /// The counting sort of a [`lean`] grouping (customer ids below `k`,
-/// dense): each part counted and scattered on its own thread, the scatter
-/// moving each row's time, kind, channel and event at once (no
-/// permutation, no gathers). Returns the customers ascending, where each
-/// one's rows start (no final end) and the rows in grouped order, each
-/// customer's in input order.
+/// dense; codes up to `codes`: kind, channel, event key + 1, as the
+/// dictionaries the codes come from bound them): each part
+/// counted and scattered on its own thread, the scatter moving each row's
+/// time, kind, channel and event at once (no permutation, no gathers).
+/// `times`: each part's [`LeanPart::times`], if known. Returns the
+/// customers ascending, where each one's rows start (no final end) and the
+/// rows in grouped order, each customer's in input order.
 fn lean_scatter(
     parts: &[LeanPart<'_>],
     k: usize,
-) -> Result<(Vec<CustomerId>, Vec<u32>, Vec<LeanRow>)> {
-    use std::sync::atomic::Ordering::Relaxed;
+    codes: (u16, u16, u32),
+    times: Option<Vec<Option<(i64, i64, bool)>>>,
+) -> Result<(Vec<CustomerId>, Vec<u32>, LeanRows)> {
     let n: usize = parts.iter().map(|p| p.customer.len()).sum();
     let ids: Vec<&[u64]> = parts.iter().map(|p| p.customer).collect();
+    let times = match times {
+        Some(t) => t,
+        None => run_jobs(parts.iter().map(|p| move || p.times()).collect())?,
+    };
     let mut counted = super::slice::count_parts(&ids, k)?;
-    let rows: Vec<LeanRow> = (0..n).map(|_| LeanRow::default()).collect();
-    counted.scatter(&ids, |place, part, i| {
-        if let (Some(p), Some(r)) = (parts.get(part), rows.get(place)) {
-            let (time, low) = p.row(i);
-            r.0.store(time, Relaxed);
-            r.1.store(low, Relaxed);
+    // One word per row when the times and codes fit.
+    let mut narrow = None;
+    let mut all = times.iter();
+    if let Some(&Some((min0, max0, whole0))) = all.next() {
+        let (mut min, mut max, mut whole) = (min0, max0, whole0);
+        for t in all {
+            let Some((lo, hi, w)) = *t else {
+                whole = false;
+                break;
+            };
+            whole &= w && (i128::from(lo) - i128::from(min0)).rem_euclid(1_000_000) == 0;
+            min = min.min(lo);
+            max = max.max(hi);
         }
-    })?;
+        if whole {
+            narrow = Narrow::of(min, max, codes.0, codes.1, codes.2);
+        }
+    }
+    let rows = match narrow {
+        Some(packing) => {
+            let rows: Vec<AtomicU64> = (0..n).map(|_| AtomicU64::new(0)).collect();
+            counted.scatter(&ids, |place, part, i| {
+                if let (Some(p), Some(r)) = (parts.get(part), rows.get(place)) {
+                    let (time, kind, channel, event) = p.row(i);
+                    r.store(packing.pack(time, kind, channel, event), Relaxed);
+                }
+            })?;
+            LeanRows::Narrow(rows, packing)
+        }
+        None => {
+            let rows: Vec<LeanRow> = (0..n).map(|_| LeanRow::default()).collect();
+            counted.scatter(&ids, |place, part, i| {
+                if let (Some(p), Some(r)) = (parts.get(part), rows.get(place)) {
+                    let (time, kind, channel, event) = p.row(i);
+                    r.0.store(time as u64, Relaxed);
+                    r.1.store(
+                        (u64::from(kind) << 48) | (u64::from(channel) << 32) | u64::from(event),
+                        Relaxed,
+                    );
+                }
+            })?;
+            LeanRows::Wide(rows)
+        }
+    };
     let customers = std::mem::take(&mut counted.customers);
     let offsets = std::mem::take(&mut counted.offsets);
     Ok((customers, offsets, rows))
@@ -1236,13 +1395,12 @@ fn lean_scatter(
 /// channel and event columns (`n` rows each; an empty event column stays
 /// empty), each customer's rows (starting at `offsets`) in order, one half
 /// of the rows per thread when `threads` > 1.
-fn lean_write(rows: &[LeanRow], offsets: &[u32], threads: usize, cols: &mut Columns) -> Result<()> {
+fn lean_write(rows: &LeanRows, offsets: &[u32], threads: usize, cols: &mut Columns) -> Result<()> {
     let n = rows.len();
     // The halves of the rows, cut at a customer boundary.
     let half = offsets.partition_point(|&o| (o as usize) < n / 2);
     let mid = offsets.get(half).map_or(n, |&o| o as usize);
     let (runs_a, runs_b) = offsets.split_at(half);
-    let (rows_a, rows_b) = rows.split_at(mid.min(rows.len()));
     let Columns {
         time,
         kind,
@@ -1268,12 +1426,12 @@ fn lean_write(rows: &[LeanRow], offsets: &[u32], threads: usize, cols: &mut Colu
     };
     let done = std::thread::scope(|s| {
         if threads > 1 {
-            let second = s.spawn(|| b.write(rows_b, runs_b, mid));
-            a.write(rows_a, runs_a, 0);
+            let second = s.spawn(|| b.write(rows, runs_b, mid, n));
+            a.write(rows, runs_a, 0, mid);
             second.join().is_ok()
         } else {
-            b.write(rows_b, runs_b, mid);
-            a.write(rows_a, runs_a, 0);
+            b.write(rows, runs_b, mid, n);
+            a.write(rows, runs_a, 0, mid);
             true
         }
     });
@@ -1302,31 +1460,29 @@ struct LeanOut<'a> {
 }
 
 impl LeanOut<'_> {
-    /// Writes `rows` (the grouped rows from `base` on; customers' runs
-    /// starting at `starts`, relative to the whole), each run in order.
-    fn write(self, rows: &[LeanRow], starts: &[u32], base: usize) {
-        use std::sync::atomic::Ordering::Relaxed;
+    /// Writes rows `base..end` of `rows` (customers' runs starting at
+    /// `starts`), each run in order.
+    fn write(self, rows: &LeanRows, starts: &[u32], base: usize, end: usize) {
         let mut run: Vec<(u64, u64)> = Vec::new();
         let ends = starts
             .iter()
             .skip(1)
             .map(|&s| s as usize)
-            .chain(std::iter::once(base + rows.len()));
+            .chain(std::iter::once(end));
         for (&lo, hi) in starts.iter().zip(ends) {
-            let (lo, hi) = ((lo as usize).saturating_sub(base), hi.saturating_sub(base));
-            let Some(rs) = rows.get(lo..hi) else {
-                continue;
-            };
+            let lo = lo as usize;
             run.clear();
-            run.extend(
-                rs.iter()
-                    .map(|r| (r.0.load(Relaxed) ^ (1 << 63), r.1.load(Relaxed))),
-            );
             // Times compare as signed: the sign bit flipped, as unsigned.
+            run.extend(
+                (lo..hi)
+                    .filter_map(|i| rows.get(i))
+                    .map(|(t, low)| (t as u64 ^ (1 << 63), low)),
+            );
             if run.windows(2).any(|w| matches!(w, [x, y] if x > y)) {
                 // Rows equal in both words are equal in every column.
                 run.sort_unstable();
             }
+            let (lo, hi) = (lo.saturating_sub(base), hi.saturating_sub(base));
             for (i, &(t, low)) in (lo..hi).zip(&run) {
                 if let Some(x) = self.time.get_mut(i) {
                     *x = (t ^ (1 << 63)) as i64;
@@ -1802,16 +1958,19 @@ mod tests {
             state ^= state << 17;
             state % m
         };
-        for (n, customers, with_event) in [
-            (1usize, 1u64, true),
-            (50, 7, false),
-            (3000, 400, true),
-            (70_000, 9_000, true),
-            (70_000, 20_000, false),
+        for (n, customers, with_event, unit) in [
+            (1usize, 1u64, true, 1),
+            (50, 7, false, 1),
+            (3000, 400, true, 1),
+            (3000, 400, true, 1_000_000),
+            (70_000, 9_000, true, 1),
+            (70_000, 9_000, true, 1_000_000),
+            (70_000, 20_000, false, 1_000_000),
+            (70_000, 20_000, false, 1),
         ] {
             let customer: Vec<u64> = (0..n).map(|_| next(customers)).collect();
             let mut cols = Columns {
-                time: (0..n).map(|_| next(4) as i64 - 2).collect(),
+                time: (0..n).map(|_| (next(4) as i64 - 2) * unit + 7).collect(),
                 kind: (0..n).map(|_| next(3) as u16).collect(),
                 channel: (0..n).map(|_| next(2) as u16).collect(),
                 ..Columns::default()
@@ -1825,7 +1984,11 @@ mod tests {
                     .collect();
             }
             assert!(lean(&cols));
-            let dicts = Dictionaries::default();
+            // Codes within the dictionaries, as a builder's are.
+            let mut dicts = Dictionaries::default();
+            for e in ["a", "b", "c", "d"] {
+                dicts.events.intern(e).unwrap();
+            }
             let mut general = cols.clone();
             let a = group_with(customer.clone(), &mut cols, &dicts, true).unwrap();
             let b = group_with(customer, &mut general, &dicts, false).unwrap();
