@@ -269,12 +269,22 @@ pub(crate) struct Compiled {
     /// The shop's offset from UTC in microseconds.
     offset_us: i64,
     campaign: [[bool; 32]; 13],
+    /// One bit per day of [`CAMPAIGN_BITS_FROM`], [`CAMPAIGN_BITS_DAYS`]
+    /// days on: whether the day is a campaign day (`campaign` by its month
+    /// and day, without a calendar conversion per day).
+    campaign_bits: Vec<u64>,
     modes: SessionModeConfig,
     /// The reminder channel of each built-in channel code.
     reminders: Vec<Option<ReminderChannel>>,
 }
 
 const DAY_US: i64 = 86_400_000_000;
+
+/// The first day of the campaign-day bits: 1970-01-01.
+const CAMPAIGN_BITS_FROM: i64 = 0;
+/// The days the campaign-day bits cover: 1970-01-01 to 2100-01-06, in 742
+/// words of 64 days (5.8 KiB).
+const CAMPAIGN_BITS_DAYS: i64 = 742 * 64;
 
 /// A span in nanoseconds, exactly (a `TimeDelta` fits in an `i128`).
 pub(crate) fn span_nanos(d: TimeDelta) -> i128 {
@@ -291,6 +301,7 @@ impl Compiled {
             discounts_visible: c.evidence.discount_flags || c.evidence.coupons,
             offset_us: i64::from(c.utc_offset_minutes) * 60_000_000,
             campaign: c.campaign_table(),
+            campaign_bits: campaign_bits(&c.campaign_table()),
             modes: c.session_modes.clone(),
             reminders: BuiltinChannel::ALL
                 .iter()
@@ -306,7 +317,23 @@ impl Compiled {
         us.saturating_add(self.offset_us).div_euclid(DAY_US)
     }
 
+    #[inline]
     fn is_campaign_day(&self, day: i64) -> bool {
+        if let Some(bit) = day
+            .checked_sub(CAMPAIGN_BITS_FROM)
+            .filter(|d| (0..CAMPAIGN_BITS_DAYS).contains(d))
+        {
+            return self
+                .campaign_bits
+                .get((bit / 64) as usize)
+                .is_some_and(|w| w >> (bit % 64) & 1 == 1);
+        }
+        self.is_campaign_day_slow(day)
+    }
+
+    /// [`Compiled::is_campaign_day`] by a calendar conversion.
+    #[cold]
+    fn is_campaign_day_slow(&self, day: i64) -> bool {
         let (month, day) = month_day(day);
         self.campaign
             .get(month as usize)
@@ -322,6 +349,42 @@ impl Compiled {
             .copied()
             .flatten()
     }
+}
+
+/// The campaign-day bits (see [`Compiled`]) of a table by month and day:
+/// the days walked one by one with their month and day, no division.
+fn campaign_bits(table: &[[bool; 32]; 13]) -> Vec<u64> {
+    let mut bits = vec![0u64; (CAMPAIGN_BITS_DAYS / 64) as usize];
+    let (mut year, mut month, mut mday) = civil(CAMPAIGN_BITS_FROM);
+    for d in 0..CAMPAIGN_BITS_DAYS {
+        let on = table
+            .get(month as usize)
+            .and_then(|r| r.get(mday as usize))
+            .copied()
+            .unwrap_or(false);
+        if on {
+            if let Some(w) = bits.get_mut((d / 64) as usize) {
+                *w |= 1 << (d % 64);
+            }
+        }
+        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+        let len = match month {
+            2 if leap => 29,
+            2 => 28,
+            4 | 6 | 9 | 11 => 30,
+            _ => 31,
+        };
+        mday += 1;
+        if mday > len {
+            mday = 1;
+            month += 1;
+            if month > 12 {
+                month = 1;
+                year += 1;
+            }
+        }
+    }
+    bits
 }
 
 /// The month (1-12) and day of the month of a day counted from 1970-01-01
@@ -1115,6 +1178,20 @@ mod tests {
                 "{d}"
             );
         }
+    }
+
+    #[test]
+    fn campaign_bits_are_the_calendar_table() {
+        let mut config = PersonaConfig::default();
+        config.campaign_lead_days = 2;
+        let c = Compiled::new(&config);
+        let mut on = 0;
+        for day in (CAMPAIGN_BITS_FROM - 400)..(CAMPAIGN_BITS_FROM + CAMPAIGN_BITS_DAYS + 400) {
+            let slow = c.is_campaign_day_slow(day);
+            assert_eq!(c.is_campaign_day(day), slow, "{day}");
+            on += usize::from(slow);
+        }
+        assert!(on > 1_000, "{on}");
     }
 
     #[test]
