@@ -1182,8 +1182,10 @@ mod tests {
 
     #[test]
     fn campaign_bits_are_the_calendar_table() {
-        let mut config = PersonaConfig::default();
-        config.campaign_lead_days = 2;
+        let config = PersonaConfig {
+            campaign_lead_days: 2,
+            ..PersonaConfig::default()
+        };
         let c = Compiled::new(&config);
         let mut on = 0;
         for day in (CAMPAIGN_BITS_FROM - 400)..(CAMPAIGN_BITS_FROM + CAMPAIGN_BITS_DAYS + 400) {
