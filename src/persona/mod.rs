@@ -93,6 +93,7 @@ use crate::log::JourneyView;
 pub struct Classifier {
     config: PersonaConfig,
     compiled: profile::Compiled,
+    weights: score::Weights,
     precedence: [Persona; 6],
 }
 
@@ -102,6 +103,7 @@ impl Default for Classifier {
         let config = PersonaConfig::default();
         Classifier {
             compiled: profile::Compiled::new(&config),
+            weights: score::Weights::new(&config),
             config,
             precedence: DEFAULT_PRECEDENCE,
         }
@@ -122,6 +124,7 @@ impl Classifier {
         }
         Ok(Classifier {
             compiled: profile::Compiled::new(&config),
+            weights: score::Weights::new(&config),
             config,
             precedence,
         })
@@ -175,14 +178,15 @@ impl Classifier {
     #[must_use]
     pub fn classify(&self, profile: &BehaviourProfile) -> Classification {
         let c = &self.config;
+        let w = &self.weights;
         let q = &mut score::Quiet;
         let scores = [
-            score::score(Persona::Surfer, profile, c, q),
-            score::score(Persona::Researcher, profile, c, q),
-            score::score(Persona::FocusedBuyer, profile, c, q),
-            score::score(Persona::DealDriven, profile, c, q),
-            score::score(Persona::ImpulsiveOneTime, profile, c, q),
-            score::score(Persona::Loyal, profile, c, q),
+            score::score(Persona::Surfer, profile, c, w, q),
+            score::score(Persona::Researcher, profile, c, w, q),
+            score::score(Persona::FocusedBuyer, profile, c, w, q),
+            score::score(Persona::DealDriven, profile, c, w, q),
+            score::score(Persona::ImpulsiveOneTime, profile, c, w, q),
+            score::score(Persona::Loyal, profile, c, w, q),
         ];
         let (primary, passed) = score::primary(&scores, &self.precedence, self.config.pass_score);
         Classification {
@@ -203,7 +207,7 @@ impl Classifier {
         let mut reasons = IndexMap::with_capacity(6);
         for &p in Persona::ALL {
             let mut rec = score::Record::default();
-            score::score(p, profile, &self.config, &mut rec);
+            score::score(p, profile, &self.config, &self.weights, &mut rec);
             reasons.insert(p, rec.0);
         }
         Explanation {

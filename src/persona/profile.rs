@@ -269,12 +269,22 @@ pub(crate) struct Compiled {
     /// The shop's offset from UTC in microseconds.
     offset_us: i64,
     campaign: [[bool; 32]; 13],
+    /// One bit per day of [`CAMPAIGN_BITS_FROM`], [`CAMPAIGN_BITS_DAYS`]
+    /// days on: whether the day is a campaign day (`campaign` by its month
+    /// and day, without a calendar conversion per day).
+    campaign_bits: Vec<u64>,
     modes: SessionModeConfig,
     /// The reminder channel of each built-in channel code.
     reminders: Vec<Option<ReminderChannel>>,
 }
 
 const DAY_US: i64 = 86_400_000_000;
+
+/// The first day of the campaign-day bits: 1970-01-01.
+const CAMPAIGN_BITS_FROM: i64 = 0;
+/// The days the campaign-day bits cover: 1970-01-01 to 2100-01-06, in 742
+/// words of 64 days (5.8 KiB).
+const CAMPAIGN_BITS_DAYS: i64 = 742 * 64;
 
 /// A span in nanoseconds, exactly (a `TimeDelta` fits in an `i128`).
 pub(crate) fn span_nanos(d: TimeDelta) -> i128 {
@@ -291,6 +301,7 @@ impl Compiled {
             discounts_visible: c.evidence.discount_flags || c.evidence.coupons,
             offset_us: i64::from(c.utc_offset_minutes) * 60_000_000,
             campaign: c.campaign_table(),
+            campaign_bits: campaign_bits(&c.campaign_table()),
             modes: c.session_modes.clone(),
             reminders: BuiltinChannel::ALL
                 .iter()
@@ -306,7 +317,23 @@ impl Compiled {
         us.saturating_add(self.offset_us).div_euclid(DAY_US)
     }
 
+    #[inline]
     fn is_campaign_day(&self, day: i64) -> bool {
+        if let Some(bit) = day
+            .checked_sub(CAMPAIGN_BITS_FROM)
+            .filter(|d| (0..CAMPAIGN_BITS_DAYS).contains(d))
+        {
+            return self
+                .campaign_bits
+                .get((bit / 64) as usize)
+                .is_some_and(|w| w >> (bit % 64) & 1 == 1);
+        }
+        self.is_campaign_day_slow(day)
+    }
+
+    /// [`Compiled::is_campaign_day`] by a calendar conversion.
+    #[cold]
+    fn is_campaign_day_slow(&self, day: i64) -> bool {
         let (month, day) = month_day(day);
         self.campaign
             .get(month as usize)
@@ -322,6 +349,42 @@ impl Compiled {
             .copied()
             .flatten()
     }
+}
+
+/// The campaign-day bits (see [`Compiled`]) of a table by month and day:
+/// the days walked one by one with their month and day, no division.
+fn campaign_bits(table: &[[bool; 32]; 13]) -> Vec<u64> {
+    let mut bits = vec![0u64; (CAMPAIGN_BITS_DAYS / 64) as usize];
+    let (mut year, mut month, mut mday) = civil(CAMPAIGN_BITS_FROM);
+    for d in 0..CAMPAIGN_BITS_DAYS {
+        let on = table
+            .get(month as usize)
+            .and_then(|r| r.get(mday as usize))
+            .copied()
+            .unwrap_or(false);
+        if on {
+            if let Some(w) = bits.get_mut((d / 64) as usize) {
+                *w |= 1 << (d % 64);
+            }
+        }
+        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+        let len = match month {
+            2 if leap => 29,
+            2 => 28,
+            4 | 6 | 9 | 11 => 30,
+            _ => 31,
+        };
+        mday += 1;
+        if mday > len {
+            mday = 1;
+            month += 1;
+            if month > 12 {
+                month = 1;
+                year += 1;
+            }
+        }
+    }
+    bits
 }
 
 /// The month (1-12) and day of the month of a day counted from 1970-01-01
@@ -656,12 +719,19 @@ pub(crate) fn build(
     s: &mut Scratch,
 ) -> BehaviourProfile {
     let mut p = BehaviourProfile::empty(view.customer(), as_of);
-    build_into(&mut p, view, as_of, c, s);
+    build_into::<true>(&mut p, view, as_of, c, s);
     p
 }
 
 /// [`build`] into a profile that the caller reuses: `p` is reset first.
-pub(crate) fn build_into(
+///
+/// With `FULL` false, only what [`Classifier::classify`] reads, the
+/// acquisition channel and [`Scratch::first_order_month`] are computed (the
+/// population report's needs); the other fields keep their empty values:
+/// the checkout profile, session modes, the instants, distinct products,
+/// repeat views, views per session, tenure, the median order gap and the
+/// upsell uptake.
+pub(crate) fn build_into<const FULL: bool>(
     p: &mut BehaviourProfile,
     view: JourneyView<'_>,
     as_of: DateTime<Utc>,
@@ -684,7 +754,9 @@ pub(crate) fn build_into(
     let gap = span_nanos(view.config().session_gap);
     let mut t = cols.time(0);
     let first_secs = t.secs();
-    p.first_touch_at = Some(instant(t));
+    if FULL {
+        p.first_touch_at = Some(instant(t));
+    }
     p.acquisition = view
         .row(0)
         .map_or(Channel::DIRECT, |first| first.channel().clone());
@@ -721,7 +793,7 @@ pub(crate) fn build_into(
         if let Some(kind) = cols.kind(i) {
             let disc = discounted.get(i).copied().unwrap_or(false);
             let channel = channels.get(i).copied().unwrap_or_default();
-            row(p, &mut st, s, c, &cols, i, t, kind, disc, channel);
+            row::<FULL>(p, &mut st, s, c, &cols, i, t, kind, disc, channel);
         }
         if closes {
             let b = &st.basket;
@@ -733,8 +805,10 @@ pub(crate) fn build_into(
             }
             if st.ss.shopping {
                 p.shopping_sessions += 1;
-                if let Some(m) = st.ss.mode(&c.modes) {
-                    p.session_modes.add(m);
+                if FULL {
+                    if let Some(m) = st.ss.mode(&c.modes) {
+                        p.session_modes.add(m);
+                    }
                 }
             }
             if st.attempt_session == Some(st.sess_no) {
@@ -748,13 +822,13 @@ pub(crate) fn build_into(
             t = x;
         }
     }
-    finish(p, &st, s, first_secs, t.secs(), run.secs);
+    finish::<FULL>(p, &st, s, first_secs, t.secs(), run.secs);
 }
 
 /// One row of a built-in kind.
 #[allow(clippy::too_many_arguments, clippy::too_many_lines)]
 #[inline(always)]
-fn row(
+fn row<const FULL: bool>(
     p: &mut BehaviourProfile,
     st: &mut Pass,
     s: &mut Scratch,
@@ -766,7 +840,9 @@ fn row(
     discounted: bool,
     channel: u16,
 ) {
-    if let Some(rc) = c.reminder_of(channel) {
+    if !FULL {
+        // Only the checkout profile reads the reminders.
+    } else if let Some(rc) = c.reminder_of(channel) {
         if !matches!(kind, K::SupportContact | K::OrderCompleted) {
             if let Some(r) = st.last_reminder.get_mut(rc.index()) {
                 *r = Some(at);
@@ -786,16 +862,20 @@ fn row(
             ss.product_views += 1;
             st.discounted_views += u32::from(discounted);
             if let Some(slot) = product_slot(s, cols, i) {
-                st.viewed_with_product += 1;
-                slot.views += 1;
-                ss.distinct_products += u32::from(slot.session != sess_no);
-                slot.session = sess_no;
+                if FULL {
+                    st.viewed_with_product += 1;
+                    slot.views += 1;
+                    ss.distinct_products += u32::from(slot.session != sess_no);
+                    slot.session = sess_no;
+                }
             }
             if let Some(slot) = cols.category(i).and_then(|k| s.categories.entry(k, i)) {
                 st.categorised_views += 1;
                 slot.views += 1;
-                ss.distinct_categories += u32::from(slot.session != sess_no);
-                slot.session = sess_no;
+                if FULL {
+                    ss.distinct_categories += u32::from(slot.session != sess_no);
+                    slot.session = sess_no;
+                }
             }
         }
         K::Comparison => {
@@ -839,12 +919,12 @@ fn row(
                 st.attempt_session = Some(sess_no);
             }
         }
-        K::PaymentInfo => {
+        K::PaymentInfo if FULL => {
             if let Some(pm) = cols.view.row(i).and_then(|r| r.payment()) {
                 basket.payment = Some(pm);
             }
         }
-        K::Registration | K::Login => st.registered = true,
+        K::Registration | K::Login if FULL => st.registered = true,
         K::PromotionView => {
             p.promotions += 1;
             st.sess_promotion = true;
@@ -875,7 +955,6 @@ fn row(
                 p.views_before_first_checkout = Some(p.product_views);
                 st.attempt_session = Some(sess_no);
             }
-            let row = cols.view.row(i);
             let secs = at.secs();
             p.orders += 1;
             let items = basket.items.max(1);
@@ -908,8 +987,10 @@ fn row(
             st.campaign_deal_orders += u32::from(campaign && deal);
             st.coupon_applied = false;
             st.coupon_tried = false;
-            if p.first_order_at.is_none() {
-                p.first_order_at = Some(instant(at));
+            if p.sessions_to_first_order.is_none() {
+                if FULL {
+                    p.first_order_at = Some(instant(at));
+                }
                 s.first_order_month = Some(year_month_us(at.us));
                 p.sessions_to_first_order = Some(p.shopping_sessions + 1);
                 p.days_to_first_order = Some((secs - st.first_touch_secs) as f64 / DAY);
@@ -917,6 +998,12 @@ fn row(
             // `last_order_at` is set from this in `finish`.
             st.last_order = Some(at);
             st.last_order_session = p.shopping_sessions + 1;
+            let payment = basket.payment;
+            *basket = Basket::default();
+            if !FULL {
+                return;
+            }
+            let row = cols.view.row(i);
             s.order_times.push(secs);
             // Checkout type and payment.
             let ct = row
@@ -931,7 +1018,7 @@ fn row(
             if ct.is_some() {
                 co.checkout = ct;
             }
-            if let Some(pm) = row.and_then(|r| r.payment()).or(basket.payment) {
+            if let Some(pm) = row.and_then(|r| r.payment()).or(payment) {
                 if let Some(n) = co.payment_orders.get_mut(pm.index()) {
                     *n += 1;
                 }
@@ -957,7 +1044,6 @@ fn row(
                 co.reminded_orders += 1;
             }
             st.prev_order = Some(at);
-            *basket = Basket::default();
         }
         _ => {}
     }
@@ -970,7 +1056,7 @@ fn product_slot<'s>(s: &'s mut Scratch, cols: &Columns<'_>, i: usize) -> Option<
 }
 
 /// The features computed from the counts of the pass.
-fn finish(
+fn finish<const FULL: bool>(
     p: &mut BehaviourProfile,
     st: &Pass,
     s: &mut Scratch,
@@ -985,19 +1071,21 @@ fn finish(
             f64::from(a) / f64::from(b)
         }
     };
-    p.views_per_session = ratio(p.product_views, p.shopping_sessions);
     p.discounted_view_share = ratio(st.discounted_views, p.product_views);
-    p.distinct_products = u32::try_from(s.products.len()).unwrap_or(u32::MAX);
-    let mut distinct_viewed = 0u32;
-    for slot in s.products.live() {
-        if slot.views > 0 {
-            distinct_viewed += 1;
+    if FULL {
+        p.views_per_session = ratio(p.product_views, p.shopping_sessions);
+        p.distinct_products = u32::try_from(s.products.len()).unwrap_or(u32::MAX);
+        let mut distinct_viewed = 0u32;
+        for slot in s.products.live() {
+            if slot.views > 0 {
+                distinct_viewed += 1;
+            }
         }
+        p.repeat_view_ratio = ratio(
+            st.viewed_with_product.saturating_sub(distinct_viewed),
+            st.viewed_with_product,
+        );
     }
-    p.repeat_view_ratio = ratio(
-        st.viewed_with_product.saturating_sub(distinct_viewed),
-        st.viewed_with_product,
-    );
     p.distinct_categories = u32::try_from(s.categories.len()).unwrap_or(u32::MAX);
     if st.categorised_views > 0 {
         let total = f64::from(st.categorised_views);
@@ -1015,14 +1103,16 @@ fn finish(
         Some(d) => d,
         None => (last_secs - first_secs) as f64 / DAY,
     };
-    p.tenure_days = ((as_of_secs - first_secs as f64) / DAY).max(0.0);
-    p.last_order_at = st.last_order.map(instant);
+    if FULL {
+        p.tenure_days = ((as_of_secs - first_secs as f64) / DAY).max(0.0);
+        p.last_order_at = st.last_order.map(instant);
+    }
     if let Some(last) = st.last_order {
         p.days_since_last_order = Some(((as_of_secs - last.secs() as f64) / DAY).max(0.0));
         p.sessions_after_last_order =
             Some(p.shopping_sessions.saturating_sub(st.last_order_session));
     }
-    if s.order_times.len() >= 2 {
+    if FULL && s.order_times.len() >= 2 {
         s.gaps.clear();
         s.gaps.extend(s.order_times.windows(2).map(|w| match w {
             [a, b] => (b - a) as f64,
@@ -1055,9 +1145,11 @@ fn finish(
         p.unplanned_item_share = ratio(st.abandoned_unplanned, st.abandoned_items);
         p.bundle_uptake = ratio(st.abandoned_offers, baskets);
     }
-    p.upsell_uptake = ratio(st.upsell_orders, p.orders);
-    p.checkout
-        .finish(p.orders, st.upsell_orders, st.cs_reminded);
+    if FULL {
+        p.upsell_uptake = ratio(st.upsell_orders, p.orders);
+        p.checkout
+            .finish(p.orders, st.upsell_orders, st.cs_reminded);
+    }
 }
 
 #[cfg(test)]
@@ -1086,6 +1178,22 @@ mod tests {
                 "{d}"
             );
         }
+    }
+
+    #[test]
+    fn campaign_bits_are_the_calendar_table() {
+        let config = PersonaConfig {
+            campaign_lead_days: 2,
+            ..PersonaConfig::default()
+        };
+        let c = Compiled::new(&config);
+        let mut on = 0;
+        for day in (CAMPAIGN_BITS_FROM - 400)..(CAMPAIGN_BITS_FROM + CAMPAIGN_BITS_DAYS + 400) {
+            let slow = c.is_campaign_day_slow(day);
+            assert_eq!(c.is_campaign_day(day), slow, "{day}");
+            on += usize::from(slow);
+        }
+        assert!(on > 1_000, "{on}");
     }
 
     #[test]
@@ -1297,6 +1405,83 @@ mod tests {
             1
         );
         assert_eq!(p.median_order_gap_days, Some(1940.0 / 1440.0));
+    }
+
+    #[test]
+    fn the_lean_pass_computes_what_classification_and_the_report_read() {
+        // A small LCG: random journeys over every built-in kind.
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move |n: u64| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (state >> 33) % n
+        };
+        let channels = [
+            BuiltinChannel::Sms,
+            BuiltinChannel::Email,
+            BuiltinChannel::Social,
+            BuiltinChannel::CustomerService,
+            BuiltinChannel::Direct,
+        ];
+        let mut tps = Vec::new();
+        for cust in 0..300u64 {
+            let c = CustomerId(cust);
+            let mut m = i64::try_from(next(60 * 24 * 30)).unwrap();
+            for _ in 0..next(60) {
+                m += i64::try_from(next(3)).unwrap() * i64::try_from(next(60 * 24)).unwrap();
+                let kind = K::ALL[usize::try_from(next(K::ALL.len() as u64)).unwrap()];
+                let mut t = Touchpoint::new(c, at(m), kind)
+                    .with_channel(channels[usize::try_from(next(5)).unwrap()])
+                    .with_discounted(next(3) == 0);
+                if next(2) == 0 {
+                    t = t.with_product(&*format!("p{}", next(20)));
+                }
+                if next(2) == 0 {
+                    t = t.with_category(&*format!("c{}", next(4)));
+                }
+                if next(4) == 0 {
+                    t = t.with_payment(PaymentMethod::ALL[usize::try_from(next(5)).unwrap()]);
+                }
+                if next(4) == 0 {
+                    t = t.with_campaign("payday");
+                }
+                tps.push(t);
+            }
+        }
+        let log = crate::log::EventLog::from_touchpoints(&tps, &JourneyConfig::default()).unwrap();
+        let cl = Classifier::default();
+        let mut full_scratch = Scratch::default();
+        let mut lean_scratch = Scratch::default();
+        let mut lean = BehaviourProfile::empty(CustomerId(0), at(0));
+        let mut checked = 0;
+        for as_of in [at(60 * 24 * 5), at(60 * 24 * 400)] {
+            for j in log.journeys() {
+                let full = build(j, as_of, cl.compiled(), &mut full_scratch);
+                build_into::<false>(&mut lean, j, as_of, cl.compiled(), &mut lean_scratch);
+                assert_eq!(
+                    lean_scratch.first_order_month,
+                    full_scratch.first_order_month
+                );
+                assert_eq!(cl.explain(&lean), cl.explain(&full));
+                // The fields the lean pass leaves out, and nothing else.
+                let mut filled = lean.clone();
+                filled.checkout = full.checkout;
+                filled.session_modes = full.session_modes;
+                filled.first_touch_at = full.first_touch_at;
+                filled.first_order_at = full.first_order_at;
+                filled.last_order_at = full.last_order_at;
+                filled.distinct_products = full.distinct_products;
+                filled.repeat_view_ratio = full.repeat_view_ratio;
+                filled.views_per_session = full.views_per_session;
+                filled.tenure_days = full.tenure_days;
+                filled.median_order_gap_days = full.median_order_gap_days;
+                filled.upsell_uptake = full.upsell_uptake;
+                assert_eq!(filled, full);
+                checked += usize::from(full.orders > 1);
+            }
+        }
+        assert!(checked > 20, "{checked}");
     }
 
     #[test]

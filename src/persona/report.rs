@@ -448,9 +448,10 @@ impl Accumulator for PersonaAccumulator {
     /// Profiles, classifies and counts one journey; a journey that starts
     /// after `as_of` is left out. Never fails.
     fn add(&mut self, journey: JourneyView<'_>) -> Result<()> {
-        // As `add_journey`, without handing the profile out.
+        // As `add_journey`, without handing the profile out: only what
+        // classification and the report read is computed.
         let profile = &mut *self.profile;
-        profile::build_into(
+        profile::build_into::<false>(
             profile,
             journey,
             self.run.as_of,

@@ -424,28 +424,20 @@ impl<'s, S: Sink> Acc<'s, S> {
         self.sink.term(feature, value, ramp, weight, r);
     }
 
-    /// Terms of which some may be unknown for the whole input: the known
-    /// ones share the total weight of all.
+    /// Terms of which some may be unknown for the whole input, with their
+    /// weights spread over the known ones ([`Spread`]).
     #[inline(always)]
-    fn terms(&mut self, terms: &[(Feature, Option<f64>, Ramp, f64, bool)]) {
-        let (mut all, mut known) = (0.0, 0.0);
-        for t in terms {
-            all += t.3;
-            if t.4 {
-                known += t.3;
-            }
-        }
-        // All known: the weights stay exactly as written.
-        let scale = if known == all {
-            1.0
-        } else if known > 0.0 {
-            all / known
-        } else {
-            0.0
-        };
-        for &(feature, value, ramp, weight, is_known) in terms {
-            if is_known {
-                self.term(feature, value, ramp, weight * scale);
+    fn terms<const N: usize>(
+        &mut self,
+        spread: &Spread<N>,
+        terms: [(Feature, Option<f64>, Ramp); N],
+    ) {
+        for ((feature, value, ramp), (&weight, &known)) in terms
+            .into_iter()
+            .zip(spread.weights.iter().zip(&spread.known))
+        {
+            if known {
+                self.term(feature, value, ramp, weight);
             } else {
                 self.sink.left_out(feature, value, ramp);
             }
@@ -469,6 +461,86 @@ impl<'s, S: Sink> Acc<'s, S> {
     }
 }
 
+/// The weights of terms of which some may be unknown for the whole input
+/// ([`Evidence`](crate::persona::Evidence)): the known ones share the total
+/// weight of all. They depend on the configuration only, so a
+/// [`Classifier`](crate::persona::Classifier) computes them once.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Spread<const N: usize> {
+    /// The weight of each term, 0 for one left out.
+    weights: [f64; N],
+    /// Whether the input can carry each term's feature.
+    known: [bool; N],
+}
+
+impl<const N: usize> Spread<N> {
+    fn new(weights: [f64; N], known: [bool; N]) -> Spread<N> {
+        let (mut all, mut sum_known) = (0.0, 0.0);
+        for (&w, &k) in weights.iter().zip(&known) {
+            all += w;
+            if k {
+                sum_known += w;
+            }
+        }
+        // All known: the weights stay exactly as written.
+        let scale = if sum_known == all {
+            1.0
+        } else if sum_known > 0.0 {
+            all / sum_known
+        } else {
+            0.0
+        };
+        let mut out = [0.0; N];
+        for ((o, &w), &k) in out.iter_mut().zip(&weights).zip(&known) {
+            if k {
+                *o = w * scale;
+            }
+        }
+        Spread {
+            weights: out,
+            known,
+        }
+    }
+}
+
+/// The term weights of a configuration that depend on its evidence.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Weights {
+    /// Deal-driven: deal-order share, deal orders, discounted-order share,
+    /// promotion-order share, coupon-order share, campaign deal-order share,
+    /// discounted-view share.
+    deal: Spread<7>,
+    /// Impulsive / one-time: basket growth, unplanned-item share, offer
+    /// uptake, views before the first cart add, orders, sessions after the
+    /// last order.
+    impulsive: Spread<6>,
+}
+
+impl Weights {
+    pub(crate) fn new(c: &PersonaConfig) -> Weights {
+        let e = &c.evidence;
+        let offers = e.discount_flags || e.promotions || e.coupons;
+        Weights {
+            deal: Spread::new(
+                [0.3, 0.15, 0.1, 0.15, 0.05, 0.05, 0.2],
+                [
+                    offers,
+                    offers,
+                    e.discount_flags || e.coupons,
+                    e.promotions,
+                    e.coupons,
+                    offers,
+                    e.view_discount_flags,
+                ],
+            ),
+            impulsive: Spread::new(
+                [0.3, 0.2, 0.2, 0.1, 0.1, 0.1],
+                [true, true, e.discount_flags, true, true, true],
+            ),
+        }
+    }
+}
+
 #[inline(always)]
 fn n(x: u32) -> Option<f64> {
     Some(f64::from(x))
@@ -485,6 +557,7 @@ pub(crate) fn score<S: Sink>(
     persona: Persona,
     p: &BehaviourProfile,
     c: &PersonaConfig,
+    w: &Weights,
     sink: &mut S,
 ) -> f64 {
     let mut a = Acc::new(sink);
@@ -579,62 +652,46 @@ pub(crate) fn score<S: Sink>(
         }
         Persona::DealDriven => {
             let t = &c.deal_driven;
-            let e = &c.evidence;
-            let offers = e.discount_flags || e.promotions || e.coupons;
             let bought = p.orders > 0;
             let share = |x: f64| bought.then_some(x);
             let views = (p.product_views > 0).then_some(p.discounted_view_share);
-            a.terms(&[
-                (
-                    Feature::DealOrderShare,
-                    share(p.deal_order_share),
-                    t.deal_order_share,
-                    0.3,
-                    offers,
-                ),
-                (
-                    Feature::DealOrders,
-                    share(f64::from(p.deal_orders)),
-                    t.deal_orders,
-                    0.15,
-                    offers,
-                ),
-                (
-                    Feature::DiscountedOrderShare,
-                    share(p.discounted_order_share),
-                    t.discounted_order_share,
-                    0.1,
-                    e.discount_flags || e.coupons,
-                ),
-                (
-                    Feature::PromotionOrderShare,
-                    share(p.promotion_order_share),
-                    t.promotion_order_share,
-                    0.15,
-                    e.promotions,
-                ),
-                (
-                    Feature::CouponOrderShare,
-                    share(p.coupon_order_share),
-                    t.coupon_order_share,
-                    0.05,
-                    e.coupons,
-                ),
-                (
-                    Feature::CampaignDealOrderShare,
-                    share(p.campaign_deal_order_share),
-                    t.campaign_order_share,
-                    0.05,
-                    offers,
-                ),
-                (
-                    Feature::DiscountedViewShare,
-                    views,
-                    t.discounted_view_share,
-                    0.2,
-                    e.view_discount_flags,
-                ),
-            ]);
+            // Weights and evidence in `Weights::new`.
+            a.terms(
+                &w.deal,
+                [
+                    (
+                        Feature::DealOrderShare,
+                        share(p.deal_order_share),
+                        t.deal_order_share,
+                    ),
+                    (
+                        Feature::DealOrders,
+                        share(f64::from(p.deal_orders)),
+                        t.deal_orders,
+                    ),
+                    (
+                        Feature::DiscountedOrderShare,
+                        share(p.discounted_order_share),
+                        t.discounted_order_share,
+                    ),
+                    (
+                        Feature::PromotionOrderShare,
+                        share(p.promotion_order_share),
+                        t.promotion_order_share,
+                    ),
+                    (
+                        Feature::CouponOrderShare,
+                        share(p.coupon_order_share),
+                        t.coupon_order_share,
+                    ),
+                    (
+                        Feature::CampaignDealOrderShare,
+                        share(p.campaign_deal_order_share),
+                        t.campaign_order_share,
+                    ),
+                    (Feature::DiscountedViewShare, views, t.discounted_view_share),
+                ],
+            );
             a.gate(
                 Feature::DealOrderShare,
                 share(p.deal_order_share),
@@ -647,50 +704,38 @@ pub(crate) fn score<S: Sink>(
             // features are measured on either (see `BehaviourProfile`).
             let bought = p.orders > 0 || p.abandoned_baskets > 0;
             let share = |x: f64| bought.then_some(x);
-            a.terms(&[
-                (
-                    Feature::BasketGrowth,
-                    share(p.basket_growth),
-                    t.basket_growth,
-                    0.3,
-                    true,
-                ),
-                (
-                    Feature::UnplannedItemShare,
-                    share(p.unplanned_item_share),
-                    t.unplanned_item_share,
-                    0.2,
-                    true,
-                ),
-                (
-                    Feature::OfferUptake,
-                    share(p.bundle_uptake),
-                    t.offer_uptake,
-                    0.2,
-                    c.evidence.discount_flags,
-                ),
-                (
-                    Feature::ViewsBeforeFirstCart,
-                    on(p.views_before_first_cart),
-                    t.views_before_first_cart,
-                    0.1,
-                    true,
-                ),
-                (
-                    Feature::Orders,
-                    (p.orders > 0).then_some(f64::from(p.orders)),
-                    t.orders,
-                    0.1,
-                    true,
-                ),
-                (
-                    Feature::SessionsAfterLastOrder,
-                    on(p.sessions_after_last_order),
-                    t.sessions_after_last_order,
-                    0.1,
-                    true,
-                ),
-            ]);
+            // Weights and evidence in `Weights::new`.
+            a.terms(
+                &w.impulsive,
+                [
+                    (
+                        Feature::BasketGrowth,
+                        share(p.basket_growth),
+                        t.basket_growth,
+                    ),
+                    (
+                        Feature::UnplannedItemShare,
+                        share(p.unplanned_item_share),
+                        t.unplanned_item_share,
+                    ),
+                    (Feature::OfferUptake, share(p.bundle_uptake), t.offer_uptake),
+                    (
+                        Feature::ViewsBeforeFirstCart,
+                        on(p.views_before_first_cart),
+                        t.views_before_first_cart,
+                    ),
+                    (
+                        Feature::Orders,
+                        (p.orders > 0).then_some(f64::from(p.orders)),
+                        t.orders,
+                    ),
+                    (
+                        Feature::SessionsAfterLastOrder,
+                        on(p.sessions_after_last_order),
+                        t.sessions_after_last_order,
+                    ),
+                ],
+            );
             // "Belum tentu balik lagi": a second order on an offer is the
             // deal-driven shopper's habit, not a one-time sway.
             a.and_gate(
@@ -752,18 +797,22 @@ pub(crate) fn impulsive_signals(p: &BehaviourProfile, c: &PersonaConfig) -> Impu
 /// Picks the primary persona from the scores.
 #[inline]
 pub(crate) fn primary(scores: &[f64; 6], precedence: &[Persona; 6], pass: f64) -> (Persona, bool) {
-    for &p in precedence {
-        if scores.get(p.index()).is_some_and(|&s| s >= pass) {
-            return (p, true);
-        }
+    // The first that passes, without a branch per persona: walked from the
+    // back, each passing persona replaces the pick.
+    let mut pick = None;
+    for &p in precedence.iter().rev() {
+        let passes = scores.get(p.index()).is_some_and(|&s| s >= pass);
+        pick = if passes { Some(p) } else { pick };
+    }
+    if let Some(p) = pick {
+        return (p, true);
     }
     let mut best = Persona::Surfer;
     let mut best_score = f64::NEG_INFINITY;
     for (&p, &s) in Persona::ALL.iter().zip(scores) {
-        if s > best_score {
-            best = p;
-            best_score = s;
-        }
+        let better = s > best_score;
+        best = if better { p } else { best };
+        best_score = if better { s } else { best_score };
     }
     (best, false)
 }
@@ -797,12 +846,30 @@ mod tests {
         let mut blind = PersonaConfig::default();
         blind.evidence.view_discount_flags = false;
         blind.evidence.coupons = false;
-        let all = score(Persona::DealDriven, &p, &known, &mut Quiet);
-        let spread = score(Persona::DealDriven, &p, &blind, &mut Quiet);
+        let all = score(
+            Persona::DealDriven,
+            &p,
+            &known,
+            &Weights::new(&known),
+            &mut Quiet,
+        );
+        let spread = score(
+            Persona::DealDriven,
+            &p,
+            &blind,
+            &Weights::new(&blind),
+            &mut Quiet,
+        );
         assert!((all - 0.7).abs() < 1e-12, "{all}");
         assert!((spread - 0.7 / 0.75).abs() < 1e-12, "{spread}");
         let mut rec = Record::default();
-        let s = score(Persona::DealDriven, &p, &blind, &mut rec);
+        let s = score(
+            Persona::DealDriven,
+            &p,
+            &blind,
+            &Weights::new(&blind),
+            &mut rec,
+        );
         let left: Vec<Feature> = rec
             .0
             .iter()
@@ -823,7 +890,16 @@ mod tests {
             promotions: false,
             coupons: false,
         };
-        assert_eq!(score(Persona::DealDriven, &p, &blind, &mut Quiet), 0.0);
+        assert_eq!(
+            score(
+                Persona::DealDriven,
+                &p,
+                &blind,
+                &Weights::new(&blind),
+                &mut Quiet
+            ),
+            0.0
+        );
     }
 
     #[test]
@@ -836,6 +912,7 @@ mod tests {
                 Persona::DealDriven,
                 &p,
                 &PersonaConfig::default(),
+                &Weights::new(&PersonaConfig::default()),
                 &mut Quiet
             ),
             0.0
@@ -854,10 +931,10 @@ mod tests {
         p.category_concentration = Some(0.5);
         for &persona in Persona::ALL {
             let mut rec = Record::default();
-            let s = score(persona, &p, &c, &mut rec);
+            let s = score(persona, &p, &c, &Weights::new(&c), &mut rec);
             let sum: f64 = rec.0.iter().map(|r| r.contribution).sum();
             assert!((s - sum).abs() < 1e-12, "{persona}: {s} vs {sum}");
-            assert_eq!(s, score(persona, &p, &c, &mut Quiet));
+            assert_eq!(s, score(persona, &p, &c, &Weights::new(&c), &mut Quiet));
         }
     }
 }
