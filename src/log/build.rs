@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 
 use super::codes::{Coded, Codes};
 use super::dict::{Dictionary, NULL_KEY, remap};
+use super::run_jobs;
 use super::{
     Columns, Dictionaries, EventLog, MAX_ROWS, NULL_MONEY, NULL_TIME, checkout_code, device_code,
     payment_code, stage_code,
@@ -756,7 +757,9 @@ impl EventLogBuilder {
                 second();
             }
         }
-        let key_order = keyed.then(|| number_keys(keys, &mut customer));
+        let key_order = keyed
+            .then(|| number_keys(keys, &mut customer))
+            .transpose()?;
         // The keys' dictionary is built while the rows are grouped (on
         // another thread when there are many keys).
         let (grouped, customer_keys) = std::thread::scope(|s| {
@@ -854,7 +857,7 @@ fn group_with(
     if n == 0 {
         return Ok((Vec::new(), vec![0]));
     }
-    let max = halves(&customer, |part| part.iter().copied().max().unwrap_or(0))
+    let max = halves(&customer, |part| part.iter().copied().max().unwrap_or(0))?
         .into_iter()
         .max()
         .unwrap_or(0);
@@ -1136,25 +1139,6 @@ fn finish_lean_parts(parts: Vec<EventLogBuilder>, n: usize, k: usize) -> Result<
         cols,
         dicts,
     })
-}
-
-/// Runs the jobs, each on its own thread but the last (on this one).
-fn run_jobs<T: Send, F: FnOnce() -> T + Send>(mut jobs: Vec<F>) -> Result<Vec<T>> {
-    let last = jobs.pop();
-    let done: Vec<std::thread::Result<T>> = std::thread::scope(|s| {
-        let handles: Vec<_> = jobs.into_iter().map(|f| s.spawn(f)).collect();
-        let last = last.map(|f| f());
-        let mut done: Vec<_> = handles.into_iter().map(|h| h.join()).collect();
-        done.extend(last.map(Ok));
-        done
-    });
-    done.into_iter()
-        .map(|r| {
-            r.map_err(|_| Error::NumericFailure {
-                what: "an event-log builder thread panicked".into(),
-            })
-        })
-        .collect()
 }
 
 /// Whether every column but the time, kind, channel and event is empty:
@@ -1550,21 +1534,25 @@ fn order_runs(
 }
 
 /// `f` of each half of `rows`, the halves on two threads when there are
-/// many rows (else both on this one; the second half may be empty).
-fn halves<T: Copy + Send + Sync, R: Send>(rows: &[T], f: impl Fn(&[T]) -> R + Sync) -> [R; 2] {
+/// many rows (else both on this one; the second half may be empty), through
+/// [`run_jobs`]: a panic in either is an error.
+fn halves<T: Copy + Send + Sync, R: Send>(
+    rows: &[T],
+    f: impl Fn(&[T]) -> R + Sync,
+) -> Result<[R; 2]> {
     let (a, b) = rows.split_at(rows.len() / 2);
     if rows.len() < 1 << 16 {
-        return [f(a), f(b)];
+        return Ok([f(a), f(b)]);
     }
-    std::thread::scope(|s| {
-        let second = s.spawn(|| f(b));
-        let first = f(a);
-        // A panic of the second thread is the panic of this one.
-        let second = second
-            .join()
-            .unwrap_or_else(|e| std::panic::resume_unwind(e));
-        [first, second]
-    })
+    let f = &f;
+    let jobs = [b, a].into_iter().map(|part| move || f(part)).collect();
+    let mut done = run_jobs(jobs)?.into_iter();
+    match (done.next(), done.next()) {
+        (Some(second), Some(first)) => Ok([first, second]),
+        _ => Err(Error::NumericFailure {
+            what: "an event-log builder thread gave no result".into(),
+        }),
+    }
 }
 
 /// Provisional ids of text keys carry this bit (integer keys stay below it).
@@ -1618,14 +1606,14 @@ impl KeyOrder {
 /// Numbers the customers of a keyed log (see
 /// [`EventLogBuilder::customer_for_key`]), rewrites the customer column, and
 /// returns every customer's key in final id order.
-fn number_keys(texts: Option<Dictionary>, customer: &mut [u64]) -> KeyOrder {
+fn number_keys(texts: Option<Dictionary>, customer: &mut [u64]) -> Result<KeyOrder> {
     let texts = texts.unwrap_or_default();
     // The integer keys ascending; when they are dense (at most about two
     // per row), from a table of their ranks by value rather than from a sort
     // of every row's key and a binary search per row.
     let max = halves(customer, |part| {
         part.iter().copied().filter(|&c| c < TEXT_KEY).max()
-    })
+    })?
     .into_iter()
     .flatten()
     .max();
@@ -1645,7 +1633,7 @@ fn number_keys(texts: Option<Dictionary>, customer: &mut [u64]) -> KeyOrder {
                     }
                 }
                 seen
-            });
+            })?;
             ranks = vec![u32::MAX; m + 1];
             let mut numbers = Vec::new();
             for (v, r) in ranks.iter_mut().enumerate() {
@@ -1678,11 +1666,11 @@ fn number_keys(texts: Option<Dictionary>, customer: &mut [u64]) -> KeyOrder {
     }
     if !used.contains(&true) {
         // Integer keys only: the ids are the keys.
-        return KeyOrder {
+        return Ok(KeyOrder {
             numbers,
             texts,
             order: Vec::new(),
-        };
+        });
     }
     let mut order: Vec<u32> = (0..texts.len() as u32)
         .filter(|&i| used.get(i as usize) == Some(&true))
@@ -1704,11 +1692,11 @@ fn number_keys(texts: Option<Dictionary>, customer: &mut [u64]) -> KeyOrder {
             numbers.binary_search(c).map_or(0, |r| r as u64)
         };
     }
-    KeyOrder {
+    Ok(KeyOrder {
         numbers,
         texts,
         order,
-    }
+    })
 }
 
 /// Sorts the currency table by code and rewrites the currency column; rows

@@ -655,3 +655,28 @@ pub(crate) fn payment_code(s: Option<PaymentMethod>) -> u8 {
 pub(crate) fn checkout_code(s: Option<CheckoutType>) -> u8 {
     s.map_or(0, |s| s.index() as u8 + 1)
 }
+
+/// Runs the jobs, the last on this thread and the others each on its own;
+/// their results in job order.
+///
+/// # Errors
+///
+/// [`Error::NumericFailure`](crate::Error::NumericFailure) when a job
+/// panicked (the others still run to their end).
+fn run_jobs<T: Send, F: FnOnce() -> T + Send>(mut jobs: Vec<F>) -> Result<Vec<T>> {
+    let last = jobs.pop();
+    let done: Vec<std::thread::Result<T>> = std::thread::scope(|s| {
+        let handles: Vec<_> = jobs.into_iter().map(|f| s.spawn(f)).collect();
+        let last = last.map(|f| f());
+        let mut done: Vec<_> = handles.into_iter().map(|h| h.join()).collect();
+        done.extend(last.map(Ok));
+        done
+    });
+    done.into_iter()
+        .map(|r| {
+            r.map_err(|_| crate::error::Error::NumericFailure {
+                what: "an event-log builder thread panicked".into(),
+            })
+        })
+        .collect()
+}

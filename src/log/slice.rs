@@ -33,7 +33,7 @@ use super::codes::{Coded, Codes};
 use super::dict::{Dictionary, NULL_KEY, join_sorted, remap};
 use super::{
     Columns, Dictionaries, EventLog, MAX_ROWS, MAX_THREADS, NULL_MONEY, NULL_TIME, checkout_code,
-    device_code, payment_code, split_time, stage_code,
+    device_code, payment_code, run_jobs, split_time, stage_code,
 };
 use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
 
@@ -67,7 +67,7 @@ pub(crate) fn from_slice(
         .map(|((c, r), rows)| move || scan(rows, c, r))
         .collect();
     let mut scans = Vec::with_capacity(parts);
-    for s in run(jobs)? {
+    for s in run_jobs(jobs)? {
         scans.push(s?);
     }
     let max = scans.iter().map(|s| s.max).max().unwrap_or(0);
@@ -146,7 +146,7 @@ pub(crate) fn from_slice(
             };
             jobs.push(move || unpack(recs, values, p, o, starts, lo, joined, chunk));
         }
-        run(jobs)?.into_iter().flatten().collect()
+        run_jobs(jobs)?.into_iter().flatten().collect()
     };
     drop(recs);
     drop(values);
@@ -701,7 +701,7 @@ pub(super) fn count_parts(parts: &[&[u64]], k: usize) -> Result<Counted> {
             }
         })
         .collect();
-    let mut next = run(jobs)?;
+    let mut next = run_jobs(jobs)?;
     let mut customers = Vec::new();
     let mut offsets = Vec::new();
     let mut sum = 0u32;
@@ -755,28 +755,9 @@ impl Counted {
                 }
             })
             .collect();
-        run(jobs)?;
+        run_jobs(jobs)?;
         Ok(())
     }
-}
-
-/// Runs the jobs, the last on this thread and the others each on its own.
-fn run<T: Send, F: FnOnce() -> T + Send>(mut jobs: Vec<F>) -> Result<Vec<T>> {
-    let last = jobs.pop();
-    let done: Vec<std::thread::Result<T>> = std::thread::scope(|s| {
-        let handles: Vec<_> = jobs.into_iter().map(|f| s.spawn(f)).collect();
-        let last = last.map(|f| f());
-        let mut done: Vec<_> = handles.into_iter().map(|h| h.join()).collect();
-        done.extend(last.map(Ok));
-        done
-    });
-    done.into_iter()
-        .map(|r| {
-            r.map_err(|_| Error::NumericFailure {
-                what: "an event-log builder thread panicked".into(),
-            })
-        })
-        .collect()
 }
 
 /// Slots of the [`Interner`] cache (a power of two).
