@@ -367,20 +367,9 @@ impl EventLogBuilder {
 
     /// Stores one row whose values are already codes and dictionary keys.
     pub(crate) fn push_keys(&mut self, r: &RowKeys) -> Result<()> {
-        if self.customer.len() >= MAX_ROWS {
-            return Err(Error::TooMuchWork {
-                what: "rows in one event log",
-                limit: MAX_ROWS as u64,
-            });
-        }
-        let n = self.customer.len() + 1;
+        let n = self.push_head(r)?;
         let c = &mut self.cols;
-        self.customer.push(r.customer);
-        c.time.push(r.time);
         opt(&mut c.nanos, n, 0, (r.nanos != 0).then_some(r.nanos));
-        c.kind.push(r.kind);
-        c.channel.push(r.channel);
-        opt(&mut c.event, n, NULL_KEY, r.event);
         opt(&mut c.order, n, NULL_KEY, r.order);
         opt(&mut c.product, n, NULL_KEY, r.product);
         opt(&mut c.category, n, NULL_KEY, r.category);
@@ -423,6 +412,12 @@ impl EventLogBuilder {
                 ..RowKeys::default()
             });
         }
+        self.push_head(r).map(|_| ())
+    }
+
+    /// Stores the customer, time, kind, channel and event of `r` (the
+    /// columns every row has, and the event key); returns the row count.
+    fn push_head(&mut self, r: &RowKeys) -> Result<usize> {
         if self.customer.len() >= MAX_ROWS {
             return Err(Error::TooMuchWork {
                 what: "rows in one event log",
@@ -436,7 +431,7 @@ impl EventLogBuilder {
         c.kind.push(r.kind);
         c.channel.push(r.channel);
         opt(&mut c.event, n, NULL_KEY, r.event);
-        Ok(())
+        Ok(n)
     }
 
     /// Appends the rows of another builder of the same configuration (built
@@ -1866,13 +1861,7 @@ mod tests {
     fn lean_parts_finish_as_one_builder() {
         use crate::model::{BuiltinChannel, BuiltinKind, TouchpointKind};
         use chrono::{TimeDelta, TimeZone, Utc};
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        let mut next = |m: u64| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state % m
-        };
+        let mut next = super::super::xorshift(0x2545_f491_4f6c_dd1d);
         let t0 = Utc.with_ymd_and_hms(2024, 11, 11, 0, 0, 0).unwrap();
         let customs: Vec<TouchpointKind> = ["zz", "aa", "mm"]
             .iter()
@@ -1939,13 +1928,7 @@ mod tests {
     /// (two threads), with unordered runs and ties.
     #[test]
     fn lean_grouping_equals_the_general_one() {
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = |m: u64| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state % m
-        };
+        let mut next = super::super::xorshift(0x9e37_79b9_7f4a_7c15);
         for (n, customers, with_event, unit) in [
             (1usize, 1u64, true, 1),
             (50, 7, false, 1),

@@ -680,3 +680,15 @@ fn run_jobs<T: Send, F: FnOnce() -> T + Send>(mut jobs: Vec<F>) -> Result<Vec<T>
         })
         .collect()
 }
+
+/// A small seeded generator for the builders' tests (the layering keeps
+/// `sample` out of `log`): xorshift, each call a value below `m`.
+#[cfg(test)]
+fn xorshift(mut state: u64) -> impl FnMut(u64) -> u64 {
+    move |m| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % m
+    }
+}

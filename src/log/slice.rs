@@ -1029,13 +1029,7 @@ mod tests {
     #[test]
     fn the_fused_build_equals_the_builder_for_any_part_count() {
         // A small generator (the layering keeps `sample` out of `log`).
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        let mut next = |m: u64| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state % m
-        };
+        let mut next = super::super::xorshift(0x2545_f491_4f6c_dd1d);
         let t0 = Utc.with_ymd_and_hms(2024, 11, 11, 0, 0, 0).unwrap();
         let shared: Vec<ProductId> = (0..40)
             .map(|p| ProductId::new(&format!("sku-{p}")))
