@@ -8,11 +8,11 @@ use chrono::{DateTime, Utc};
 
 use super::codes::{Coded, Codes};
 use super::dict::{Dictionary, NULL_KEY, remap};
-use super::run_jobs;
 use super::{
     Columns, Dictionaries, EventLog, MAX_ROWS, NULL_MONEY, NULL_TIME, checkout_code, device_code,
     payment_code, stage_code,
 };
+use super::{run_bounds, run_jobs};
 use crate::error::{Error, Result};
 use crate::journey::JourneyConfig;
 use crate::model::{
@@ -1443,13 +1443,7 @@ impl LeanOut<'_> {
     /// `starts`), each run in order.
     fn write(self, rows: &LeanRows, starts: &[u32], base: usize, end: usize) {
         let mut run: Vec<(u64, u64)> = Vec::new();
-        let ends = starts
-            .iter()
-            .skip(1)
-            .map(|&s| s as usize)
-            .chain(std::iter::once(end));
-        for (&lo, hi) in starts.iter().zip(ends) {
-            let lo = lo as usize;
+        for (lo, hi) in run_bounds(starts, end) {
             run.clear();
             // Times compare as signed: the sign bit flipped, as unsigned.
             run.extend(
@@ -1502,12 +1496,8 @@ fn order_runs(
     for (t, &p) in time.iter_mut().zip(perm.iter()) {
         *t = cols.time.get(p as usize).copied().unwrap_or(0);
     }
-    let ends = starts.iter().skip(1).copied().chain(std::iter::once(end));
-    for (&lo, hi) in starts.iter().zip(ends) {
-        let (lo, hi) = (
-            (lo as usize).saturating_sub(base),
-            (hi as usize).saturating_sub(base),
-        );
+    for (lo, hi) in run_bounds(starts, end as usize) {
+        let (lo, hi) = (lo.saturating_sub(base), hi.saturating_sub(base));
         let (Some(run), Some(times)) = (perm.get_mut(lo..hi), time.get_mut(lo..hi)) else {
             continue;
         };

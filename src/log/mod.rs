@@ -692,3 +692,14 @@ fn xorshift(mut state: u64) -> impl FnMut(u64) -> u64 {
         state % m
     }
 }
+
+/// The row ranges `(lo, hi)` of consecutive runs that start at `starts`
+/// (ascending), the last one ending at `end`.
+fn run_bounds(starts: &[u32], end: usize) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let ends = starts
+        .iter()
+        .skip(1)
+        .map(|&s| s as usize)
+        .chain(std::iter::once(end));
+    starts.iter().map(|&s| s as usize).zip(ends)
+}

@@ -33,7 +33,7 @@ use super::codes::{Coded, Codes};
 use super::dict::{Dictionary, NULL_KEY, join_sorted, remap};
 use super::{
     Columns, Dictionaries, EventLog, MAX_ROWS, MAX_THREADS, NULL_MONEY, NULL_TIME, checkout_code,
-    device_code, payment_code, run_jobs, split_time, stage_code,
+    device_code, payment_code, run_bounds, run_jobs, split_time, stage_code,
 };
 use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
 
@@ -473,14 +473,9 @@ fn unpack(
     let mut vals: Vec<i64> = Vec::with_capacity(BLOCK);
     let mut pairs: Vec<(Rec, u32)> = Vec::new();
     let mut runs: Vec<(usize, usize)> = Vec::new();
-    let ends = starts
-        .iter()
-        .skip(1)
-        .map(|&s| s as usize)
-        .chain(std::iter::once(end));
     let mut block = 0;
-    for (&lo, hi) in starts.iter().zip(ends) {
-        let (lo, hi) = ((lo as usize).saturating_sub(base), hi.saturating_sub(base));
+    for (lo, hi) in run_bounds(starts, end) {
+        let (lo, hi) = (lo.saturating_sub(base), hi.saturating_sub(base));
         if hi - block > BLOCK && !runs.is_empty() {
             let Some(p) = perm.get_mut(block..lo) else {
                 break;
