@@ -7,23 +7,27 @@
 //! stored, so [`EventLog::from_slice`] does this instead, the work cut in
 //! parts, one thread each:
 //!
-//! 1. one sequential pass per input part: the customer ids, and every
-//!    row's common fields as a 32-byte packed record ([`Rec`]: time, kind,
-//!    channel, product and category keys, small codes), the rare fields
-//!    (event, order, campaign, value, promised delivery) in input-order
-//!    columns; strings interned into the part's own dictionaries through a
-//!    small cache by string address ([`Interner`]);
+//! 1. one sequential pass per input part: the customer ids (as `u32`), and
+//!    every row's common fields as a 32-byte packed record ([`Rec`]: time,
+//!    value, kind, channel, product and category keys, small codes), the
+//!    rare fields (event, order, campaign, promised delivery) in
+//!    input-order columns; strings interned into the part's own
+//!    dictionaries through a small cache by string address ([`Interner`]);
+//!    the records' and ids' memory comes zeroed from the allocator, so its
+//!    pages are mapped by the threads that write them;
 //! 2. a counting sort of the rows by customer id (dense ids only: at most
-//!    about two per row; sparse ids go through the builder), each input
-//!    part counted and scattered on its thread;
+//!    about two per row and below 2^32; other ids go through the builder),
+//!    each input part counted and scattered on its thread;
 //! 3. the parts' dictionaries joined in value order (the canonical order),
 //!    with each part's map of keys into them;
 //! 4. each part of the grouped order (cut at customer boundaries) on its
 //!    thread, a block of whole customers at a time: the block's records
 //!    gathered (one cache line each), each customer's rows put in time
-//!    order, the rows written into the log's columns with the joined keys;
+//!    order, the rows written into the log's columns (zeroed by the
+//!    allocator, every row written here) with the joined keys;
 //! 5. the rare columns gathered through the grouping, and runs of rows of
-//!    one customer at one microsecond put in [`tie`] order.
+//!    one customer at one microsecond put in [`tie`] order, while another
+//!    thread frees the records.
 //!
 //! The log is the one [`EventLogBuilder`](super::EventLogBuilder) gives for
 //! the same rows, for any number of parts.
@@ -39,7 +43,7 @@ use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
 
 use crate::error::{Error, Result};
 use crate::journey::JourneyConfig;
-use crate::model::{Currency, CustomerId, Touchpoint};
+use crate::model::{CheckoutType, Currency, CustomerId, Device, PaymentMethod, Stage, Touchpoint};
 
 /// The log of `rows` on up to `threads` threads, or `None` when the builder
 /// should make it (no rows, too many rows, or sparse customer ids).
@@ -57,12 +61,14 @@ pub(crate) fn from_slice(
     // 1. Every touchpoint read once, in input order: its customer id, and
     // its fields as one packed record (the common fields) or in the part's
     // input-order columns (the rare ones), keys in the part's dictionaries.
-    let mut cust = vec![0u64; n];
-    let mut recs = vec![Rec::default(); n];
+    // Both zeroed by the allocator (pages mapped on first write, so the
+    // scans on their threads fault them in, not this one).
+    let mut cust = vec![0u32; n];
+    let mut recs = Recs::zeroed(n);
     let chunk = n.div_ceil(parts);
     let jobs: Vec<_> = cust
         .chunks_mut(chunk)
-        .zip(recs.chunks_mut(chunk))
+        .zip(recs.parts_mut(chunk))
         .zip(rows.chunks(chunk))
         .map(|((c, r), rows)| move || scan(rows, c, r))
         .collect();
@@ -73,7 +79,7 @@ pub(crate) fn from_slice(
     let max = scans.iter().map(|s| s.max).max().unwrap_or(0);
     let Some(k) = usize::try_from(max)
         .ok()
-        .filter(|&m| m <= 2 * n + 1024)
+        .filter(|&m| m <= 2 * n + 1024 && u32::try_from(m).is_ok())
         .map(|m| m + 1)
     else {
         return Ok(None);
@@ -103,36 +109,28 @@ pub(crate) fn from_slice(
     let present = scans.iter().fold(0u32, |a, s| a | s.present);
     let mut cols = Columns::default();
     let col = |bit: u32| present & bit != 0;
+    // Zeroed by the allocator: `unpack` writes every row of every column
+    // here (nulls included), on its threads.
+    let sized = |on: bool| if on { n } else { 0 };
     cols.time = vec![0; n];
     cols.kind = vec![0; n];
     cols.channel = vec![0; n];
     cols.discounted = vec![false; n];
-    let sized = |on: bool| if on { n } else { 0 };
     cols.nanos = vec![0; sized(col(NANOS))];
-    cols.product = vec![NULL_KEY; sized(col(PRODUCT))];
-    cols.category = vec![NULL_KEY; sized(col(CATEGORY))];
+    cols.product = vec![0; sized(col(PRODUCT))];
+    cols.category = vec![0; sized(col(CATEGORY))];
     cols.currency = vec![0; sized(col(VALUE))];
-    cols.value = vec![NULL_MONEY; sized(col(VALUE))];
+    cols.value = vec![0; sized(col(VALUE))];
     cols.device = vec![0; sized(col(DEVICE))];
     cols.payment = vec![0; sized(col(PAYMENT))];
     cols.checkout = vec![0; sized(col(CHECKOUT))];
     cols.stage = vec![0; sized(col(STAGE))];
-    // The values in input order (the parts' columns end to end).
     let lens: Vec<usize> = rows.chunks(chunk).map(<[Touchpoint]>::len).collect();
-    let values = concat(
-        scans
-            .iter_mut()
-            .map(|s| std::mem::take(&mut s.cols.value))
-            .collect(),
-        &lens,
-        n,
-        NULL_MONEY,
-    );
     let ties: Vec<(u32, u32)> = {
         let mut jobs = Vec::with_capacity(parts);
         let mut out = Out::of(&mut cols);
         let mut perm_rest = perm.as_mut_slice();
-        let (recs, offsets, joined, values) = (&recs, &offsets, &joined, &values);
+        let (recs, offsets, joined) = (&recs, &offsets, &joined);
         for w in bounds.windows(2) {
             let [lo, hi] = *w else { continue };
             let (p, pr) = perm_rest.split_at_mut(hi - lo);
@@ -144,37 +142,50 @@ pub(crate) fn from_slice(
                 let b = offsets.partition_point(|&o| (o as usize) < hi);
                 offsets.get(a..b).unwrap_or(&[])
             };
-            jobs.push(move || unpack(recs, values, p, o, starts, lo, joined, chunk));
+            let part = PartOf::new(chunk);
+            jobs.push(move || unpack(recs, p, o, starts, lo, joined, part));
         }
         run_jobs(jobs)?.into_iter().flatten().collect()
     };
-    drop(recs);
-    drop(values);
-    // The rare columns, gathered from input order.
-    let mut rare = std::mem::take(&mut scans)
+    let rare = std::mem::take(&mut scans)
         .into_iter()
         .map(|s| s.cols)
         .collect::<Vec<_>>();
-    macro_rules! rare {
-        ($($f:ident: $null:expr),* $(,)?) => {
-            $(
-                let input = concat(rare.iter_mut().map(|c| std::mem::take(&mut c.$f)).collect(), &lens, n, $null);
-                if !input.is_empty() {
-                    cols.$f = perm.iter().map(|&p| input.get(p as usize).copied().unwrap_or($null)).collect();
-                }
-            )*
-        };
-    }
-    rare! {
-        event: NULL_KEY,
-        order: NULL_KEY,
-        campaign: NULL_KEY,
-        promised: NULL_TIME,
-        promised_nanos: 0,
-    };
     let Joined { dicts, .. } = joined;
-    // 5. Rows of one customer at one microsecond, in `tie` order.
-    order_ties(&mut cols, &dicts, &ties);
+    let (c, d) = (&mut cols, &dicts);
+    let tail = move || {
+        // The rare columns, gathered from input order.
+        let mut rare = rare;
+        macro_rules! rare {
+            ($($f:ident: $null:expr),* $(,)?) => {
+                $(
+                    let input = concat(rare.iter_mut().map(|c| std::mem::take(&mut c.$f)).collect(), &lens, n, $null);
+                    if !input.is_empty() {
+                        c.$f = perm.iter().map(|&p| input.get(p as usize).copied().unwrap_or($null)).collect();
+                    }
+                )*
+            };
+        }
+        rare! {
+            event: NULL_KEY,
+            order: NULL_KEY,
+            campaign: NULL_KEY,
+            promised: NULL_TIME,
+            promised_nanos: 0,
+        };
+        // 5. Rows of one customer at one microsecond, in `tie` order.
+        order_ties(c, d, &ties);
+    };
+    if parts > 1 {
+        // The records are unmapped (32 bytes a row) on a thread of their
+        // own meanwhile.
+        let jobs: Vec<Box<dyn FnOnce() + Send + '_>> =
+            vec![Box::new(move || drop(recs)), Box::new(tail)];
+        run_jobs(jobs)?;
+    } else {
+        drop(recs);
+        tail();
+    }
     offsets.push(n as u32);
     Ok(Some(EventLog {
         config: config.clone(),
@@ -186,12 +197,12 @@ pub(crate) fn from_slice(
     }))
 }
 
-/// The common fields of one row, packed (32 bytes, never across two cache
-/// lines, so a random read of one costs one line).
+/// The common fields of one row, stored packed in four words by [`Recs`].
 #[derive(Debug, Clone, Copy, Default)]
-#[repr(align(32))]
 struct Rec {
     time: i64,
+    /// The value's minor amount, [`NULL_MONEY`] for none.
+    value: i64,
     product: u32,
     category: u32,
     kind: u16,
@@ -203,6 +214,91 @@ struct Rec {
     stage: u8,
     currency: u8,
     discounted: bool,
+}
+
+// The small codes share one 32-bit word of a packed record.
+const _: () = assert!(
+    Device::ALL.len() < 8
+        && PaymentMethod::ALL.len() < 8
+        && CheckoutType::ALL.len() < 4
+        && Stage::ALL.len() < 8
+);
+
+impl Rec {
+    /// Four words: time; value; product and category; kind, channel and
+    /// the small codes (nanoseconds 10 bits, device 3, payment 3,
+    /// checkout 2, stage 3, currency 8, discounted 1).
+    fn pack(&self) -> [u64; 4] {
+        let small = u64::from(self.nanos & 0x3ff)
+            | u64::from(self.device & 7) << 10
+            | u64::from(self.payment & 7) << 13
+            | u64::from(self.checkout & 3) << 16
+            | u64::from(self.stage & 7) << 18
+            | u64::from(self.currency) << 21
+            | u64::from(self.discounted) << 29;
+        [
+            self.time as u64,
+            self.value as u64,
+            u64::from(self.product) | u64::from(self.category) << 32,
+            u64::from(self.kind) | u64::from(self.channel) << 16 | small << 32,
+        ]
+    }
+
+    fn unpack(w: [u64; 4]) -> Rec {
+        let [time, value, keys, codes] = w;
+        let small = codes >> 32;
+        Rec {
+            time: time as i64,
+            value: value as i64,
+            product: keys as u32,
+            category: (keys >> 32) as u32,
+            kind: codes as u16,
+            channel: (codes >> 16) as u16,
+            nanos: (small & 0x3ff) as u16,
+            device: (small >> 10 & 7) as u8,
+            payment: (small >> 13 & 7) as u8,
+            checkout: (small >> 16 & 3) as u8,
+            stage: (small >> 18 & 7) as u8,
+            currency: (small >> 21) as u8,
+            discounted: small >> 29 & 1 != 0,
+        }
+    }
+}
+
+/// Every row's [`Rec`] in input order, four words each, aligned to 32
+/// bytes (one record never spans two cache lines, so a random read of one
+/// costs one line). The words come zeroed from the allocator, so the
+/// pages are mapped by the threads that first write them.
+struct Recs {
+    words: Vec<u64>,
+    /// Where the first record starts in `words` (for the alignment).
+    at: usize,
+    n: usize,
+}
+
+impl Recs {
+    fn zeroed(n: usize) -> Self {
+        let words = vec![0u64; 4 * n + 3];
+        let at = (32 - words.as_ptr().addr() % 32) % 32 / 8;
+        Recs { words, at, n }
+    }
+
+    /// The records in parts of `chunk` rows, as words.
+    fn parts_mut(&mut self, chunk: usize) -> std::slice::ChunksMut<'_, u64> {
+        let all = self
+            .words
+            .get_mut(self.at..self.at + 4 * self.n)
+            .unwrap_or(&mut []);
+        all.chunks_mut(4 * chunk.max(1))
+    }
+
+    /// Record `i`'s words.
+    fn words(&self, i: usize) -> [u64; 4] {
+        match self.words.get(self.at + 4 * i..self.at + 4 * i + 4) {
+            Some(&[a, b, c, d]) => [a, b, c, d],
+            _ => [0; 4],
+        }
+    }
 }
 
 // Bits of `Scan::present`: which columns some row has a value in.
@@ -226,7 +322,7 @@ struct Scan {
 }
 
 /// Reads one part of the input in order.
-fn scan(rows: &[Touchpoint], cust: &mut [u64], recs: &mut [Rec]) -> Result<Scan> {
+fn scan(rows: &[Touchpoint], cust: &mut [u32], recs: &mut [u64]) -> Result<Scan> {
     let mut c = Columns::default();
     let mut d = Dictionaries::default();
     let (mut events, mut orders, mut products, mut categories, mut campaigns) = (
@@ -240,12 +336,14 @@ fn scan(rows: &[Touchpoint], cust: &mut [u64], recs: &mut [Rec]) -> Result<Scan>
     for (i, ((t, id), r)) in rows
         .iter()
         .zip(cust.iter_mut())
-        .zip(recs.iter_mut())
+        .zip(recs.chunks_exact_mut(4))
         .enumerate()
     {
         let len = i + 1;
-        *id = t.customer.0;
-        max = max.max(*id);
+        // An id past `u32` makes `max` too large for the counting sort
+        // (the caller checks), so its truncation here is never read.
+        *id = t.customer.0 as u32;
+        max = max.max(t.customer.0);
         let (time, nanos) = split_time(t.at);
         let product = match &t.product {
             Some(v) => products.key(&mut d.products, v.as_str())?,
@@ -264,8 +362,9 @@ fn scan(rows: &[Touchpoint], cust: &mut [u64], recs: &mut [Rec]) -> Result<Scan>
             }
             None => 0,
         };
-        *r = Rec {
+        let rec = Rec {
             time,
+            value: t.value.map_or(NULL_MONEY, |v| v.minor()),
             product,
             category,
             kind: d.kinds.code(&t.kind)?,
@@ -278,15 +377,16 @@ fn scan(rows: &[Touchpoint], cust: &mut [u64], recs: &mut [Rec]) -> Result<Scan>
             currency,
             discounted: t.discounted,
         };
+        r.copy_from_slice(&rec.pack());
         for (has, bit) in [
             (nanos != 0, NANOS),
             (product != NULL_KEY, PRODUCT),
             (category != NULL_KEY, CATEGORY),
             (t.value.is_some(), VALUE),
-            (r.device != 0, DEVICE),
-            (r.payment != 0, PAYMENT),
-            (r.checkout != 0, CHECKOUT),
-            (r.stage != 0, STAGE),
+            (rec.device != 0, DEVICE),
+            (rec.payment != 0, PAYMENT),
+            (rec.checkout != 0, CHECKOUT),
+            (rec.stage != 0, STAGE),
         ] {
             if has {
                 present |= bit;
@@ -309,14 +409,6 @@ fn scan(rows: &[Touchpoint], cust: &mut [u64], recs: &mut [Rec]) -> Result<Scan>
             opt(&mut c.campaign, len, NULL_KEY, Some(k));
         } else if !c.campaign.is_empty() {
             c.campaign.push(NULL_KEY);
-        }
-        if let Some(v) = t.value {
-            if c.value.is_empty() {
-                c.value.reserve_exact(rows.len());
-            }
-            opt(&mut c.value, len, NULL_MONEY, Some(v.minor()));
-        } else if !c.value.is_empty() {
-            c.value.push(NULL_MONEY);
         }
         let promised = t.promised_delivery.map(split_time);
         opt(&mut c.promised, len, NULL_TIME, promised.map(|p| p.0));
@@ -447,6 +539,28 @@ fn set<T>(col: &mut [T], i: usize, v: T) {
     }
 }
 
+/// The input part of a row, parts being `chunk` rows each: the division
+/// done as a multiplication by a rounded-up reciprocal, exact for every
+/// row number below 2^32 and every chunk below 2^32 (Granlund and
+/// Montgomery: `m * chunk - 2^64 < chunk <= 2^32`).
+#[derive(Debug, Clone, Copy)]
+struct PartOf {
+    m: u128,
+}
+
+impl PartOf {
+    fn new(chunk: usize) -> Self {
+        let d = chunk.max(1) as u128;
+        PartOf {
+            m: (1u128 << 64).div_ceil(d),
+        }
+    }
+
+    fn part_of(self, row: u32) -> usize {
+        ((u128::from(row) * self.m) >> 64) as usize
+    }
+}
+
 /// Rows gathered at a time by [`unpack`] (whole customers; a customer with
 /// more rows is a block of its own).
 const BLOCK: usize = 4096;
@@ -458,20 +572,18 @@ const BLOCK: usize = 4096;
 /// row ranges).
 #[allow(clippy::too_many_arguments)]
 fn unpack(
-    recs: &[Rec],
-    values: &[i64],
+    recs: &Recs,
     perm: &mut [u32],
     mut out: Out<'_>,
     starts: &[u32],
     base: usize,
     j: &Joined,
-    chunk: usize,
+    chunk: PartOf,
 ) -> Vec<(u32, u32)> {
     let end = base + perm.len();
     let mut ties = Vec::new();
-    let mut g: Vec<Rec> = Vec::with_capacity(BLOCK);
-    let mut vals: Vec<i64> = Vec::with_capacity(BLOCK);
-    let mut pairs: Vec<(Rec, u32)> = Vec::new();
+    let mut g: Vec<[u64; 4]> = Vec::with_capacity(BLOCK);
+    let mut pairs: Vec<([u64; 4], u32)> = Vec::new();
     let mut runs: Vec<(usize, usize)> = Vec::new();
     let mut block = 0;
     for (lo, hi) in run_bounds(starts, end) {
@@ -481,8 +593,7 @@ fn unpack(
                 break;
             };
             write_block(
-                recs, values, p, &mut out, block, &runs, j, chunk, &mut g, &mut vals, &mut pairs,
-                base, &mut ties,
+                recs, p, &mut out, block, &runs, j, chunk, &mut g, &mut pairs, base, &mut ties,
             );
             runs.clear();
             block = lo;
@@ -491,8 +602,7 @@ fn unpack(
     }
     if let Some(p) = perm.get_mut(block..) {
         write_block(
-            recs, values, p, &mut out, block, &runs, j, chunk, &mut g, &mut vals, &mut pairs, base,
-            &mut ties,
+            recs, p, &mut out, block, &runs, j, chunk, &mut g, &mut pairs, base, &mut ties,
         );
     }
     ties
@@ -502,23 +612,23 @@ fn unpack(
 /// customers' runs are `runs` (relative to the part).
 #[allow(clippy::too_many_arguments)]
 fn write_block(
-    recs: &[Rec],
-    values: &[i64],
+    recs: &Recs,
     perm: &mut [u32],
     out: &mut Out<'_>,
     at: usize,
     runs: &[(usize, usize)],
     j: &Joined,
-    chunk: usize,
-    g: &mut Vec<Rec>,
-    vals: &mut Vec<i64>,
-    pairs: &mut Vec<(Rec, u32)>,
+    chunk: PartOf,
+    g: &mut Vec<[u64; 4]>,
+    pairs: &mut Vec<([u64; 4], u32)>,
     base: usize,
     ties: &mut Vec<(u32, u32)>,
 ) {
-    let rec = |p: u32| recs.get(p as usize).copied().unwrap_or_default();
+    // The block's records, copied as they are (the loop only loads and
+    // stores, so many of its random reads are in flight at once).
     g.clear();
-    g.extend(perm.iter().map(|&p| rec(p)));
+    g.extend(perm.iter().map(|&p| recs.words(p as usize)));
+    let time = |w: &[u64; 4]| w[0] as i64;
     for &(lo, hi) in runs {
         let (lo, hi) = (lo - at, hi - at);
         let (Some(run), Some(rs)) = (perm.get_mut(lo..hi), g.get_mut(lo..hi)) else {
@@ -526,22 +636,22 @@ fn write_block(
         };
         if rs
             .windows(2)
-            .any(|w| matches!(w, [a, b] if a.time > b.time))
+            .any(|w| matches!(w, [a, b] if time(a) > time(b)))
         {
             // Stable: rows at one time stay in input order until the ties
             // are ordered.
             pairs.clear();
             pairs.extend(rs.iter().copied().zip(run.iter().copied()));
-            pairs.sort_by_key(|(r, _)| r.time);
+            pairs.sort_by_key(|(r, _)| time(r));
             for ((r, p), &(nr, np)) in rs.iter_mut().zip(run.iter_mut()).zip(pairs.iter()) {
                 *r = nr;
                 *p = np;
             }
         }
         let mut i = 0;
-        while let Some(t) = rs.get(i).map(|r| r.time) {
+        while let Some(t) = rs.get(i).map(time) {
             let mut k = i + 1;
-            while rs.get(k).is_some_and(|r| r.time == t) {
+            while rs.get(k).is_some_and(|r| time(r) == t) {
                 k += 1;
             }
             if k - i > 1 {
@@ -551,24 +661,13 @@ fn write_block(
             i = k;
         }
     }
-    // The block's values, in a tight loop of their own (the reads are
-    // random; a row without a value has currency code 0 and reads none).
-    vals.clear();
-    if !out.value.is_empty() {
-        vals.extend(g.iter().zip(perm.iter()).map(|(r, &p)| {
-            if r.currency == 0 {
-                NULL_MONEY
-            } else {
-                values.get(p as usize).copied().unwrap_or(NULL_MONEY)
-            }
-        }));
-    }
     let identity16 = |m: &Vec<u16>| m.iter().enumerate().all(|(i, &c)| usize::from(c) == i);
     let plain_codes = j.kinds.iter().all(identity16) && j.channels.iter().all(identity16);
     let empty: &[u16] = &[];
-    for (o, (r, &p)) in g.iter().zip(perm.iter()).enumerate() {
+    for (o, (w, &p)) in g.iter().zip(perm.iter()).enumerate() {
         let i = at + o;
-        let part = p as usize / chunk;
+        let r = Rec::unpack(*w);
+        let part = chunk.part_of(p);
         set(out.time, i, r.time);
         if plain_codes {
             set(out.kind, i, r.kind);
@@ -613,12 +712,31 @@ fn write_block(
                 None => 0,
             };
             set(out.currency, i, cur);
-            set(out.value, i, vals.get(o).copied().unwrap_or(NULL_MONEY));
+            set(out.value, i, r.value);
         }
         set(out.device, i, r.device);
         set(out.payment, i, r.payment);
         set(out.checkout, i, r.checkout);
         set(out.stage, i, r.stage);
+    }
+}
+
+/// A customer id as the counting sort reads it: `u64` as the model has
+/// it, or `u32` where the ids were checked to fit.
+pub(super) trait Id: Copy + Send + Sync {
+    /// The id as a table index.
+    fn index(self) -> usize;
+}
+
+impl Id for u64 {
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+impl Id for u32 {
+    fn index(self) -> usize {
+        self as usize
     }
 }
 
@@ -642,11 +760,11 @@ pub(super) struct Grouping {
 ///
 /// # Errors
 /// [`Error::NumericFailure`] if a thread panicked.
-pub(super) fn counting_sort(cust: &[u64], k: usize, threads: usize) -> Result<Grouping> {
+pub(super) fn counting_sort<T: Id>(cust: &[T], k: usize, threads: usize) -> Result<Grouping> {
     let n = cust.len();
     let sort_parts = threads.clamp(1, MAX_THREADS).min(n / k.max(1)).max(1);
     let chunk = n.div_ceil(sort_parts).max(1);
-    let parts: Vec<&[u64]> = cust.chunks(chunk).collect();
+    let parts: Vec<&[T]> = cust.chunks(chunk).collect();
     let mut counted = count_parts(&parts, k)?;
     let slots: Vec<AtomicU32> = (0..n).map(|_| AtomicU32::new(0)).collect();
     // Positions are disjoint across parts: the stores only need to be
@@ -681,14 +799,14 @@ pub(super) struct Counted {
 ///
 /// # Errors
 /// [`Error::NumericFailure`] if a thread panicked.
-pub(super) fn count_parts(parts: &[&[u64]], k: usize) -> Result<Counted> {
+pub(super) fn count_parts<T: Id>(parts: &[&[T]], k: usize) -> Result<Counted> {
     let jobs: Vec<_> = parts
         .iter()
         .map(|&c| {
             move || {
                 let mut count = vec![0u32; k];
                 for &c in c {
-                    if let Some(x) = count.get_mut(c as usize) {
+                    if let Some(x) = count.get_mut(c.index()) {
                         *x += 1;
                     }
                 }
@@ -729,9 +847,9 @@ impl Counted {
     ///
     /// # Errors
     /// [`Error::NumericFailure`] if a thread panicked.
-    pub(super) fn scatter(
+    pub(super) fn scatter<T: Id>(
         &mut self,
-        parts: &[&[u64]],
+        parts: &[&[T]],
         put: impl Fn(usize, usize, usize) + Sync,
     ) -> Result<()> {
         let put = &put;
@@ -742,7 +860,7 @@ impl Counted {
             .map(|(part, (&c, next))| {
                 move || {
                     for (i, &c) in c.iter().enumerate() {
-                        if let Some(slot) = next.get_mut(c as usize) {
+                        if let Some(slot) = next.get_mut(c.index()) {
                             put(*slot as usize, part, i);
                             *slot += 1;
                         }
@@ -1019,6 +1137,43 @@ mod tests {
             b.push(t).unwrap();
         }
         b.finish().unwrap()
+    }
+
+    #[test]
+    fn part_of_is_the_division() {
+        let mut next = super::super::xorshift(0x9e37_79b9_7f4a_7c15);
+        let chunks = [
+            1usize,
+            2,
+            3,
+            7,
+            4096,
+            5_000_001,
+            (u32::MAX / 2) as usize,
+            MAX_ROWS,
+        ];
+        for &chunk in &chunks {
+            let p = PartOf::new(chunk);
+            let rows = [
+                0u32,
+                1,
+                chunk as u32 - 1,
+                chunk as u32,
+                u32::MAX - 1,
+                u32::MAX,
+            ]
+            .into_iter()
+            .chain((0..2000).map(|_| next(u64::from(u32::MAX) + 1) as u32));
+            for row in rows {
+                assert_eq!(p.part_of(row), row as usize / chunk, "{row} / {chunk}");
+            }
+        }
+        for chunk in 1..3000usize {
+            let p = PartOf::new(chunk);
+            for row in (0..20_000u32).step_by(7) {
+                assert_eq!(p.part_of(row), row as usize / chunk);
+            }
+        }
     }
 
     #[test]
