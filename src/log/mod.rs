@@ -207,14 +207,14 @@ impl EventLog {
     /// count.
     ///
     /// Faster than [`from_touchpoints`](Self::from_touchpoints) even on one
-    /// thread when customer ids are dense (at most about two per row, as the
-    /// numbering of customer keys gives): the rows are grouped before they
-    /// are stored, so each touchpoint is read once in input order and each
-    /// row written once in its final place (on 10M rows, 1.1-1.7x a plain
-    /// sort of the rows' (customer, time) keys on two threads, 1.9-2.7x on
-    /// one; see `benches/README.md`). Sparse ids go through an [`EventLogBuilder`]
-    /// per thread. Memory while building, besides the log: about 50 bytes
-    /// per row (8 more when rows carry money values).
+    /// thread when customer ids are dense (below 2^32 and at most about two
+    /// per row, as the numbering of customer keys gives): each touchpoint is
+    /// read once in input order into a packed record, the records are
+    /// grouped by customer, and each row is written once in its final place
+    /// (on 10M rows, about 1.4x a plain sort of the rows' (customer, time)
+    /// keys on two threads, 2.4x on one; see `benches/README.md`). Other ids
+    /// go through an [`EventLogBuilder`] per thread. Memory while building,
+    /// besides the log: about 40 bytes per row.
     ///
     /// # Errors
     /// As [`from_touchpoints`](Self::from_touchpoints).
