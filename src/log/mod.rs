@@ -214,7 +214,9 @@ impl EventLog {
     /// (on 10M rows, about 1.4x a plain sort of the rows' (customer, time)
     /// keys on two threads, 2.4x on one; see `benches/README.md`). Other ids
     /// go through an [`EventLogBuilder`] per thread. Memory while building,
-    /// besides the log: about 40 bytes per row.
+    /// besides the log: about 40 bytes per row, and about 8 more for each of
+    /// the event, order and campaign columns present (16 for promised
+    /// deliveries).
     ///
     /// # Errors
     /// As [`from_touchpoints`](Self::from_touchpoints).
