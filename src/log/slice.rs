@@ -1140,6 +1140,52 @@ mod tests {
     }
 
     #[test]
+    fn a_packed_record_keeps_every_field() {
+        let mut next = super::super::xorshift(0x51_7cc1_b727_220a);
+        let edge = [
+            Rec {
+                time: i64::MIN,
+                value: NULL_MONEY,
+                product: NULL_KEY,
+                category: NULL_KEY,
+                kind: u16::MAX,
+                channel: u16::MAX,
+                nanos: 999,
+                device: Device::ALL.len() as u8,
+                payment: PaymentMethod::ALL.len() as u8,
+                checkout: CheckoutType::ALL.len() as u8,
+                stage: Stage::ALL.len() as u8,
+                currency: u8::MAX,
+                discounted: true,
+            },
+            Rec {
+                time: i64::MAX,
+                value: i64::MIN + 1,
+                ..Rec::default()
+            },
+        ];
+        let random = (0..10_000).map(|_| Rec {
+            time: (next(u64::MAX) as i64).wrapping_sub(1 << 62),
+            value: next(u64::MAX) as i64,
+            product: next(u64::from(u32::MAX) + 1) as u32,
+            category: next(u64::from(u32::MAX) + 1) as u32,
+            kind: next(1 << 16) as u16,
+            channel: next(1 << 16) as u16,
+            nanos: next(1000) as u16,
+            device: next(Device::ALL.len() as u64 + 1) as u8,
+            payment: next(PaymentMethod::ALL.len() as u64 + 1) as u8,
+            checkout: next(CheckoutType::ALL.len() as u64 + 1) as u8,
+            stage: next(Stage::ALL.len() as u64 + 1) as u8,
+            currency: next(256) as u8,
+            discounted: next(2) == 1,
+        });
+        for r in edge.into_iter().chain(random) {
+            let back = Rec::unpack(r.pack());
+            assert_eq!(format!("{back:?}"), format!("{r:?}"));
+        }
+    }
+
+    #[test]
     fn part_of_is_the_division() {
         let mut next = super::super::xorshift(0x9e37_79b9_7f4a_7c15);
         let chunks = [
