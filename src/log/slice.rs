@@ -131,6 +131,7 @@ pub(crate) fn from_slice(
         let mut out = Out::of(&mut cols);
         let mut perm_rest = perm.as_mut_slice();
         let (recs, offsets, joined) = (&recs, &offsets, &joined);
+        let part_of = PartOf::new(chunk);
         for w in bounds.windows(2) {
             let [lo, hi] = *w else { continue };
             let (p, pr) = perm_rest.split_at_mut(hi - lo);
@@ -142,8 +143,7 @@ pub(crate) fn from_slice(
                 let b = offsets.partition_point(|&o| (o as usize) < hi);
                 offsets.get(a..b).unwrap_or(&[])
             };
-            let part = PartOf::new(chunk);
-            jobs.push(move || unpack(recs, p, o, starts, lo, joined, part));
+            jobs.push(move || unpack(recs, p, o, starts, lo, joined, part_of));
         }
         run_jobs(jobs)?.into_iter().flatten().collect()
     };
